@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/** \file The `tutti` command line. Subcommands: parse. */
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "frontend/ast/ast_printer.h"
+#include "frontend/frontend_session.h"
+#include "tutti/diagnostics.h"
+#include "tutti/version.h"
+
+namespace {
+
+struct ParseArgs {
+    std::vector<std::string> files;
+    std::vector<std::string> include_dirs;
+    bool dump = false;
+    bool locations = false;
+    bool json = false;
+    bool no_follow = false;
+    bool stats = false;
+};
+
+int run_parse(const ParseArgs& a) {
+    bool failed = false;
+    std::vector<tutti::Diagnostic> all;
+    for (const std::string& file : a.files) {
+        tutti::frontend::FrontendOptions opts;
+        opts.include_dirs = a.include_dirs;
+        opts.follow_imports = !a.no_follow;
+        tutti::frontend::FrontendSession session(opts);
+        auto t0 = std::chrono::steady_clock::now();
+        const tutti::frontend::ParsedFile* pf = session.parse_program(file);
+        auto t1 = std::chrono::steady_clock::now();
+        std::vector<tutti::Diagnostic> diags = session.resolved_diagnostics();
+        if (a.json) {
+            all.insert(all.end(), diags.begin(), diags.end());
+        } else {
+            for (const auto& d : diags) {
+                std::cerr << tutti::to_text(d);
+            }
+        }
+        if (tutti::has_errors(diags)) {
+            failed = true;
+        }
+        if (a.dump && pf != nullptr) {
+            tutti::ast::PrintOptions po;
+            po.locations = a.locations;
+            std::cout << tutti::ast::print(pf->root, &session.sources(), po);
+        }
+        if (a.stats) {
+            double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+            std::fprintf(stderr, "%s: %zu files, %zu bytes, parsed in %.2f ms\n", file.c_str(),
+                         session.sources().file_count(), session.sources().total_bytes(), ms);
+        }
+    }
+    if (a.json) {
+        std::cout << tutti::to_json(all) << "\n";
+    }
+    return failed ? 1 : 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"tutti: the Faust language, compiled and played live"};
+    app.set_version_flag("--version", std::string("tutti ") + tutti::version + " (Faust language " +
+                                          tutti::faust_language_version + ")");
+    app.require_subcommand(1);
+
+    ParseArgs pa;
+    CLI::App* parse = app.add_subcommand(
+        "parse", "Parse Faust files and every library they import; print the diagnostics");
+    parse->add_option("files", pa.files, "Faust source files (.dsp or .lib)")->required();
+    parse->add_option("-I,--include", pa.include_dirs, "Add a folder to the library search path");
+    parse->add_flag("--dump", pa.dump, "Print the syntax tree of each named file");
+    parse->add_flag("--locations", pa.locations, "With --dump: print line:col of every node");
+    parse->add_flag("--json", pa.json, "Print the diagnostics as a JSON array on stdout");
+    parse->add_flag("--no-follow", pa.no_follow, "Do not parse imported libraries");
+    parse->add_flag("--stats", pa.stats, "Print the number of files, bytes and the parse time");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        if (parse->parsed()) {
+            return run_parse(pa);
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "tutti: internal error: " << e.what() << "\n";
+        return 3;
+    }
+    return 2;
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+#include "frontend/frontend_session.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+#include "frontend/lexer/lexer.h"
+
+namespace tutti::frontend {
+
+namespace fs = std::filesystem;
+using ast::Node;
+using ast::NodeKind;
+
+FrontendSession::FrontendSession(FrontendOptions options) : options_(std::move(options)) {
+}
+
+const ParsedFile* FrontendSession::add_and_parse(std::string display, std::string text,
+                                                 fs::path path) {
+    diag::FileId id = sources_.add(std::move(display), std::move(text));
+    ParseContext ctx{arena_, interner_, diags_, options_.parse};
+    auto pf = std::make_unique<ParsedFile>();
+    pf->id = id;
+    pf->path = std::move(path);
+    pf->root = parse_source(ctx, id, sources_.text(id), interner_.intern(sources_.path(id)));
+    files_.push_back(std::move(pf));
+    return files_.back().get();
+}
+
+const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceRange from) {
+    std::error_code ec;
+    fs::path canon = fs::weakly_canonical(path, ec);
+    std::string key = ec ? path.string() : canon.string();
+    if (auto it = by_path_.find(key); it != by_path_.end()) {
+        return it->second;
+    }
+    if (files_.size() >= options_.max_files) {
+        diags_.add(diag::diags::too_many_files(from, options_.max_files));
+        by_path_[key] = nullptr;
+        return nullptr;
+    }
+    auto size = fs::file_size(path, ec);
+    if (ec) {
+        if (from.begin.file == 0 && !fs::exists(path)) {
+            diags_.add(diag::diags::input_not_found(from, path.string()));
+        } else {
+            diags_.add(diag::diags::file_read_error(from, path.string(), ec.message()));
+        }
+        by_path_[key] = nullptr;
+        return nullptr;
+    }
+    if (size > options_.max_file_bytes) {
+        diags_.add(diag::diags::file_too_large(from, size, options_.max_file_bytes));
+        by_path_[key] = nullptr;
+        return nullptr;
+    }
+    if (sources_.total_bytes() + size > options_.max_total_bytes) {
+        if (!total_limit_reported_) {
+            diags_.add(diag::diags::session_too_large(from, options_.max_total_bytes));
+            total_limit_reported_ = true;
+        }
+        by_path_[key] = nullptr;
+        return nullptr;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        diags_.add(diag::diags::file_read_error(from, path.string(), std::strerror(errno)));
+        by_path_[key] = nullptr;
+        return nullptr;
+    }
+    std::string text(static_cast<std::size_t>(size), '\0');
+    in.read(text.data(), static_cast<std::streamsize>(size));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    const ParsedFile* pf = add_and_parse(path.string(), std::move(text), path);
+    by_path_[key] = pf;
+    return pf;
+}
+
+/// Work list over the files reached from `root`: each AST is walked with an
+/// explicit stack (trees can be deep), and every import/library/component
+/// reference is resolved and parsed once.
+void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
+    std::vector<const ParsedFile*> work{root};
+    std::vector<const Node*> stack;
+    while (!work.empty()) {
+        const ParsedFile* f = work.back();
+        work.pop_back();
+        fs::path own_dir = f->path.parent_path();
+        stack.assign(1, f->root);
+        while (!stack.empty()) {
+            const Node* n = stack.back();
+            stack.pop_back();
+            if (n == nullptr) {
+                continue;
+            }
+            if (n->kind == NodeKind::Import || n->kind == NodeKind::Library ||
+                n->kind == NodeKind::Component) {
+                std::string_view name = n->name.str();
+                std::optional<fs::path> found =
+                    search.find(name, n->kind == NodeKind::Component ? &own_dir : nullptr);
+                if (!found) {
+                    diags_.add(diag::diags::file_not_found(n->range, name));
+                    diags_.add(diag::diags::searched_in(n->range, search.describe()));
+                    continue;
+                }
+                std::size_t before = files_.size();
+                const ParsedFile* g = load_file(*found, n->range);
+                if (g != nullptr && files_.size() > before) {
+                    work.push_back(g);
+                }
+                continue;
+            }
+            for (std::uint32_t i = n->count; i-- > 0;) {
+                stack.push_back(n->kids[i]);
+            }
+        }
+    }
+}
+
+const ParsedFile* FrontendSession::parse_program(const fs::path& file) {
+    const ParsedFile* pf = load_file(file, {});
+    if (pf == nullptr || !options_.follow_imports) {
+        return pf;
+    }
+    SearchPath search = SearchPath::make(
+        file.parent_path(), options_.include_dirs,
+        options_.use_environment ? std::getenv("TUTTI_LIBRARY_PATH") : nullptr,
+        options_.use_installed_libraries);
+    follow(pf, search);
+    return pf;
+}
+
+const ParsedFile* FrontendSession::parse_program_text(std::string name, std::string text,
+                                                      const fs::path& dir) {
+    if (text.size() > options_.max_file_bytes) {
+        diags_.add(diag::diags::file_too_large({}, text.size(), options_.max_file_bytes));
+        return nullptr;
+    }
+    fs::path path = dir / name;
+    const ParsedFile* pf = add_and_parse(std::move(name), std::move(text), path);
+    if (!options_.follow_imports) {
+        return pf;
+    }
+    SearchPath search = SearchPath::make(
+        dir, options_.include_dirs,
+        options_.use_environment ? std::getenv("TUTTI_LIBRARY_PATH") : nullptr,
+        options_.use_installed_libraries);
+    follow(pf, search);
+    return pf;
+}
+
+} // namespace tutti::frontend

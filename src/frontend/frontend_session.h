@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * A front-end session: the source files, AST arena, interned names and
+ * diagnostics of one compilation. `parse_program()` parses a program and, through
+ * a work list, every file it reaches by `import`, `library` or `component`
+ * (transitively, each file once: cycles such as basics.lib <-> filters.lib end
+ * there). Nothing is global: two sessions can run on two threads.
+ *
+ * Limits (each with its own diagnostic): bytes per file, bytes in all, number of
+ * files, nesting depth of expressions.
+ */
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "diag/diagnostic.h"
+#include "diag/source_manager.h"
+#include "frontend/ast/ast.h"
+#include "frontend/import/search_path.h"
+#include "frontend/parser/parser.h"
+#include "support/arena.h"
+#include "support/interner.h"
+
+namespace tutti::frontend {
+
+struct FrontendOptions {
+    std::vector<std::string> include_dirs; ///< -I DIR, in order
+    bool use_environment = true;           ///< read TUTTI_LIBRARY_PATH
+    bool use_installed_libraries = true;   ///< search /usr/share/faust
+    bool follow_imports = true;            ///< parse the closure, not just the named file
+    ParseOptions parse;
+    std::size_t max_file_bytes = 16u << 20;
+    std::size_t max_total_bytes = 256u << 20;
+    std::size_t max_files = 4096;
+};
+
+struct ParsedFile {
+    diag::FileId id = 0;
+    std::filesystem::path path; ///< as opened
+    ast::Node* root = nullptr;  ///< File node
+};
+
+class FrontendSession {
+public:
+    explicit FrontendSession(FrontendOptions options = {});
+    FrontendSession(const FrontendSession&) = delete;
+    FrontendSession& operator=(const FrontendSession&) = delete;
+
+    /// Parses the program file and (unless disabled) its library closure.
+    /// Returns nullptr when the program itself cannot be read.
+    const ParsedFile* parse_program(const std::filesystem::path& file);
+
+    /// Same, for a program given as text; `name` is used in diagnostics and
+    /// `dir` is the program folder for the search path.
+    const ParsedFile* parse_program_text(std::string name, std::string text,
+                                         const std::filesystem::path& dir = ".");
+
+    diag::DiagnosticList& diagnostics() {
+        return diags_;
+    }
+    const diag::SourceManager& sources() const {
+        return sources_;
+    }
+    const std::vector<std::unique_ptr<ParsedFile>>& files() const {
+        return files_;
+    }
+    /// Public diagnostics with resolved locations.
+    std::vector<Diagnostic> resolved_diagnostics() const {
+        return diags_.resolve(sources_);
+    }
+    Arena& arena() {
+        return arena_;
+    }
+    Interner& interner() {
+        return interner_;
+    }
+
+private:
+    const ParsedFile* add_and_parse(std::string display, std::string text,
+                                    std::filesystem::path path);
+    const ParsedFile* load_file(const std::filesystem::path& path, diag::SourceRange from);
+    void follow(const ParsedFile* root, const SearchPath& search);
+
+    FrontendOptions options_;
+    diag::SourceManager sources_;
+    Arena arena_;
+    Interner interner_{arena_};
+    diag::DiagnosticList diags_;
+    std::vector<std::unique_ptr<ParsedFile>> files_;
+    std::unordered_map<std::string, const ParsedFile*> by_path_; // canonical path -> file
+    bool total_limit_reported_ = false;
+};
+
+} // namespace tutti::frontend
