@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Rewrites the golden syntax trees (tests/golden/ast/NAME.ast) from the current
+# parser. Review `git diff tests/golden` before committing: that is the re-blessing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tutti=build/bin/tutti
+[ -x "$tutti" ] || { echo "build first (make)" >&2; exit 1; }
+for dsp in tests/golden/ast/*.dsp; do
+    name=$(basename "$dsp" .dsp)
+    (cd tests/golden/ast && "../../../$tutti" parse --dump --no-follow "$name.dsp") > "tests/golden/ast/$name.ast"
+    echo "wrote tests/golden/ast/$name.ast"
+done
