@@ -76,11 +76,19 @@ namespace diags {
 
 class DiagnosticList {
 public:
+    /// At most this many entries are kept (a pathological input must not turn
+    /// into gigabytes of messages); errors past it are still counted.
+    static constexpr std::size_t max_entries = 1000;
+
     void add(Diag d) {
         if (d.severity == Severity::Error || d.severity == Severity::Internal) {
             ++errors_;
         }
-        list_.push_back(std::move(d));
+        if (list_.size() < max_entries) {
+            list_.push_back(std::move(d));
+        } else if (list_.size() == max_entries) {
+            list_.push_back(detail::make(DiagId::too_many_diagnostics, d.range, {}));
+        }
     }
     bool has_errors() const {
         return errors_ != 0;

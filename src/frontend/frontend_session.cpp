@@ -24,7 +24,14 @@ const ParsedFile* FrontendSession::add_and_parse(std::string display, std::strin
     auto pf = std::make_unique<ParsedFile>();
     pf->id = id;
     pf->path = std::move(path);
-    pf->root = parse_source(ctx, id, sources_.text(id), interner_.intern(sources_.path(id)));
+    try {
+        pf->root = parse_source(ctx, id, sources_.text(id), interner_.intern(sources_.path(id)));
+    } catch (const std::exception& e) {
+        // Nothing escapes the front end: a bug or an exhausted resource becomes a diagnostic.
+        diags_.add(diag::diags::internal_error(diag::SourceRange{{id, 0}, {id, 0}}, e.what()));
+        pf->root = arena_.make<Node>();
+        pf->root->kind = NodeKind::File;
+    }
     files_.push_back(std::move(pf));
     return files_.back().get();
 }
@@ -43,7 +50,7 @@ const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceR
     }
     auto size = fs::file_size(path, ec);
     if (ec) {
-        if (from.begin.file == 0 && !fs::exists(path)) {
+        if (std::error_code ec2; from.begin.file == 0 && !fs::exists(path, ec2)) {
             diags_.add(diag::diags::input_not_found(from, path.string()));
         } else {
             diags_.add(diag::diags::file_read_error(from, path.string(), ec.message()));

@@ -44,6 +44,35 @@ std::array<Keyword, keyword_count> sorted_keywords() {
     return a;
 }
 
+struct Punct {
+    std::string_view spelling;
+    Tok kind = Tok::Eof;
+};
+
+constexpr Punct punct_list[] = {
+#define PUNCT(kind, spelling) {spelling, Tok::kind},
+#include "frontend/lexer/token_kinds.def"
+    {"+>", Tok::Merge}, // the other spelling of :>
+};
+
+/// For each first character, the punctuation starting with it, longest first.
+using PunctTable = std::array<std::array<Punct, 4>, 128>;
+
+PunctTable build_punct_table() {
+    PunctTable t{};
+    for (const Punct& p : punct_list) {
+        auto& row = t[static_cast<unsigned char>(p.spelling[0])];
+        std::size_t i = 0;
+        while (!row[i].spelling.empty()) {
+            ++i;
+        }
+        row[i] = p;
+        std::sort(row.begin(), row.begin() + long(i) + 1,
+                  [](const Punct& x, const Punct& y) { return x.spelling.size() > y.spelling.size(); });
+    }
+    return t;
+}
+
 inline bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
@@ -193,88 +222,16 @@ private:
             }
             p_ = b;
         }
-        switch (c) {
-        case '"':
+        if (c == '"') {
             lex_string();
             return;
-        case '<':
+        }
+        if (c == '<') {
             lex_less();
             return;
-        case ':':
-            if (starts(p_, ":>")) {
-                return punct(Tok::Merge, 2);
-            }
-            return punct(Tok::Seq, 1);
-        case ',':
-            return punct(Tok::Par, 1);
-        case '~':
-            return punct(Tok::Rec, 1);
-        case '+':
-            if (starts(p_, "+>")) {
-                return punct(Tok::Merge, 2);
-            }
-            return punct(Tok::Add, 1);
-        case '-':
-            return punct(Tok::Sub, 1);
-        case '*':
-            return punct(Tok::Mul, 1);
-        case '/':
-            return punct(Tok::Div, 1);
-        case '%':
-            return punct(Tok::Mod, 1);
-        case '^':
-            return punct(Tok::Pow, 1);
-        case '@':
-            return punct(Tok::Delay, 1);
-        case '\'':
-            return punct(Tok::Delay1, 1);
-        case '&':
-            return punct(Tok::And, 1);
-        case '|':
-            return punct(Tok::Or, 1);
-        case '>':
-            if (starts(p_, ">>")) {
-                return punct(Tok::Rsh, 2);
-            }
-            if (starts(p_, ">=")) {
-                return punct(Tok::Ge, 2);
-            }
-            return punct(Tok::Gt, 1);
-        case '=':
-            if (starts(p_, "==")) {
-                return punct(Tok::Eq, 2);
-            }
-            if (starts(p_, "=>")) {
-                return punct(Tok::Arrow, 2);
-            }
-            return punct(Tok::Def, 1);
-        case '!':
-            if (starts(p_, "!=")) {
-                return punct(Tok::Ne, 2);
-            }
-            return punct(Tok::Cut, 1);
-        case '_':
-            return punct(Tok::Wire, 1);
-        case ';':
-            return punct(Tok::Semi, 1);
-        case '(':
-            return punct(Tok::LParen, 1);
-        case ')':
-            return punct(Tok::RParen, 1);
-        case '{':
-            return punct(Tok::LBrace, 1);
-        case '}':
-            return punct(Tok::RBrace, 1);
-        case '[':
-            return punct(Tok::LBracket, 1);
-        case ']':
-            return punct(Tok::RBracket, 1);
-        case '\\':
-            return punct(Tok::Lambda, 1);
-        case '.':
-            return punct(Tok::Dot, 1);
-        default:
-            break;
+        }
+        if (match_punct()) {
+            return;
         }
         // Invalid character: report it (a whole UTF-8 sequence at once) and skip it.
         std::size_t e = p_ + 1;
@@ -303,6 +260,27 @@ private:
     void punct(Tok k, std::size_t n) {
         push(k, p_, p_ + n);
         p_ += n;
+    }
+
+    /// Operators and punctuation (token_kinds.def, plus `+>` for `:>`), longest
+    /// match first. `<`, `/`, `.` and `_` forms that start other tokens were tried
+    /// before this.
+    bool match_punct() {
+        static const PunctTable table = build_punct_table();
+        auto c = static_cast<unsigned char>(s_[p_]);
+        if (c >= 128) {
+            return false;
+        }
+        for (const Punct& pu : table[c]) {
+            if (pu.spelling.empty()) {
+                break;
+            }
+            if (starts(p_, pu.spelling)) {
+                punct(pu.kind, pu.spelling.size());
+                return true;
+            }
+        }
+        return false;
     }
 
     // `<` starts: <mdoc>, closing doc tags, a <file.h> name, <:, <<, <=, <.

@@ -74,3 +74,15 @@ TEST(Diagnostics, NotesDoNotCountAsErrors) {
 }
 
 } // namespace
+
+namespace {
+TEST(Diagnostics, ListIsCappedButCountsEveryError) {
+    tutti::diag::DiagnosticList list;
+    for (int i = 0; i < 5000; ++i) {
+        list.add(tutti::diag::diags::multiple_definitions({}, "x"));
+    }
+    EXPECT_EQ(list.error_count(), 5000u);
+    ASSERT_EQ(list.size(), tutti::diag::DiagnosticList::max_entries + 1);
+    EXPECT_EQ(list.entries().back().id, tutti::diag::DiagId::too_many_diagnostics);
+}
+} // namespace

@@ -16,6 +16,7 @@
 #include <random>
 #include <regex>
 
+#include "oracle/oracle_support.h"
 #include "tools/test_support.h"
 
 namespace fs = std::filesystem;
@@ -224,25 +225,8 @@ std::optional<Values> eval(const Node* n, const std::map<std::string, long long>
     }
 }
 
-// ---------------------------------------------------------------- reference
-std::string run_faust(const fs::path& dsp) {
-    std::string cmd = "faust -lang cpp " + dsp.string() + " 2>&1";
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-        return out;
-    }
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
-        out.append(buf, n);
-    }
-    pclose(p);
-    return out;
-}
-
 TEST(PrecedenceOracle, RandomExpressionsMatchTheReferenceCompiler) {
-    ASSERT_EQ(std::system("faust --version > /dev/null 2>&1"), 0)
+    ASSERT_TRUE(tutti::test::faust_available())
         << "the reference faust compiler is not installed (run make setup)";
     const std::map<std::string, long long> env{{"x", 3}, {"y", 2}, {"z", 7}};
     Gen gen(20261120);
@@ -272,7 +256,7 @@ TEST(PrecedenceOracle, RandomExpressionsMatchTheReferenceCompiler) {
     program += "\nwith { x = 3; y = 2; z = 7; };\n";
     fs::path dsp = fs::temp_directory_path() / ("tutti-precedence-" + std::to_string(getpid()) + ".dsp");
     std::ofstream(dsp) << program;
-    std::string cpp = run_faust(dsp);
+    std::string cpp = tutti::test::run_command("faust -lang cpp " + dsp.string()).output;
     if (!getenv("TUTTI_KEEP_ORACLE_FILES")) {
         fs::remove(dsp);
     }
