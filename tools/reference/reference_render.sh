@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The reference runner: renders a Faust program with the reference compiler
+# (`faust -lang cpp` + g++), taking the same arguments as `tutti render` and
+# printing the same text format, so that the two can be compared sample by sample.
+#
+#   reference_render.sh PROGRAM.dsp -o OUT [--frames N | --seconds S] [--sample-rate R]
+#       [--block B] [--input impulse|silence|noise|FILE.wav] [--double]
+#       [--press-buttons FRAMES] [--set PATH=VALUE]... [-I DIR]...
+#
+# OUT is a .txt file or - (stdout). Binaries are cached by the hash of the program
+# text, the compile flags and this runner (TUTTI_REFERENCE_CACHE, default
+# build/reference-cache), so a re-run costs only the run itself.
+# The reference faust is a test oracle: nothing here is linked into tutti.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+program="" out="" frames="" seconds="" rate=44100 block=64 input=silence double=0 press=""
+sets=() incs=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -o) out="$2"; shift 2 ;;
+        --frames) frames="$2"; shift 2 ;;
+        --seconds) seconds="$2"; shift 2 ;;
+        --sample-rate) rate="$2"; shift 2 ;;
+        --block) block="$2"; shift 2 ;;
+        --input) input="$2"; shift 2 ;;
+        --double) double=1; shift ;;
+        --press-buttons) press="$2"; shift 2 ;;
+        --set) sets+=(-s "$2"); shift 2 ;;
+        -I) incs+=(-I "$2"); shift 2 ;;
+        -h|--help) usage ;;
+        -*) echo "reference_render: unknown option $1" >&2; usage ;;
+        *) [ -z "$program" ] || usage; program="$1"; shift ;;
+    esac
+done
+[ -n "$program" ] && [ -n "$out" ] || usage
+[ -f "$program" ] || { echo "reference_render: no such file: $program" >&2; exit 2; }
+if [ -n "$seconds" ] && [ -z "$frames" ]; then
+    frames=$(awk -v s="$seconds" -v r="$rate" 'BEGIN { printf "%d", s * r + 0.5 }')
+fi
+frames=${frames:-20000}
+case "$input" in
+    impulse|silence|noise) ;;
+    *) input=$(cd "$(dirname "$input")" && pwd)/$(basename "$input") ;;
+esac
+
+dir=$(cd "$(dirname "$program")" && pwd)
+name=$(basename "$program")
+if [ "$double" = 1 ]; then
+    fflags=(-double) cflags=(-DFAUSTFLOAT=double)
+else
+    fflags=(-single) cflags=(-DFAUSTFLOAT=float)
+fi
+cache=${TUTTI_REFERENCE_CACHE:-$root/build/reference-cache}
+mkdir -p "$cache"
+key=$( { cat "$program"; echo "${fflags[*]} ${cflags[*]} ${incs[*]:-}"; cat "$here/reference_arch.cpp" \
+        "$root/src/support/test_signal.h"; faust --version | sed -n 1p; } | sha256sum | cut -c1-24)
+bin="$cache/$key"
+if [ ! -x "$bin" ]; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    (cd "$dir" && faust "${fflags[@]}" -lang cpp -a "$here/reference_arch.cpp" -I "$dir" \
+        ${incs[@]+"${incs[@]}"} "$name" -o "$tmp/ref.cpp")
+    g++ -std=c++17 -O1 -ffp-contract=off -fno-fast-math "${cflags[@]}" \
+        -I "$(faust -includedir)" -I "$root/src" -I "$dir" "$tmp/ref.cpp" -o "$tmp/ref" -lsndfile
+    mv "$tmp/ref" "$bin"
+fi
+args=(-n "$frames" -r "$rate" -b "$block" -i "$input" -name "$name")
+[ -z "$press" ] || args+=(-p "$press")
+if [ "$out" = - ]; then
+    "$bin" "${args[@]}" ${sets[@]+"${sets[@]}"}
+else
+    "$bin" "${args[@]}" ${sets[@]+"${sets[@]}"} > "$out"
+fi
