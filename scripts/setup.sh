@@ -9,7 +9,7 @@ packages=(
     # toolchain
     build-essential cmake ninja-build pkg-config ca-certificates
     # libraries
-    libcli11-dev libsndfile1-dev
+    libcli11-dev libsndfile1-dev llvm-19-dev
     # tests and benchmarks
     libgtest-dev libbenchmark-dev
     # the reference compiler and its libraries (/usr/share/faust): test oracle
