@@ -215,8 +215,7 @@ private:
             lex_number();
             return;
         }
-        if (is_alpha(c) || c == '_' || (c == ':' && starts(p_, "::") && p_ + 2 < s_.size() &&
-                                        (is_alpha(s_[p_ + 2]) || s_[p_ + 2] == '_'))) {
+        if (is_alpha(c) || c == '_' || starts(p_, "::")) {
             if (lex_identifier()) {
                 return;
             }
@@ -346,31 +345,33 @@ private:
         p_ = close + 1;
     }
 
+    /// True when an ID (`_*[a-zA-Z]...`) starts at `at`.
+    bool id_starts_at(std::size_t at) const {
+        while (at < s_.size() && s_[at] == '_') {
+            ++at;
+        }
+        return at < s_.size() && is_alpha(s_[at]);
+    }
+
     // ID: _*[a-zA-Z][_a-zA-Z0-9]*, joined by "::", optionally with a leading "::".
     bool lex_identifier() {
         std::size_t b = p_;
         bool qualified = false;
         if (starts(p_, "::")) {
+            if (!id_starts_at(p_ + 2)) {
+                return false;
+            }
             p_ += 2;
             qualified = true;
         }
+        if (!id_starts_at(p_)) {
+            return false; // underscores alone are wires
+        }
         for (;;) {
-            std::size_t q = p_;
-            while (q < s_.size() && s_[q] == '_') {
-                ++q;
+            while (p_ < s_.size() && is_ident_char(s_[p_])) {
+                ++p_;
             }
-            if (q >= s_.size() || !is_alpha(s_[q])) {
-                if (p_ == b) {
-                    return false; // only underscores: wires
-                }
-                break;
-            }
-            while (q < s_.size() && is_ident_char(s_[q])) {
-                ++q;
-            }
-            p_ = q;
-            if (starts(p_, "::") && p_ + 2 < s_.size() &&
-                (is_alpha(s_[p_ + 2]) || s_[p_ + 2] == '_')) {
+            if (starts(p_, "::") && id_starts_at(p_ + 2)) {
                 p_ += 2;
                 qualified = true;
                 continue;

@@ -54,6 +54,13 @@ TEST(Lexer, KeywordsAndIdentifiers) {
                                                   Tok::Int, Tok::Eof}));
 }
 
+TEST(Lexer, QualifiedNamesNeedANameAfterEachColonPair) {
+    EXPECT_EQ(kinds("a::_b ::_1 a::_1 a::"),
+              (std::vector<Tok>{Tok::Ident, Tok::Seq, Tok::Seq, Tok::Wire, Tok::Int, Tok::Ident,
+                                Tok::Seq, Tok::Seq, Tok::Wire, Tok::Int, Tok::Ident, Tok::Seq,
+                                Tok::Seq, Tok::Eof}));
+}
+
 TEST(Lexer, IntegersWrapLikeStr2int) {
     Lexed l = run("0 42 2147483647 2147483648 4294967297");
     ASSERT_EQ(l.toks.size(), 6u);
