@@ -53,14 +53,7 @@ std::vector<Expect> expectations(const std::string& text) {
 }
 
 std::vector<std::string> test_files() {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(tutti::test::source_dir() / "tests/diagnostics")) {
-        if (e.path().extension() == ".dsp") {
-            out.push_back(e.path().stem().string());
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
+    return tutti::test::stems_in(tutti::test::source_dir() / "tests/diagnostics", ".dsp");
 }
 
 class Diagnostics : public ::testing::TestWithParam<std::string> {};

@@ -15,14 +15,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::vector<std::string> golden_files() {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(tutti::test::source_dir() / "tests/golden/ast")) {
-        if (e.path().extension() == ".dsp") {
-            out.push_back(e.path().stem().string());
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
+    return tutti::test::stems_in(tutti::test::source_dir() / "tests/golden/ast", ".dsp");
 }
 
 class GoldenAst : public ::testing::TestWithParam<std::string> {};

@@ -2,6 +2,7 @@
 /** \file Helpers shared by the front-end tests. */
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,6 +62,19 @@ inline std::string read_file(const std::filesystem::path& p) {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+/// Sorted stems of the files with extension `ext` directly in `dir`
+/// (the test cases of a folder-driven suite).
+inline std::vector<std::string> stems_in(const std::filesystem::path& dir, const std::string& ext) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        if (e.path().extension() == ext) {
+            out.push_back(e.path().stem().string());
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 inline std::filesystem::path faust_dir() {
