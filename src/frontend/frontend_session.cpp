@@ -114,6 +114,7 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
                 }
                 std::size_t before = files_.size();
                 const ParsedFile* g = load_file(*found, n->range);
+                resolved_[n] = g;
                 if (g != nullptr && files_.size() > before) {
                     work.push_back(g);
                 }

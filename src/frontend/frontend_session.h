@@ -59,6 +59,13 @@ public:
     const ParsedFile* parse_program_text(std::string name, std::string text,
                                          const std::filesystem::path& dir = ".");
 
+    /// The file an `import`, `library` or `component` node of a parsed file refers
+    /// to, as resolved by the search path; nullptr when it was not found.
+    const ParsedFile* resolved(const ast::Node* reference) const {
+        auto it = resolved_.find(reference);
+        return it == resolved_.end() ? nullptr : it->second;
+    }
+
     diag::DiagnosticList& diagnostics() {
         return diags_;
     }
@@ -92,6 +99,7 @@ private:
     diag::DiagnosticList diags_;
     std::vector<std::unique_ptr<ParsedFile>> files_;
     std::unordered_map<std::string, const ParsedFile*> by_path_; // canonical path -> file
+    std::unordered_map<const ast::Node*, const ParsedFile*> resolved_; // reference -> file
     bool total_limit_reported_ = false;
 };
 

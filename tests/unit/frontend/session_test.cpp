@@ -60,6 +60,13 @@ TEST_F(SessionTest, FollowsImportLibraryAndComponentOncePerFile) {
     ASSERT_NE(s.parse_program(main), nullptr);
     EXPECT_TRUE(s.resolved_diagnostics().empty());
     EXPECT_EQ(names(s), (std::vector<std::string>{"main.dsp", "a.lib", "b.lib", "c.lib", "d.dsp"}));
+    // every reference knows the file it resolved to (the evaluator needs it)
+    const auto* main_file = s.files()[0].get();
+    const tutti::ast::Node* first_import = main_file->root->kids[0];
+    ASSERT_EQ(first_import->kind, tutti::ast::NodeKind::Import);
+    ASSERT_NE(s.resolved(first_import), nullptr);
+    EXPECT_EQ(s.resolved(first_import)->path.filename(), "a.lib");
+    EXPECT_EQ(s.resolved(main_file->root->kids[1]), s.resolved(first_import)); // imported once
 }
 
 TEST_F(SessionTest, MissingLibraryIsReportedWhereItIsImported) {
