@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+#include "signals/propagate.h"
+
+#include <unordered_map>
+
+namespace tutti::sig {
+
+using boxes::Box;
+using boxes::BoxKind;
+using ast::PrimOp;
+
+namespace {
+
+struct Unsupported {
+    std::string what;
+    const Box* box;
+};
+
+/// Splits at '/' outside [metadata] brackets.
+std::vector<std::string_view> split_path(std::string_view s) {
+    std::vector<std::string_view> parts;
+    int depth = 0;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '[') {
+            ++depth;
+        } else if (s[i] == ']' && depth > 0) {
+            --depth;
+        } else if (s[i] == '/' && depth == 0) {
+            parts.push_back(s.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    parts.push_back(s.substr(start));
+    return parts;
+}
+
+std::vector<std::string> split_groups(std::string_view path) {
+    std::vector<std::string> g;
+    if (path.empty()) {
+        return g;
+    }
+    for (auto p : split_path(path)) {
+        g.emplace_back(p);
+    }
+    return g;
+}
+
+std::string join(const std::vector<std::string>& g) {
+    std::string s;
+    for (const auto& x : g) {
+        s += (s.empty() ? "" : "/") + x;
+    }
+    return s;
+}
+
+/// "h:Osc" -> "h:Osc"; "Osc" -> "v:Osc"; "H:Osc" -> "h:Osc".
+std::string group_component(std::string_view c) {
+    if (c.size() >= 2 && c[1] == ':' && std::string_view("hvtHVT").find(c[0]) != std::string_view::npos) {
+        char k = static_cast<char>(c[0] | 0x20);
+        return std::string(1, k) + ":" + std::string(c.substr(2));
+    }
+    return "v:" + std::string(c);
+}
+
+} // namespace
+
+std::string resolve_label_path(std::string_view current, std::string_view label, char group_kind) {
+    std::vector<std::string> groups = split_groups(current);
+    std::vector<std::string_view> parts = split_path(label);
+    std::size_t first = 0;
+    if (parts.size() > 1 && parts[0].empty()) {
+        groups.clear(); // absolute path
+        first = 1;
+    }
+    for (std::size_t i = first; i + 1 < parts.size(); ++i) {
+        std::string_view c = parts[i];
+        if (c.empty() || c == ".") {
+            continue;
+        }
+        if (c == "..") {
+            if (!groups.empty()) {
+                groups.pop_back();
+            }
+            continue;
+        }
+        groups.push_back(group_component(c));
+    }
+    std::string_view last = parts.back();
+    if (group_kind != 0) {
+        groups.push_back(std::string(1, group_kind) + ":" + std::string(last));
+        return join(groups);
+    }
+    std::string g = join(groups);
+    return g.empty() ? std::string(last) : g + "/" + std::string(last);
+}
+
+namespace {
+
+struct SlotEnv {
+    std::int32_t slot;
+    const Signal* value;
+    const SlotEnv* next;
+};
+
+class Propagator {
+public:
+    Propagator(SignalContext& sc, std::uint32_t max_depth) : sc_(sc), max_depth_(max_depth) {
+    }
+
+    std::vector<const Signal*> run(const Box* b, Symbol path, const SlotEnv* env,
+                                   const std::vector<const Signal*>& in) {
+        if (++depth_ > max_depth_) {
+            throw Unsupported{"the block diagram is nested too deeply", b};
+        }
+        struct Leave {
+            std::uint32_t& d;
+            ~Leave() {
+                --d;
+            }
+        } leave{depth_};
+
+        Key key{b, path.key(), env, in};
+        if (auto it = memo_.find(key); it != memo_.end()) {
+            return it->second;
+        }
+        std::vector<const Signal*> out = compute(b, path, env, in);
+        memo_.emplace(std::move(key), out);
+        return out;
+    }
+
+private:
+    struct Key {
+        const Box* box;
+        const void* path;
+        const SlotEnv* env;
+        std::vector<const Signal*> in;
+        bool operator==(const Key& o) const {
+            return box == o.box && path == o.path && env == o.env && in == o.in;
+        }
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const {
+            std::size_t h = std::hash<const void*>()(k.box) ^ (std::hash<const void*>()(k.path) << 1) ^
+                            (std::hash<const void*>()(k.env) << 2);
+            for (const Signal* s : k.in) {
+                h = h * 1000003u ^ s->id;
+            }
+            return h;
+        }
+    };
+
+    std::vector<const Signal*> compute(const Box* b, Symbol path, const SlotEnv* env,
+                                       const std::vector<const Signal*>& in) {
+        switch (b->kind) {
+        case BoxKind::Int:
+            return {sc_.make_int(b->ival)};
+        case BoxKind::Real:
+            return {sc_.make_real(b->rval)};
+        case BoxKind::Wire:
+            return {in[0]};
+        case BoxKind::Cut:
+            return {};
+        case BoxKind::Prim:
+            return {prim(b, in)};
+        case BoxKind::FFun:
+            return {sc_.make_ffun(b->ffun, in)};
+        case BoxKind::FConst:
+            return {sc_.make_fconst(SigKind::FConst, static_cast<ast::ValueType>(b->op), b->label, b->text)};
+        case BoxKind::FVar:
+            return {sc_.make_fconst(SigKind::FVar, static_cast<ast::ValueType>(b->op), b->label, b->text)};
+        case BoxKind::Seq:
+            return run(b->kid(1), path, env, run(b->kid(0), path, env, in));
+        case BoxKind::Par: {
+            std::uint32_t na = b->kid(0)->inputs;
+            std::vector<const Signal*> ia(in.begin(), in.begin() + na), ib(in.begin() + na, in.end());
+            std::vector<const Signal*> out = run(b->kid(0), path, env, ia);
+            std::vector<const Signal*> ob = run(b->kid(1), path, env, ib);
+            out.insert(out.end(), ob.begin(), ob.end());
+            return out;
+        }
+        case BoxKind::Split: {
+            std::vector<const Signal*> a = run(b->kid(0), path, env, in);
+            std::vector<const Signal*> ib;
+            for (std::uint32_t k = 0; k < b->kid(1)->inputs; ++k) {
+                ib.push_back(a.empty() ? sc_.make_int(0) : a[k % a.size()]);
+            }
+            return run(b->kid(1), path, env, ib);
+        }
+        case BoxKind::Merge: {
+            std::vector<const Signal*> a = run(b->kid(0), path, env, in);
+            std::uint32_t m = b->kid(1)->inputs;
+            std::vector<const Signal*> ib;
+            for (std::uint32_t k = 0; k < m; ++k) {
+                const Signal* t = k < a.size() ? a[k] : sc_.make_int(0);
+                for (std::size_t i = k + m; i < a.size(); i += m) {
+                    t = sc_.make_bin(PrimOp::Add, t, a[i]);
+                }
+                ib.push_back(t);
+            }
+            return run(b->kid(1), path, env, ib);
+        }
+        case BoxKind::Rec:
+            return recursion(b, path, env, in);
+        case BoxKind::Button:
+        case BoxKind::Checkbox:
+            return {sc_.make_widget(b->kind == BoxKind::Button ? SigKind::Button : SigKind::Checkbox,
+                                    widget_path(path, b->label), {})};
+        case BoxKind::VSlider:
+        case BoxKind::HSlider:
+        case BoxKind::NEntry: {
+            SigKind k = b->kind == BoxKind::VSlider   ? SigKind::VSlider
+                        : b->kind == BoxKind::HSlider ? SigKind::HSlider
+                                                      : SigKind::NEntry;
+            return {sc_.make_widget(k, widget_path(path, b->label), b->nums)};
+        }
+        case BoxKind::VBargraph:
+        case BoxKind::HBargraph:
+            return {sc_.make_widget(b->kind == BoxKind::VBargraph ? SigKind::VBargraph : SigKind::HBargraph,
+                                    widget_path(path, b->label), b->nums, in[0])};
+        case BoxKind::VGroup:
+        case BoxKind::HGroup:
+        case BoxKind::TGroup: {
+            char kind = b->kind == BoxKind::VGroup ? 'v' : b->kind == BoxKind::HGroup ? 'h' : 't';
+            Symbol p = sc_.interner().intern(resolve_label_path(path.str(), b->label.str(), kind));
+            return run(b->kid(0), p, env, in);
+        }
+        case BoxKind::Soundfile:
+            throw Unsupported{"soundfile is not supported yet", b};
+        case BoxKind::Waveform: {
+            std::vector<const Signal*> values;
+            for (const Box* v : b->kids) {
+                values.push_back(v->kind == BoxKind::Int ? sc_.make_int(v->ival) : sc_.make_real(v->rval));
+            }
+            return {sc_.make_int(static_cast<std::int32_t>(values.size())), sc_.make(SigKind::Waveform, values)};
+        }
+        case BoxKind::Route: {
+            std::int32_t outs = static_cast<std::int32_t>(b->rval);
+            std::vector<const Signal*> out(static_cast<std::size_t>(outs), nullptr);
+            for (std::size_t i = 0; i + 1 < b->nums.size(); i += 2) {
+                auto from = static_cast<std::int64_t>(b->nums[i]) - 1;
+                auto to = static_cast<std::int64_t>(b->nums[i + 1]) - 1;
+                if (from < 0 || to < 0 || from >= std::int64_t(in.size()) || to >= outs) {
+                    continue;
+                }
+                const Signal* s = in[std::size_t(from)];
+                out[std::size_t(to)] = out[std::size_t(to)] ? sc_.make_bin(PrimOp::Add, out[std::size_t(to)], s) : s;
+            }
+            for (auto& s : out) {
+                if (s == nullptr) {
+                    s = sc_.make_int(0);
+                }
+            }
+            return out;
+        }
+        case BoxKind::Slot:
+            for (const SlotEnv* e = env; e != nullptr; e = e->next) {
+                if (e->slot == b->ival) {
+                    return {e->value};
+                }
+            }
+            throw Unsupported{"internal error: unbound slot", b};
+        case BoxKind::Symbolic: {
+            auto* e = arena_.make<SlotEnv>(SlotEnv{b->kid(0)->ival, in[0], env});
+            std::vector<const Signal*> rest(in.begin() + 1, in.end());
+            return run(b->kid(1), path, e, rest);
+        }
+        case BoxKind::Count:
+            break;
+        }
+        throw Unsupported{"internal error: unknown box", b};
+    }
+
+    Symbol widget_path(Symbol path, Symbol label) {
+        return sc_.interner().intern(resolve_label_path(path.str(), label.str(), 0));
+    }
+
+    const Signal* prim(const Box* b, const std::vector<const Signal*>& in) {
+        PrimOp op = b->prim();
+        switch (op) {
+        case PrimOp::Add:
+        case PrimOp::Sub:
+        case PrimOp::Mul:
+        case PrimOp::Div:
+        case PrimOp::Mod:
+        case PrimOp::And:
+        case PrimOp::Or:
+        case PrimOp::Xor:
+        case PrimOp::Lsh:
+        case PrimOp::Rsh:
+        case PrimOp::Lt:
+        case PrimOp::Le:
+        case PrimOp::Gt:
+        case PrimOp::Ge:
+        case PrimOp::Eq:
+        case PrimOp::Ne:
+            return sc_.make_bin(op, in[0], in[1]);
+        case PrimOp::Delay:
+            return sc_.make_delay(in[0], in[1]);
+        case PrimOp::Mem:
+            return sc_.make_delay1(in[0]);
+        case PrimOp::Prefix:
+            return sc_.make(SigKind::Prefix, in);
+        case PrimOp::IntCast:
+            return sc_.make(SigKind::IntCast, in);
+        case PrimOp::FloatCast:
+            return sc_.make(SigKind::FloatCast, in);
+        case PrimOp::Rdtable:
+            return sc_.make(SigKind::Rdtable, in);
+        case PrimOp::Rwtable:
+            return sc_.make(SigKind::Rwtable, in);
+        case PrimOp::Select2:
+            return sc_.make(SigKind::Select2, in);
+        case PrimOp::Select3: {
+            // select3(s, x0, x1, x2) = select2(s == 0, select2(s == 1, x2, x1), x0)
+            const Signal* s = in[0];
+            const Signal* inner_kids[3] = {sc_.make_bin(PrimOp::Eq, s, sc_.make_int(1)), in[3], in[2]};
+            const Signal* inner = sc_.make(SigKind::Select2, inner_kids);
+            const Signal* outer_kids[3] = {sc_.make_bin(PrimOp::Eq, s, sc_.make_int(0)), inner, in[1]};
+            return sc_.make(SigKind::Select2, outer_kids);
+        }
+        case PrimOp::Attach:
+            return sc_.make(SigKind::Attach, in);
+        case PrimOp::Enable:
+            return sc_.make(SigKind::Enable, in);
+        case PrimOp::Control:
+            return sc_.make(SigKind::Control, in);
+        case PrimOp::Assertbounds:
+            return sc_.make(SigKind::AssertBounds, in);
+        case PrimOp::Lowest:
+            return sc_.make(SigKind::Lowest, in);
+        case PrimOp::Highest:
+            return sc_.make(SigKind::Highest, in);
+        default:
+            return sc_.make_math(op, in); // sin ... pow, atan2, fmod, remainder, min, max, abs
+        }
+    }
+
+    std::vector<const Signal*> recursion(const Box* b, Symbol path, const SlotEnv* env,
+                                         const std::vector<const Signal*>& in) {
+        const Box* a = b->kid(0);
+        const Box* fb = b->kid(1);
+        std::int32_t id = sc_.fresh_group();
+        const Signal* var = sc_.make_recvar(id);
+        std::vector<const Signal*> l0;
+        for (std::uint32_t i = 0; i < fb->inputs; ++i) {
+            l0.push_back(sc_.make_delay1(sc_.make_proj(std::int32_t(i), var)));
+        }
+        std::vector<const Signal*> l1 = run(fb, path, env, l0);
+        l1.insert(l1.end(), in.begin(), in.end());
+        std::vector<const Signal*> bodies = run(a, path, env, l1);
+        const Signal* group = sc_.make_recgroup(id, bodies);
+        std::vector<const Signal*> out;
+        for (std::size_t i = 0; i < bodies.size(); ++i) {
+            out.push_back(sc_.make_proj(std::int32_t(i), group));
+        }
+        return out;
+    }
+
+    SignalContext& sc_;
+    std::uint32_t max_depth_;
+    std::uint32_t depth_ = 0;
+    Arena arena_;
+    std::unordered_map<Key, std::vector<const Signal*>, KeyHash> memo_;
+};
+
+} // namespace
+
+PropagateResult propagate_process(const boxes::Box* process, SignalContext& signals,
+                                  std::uint32_t max_depth) {
+    PropagateResult r;
+    std::vector<const Signal*> in;
+    for (std::uint32_t i = 0; i < process->inputs; ++i) {
+        in.push_back(signals.make_input(std::int32_t(i)));
+    }
+    try {
+        Propagator p(signals, max_depth);
+        r.outputs = p.run(process, Symbol(), nullptr, in);
+    } catch (const Unsupported& u) {
+        r.error = u.what;
+        r.error_box = u.box;
+        r.outputs.clear();
+    }
+    return r;
+}
+
+} // namespace tutti::sig

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+#include <cstring>
+#include <functional>
+
+#include "signals/signal.h"
+
+namespace tutti::sig {
+
+namespace {
+constexpr std::string_view kind_names[] = {
+#define SIG(kind, name, layout) name,
+#include "signals/signal_kinds.def"
+#undef SIG
+};
+static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == std::size_t(SigKind::Count));
+
+std::size_t mix(std::size_t h, std::size_t v) {
+    return h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+}
+std::uint64_t bits(double d) {
+    std::uint64_t u;
+    std::memcpy(&u, &d, sizeof u);
+    return u;
+}
+} // namespace
+
+std::string_view kind_name(SigKind k) {
+    return kind_names[std::size_t(k)];
+}
+
+std::size_t SignalContext::Hash::operator()(const Signal* s) const {
+    std::size_t h = std::size_t(s->kind) * 131 + s->op;
+    h = mix(h, std::size_t(std::uint32_t(s->ival)));
+    h = mix(h, std::size_t(bits(s->rval)));
+    h = mix(h, std::hash<const void*>()(s->label.key()));
+    h = mix(h, std::hash<const void*>()(s->text.key()));
+    h = mix(h, std::hash<const void*>()(s->ffun));
+    for (const Signal* k : s->kids) {
+        h = mix(h, k->id);
+    }
+    for (double d : s->nums) {
+        h = mix(h, std::size_t(bits(d)));
+    }
+    return h;
+}
+
+bool SignalContext::Eq::operator()(const Signal* a, const Signal* b) const {
+    if (a->kind != b->kind || a->op != b->op || a->ival != b->ival ||
+        bits(a->rval) != bits(b->rval) || a->label != b->label || a->text != b->text ||
+        a->ffun != b->ffun || a->kids.size() != b->kids.size() ||
+        a->nums.size() != b->nums.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a->kids.size(); ++i) {
+        if (a->kids[i] != b->kids[i]) {
+            return false;
+        }
+    }
+    for (std::size_t i = 0; i < a->nums.size(); ++i) {
+        if (bits(a->nums[i]) != bits(b->nums[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+const Signal* SignalContext::intern(Signal&& proto) {
+    auto it = table_.find(&proto);
+    if (it != table_.end()) {
+        return *it;
+    }
+    Signal* s = arena_.make<Signal>(proto);
+    if (!proto.kids.empty()) {
+        auto* k = arena_.make_array<const Signal*>(proto.kids.size());
+        std::copy(proto.kids.begin(), proto.kids.end(), k);
+        s->kids = {k, proto.kids.size()};
+    }
+    if (!proto.nums.empty()) {
+        auto* n = arena_.make_array<double>(proto.nums.size());
+        std::copy(proto.nums.begin(), proto.nums.end(), n);
+        s->nums = {n, proto.nums.size()};
+    }
+    s->id = static_cast<std::uint32_t>(all_.size());
+    all_.push_back(s);
+    table_.insert(s);
+    return s;
+}
+
+namespace {
+Signal proto(SigKind k) {
+    Signal s;
+    s.kind = k;
+    return s;
+}
+} // namespace
+
+const Signal* SignalContext::make_int(std::int32_t v) {
+    Signal s = proto(SigKind::Int);
+    s.ival = v;
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_real(double v) {
+    Signal s = proto(SigKind::Real);
+    s.rval = v;
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_input(std::int32_t channel) {
+    Signal s = proto(SigKind::Input);
+    s.ival = channel;
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_delay(const Signal* x, const Signal* d) {
+    Signal s = proto(SigKind::Delay);
+    const Signal* k[2] = {x, d};
+    s.kids = {k, 2};
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_bin(ast::PrimOp op, const Signal* a, const Signal* b) {
+    Signal s = proto(SigKind::Bin);
+    s.op = static_cast<std::uint8_t>(op);
+    const Signal* k[2] = {a, b};
+    s.kids = {k, 2};
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_math(ast::PrimOp op, std::span<const Signal* const> args) {
+    Signal s = proto(SigKind::Math);
+    s.op = static_cast<std::uint8_t>(op);
+    s.kids = args;
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make(SigKind k, std::span<const Signal* const> kids) {
+    Signal s = proto(k);
+    s.kids = kids;
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_ffun(const boxes::FFunSignature* sig,
+                                       std::span<const Signal* const> args) {
+    Signal s = proto(SigKind::FFun);
+    s.ffun = sig;
+    s.kids = args;
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_fconst(SigKind k, ast::ValueType t, Symbol name, Symbol include) {
+    Signal s = proto(k);
+    s.op = static_cast<std::uint8_t>(t);
+    s.label = name;
+    s.text = include;
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_widget(SigKind k, Symbol path, std::span<const double> nums,
+                                         const Signal* input) {
+    Signal s = proto(k);
+    s.label = path;
+    s.nums = nums;
+    const Signal* kid[1] = {input};
+    if (input != nullptr) {
+        s.kids = {kid, 1};
+    }
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_recvar(std::int32_t group) {
+    Signal s = proto(SigKind::RecVar);
+    s.ival = group;
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_recgroup(std::int32_t group, std::span<const Signal* const> bodies) {
+    Signal s = proto(SigKind::RecGroup);
+    s.ival = group;
+    s.kids = bodies;
+    return intern(std::move(s));
+}
+
+const Signal* SignalContext::make_proj(std::int32_t index, const Signal* group_or_var) {
+    Signal s = proto(SigKind::Proj);
+    s.ival = index;
+    const Signal* k[1] = {group_or_var};
+    s.kids = {k, 1};
+    return intern(std::move(s));
+}
+
+} // namespace tutti::sig
