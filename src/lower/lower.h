@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * Lowering: signals -> loop IR (ir/loop_ir.h), in the phases of the reference
+ * compiler's generated class. Each signal is computed in the phase of its
+ * variability: constants and sample-rate expressions once in init_constants
+ * (into Constant fields), control expressions once per block before the frame
+ * loop, the rest every frame. Delay lines are sized from the interval of their
+ * delay (Faust's rules: `int(hi + 0.5)`; below 16 a shifted array of max+1
+ * samples, else a power-of-two ring buffer indexed with IOTA); recursions are
+ * delay lines of their projections; `rdtable`/`rwtable` contents are computed
+ * at init by a loop running the table's own signal (with its own state) and
+ * read with clamped indexes; waveforms are tables read by a counter.
+ */
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/loop_ir.h"
+#include "signals/signal.h"
+
+namespace tutti::lower {
+
+/// One UI element, for the JSON description and parameter access.
+struct Control {
+    sig::SigKind kind{};   ///< Button, Checkbox, VSlider, HSlider, NEntry, VBargraph, HBargraph
+    std::string path;      ///< group path and label, as in signal.h (`h:Osc/freq [unit:Hz]`)
+    std::uint32_t field = 0;
+    double init = 0, min = 0, max = 0, step = 0;
+};
+
+struct LowerResult {
+    std::unique_ptr<ir::Module> module; ///< null on error
+    std::vector<Control> controls;
+    std::string error;
+    const sig::Signal* error_signal = nullptr;
+};
+
+LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
+                  sig::SignalContext& signals, bool double_precision);
+
+} // namespace tutti::lower
