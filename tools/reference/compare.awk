@@ -1,0 +1,31 @@
+# Compares two renders in the shared text format (lines starting with '#' are
+# headers). Usage: awk -v tol=2e-6 -f compare.awk REFERENCE OURS
+# Prints "match <frames> <max_abs_error>" or "mismatch frame=<n> output=<k>
+# ref=<x> ours=<y> ..." and exits 1 on a mismatch. A value matches when
+# |ours - ref| <= tol * max(1, |ref|); two NaNs match, as do equal infinities.
+function abs(x) { return x < 0 ? -x : x }
+FNR == 1 { file++ }
+/^#/ { next }
+file == 1 { ref[FNR] = $0; nref++; next }
+file == 2 {
+    nours++
+    if (!(FNR in ref)) { printf "mismatch: more frames than the reference (frame %s)\n", $1; bad = 1; exit 1 }
+    n = split(ref[FNR], r, "\t"); m = split($0, o, "\t")
+    if (n != m) { printf "mismatch: frame %s has %d outputs, the reference %d\n", $1, m - 1, n - 1; bad = 1; exit 1 }
+    for (i = 2; i <= n; i++) {
+        x = r[i]; y = o[i]
+        if (x == y) continue
+        if ((x ~ /nan/) && (y ~ /nan/)) continue
+        if ((x ~ /inf/) || (y ~ /inf/) || (x ~ /nan/) || (y ~ /nan/)) {
+            printf "mismatch frame=%s output=%d ref=%s ours=%s\n", o[1], i - 2, x, y; bad = 1; exit 1
+        }
+        d = abs(x - y); lim = tol * (abs(x) > 1 ? abs(x) : 1)
+        if (d > maxerr) maxerr = d
+        if (d > lim) { printf "mismatch frame=%s output=%d ref=%s ours=%s error=%g\n", o[1], i - 2, x, y, d; bad = 1; exit 1 }
+    }
+}
+END {
+    if (bad) exit 1
+    if (nours != nref) { printf "mismatch: %d frames, the reference has %d\n", nours, nref; exit 1 }
+    printf "match %d %g\n", nref, maxerr + 0
+}
