@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "ir/builder.h"
+#include "lower/state_identity.h"
 #include "passes/infer_intervals.h"
 #include "passes/infer_types.h"
 
@@ -80,6 +81,7 @@ public:
         m_->num_outputs = static_cast<std::uint32_t>(outputs.size());
         types_ = passes::infer_types(outputs);
         intervals_ = passes::infer_intervals(outputs);
+        ids_ = std::make_unique<StateIdentities>(outputs, sc_);
 
         SampleCtx main;
         main.fn = &m_->compute;
@@ -197,13 +199,16 @@ private:
                 line.ring = true;
                 if (ctx.iota < 0) {
                     ctx.iota = b_->add_field("IOTA" + std::to_string(counters_["IOTA"]++), Type::I32, 1,
-                                             ir::FieldKind::Iota);
+                                             ir::FieldKind::Iota, ctx.is_table ? "" : "iota");
                     ctx.state_fields.push_back(std::uint32_t(ctx.iota));
                 }
             }
             bool rec = x->kind == SigKind::Proj;
             line.field = new_field(rec ? "fRec" : "fVec", rec ? "iRec" : "iVec", t, line.size,
                                    rec ? ir::FieldKind::Recursion : ir::FieldKind::Delay);
+            if (!ctx.is_table) {
+                m_->fields[line.field].identity = ids_->line(x);
+            }
             ctx.state_fields.push_back(line.field);
             ctx.lines[x] = line;
         }
@@ -467,6 +472,9 @@ private:
         }
         case SigKind::Prefix: {
             std::uint32_t started = new_field("fStarted", "iStarted", Type::I32, 1, ir::FieldKind::Recursion);
+            if (!ctx.is_table) {
+                m_->fields[started].identity = ids_->other("prefix", s);
+            }
             ctx.state_fields.push_back(started);
             const Expr* init = as_type(kid(0), t);
             const Expr* prev = as_type(read_line(ctx, canonical(s->kid(1)), sc_.make_int(1)), t);
@@ -727,6 +735,7 @@ private:
             break;
         }
         std::uint32_t f = new_field(prefix, prefix, m_->real, 1, ir::FieldKind::Control);
+        m_->fields[f].identity = "control:" + std::string(s->label.str());
         Control c;
         c.kind = s->kind;
         c.path = std::string(s->label.str());
@@ -765,6 +774,7 @@ private:
             t = types_.of(s).nature == Nature::Int ? Type::I32 : m_->real;
         }
         std::uint32_t table = new_field("ftbl", "itbl", t, std::uint32_t(size), ir::FieldKind::Table);
+        m_->fields[table].identity = ids_->table(s);
         tables_[key] = table;
 
         SampleCtx tctx;
@@ -796,6 +806,7 @@ private:
             table = it->second;
         } else {
             table = new_field("fWave", "iWave", t, std::uint32_t(n), ir::FieldKind::Table);
+            m_->fields[table].identity = ids_->table(s);
             tables_[key] = table;
             for (std::int32_t i = 0; i < n; ++i) {
                 const Signal* v = s->kid(std::size_t(i));
@@ -804,6 +815,9 @@ private:
             }
         }
         std::uint32_t counter = new_field("iWaveIdx", "iWaveIdx", Type::I32, 1, ir::FieldKind::Recursion);
+        if (!ctx.is_table) {
+            m_->fields[counter].identity = ids_->other("wavepos", s);
+        }
         ctx.state_fields.push_back(counter);
         const Expr* value = b_->field(table, b_->field(counter));
         ctx.post.push_back(b_->set_field(counter, nullptr,
@@ -817,6 +831,7 @@ private:
     std::unique_ptr<ir::Builder> b_;
     passes::TypeTable types_;
     passes::IntervalTable intervals_;
+    std::unique_ptr<StateIdentities> ids_;
     std::vector<const Stmt*> init_, block_;
     std::unordered_map<const Signal*, const Expr*> init_memo_, block_memo_;
     std::map<std::string, std::uint32_t> counters_;

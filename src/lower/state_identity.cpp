@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+#include "lower/state_identity.h"
+
+#include <cstdio>
+#include <vector>
+
+namespace tutti::lower {
+
+using sig::SigKind;
+using sig::Signal;
+
+namespace {
+
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+    // FNV-1a style over 64-bit words, then a final avalanche
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0x100000001b3ull;
+    return h;
+}
+
+std::string hex(std::uint64_t v) {
+    char buf[20];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+/// Recursion projections by (group, index), whichever form refers to them.
+const Signal* canonical(sig::SignalContext& sc, const Signal* s) {
+    if (s->kind == SigKind::Proj && s->kid(0)->kind == SigKind::RecGroup) {
+        return sc.make_proj(s->ival, sc.make_recvar(s->kid(0)->ival));
+    }
+    return s;
+}
+
+} // namespace
+
+StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::SignalContext& sc) : sc_(sc) {
+    // Depth-first from each output; the first path that reaches a signal is its position.
+    struct Item {
+        const Signal* s;
+        std::uint64_t pos;
+    };
+    std::vector<Item> stack;
+    for (std::size_t o = outputs.size(); o-- > 0;) {
+        stack.push_back({outputs[o], mix(0xcbf29ce484222325ull, 1000 + o)});
+    }
+    while (!stack.empty()) {
+        Item it = stack.back();
+        stack.pop_back();
+        const Signal* s = canonical(sc_, it.s);
+        if (position_.count(s)) {
+            continue;
+        }
+        position_[s] = it.pos;
+        if (it.s->kind == SigKind::Proj && it.s->kid(0)->kind == SigKind::RecGroup) {
+            groups_[it.s->kid(0)->ival] = it.s->kid(0);
+        }
+        std::vector<Item> kids;
+        if (s->kind == SigKind::Proj) {
+            // a recursion continues into its own body
+            auto g = groups_.find(s->kid(0)->ival);
+            if (g != groups_.end() && std::size_t(s->ival) < g->second->kids.size()) {
+                kids.push_back({g->second->kid(std::size_t(s->ival)), mix(it.pos, 0x7265630000ull)});
+            }
+        } else {
+            for (std::size_t i = 0; i < s->kids.size(); ++i) {
+                std::uint64_t p = mix(mix(it.pos, std::uint64_t(s->kind) << 8 | s->op), i);
+                kids.push_back({s->kid(i), p});
+            }
+        }
+        for (std::size_t i = kids.size(); i-- > 0;) {
+            stack.push_back(kids[i]);
+        }
+    }
+}
+
+std::uint64_t StateIdentities::position(const Signal* s) const {
+    auto it = position_.find(canonical(sc_, s));
+    return it == position_.end() ? 0 : it->second;
+}
+
+std::uint64_t StateIdentities::shape(const Signal* root) const {
+    // Local structure with constants abstracted; stops at states and inputs.
+    std::uint64_t h = 0x84222325cbf29ce4ull;
+    std::vector<std::pair<const Signal*, int>> stack{{root, 0}};
+    std::size_t budget = 4096; // shapes are local: a bounded look is enough
+    while (!stack.empty() && budget-- > 0) {
+        auto [s, depth] = stack.back();
+        stack.pop_back();
+        h = mix(h, std::uint64_t(s->kind) << 8 | s->op);
+        h = mix(h, std::uint64_t(depth));
+        switch (s->kind) {
+        case SigKind::Int:
+        case SigKind::Real:
+            continue; // the value is not part of the shape
+        case SigKind::Input:
+            h = mix(h, std::uint64_t(s->ival));
+            continue;
+        case SigKind::Proj:
+            h = mix(h, std::uint64_t(s->ival));
+            continue;
+        case SigKind::Delay:
+            // the delayed signal is another state: only the delay amount's shape counts
+            stack.push_back({s->kid(1), depth + 1});
+            continue;
+        case SigKind::Button:
+        case SigKind::Checkbox:
+        case SigKind::VSlider:
+        case SigKind::HSlider:
+        case SigKind::NEntry:
+            continue;
+        default:
+            break;
+        }
+        for (std::size_t i = s->kids.size(); i-- > 0;) {
+            stack.push_back({s->kid(i), depth + 1});
+        }
+    }
+    return h;
+}
+
+std::string StateIdentities::line(const Signal* x) const {
+    const Signal* c = canonical(sc_, x);
+    const Signal* body = c;
+    const char* kind = "delay";
+    if (c->kind == SigKind::Proj) {
+        kind = "rec";
+        auto g = groups_.find(c->kid(0)->ival);
+        if (g != groups_.end() && std::size_t(c->ival) < g->second->kids.size()) {
+            body = g->second->kid(std::size_t(c->ival));
+        }
+    }
+    return std::string(kind) + ":" + hex(position(c)) + ":" + hex(shape(body));
+}
+
+std::string StateIdentities::table(const Signal* s) const {
+    return "table:" + hex(position(s)) + ":" + hex(shape(s));
+}
+
+std::string StateIdentities::other(const char* kind, const Signal* s) const {
+    return std::string(kind) + ":" + hex(position(s)) + ":" + hex(shape(s));
+}
+
+} // namespace tutti::lower
