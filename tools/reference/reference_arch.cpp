@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -144,7 +145,9 @@ int main(int argc, char** argv) {
     const bool is_double = sizeof(FAUSTFLOAT) == sizeof(double);
     defaultsound = silent_sound(is_double);
 
-    mydsp dsp;
+    // On the heap: some programs hold megabytes of delay lines (2^20 samples).
+    std::unique_ptr<mydsp> owner(new mydsp());
+    mydsp& dsp = *owner;
     RecordUI ui;
     dsp.buildUserInterface(&ui);
     dsp.init(rate);
