@@ -79,38 +79,49 @@ std::uint64_t StateIdentities::position(const Signal* s) const {
     return it == position_.end() ? 0 : it->second;
 }
 
-std::uint64_t StateIdentities::shape(const Signal* root) const {
-    // Local structure with constants abstracted; stops at states and inputs.
+namespace {
+/// Does s use the feedback of recursion group `group` (through any path)?
+bool uses_group(const Signal* s, int group, std::unordered_map<const Signal*, bool>& memo, int depth = 0) {
+    if (auto it = memo.find(s); it != memo.end()) {
+        return it->second;
+    }
+    bool r = false;
+    if (s->kind == SigKind::RecVar) {
+        r = s->ival == group;
+    } else if (depth < 2000 && s->kind != SigKind::RecGroup) {
+        for (const Signal* k : s->kids) {
+            if (uses_group(k, group, memo, depth + 1)) {
+                r = true;
+                break;
+            }
+        }
+    }
+    memo[s] = r;
+    return r;
+}
+} // namespace
+
+std::uint64_t StateIdentities::shape(const Signal*) const {
+    return 0x6c696e65ull; // "line": non-recursive state is identified by its position
+}
+
+std::uint64_t StateIdentities::body_shape(const Signal* body, int group) const {
+    std::unordered_map<const Signal*, bool> memo;
     std::uint64_t h = 0x84222325cbf29ce4ull;
-    std::vector<std::pair<const Signal*, int>> stack{{root, 0}};
-    std::size_t budget = 4096; // shapes are local: a bounded look is enough
+    std::vector<std::pair<const Signal*, int>> stack{{body, 0}};
+    std::size_t budget = 4096;
     while (!stack.empty() && budget-- > 0) {
         auto [s, depth] = stack.back();
         stack.pop_back();
+        if (!uses_group(s, group, memo)) {
+            h = mix(h, 0x657874ull + std::uint64_t(depth)); // "ext": from outside, or a constant
+            continue;
+        }
         h = mix(h, std::uint64_t(s->kind) << 8 | s->op);
         h = mix(h, std::uint64_t(depth));
-        switch (s->kind) {
-        case SigKind::Int:
-        case SigKind::Real:
-            continue; // the value is not part of the shape
-        case SigKind::Input:
+        if (s->kind == SigKind::Proj) {
             h = mix(h, std::uint64_t(s->ival));
             continue;
-        case SigKind::Proj:
-            h = mix(h, std::uint64_t(s->ival));
-            continue;
-        case SigKind::Delay:
-            // the delayed signal is another state: only the delay amount's shape counts
-            stack.push_back({s->kid(1), depth + 1});
-            continue;
-        case SigKind::Button:
-        case SigKind::Checkbox:
-        case SigKind::VSlider:
-        case SigKind::HSlider:
-        case SigKind::NEntry:
-            continue;
-        default:
-            break;
         }
         for (std::size_t i = s->kids.size(); i-- > 0;) {
             stack.push_back({s->kid(i), depth + 1});
@@ -121,16 +132,15 @@ std::uint64_t StateIdentities::shape(const Signal* root) const {
 
 std::string StateIdentities::line(const Signal* x) const {
     const Signal* c = canonical(sc_, x);
-    const Signal* body = c;
-    const char* kind = "delay";
     if (c->kind == SigKind::Proj) {
-        kind = "rec";
         auto g = groups_.find(c->kid(0)->ival);
+        std::uint64_t sh = 0;
         if (g != groups_.end() && std::size_t(c->ival) < g->second->kids.size()) {
-            body = g->second->kid(std::size_t(c->ival));
+            sh = mix(body_shape(g->second->kid(std::size_t(c->ival)), c->kid(0)->ival), std::uint64_t(c->ival));
         }
+        return "rec:" + hex(position(c)) + ":" + hex(sh);
     }
-    return std::string(kind) + ":" + hex(position(c)) + ":" + hex(shape(body));
+    return "delay:" + hex(position(c)) + ":" + hex(shape(c));
 }
 
 std::string StateIdentities::table(const Signal* s) const {

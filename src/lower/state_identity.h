@@ -10,9 +10,10 @@
  *    the nodes passed and the input index taken at each (first path found by a
  *    depth-first walk from output 0, 1, ...); a stage inserted or changed
  *    upstream does not move what lies downstream of it;
- *  - the shape: the structure of the state's own computation (a recursion's
- *    body, a delayed signal's expression) down to the nearest other state or
- *    input, with constants abstracted; an edit downstream does not change it.
+ *  - the shape (recursions only): the structure of what depends on the
+ *    recursion's own feedback in its body; constants, inputs and everything
+ *    computed upstream are abstracted, so neither an edit upstream nor one
+ *    downstream changes it. Other state has no shape of its own.
  * Identity string: "<kind>:<position hash>:<shape hash>"; controls use their UI
  * path instead ("control:<path>").
  */
@@ -42,6 +43,7 @@ public:
 private:
     std::uint64_t position(const sig::Signal* s) const;
     std::uint64_t shape(const sig::Signal* s) const;
+    std::uint64_t body_shape(const sig::Signal* body, int group) const;
 
     sig::SignalContext& sc_;
     std::unordered_map<const sig::Signal*, std::uint64_t> position_;
