@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: MIT
+#include "codegen/llvm_codegen.h"
+
+#include <llvm/IR/BasicBlock.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <limits>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ir/ir_verifier.h"
+#include "ir/math_functions.h"
+
+namespace tutti::codegen {
+
+namespace {
+
+using ir::Expr;
+using ir::ExprKind;
+using ir::Op;
+using ir::Stmt;
+using ir::StmtKind;
+using ir::Type;
+
+/// Calls that become LLVM intrinsics: exactly rounded operations, whose result
+/// every correct implementation (libm or instruction) gives bit for bit.
+llvm::Intrinsic::ID intrinsic_for(std::string_view name) {
+    static constexpr std::pair<std::string_view, llvm::Intrinsic::ID> kExact[] = {
+        {"fabsf", llvm::Intrinsic::fabs},         {"fabs", llvm::Intrinsic::fabs},
+        {"sqrtf", llvm::Intrinsic::sqrt},         {"sqrt", llvm::Intrinsic::sqrt},
+        {"floorf", llvm::Intrinsic::floor},       {"floor", llvm::Intrinsic::floor},
+        {"ceilf", llvm::Intrinsic::ceil},         {"ceil", llvm::Intrinsic::ceil},
+        {"rintf", llvm::Intrinsic::rint},         {"rint", llvm::Intrinsic::rint},
+        {"roundf", llvm::Intrinsic::round},       {"round", llvm::Intrinsic::round},
+        {"copysignf", llvm::Intrinsic::copysign}, {"copysign", llvm::Intrinsic::copysign},
+    };
+    for (const auto& [n, id] : kExact) {
+        if (n == name) {
+            return id;
+        }
+    }
+    return llvm::Intrinsic::not_intrinsic;
+}
+
+class Emitter {
+public:
+    Emitter(const ir::Module& m, llvm::LLVMContext& ctx, llvm::Module& mod)
+        : m_(m), ctx_(ctx), mod_(mod), b_(ctx) {
+        i8_ = llvm::Type::getInt8Ty(ctx);
+        i32_ = llvm::Type::getInt32Ty(ctx);
+        i64_ = llvm::Type::getInt64Ty(ctx);
+        ptr_ = llvm::PointerType::getUnqual(ctx);
+        void_ = llvm::Type::getVoidTy(ctx);
+    }
+
+    void module() {
+        function("tutti_init_constants", m_.init_constants, {ptr_, i32_});
+        function("tutti_reset_controls", m_.reset_controls, {ptr_});
+        function("tutti_clear_state", m_.clear_state, {ptr_});
+        function("tutti_compute", m_.compute, {ptr_, i32_, ptr_, ptr_});
+    }
+
+private:
+    llvm::Type* type(Type t) const {
+        switch (t) {
+        case Type::I32:
+            return i32_;
+        case Type::F32:
+            return llvm::Type::getFloatTy(ctx_);
+        case Type::F64:
+            return llvm::Type::getDoubleTy(ctx_);
+        }
+        return i32_;
+    }
+
+    static llvm::Align align(Type t) {
+        return llvm::Align(ir::type_size(t));
+    }
+
+    void function(const char* name, const ir::Function& f, std::vector<llvm::Type*> params) {
+        auto* fty = llvm::FunctionType::get(void_, params, false);
+        fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, mod_);
+        fn_->setDoesNotThrow();
+        fn_->addParamAttr(0, llvm::Attribute::NoAlias);
+        fn_->addParamAttr(0, llvm::Attribute::NoCapture);
+        state_ = fn_->getArg(0);
+        state_->setName("state");
+        arg_ = params.size() > 1 ? fn_->getArg(1) : nullptr;
+        inputs_ = params.size() > 2 ? fn_->getArg(2) : nullptr;
+        outputs_ = params.size() > 3 ? fn_->getArg(3) : nullptr;
+        if (arg_ != nullptr) {
+            arg_->setName(params.size() > 2 ? "count" : "sample_rate");
+        }
+        if (inputs_ != nullptr) {
+            inputs_->setName("inputs");
+            outputs_->setName("outputs");
+        }
+        fn_locals_ = &f;
+        entry_ = llvm::BasicBlock::Create(ctx_, "entry", fn_);
+        b_.SetInsertPoint(entry_);
+        locals_.clear();
+        for (const ir::Local& l : f.locals) {
+            llvm::AllocaInst* a = b_.CreateAlloca(type(l.type), nullptr, l.name);
+            locals_.push_back(a);
+        }
+        // Locals start at zero (ir/interpreter.h).
+        for (std::size_t i = 0; i < f.locals.size(); ++i) {
+            b_.CreateAlignedStore(llvm::Constant::getNullValue(type(f.locals[i].type)), locals_[i],
+                                  align(f.locals[i].type));
+        }
+        loops_.clear();
+        frame_ = nullptr;
+        block(f.body);
+        b_.CreateRetVoid();
+    }
+
+    llvm::AllocaInst* entry_alloca(llvm::Type* t, const llvm::Twine& name) {
+        llvm::IRBuilder<> eb(entry_, entry_->begin());
+        return eb.CreateAlloca(t, nullptr, name);
+    }
+
+    void block(std::span<const Stmt* const> body) {
+        for (const Stmt* s : body) {
+            stmt(s);
+        }
+    }
+
+    llvm::Value* field_address(std::uint32_t index, const Expr* element) {
+        const ir::Field& f = m_.fields[index];
+        llvm::Value* base = b_.CreateConstInBoundsGEP1_64(i8_, state_, f.offset, f.name);
+        if (element == nullptr) {
+            return base;
+        }
+        llvm::Value* i = b_.CreateSExt(expr(element), i64_);
+        return b_.CreateInBoundsGEP(type(f.type), base, i);
+    }
+
+    llvm::Value* sample_address(const std::vector<llvm::Value*>& channels, std::uint32_t c) {
+        llvm::Value* frame = b_.CreateAlignedLoad(i32_, frame_, llvm::Align(4), "frame");
+        return b_.CreateInBoundsGEP(type(m_.real), channels[c], b_.CreateSExt(frame, i64_));
+    }
+
+    void stmt(const Stmt* s) {
+        switch (s->kind) {
+        case StmtKind::SetLocal: {
+            Type t = fn_locals_->locals[s->index].type;
+            b_.CreateAlignedStore(expr(s->value), locals_[s->index], align(t));
+            return;
+        }
+        case StmtKind::SetField: {
+            llvm::Value* v = expr(s->value);
+            llvm::Value* p = field_address(s->index, s->element);
+            b_.CreateAlignedStore(v, p, align(m_.fields[s->index].type));
+            return;
+        }
+        case StmtKind::SetOutput: {
+            llvm::Value* v = expr(s->value);
+            b_.CreateAlignedStore(v, sample_address(out_ptrs_, s->index), align(m_.real));
+            return;
+        }
+        case StmtKind::For: {
+            llvm::AllocaInst* var = entry_alloca(i32_, "i" + llvm::Twine(s->loop_id));
+            llvm::Value* from = expr(s->value);
+            llvm::Value* to = expr(s->to);
+            b_.CreateAlignedStore(from, var, llvm::Align(4));
+            loops_.emplace_back(s->loop_id, var);
+            loop(var, to, s->body, "for" + std::to_string(s->loop_id));
+            loops_.pop_back();
+            return;
+        }
+        case StmtKind::FrameLoop: {
+            in_ptrs_.clear();
+            out_ptrs_.clear();
+            for (std::uint32_t c = 0; c < m_.num_inputs; ++c) {
+                llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, inputs_, c);
+                in_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8),
+                                                        "in" + llvm::Twine(c)));
+            }
+            for (std::uint32_t c = 0; c < m_.num_outputs; ++c) {
+                llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, outputs_, c);
+                out_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8),
+                                                         "out" + llvm::Twine(c)));
+            }
+            frame_ = entry_alloca(i32_, "frame.addr");
+            b_.CreateAlignedStore(b_.getInt32(0), frame_, llvm::Align(4));
+            loop(frame_, arg_, s->body, "frames");
+            frame_ = nullptr;
+            return;
+        }
+        case StmtKind::If: {
+            llvm::Value* c = b_.CreateICmpNE(expr(s->cond), b_.getInt32(0));
+            auto* then_bb = llvm::BasicBlock::Create(ctx_, "then", fn_);
+            auto* else_bb = llvm::BasicBlock::Create(ctx_, "else", fn_);
+            auto* end_bb = llvm::BasicBlock::Create(ctx_, "endif", fn_);
+            b_.CreateCondBr(c, then_bb, else_bb);
+            b_.SetInsertPoint(then_bb);
+            block(s->body);
+            b_.CreateBr(end_bb);
+            b_.SetInsertPoint(else_bb);
+            block(s->else_body);
+            b_.CreateBr(end_bb);
+            b_.SetInsertPoint(end_bb);
+            return;
+        }
+        }
+    }
+
+    /// while (*var < bound) { body; *var += 1; }
+    void loop(llvm::AllocaInst* var, llvm::Value* bound, std::span<const Stmt* const> body,
+              const std::string& name) {
+        auto* head = llvm::BasicBlock::Create(ctx_, name + ".head", fn_);
+        auto* body_bb = llvm::BasicBlock::Create(ctx_, name + ".body", fn_);
+        auto* exit = llvm::BasicBlock::Create(ctx_, name + ".exit", fn_);
+        b_.CreateBr(head);
+        b_.SetInsertPoint(head);
+        llvm::Value* v = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
+        b_.CreateCondBr(b_.CreateICmpSLT(v, bound), body_bb, exit);
+        b_.SetInsertPoint(body_bb);
+        block(body);
+        llvm::Value* cur = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
+        // cur < bound <= INT_MAX, so cur + 1 does not wrap; still no nsw, as everywhere.
+        b_.CreateAlignedStore(b_.CreateAdd(cur, b_.getInt32(1)), var, llvm::Align(4));
+        b_.CreateBr(head);
+        b_.SetInsertPoint(exit);
+    }
+
+    llvm::Value* constant(const Expr* e) {
+        switch (e->type) {
+        case Type::I32:
+            return b_.getInt32(static_cast<std::uint32_t>(e->ival));
+        case Type::F32:
+            return llvm::ConstantFP::get(ctx_, llvm::APFloat(static_cast<float>(e->rval)));
+        case Type::F64:
+            return llvm::ConstantFP::get(ctx_, llvm::APFloat(e->rval));
+        }
+        return nullptr;
+    }
+
+    llvm::Value* expr(const Expr* e) {
+        switch (e->kind) {
+        case ExprKind::Const:
+            return constant(e);
+        case ExprKind::Local:
+            return b_.CreateAlignedLoad(type(e->type), locals_[e->index], align(e->type));
+        case ExprKind::Field: {
+            llvm::Value* p = field_address(e->index, e->a.empty() ? nullptr : e->a[0]);
+            return b_.CreateAlignedLoad(type(e->type), p, align(e->type));
+        }
+        case ExprKind::Input:
+            return b_.CreateAlignedLoad(type(m_.real), sample_address(in_ptrs_, e->index),
+                                        align(m_.real));
+        case ExprKind::SampleRate:
+        case ExprKind::Count:
+            return arg_;
+        case ExprKind::FrameIndex:
+            return b_.CreateAlignedLoad(i32_, frame_, llvm::Align(4));
+        case ExprKind::LoopVar:
+            for (auto it = loops_.rbegin(); it != loops_.rend(); ++it) {
+                if (it->first == e->index) {
+                    return b_.CreateAlignedLoad(i32_, it->second, llvm::Align(4));
+                }
+            }
+            return b_.getInt32(0); // unreachable for a verified module
+        case ExprKind::Unary:
+            return unary(e->op, expr(e->a[0]), e->a[0]->type, e->type);
+        case ExprKind::Binary:
+            return binary(e->op, expr(e->a[0]), expr(e->a[1]), e->a[0]->type);
+        case ExprKind::Call:
+            return call(e);
+        case ExprKind::Select: {
+            llvm::Value* c = b_.CreateICmpNE(expr(e->a[0]), b_.getInt32(0));
+            llvm::Value* x = expr(e->a[1]);
+            llvm::Value* y = expr(e->a[2]);
+            return b_.CreateSelect(c, x, y);
+        }
+        }
+        return nullptr;
+    }
+
+    llvm::Value* unary(Op op, llvm::Value* x, Type from, Type to) {
+        switch (op) {
+        case Op::Neg:
+            return from == Type::I32 ? b_.CreateSub(b_.getInt32(0), x) : b_.CreateFNeg(x);
+        case Op::FtoI: {
+            // fptosi is poison outside the i32 range: select INT_MIN there (and for NaN).
+            llvm::Type* t = type(from);
+            llvm::Value* lo = llvm::ConstantFP::get(t, -2147483648.0);
+            llvm::Value* hi = llvm::ConstantFP::get(t, 2147483648.0);
+            llvm::Value* in_range = b_.CreateAnd(b_.CreateFCmpOGE(x, lo), b_.CreateFCmpOLT(x, hi));
+            llvm::Value* v = b_.CreateFPToSI(x, i32_);
+            return b_.CreateSelect(in_range, v,
+                                   b_.getInt32(static_cast<std::uint32_t>(
+                                       std::numeric_limits<std::int32_t>::min())));
+        }
+        case Op::ItoF:
+            return b_.CreateSIToFP(x, type(to));
+        case Op::FExt:
+            return b_.CreateFPExt(x, type(Type::F64));
+        case Op::FTrunc:
+            return b_.CreateFPTrunc(x, type(Type::F32));
+        default:
+            return x;
+        }
+    }
+
+    llvm::Value* binary(Op op, llvm::Value* x, llvm::Value* y, Type t) {
+        bool i = t == Type::I32;
+        switch (op) {
+        case Op::Add:
+            return i ? b_.CreateAdd(x, y) : b_.CreateFAdd(x, y);
+        case Op::Sub:
+            return i ? b_.CreateSub(x, y) : b_.CreateFSub(x, y);
+        case Op::Mul:
+            return i ? b_.CreateMul(x, y) : b_.CreateFMul(x, y);
+        case Op::Div:
+        case Op::Rem: {
+            if (!i) {
+                return op == Op::Div ? b_.CreateFDiv(x, y) : b_.CreateFRem(x, y);
+            }
+            // A zero divisor or INT_MIN / -1 gives 0 (sdiv/srem would be UB).
+            llvm::Value* int_min =
+                b_.getInt32(static_cast<std::uint32_t>(std::numeric_limits<std::int32_t>::min()));
+            llvm::Value* bad = b_.CreateOr(
+                b_.CreateICmpEQ(y, b_.getInt32(0)),
+                b_.CreateAnd(b_.CreateICmpEQ(x, int_min),
+                             b_.CreateICmpEQ(y, b_.getInt32(static_cast<std::uint32_t>(-1)))));
+            llvm::Value* divisor = b_.CreateSelect(bad, b_.getInt32(1), y);
+            llvm::Value* r = op == Op::Div ? b_.CreateSDiv(x, divisor) : b_.CreateSRem(x, divisor);
+            return b_.CreateSelect(bad, b_.getInt32(0), r);
+        }
+        case Op::Min: // b < a ? b : a
+            return b_.CreateSelect(i ? b_.CreateICmpSLT(y, x) : b_.CreateFCmpOLT(y, x), y, x);
+        case Op::Max: // a < b ? b : a
+            return b_.CreateSelect(i ? b_.CreateICmpSLT(x, y) : b_.CreateFCmpOLT(x, y), y, x);
+        case Op::And:
+            return b_.CreateAnd(x, y);
+        case Op::Or:
+            return b_.CreateOr(x, y);
+        case Op::Xor:
+            return b_.CreateXor(x, y);
+        case Op::Shl:
+            return b_.CreateShl(x, b_.CreateAnd(y, b_.getInt32(31)));
+        case Op::Shr:
+            return b_.CreateAShr(x, b_.CreateAnd(y, b_.getInt32(31)));
+        case Op::Lt:
+            return b_.CreateZExt(i ? b_.CreateICmpSLT(x, y) : b_.CreateFCmpOLT(x, y), i32_);
+        case Op::Le:
+            return b_.CreateZExt(i ? b_.CreateICmpSLE(x, y) : b_.CreateFCmpOLE(x, y), i32_);
+        case Op::Gt:
+            return b_.CreateZExt(i ? b_.CreateICmpSGT(x, y) : b_.CreateFCmpOGT(x, y), i32_);
+        case Op::Ge:
+            return b_.CreateZExt(i ? b_.CreateICmpSGE(x, y) : b_.CreateFCmpOGE(x, y), i32_);
+        case Op::Eq:
+            return b_.CreateZExt(i ? b_.CreateICmpEQ(x, y) : b_.CreateFCmpOEQ(x, y), i32_);
+        case Op::Ne:
+            return b_.CreateZExt(i ? b_.CreateICmpNE(x, y) : b_.CreateFCmpUNE(x, y), i32_);
+        default:
+            return x;
+        }
+    }
+
+    llvm::Value* call(const Expr* e) {
+        const ir::MathFunction* f = ir::find_math_function(e->callee);
+        std::vector<llvm::Value*> args;
+        for (const Expr* a : e->a) {
+            args.push_back(expr(a));
+        }
+        llvm::Intrinsic::ID id = intrinsic_for(f->name);
+        if (id != llvm::Intrinsic::not_intrinsic) {
+            llvm::Function* decl =
+                llvm::Intrinsic::getDeclaration(&mod_, id, {type(ir::math_result_type(f->signature))});
+            return b_.CreateCall(decl, args);
+        }
+        llvm::Function* decl = library_function(*f);
+        llvm::CallInst* c = b_.CreateCall(decl, args);
+        c->addFnAttr(llvm::Attribute::NoBuiltin);
+        return c;
+    }
+
+    llvm::Function* library_function(const ir::MathFunction& f) {
+        llvm::StringRef name(f.name.data(), f.name.size());
+        if (llvm::Function* existing = mod_.getFunction(name)) {
+            return existing;
+        }
+        std::vector<llvm::Type*> params;
+        for (std::uint32_t i = 0; i < ir::math_arity(f.signature); ++i) {
+            params.push_back(type(ir::math_param_type(f.signature, i)));
+        }
+        auto* fty = llvm::FunctionType::get(type(ir::math_result_type(f.signature)), params, false);
+        auto* fn = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, mod_);
+        // Not a builtin: LLVM must neither fold it with the host libm nor rewrite it.
+        fn->addFnAttr(llvm::Attribute::NoBuiltin);
+        fn->setDoesNotThrow();
+        fn->addFnAttr(llvm::Attribute::WillReturn);
+        // errno is the only memory these functions touch, and nothing here reads it.
+        fn->setDoesNotAccessMemory();
+        return fn;
+    }
+
+    const ir::Module& m_;
+    llvm::LLVMContext& ctx_;
+    llvm::Module& mod_;
+    llvm::IRBuilder<> b_;
+    llvm::Type* i8_ = nullptr;
+    llvm::Type* i32_ = nullptr;
+    llvm::Type* i64_ = nullptr;
+    llvm::PointerType* ptr_ = nullptr;
+    llvm::Type* void_ = nullptr;
+
+    llvm::Function* fn_ = nullptr;
+    const ir::Function* fn_locals_ = nullptr;
+    llvm::BasicBlock* entry_ = nullptr;
+    llvm::Value* state_ = nullptr;
+    llvm::Value* arg_ = nullptr;
+    llvm::Value* inputs_ = nullptr;
+    llvm::Value* outputs_ = nullptr;
+    std::vector<llvm::AllocaInst*> locals_;
+    std::vector<std::pair<std::uint32_t, llvm::AllocaInst*>> loops_;
+    llvm::AllocaInst* frame_ = nullptr;
+    std::vector<llvm::Value*> in_ptrs_;
+    std::vector<llvm::Value*> out_ptrs_;
+};
+
+std::string join(const std::vector<std::string>& lines) {
+    std::string s;
+    for (const std::string& l : lines) {
+        if (!s.empty()) {
+            s += '\n';
+        }
+        s += l;
+    }
+    return s;
+}
+
+struct Generated {
+    std::unique_ptr<llvm::LLVMContext> context;
+    std::unique_ptr<llvm::Module> module;
+    std::string error;
+};
+
+Generated generate(const ir::Module& m) {
+    Generated g;
+    std::vector<std::string> errors = ir::verify(m);
+    if (!errors.empty()) {
+        g.error = "invalid loop IR:\n" + join(errors);
+        return g;
+    }
+    g.context = std::make_unique<llvm::LLVMContext>();
+    g.module = std::make_unique<llvm::Module>("tutti", *g.context);
+    Emitter(m, *g.context, *g.module).module();
+    return g;
+}
+
+} // namespace
+
+NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
+    NativeCode out;
+    Generated g = generate(m);
+    if (!g.error.empty()) {
+        out.error = std::move(g.error);
+        return out;
+    }
+    jit::CompileResult r = jit::compile_module(std::move(g.context), std::move(g.module), options);
+    if (!r.module) {
+        out.error = std::move(r.error);
+        return out;
+    }
+    std::string error;
+    out.init_constants = r.module->function<decltype(out.init_constants)>("tutti_init_constants", &error);
+    out.reset_controls = r.module->function<decltype(out.reset_controls)>("tutti_reset_controls", &error);
+    out.clear_state = r.module->function<decltype(out.clear_state)>("tutti_clear_state", &error);
+    out.compute = r.module->function<decltype(out.compute)>("tutti_compute", &error);
+    if (out.init_constants == nullptr || out.reset_controls == nullptr ||
+        out.clear_state == nullptr || out.compute == nullptr) {
+        out = NativeCode{};
+        out.error = "compiled module lacks a function: " + error;
+        return out;
+    }
+    out.module = std::move(r.module);
+    return out;
+}
+
+std::string emit_llvm_text(const ir::Module& m) {
+    Generated g = generate(m);
+    if (!g.error.empty()) {
+        return g.error;
+    }
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    g.module->print(os, nullptr);
+    os.flush();
+    g.module.reset();
+    return s;
+}
+
+} // namespace tutti::codegen

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * Loop IR -> LLVM IR -> native code (through jit/). The generated functions
+ * compute exactly what ir::Interpreter computes, bit for bit (ir/loop_ir.h and
+ * ir/interpreter.h state the semantics):
+ *
+ *   void tutti_init_constants(i8* state, i32 sample_rate)
+ *   void tutti_reset_controls(i8* state)
+ *   void tutti_clear_state(i8* state)
+ *   void tutti_compute(i8* state, i32 count, ptr* inputs, ptr* outputs)
+ *
+ * How each construct becomes LLVM IR:
+ * - fields: byte offsets from `state` (GEP on i8, then on the element type);
+ *   `state` is `noalias`: the state block must not overlap the I/O buffers;
+ * - locals and loop variables: allocas in the entry block, stored to zero first,
+ *   promoted to registers by the optimiser (mem2reg/SROA);
+ * - For / FrameLoop: a header testing `var < bound` (bounds evaluated once), the
+ *   body, a latch adding 1; FrameLoop loads the channel pointers before the loop;
+ * - integer arithmetic without `nsw`/`nuw`; Div/Rem divide by 1 when the divisor
+ *   is 0 or the pair is INT_MIN/-1 and then select 0; shift counts are `& 31`;
+ * - FtoI: `fptosi` selected only when -2^31 <= x < 2^31 (ordered, so NaN fails),
+ *   INT_MIN otherwise (fptosi is poison out of range);
+ * - Min/Max: compare and select (`b < a ? b : a`, `a < b ? b : a`);
+ * - real Rem: `frem` (C fmod); comparisons ordered, `!=` unordered;
+ * - no fast-math flags anywhere; the JIT forbids FMA contraction;
+ * - Call: fabs, sqrt, floor, ceil, rint, round and copysign (exactly rounded,
+ *   so any correct implementation gives the same bits) become LLVM intrinsics;
+ *   every other function is declared by name, marked `nobuiltin` (LLVM must not
+ *   constant-fold it with the host's libm nor rewrite it, e.g. pow(2, x) ->
+ *   exp2(x)) and resolved by the JIT against the process libm, the functions
+ *   the interpreter calls.
+ */
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ir/loop_ir.h"
+#include "jit/jit_engine.h"
+
+namespace tutti::codegen {
+
+struct NativeCode {
+    std::unique_ptr<jit::CompiledModule> module; ///< null on failure
+    std::string error;
+    void (*init_constants)(void* state, std::int32_t sample_rate) = nullptr;
+    void (*reset_controls)(void* state) = nullptr;
+    void (*clear_state)(void* state) = nullptr;
+    void (*compute)(void* state, std::int32_t count, const void* const* inputs,
+                    void* const* outputs) = nullptr;
+};
+
+/// Verifies `m` (laid out), generates LLVM IR and JIT-compiles it. On failure
+/// `module` is null and `error` says why (verifier messages joined by newlines).
+NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options = {});
+
+/// The unoptimised LLVM IR text of `m` (for dumps and debugging); the verifier
+/// messages instead when `m` is invalid.
+std::string emit_llvm_text(const ir::Module& m);
+
+} // namespace tutti::codegen
