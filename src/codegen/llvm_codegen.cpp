@@ -11,6 +11,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <functional>
 #include <limits>
 #include <string_view>
 #include <utility>
@@ -177,21 +178,25 @@ private:
             return;
         }
         case StmtKind::FrameLoop: {
-            in_ptrs_.clear();
-            out_ptrs_.clear();
-            for (std::uint32_t c = 0; c < m_.num_inputs; ++c) {
-                llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, inputs_, c);
-                in_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8),
-                                                        "in" + llvm::Twine(c)));
-            }
-            for (std::uint32_t c = 0; c < m_.num_outputs; ++c) {
-                llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, outputs_, c);
-                out_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8),
-                                                         "out" + llvm::Twine(c)));
-            }
             frame_ = entry_alloca(i32_, "frame.addr");
             b_.CreateAlignedStore(b_.getInt32(0), frame_, llvm::Align(4));
-            loop(frame_, arg_, s->body, "frames");
+            // The channel pointers are loaded once, and only when there is a frame
+            // (like the interpreter, which never reads the arrays for count <= 0).
+            auto load_channels = [this] {
+                in_ptrs_.clear();
+                out_ptrs_.clear();
+                for (std::uint32_t c = 0; c < m_.num_inputs; ++c) {
+                    llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, inputs_, c);
+                    in_ptrs_.push_back(
+                        b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "in" + llvm::Twine(c)));
+                }
+                for (std::uint32_t c = 0; c < m_.num_outputs; ++c) {
+                    llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, outputs_, c);
+                    out_ptrs_.push_back(
+                        b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "out" + llvm::Twine(c)));
+                }
+            };
+            loop(frame_, arg_, s->body, "frames", load_channels);
             frame_ = nullptr;
             return;
         }
@@ -213,12 +218,20 @@ private:
         }
     }
 
-    /// while (*var < bound) { body; *var += 1; }
+    /// while (*var < bound) { body; *var += 1; }, with `preheader` (when given)
+    /// emitted once before the first iteration, only if there is one.
     void loop(llvm::AllocaInst* var, llvm::Value* bound, std::span<const Stmt* const> body,
-              const std::string& name) {
+              const std::string& name, const std::function<void()>& preheader = {}) {
         auto* head = llvm::BasicBlock::Create(ctx_, name + ".head", fn_);
         auto* body_bb = llvm::BasicBlock::Create(ctx_, name + ".body", fn_);
         auto* exit = llvm::BasicBlock::Create(ctx_, name + ".exit", fn_);
+        if (preheader) {
+            auto* pre = llvm::BasicBlock::Create(ctx_, name + ".pre", fn_);
+            llvm::Value* first = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
+            b_.CreateCondBr(b_.CreateICmpSLT(first, bound), pre, exit);
+            b_.SetInsertPoint(pre);
+            preheader();
+        }
         b_.CreateBr(head);
         b_.SetInsertPoint(head);
         llvm::Value* v = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));

@@ -219,6 +219,19 @@ TEST(Codegen, FtoIOfOutOfRangeConstantsGivesIntMin) {
     }
 }
 
+TEST(Codegen, EmptyBlocksDoNotTouchTheChannelArrays) {
+    auto m = pattern("delay").make(Type::F32);
+    NativeCode code = compile_native(*m);
+    ASSERT_TRUE(code.module) << code.error;
+    std::vector<unsigned char> state(m->state_bytes, 0);
+    code.clear_state(state.data());
+    code.compute(state.data(), 0, nullptr, nullptr);
+    code.compute(state.data(), -5, nullptr, nullptr);
+    std::int32_t iota;
+    std::memcpy(&iota, &state[m->fields[1].offset], 4);
+    EXPECT_EQ(iota, 0);
+}
+
 TEST(Codegen, InvalidModuleIsAnError) {
     Module m;
     m.real = Type::F32;
