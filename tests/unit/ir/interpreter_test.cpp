@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <thread>
 
 #include "allocation_counter.h"
 #include "dsp_patterns.h"
@@ -166,6 +167,26 @@ TEST(Interpreter, NestedLoopsAndIfs) {
         for (int c = 0; c < 4; ++c) {
             EXPECT_EQ(state[4 * a + c], a > c ? a * 10 + c : -(a + c)) << a << "," << c;
         }
+    }
+}
+
+TEST(Interpreter, ConcurrentCallsOnDifferentStatesAgree) {
+    const Pattern& p = pattern("libm");
+    auto m = p.make(Type::F64);
+    Interpreter interp(*m);
+    ASSERT_TRUE(interp.ok());
+    Scenario sc = standard_scenario(p);
+    Rendering alone = render(interpreter_executor(interp, *m), Type::F64, 2, m->num_outputs, sc);
+    std::vector<Rendering> results(4);
+    std::vector<std::thread> threads;
+    for (auto& r : results) {
+        threads.emplace_back([&] { r = render(interpreter_executor(interp, *m), Type::F64, 2, m->num_outputs, sc); });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    for (const auto& r : results) {
+        EXPECT_EQ(compare(alone, r), "");
     }
 }
 
