@@ -189,6 +189,9 @@ private:
         }
         for (const Signal* x : ctx.line_order) {
             std::uint32_t d = ctx.max_delay[x];
+            if (d == 0) {
+                continue; // x @ 0 is x: no storage
+            }
             SampleCtx::Line line;
             Type t = type_of(x);
             if (d < max_copy_delay) {
@@ -430,7 +433,11 @@ private:
             ensure_written(ctx, x);
         }
         for (const Signal* x : ctx.line_order) {
-            const SampleCtx::Line& l = ctx.lines[x];
+            auto found = ctx.lines.find(x);
+            if (found == ctx.lines.end()) {
+                continue;
+            }
+            const SampleCtx::Line& l = found->second;
             if (l.ring) {
                 continue;
             }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/tutti/render.h"
 #include "frontend/ast/ast_printer.h"
 #include "frontend/frontend_session.h"
 #include "tutti/diagnostics.h"
@@ -82,6 +83,31 @@ int main(int argc, char** argv) {
     parse->add_flag("--no-follow", pa.no_follow, "Do not parse imported libraries");
     parse->add_flag("--stats", pa.stats, "Print the number of files, bytes and the parse time");
 
+    tutti::app::RenderArgs ra;
+    CLI::App* render = app.add_subcommand("render", "Render a program offline to a WAV or text file");
+    render->add_option("program", ra.program, "Faust program (.dsp)")->required();
+    render->add_option("-o", ra.output, "Output: FILE.wav (float WAV), FILE.txt or - (text)")->required();
+    auto* frames_opt = render->add_option("--frames", ra.frames, "Number of frames (default 20000)");
+    render->add_option("--seconds", ra.seconds, "Duration in seconds")->excludes(frames_opt);
+    render->add_option("--sample-rate", ra.sample_rate, "Sample rate (default 44100)");
+    render->add_option("--block", ra.block, "Block size (default 64)");
+    render->add_option("--input", ra.input, "impulse, silence (default), noise or FILE.wav");
+    render->add_flag("--double", ra.double_precision, "Double precision (samples and computation)");
+    render->add_option("--press-buttons", ra.press_buttons,
+                       "Hold every button at 1 in the blocks that start before this frame");
+    render->add_option("--set", ra.sets, "Set a control: PATH=VALUE (path or label)");
+    render->add_option("--backend", ra.backend, "llvm (default) or interp");
+    render->add_option("-I", ra.include_dirs, "Add a folder to the library search path");
+
+    std::string check_program;
+    std::vector<std::string> check_includes;
+    bool check_double = false, check_json = false;
+    CLI::App* check = app.add_subcommand("check", "Compile a program fully and print its diagnostics");
+    check->add_option("program", check_program, "Faust program (.dsp)")->required();
+    check->add_option("-I", check_includes, "Add a folder to the library search path");
+    check->add_flag("--double", check_double, "Double precision");
+    check->add_flag("--json", check_json, "Diagnostics as JSON on stdout");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -90,6 +116,12 @@ int main(int argc, char** argv) {
     try {
         if (parse->parsed()) {
             return run_parse(pa);
+        }
+        if (render->parsed()) {
+            return tutti::app::run_render(ra);
+        }
+        if (check->parsed()) {
+            return tutti::app::run_check(check_program, check_includes, check_double, check_json);
         }
     } catch (const std::exception& e) {
         std::cerr << "tutti: internal error: " << e.what() << "\n";

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * The compiler's public API: a Faust program (file or source text) becomes a
+ * `Factory` (or a list of diagnostics); a factory makes `Instance`s that run the
+ * program. Nothing here throws: errors come back as diagnostics.
+ *
+ * Samples: inputs and outputs are arrays of `float` for single precision
+ * programs and of `double` with `double_precision` (as Faust's FAUSTFLOAT when
+ * the reference is built with -double -DFAUSTFLOAT=double).
+ */
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tutti/diagnostics.h"
+
+namespace tutti {
+
+enum class Backend { Llvm, Interpreter };
+
+struct CompileOptions {
+    bool double_precision = false;
+    Backend backend = Backend::Llvm;
+    std::vector<std::string> include_dirs; ///< -I DIR, searched after the program's folder
+    int opt_level = 2;                      ///< LLVM optimisation level 0..3
+};
+
+/// A UI element of a program.
+struct Parameter {
+    enum class Kind { Button, Checkbox, VSlider, HSlider, NEntry, VBargraph, HBargraph };
+    Kind kind{};
+    std::string path;  ///< "/group/sub/label", as Faust's addresses (metadata removed)
+    std::string label; ///< the last component
+    std::vector<std::pair<std::string, std::string>> metadata; ///< from [key:value] in the label
+    double init = 0, min = 0, max = 0, step = 0;
+};
+
+class Instance;
+
+class Factory {
+public:
+    struct Impl;
+    explicit Factory(std::shared_ptr<const Impl> impl);
+    ~Factory();
+
+    const std::string& name() const;
+    int num_inputs() const;
+    int num_outputs() const;
+    bool double_precision() const;
+    const std::vector<std::pair<std::string, std::string>>& metadata() const;
+    const std::vector<Parameter>& parameters() const;
+    /// The JSON UI description, in the format of Faust's JSONUI.
+    const std::string& json() const;
+    /// A new instance, not yet initialised (call init()).
+    std::unique_ptr<Instance> create_instance() const;
+
+private:
+    std::shared_ptr<const Impl> impl_;
+};
+
+struct CompileResult {
+    std::shared_ptr<const Factory> factory; ///< null when there were errors
+    std::vector<Diagnostic> diagnostics;
+    bool ok() const {
+        return factory != nullptr;
+    }
+};
+
+CompileResult compile_file(const std::string& path, const CompileOptions& options = {});
+CompileResult compile_source(const std::string& name, const std::string& source,
+                             const CompileOptions& options = {});
+
+class Instance {
+public:
+    struct Impl;
+    explicit Instance(std::unique_ptr<Impl> impl);
+    ~Instance();
+    Instance(const Instance&) = delete;
+    Instance& operator=(const Instance&) = delete;
+
+    /// init_constants(rate), reset_controls(), clear(), like Faust's dsp::init.
+    void init(int sample_rate);
+    void instance_constants(int sample_rate);
+    void reset_controls();
+    void clear();
+    /// inputs/outputs: num_inputs()/num_outputs() arrays of `frames` samples
+    /// (float, or double for double-precision programs).
+    void compute(int frames, const void* const* inputs, void* const* outputs);
+
+    int num_inputs() const;
+    int num_outputs() const;
+    const std::vector<Parameter>& parameters() const;
+    /// By full path ("/g/gain") or label ("gain"); false when no parameter matches.
+    bool set_parameter(std::string_view path_or_label, double value);
+    std::optional<double> get_parameter(std::string_view path_or_label) const;
+    /// Direct access to the value of parameters()[index].
+    void set_parameter(std::size_t index, double value);
+    double get_parameter(std::size_t index) const;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace tutti

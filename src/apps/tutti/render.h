@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+/** \file `tutti render`: an offline render of a program to a WAV or text file. */
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tutti::app {
+
+struct RenderArgs {
+    std::string program;
+    std::string output;
+    long frames = -1;
+    double seconds = -1;
+    int sample_rate = 44100;
+    int block = 64;
+    std::string input = "silence";
+    bool double_precision = false;
+    long press_buttons = -1;
+    std::vector<std::string> sets; ///< PATH=VALUE
+    std::string backend = "llvm";
+    std::vector<std::string> include_dirs;
+};
+
+/// Returns the process exit code (0 ok, 1 compile error, 2 usage error).
+int run_render(const RenderArgs& args);
+
+/// `tutti check`: full compilation, diagnostics only.
+int run_check(const std::string& program, const std::vector<std::string>& include_dirs,
+              bool double_precision, bool json);
+
+} // namespace tutti::app

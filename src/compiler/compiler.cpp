@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * The compilation pipeline behind include/tutti/compiler.h:
+ *   parse (frontend) -> evaluate (eval) -> propagate (signals) -> lower (loop IR)
+ *   -> verify -> interpreter or LLVM JIT (codegen)
+ * Every stage reports into the session's diagnostics; the first stage that fails
+ * ends the compilation. Each compilation has its own session: compilations on
+ * different threads share nothing.
+ */
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <new>
+
+#include "boxes/box.h"
+#include "codegen/llvm_codegen.h"
+#include "compiler/json_ui.h"
+#include "eval/evaluate.h"
+#include "frontend/frontend_session.h"
+#include "ir/interpreter.h"
+#include "ir/ir_verifier.h"
+#include "lower/lower.h"
+#include "signals/propagate.h"
+#include "tutti/compiler.h"
+
+namespace tutti {
+
+struct Factory::Impl {
+    std::string name;
+    int inputs = 0, outputs = 0;
+    bool dbl = false;
+    std::vector<std::pair<std::string, std::string>> metadata;
+    std::vector<Parameter> params;
+    std::vector<std::uint32_t> param_offsets; ///< byte offset of each parameter's zone
+    std::unique_ptr<ir::Module> module;
+    std::unique_ptr<ir::Interpreter> interp;
+    codegen::NativeCode native;
+    std::uint32_t state_bytes = 0;
+    std::string json;
+};
+
+struct Instance::Impl {
+    std::shared_ptr<const Factory::Impl> f;
+    void* state = nullptr;
+    ~Impl() {
+        ::operator delete(state, std::align_val_t(64));
+    }
+};
+
+namespace {
+
+Parameter::Kind param_kind(sig::SigKind k) {
+    switch (k) {
+    case sig::SigKind::Button:
+        return Parameter::Kind::Button;
+    case sig::SigKind::Checkbox:
+        return Parameter::Kind::Checkbox;
+    case sig::SigKind::VSlider:
+        return Parameter::Kind::VSlider;
+    case sig::SigKind::HSlider:
+        return Parameter::Kind::HSlider;
+    case sig::SigKind::NEntry:
+        return Parameter::Kind::NEntry;
+    case sig::SigKind::VBargraph:
+        return Parameter::Kind::VBargraph;
+    default:
+        return Parameter::Kind::HBargraph;
+    }
+}
+
+/// Faust wraps the UI in a vgroup named after the program unless it is already a
+/// single top-level group: that decides the first component of every path.
+std::vector<Parameter> make_parameters(const std::vector<lower::Control>& controls, const std::string& name) {
+    std::vector<std::vector<std::string>> comps;
+    std::string first;
+    bool single_group = !controls.empty();
+    for (const auto& c : controls) {
+        std::vector<std::string> parts = compiler::split_control_path(c.path);
+        if (parts.size() < 2) {
+            single_group = false;
+        } else if (first.empty()) {
+            first = parts[0];
+        } else if (parts[0] != first) {
+            single_group = false;
+        }
+        comps.push_back(std::move(parts));
+    }
+    std::vector<Parameter> out;
+    for (std::size_t i = 0; i < controls.size(); ++i) {
+        const auto& c = controls[i];
+        Parameter p;
+        p.kind = param_kind(c.kind);
+        p.init = c.init;
+        p.min = c.min;
+        p.max = c.max;
+        p.step = c.step;
+        std::string path = single_group ? "" : "/" + name;
+        for (std::size_t k = 0; k + 1 < comps[i].size(); ++k) {
+            std::string_view g = comps[i][k];
+            if (g.size() >= 2 && g[1] == ':') {
+                g.remove_prefix(2);
+            }
+            path += "/" + compiler::strip_label_metadata(g, nullptr);
+        }
+        p.label = compiler::strip_label_metadata(comps[i].back(), &p.metadata);
+        p.path = path + "/" + p.label;
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+CompileResult compile_session(frontend::FrontendSession& fs, const frontend::ParsedFile* pf,
+                              const std::string& program_name, const CompileOptions& options) {
+    CompileResult result;
+    auto fail = [&]() {
+        result.diagnostics = fs.resolved_diagnostics();
+        return result;
+    };
+    if (pf == nullptr || fs.diagnostics().has_errors()) {
+        return fail();
+    }
+    try {
+        boxes::BoxContext bc(fs.interner());
+        eval::EvalOptions eo;
+        eo.double_precision = options.double_precision;
+        eval::Program prog = eval::evaluate_program(fs, *pf, bc, eo);
+        if (prog.process == nullptr || fs.diagnostics().has_errors()) {
+            return fail();
+        }
+        sig::SignalContext sc(fs.interner());
+        sig::PropagateResult pr = sig::propagate_process(prog.process, sc);
+        if (!pr.error.empty()) {
+            fs.diagnostics().add(diag::diags::unsupported_feature(bc.origin(pr.error_box), pr.error));
+            return fail();
+        }
+        lower::LowerResult lr = lower::lower(pr.outputs, prog.process->inputs, sc, options.double_precision);
+        if (!lr.module) {
+            fs.diagnostics().add(diag::diags::lowering_failed(diag::SourceRange{}, lr.error));
+            return fail();
+        }
+        std::vector<std::string> problems = ir::verify(*lr.module);
+        if (!problems.empty()) {
+            fs.diagnostics().add(diag::diags::internal_error(diag::SourceRange{}, "invalid IR: " + problems[0]));
+            return fail();
+        }
+        auto impl = std::make_shared<Factory::Impl>();
+        impl->metadata = prog.metadata;
+        impl->name = program_name;
+        for (const auto& [k, v] : prog.metadata) {
+            if (k == "name") {
+                impl->name = v;
+            }
+        }
+        impl->inputs = int(prog.process->inputs);
+        impl->outputs = int(prog.process->outputs);
+        impl->dbl = options.double_precision;
+        impl->params = make_parameters(lr.controls, impl->name);
+        for (const auto& c : lr.controls) {
+            impl->param_offsets.push_back(lr.module->fields[c.field].offset);
+        }
+        impl->state_bytes = lr.module->state_bytes;
+        compiler::JsonInfo ji;
+        ji.name = impl->name;
+        ji.filename = program_name + ".dsp";
+        ji.inputs = impl->inputs;
+        ji.outputs = impl->outputs;
+        ji.metadata = impl->metadata;
+        ji.controls = lr.controls;
+        impl->json = compiler::json_ui(ji);
+        if (options.backend == Backend::Interpreter) {
+            impl->module = std::move(lr.module);
+            impl->interp = std::make_unique<ir::Interpreter>(*impl->module);
+        } else {
+            jit::JitOptions jo;
+            jo.opt_level = options.opt_level;
+            impl->native = codegen::compile_native(*lr.module, jo);
+            if (!impl->native.module) {
+                fs.diagnostics().add(diag::diags::backend_failed(diag::SourceRange{}, impl->native.error));
+                return fail();
+            }
+            impl->module = std::move(lr.module);
+        }
+        result.factory = std::make_shared<Factory>(impl);
+    } catch (const std::exception& e) {
+        fs.diagnostics().add(diag::diags::internal_error(diag::SourceRange{}, e.what()));
+        return fail();
+    }
+    result.diagnostics = fs.resolved_diagnostics();
+    return result;
+}
+
+} // namespace
+
+CompileResult compile_file(const std::string& path, const CompileOptions& options) {
+    frontend::FrontendOptions fo;
+    fo.include_dirs = options.include_dirs;
+    frontend::FrontendSession fs(fo);
+    const frontend::ParsedFile* pf = fs.parse_program(path);
+    return compile_session(fs, pf, std::filesystem::path(path).stem().string(), options);
+}
+
+CompileResult compile_source(const std::string& name, const std::string& source,
+                             const CompileOptions& options) {
+    frontend::FrontendOptions fo;
+    fo.include_dirs = options.include_dirs;
+    frontend::FrontendSession fs(fo);
+    const frontend::ParsedFile* pf = fs.parse_program_text(name, source);
+    return compile_session(fs, pf, std::filesystem::path(name).stem().string(), options);
+}
+
+// ---------------------------------------------------------------- Factory
+
+Factory::Factory(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {
+}
+Factory::~Factory() = default;
+const std::string& Factory::name() const {
+    return impl_->name;
+}
+int Factory::num_inputs() const {
+    return impl_->inputs;
+}
+int Factory::num_outputs() const {
+    return impl_->outputs;
+}
+bool Factory::double_precision() const {
+    return impl_->dbl;
+}
+const std::vector<std::pair<std::string, std::string>>& Factory::metadata() const {
+    return impl_->metadata;
+}
+const std::vector<Parameter>& Factory::parameters() const {
+    return impl_->params;
+}
+const std::string& Factory::json() const {
+    return impl_->json;
+}
+
+std::unique_ptr<Instance> Factory::create_instance() const {
+    auto ii = std::make_unique<Instance::Impl>();
+    ii->f = impl_;
+    std::size_t bytes = std::max<std::size_t>(impl_->state_bytes, 16);
+    ii->state = ::operator new(bytes, std::align_val_t(64));
+    std::memset(ii->state, 0, bytes);
+    return std::make_unique<Instance>(std::move(ii));
+}
+
+// ---------------------------------------------------------------- Instance
+
+Instance::Instance(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+}
+Instance::~Instance() = default;
+
+void Instance::instance_constants(int sample_rate) {
+    const auto& f = *impl_->f;
+    if (f.interp) {
+        f.interp->init_constants(impl_->state, sample_rate);
+    } else {
+        f.native.init_constants(impl_->state, sample_rate);
+    }
+}
+void Instance::reset_controls() {
+    const auto& f = *impl_->f;
+    if (f.interp) {
+        f.interp->reset_controls(impl_->state);
+    } else {
+        f.native.reset_controls(impl_->state);
+    }
+}
+void Instance::clear() {
+    const auto& f = *impl_->f;
+    if (f.interp) {
+        f.interp->clear_state(impl_->state);
+    } else {
+        f.native.clear_state(impl_->state);
+    }
+}
+void Instance::init(int sample_rate) {
+    instance_constants(sample_rate);
+    reset_controls();
+    clear();
+}
+void Instance::compute(int frames, const void* const* inputs, void* const* outputs) {
+    const auto& f = *impl_->f;
+    if (f.interp) {
+        f.interp->compute(impl_->state, frames, inputs, outputs);
+    } else {
+        f.native.compute(impl_->state, frames, inputs, outputs);
+    }
+}
+int Instance::num_inputs() const {
+    return impl_->f->inputs;
+}
+int Instance::num_outputs() const {
+    return impl_->f->outputs;
+}
+const std::vector<Parameter>& Instance::parameters() const {
+    return impl_->f->params;
+}
+void Instance::set_parameter(std::size_t index, double value) {
+    auto* p = static_cast<char*>(impl_->state) + impl_->f->param_offsets[index];
+    if (impl_->f->dbl) {
+        std::memcpy(p, &value, sizeof value);
+    } else {
+        float v = float(value);
+        std::memcpy(p, &v, sizeof v);
+    }
+}
+double Instance::get_parameter(std::size_t index) const {
+    const auto* p = static_cast<const char*>(impl_->state) + impl_->f->param_offsets[index];
+    if (impl_->f->dbl) {
+        double v;
+        std::memcpy(&v, p, sizeof v);
+        return v;
+    }
+    float v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+bool Instance::set_parameter(std::string_view name, double value) {
+    bool found = false;
+    const auto& params = impl_->f->params;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (params[i].path == name || params[i].label == name) {
+            set_parameter(i, value);
+            found = true;
+        }
+    }
+    return found;
+}
+std::optional<double> Instance::get_parameter(std::string_view name) const {
+    const auto& params = impl_->f->params;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (params[i].path == name || params[i].label == name) {
+            return get_parameter(i);
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace tutti

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+// The public compiler API end to end: source text -> factory -> instance ->
+// samples, on both executors, with outputs that follow from the language's
+// definition (the example programs are compared with the reference compiler by
+// scripts/conformance.sh and the conformance test).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "tutti/compiler.h"
+
+namespace {
+
+using tutti::Backend;
+using tutti::CompileOptions;
+
+std::string first_error(const tutti::CompileResult& r) {
+    return r.diagnostics.empty() ? "" : tutti::to_text(r.diagnostics[0]);
+}
+
+/// Runs `frames` frames of a program (inputs: an impulse) and returns output 0.
+template <class T>
+std::vector<T> run(const std::string& src, Backend backend, int frames, bool dbl, int block = 7) {
+    CompileOptions o;
+    o.backend = backend;
+    o.double_precision = dbl;
+    auto r = tutti::compile_source("t.dsp", src, o);
+    EXPECT_TRUE(r.ok()) << first_error(r);
+    if (!r.ok()) {
+        return {};
+    }
+    auto dsp = r.factory->create_instance();
+    dsp->init(44100);
+    int nin = dsp->num_inputs(), nout = dsp->num_outputs();
+    std::vector<std::vector<T>> in(std::size_t(nin), std::vector<T>(std::size_t(frames), T(0)));
+    for (auto& ch : in) {
+        ch[0] = T(1);
+    }
+    std::vector<std::vector<T>> out(std::size_t(nout), std::vector<T>(std::size_t(frames), T(0)));
+    for (int pos = 0; pos < frames; pos += block) {
+        int n = std::min(block, frames - pos);
+        std::vector<const void*> ip;
+        std::vector<void*> op;
+        for (auto& ch : in) {
+            ip.push_back(ch.data() + pos);
+        }
+        for (auto& ch : out) {
+            op.push_back(ch.data() + pos);
+        }
+        dsp->compute(n, ip.data(), op.data());
+    }
+    return nout > 0 ? out[0] : std::vector<T>{};
+}
+
+class BothBackends : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(BothBackends, CounterRecursion) {
+    auto y = run<float>("process = +(1) ~ _;", GetParam(), 100, false);
+    ASSERT_EQ(y.size(), 100u);
+    for (int n = 0; n < 100; ++n) {
+        EXPECT_EQ(y[std::size_t(n)], float(n + 1));
+    }
+}
+
+TEST_P(BothBackends, DelaysOfEverySize) {
+    // one-sample, small (shifted array) and large (ring buffer) delays of an impulse
+    for (int d : {1, 3, 15, 16, 100, 3000}) {
+        auto y = run<double>("process = _ @ " + std::to_string(d) + ";", GetParam(), 4000, true);
+        ASSERT_EQ(y.size(), 4000u);
+        for (int n = 0; n < 4000; ++n) {
+            ASSERT_EQ(y[std::size_t(n)], n == d ? 1.0 : 0.0) << "delay " << d << " frame " << n;
+        }
+    }
+}
+
+TEST_P(BothBackends, OnePoleFilterInDouble) {
+    auto y = run<double>("process = + ~ *(0.5);", GetParam(), 50, true);
+    ASSERT_EQ(y.size(), 50u);
+    for (int n = 0; n < 50; ++n) {
+        EXPECT_EQ(y[std::size_t(n)], std::ldexp(1.0, -n)); // impulse response 0.5^n
+    }
+}
+
+TEST_P(BothBackends, IntegerNoiseWraps) {
+    // the LCG of noises.lib, written out: wraps modulo 2^32
+    auto y = run<double>("process = +(12345) ~ *(1103515245) : /(2147483647.0);", GetParam(), 10, true);
+    ASSERT_EQ(y.size(), 10u);
+    std::uint32_t x = 0;
+    for (int n = 0; n < 10; ++n) {
+        x = x * 1103515245u + 12345u;
+        EXPECT_EQ(y[std::size_t(n)], double(std::int32_t(x)) / 2147483647.0) << n;
+    }
+}
+
+TEST_P(BothBackends, TablesAndControls) {
+    auto y = run<float>("process = rdtable(4, +(1) ~ _, int(hslider(\"i\", 2, 0, 10, 1)));", GetParam(), 3,
+                        false);
+    ASSERT_EQ(y.size(), 3u);
+    EXPECT_EQ(y[0], 3.0f); // the table holds 1,2,3,4; index 2
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BothBackends, ::testing::Values(Backend::Interpreter, Backend::Llvm),
+                         [](const auto& i) { return i.param == Backend::Llvm ? "llvm" : "interp"; });
+
+TEST(Compiler, ParametersAndJson) {
+    auto r = tutti::compile_source("ui.dsp",
+                                   "process = hslider(\"gain [unit:dB]\", -6, -70, 6, 0.1), button(\"gate\");",
+                                   {false, Backend::Interpreter, {}, 2});
+    ASSERT_TRUE(r.ok()) << first_error(r);
+    const auto& params = r.factory->parameters();
+    ASSERT_EQ(params.size(), 2u);
+    EXPECT_EQ(params[0].path, "/ui/gain"); // wrapped in an implicit vgroup named after the file
+    EXPECT_EQ(params[0].label, "gain");
+    ASSERT_EQ(params[0].metadata.size(), 1u);
+    EXPECT_EQ(params[0].metadata[0].second, "dB");
+    EXPECT_EQ(params[1].path, "/ui/gate");
+    const std::string& json = r.factory->json();
+    EXPECT_NE(json.find("\"address\": \"/ui/gain\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"type\": \"hslider\""), std::string::npos);
+    EXPECT_NE(json.find("\"outputs\": 2"), std::string::npos);
+
+    auto dsp = r.factory->create_instance();
+    dsp->init(48000);
+    EXPECT_EQ(dsp->get_parameter("gain").value(), -6.0);
+    EXPECT_TRUE(dsp->set_parameter("/ui/gain", 3.0));
+    EXPECT_EQ(dsp->get_parameter("gain").value(), 3.0);
+    EXPECT_FALSE(dsp->set_parameter("nothing", 1.0));
+}
+
+TEST(Compiler, ASingleTopGroupIsNotWrapped) {
+    auto r = tutti::compile_source("x.dsp", "process = hgroup(\"g\", hslider(\"gain\", 1, 0, 2, 0.01));",
+                                   {false, Backend::Interpreter, {}, 2});
+    ASSERT_TRUE(r.ok()) << first_error(r);
+    ASSERT_EQ(r.factory->parameters().size(), 1u);
+    EXPECT_EQ(r.factory->parameters()[0].path, "/g/gain");
+}
+
+TEST(Compiler, UnboundedDelayIsADiagnostic) {
+    auto r = tutti::compile_source("d.dsp", "process = _ @ (+(1) ~ _);", {false, Backend::Interpreter, {}, 2});
+    EXPECT_FALSE(r.ok());
+    ASSERT_FALSE(r.diagnostics.empty());
+    EXPECT_NE(r.diagnostics[0].message.find("delay"), std::string::npos) << first_error(r);
+}
+
+} // namespace
