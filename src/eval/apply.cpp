@@ -28,12 +28,20 @@ MaybeNum Evaluator::numeric(const Box* b) {
 }
 
 Value Evaluator::simplify_numeric(Value v) {
+    // Faust's isBoxNumeric: functions (closures) and environments are left alone;
+    // anything else is turned into a box first (so a pattern-matching function
+    // is applied to a slot, which fails as in Faust when no rule takes it).
     const Box* b = nullptr;
-    if (v.is_box()) {
+    switch (v.kind()) {
+    case ValueKind::Box:
         b = v.box();
-    } else if (v.kind() == ValueKind::Composite) {
-        b = to_box(v, v.composite()->range);
-    } else {
+        break;
+    case ValueKind::Composite:
+    case ValueKind::Matcher:
+    case ValueKind::Component:
+        b = to_box(v, frames_.empty() ? diag::SourceRange{} : frames_.back()->range);
+        break;
+    default:
         return v;
     }
     if (b->kind == BoxKind::Int || b->kind == BoxKind::Real || b->inputs != 0 ||
@@ -77,8 +85,8 @@ Value Evaluator::closure_body(const Closure* c, const Env* env) {
     }
     std::vector<Value> eqs;
     eqs.reserve(nrec);
-    for (std::uint32_t k = 0; k < nrec; ++k) {
-        eqs.push_back(eval(fn->kids[1 + k]->kids[0], inner));
+    for (std::uint32_t k = nrec; k > 0; --k) { // reverse source order, see param_name
+        eqs.push_back(eval(fn->kids[k]->kids[0], inner));
     }
     return par_list(eqs, fn->range);
 }

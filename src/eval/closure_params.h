@@ -3,7 +3,7 @@
  * The parameters of the three kinds of function nodes a `Closure` can hold:
  * `\(x,y).(E)` (Lambda: params..., body), `f(x,y) = E;` with identifier parameters
  * (Definition: params..., body), and `letrec` (its equation names are the
- * parameters of its recursive body, `\(x,y).(ex,ey) ~ (_,_)`).
+ * parameters of its recursive body, `\(y,x).(ey,ex) ~ (_,_)`, in reverse order).
  */
 #pragma once
 
@@ -20,9 +20,11 @@ inline std::uint32_t param_count(const ast::Node* fn) {
     return fn->count - 1;
 }
 
+/// The k-th parameter. A letrec's equations are taken in reverse source order,
+/// as Faust's parser lists them (it decides the order of the recursive outputs).
 inline Symbol param_name(const ast::Node* fn, std::uint32_t k) {
     if (fn->kind == ast::NodeKind::Letrec) {
-        return fn->kids[1 + k]->name;
+        return fn->kids[fn->flags - k]->name;
     }
     return fn->kids[k]->name;
 }

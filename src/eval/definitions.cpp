@@ -195,8 +195,9 @@ const Env* Evaluator::with_env(const Node* n, const Env* env) {
 }
 
 const Env* Evaluator::letrec_env(const Node* n, const Env* env) {
-    // E letrec {'x = ex; 'y = ey; where defs} is
-    //   E with { B = \(x,y).((ex,ey) with {defs}) ~ (_,_); x = B:(_,!); y = B:(!,_); }
+    // E letrec {'x = ex; 'y = ey; where defs} is, as Faust lists the equations
+    // in reverse order:
+    //   E with { B = \(y,x).((ey,ex) with {defs}) ~ (_,_); y = B:(_,!); x = B:(!,_); }
     std::uint32_t nrec = n->flags;
     std::vector<Entry*> entries;
     Entry* body = arena_.make<Entry>();
@@ -209,7 +210,7 @@ const Env* Evaluator::letrec_env(const Node* n, const Env* env) {
         Entry* p = arena_.make<Entry>();
         p->name = n->kids[1 + k]->name;
         p->kind = EntryKind::LetrecProjection;
-        p->index = k;
+        p->index = nrec - 1 - k;
         p->body = body;
         entries.push_back(p);
     }

@@ -174,8 +174,13 @@ bool Evaluator::match(const Pattern* p, Value v, std::vector<std::pair<Symbol, V
         }
         bindings.emplace_back(p->var, v);
         return true;
-    case PatternKind::Const:
-        return simplify_numeric(v) == p->constant;
+    case PatternKind::Const: {
+        // Arguments are simplified to numbers only to meet numeric constants.
+        const Box* c = p->constant.box();
+        bool numeric_constant =
+            c != nullptr && (c->kind == BoxKind::Int || c->kind == BoxKind::Real);
+        return (numeric_constant ? simplify_numeric(v) : v) == p->constant;
+    }
     case PatternKind::Op:
         if (const Box* b = v.box(); b != nullptr && b->kind == p->op) {
             return match(p->a, Value::of(b->kid(0)), bindings) &&

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Developer tool (not a test): evaluates programs and prints, for each, the
 // arity of `process`, the evaluation time and either the box (-p) or the
-// diagnostics.  Usage: tutti_eval_dump [-p] [-d] [--max-depth N] [--max-steps N]
-//                [-I dir]... file.dsp...
+// diagnostics; -f prints the box as a Faust program instead (round-trip checks).
+// Usage: tutti_eval_dump [-p|-f] [-d] [--max-depth N] [--max-steps N] [-I dir]... file.dsp...
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -11,15 +11,18 @@
 
 #include "boxes/box.h"
 #include "eval/evaluate.h"
+#include "faust_syntax.h"
 #include "frontend/frontend_session.h"
 
 int main(int argc, char** argv) {
-    bool print = false;
+    bool print = false, faust = false;
     tutti::eval::EvalOptions eo;
     std::vector<std::string> includes, files;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "-p") == 0) {
             print = true;
+        } else if (std::strcmp(argv[i], "-f") == 0) {
+            faust = true;
         } else if (std::strcmp(argv[i], "-d") == 0) {
             eo.double_precision = true;
         } else if (std::strcmp(argv[i], "--max-depth") == 0 && i + 1 < argc) {
@@ -48,7 +51,9 @@ int main(int argc, char** argv) {
         auto t2 = std::chrono::steady_clock::now();
         double parse_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
         double eval_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
-        if (b != nullptr) {
+        if (b != nullptr && faust) {
+            std::printf("%s", tutti::test::faust_program(b).c_str());
+        } else if (b != nullptr) {
             std::printf("%s %u %u (parse %.1f ms, eval %.1f ms, %zu boxes)\n", f.c_str(), b->inputs,
                         b->outputs, parse_ms, eval_ms, boxes.size());
             if (print) {

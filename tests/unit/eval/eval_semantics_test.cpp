@@ -119,6 +119,14 @@ TEST(EvalSemantics, FunctionsUsedAsBlocksBecomeSymbolicBoxes) {
     EXPECT_EQ(arity("f = \\(x).(x + 1); process = f(f);"), "1->1");
     EXPECT_EQ(arity("twice(g) = g : g; process = twice(*(2));"), "1->1");
     EXPECT_EQ(arity("apply(g, x) = g(x); process = apply(+(1), 2);"), "0->1");
+    // As in Faust, a pattern-matching function passed to a closure is turned into
+    // a block (applied to a slot) to see whether it is a number: when no rule
+    // takes the slot, that fails, even though g would only apply it to 1.
+    EXPECT_EQ(box_of("g(h) = h(1); f(0) = 10; f(1) = 20; process = g(f);"),
+              "ERROR 1:46: pattern_match_failed: pattern matching failed: no rule of 'f' "
+              "matches the arguments (#1)");
+    // ... which pattern matching does not do
+    EXPECT_EQ(box_of("g((a,b)) = a(1) + b(0); f(0) = 10; f(1) = 20; process = g((f,f));"), "30");
 }
 
 // ---------------------------------------------------------------- pattern matching
@@ -166,6 +174,10 @@ TEST(EvalSemantics, Letrec) {
     EXPECT_EQ(arity("process = x letrec { 'x = x + 1; };"), "0->1");
     EXPECT_EQ(arity("process = x, y letrec { 'x = y + 1; 'y = x * _; };"), "2->2");
     EXPECT_EQ(arity("process = x letrec { 'x = f(x); where f(u) = u + _; };"), "1->1");
+    // Faust lists the equations in reverse order: y is the first recursive output
+    EXPECT_EQ(box_of("process = x, y letrec { 'x = y + 1; 'y = x * 2; };"),
+              "(((\\(#1).(\\(#2).((((#2,2) : *),((#1,1) : +)))) ~ (_,_)) : (!,_)),"
+              "((\\(#1).(\\(#2).((((#2,2) : *),((#1,1) : +)))) ~ (_,_)) : (_,!)))");
 }
 
 TEST(EvalSemantics, Environments) {
