@@ -10,3 +10,11 @@ for dsp in tests/golden/ast/*.dsp; do
     (cd tests/golden/ast && "../../../$tutti" parse --dump --no-follow "$name.dsp") > "tests/golden/ast/$name.ast"
     echo "wrote tests/golden/ast/$name.ast"
 done
+dump=build/bin/tutti_stage_dump
+for dsp in tests/golden/stages/*.dsp; do
+    base=${dsp%.dsp}
+    "$dump" "$dsp" boxes > "$base.boxes"
+    "$dump" "$dsp" signals > "$base.sig"
+    "$dump" "$dsp" ir > "$base.ir"
+    echo "wrote $base.{boxes,sig,ir}"
+done

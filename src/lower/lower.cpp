@@ -135,7 +135,7 @@ private:
         return b_->add_field(std::string(prefix) + std::to_string(n), t, count, kind);
     }
     std::uint32_t new_local(ir::Function& fn, Type t) {
-        return ir::Builder::add_local(fn, (t == Type::I32 ? "i" : "f") + std::to_string(fn.locals.size()), t);
+        return ir::Builder::add_local(fn, (t == Type::I32 ? "iTemp" : "fTemp") + std::to_string(fn.locals.size()), t);
     }
     static bool trivial(const Expr* e) {
         return e->kind == ir::ExprKind::Const || e->kind == ir::ExprKind::Local ||

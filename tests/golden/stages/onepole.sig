@@ -1,0 +1,9 @@
+S0 = proj(0, W0)
+S1 = delay(S0, 1)
+S2 = bin(*, S1, hslider("pole",0.90000000000000002,0,0.999,0.001))
+S3 = bin(-, 1, hslider("pole",0.90000000000000002,0,0.999,0.001))
+S4 = bin(*, input(0), S3)
+S5 = bin(+, S2, S4)
+S6 = rec(0, S5)
+S7 = proj(0, S6)
+out0 = S7

@@ -1,0 +1,10 @@
+S0 = proj(0, W0)
+S1 = delay(S0, 1)
+S2 = bin(+, S1, 1)
+S3 = rec(0, S2)
+S4 = proj(0, S3)
+S5 = bin(*, S4, 0.5)
+S6 = bin(*, input(0), 8)
+S7 = int(S6)
+S8 = rdtable(8, S5, S7)
+out0 = S8

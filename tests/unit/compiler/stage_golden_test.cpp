@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+// Golden dumps: every NAME.dsp under tests/golden/stages is compiled (single
+// precision) and its boxes, signals and loop IR printed; each must equal
+// NAME.boxes / NAME.sig / NAME.ir. scripts/update_goldens.sh re-blesses them.
+#include <gtest/gtest.h>
+
+#include "compiler/stage_dump.h"
+#include "tools/test_support.h"
+
+namespace {
+
+std::vector<std::string> cases() {
+    return tutti::test::stems_in(tutti::test::source_dir() / "tests/golden/stages", ".dsp");
+}
+
+class StageGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(StageGolden, MatchesExpectedDumps) {
+    auto dir = tutti::test::source_dir() / "tests/golden/stages";
+    auto d = tutti::compiler::dump_stages(GetParam() + ".dsp", tutti::test::read_file(dir / (GetParam() + ".dsp")),
+                                          false);
+    ASSERT_TRUE(d.diagnostics.empty()) << tutti::to_text(d.diagnostics[0]);
+    EXPECT_EQ(d.boxes, tutti::test::read_file(dir / (GetParam() + ".boxes")));
+    EXPECT_EQ(d.signals, tutti::test::read_file(dir / (GetParam() + ".sig")));
+    EXPECT_EQ(d.ir, tutti::test::read_file(dir / (GetParam() + ".ir")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, StageGolden, ::testing::ValuesIn(cases()),
+                         [](const auto& param_info) { return param_info.param; });
+
+} // namespace
