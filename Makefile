@@ -8,7 +8,7 @@ BUILD := build
 TUTTI := $(BUILD)/bin/tutti
 FAUST_EXAMPLES ?= /usr/share/faust/examples
 
-.PHONY: all setup configure build test demo bench fuzz asan format clean
+.PHONY: all setup configure build test demo bench fuzz asan format clean conformance
 
 all: build
 
@@ -27,13 +27,19 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 demo: build
-	@echo "== tutti parse: a reverb and every library it imports"
-	$(TUTTI) parse --stats $(FAUST_EXAMPLES)/reverb/zitaRev.dsp
-	@echo "== tutti parse --dump: the syntax tree of a small program"
-	$(TUTTI) parse --dump $(FAUST_EXAMPLES)/generator/noise.dsp
+	@echo "== tutti render: an oscillator into a reverb, 3 seconds, to build/demo.wav"
+	$(TUTTI) render scripts/demo.dsp -o $(BUILD)/demo.wav --seconds 3
+	@echo "== the same as text: level of the 2 channels"
+	@$(TUTTI) render scripts/demo.dsp -o - --seconds 3 | awk '!/^#/ { for (i = 2; i <= NF; i++) { s += $$i * $$i; n++; \
+	    if ($$i > m) m = $$i } } END { printf "rms %.4f, peak %.4f over %d samples\n", sqrt(s / n), m, n }'
+	@echo "== tutti render: the zita reverb's impulse response, against the reference faust"
+	$(TUTTI) render $(FAUST_EXAMPLES)/reverb/zitaRev.dsp -o $(BUILD)/zitaRev-impulse.wav --input impulse --seconds 2
 	@echo "== tutti parse: every example program"
 	@n=0; for f in $$(find $(FAUST_EXAMPLES) -name '*.dsp' | sort); do \
 	    $(TUTTI) parse $$f || exit 1; n=$$((n+1)); done; echo "$$n example programs parsed without a diagnostic"
+
+conformance: build
+	bash scripts/conformance.sh --jobs $(JOBS)
 
 bench: build
 	$(BUILD)/bin/bench_parse
