@@ -161,13 +161,12 @@ const Env* Evaluator::file_env(const frontend::ParsedFile* file) {
 }
 
 const Env* Evaluator::statements_env(const Node* owner, std::span<Node* const> statements,
-                                     const frontend::ParsedFile* file, const Env* parent) {
+                                     const Env* parent) {
     auto it = node_groups_.find(owner);
     if (it == node_groups_.end()) {
         std::vector<DefGroup> own;
         std::vector<const frontend::ParsedFile*> imports;
         group_statements(statements, nullptr, own, &imports);
-        (void)file;
         std::vector<DefGroup> groups;
         std::unordered_map<Symbol, std::size_t> seen;
         for (const DefGroup& g : own) {
@@ -191,7 +190,7 @@ const Env* Evaluator::statements_env(const Node* owner, std::span<Node* const> s
 }
 
 const Env* Evaluator::with_env(const Node* n, const Env* env) {
-    return statements_env(n, n->children().subspan(1), nullptr, env);
+    return statements_env(n, n->children().subspan(1), env);
 }
 
 const Env* Evaluator::letrec_env(const Node* n, const Env* env) {

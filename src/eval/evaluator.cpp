@@ -219,8 +219,7 @@ Value Evaluator::eval_node(const Node* n, const Env* env) {
     case NodeKind::Library:
         return Value::environment(file_env(resolve(n)));
     case NodeKind::Environment:
-        return Value::environment(
-            statements_env(n, n->children(), file_of(n->range.begin.file), env));
+        return Value::environment(statements_env(n, n->children(), env));
     default:
         fail(diag::diags::internal_error(
             n->range, "unexpected " + std::string(ast::kind_name(n->kind)) + " in an expression"));
@@ -422,11 +421,23 @@ void Evaluator::record_metadata(const frontend::ParsedFile* file, Symbol functio
         }
         return;
     }
-    for (const Node* st : file->root->children()) {
-        if (st->kind == NodeKind::Declare && st->count == 1 && st->kids[0]->name == function) {
-            add(prefix + std::string(function.str()) + ":" + std::string(st->name.str()),
-                std::string(st->text.str()));
+    auto it = function_declares_.find(file);
+    if (it == function_declares_.end()) {
+        std::unordered_map<Symbol, std::vector<const Node*>> index;
+        for (const Node* st : file->root->children()) {
+            if (st->kind == NodeKind::Declare && st->count == 1) {
+                index[st->kids[0]->name].push_back(st);
+            }
         }
+        it = function_declares_.emplace(file, std::move(index)).first;
+    }
+    auto decl = it->second.find(function);
+    if (decl == it->second.end()) {
+        return;
+    }
+    for (const Node* st : decl->second) {
+        add(prefix + std::string(function.str()) + ":" + std::string(st->name.str()),
+            std::string(st->text.str()));
     }
 }
 

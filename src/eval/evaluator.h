@@ -113,8 +113,10 @@ private:
 
     // ---- definitions.cpp
     const Env* file_env(const frontend::ParsedFile* file);
+    /// A layer of the definitions of `statements` (and what they import), closed in
+    /// itself, on top of `parent`; the grouping is computed once per `owner` node.
     const Env* statements_env(const ast::Node* owner, std::span<ast::Node* const> statements,
-                              const frontend::ParsedFile* file, const Env* parent);
+                              const Env* parent);
     const Env* with_env(const ast::Node* n, const Env* env);
     const Env* letrec_env(const ast::Node* n, const Env* env);
     Value letrec_body(Entry* e);
@@ -219,6 +221,10 @@ private:
     std::vector<std::pair<std::string, std::string>> metadata_;
     std::unordered_set<std::string> metadata_seen_;
     std::unordered_set<const frontend::ParsedFile*> metadata_files_;
+    /// Per file: function name -> its `declare f key "value";` statements.
+    std::unordered_map<const frontend::ParsedFile*,
+                       std::unordered_map<Symbol, std::vector<const ast::Node*>>>
+        function_declares_;
 };
 
 } // namespace tutti::eval
