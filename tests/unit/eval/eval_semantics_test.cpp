@@ -289,6 +289,33 @@ TEST(EvalSemantics, Metadata) {
     EXPECT_FALSE(has("filters.lib/name", "Faust Filters Library")); // not used
 }
 
+TEST(EvalSemantics, NothingToEvaluateAfterASyntaxError) {
+    auto e = evaluate_text("process = _ :;\n");
+    EXPECT_EQ(e.box, "");
+    ASSERT_EQ(e.diags.size(), 1u); // only the parser's
+    EXPECT_EQ(e.diags[0].id, "unexpected_token");
+}
+
+TEST(EvalSemantics, LimitsAreDiagnostics) {
+    tutti::eval::EvalOptions o;
+    o.max_depth = 50;
+    auto deep = evaluate_text("f(0) = 0; f(n) = 1 + f(n - 1); process = f(100);", o);
+    ASSERT_EQ(deep.diags.size(), 1u);
+    EXPECT_EQ(deep.diags[0].id, "eval_too_deep");
+    EXPECT_EQ(evaluate_text("f(0) = 0; f(n) = 1 + f(n - 1); process = f(100);").box, "100");
+    o = {};
+    o.max_steps = 10000;
+    auto slow = evaluate_text("f(0) = 0; f(n) = f(n - 1) + f(n - 1); process = f(20);", o);
+    ASSERT_EQ(slow.diags.size(), 1u);
+    EXPECT_EQ(slow.diags[0].id, "eval_too_many_steps");
+    // far past the nesting limit the stack guard still answers with a diagnostic
+    o = {};
+    o.max_depth = 100000000;
+    auto endless = evaluate_text("f(x) = f(x + 1); process = f(0);", o);
+    ASSERT_EQ(endless.diags.size(), 1u);
+    EXPECT_EQ(endless.diags[0].id, "eval_too_deep");
+}
+
 // ---------------------------------------------------------------- files
 
 class EvalFiles : public ::testing::Test {
