@@ -173,7 +173,7 @@ Value Evaluator::eval_node(const Node* n, const Env* env) {
     case NodeKind::Lambda:
         return Value::of(make_closure(n, 0, env));
     case NodeKind::Case: {
-        auto* rules = make_rules({const_cast<const Node* const*>(n->kids), n->count}, env, {},
+        auto* rules = make_rules({static_cast<const Node* const*>(n->kids), n->count}, env, {},
                                  n->range);
         return Value::of(arena_.make<Matcher>(Matcher{rules, {}}));
     }
