@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "ir/builder.h"
+#include "ir/math_functions.h"
 #include "lower/state_identity.h"
 #include "passes/infer_intervals.h"
 #include "passes/infer_types.h"
@@ -83,6 +84,7 @@ public:
         intervals_ = passes::infer_intervals(outputs);
         ids_ = std::make_unique<StateIdentities>(outputs, sc_);
 
+        register_controls_in_order(outputs);
         SampleCtx main;
         main.fn = &m_->compute;
         prepass(main, outputs);
@@ -158,6 +160,37 @@ private:
             std::uint32_t loop = next_loop_++;
             fn.body.push_back(b_->for_loop(loop, b_->i32(0), b_->i32(std::int32_t(f.count)),
                                            {b_->set_field(field, b_->loop_var(loop), zero)}));
+        }
+    }
+
+    /// UI elements in the order a left-to-right walk from the outputs meets them
+    /// (close to the order Faust builds its UI in), whatever order code is made in.
+    void register_controls_in_order(std::span<const Signal* const> outputs) {
+        std::unordered_set<const Signal*> seen;
+        std::unordered_map<int, const Signal*> groups;
+        std::vector<const Signal*> stack(outputs.rbegin(), outputs.rend());
+        while (!stack.empty()) {
+            const Signal* s = stack.back();
+            stack.pop_back();
+            if (!seen.insert(s).second) {
+                continue;
+            }
+            switch (s->kind) {
+            case SigKind::Button:
+            case SigKind::Checkbox:
+            case SigKind::VSlider:
+            case SigKind::HSlider:
+            case SigKind::NEntry:
+            case SigKind::VBargraph:
+            case SigKind::HBargraph:
+                control(s);
+                break;
+            default:
+                break;
+            }
+            for (std::size_t i = s->kids.size(); i-- > 0;) {
+                stack.push_back(s->kid(i));
+            }
         }
     }
 
@@ -524,6 +557,11 @@ private:
                 args.push_back(at == ast::ValueType::Int ? as_int(a) : at == ast::ValueType::Float ? as_real(a) : a);
             }
             std::string name(s->ffun->names[m_->real == Type::F64 ? 1 : 0].str());
+            if (ir::find_math_function(name) == nullptr) {
+                throw LowerError{"foreign function '" + name + "' (" + std::string(s->ffun->include.str()) +
+                                     ") is not available: only C math library functions are bound",
+                                 s};
+            }
             return call(name, t, args);
         }
         case SigKind::FConst:

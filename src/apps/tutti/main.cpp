@@ -108,6 +108,14 @@ int main(int argc, char** argv) {
     check->add_flag("--double", check_double, "Double precision");
     check->add_flag("--json", check_json, "Diagnostics as JSON on stdout");
 
+    std::string json_program;
+    std::vector<std::string> json_includes;
+    bool json_double = false;
+    CLI::App* json = app.add_subcommand("json", "Print the program's UI description (Faust's JSON format)");
+    json->add_option("program", json_program, "Faust program (.dsp)")->required();
+    json->add_option("-I", json_includes, "Add a folder to the library search path");
+    json->add_flag("--double", json_double, "Double precision");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -119,6 +127,9 @@ int main(int argc, char** argv) {
         }
         if (render->parsed()) {
             return tutti::app::run_render(ra);
+        }
+        if (json->parsed()) {
+            return tutti::app::run_json(json_program, json_includes, json_double);
         }
         if (check->parsed()) {
             return tutti::app::run_check(check_program, check_includes, check_double, check_json);

@@ -197,4 +197,18 @@ int run_check(const std::string& program, const std::vector<std::string>& includ
     return r.ok() ? 0 : 1;
 }
 
+int run_json(const std::string& program, const std::vector<std::string>& include_dirs, bool double_precision) {
+    CompileOptions opts;
+    opts.double_precision = double_precision;
+    opts.backend = Backend::Interpreter;
+    opts.include_dirs = include_dirs;
+    CompileResult r = compile_file(program, opts);
+    print_diagnostics(r.diagnostics, false);
+    if (!r.ok()) {
+        return 1;
+    }
+    std::cout << r.factory->json();
+    return 0;
+}
+
 } // namespace tutti::app

@@ -30,4 +30,7 @@ int run_render(const RenderArgs& args);
 int run_check(const std::string& program, const std::vector<std::string>& include_dirs,
               bool double_precision, bool json);
 
+/// `tutti json`: the JSON UI description on stdout.
+int run_json(const std::string& program, const std::vector<std::string>& include_dirs, bool double_precision);
+
 } // namespace tutti::app
