@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -810,7 +811,8 @@ private:
         if (size <= 0 || std::uint32_t(size) > max_line) {
             throw LowerError{"invalid table size " + std::to_string(size), s};
         }
-        auto key = std::make_pair(writable ? static_cast<const void*>(s) : static_cast<const void*>(content), size);
+        auto key = std::make_tuple(writable ? 1 : 0, writable ? static_cast<const void*>(s) : static_cast<const void*>(content),
+                                   size);
         if (auto it = tables_.find(key); it != tables_.end()) {
             return it->second;
         }
@@ -845,7 +847,7 @@ private:
 
     const Expr* waveform(const Signal* s, Type t, SampleCtx& ctx) {
         auto n = static_cast<std::int32_t>(s->kids.size());
-        auto key = std::make_pair(static_cast<const void*>(s), n);
+        auto key = std::make_tuple(2, static_cast<const void*>(s), n);
         std::uint32_t table;
         if (auto it = tables_.find(key); it != tables_.end()) {
             table = it->second;
@@ -880,7 +882,8 @@ private:
     std::vector<const Stmt*> init_, block_;
     std::unordered_map<const Signal*, const Expr*> init_memo_, block_memo_;
     std::map<std::string, std::uint32_t> counters_;
-    std::map<std::pair<const void*, std::int32_t>, std::uint32_t> tables_;
+    /// (0 rdtable | 1 rwtable | 2 waveform, content or signal, size) -> table field
+    std::map<std::tuple<int, const void*, std::int32_t>, std::uint32_t> tables_;
     std::unordered_map<const Signal*, std::uint32_t> controls_by_sig_;
     std::vector<Control> controls_;
     std::uint32_t next_loop_ = 0;

@@ -100,6 +100,14 @@ TEST_P(BothBackends, TablesAndControls) {
     EXPECT_EQ(y[0], 3.0f); // the table holds 1,2,3,4; index 2
 }
 
+TEST_P(BothBackends, RdtableOfAWaveform) {
+    // Regression: a table and the waveform filling it shared one field, and the
+    // table read zeros. Expected values are the reference faust's output.
+    auto y = run<double>("process = rdtable(waveform{10,20,30,40,50}, int(+(1)~_ : %(7)));", GetParam(), 8,
+                         true);
+    ASSERT_EQ(y, (std::vector<double>{20, 30, 40, 50, 50, 50, 10, 20}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BothBackends, ::testing::Values(Backend::Interpreter, Backend::Llvm),
                          [](const auto& i) { return i.param == Backend::Llvm ? "llvm" : "interp"; });
 
