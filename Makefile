@@ -43,6 +43,7 @@ conformance: build
 
 bench: build
 	$(BUILD)/bin/bench_parse
+	$(BUILD)/bin/bench_compile
 
 fuzz:
 	bash scripts/fuzz.sh
