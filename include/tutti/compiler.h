@@ -41,6 +41,31 @@ struct Parameter {
     double init = 0, min = 0, max = 0, step = 0;
 };
 
+/// One field of an instance's state (the state layout descriptor): what it is,
+/// where it lives, and its structural identity, stable across compilations and
+/// across edits elsewhere in the program (the hot-swap engine matches on it).
+struct StateField {
+    std::string name;     ///< fRec0, fVec1, fHslider0...
+    std::string kind;     ///< control, constant, table, delay, recursion, iota, other
+    std::string type;     ///< i32, f32, f64
+    std::string identity; ///< empty when the field is recomputed (constants, table generators)
+    std::uint32_t offset = 0;   ///< bytes into the state block
+    std::uint32_t elements = 1; ///< 1 for a scalar
+    std::uint32_t bytes = 0;
+};
+
+/// Walks the UI tree (Faust's buildUserInterface): groups in order, widgets
+/// with the index of their parameter.
+class UiVisitor {
+public:
+    virtual ~UiVisitor() = default;
+    /// type: "vgroup", "hgroup" or "tgroup"
+    virtual void open_group(std::string_view type, std::string_view label,
+                            const std::vector<std::pair<std::string, std::string>>& metadata) = 0;
+    virtual void close_group() = 0;
+    virtual void widget(const Parameter& parameter, std::size_t index) = 0;
+};
+
 class Instance;
 
 class Factory {
@@ -57,6 +82,13 @@ public:
     const std::vector<Parameter>& parameters() const;
     /// The JSON UI description, in the format of Faust's JSONUI.
     const std::string& json() const;
+    void build_user_interface(UiVisitor& visitor) const;
+    /// Every state field, with its structural identity.
+    const std::vector<StateField>& state_layout() const;
+    std::uint32_t state_bytes() const;
+    /// Hex digest of the evaluated program, the options, the compiler version and
+    /// the CPU: equal keys mean interchangeable code (for caches and servers).
+    const std::string& content_key() const;
     /// A new instance, not yet initialised (call init()).
     std::unique_ptr<Instance> create_instance() const;
 

@@ -8,6 +8,7 @@
  * different threads share nothing.
  */
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <new>
@@ -21,7 +22,9 @@
 #include "ir/ir_verifier.h"
 #include "lower/lower.h"
 #include "signals/propagate.h"
+#include "jit/jit_engine.h"
 #include "tutti/compiler.h"
+#include "tutti/version.h"
 
 namespace tutti {
 
@@ -37,6 +40,9 @@ struct Factory::Impl {
     codegen::NativeCode native;
     std::uint32_t state_bytes = 0;
     std::string json;
+    std::unique_ptr<compiler::UiNode> ui;
+    std::vector<StateField> layout;
+    std::string content_key;
 };
 
 struct Instance::Impl {
@@ -109,6 +115,36 @@ std::vector<Parameter> make_parameters(const std::vector<lower::Control>& contro
     return out;
 }
 
+/// 128-bit FNV-1a (two lanes) over the evaluated program, the options, the
+/// compiler version and the host CPU.
+std::string content_key_of(const std::string& program, const CompileOptions& o) {
+    std::string text = program;
+    text += "|double=" + std::to_string(o.double_precision) + "|backend=" +
+            std::to_string(int(o.backend)) + "|opt=" + std::to_string(o.opt_level);
+    text += "|tutti=" + std::string(tutti::version) + "|cpu=" + jit::host_cpu_description();
+    std::uint64_t a = 0xcbf29ce484222325ull, b = 0x84222325cbf29ce4ull;
+    for (unsigned char c : text) {
+        a = (a ^ c) * 0x100000001b3ull;
+        b = (b ^ c) * 0x100000001b3ull + 0x9e3779b97f4a7c15ull;
+    }
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a),
+                  static_cast<unsigned long long>(b));
+    return buf;
+}
+
+void visit(const compiler::UiNode& n, const std::vector<Parameter>& params, UiVisitor& v) {
+    if (n.control >= 0) {
+        v.widget(params[std::size_t(n.control)], std::size_t(n.control));
+        return;
+    }
+    v.open_group(n.kind, n.label, n.meta);
+    for (const auto& item : n.items) {
+        visit(*item, params, v);
+    }
+    v.close_group();
+}
+
 CompileResult compile_session(frontend::FrontendSession& fs, const frontend::ParsedFile* pf,
                               const std::string& program_name, const CompileOptions& options) {
     CompileResult result;
@@ -167,6 +203,20 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         ji.metadata = impl->metadata;
         ji.controls = lr.controls;
         impl->json = compiler::json_ui(ji);
+        impl->ui = compiler::build_ui_tree(ji);
+        for (const ir::Field& f : lr.module->fields) {
+            static const char* kinds[] = {"control", "constant", "table", "delay", "recursion", "iota", "other"};
+            StateField sf;
+            sf.name = f.name;
+            sf.kind = kinds[std::size_t(f.kind)];
+            sf.type = ir::type_name(f.type);
+            sf.identity = f.identity;
+            sf.offset = f.offset;
+            sf.elements = f.count;
+            sf.bytes = ir::type_size(f.type) * f.count;
+            impl->layout.push_back(std::move(sf));
+        }
+        impl->content_key = content_key_of(boxes::print(prog.process), options);
         if (options.backend == Backend::Interpreter) {
             impl->module = std::move(lr.module);
             impl->interp = std::make_unique<ir::Interpreter>(*impl->module);
@@ -233,6 +283,20 @@ const std::vector<Parameter>& Factory::parameters() const {
 }
 const std::string& Factory::json() const {
     return impl_->json;
+}
+void Factory::build_user_interface(UiVisitor& visitor) const {
+    if (impl_->ui) {
+        visit(*impl_->ui, impl_->params, visitor);
+    }
+}
+const std::vector<StateField>& Factory::state_layout() const {
+    return impl_->layout;
+}
+std::uint32_t Factory::state_bytes() const {
+    return impl_->state_bytes;
+}
+const std::string& Factory::content_key() const {
+    return impl_->content_key;
 }
 
 std::unique_ptr<Instance> Factory::create_instance() const {

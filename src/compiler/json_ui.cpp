@@ -93,15 +93,6 @@ std::string num(double v) {
     return buf;
 }
 
-struct Node {
-    std::string kind; // vgroup/hgroup/tgroup or widget type
-    std::string label;
-    std::vector<std::pair<std::string, std::string>> meta;
-    const lower::Control* control = nullptr;
-    std::string address;
-    std::vector<std::unique_ptr<Node>> items;
-};
-
 const char* widget_type(sig::SigKind k) {
     switch (k) {
     case sig::SigKind::Button:
@@ -121,12 +112,12 @@ const char* widget_type(sig::SigKind k) {
     }
 }
 
-void emit(std::string& out, const Node& n, int indent) {
+void emit(std::string& out, const UiNode& n, int indent, const std::vector<lower::Control>& controls) {
     std::string pad(std::size_t(indent), '\t');
     out += pad + "{\n";
     out += pad + "\t\"type\": " + quote(n.kind) + ",\n";
     out += pad + "\t\"label\": " + quote(n.label);
-    if (n.control == nullptr) {
+    if (n.control < 0) {
         if (!n.meta.empty()) {
             out += ",\n" + pad + "\t\"meta\": [";
             for (std::size_t i = 0; i < n.meta.size(); ++i) {
@@ -137,13 +128,13 @@ void emit(std::string& out, const Node& n, int indent) {
         }
         out += ",\n" + pad + "\t\"items\": [\n";
         for (std::size_t i = 0; i < n.items.size(); ++i) {
-            emit(out, *n.items[i], indent + 2);
+            emit(out, *n.items[i], indent + 2, controls);
             out += i + 1 < n.items.size() ? ",\n" : "\n";
         }
         out += pad + "\t]\n" + pad + "}";
         return;
     }
-    const lower::Control& c = *n.control;
+    const lower::Control& c = controls[std::size_t(n.control)];
     out += ",\n" + pad + "\t\"shortname\": " + quote(n.label);
     out += ",\n" + pad + "\t\"address\": " + quote(n.address);
     if (!n.meta.empty()) {
@@ -172,9 +163,9 @@ void emit(std::string& out, const Node& n, int indent) {
 
 } // namespace
 
-std::string json_ui(const JsonInfo& info) {
+std::unique_ptr<UiNode> build_ui_tree(const JsonInfo& info) {
     // Rebuild the group tree from the control paths, in first-appearance order.
-    auto root = std::make_unique<Node>();
+    auto root = std::make_unique<UiNode>();
     root->kind = "vgroup";
     root->label = info.name;
     std::vector<std::vector<std::string>> paths;
@@ -193,7 +184,7 @@ std::string json_ui(const JsonInfo& info) {
     }
     for (std::size_t i = 0; i < info.controls.size(); ++i) {
         const auto& p = paths[i];
-        Node* cur = root.get();
+        UiNode* cur = root.get();
         std::string address = single_group ? "" : "/" + info.name;
         for (std::size_t k = 0; k + 1 < p.size(); ++k) {
             std::string kind = p[k].size() >= 2 && p[k][1] == ':' ? std::string(1, p[k][0]) + "group" : "vgroup";
@@ -207,14 +198,14 @@ std::string json_ui(const JsonInfo& info) {
                 root->meta = meta;
                 continue;
             }
-            Node* next = nullptr;
+            UiNode* next = nullptr;
             for (auto& it : cur->items) {
-                if (it->control == nullptr && it->kind == kind && it->label == label) {
+                if (it->control < 0 && it->kind == kind && it->label == label) {
                     next = it.get();
                 }
             }
             if (next == nullptr) {
-                auto g = std::make_unique<Node>();
+                auto g = std::make_unique<UiNode>();
                 g->kind = kind;
                 g->label = label;
                 g->meta = meta;
@@ -223,14 +214,18 @@ std::string json_ui(const JsonInfo& info) {
             }
             cur = next;
         }
-        auto w = std::make_unique<Node>();
-        w->control = &info.controls[i];
+        auto w = std::make_unique<UiNode>();
+        w->control = int(i);
         w->kind = widget_type(info.controls[i].kind);
         w->label = strip_label_metadata(p.back(), &w->meta);
         w->address = address + "/" + w->label;
         cur->items.push_back(std::move(w));
     }
+    return root;
+}
 
+std::string json_ui(const JsonInfo& info) {
+    std::unique_ptr<UiNode> root = build_ui_tree(info);
     std::string out = "{\n";
     out += "\t\"name\": " + quote(info.name) + ",\n";
     out += "\t\"filename\": " + quote(info.filename) + ",\n";
@@ -244,7 +239,7 @@ std::string json_ui(const JsonInfo& info) {
     }
     out += info.metadata.empty() ? "],\n" : "\n\t],\n";
     out += "\t\"ui\": [\n";
-    emit(out, *root, 2);
+    emit(out, *root, 2, info.controls);
     out += "\n\t]\n}\n";
     return out;
 }

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,21 @@ struct JsonInfo {
     std::vector<std::pair<std::string, std::string>> metadata;
     std::vector<lower::Control> controls; ///< in UI order
 };
+
+/// The UI tree: groups (kind vgroup/hgroup/tgroup) holding widgets (control >= 0:
+/// the index of the control in JsonInfo::controls), in first-appearance order.
+struct UiNode {
+    std::string kind; ///< vgroup, hgroup, tgroup, or the widget type (hslider, button...)
+    std::string label;
+    std::vector<std::pair<std::string, std::string>> meta;
+    int control = -1;
+    std::string address;
+    std::vector<std::unique_ptr<UiNode>> items;
+};
+
+/// The root group: the program's single top-level group, or an implicit vgroup
+/// named after the program (as Faust does).
+std::unique_ptr<UiNode> build_ui_tree(const JsonInfo& info);
 
 std::string json_ui(const JsonInfo& info);
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 #include <vector>
 
 #include "tutti/compiler.h"
@@ -149,6 +150,88 @@ TEST(Compiler, UnboundedDelayIsADiagnostic) {
     EXPECT_FALSE(r.ok());
     ASSERT_FALSE(r.diagnostics.empty());
     EXPECT_NE(r.diagnostics[0].message.find("delay"), std::string::npos) << first_error(r);
+}
+
+} // namespace
+
+namespace {
+
+std::vector<std::string> identities(const std::string& src) {
+    auto r = tutti::compile_source("id.dsp", src, {true, Backend::Interpreter, {}, 2});
+    EXPECT_TRUE(r.ok()) << first_error(r);
+    std::vector<std::string> ids;
+    if (r.ok()) {
+        for (const auto& f : r.factory->state_layout()) {
+            if (!f.identity.empty()) {
+                ids.push_back(f.identity);
+            }
+        }
+    }
+    return ids;
+}
+
+TEST(Compiler, StateIdentitiesAreStableAndLocal) {
+    // an oscillator into a reverb, in parallel with a filtered noise
+    const std::string a = "import(\"stdfaust.lib\");\n"
+                          "process = os.osc(440) <: re.zita_rev1_stereo(0, 200, 6000, 3, 4, 44100),"
+                          " (no.noise : fi.lowpass(2, 1000));\n";
+    // the same with an edited constant in the noise branch
+    const std::string b = "import(\"stdfaust.lib\");\n"
+                          "process = os.osc(440) <: re.zita_rev1_stereo(0, 200, 6000, 3, 4, 44100),"
+                          " (no.noise : fi.lowpass(2, 2000));\n";
+    // the same with a structural edit of the noise branch (a 4th-order filter)
+    const std::string c = "import(\"stdfaust.lib\");\n"
+                          "process = os.osc(440) <: re.zita_rev1_stereo(0, 200, 6000, 3, 4, 44100),"
+                          " (no.noise : fi.lowpass(4, 1000));\n";
+    auto ia = identities(a), ia2 = identities(a), ib = identities(b), ic = identities(c);
+    ASSERT_GT(ia.size(), 20u);
+    EXPECT_EQ(ia, ia2);                   // compiled twice: the same identities, in the same order
+    EXPECT_EQ(std::set<std::string>(ia.begin(), ia.end()), std::set<std::string>(ib.begin(), ib.end()));
+    // the structural edit changes the filter's state only: everything else keeps its identity
+    std::set<std::string> sa(ia.begin(), ia.end()), sc(ic.begin(), ic.end());
+    std::size_t kept = 0;
+    for (const auto& id : sa) {
+        kept += sc.count(id);
+    }
+    EXPECT_GE(kept, sa.size() - 4) << "kept " << kept << " of " << sa.size();
+    EXPECT_LT(kept, sa.size()); // and the changed filter did change
+}
+
+TEST(Compiler, ContentKey) {
+    const std::string src = "process = + ~ *(0.5);";
+    auto r1 = tutti::compile_source("k.dsp", src, {false, Backend::Interpreter, {}, 2});
+    auto r2 = tutti::compile_source("other-name.dsp", "process = +~*(0.5); // same program", {false, Backend::Interpreter, {}, 2});
+    auto r3 = tutti::compile_source("k.dsp", src, {true, Backend::Interpreter, {}, 2});
+    auto r4 = tutti::compile_source("k.dsp", "process = + ~ *(0.25);", {false, Backend::Interpreter, {}, 2});
+    ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok() && r4.ok());
+    EXPECT_EQ(r1.factory->content_key().size(), 32u);
+    EXPECT_EQ(r1.factory->content_key(), r2.factory->content_key());
+    EXPECT_NE(r1.factory->content_key(), r3.factory->content_key());
+    EXPECT_NE(r1.factory->content_key(), r4.factory->content_key());
+}
+
+struct Recorder : tutti::UiVisitor {
+    std::string log;
+    void open_group(std::string_view type, std::string_view label,
+                    const std::vector<std::pair<std::string, std::string>>&) override {
+        log += std::string(type) + "(" + std::string(label) + ") ";
+    }
+    void close_group() override {
+        log += "end ";
+    }
+    void widget(const tutti::Parameter& p, std::size_t index) override {
+        log += p.label + "#" + std::to_string(index) + " ";
+    }
+};
+
+TEST(Compiler, UiVisitorWalksGroupsInOrder) {
+    auto r = tutti::compile_source(
+        "v.dsp", "process = hgroup(\"A\", hslider(\"x\", 0, 0, 1, 0.1) + vgroup(\"B\", button(\"b\"))), checkbox(\"c\");",
+        {false, Backend::Interpreter, {}, 2});
+    ASSERT_TRUE(r.ok()) << first_error(r);
+    Recorder rec;
+    r.factory->build_user_interface(rec);
+    EXPECT_EQ(rec.log, "vgroup(v) hgroup(A) x#0 vgroup(B) b#1 end end c#2 end ");
 }
 
 } // namespace
