@@ -13,6 +13,7 @@
 #include "lower/state_identity.h"
 #include "passes/infer_intervals.h"
 #include "passes/infer_types.h"
+#include "passes/normalize.h"
 
 namespace tutti::lower {
 
@@ -895,8 +896,9 @@ private:
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
                   sig::SignalContext& signals, bool double_precision) {
     try {
+        std::vector<const sig::Signal*> normal = passes::normalize_products(outputs, signals);
         Lowerer l(signals, double_precision);
-        return l.run(outputs, num_inputs);
+        return l.run(normal, num_inputs);
     } catch (const LowerError& e) {
         LowerResult r;
         r.error = e.what;

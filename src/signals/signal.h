@@ -86,6 +86,8 @@ public:
     const Signal* make_recvar(std::int32_t group);
     const Signal* make_recgroup(std::int32_t group, std::span<const Signal* const> bodies);
     const Signal* make_proj(std::int32_t index, const Signal* group_or_var);
+    /// A copy of `s` with other children (for rewriting passes).
+    const Signal* make_like(const Signal* s, std::span<const Signal* const> kids);
 
     std::int32_t fresh_group() {
         return next_group_++;

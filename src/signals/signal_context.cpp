@@ -189,4 +189,11 @@ const Signal* SignalContext::make_proj(std::int32_t index, const Signal* group_o
     return intern(std::move(s));
 }
 
+const Signal* SignalContext::make_like(const Signal* s, std::span<const Signal* const> kids) {
+    Signal copy = *s;
+    copy.kids = kids;
+    copy.id = 0;
+    return intern(std::move(copy));
+}
+
 } // namespace tutti::sig
