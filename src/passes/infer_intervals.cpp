@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "passes/infer_intervals.h"
 
+#include "signals/post_order.h"
+
 #include <algorithm>
 #include <vector>
 
@@ -172,31 +174,12 @@ Interval apply(const Signal* s, const IntervalTable& t) {
 
 IntervalTable infer_intervals(std::span<const Signal* const> roots) {
     IntervalTable t;
-    std::unordered_map<const Signal*, bool> seen;
-    std::vector<std::pair<const Signal*, std::size_t>> stack;
-    for (const Signal* r : roots) {
-        if (seen.count(r)) {
-            continue;
+    for (const Signal* s : sig::post_order(roots)) {
+        Interval v = apply(s, t);
+        if (std::isnan(v.lo) || std::isnan(v.hi)) {
+            v = {};
         }
-        seen[r] = true;
-        stack.push_back({r, 0});
-        while (!stack.empty()) {
-            auto& [s, i] = stack.back();
-            if (i < s->kids.size()) {
-                const Signal* k = s->kids[i++];
-                if (!seen.count(k)) {
-                    seen[k] = true;
-                    stack.push_back({k, 0});
-                }
-                continue;
-            }
-            Interval v = apply(s, t);
-            if (std::isnan(v.lo) || std::isnan(v.hi)) {
-                v = {};
-            }
-            t.set(s, v);
-            stack.pop_back();
-        }
+        t.set(s, v);
     }
     return t;
 }

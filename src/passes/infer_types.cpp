@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "passes/infer_types.h"
 
+#include "signals/post_order.h"
+
 #include <algorithm>
 #include <map>
 #include <vector>
@@ -12,34 +14,6 @@ using sig::Signal;
 using ast::PrimOp;
 
 namespace {
-
-/// Signals reachable from the roots, children before parents.
-std::vector<const Signal*> post_order(std::span<const Signal* const> roots) {
-    std::vector<const Signal*> order;
-    std::unordered_map<const Signal*, bool> seen;
-    std::vector<std::pair<const Signal*, std::size_t>> stack;
-    for (const Signal* r : roots) {
-        if (seen.count(r)) {
-            continue;
-        }
-        seen[r] = true;
-        stack.push_back({r, 0});
-        while (!stack.empty()) {
-            auto& [s, i] = stack.back();
-            if (i < s->kids.size()) {
-                const Signal* k = s->kids[i++];
-                if (!seen.count(k)) {
-                    seen[k] = true;
-                    stack.push_back({k, 0});
-                }
-                continue;
-            }
-            order.push_back(s);
-            stack.pop_back();
-        }
-    }
-    return order;
-}
 
 Variability max_var(std::span<const Signal* const> kids, const TypeTable& t, Variability floor) {
     Variability v = floor;
@@ -168,7 +142,7 @@ SigType rule(const Signal* s, const TypeTable& t,
 } // namespace
 
 TypeTable infer_types(std::span<const Signal* const> roots) {
-    std::vector<const Signal*> order = post_order(roots);
+    std::vector<const Signal*> order = sig::post_order(roots);
     std::vector<const Signal*> groups;
     for (const Signal* s : order) {
         if (s->kind == SigKind::RecGroup) {
