@@ -13,6 +13,7 @@
 #include "lower/state_identity.h"
 #include "passes/infer_intervals.h"
 #include "passes/infer_types.h"
+#include "passes/constant_fold.h"
 #include "passes/normalize.h"
 
 namespace tutti::lower {
@@ -896,7 +897,8 @@ private:
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
                   sig::SignalContext& signals, bool double_precision) {
     try {
-        std::vector<const sig::Signal*> normal = passes::normalize_products(outputs, signals);
+        std::vector<const sig::Signal*> folded = passes::fold_constants(outputs, signals);
+        std::vector<const sig::Signal*> normal = passes::normalize_products(folded, signals);
         Lowerer l(signals, double_precision);
         return l.run(normal, num_inputs);
     } catch (const LowerError& e) {

@@ -145,6 +145,30 @@ TEST(Compiler, ASingleTopGroupIsNotWrapped) {
     EXPECT_EQ(r.factory->parameters()[0].path, "/g/gain");
 }
 
+TEST(Compiler, ConstantFoldingFollowsTheReference) {
+    // faust-semantics.md 2.2 (checked with faust 2.54.9): % folds as int(x) % int(y)
+    // even for reals (7.5 % 2 -> 1, while fmod would give 1.5), an exact int
+    // division stays int ((4/2) << 1 = 4), int arithmetic wraps.
+    auto r = tutti::compile_source(
+        "f.dsp", "process = 7.5 % 2, (4/2) << 1, 7/2, 2147483647 + 1, 1 << 31, -7.5 % 2;",
+        {true, Backend::Interpreter, {}, 2});
+    ASSERT_TRUE(r.ok()) << first_error(r);
+    auto dsp = r.factory->create_instance();
+    dsp->init(44100);
+    std::vector<double> out(6 * 2);
+    std::vector<void*> op;
+    for (int c = 0; c < 6; ++c) {
+        op.push_back(out.data() + 2 * c);
+    }
+    dsp->compute(2, nullptr, op.data());
+    EXPECT_EQ(out[0], 1.0);
+    EXPECT_EQ(out[2], 4.0);
+    EXPECT_EQ(out[4], 3.5);
+    EXPECT_EQ(out[6], -2147483648.0);
+    EXPECT_EQ(out[8], -2147483648.0);
+    EXPECT_EQ(out[10], -1.0);
+}
+
 TEST(Compiler, UnboundedDelayIsADiagnostic) {
     auto r = tutti::compile_source("d.dsp", "process = _ @ (+(1) ~ _);", {false, Backend::Interpreter, {}, 2});
     EXPECT_FALSE(r.ok());
