@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
 #include "boxes/box.h"
+#include "support/hash_cons.h"
 
 namespace tutti::boxes {
+
+using hash_cons::bits;
+using hash_cons::mix;
 
 namespace {
 constexpr std::string_view kind_names[] = {
@@ -14,16 +19,6 @@ constexpr std::string_view kind_names[] = {
 };
 static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == std::size_t(BoxKind::Count));
 
-std::size_t mix(std::size_t h, std::size_t v) {
-    return h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
-}
-
-std::uint64_t bits(double d) {
-    std::uint64_t u;
-    std::memcpy(&u, &d, sizeof u);
-    return u;
-}
-
 bool same_sig(const FFunSignature* a, const FFunSignature* b) {
     if (a == b) {
         return true;
@@ -31,21 +26,9 @@ bool same_sig(const FFunSignature* a, const FFunSignature* b) {
     if (a == nullptr || b == nullptr) {
         return false;
     }
-    if (a->result != b->result || a->include != b->include || a->library != b->library ||
-        a->args.size() != b->args.size()) {
-        return false;
-    }
-    for (int i = 0; i < 3; ++i) {
-        if (a->names[i] != b->names[i]) {
-            return false;
-        }
-    }
-    for (std::size_t i = 0; i < a->args.size(); ++i) {
-        if (a->args[i] != b->args[i]) {
-            return false;
-        }
-    }
-    return true;
+    return a->result == b->result && a->include == b->include && a->library == b->library &&
+           std::equal(std::begin(a->names), std::end(a->names), std::begin(b->names)) &&
+           hash_cons::same(a->args, b->args);
 }
 } // namespace
 
@@ -74,21 +57,10 @@ std::size_t BoxContext::Hash::operator()(const Box* b) const {
 bool BoxContext::Eq::operator()(const Box* a, const Box* b) const {
     if (a->kind != b->kind || a->op != b->op || a->ival != b->ival ||
         bits(a->rval) != bits(b->rval) || a->label != b->label || a->text != b->text ||
-        a->kids.size() != b->kids.size() || a->nums.size() != b->nums.size() ||
         !same_sig(a->ffun, b->ffun)) {
         return false;
     }
-    for (std::size_t i = 0; i < a->kids.size(); ++i) {
-        if (a->kids[i] != b->kids[i]) {
-            return false;
-        }
-    }
-    for (std::size_t i = 0; i < a->nums.size(); ++i) {
-        if (bits(a->nums[i]) != bits(b->nums[i])) {
-            return false;
-        }
-    }
-    return true;
+    return hash_cons::same(a->kids, b->kids) && hash_cons::same_bits(a->nums, b->nums);
 }
 
 const Box* BoxContext::intern(Box&& proto) {
@@ -98,21 +70,11 @@ const Box* BoxContext::intern(Box&& proto) {
     }
     // Copy the variable-size parts into the arena before publishing the box.
     Box* b = arena_.make<Box>(proto);
-    if (!proto.kids.empty()) {
-        auto* k = arena_.make_array<const Box*>(proto.kids.size());
-        std::copy(proto.kids.begin(), proto.kids.end(), k);
-        b->kids = {k, proto.kids.size()};
-    }
-    if (!proto.nums.empty()) {
-        auto* n = arena_.make_array<double>(proto.nums.size());
-        std::copy(proto.nums.begin(), proto.nums.end(), n);
-        b->nums = {n, proto.nums.size()};
-    }
+    b->kids = hash_cons::copy(arena_, proto.kids);
+    b->nums = hash_cons::copy(arena_, proto.nums);
     if (proto.ffun != nullptr) {
         auto* sig = arena_.make<FFunSignature>(*proto.ffun);
-        auto* args = arena_.make_array<ast::ValueType>(proto.ffun->args.size());
-        std::copy(proto.ffun->args.begin(), proto.ffun->args.end(), args);
-        sig->args = {args, proto.ffun->args.size()};
+        sig->args = hash_cons::copy(arena_, proto.ffun->args);
         b->ffun = sig;
     }
     b->id = static_cast<std::uint32_t>(boxes_.size());

@@ -3,8 +3,12 @@
 #include <functional>
 
 #include "signals/signal.h"
+#include "support/hash_cons.h"
 
 namespace tutti::sig {
+
+using hash_cons::bits;
+using hash_cons::mix;
 
 namespace {
 constexpr std::string_view kind_names[] = {
@@ -14,14 +18,6 @@ constexpr std::string_view kind_names[] = {
 };
 static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == std::size_t(SigKind::Count));
 
-std::size_t mix(std::size_t h, std::size_t v) {
-    return h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
-}
-std::uint64_t bits(double d) {
-    std::uint64_t u;
-    std::memcpy(&u, &d, sizeof u);
-    return u;
-}
 } // namespace
 
 std::string_view kind_name(SigKind k) {
@@ -47,21 +43,10 @@ std::size_t SignalContext::Hash::operator()(const Signal* s) const {
 bool SignalContext::Eq::operator()(const Signal* a, const Signal* b) const {
     if (a->kind != b->kind || a->op != b->op || a->ival != b->ival ||
         bits(a->rval) != bits(b->rval) || a->label != b->label || a->text != b->text ||
-        a->ffun != b->ffun || a->kids.size() != b->kids.size() ||
-        a->nums.size() != b->nums.size()) {
+        a->ffun != b->ffun) {
         return false;
     }
-    for (std::size_t i = 0; i < a->kids.size(); ++i) {
-        if (a->kids[i] != b->kids[i]) {
-            return false;
-        }
-    }
-    for (std::size_t i = 0; i < a->nums.size(); ++i) {
-        if (bits(a->nums[i]) != bits(b->nums[i])) {
-            return false;
-        }
-    }
-    return true;
+    return hash_cons::same(a->kids, b->kids) && hash_cons::same_bits(a->nums, b->nums);
 }
 
 const Signal* SignalContext::intern(Signal&& proto) {
@@ -70,16 +55,8 @@ const Signal* SignalContext::intern(Signal&& proto) {
         return *it;
     }
     Signal* s = arena_.make<Signal>(proto);
-    if (!proto.kids.empty()) {
-        auto* k = arena_.make_array<const Signal*>(proto.kids.size());
-        std::copy(proto.kids.begin(), proto.kids.end(), k);
-        s->kids = {k, proto.kids.size()};
-    }
-    if (!proto.nums.empty()) {
-        auto* n = arena_.make_array<double>(proto.nums.size());
-        std::copy(proto.nums.begin(), proto.nums.end(), n);
-        s->nums = {n, proto.nums.size()};
-    }
+    s->kids = hash_cons::copy(arena_, proto.kids);
+    s->nums = hash_cons::copy(arena_, proto.nums);
     s->id = static_cast<std::uint32_t>(all_.size());
     all_.push_back(s);
     table_.insert(s);
