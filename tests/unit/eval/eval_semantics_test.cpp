@@ -11,6 +11,7 @@
 #include <random>
 
 #include "eval_test_support.h"
+#include "tools/temp_dir_test.h"
 #include "tools/test_support.h"
 
 namespace fs = std::filesystem;
@@ -318,23 +319,8 @@ TEST(EvalSemantics, LimitsAreDiagnostics) {
 
 // ---------------------------------------------------------------- files
 
-class EvalFiles : public ::testing::Test {
+class EvalFiles : public tutti::test::TempDirTest {
 protected:
-    void SetUp() override {
-        std::random_device rd;
-        dir_ = fs::temp_directory_path() / ("tutti-eval-" + std::to_string(rd()));
-        fs::create_directories(dir_);
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-    fs::path write(const std::string& rel, const std::string& text) {
-        fs::path p = dir_ / rel;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p) << text;
-        return p;
-    }
     std::string eval_file(const fs::path& main) {
         tutti::frontend::FrontendOptions fo;
         fo.use_environment = false;
@@ -352,7 +338,6 @@ protected:
         }
         return tutti::boxes::print(p.process);
     }
-    fs::path dir_;
 };
 
 TEST_F(EvalFiles, ComponentIsTheProcessOfAFile) {

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "frontend/frontend_session.h"
+#include "tools/temp_dir_test.h"
 #include "tools/test_support.h"
 
 namespace fs = std::filesystem;
@@ -17,23 +18,8 @@ using tutti::frontend::FrontendSession;
 
 namespace {
 
-class SessionTest : public ::testing::Test {
+class SessionTest : public tutti::test::TempDirTest {
 protected:
-    void SetUp() override {
-        std::random_device rd;
-        dir_ = fs::temp_directory_path() / ("tutti-session-" + std::to_string(rd()));
-        fs::create_directories(dir_);
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-    fs::path write(const std::string& rel, const std::string& text) {
-        fs::path p = dir_ / rel;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p) << text;
-        return p;
-    }
     static std::vector<std::string> names(const FrontendSession& s) {
         std::vector<std::string> out;
         for (const auto& f : s.files()) {
@@ -47,7 +33,6 @@ protected:
         o.use_installed_libraries = false;
         return o;
     }
-    fs::path dir_;
 };
 
 TEST_F(SessionTest, FollowsImportLibraryAndComponentOncePerFile) {
