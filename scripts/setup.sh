@@ -12,6 +12,9 @@ packages=(
     libcli11-dev libsndfile1-dev llvm-19-dev
     # tests and benchmarks
     libgtest-dev libbenchmark-dev
+    # audio: the JACK server and client library (the driver tests run a dummy-backend
+    # jackd); iproute2 for `ip` in the network namespaces of the integration tests
+    jackd2 libjack-jackd2-dev iproute2
     # the reference compiler and its libraries (/usr/share/faust): test oracle
     faust
     # libFuzzer and sanitizers (make fuzz)
