@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -39,6 +40,7 @@ struct Parameter {
     std::string label; ///< the last component
     std::vector<std::pair<std::string, std::string>> metadata; ///< from [key:value] in the label
     double init = 0, min = 0, max = 0, step = 0;
+    std::uint32_t offset = 0; ///< byte offset of its value in the state block
 };
 
 /// One field of an instance's state (the state layout descriptor): what it is,
@@ -52,6 +54,10 @@ struct StateField {
     std::uint32_t offset = 0;   ///< bytes into the state block
     std::uint32_t elements = 1; ///< 1 for a scalar
     std::uint32_t bytes = 0;
+    /// Delay lines and recursions: a ring buffer written at IOTA & (elements-1)
+    /// (the value k samples ago is at (IOTA - k) & (elements-1)); otherwise
+    /// element k holds the value k samples ago (element 0: the current one).
+    bool ring = false;
 };
 
 /// Walks the UI tree (Faust's buildUserInterface): groups in order, widgets
@@ -134,6 +140,12 @@ public:
     /// Direct access to the value of parameters()[index].
     void set_parameter(std::size_t index, double value);
     double get_parameter(std::size_t index) const;
+
+    /// The state block (Factory::state_layout() describes it), for the engine's
+    /// state migration. Never resized: valid as long as the instance lives.
+    std::byte* state();
+    const std::byte* state() const;
+    const Factory& factory() const;
 
 private:
     std::unique_ptr<Impl> impl_;

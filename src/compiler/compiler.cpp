@@ -47,6 +47,7 @@ struct Factory::Impl {
 
 struct Instance::Impl {
     std::shared_ptr<const Factory::Impl> f;
+    std::shared_ptr<const Factory> factory; ///< keeps the code alive as long as the instance
     void* state = nullptr;
     ~Impl() {
         ::operator delete(state, std::align_val_t(64));
@@ -194,6 +195,9 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         for (const auto& c : lr.controls) {
             impl->param_offsets.push_back(lr.module->fields[c.field].offset);
         }
+        for (std::size_t i = 0; i < impl->params.size(); ++i) {
+            impl->params[i].offset = impl->param_offsets[i];
+        }
         impl->state_bytes = lr.module->state_bytes;
         compiler::JsonInfo ji;
         ji.name = impl->name;
@@ -214,6 +218,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             sf.offset = f.offset;
             sf.elements = f.count;
             sf.bytes = ir::type_size(f.type) * f.count;
+            sf.ring = f.ring;
             impl->layout.push_back(std::move(sf));
         }
         impl->content_key = content_key_of(boxes::print(prog.process), options);
@@ -302,6 +307,7 @@ const std::string& Factory::content_key() const {
 std::unique_ptr<Instance> Factory::create_instance() const {
     auto ii = std::make_unique<Instance::Impl>();
     ii->f = impl_;
+    ii->factory = std::make_shared<const Factory>(impl_);
     std::size_t bytes = std::max<std::size_t>(impl_->state_bytes, 16);
     ii->state = ::operator new(bytes, std::align_val_t(64));
     std::memset(ii->state, 0, bytes);
@@ -390,6 +396,15 @@ bool Instance::set_parameter(std::string_view name, double value) {
         }
     }
     return found;
+}
+std::byte* Instance::state() {
+    return static_cast<std::byte*>(impl_->state);
+}
+const std::byte* Instance::state() const {
+    return static_cast<const std::byte*>(impl_->state);
+}
+const Factory& Instance::factory() const {
+    return *impl_->factory;
 }
 std::optional<double> Instance::get_parameter(std::string_view name) const {
     const auto& params = impl_->f->params;

@@ -59,6 +59,7 @@ struct Field {
     FieldKind kind = FieldKind::Other;
     std::string identity; ///< stable structural identity (see lower/), empty if none
     std::uint32_t offset = 0; ///< bytes, set by layout()
+    bool ring = false; ///< a ring buffer written at IOTA & (count-1); otherwise [k] is k samples ago
 };
 
 enum class ExprKind : std::uint8_t {

@@ -245,6 +245,7 @@ private:
             bool rec = x->kind == SigKind::Proj;
             line.field = new_field(rec ? "fRec" : "fVec", rec ? "iRec" : "iVec", t, line.size,
                                    rec ? ir::FieldKind::Recursion : ir::FieldKind::Delay);
+            m_->fields[line.field].ring = line.ring;
             if (!ctx.is_table) {
                 m_->fields[line.field].identity = ids_->line(x);
             }
@@ -823,7 +824,8 @@ private:
             t = types_.of(s).nature == Nature::Int ? Type::I32 : m_->real;
         }
         std::uint32_t table = new_field("ftbl", "itbl", t, std::uint32_t(size), ir::FieldKind::Table);
-        m_->fields[table].identity = ids_->table(s);
+        // a read-only table is rebuilt from its generator; a writable one is state
+        m_->fields[table].identity = (writable ? "rw" : "") + ids_->table(s);
         tables_[key] = table;
 
         SampleCtx tctx;

@@ -98,6 +98,13 @@ int main(int argc, char** argv) {
     render->add_option("--set", ra.sets, "Set a control: PATH=VALUE (path or label)");
     render->add_option("--backend", ra.backend, "llvm (default) or interp");
     render->add_option("-I", ra.include_dirs, "Add a folder to the library search path");
+    render->add_option("--swap-at", ra.swaps,
+                       "FRAME:OTHER.dsp: swap OTHER in at the first block boundary at or after FRAME, "
+                       "carrying the state (repeatable)");
+    render->add_option("--set-at", ra.set_at,
+                       "FRAME:PATH=VALUE: set a control at the first block boundary at or after FRAME (repeatable)");
+    render->add_option("--crossfade-ms", ra.crossfade_ms, "Crossfade length when state cannot be carried (default 20)");
+    render->add_flag("--quiet", ra.quiet, "Do not print the swap reports");
 
     std::string check_program;
     std::vector<std::string> check_includes;

@@ -14,10 +14,14 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 
+#include "apps/tutti/swap_report.h"
 #include "support/test_signal.h"
 #include "tutti/compiler.h"
+#include "tutti/engine.h"
 
 namespace tutti::app {
 
@@ -27,26 +31,96 @@ bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+struct Event {
+    long frame = 0;
+    std::shared_ptr<const Factory> program; ///< a swap
+    std::string program_path;
+    std::string path; ///< a parameter change
+    double value = 0;
+};
+
+/// Parses "FRAME:REST"; false when FRAME is not a non-negative integer.
+bool split_frame(const std::string& arg, long& frame, std::string& rest) {
+    std::size_t colon = arg.find(':');
+    if (colon == std::string::npos || colon == 0) {
+        return false;
+    }
+    char* end = nullptr;
+    frame = std::strtol(arg.c_str(), &end, 10);
+    if (end != arg.c_str() + colon || frame < 0) {
+        return false;
+    }
+    rest = arg.substr(colon + 1);
+    return true;
+}
+
+bool split_assignment(const std::string& kv, std::string& path, double& value) {
+    std::size_t eq = kv.rfind('=');
+    if (eq == std::string::npos || eq == 0) {
+        return false;
+    }
+    char* end = nullptr;
+    value = std::strtod(kv.c_str() + eq + 1, &end);
+    if (end == kv.c_str() + eq + 1 || *end != '\0') {
+        return false;
+    }
+    path = kv.substr(0, eq);
+    return true;
+}
+
+void list_controls(const Factory& f) {
+    std::cerr << "controls of " << f.name() << ":\n";
+    for (const auto& p : f.parameters()) {
+        std::cerr << "  " << p.path << "\n";
+    }
+}
+
+/// The buttons of the version last handed to the engine.
+std::vector<std::string> buttons_of(const Factory& f) {
+    std::vector<std::string> b;
+    for (const auto& p : f.parameters()) {
+        if (p.kind == Parameter::Kind::Button) {
+            b.push_back(p.path);
+        }
+    }
+    return b;
+}
+
 template <class T>
-int render_as(const RenderArgs& a, const Factory& factory, long frames) {
-    std::unique_ptr<Instance> dsp = factory.create_instance();
-    dsp->init(a.sample_rate);
+int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, std::vector<Event> events,
+              long frames) {
+    // The offline driver: this thread is the engine's audio thread; versions and
+    // parameter changes go through the same queues as in live use and take effect
+    // at the first block boundary at or after their frame.
+    EngineOptions eo;
+    eo.sample_rate = a.sample_rate;
+    eo.max_block = a.block;
+    eo.inputs = main_factory->num_inputs();
+    eo.outputs = main_factory->num_outputs();
+    eo.double_precision = a.double_precision;
+    eo.crossfade_ms = a.crossfade_ms;
+    Engine engine(eo);
+    std::string error;
+    if (engine.submit(main_factory, a.program, &error) == 0) {
+        std::cerr << "tutti render: " << error << "\n";
+        return 2;
+    }
     for (const std::string& kv : a.sets) {
-        std::size_t eq = kv.rfind('=');
-        if (eq == std::string::npos) {
+        std::string name;
+        double value = 0;
+        if (!split_assignment(kv, name, value)) {
             std::cerr << "tutti render: --set takes PATH=VALUE\n";
             return 2;
         }
-        std::string name = kv.substr(0, eq);
-        if (!dsp->set_parameter(name, std::atof(kv.c_str() + eq + 1))) {
-            std::cerr << "tutti render: no control '" << name << "'; controls are:\n";
-            for (const auto& p : dsp->parameters()) {
-                std::cerr << "  " << p.path << "\n";
-            }
+        if (!engine.set_parameter(name, value)) {
+            std::cerr << "tutti render: no control '" << name << "'\n";
+            list_controls(*main_factory);
             return 2;
         }
     }
-    const int nin = dsp->num_inputs(), nout = dsp->num_outputs();
+    std::stable_sort(events.begin(), events.end(), [](const Event& x, const Event& y) { return x.frame < y.frame; });
+    std::shared_ptr<const Factory> latest = main_factory;
+    const int nin = eo.inputs, nout = eo.outputs;
     std::vector<std::vector<T>> in(std::size_t(nin), std::vector<T>(std::size_t(frames) + 1, T(0)));
     if (a.input == "impulse") {
         for (auto& ch : in) {
@@ -79,17 +153,33 @@ int render_as(const RenderArgs& a, const Factory& factory, long frames) {
     std::vector<std::vector<T>> out(std::size_t(nout), std::vector<T>(std::size_t(frames), T(0)));
     std::vector<const void*> inp(static_cast<std::size_t>(nin));
     std::vector<void*> outp(static_cast<std::size_t>(nout));
-    std::vector<std::size_t> buttons;
-    for (std::size_t i = 0; i < dsp->parameters().size(); ++i) {
-        if (dsp->parameters()[i].kind == Parameter::Kind::Button) {
-            buttons.push_back(i);
-        }
-    }
+    std::size_t next_event = 0;
+    bool pressed = false;
     for (long pos = 0; pos < frames; pos += a.block) {
         int n = int(std::min<long>(a.block, frames - pos));
+        bool swapped = false;
+        while (next_event < events.size() && events[next_event].frame <= pos) {
+            const Event& e = events[next_event++];
+            if (e.program) {
+                if (engine.submit(e.program, e.program_path, &error) == 0) {
+                    std::cerr << "tutti render: " << e.program_path << ": " << error << "\n";
+                    return 2;
+                }
+                latest = e.program;
+                swapped = true;
+            } else if (!engine.set_parameter(e.path, e.value)) {
+                std::cerr << "tutti render: frame " << e.frame << ": no control '" << e.path << "'\n";
+                list_controls(*latest);
+                return 2;
+            }
+        }
         if (a.press_buttons >= 0) {
-            for (std::size_t b : buttons) {
-                dsp->set_parameter(b, pos < a.press_buttons ? 1.0 : 0.0);
+            bool want = pos < a.press_buttons;
+            if (pos == 0 || want != pressed || swapped) {
+                for (const std::string& b : buttons_of(*latest)) {
+                    engine.set_parameter(b, want ? 1.0 : 0.0);
+                }
+                pressed = want;
             }
         }
         for (int c = 0; c < nin; ++c) {
@@ -98,7 +188,15 @@ int render_as(const RenderArgs& a, const Factory& factory, long frames) {
         for (int c = 0; c < nout; ++c) {
             outp[std::size_t(c)] = out[std::size_t(c)].data() + pos;
         }
-        dsp->compute(n, inp.data(), outp.data());
+        engine.process(n, inp.data(), outp.data());
+        for (SwapReport& r : engine.take_reports()) {
+            if (r.committed && r.generation > 1 && !a.quiet) {
+                std::cerr << swap_line(r) << "\n" << swap_fields(r);
+            }
+        }
+    }
+    if (engine.dropped_messages() > 0) {
+        std::cerr << "tutti render: " << engine.dropped_messages() << " parameter messages were lost\n";
     }
 
     if (ends_with(a.output, ".wav")) {
@@ -182,8 +280,32 @@ int run_render(const RenderArgs& a) {
     long frames = a.frames >= 0 ? a.frames
                   : a.seconds >= 0 ? long(std::floor(a.seconds * a.sample_rate + 0.5))
                                    : 20000;
-    return a.double_precision ? render_as<double>(a, *r.factory, frames)
-                              : render_as<float>(a, *r.factory, frames);
+    std::vector<Event> events;
+    for (const std::string& sw : a.swaps) {
+        Event e;
+        if (!split_frame(sw, e.frame, e.program_path) || e.program_path.empty()) {
+            std::cerr << "tutti render: --swap-at takes FRAME:PROGRAM.dsp, not '" << sw << "'\n";
+            return 2;
+        }
+        CompileResult other = compile_file(e.program_path, opts);
+        print_diagnostics(other.diagnostics, false);
+        if (!other.ok()) {
+            return 1;
+        }
+        e.program = other.factory;
+        events.push_back(std::move(e));
+    }
+    for (const std::string& sa : a.set_at) {
+        Event e;
+        std::string rest;
+        if (!split_frame(sa, e.frame, rest) || !split_assignment(rest, e.path, e.value)) {
+            std::cerr << "tutti render: --set-at takes FRAME:PATH=VALUE, not '" << sa << "'\n";
+            return 2;
+        }
+        events.push_back(std::move(e));
+    }
+    return a.double_precision ? render_as<double>(a, r.factory, std::move(events), frames)
+                              : render_as<float>(a, r.factory, std::move(events), frames);
 }
 
 int run_check(const std::string& program, const std::vector<std::string>& include_dirs,

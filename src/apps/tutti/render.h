@@ -21,6 +21,10 @@ struct RenderArgs {
     std::vector<std::string> sets; ///< PATH=VALUE
     std::string backend = "llvm";
     std::vector<std::string> include_dirs;
+    std::vector<std::string> swaps;  ///< FRAME:OTHER.dsp
+    std::vector<std::string> set_at; ///< FRAME:PATH=VALUE
+    double crossfade_ms = 20;
+    bool quiet = false;              ///< no swap report on stderr
 };
 
 /// Returns the process exit code (0 ok, 1 compile error, 2 usage error).

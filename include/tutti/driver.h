@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * Audio drivers: something that calls an AudioCallback from its audio thread
+ * with blocks of samples. The engine does not know which driver runs it.
+ *  - "jack": a JACK client (libjack), real-time thread of the JACK server;
+ *  - "null": a timer-paced thread, no sound card (outputs are discarded);
+ *  - offline rendering drives the callback itself (see tutti render).
+ */
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace tutti {
+
+class AudioCallback {
+public:
+    virtual ~AudioCallback() = default;
+    /// Audio thread. `frames` <= the driver's block_size(); float samples.
+    virtual void process(int frames, const float* const* inputs, float* const* outputs) noexcept = 0;
+};
+
+struct DriverOptions {
+    std::string client_name = "tutti"; ///< JACK client name
+    std::string server_name;           ///< JACK server (empty: default / $JACK_DEFAULT_SERVER)
+    int inputs = 2, outputs = 2;       ///< ports / channels
+    int sample_rate = 48000;           ///< null driver only (JACK's is the server's)
+    int block_size = 64;               ///< null driver only
+    bool connect_physical = false;     ///< JACK: connect to the system ports
+};
+
+class Driver {
+public:
+    virtual ~Driver() = default;
+    /// Control thread. Opens the device (JACK: registers the client and ports);
+    /// afterwards sample_rate() and block_size() are known. False with *error.
+    virtual bool open(const DriverOptions& options, std::string* error) = 0;
+    /// Control thread. Starts calling `callback` from the audio thread.
+    virtual bool start(AudioCallback* callback, std::string* error) = 0;
+    /// Control thread. Returns when the callback is no longer called.
+    virtual void stop() = 0;
+    virtual int sample_rate() const = 0;
+    virtual int block_size() const = 0;
+    /// Any thread: over- and underruns seen by the driver since start().
+    virtual std::uint64_t xruns() const = 0;
+    /// Any thread: callbacks made since start().
+    virtual std::uint64_t callbacks() const = 0;
+    virtual const char* name() const = 0;
+};
+
+/// "jack" or "null"; nullptr for an unknown name.
+std::unique_ptr<Driver> make_driver(const std::string& name);
+
+} // namespace tutti
