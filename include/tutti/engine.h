@@ -72,6 +72,7 @@ struct SwapReport {
     bool committed = false; ///< false when a later version replaced it before it played
     std::uint64_t commit_frame = 0; ///< frames processed before its first sample
     double commit_us = 0;   ///< time spent on the audio thread to migrate the state and switch
+    std::chrono::steady_clock::time_point committed_at{}; ///< when its first block started
     bool crossfade = false;
     int carried = 0, resized = 0, rebuilt = 0, reset = 0, dropped = 0;
     std::vector<FieldChange> fields; ///< every state field (constants excluded)

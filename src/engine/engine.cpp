@@ -58,6 +58,7 @@ struct CommitEvent {
     std::uint64_t generation = 0;
     std::uint64_t frame = 0;
     double commit_us = 0;
+    Clock::time_point at{};
     bool crossfade = false;
 };
 
@@ -176,6 +177,7 @@ struct Engine::Impl {
                 it->second.committed = true;
                 it->second.commit_frame = e.frame;
                 it->second.commit_us = e.commit_us;
+                it->second.committed_at = e.at;
                 it->second.crossfade = e.crossfade;
                 report_order.push_back(e.generation);
             }
@@ -357,7 +359,8 @@ struct Engine::Impl {
             CommitEvent e;
             e.generation = current->generation;
             e.frame = frame;
-            e.commit_us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+            e.at = Clock::now();
+            e.commit_us = std::chrono::duration<double, std::micro>(e.at - t0).count();
             e.crossfade = fade;
             if (!commits.push(e)) {
                 dropped.fetch_add(1, std::memory_order_relaxed);

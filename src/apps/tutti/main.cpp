@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/tutti/play.h"
 #include "apps/tutti/render.h"
 #include "frontend/ast/ast_printer.h"
 #include "frontend/frontend_session.h"
@@ -106,6 +107,22 @@ int main(int argc, char** argv) {
     render->add_option("--crossfade-ms", ra.crossfade_ms, "Crossfade length when state cannot be carried (default 20)");
     render->add_flag("--quiet", ra.quiet, "Do not print the swap reports");
 
+    tutti::app::PlayArgs pl;
+    CLI::App* play = app.add_subcommand("play", "Play a program on an audio driver; --watch swaps in every saved edit");
+    play->add_option("program", pl.program, "Faust program (.dsp)")->required();
+    play->add_option("--driver", pl.driver, "jack (default) or null");
+    play->add_flag("--watch", pl.watch, "Recompile on every save and swap the new version in, keeping its state");
+    play->add_option("--server", pl.server, "JACK server name");
+    play->add_flag("--connect", pl.connect, "JACK: connect to the system playback/capture ports");
+    play->add_option("--seconds", pl.seconds, "Stop after this many seconds (default: until interrupted)");
+    play->add_option("--crossfade-ms", pl.crossfade_ms, "Crossfade length when state cannot be carried (default 20)");
+    play->add_option("--sample-rate", pl.sample_rate, "null driver: sample rate (default 48000)");
+    play->add_option("--block", pl.block, "null driver: block size (default 64)");
+    play->add_option("--set", pl.sets, "Set a control: PATH=VALUE");
+    play->add_option("--backend", pl.backend, "llvm (default) or interp");
+    play->add_option("-I", pl.include_dirs, "Add a folder to the library search path");
+    play->add_flag("--fields", pl.fields, "Print every state field of each swap");
+
     std::string check_program;
     std::vector<std::string> check_includes;
     bool check_double = false, check_json = false;
@@ -134,6 +151,9 @@ int main(int argc, char** argv) {
         }
         if (render->parsed()) {
             return tutti::app::run_render(ra);
+        }
+        if (play->parsed()) {
+            return tutti::app::run_play(pl);
         }
         if (json->parsed()) {
             return tutti::app::run_json(json_program, json_includes, json_double);

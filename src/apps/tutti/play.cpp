@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * `tutti play`: the control thread of a live session. It opens the driver,
+ * starts the engine on it, and (with --watch) follows the program file with
+ * inotify: every save is compiled on the engine's worker thread and swapped in
+ * at the next block; one line per swap tells how long it took and what state
+ * was carried. A compile error is printed and the old version plays on.
+ */
+#include "apps/tutti/play.h"
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "apps/tutti/swap_report.h"
+#include "tutti/driver.h"
+#include "tutti/engine.h"
+
+namespace tutti::app {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_signal(int) {
+    interrupted.store(true);
+}
+
+/// The driver's callback, forwarded to the engine (which does not know the driver).
+class EngineCallback : public AudioCallback {
+public:
+    explicit EngineCallback(Engine& e) : engine_(e) {
+    }
+    void process(int frames, const float* const* inputs, float* const* outputs) noexcept override {
+        engine_.process(frames, reinterpret_cast<const void* const*>(inputs), reinterpret_cast<void* const*>(outputs));
+    }
+
+private:
+    Engine& engine_;
+};
+
+/// Follows one file through saves (written in place, or renamed over by editors).
+class FileWatch {
+public:
+    explicit FileWatch(const std::string& path) {
+        std::filesystem::path p = std::filesystem::absolute(path);
+        name_ = p.filename().string();
+        fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (fd_ >= 0) {
+            wd_ = inotify_add_watch(fd_, p.parent_path().c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+        }
+    }
+    ~FileWatch() {
+        if (fd_ >= 0) {
+            close(fd_);
+        }
+    }
+    bool ok() const {
+        return fd_ >= 0 && wd_ >= 0;
+    }
+    /// Waits up to `ms` for a save of the file; true when there was one (several
+    /// events in a burst count once).
+    bool wait(int ms) {
+        bool hit = false;
+        int timeout = ms;
+        for (;;) {
+            pollfd pfd{fd_, POLLIN, 0};
+            if (poll(&pfd, 1, timeout) <= 0) {
+                return hit;
+            }
+            alignas(inotify_event) char buf[4096];
+            ssize_t n = read(fd_, buf, sizeof buf);
+            for (ssize_t off = 0; off < n;) {
+                auto* ev = reinterpret_cast<inotify_event*>(buf + off);
+                if (ev->len > 0 && name_ == ev->name) {
+                    hit = true;
+                }
+                off += ssize_t(sizeof(inotify_event) + ev->len);
+            }
+            if (hit) {
+                timeout = 5; // gather the rest of the burst
+            }
+        }
+    }
+
+private:
+    std::string name_;
+    int fd_ = -1, wd_ = -1;
+};
+
+} // namespace
+
+int run_play(const PlayArgs& a) {
+    CompileOptions co;
+    co.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
+    co.include_dirs = a.include_dirs;
+    auto t0 = std::chrono::steady_clock::now();
+    CompileResult first = compile_file(a.program, co);
+    double first_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    for (const auto& d : first.diagnostics) {
+        std::cerr << to_text(d);
+    }
+    if (!first.ok()) {
+        return 1;
+    }
+    std::unique_ptr<Driver> driver = make_driver(a.driver);
+    if (!driver) {
+        std::cerr << "tutti play: unknown driver '" << a.driver << "' (jack or null)\n";
+        return 2;
+    }
+    DriverOptions dopt;
+    dopt.server_name = a.server;
+    dopt.inputs = first.factory->num_inputs();
+    dopt.outputs = std::max(first.factory->num_outputs(), 1);
+    dopt.sample_rate = a.sample_rate;
+    dopt.block_size = a.block;
+    dopt.connect_physical = a.connect;
+    std::string error;
+    if (!driver->open(dopt, &error)) {
+        std::cerr << "tutti play: " << a.driver << ": " << error << "\n";
+        return 2;
+    }
+    EngineOptions eo;
+    eo.sample_rate = driver->sample_rate();
+    eo.max_block = driver->block_size();
+    eo.inputs = dopt.inputs;
+    eo.outputs = dopt.outputs;
+    eo.crossfade_ms = a.crossfade_ms;
+    eo.compile = co;
+    Engine engine(eo);
+    engine.submit(first.factory, a.program);
+    for (const std::string& kv : a.sets) {
+        std::size_t eq = kv.rfind('=');
+        if (eq == std::string::npos || !engine.set_parameter(kv.substr(0, eq), std::atof(kv.c_str() + eq + 1))) {
+            std::cerr << "tutti play: --set " << kv << ": no such control\n";
+            return 2;
+        }
+    }
+    EngineCallback callback(engine);
+    if (!driver->start(&callback, &error)) {
+        std::cerr << "tutti play: " << a.driver << ": " << error << "\n";
+        return 2;
+    }
+    std::printf("playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms)%s\n",
+                a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
+                eo.outputs, first_ms, a.watch ? "; watching for saves" : "");
+    std::fflush(stdout);
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::unique_ptr<FileWatch> watch;
+    if (a.watch) {
+        watch = std::make_unique<FileWatch>(a.program);
+        if (!watch->ok()) {
+            std::cerr << "tutti play: cannot watch " << a.program << "\n";
+        }
+    }
+    std::map<std::uint64_t, std::chrono::steady_clock::time_point> saved_at;
+    auto start = std::chrono::steady_clock::now();
+    std::uint64_t xruns_seen = 0;
+    while (!interrupted.load()) {
+        if (a.seconds >= 0 &&
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= a.seconds) {
+            break;
+        }
+        if (watch && watch->ok()) {
+            if (watch->wait(20)) {
+                auto now = std::chrono::steady_clock::now();
+                saved_at[engine.load_file(a.program)] = now;
+            }
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        for (const SwapReport& r : engine.take_reports()) {
+            if (r.generation == 1) {
+                continue;
+            }
+            if (!r.compiled && r.committed == false && (!r.diagnostics.empty() || r.compile_ms > 0)) {
+                std::printf("%s\n", swap_line(r).c_str());
+                for (const auto& d : r.diagnostics) {
+                    std::fputs(to_text(d).c_str(), stdout);
+                }
+            } else if (r.committed) {
+                std::string line = swap_line(r);
+                auto s = saved_at.find(r.generation);
+                if (s != saved_at.end()) {
+                    char buf[64];
+                    std::snprintf(buf, sizeof buf, ", save to sound %.1f ms",
+                                  std::chrono::duration<double, std::milli>(r.committed_at - s->second).count());
+                    line += buf;
+                }
+                std::printf("%s\n", line.c_str());
+                if (a.fields) {
+                    std::fputs(swap_fields(r).c_str(), stdout);
+                }
+            }
+            std::fflush(stdout);
+        }
+        if (driver->xruns() != xruns_seen) {
+            xruns_seen = driver->xruns();
+        }
+    }
+    driver->stop();
+    std::printf("stopped: %llu callbacks, %llu xruns, %llu frames\n",
+                static_cast<unsigned long long>(driver->callbacks()), static_cast<unsigned long long>(driver->xruns()),
+                static_cast<unsigned long long>(engine.frames_processed()));
+    return 0;
+}
+
+} // namespace tutti::app
