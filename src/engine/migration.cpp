@@ -412,6 +412,18 @@ void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte
             std::int32_t si = load_iota(from, plan.src_iota);
             std::int32_t di = load_iota(to, plan.dst_iota);
             std::uint32_t n = std::min(depth_of(s.src_ring, s.src_count), depth_of(s.dst_ring, s.dst_count));
+            if (s.src_ring && s.dst_ring && s.src_type == s.dst_type) {
+                // ring to ring: runs of ages contiguous in both rings, copied as bytes
+                const std::size_t es = elem_size(s.src_type);
+                for (std::uint32_t age = 1; age <= n;) {
+                    std::size_t a = slot_of(true, s.src_count, si, age), b = slot_of(true, s.dst_count, di, age);
+                    // going back in age walks down both rings: the run ends at index 0 of either
+                    std::size_t run = std::min<std::size_t>({a + 1, b + 1, std::size_t(n - age + 1)});
+                    std::memcpy(dst + (b + 1 - run) * es, src + (a + 1 - run) * es, run * es);
+                    age += std::uint32_t(run);
+                }
+                break;
+            }
             for (std::uint32_t age = 1; age <= n; ++age) {
                 double v = load(src, s.src_type, slot_of(s.src_ring, s.src_count, si, age));
                 store(dst, s.dst_type, slot_of(s.dst_ring, s.dst_count, di, age), v);

@@ -151,6 +151,27 @@ TEST_F(EngineTest, ResizedDelayLineKeepsItsSamples) {
     }
 }
 
+// Ring to ring across a resize, after the ring index wrapped many times: a ramp
+// through @(150) (ring of 256) becomes @(400) (ring of 512) at frame 1024. The
+// new line holds the 256 most recent samples; older ones are zero.
+TEST_F(EngineTest, ResizedRingKeepsTheMostRecentSamples) {
+    auto a = compile("process = (+(1) ~ _) : @(150);");
+    auto b = compile("process = (+(1) ~ _) : @(400);");
+    const long at = 1024;
+    Rendered run = render(a, 2048, {{at, b}}, {}, 64, false);
+    ASSERT_EQ(run.reports.size(), 1u);
+    EXPECT_EQ(run.reports[0].resized, 1);
+    for (long n = 0; n < 2048; ++n) {
+        double ramp_then = 0;
+        long k = n < at ? n - 150 : n - 400; // the frame whose ramp value comes out at n
+        bool held = n < at || at - k <= 256;
+        if (k >= 0 && held) {
+            ramp_then = double(k + 1);
+        }
+        ASSERT_EQ(run.out[0][std::size_t(n)], ramp_then) << "frame " << n;
+    }
+}
+
 TEST_F(EngineTest, ControlsCarryByPathAndClampIntoTheNewRange) {
     auto a = compile("process = hslider(\"g\", 0.2, 0, 1, 0.01) : si.smoo;"
                      "import(\"stdfaust.lib\");");
