@@ -62,7 +62,16 @@ bool loses_sound(const StateField& f) {
 bool is_line(const StateField& f) {
     return (f.kind == "delay" || f.kind == "recursion") && (f.ring || f.elements > 1);
 }
-/// The shape part of "<kind>:<position>:<shape>".
+/// State that a shape can follow when its position moved.
+bool is_movable(const StateField& f) {
+    return f.kind == "recursion" || f.kind == "delay";
+}
+/// The position part of "<kind>:<position>:<shape>", with the kind.
+std::string position_of(const std::string& identity) {
+    std::size_t b = identity.rfind(':');
+    return b == std::string::npos ? identity : identity.substr(0, b);
+}
+/// The shape part of "<kind>:<position>:<shape>", with the kind.
 std::string shape_of(const std::string& identity) {
     std::size_t a = identity.find(':');
     std::size_t b = a == std::string::npos ? a : identity.find(':', a + 1);
@@ -177,27 +186,34 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
             old_used[o] = true;
         }
     }
-    // -- recursions that moved: an unambiguous shape
-    std::map<std::string, std::vector<std::size_t>> old_by_shape, new_by_shape;
-    for (std::size_t i = 0; i < ol.size(); ++i) {
-        if (!old_used[i] && is_state(ol[i]) && ol[i].kind == "recursion") {
-            old_by_shape[shape_of(ol[i].identity)].push_back(i);
-        }
-    }
-    for (std::size_t i = 0; i < nl.size(); ++i) {
-        if (match[i] < 0 && is_state(nl[i]) && nl[i].kind == "recursion") {
-            new_by_shape[shape_of(nl[i].identity)].push_back(i);
-        }
-    }
+    // -- then each key alone, when it is unambiguous on both sides: the shape (the
+    //    state moved: a stage inserted downstream of it), then, for delay lines,
+    //    the position (what the line holds changed structure: an edit upstream;
+    //    a recursion must keep its shape, or it is another filter)
     std::vector<bool> moved(nl.size(), false);
-    for (const auto& [shape, news] : new_by_shape) {
-        auto it = old_by_shape.find(shape);
-        if (news.size() == 1 && it != old_by_shape.end() && it->second.size() == 1) {
-            match[news[0]] = std::int64_t(it->second[0]);
-            old_used[it->second[0]] = true;
-            moved[news[0]] = true;
+    auto match_by = [&](std::string (*key)(const std::string&), bool is_move, bool lines_only) {
+        std::map<std::string, std::vector<std::size_t>> olds, news;
+        for (std::size_t i = 0; i < ol.size(); ++i) {
+            if (!old_used[i] && is_state(ol[i]) && is_movable(ol[i]) && (!lines_only || ol[i].kind == "delay")) {
+                olds[key(ol[i].identity)].push_back(i);
+            }
         }
-    }
+        for (std::size_t i = 0; i < nl.size(); ++i) {
+            if (match[i] < 0 && is_state(nl[i]) && is_movable(nl[i]) && (!lines_only || nl[i].kind == "delay")) {
+                news[key(nl[i].identity)].push_back(i);
+            }
+        }
+        for (const auto& [k, ns] : news) {
+            auto it = olds.find(k);
+            if (ns.size() == 1 && it != olds.end() && it->second.size() == 1) {
+                match[ns[0]] = std::int64_t(it->second[0]);
+                old_used[it->second[0]] = true;
+                moved[ns[0]] = is_move;
+            }
+        }
+    };
+    match_by(shape_of, true, false);
+    match_by(position_of, false, true);
 
     // -- steps: the ring index first, then every matched field
     for (std::size_t i = 0; i < nl.size(); ++i) {

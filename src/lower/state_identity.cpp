@@ -101,8 +101,39 @@ bool uses_group(const Signal* s, int group, std::unordered_map<const Signal*, bo
 }
 } // namespace
 
-std::uint64_t StateIdentities::shape(const Signal*) const {
-    return 0x6c696e65ull; // "line": non-recursive state is identified by its position
+std::uint64_t StateIdentities::shape(const Signal* s) const {
+    // The structure of what the state holds, a few levels deep: node kinds and
+    // operators; constants abstracted, recursions cut at their projection. Lets
+    // the engine recognise a line that moved (a stage inserted downstream of it),
+    // when the shape is unambiguous.
+    if (auto it = shape_.find(s); it != shape_.end()) {
+        return it->second;
+    }
+    std::uint64_t h = 0x6c696e65ull; // "line"
+    std::vector<std::pair<const Signal*, int>> stack{{s, 0}};
+    std::size_t budget = 256;
+    while (!stack.empty() && budget-- > 0) {
+        auto [x, depth] = stack.back();
+        stack.pop_back();
+        if (x->kind == SigKind::Int || x->kind == SigKind::Real) {
+            h = mix(h, 0x636f6e7374ull + std::uint64_t(depth)); // "const"
+            continue;
+        }
+        h = mix(h, std::uint64_t(x->kind) << 8 | x->op);
+        h = mix(h, std::uint64_t(depth));
+        if (x->kind == SigKind::Proj || x->kind == SigKind::Input) {
+            h = mix(h, std::uint64_t(x->ival));
+            continue;
+        }
+        if (depth >= 6) {
+            continue;
+        }
+        for (std::size_t i = x->kids.size(); i-- > 0;) {
+            stack.push_back({x->kid(i), depth + 1});
+        }
+    }
+    shape_[s] = h;
+    return h;
 }
 
 std::uint64_t StateIdentities::body_shape(const Signal* body, int group) const {
