@@ -58,6 +58,10 @@ struct StateField {
     /// (the value k samples ago is at (IOTA - k) & (elements-1)); otherwise
     /// element k holds the value k samples ago (element 0: the current one).
     bool ring = false;
+    /// Where the source makes this state: "prog.dsp:line:col" in the program's
+    /// own file, followed by " (lib:line:col)" for the innermost place in a
+    /// library when they differ; empty when unknown.
+    std::string location;
 };
 
 /// Walks the UI tree (Faust's buildUserInterface): groups in order, widgets

@@ -58,6 +58,7 @@ struct FieldChange {
     std::string kind;     ///< control, table, delay, recursion, iota, other
     std::string identity;
     std::string from;     ///< the old field's name when something was taken over
+    std::string location; ///< "file:line:col" in the source (of the old version for Dropped)
 };
 const char* to_string(FieldChange::Action a);
 

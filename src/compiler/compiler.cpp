@@ -165,11 +165,13 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             return fail();
         }
         sig::SignalContext sc(fs.interner());
-        sig::PropagateResult pr = sig::propagate_process(prog.process, sc);
+        sc.set_program_file(pf->id);
+        sig::PropagateResult pr = sig::propagate_process(prog.process, sc, 20000, &bc);
         if (!pr.error.empty()) {
             fs.diagnostics().add(diag::diags::unsupported_feature(bc.origin(pr.error_box), pr.error));
             return fail();
         }
+        sc.inherit_program_origins(pr.outputs);
         lower::LowerResult lr = lower::lower(pr.outputs, prog.process->inputs, sc, options.double_precision);
         if (!lr.module) {
             fs.diagnostics().add(diag::diags::lowering_failed(diag::SourceRange{}, lr.error));
@@ -219,6 +221,21 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             sf.elements = f.count;
             sf.bytes = ir::type_size(f.type) * f.count;
             sf.ring = f.ring;
+            auto where = [&](diag::SourceRange r) -> std::string {
+                if (r.begin.file == 0) {
+                    return {};
+                }
+                diag::LineCol lc = fs.sources().line_col(r.begin);
+                return fs.sources().path(r.begin.file) + ":" + std::to_string(lc.line) + ":" +
+                       std::to_string(lc.column);
+            };
+            sf.location = where(f.program_origin);
+            std::string inner = where(f.origin);
+            if (sf.location.empty()) {
+                sf.location = inner;
+            } else if (!inner.empty() && inner != sf.location) {
+                sf.location += " (" + inner + ")";
+            }
             impl->layout.push_back(std::move(sf));
         }
         impl->content_key = content_key_of(boxes::print(prog.process), options);

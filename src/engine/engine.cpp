@@ -274,6 +274,7 @@ struct Engine::Impl {
                         c.name = f.name;
                         c.kind = f.kind;
                         c.identity = f.identity;
+                        c.location = f.location;
                         r.fields.push_back(c);
                         ++r.reset;
                     }

@@ -299,6 +299,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
         c.name = n.name;
         c.kind = n.kind;
         c.identity = n.identity;
+        c.location = n.location;
         if (match[i] >= 0) {
             c.from = ol[std::size_t(match[i])].name;
         }
@@ -333,6 +334,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
         c.name = ol[i].name;
         c.kind = ol[i].kind;
         c.identity = ol[i].identity;
+        c.location = ol[i].location;
         ++plan.dropped;
         plan.crossfade = true;
         plan.changes.push_back(std::move(c));

@@ -33,6 +33,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+
+#include "diag/source_manager.h"
 #include <vector>
 
 #include "support/arena.h"
@@ -60,6 +62,8 @@ struct Field {
     std::string identity; ///< stable structural identity (see lower/), empty if none
     std::uint32_t offset = 0; ///< bytes, set by layout()
     bool ring = false; ///< a ring buffer written at IOTA & (count-1); otherwise [k] is k samples ago
+    diag::SourceRange origin;         ///< where the state comes from in the source (empty if unknown)
+    diag::SourceRange program_origin; ///< the same, in the program's own file
 };
 
 enum class ExprKind : std::uint8_t {

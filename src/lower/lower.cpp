@@ -63,6 +63,7 @@ struct SampleCtx {
         bool written = false;
     };
     std::unordered_map<const Signal*, std::uint32_t> max_delay; // line source -> max delay
+    std::unordered_map<const Signal*, std::pair<diag::SourceRange, diag::SourceRange>> origins; // where delayed
     std::unordered_map<const Signal*, Line> lines;
     std::vector<const Signal*> line_order; // deterministic
     std::map<int, const Signal*> groups;   // recursion groups reached
@@ -210,9 +211,9 @@ private:
                 continue;
             }
             if (s->kind == SigKind::Delay) {
-                need_line(ctx, canonical(s->kid(0)), max_delay_of(s->kid(1)));
+                need_line(ctx, canonical(s->kid(0)), max_delay_of(s->kid(1)), origin_of(s));
             } else if (s->kind == SigKind::Prefix) {
-                need_line(ctx, canonical(s->kid(1)), 1);
+                need_line(ctx, canonical(s->kid(1)), 1, origin_of(s));
             } else if (s->kind == SigKind::RecGroup) {
                 ctx.groups[s->ival] = s;
             }
@@ -246,6 +247,8 @@ private:
             line.field = new_field(rec ? "fRec" : "fVec", rec ? "iRec" : "iVec", t, line.size,
                                    rec ? ir::FieldKind::Recursion : ir::FieldKind::Delay);
             m_->fields[line.field].ring = line.ring;
+            m_->fields[line.field].origin = ctx.origins[x].first;
+            m_->fields[line.field].program_origin = ctx.origins[x].second;
             if (!ctx.is_table) {
                 m_->fields[line.field].identity = ids_->line(x);
             }
@@ -264,7 +267,28 @@ private:
         return x;
     }
 
-    void need_line(SampleCtx& ctx, const Signal* x, std::uint32_t d) {
+    /// The signal's own origin, else the one of what it is made of; first the
+    /// innermost anywhere, second the innermost in the program's file.
+    std::pair<diag::SourceRange, diag::SourceRange> origin_of(const Signal* s) const {
+        auto pick = [&](diag::SourceRange (sig::SignalContext::*get)(const Signal*) const) {
+            diag::SourceRange r = (sc_.*get)(s);
+            for (std::size_t i = 0; r.begin.file == 0 && i < s->kids.size(); ++i) {
+                r = (sc_.*get)(s->kid(i));
+            }
+            return r;
+        };
+        return {pick(&sig::SignalContext::origin), pick(&sig::SignalContext::program_origin)};
+    }
+
+    void need_line(SampleCtx& ctx, const Signal* x, std::uint32_t d,
+                   std::pair<diag::SourceRange, diag::SourceRange> origin) {
+        auto& o = ctx.origins[x];
+        if (o.first.begin.file == 0) {
+            o.first = origin.first;
+        }
+        if (o.second.begin.file == 0) {
+            o.second = origin.second;
+        }
         auto it = ctx.max_delay.find(x);
         if (it == ctx.max_delay.end()) {
             ctx.max_delay[x] = d;
@@ -826,6 +850,8 @@ private:
         std::uint32_t table = new_field("ftbl", "itbl", t, std::uint32_t(size), ir::FieldKind::Table);
         // a read-only table is rebuilt from its generator; a writable one is state
         m_->fields[table].identity = (writable ? "rw" : "") + ids_->table(s);
+        m_->fields[table].origin = origin_of(s).first;
+        m_->fields[table].program_origin = origin_of(s).second;
         tables_[key] = table;
 
         SampleCtx tctx;

@@ -105,7 +105,8 @@ struct SlotEnv {
 
 class Propagator {
 public:
-    Propagator(SignalContext& sc, std::uint32_t max_depth) : sc_(sc), max_depth_(max_depth) {
+    Propagator(SignalContext& sc, std::uint32_t max_depth, const boxes::BoxContext* bc)
+        : sc_(sc), max_depth_(max_depth), bc_(bc) {
     }
 
     std::vector<const Signal*> run(const Box* b, Symbol path, const SlotEnv* env,
@@ -125,6 +126,12 @@ public:
             return it->second;
         }
         std::vector<const Signal*> out = compute(b, path, env, in);
+        if (bc_ != nullptr) {
+            diag::SourceRange r = bc_->origin(b);
+            for (const Signal* s : out) {
+                sc_.set_origin(s, r); // inner diagrams ran first: the most precise origin wins
+            }
+        }
         memo_.emplace(std::move(key), out);
         return out;
     }
@@ -343,8 +350,12 @@ private:
         std::int32_t id = sc_.fresh_group();
         const Signal* var = sc_.make_recvar(id);
         std::vector<const Signal*> l0;
+        diag::SourceRange where = bc_ != nullptr ? bc_->origin(b) : diag::SourceRange{};
         for (std::uint32_t i = 0; i < fb->inputs; ++i) {
-            l0.push_back(sc_.make_delay1(sc_.make_proj(std::int32_t(i), var)));
+            const Signal* feedback = sc_.make_proj(std::int32_t(i), var);
+            sc_.set_origin(feedback, where);
+            l0.push_back(sc_.make_delay1(feedback));
+            sc_.set_origin(l0.back(), where);
         }
         std::vector<const Signal*> l1 = run(fb, path, env, l0);
         l1.insert(l1.end(), in.begin(), in.end());
@@ -359,6 +370,7 @@ private:
 
     SignalContext& sc_;
     std::uint32_t max_depth_;
+    const boxes::BoxContext* bc_;
     std::uint32_t depth_ = 0;
     Arena arena_;
     std::unordered_map<Key, std::vector<const Signal*>, KeyHash> memo_;
@@ -367,14 +379,14 @@ private:
 } // namespace
 
 PropagateResult propagate_process(const boxes::Box* process, SignalContext& signals,
-                                  std::uint32_t max_depth) {
+                                  std::uint32_t max_depth, const boxes::BoxContext* boxes) {
     PropagateResult r;
     std::vector<const Signal*> in;
     for (std::uint32_t i = 0; i < process->inputs; ++i) {
         in.push_back(signals.make_input(std::int32_t(i)));
     }
     try {
-        Propagator p(signals, max_depth);
+        Propagator p(signals, max_depth, boxes);
         r.outputs = p.run(process, Symbol(), nullptr, in);
     } catch (const Unsupported& u) {
         r.error = u.what;

@@ -26,8 +26,9 @@ struct PropagateResult {
 };
 
 /// The output signals of `process` fed with inputs input(0)..input(n-1).
+/// `boxes` (optional): where the boxes come from, to give signals their origin.
 PropagateResult propagate_process(const boxes::Box* process, SignalContext& signals,
-                                  std::uint32_t max_depth = 20000);
+                                  std::uint32_t max_depth = 20000, const boxes::BoxContext* boxes = nullptr);
 
 /// Resolves a widget or group label against the current group path (see signal.h
 /// for the path form). `group_kind` is 0 for a widget, 'v', 'h' or 't' for a group.

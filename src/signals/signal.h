@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -92,6 +93,35 @@ public:
     std::int32_t fresh_group() {
         return next_group_++;
     }
+
+    /// Where in the source a signal was first made (the innermost block diagram
+    /// with a known location); the first origin set wins. make_like() passes it on.
+    /// The program's own file (set by propagation): origins in it are also kept
+    /// apart, so a state made deep in a library can be shown at the user's line.
+    void set_program_file(diag::FileId f) {
+        program_file_ = f;
+    }
+    void set_origin(const Signal* s, diag::SourceRange r) {
+        if (r.begin.file != 0) {
+            origins_.try_emplace(s, r);
+            if (r.begin.file == program_file_) {
+                program_origins_.try_emplace(s, r);
+            }
+        }
+    }
+    diag::SourceRange origin(const Signal* s) const {
+        auto it = origins_.find(s);
+        return it == origins_.end() ? diag::SourceRange{} : it->second;
+    }
+    /// Gives every signal below `roots` without an origin in the program's file the
+    /// one of the nearest signal above it that has one (the user's line that pulled
+    /// a library's internals in). Depth-first from the roots, first path wins.
+    void inherit_program_origins(std::span<const Signal* const> roots);
+    /// The innermost origin in the program's own file.
+    diag::SourceRange program_origin(const Signal* s) const {
+        auto it = program_origins_.find(s);
+        return it == program_origins_.end() ? diag::SourceRange{} : it->second;
+    }
     std::size_t size() const {
         return all_.size();
     }
@@ -113,6 +143,9 @@ private:
     std::unordered_set<const Signal*, Hash, Eq> table_;
     std::vector<const Signal*> all_;
     std::int32_t next_group_ = 0;
+    std::unordered_map<const Signal*, diag::SourceRange> origins_;
+    std::unordered_map<const Signal*, diag::SourceRange> program_origins_;
+    diag::FileId program_file_ = 0;
 };
 
 /// Readable, deterministic text of a signal graph (shared nodes printed once, as

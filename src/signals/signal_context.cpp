@@ -170,7 +170,35 @@ const Signal* SignalContext::make_like(const Signal* s, std::span<const Signal* 
     Signal copy = *s;
     copy.kids = kids;
     copy.id = 0;
-    return intern(std::move(copy));
+    const Signal* r = intern(std::move(copy));
+    if (r != s) {
+        set_origin(r, origin(s));
+        set_origin(r, program_origin(s));
+    }
+    return r;
+}
+
+void SignalContext::inherit_program_origins(std::span<const Signal* const> roots) {
+    std::unordered_set<const Signal*> seen;
+    std::vector<std::pair<const Signal*, diag::SourceRange>> stack;
+    for (std::size_t i = roots.size(); i-- > 0;) {
+        stack.push_back({roots[i], diag::SourceRange{}});
+    }
+    while (!stack.empty()) {
+        auto [s, above] = stack.back();
+        stack.pop_back();
+        if (!seen.insert(s).second) {
+            continue;
+        }
+        diag::SourceRange own = program_origin(s);
+        if (own.begin.file == 0 && above.begin.file != 0) {
+            program_origins_.emplace(s, above);
+            own = above;
+        }
+        for (std::size_t i = s->kids.size(); i-- > 0;) {
+            stack.push_back({s->kid(i), own});
+        }
+    }
 }
 
 } // namespace tutti::sig

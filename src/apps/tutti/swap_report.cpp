@@ -35,6 +35,9 @@ std::string swap_fields(const SwapReport& r) {
         if (!c.from.empty() && c.from != c.name) {
             out += " from " + c.from;
         }
+        if (!c.location.empty()) {
+            out += " at " + c.location;
+        }
         out += "\n";
     }
     return out;
