@@ -180,3 +180,38 @@ TEST(EditBehaviour, OnlyUnmatchedStateCrossfades) {
 
 } // namespace
 } // namespace tutti::test
+
+namespace tutti::test {
+namespace {
+
+// The report names every state field with what happened to it and where it is
+// made in the program (the user's line, then the library's).
+TEST(EditBehaviour, ReportSaysWhereEachFieldComesFrom) {
+    const std::string v1 = "import(\"stdfaust.lib\");\n"
+                           "voice = os.sawtooth(220) : fi.resonlp(1200, 4, 0.5);\n"
+                           "echo = +~(@(3000) : *(0.5));\n"
+                           "process = voice : echo;\n";
+    std::string v2 = v1;
+    v2.replace(v2.find("3000"), 4, "4000");
+    auto a = compile(v1), b = compile(v2);
+    ASSERT_TRUE(a && b);
+    Rendered run = render(a, 256, {{128, b}});
+    ASSERT_EQ(run.reports.size(), 1u);
+    bool echo_line = false;
+    for (const FieldChange& c : run.reports[0].fields) {
+        if (c.kind == "delay" || c.kind == "recursion") {
+            EXPECT_EQ(c.location.rfind("test.dsp:", 0), 0u) << c.name << " at '" << c.location << "'";
+        }
+        if (c.kind == "delay" && c.location.rfind("test.dsp:3:", 0) == 0) {
+            echo_line = true;
+            EXPECT_EQ(c.action, FieldChange::Action::Carried); // 4096-sample ring either way
+        }
+        if (c.kind == "recursion" && c.location.rfind("test.dsp:2:", 0) == 0) {
+            EXPECT_NE(c.location.find("lib:"), std::string::npos) << c.location; // and the library's line
+        }
+    }
+    EXPECT_TRUE(echo_line);
+}
+
+} // namespace
+} // namespace tutti::test
