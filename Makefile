@@ -8,7 +8,7 @@ BUILD := build
 TUTTI := $(BUILD)/bin/tutti
 FAUST_EXAMPLES ?= /usr/share/faust/examples
 
-.PHONY: all setup configure build test demo bench fuzz asan format clean conformance
+.PHONY: all setup configure build test demo bench fuzz asan tsan format clean conformance
 
 all: build
 
@@ -53,8 +53,33 @@ asan:
 	cmake --build build-asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
+# ThreadSanitizer over the threaded code: the engine (control, worker and audio
+# threads) and the drivers (null and JACK with a private jackd), built in
+# build-tsan with -j2. Any report fails the run (halt_on_error); the only
+# suppressions are for libraries that are not ours (tests/tsan.supp). The
+# real-time checker is off in this build (TSan owns malloc and the locks), so
+# its self-test RtGuard.* is left out; so is the null driver's block-rate
+# measurement (a timing bound that TSan's slowdown on a busy machine can miss;
+# its thread is exercised by the other NullDriver tests). Both run in every
+# other build.
+TSAN_BUILD := build-tsan
+TSAN_TESTS := tutti_engine_tests tutti_null_driver_tests tutti_jack_driver_tests
+TSAN_EXCLUDE := RtGuard.*:NullDriver.CallbacksArriveAtTheBlockRate
+# TSAN_ARGS: more gtest options, e.g. make tsan TSAN_ARGS=--gtest_repeat=5
+TSAN_OPTIONS_ALL := halt_on_error=1 second_deadlock_stack=1 history_size=4 \
+    suppressions=$(CURDIR)/tests/tsan.supp
+
+tsan:
+	@test -f $(TSAN_BUILD)/build.ninja || cmake --preset tsan
+	cmake --build $(TSAN_BUILD) -j 2 --target $(TSAN_TESTS)
+	@for t in $(TSAN_TESTS); do \
+	    echo "== $$t (ThreadSanitizer)"; \
+	    TSAN_OPTIONS="$(TSAN_OPTIONS_ALL)" $(TSAN_BUILD)/bin/$$t --gtest_filter='-$(TSAN_EXCLUDE)' $(TSAN_ARGS) \
+	        || { echo "tsan: $$t failed (a ThreadSanitizer report or a test failure, above)"; exit 1; }; \
+	done
+
 format:
 	find src include tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) build-debug build-asan build-fuzz build-ci
+	rm -rf $(BUILD) build-debug build-asan build-tsan build-fuzz build-ci
