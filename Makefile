@@ -44,6 +44,9 @@ conformance: build
 bench: build
 	$(BUILD)/bin/bench_parse
 	$(BUILD)/bin/bench_compile
+	$(BUILD)/bin/bench_swap
+	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/generator/osc.dsp 6
+	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/reverb/zitaRev.dsp 6
 
 fuzz:
 	bash scripts/fuzz.sh

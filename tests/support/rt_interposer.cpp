@@ -7,13 +7,14 @@
  */
 #include "support/rt_interposer.h"
 
-// ThreadSanitizer intercepts the same functions and must see every allocation
-// and lock itself (heap reuse it does not see is reported as races): in a TSan
-// build only the query functions exist, and they report "not checking".
-#if defined(__SANITIZE_THREAD__)
+// ThreadSanitizer and AddressSanitizer intercept the same functions and must see
+// every allocation and lock themselves (heap reuse TSan does not see is reported
+// as races; ASan owns the heap): in those builds only the query functions exist,
+// and they report "not checking".
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define TUTTI_RT_INTERPOSE 0
 #elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
 #define TUTTI_RT_INTERPOSE 0
 #endif
 #endif
@@ -40,6 +41,7 @@ int tutti_rt_checking(void) {
 #else
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <poll.h>
