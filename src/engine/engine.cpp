@@ -369,9 +369,13 @@ struct Engine::Impl {
         }
     }
 
-    void apply_parameters() noexcept {
+    void apply_parameters(std::uint64_t frame) noexcept {
         ParamMessage m;
         while (params.pop(m)) {
+            if (current == nullptr || m.generation > current->generation) {
+                // meant for a version queued after this block's commits began: take it now
+                commit_pending(frame);
+            }
             if (current == nullptr) {
                 dropped.fetch_add(1, std::memory_order_relaxed);
                 continue;
@@ -445,7 +449,7 @@ struct Engine::Impl {
         rt::AudioSection section;
         std::uint64_t frame = frames.load(std::memory_order_relaxed);
         commit_pending(frame);
-        apply_parameters();
+        apply_parameters(frame);
         if (current == nullptr) {
             for (int c = 0; c < opt.outputs; ++c) {
                 std::memset(outputs[c], 0, std::size_t(n) * sample_bytes);
