@@ -13,6 +13,10 @@
 # example matched. Reference renders are kept in build/conformance (named by
 # frames and precision) and reference binaries in build/reference-cache; a full
 # run takes long the first time (faust and g++ on 240 programs).
+#
+# Environment: TUTTI_BIN, the tutti binary to test (default build/bin/tutti);
+# TUTTI_CONFORMANCE_OUT, where our renders and logs go (default build/conformance,
+# the reference cache, which is shared whatever this says).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -30,33 +34,35 @@ while [ $# -gt 0 ]; do
     esac
 done
 ex=/usr/share/faust/examples
-out=build/conformance
-mkdir -p "$out"
+refs=build/conformance
+out=${TUTTI_CONFORMANCE_OUT:-build/conformance}
+tutti=$(realpath -m "${TUTTI_BIN:-build/bin/tutti}")
+mkdir -p "$refs" "$out"
 results="$out/results.$$.tsv"
-[ -x build/bin/tutti ] || { echo "build first (make)" >&2; exit 1; }
+[ -x "$tutti" ] || { echo "build first (make), or set TUTTI_BIN" >&2; exit 1; }
 
 one() {
-    local level=$1 rel=$2 frames=$3 root=$4 out=$5 precision=$6
+    local level=$1 rel=$2 frames=$3 root=$4 out=$5 precision=$6 refs=$7 tutti=$8
     local ex=/usr/share/faust/examples
     local key=${rel//\//__}.$frames.$precision
     local press=$((frames / 2))
     local args=(--frames "$frames" --input impulse --press-buttons "$press")
     [ "$precision" = double ] && args+=(--double)
-    local ref="$out/$key.ref.txt" ours="$out/$key.tutti.txt" log="$out/$key.log"
+    local ref="$refs/$key.ref.txt" ours="$out/$key.tutti.txt" log="$out/$key.log"
     local status detail
     if [ ! -s "$ref" ]; then
         timeout 600 "$root/tools/reference/reference_render.sh" "$ex/$rel" -o "$ref.tmp" "${args[@]}" \
-            > "$out/$key.ref.log" 2>&1 && mv "$ref.tmp" "$ref" || true
+            > "$refs/$key.ref.log" 2>&1 && mv "$ref.tmp" "$ref" || true
     fi
     set +e
-    timeout 120 "$root/build/bin/tutti" render "$ex/$rel" -o "$ours" "${args[@]}" > "$log" 2>&1
+    timeout 120 "$tutti" render "$ex/$rel" -o "$ours" "${args[@]}" > "$log" 2>&1
     local rc=$?
     set -e
     local compiled=no matched=no why=""
     if [ $rc -eq 0 ]; then
         compiled=yes
         if [ ! -s "$ref" ]; then
-            why="no reference: $(grep -m1 -E 'error|fatal' "$out/$key.ref.log" | cut -c1-100)"
+            why="no reference: $(grep -m1 -E 'error|fatal' "$refs/$key.ref.log" | cut -c1-100)"
         else
             local cmp
             cmp=$(awk -v tol=2e-6 -f "$root/tools/reference/compare.awk" "$ref" "$ours" 2>&1) && matched=yes
@@ -79,7 +85,7 @@ if [ -n "$list" ]; then
 else
     awk -v lv="$levels" 'BEGIN{n=split(lv,a,","); for(i=1;i<=n;i++) want[a[i]]=1} !/^#/ && ($1 in want) {print $1, $2}' \
         tests/conformance/levels.txt
-fi | xargs -P "$jobs" -n 2 bash -c 'one "$0" "$1" '"$frames $root $out $precision" > "$results"
+fi | xargs -P "$jobs" -n 2 bash -c 'one "$0" "$1" '"$frames $root $out $precision $refs $tutti" > "$results"
 
 sort -o "$results" "$results"
 {

@@ -11,9 +11,9 @@
 #include "ir/builder.h"
 #include "ir/math_functions.h"
 #include "lower/state_identity.h"
+#include "passes/associate_as_printed.h"
 #include "passes/infer_intervals.h"
 #include "passes/infer_types.h"
-#include "passes/constant_fold.h"
 #include "passes/normalize.h"
 
 namespace tutti::lower {
@@ -925,8 +925,8 @@ private:
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
                   sig::SignalContext& signals, bool double_precision) {
     try {
-        std::vector<const sig::Signal*> folded = passes::fold_constants(outputs, signals);
-        std::vector<const sig::Signal*> normal = passes::normalize_products(folded, signals);
+        std::vector<const sig::Signal*> normal = passes::normalize(outputs, signals);
+        normal = passes::associate_as_printed(normal, signals);
         Lowerer l(signals, double_precision);
         return l.run(normal, num_inputs);
     } catch (const LowerError& e) {

@@ -31,8 +31,9 @@ std::int32_t to_int(double v) {
     return static_cast<std::int32_t>(v);
 }
 
-/// The folded form of s (whose children are already folded), or null.
-const Signal* fold(const Signal* s, sig::SignalContext& sc) {
+} // namespace
+
+const Signal* fold_constant(const Signal* s, sig::SignalContext& sc) {
     for (const Signal* k : s->kids) {
         if (!is_const(k)) {
             return nullptr;
@@ -160,8 +161,6 @@ const Signal* fold(const Signal* s, sig::SignalContext& sc) {
     }
 }
 
-} // namespace
-
 std::vector<const Signal*> fold_constants(std::span<const Signal* const> outputs, sig::SignalContext& sc) {
     std::unordered_map<const Signal*, const Signal*> done;
     for (const Signal* s : sig::post_order(outputs)) {
@@ -173,7 +172,7 @@ std::vector<const Signal*> fold_constants(std::span<const Signal* const> outputs
             changed = changed || kids.back() != k;
         }
         const Signal* r = changed ? sc.make_like(s, kids) : s;
-        if (const Signal* f = fold(r, sc)) {
+        if (const Signal* f = fold_constant(r, sc)) {
             r = f;
         }
         done[s] = r;

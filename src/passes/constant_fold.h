@@ -16,6 +16,10 @@
 
 namespace tutti::passes {
 
+/// The folded form of `s` when all its children are constants, or null (the
+/// rule of one node; `fold_constants` applies it bottom-up).
+const sig::Signal* fold_constant(const sig::Signal* s, sig::SignalContext& sc);
+
 std::vector<const sig::Signal*> fold_constants(std::span<const sig::Signal* const> outputs,
                                                sig::SignalContext& sc);
 

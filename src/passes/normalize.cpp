@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "passes/normalize.h"
 
+#include <cstdint>
+#include <cmath>
+#include <map>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "passes/constant_fold.h"
 #include "passes/infer_types.h"
+#include "signals/post_order.h"
 
 namespace tutti::passes {
 
@@ -13,119 +19,721 @@ using sig::Signal;
 
 namespace {
 
+// ------------------------------------------------------------------ numbers
+
+/// A numeric constant as the reference's compile-time arithmetic sees it: an
+/// int32 (wrapping) or a double; int op int stays int, anything else is double.
+struct Num {
+    bool is_int = true;
+    std::int32_t i = 0;
+    double r = 0;
+
+    double value() const {
+        return is_int ? double(i) : r;
+    }
+    static Num of_int(std::int32_t v) {
+        return {true, v, 0};
+    }
+    static Num of_real(double v) {
+        return {false, 0, v};
+    }
+};
+
+std::int32_t wrap(std::int64_t v) {
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
+}
+bool is_num(const Signal* s) {
+    return s->kind == SigKind::Int || s->kind == SigKind::Real;
+}
+Num num_of(const Signal* s) {
+    return s->kind == SigKind::Int ? Num::of_int(s->ival) : Num::of_real(s->rval);
+}
+/// |a| == |b|: two monomials share their coefficient up to the sign.
+bool same_magnitude(Num a, Num b) {
+    return std::fabs(a.value()) == std::fabs(b.value());
+}
+Num add(Num a, Num b) {
+    return a.is_int && b.is_int ? Num::of_int(wrap(std::int64_t(a.i) + b.i)) : Num::of_real(a.value() + b.value());
+}
+Num sub(Num a, Num b) {
+    return a.is_int && b.is_int ? Num::of_int(wrap(std::int64_t(a.i) - b.i)) : Num::of_real(a.value() - b.value());
+}
+Num mul(Num a, Num b) {
+    return a.is_int && b.is_int ? Num::of_int(wrap(std::int64_t(a.i) * b.i)) : Num::of_real(a.value() * b.value());
+}
+Num neg(Num a) {
+    return sub(Num::of_int(0), a);
+}
+/// Division that stays int when it is exact (b is not zero).
+Num div_exact(Num a, Num b) {
+    if (a.is_int && b.is_int && a.i % b.i == 0 && !(a.i == INT32_MIN && b.i == -1)) {
+        return Num::of_int(a.i / b.i);
+    }
+    return Num::of_real(a.value() / b.value());
+}
+bool is_zero(Num a) {
+    return a.value() == 0;
+}
+bool is_one(Num a) {
+    return a.value() == 1;
+}
+bool is_minus_one(Num a) {
+    return a.value() == -1;
+}
+bool is_zero(const Signal* s) {
+    return is_num(s) && is_zero(num_of(s));
+}
+bool is_one(const Signal* s) {
+    return is_num(s) && is_one(num_of(s));
+}
+
+bool is_arith(const Signal* s) {
+    if (s->kind != SigKind::Bin) {
+        return false;
+    }
+    PrimOp op = s->prim();
+    return op == PrimOp::Add || op == PrimOp::Sub || op == PrimOp::Mul || op == PrimOp::Div;
+}
+bool is_bin(const Signal* s, PrimOp op) {
+    return s->kind == SigKind::Bin && s->prim() == op;
+}
+/// x ^ n with a constant int n.
+bool is_int_power(const Signal* s) {
+    return s->kind == SigKind::Math && s->prim() == PrimOp::Pow && s->kid(1)->kind == SigKind::Int;
+}
+
+struct ById {
+    bool operator()(const Signal* a, const Signal* b) const {
+        return a->id < b->id;
+    }
+};
+
+/// A product: a coefficient times factors raised to int powers (factors in id order).
+struct Monomial {
+    Num coef = Num::of_int(1);
+    std::map<const Signal*, int, ById> factors;
+};
+
+/// A sum of monomials, keyed by their signature (the product without coefficient).
+using Polynomial = std::map<const Signal*, Monomial, ById>;
+
+/// Thrown when a product divides by a constant 0: the node is left as it is
+/// (the division happens at run time).
+struct NoNormalForm {};
+
+/// Iterations of the factorisation of a sum, at most (each one takes out a
+/// common divisor; the reference has no bound, real programs need a handful).
+constexpr int max_factorisations = 256;
+
+// ------------------------------------------------------------------ the pass
+
 class Normalizer {
 public:
     Normalizer(std::span<const Signal* const> outputs, sig::SignalContext& sc)
         : sc_(sc), types_(infer_types(outputs)) {
     }
 
-    /// Iterative post-order rewrite: children first, then the node.
-    const Signal* run(const Signal* root) {
-        std::vector<std::pair<const Signal*, bool>> stack{{root, false}};
-        while (!stack.empty()) {
-            auto [s, expanded] = stack.back();
-            stack.pop_back();
-            if (done_.count(s)) {
-                continue;
-            }
-            if (!expanded) {
-                stack.push_back({s, true});
-                for (const Signal* k : s->kids) {
-                    if (!done_.count(k)) {
-                        stack.push_back({k, false});
-                    }
-                }
-                continue;
-            }
-            done_[s] = rewrite(s);
+    std::vector<const Signal*> run(std::span<const Signal* const> outputs) {
+        // the casts first, in a pass of their own (as the reference does): they
+        // are older than every node of the normal form, which orders sums
+        std::unordered_map<const Signal*, const Signal*> promoted;
+        for (const Signal* s : sig::post_order(outputs)) {
+            promoted[s] = promote(rebuild(s, promoted));
         }
-        return done_.at(root);
+        std::vector<const Signal*> cast;
+        for (const Signal* o : outputs) {
+            cast.push_back(promoted.at(o));
+        }
+        for (const Signal* s : sig::post_order(cast)) {
+            const Signal* r = rewrite(s);
+            done_[s] = r;
+            order(r);
+        }
+        std::vector<const Signal*> out;
+        for (const Signal* o : cast) {
+            out.push_back(done_.at(o));
+        }
+        return out;
     }
 
 private:
-    bool is_real_product(const Signal* s) const {
-        if (s->kind != SigKind::Bin) {
-            return false;
+    // -------------------------------------------------------------- order, nature
+
+    /// 0 numbers, 1 constants computed at init, 2 controls, 3 samples (the
+    /// reference's signal order, which is not the variability: a select2 or a
+    /// table read is 3 whatever its arguments).
+    int order(const Signal* s) {
+        if (auto it = order_.find(s); it != order_.end()) {
+            return it->second;
         }
-        if (s->prim() == PrimOp::Div) {
-            return true;
+        auto max_of = [&](std::size_t from, std::size_t to, int floor) {
+            int o = floor;
+            for (std::size_t i = from; i < to && i < s->kids.size(); ++i) {
+                o = std::max(o, order(s->kid(i)));
+            }
+            return o;
+        };
+        int o = 3;
+        switch (s->kind) {
+        case SigKind::Int:
+        case SigKind::Real:
+            o = 0;
+            break;
+        case SigKind::FConst:
+            o = 1;
+            break;
+        case SigKind::FVar:
+        case SigKind::Button:
+        case SigKind::Checkbox:
+        case SigKind::VSlider:
+        case SigKind::HSlider:
+        case SigKind::NEntry:
+            o = 2;
+            break;
+        case SigKind::VBargraph:
+        case SigKind::HBargraph:
+            o = max_of(0, 1, 2);
+            break;
+        case SigKind::Bin:
+        case SigKind::Math:
+        case SigKind::IntCast:
+        case SigKind::FloatCast:
+        case SigKind::Enable:
+        case SigKind::Control:
+        case SigKind::AssertBounds:
+        case SigKind::Lowest:
+        case SigKind::Highest:
+            o = max_of(0, s->kids.size(), 0);
+            break;
+        case SigKind::FFun:
+            o = s->kids.empty() ? 3 : max_of(0, s->kids.size(), 1);
+            break;
+        case SigKind::Attach:
+            o = max_of(0, 1, 1);
+            break;
+        default:
+            o = 3;
+            break;
         }
-        return s->prim() == PrimOp::Mul && types_.of(s).nature == Nature::Real;
+        order_[s] = o;
+        return o;
     }
 
-    const Signal* rewrite(const Signal* s) {
-        if (is_real_product(s)) {
-            return product(s);
+    Nature nature(const Signal* s) {
+        if (auto it = nature_.find(s); it != nature_.end()) {
+            return it->second;
         }
+        auto all_int = [&] {
+            for (const Signal* k : s->kids) {
+                if (nature(k) != Nature::Int) {
+                    return false;
+                }
+            }
+            return true;
+        };
+        Nature n = types_.of(s).nature;
+        switch (s->kind) {
+        case SigKind::Int:
+        case SigKind::IntCast:
+            n = Nature::Int;
+            break;
+        case SigKind::Real:
+        case SigKind::FloatCast:
+            n = Nature::Real;
+            break;
+        case SigKind::Delay:
+            n = nature(s->kid(0));
+            break;
+        case SigKind::Bin:
+            switch (s->prim()) {
+            case PrimOp::Div:
+                n = Nature::Real;
+                break;
+            case PrimOp::Add:
+            case PrimOp::Sub:
+            case PrimOp::Mul:
+            case PrimOp::Mod:
+                n = all_int() ? Nature::Int : Nature::Real;
+                break;
+            default:
+                n = Nature::Int;
+                break;
+            }
+            break;
+        case SigKind::Math:
+            if (is_int_power(s)) {
+                n = nature(s->kid(0)) == Nature::Int && s->kid(1)->ival > 0 ? Nature::Int : Nature::Real;
+            }
+            break;
+        default:
+            break;
+        }
+        nature_[s] = n;
+        return n;
+    }
+
+    // -------------------------------------------------------------- one node
+
+    /// s with the children given by `done`; a new node keeps the nature of s.
+    const Signal* rebuild(const Signal* s, const std::unordered_map<const Signal*, const Signal*>& done) {
         bool changed = false;
         std::vector<const Signal*> kids;
         kids.reserve(s->kids.size());
         for (const Signal* k : s->kids) {
-            kids.push_back(done_.at(k));
+            kids.push_back(done.at(k));
             changed = changed || kids.back() != k;
         }
-        return changed ? sc_.make_like(s, kids) : s;
-    }
-
-    /// Collects the factors of a real product tree (of the original signals).
-    void collect(const Signal* s, bool numerator, double& coef, std::vector<const Signal*>& num,
-                 std::vector<const Signal*>& den, bool& all_int, int depth = 0) {
-        if (is_real_product(s) && depth < 1000) {
-            bool div = s->prim() == PrimOp::Div;
-            collect(s->kid(0), numerator, coef, num, den, all_int, depth + 1);
-            collect(s->kid(1), div ? !numerator : numerator, coef, num, den, all_int, depth + 1);
-            return;
-        }
-        if (s->kind == SigKind::Int || s->kind == SigKind::Real) {
-            double v = s->kind == SigKind::Int ? double(s->ival) : s->rval;
-            coef = numerator ? coef * v : coef / v;
-            return;
-        }
-        all_int = all_int && types_.of(s).nature == Nature::Int;
-        (numerator ? num : den).push_back(done_.at(s));
-    }
-
-    const Signal* product(const Signal* s) {
-        double coef = 1.0;
-        std::vector<const Signal*> num, den;
-        bool all_int = true;
-        collect(s, true, coef, num, den, all_int);
-        if (coef == 1.0 && den.empty() && !num.empty() && all_int) {
-            // int factors only: keep the product real, as it was
-            const Signal* k[1] = {num[0]};
-            num[0] = sc_.make(SigKind::FloatCast, k);
-        }
-        const Signal* r = nullptr;
-        if (coef != 1.0 || num.empty()) {
-            r = sc_.make_real(coef);
-        }
-        for (const Signal* f : num) {
-            r = r == nullptr ? f : sc_.make_bin(PrimOp::Mul, r, f);
-        }
-        if (!den.empty()) {
-            const Signal* d = den[0];
-            for (std::size_t i = 1; i < den.size(); ++i) {
-                d = sc_.make_bin(PrimOp::Mul, d, den[i]);
-            }
-            r = sc_.make_bin(PrimOp::Div, r, d);
+        const Signal* r = changed ? sc_.make_like(s, kids) : s;
+        if (!nature_.count(r)) {
+            nature_[r] = nature(s);
         }
         return r;
+    }
+
+    const Signal* rewrite(const Signal* s) {
+        const Signal* r = rebuild(s, done_);
+        const Signal* n = simplify(r);
+        if (nature(s) == Nature::Real && nature(n) == Nature::Int) {
+            // `i * 1.0` is `i`: keep the node real, as its users expect it
+            if (is_num(n)) {
+                n = sc_.make_real(num_of(n).value());
+            } else {
+                const Signal* k[1] = {n};
+                n = sc_.make(SigKind::FloatCast, k);
+            }
+        }
+        // the normal form comes from where the node came from (the first origin wins)
+        sc_.set_origin(n, sc_.origin(s));
+        sc_.set_origin(n, sc_.program_origin(s));
+        return n;
+    }
+
+    /// The int operands of a real `+ - *` or of a `/` made real, as the reference
+    /// does before simplifying: an int sub-expression is then one factor, and
+    /// its constants are reals (`(1 - 1') + x` keeps `float(1 - 1')`).
+    const Signal* promote(const Signal* s) {
+        if (!is_arith(s)) {
+            return s;
+        }
+        const Signal* a = s->kid(0);
+        const Signal* b = s->kid(1);
+        bool real = s->prim() == PrimOp::Div || nature(a) != nature(b);
+        if (!real) {
+            return s;
+        }
+        auto to_real = [&](const Signal* x) {
+            if (nature(x) == Nature::Real) {
+                return x;
+            }
+            if (is_num(x)) {
+                return sc_.make_real(num_of(x).value());
+            }
+            const Signal* k[1] = {x};
+            return sc_.make(SigKind::FloatCast, k);
+        };
+        const Signal* pa = to_real(a);
+        const Signal* pb = to_real(b);
+        return pa == a && pb == b ? s : sc_.make_bin(s->prim(), pa, pb);
+    }
+
+    const Signal* simplify(const Signal* s) {
+        if (const Signal* f = fold_constant(s, sc_)) {
+            return f;
+        }
+        switch (s->kind) {
+        case SigKind::Bin:
+            return simplify_bin(s);
+        case SigKind::Math:
+            return s->prim() == PrimOp::Pow ? normal_sum(s) : s;
+        case SigKind::Delay:
+            if (s->kid(1)->kind == SigKind::Int) {
+                return fixed_delay(s->kid(0), s->kid(1)->ival);
+            }
+            return s;
+        case SigKind::Select2: {
+            const Signal* sel = s->kid(0);
+            if (is_num(sel)) {
+                bool first = sel->kind == SigKind::Int ? sel->ival == 0 : static_cast<std::int64_t>(sel->rval) == 0;
+                return first ? s->kid(1) : s->kid(2);
+            }
+            return s->kid(1) == s->kid(2) ? s->kid(1) : s;
+        }
+        default:
+            return s;
+        }
+    }
+
+    const Signal* simplify_bin(const Signal* s) {
+        const Signal* a = s->kid(0);
+        const Signal* b = s->kid(1);
+        PrimOp op = s->prim();
+        if (op == PrimOp::Sub && is_zero(a)) {
+            return sc_.make_bin(PrimOp::Mul, sc_.make_int(-1), b);
+        }
+        if (!is_arith(s)) {
+            return s;
+        }
+        // neutral and absorbing elements, left then right
+        if ((op == PrimOp::Add && is_zero(a)) || (op == PrimOp::Mul && is_one(a))) {
+            return b;
+        }
+        if ((op == PrimOp::Mul || op == PrimOp::Div) && is_zero(a)) {
+            return a;
+        }
+        if (((op == PrimOp::Add || op == PrimOp::Sub) && is_zero(b)) ||
+            ((op == PrimOp::Mul || op == PrimOp::Div) && is_one(b))) {
+            return a;
+        }
+        if (op == PrimOp::Mul && is_zero(b)) {
+            return b;
+        }
+        return normal_sum(s);
+    }
+
+    /// x@n with a constant n: through constant factors.
+    const Signal* fixed_delay(const Signal* x, std::int32_t n) {
+        if (n == 0 && x->kind != SigKind::Proj) {
+            return x;
+        }
+        if (is_zero(x)) {
+            return x;
+        }
+        if (is_bin(x, PrimOp::Mul)) {
+            if (order(x->kid(0)) < 2) {
+                return sc_.make_bin(PrimOp::Mul, x->kid(0), fixed_delay(x->kid(1), n));
+            }
+            if (order(x->kid(1)) < 2) {
+                return sc_.make_bin(PrimOp::Mul, x->kid(1), fixed_delay(x->kid(0), n));
+            }
+        } else if (is_bin(x, PrimOp::Div)) {
+            if (order(x->kid(1)) < 2) {
+                return sc_.make_bin(PrimOp::Div, fixed_delay(x->kid(0), n), x->kid(1));
+            }
+        }
+        // The reference also merges (x@n)@m into x@(n+m). Not done: the values are
+        // the same, and separate lines keep the state layout (and the identities
+        // hot swapping matches state by) as the program wrote it.
+        return sc_.make_delay(x, sc_.make_int(n));
+    }
+
+    // -------------------------------------------------------------- monomials
+
+    /// m *= t (or m /= t), going down through the products and quotients of t,
+    /// left operand first.
+    void multiply(Monomial& m, const Signal* t, bool divide) {
+        std::vector<std::pair<const Signal*, bool>> stack{{t, divide}};
+        while (!stack.empty()) {
+            auto [x, div] = stack.back();
+            stack.pop_back();
+            if (is_num(x)) {
+                if (!div) {
+                    m.coef = mul(m.coef, num_of(x));
+                } else if (is_zero(num_of(x))) {
+                    throw NoNormalForm{};
+                } else {
+                    m.coef = div_exact(m.coef, num_of(x));
+                }
+            } else if (is_bin(x, PrimOp::Mul) || is_bin(x, PrimOp::Div)) {
+                bool inverse = x->prim() == PrimOp::Div;
+                stack.push_back({x->kid(1), inverse ? !div : div});
+                stack.push_back({x->kid(0), div});
+            } else if (is_int_power(x) && own_powers_.count(x)) {
+                int q = x->kid(1)->ival;
+                m.factors[x->kid(0)] += div ? -q : q;
+            } else {
+                m.factors[x] += div ? -1 : 1;
+            }
+        }
+    }
+
+    static void cleanup(Monomial& m) {
+        if (is_zero(m.coef)) {
+            m.factors.clear();
+            return;
+        }
+        for (auto it = m.factors.begin(); it != m.factors.end();) {
+            it = it->second == 0 ? m.factors.erase(it) : std::next(it);
+        }
+    }
+
+    /// m1 * m2 (sign = 1) or m1 / m2 (sign = -1).
+    static Monomial combine(const Monomial& m1, const Monomial& m2, int sign) {
+        Monomial r = m1;
+        r.coef = sign > 0 ? mul(m1.coef, m2.coef) : div_exact(m1.coef, m2.coef);
+        for (const auto& [f, q] : m2.factors) {
+            r.factors[f] += sign * q;
+        }
+        cleanup(r);
+        return r;
+    }
+
+    /// into += m (sign = 1) or into -= m (sign = -1), for monomials of one signature.
+    static void accumulate(Monomial& into, const Monomial& m, int sign) {
+        if (is_zero(m.coef)) {
+            // nothing to add
+        } else if (is_zero(into.coef)) {
+            into.coef = sign > 0 ? m.coef : neg(m.coef);
+            into.factors = m.factors;
+        } else {
+            into.coef = sign > 0 ? add(into.coef, m.coef) : sub(into.coef, m.coef);
+        }
+        cleanup(into);
+    }
+
+    int complexity(const Monomial& m) {
+        int c = is_one(m.coef) || is_minus_one(m.coef) ? 0 : 1;
+        for (const auto& [f, q] : m.factors) {
+            c += (1 + order(f)) * std::abs(q);
+        }
+        return c;
+    }
+
+    static Monomial common_divisor(const Monomial& m1, const Monomial& m2) {
+        Monomial r;
+        r.coef = same_magnitude(m1.coef, m2.coef) ? m1.coef : Num::of_int(1);
+        for (const auto& [f, v1] : m1.factors) {
+            auto it = m2.factors.find(f);
+            if (it == m2.factors.end()) {
+                continue;
+            }
+            int v2 = it->second;
+            int c = v1 > 0 && v2 > 0 ? std::min(v1, v2) : v1 < 0 && v2 < 0 ? std::max(v1, v2) : 0;
+            if (c != 0) {
+                r.factors[f] = c;
+            }
+        }
+        return r;
+    }
+
+    /// d divides m when every factor of d is in m with a power of the same sign,
+    /// at least as large; a number divides the monomials of the same magnitude.
+    static bool divides(const Monomial& d, const Monomial& m) {
+        if (d.factors.empty()) {
+            return same_magnitude(d.coef, m.coef);
+        }
+        for (const auto& [f, v] : d.factors) {
+            auto it = m.factors.find(f);
+            if (it == m.factors.end()) {
+                return false;
+            }
+            if (v != 0 && it->second / v <= 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    const Signal* power(const Signal* f, int q) {
+        if (q == 1) {
+            return f;
+        }
+        const Signal* args[2] = {f, sc_.make_int(q)};
+        const Signal* p = sc_.make_math(PrimOp::Pow, args);
+        own_powers_.insert(p);
+        return p;
+    }
+    const Signal* make_num(Num n) {
+        return n.is_int ? sc_.make_int(n.i) : sc_.make_real(n.r);
+    }
+
+    /// The tree of a monomial: `((k * A1/B1) * A2/B2) * A3/B3`, Ai the factors of
+    /// order i with positive powers, Bi those with negative ones. A signature
+    /// leaves the coefficient out; `negated` builds the tree of -m.
+    const Signal* tree(const Monomial& m, bool signature, bool negated) {
+        if (m.factors.empty() || is_zero(m.coef)) {
+            if (signature) {
+                return sc_.make_int(1);
+            }
+            return make_num(negated ? neg(m.coef) : m.coef);
+        }
+        const Signal* num[4] = {};
+        const Signal* den[4] = {};
+        for (int o = 0; o < 4; ++o) {
+            for (const auto& [f, q] : m.factors) {
+                if (q == 0 || order(f) != o) {
+                    continue;
+                }
+                const Signal*& side = q > 0 ? num[o] : den[o];
+                const Signal* p = power(f, std::abs(q));
+                side = side == nullptr ? p : sc_.make_bin(PrimOp::Mul, side, p);
+            }
+        }
+        if (num[0] != nullptr || den[0] != nullptr) {
+            throw NoNormalForm{}; // a factor that is a number in disguise
+        }
+        if (!signature) {
+            Num k = negated ? neg(m.coef) : m.coef;
+            num[0] = is_one(k) ? nullptr : make_num(k);
+        }
+        const Signal* r = nullptr;
+        for (int o = 0; o < 4; ++o) {
+            if (num[o] != nullptr && den[o] != nullptr) {
+                const Signal* q = sc_.make_bin(PrimOp::Div, num[o], den[o]);
+                r = r == nullptr ? q : sc_.make_bin(PrimOp::Mul, r, q);
+            } else if (num[o] != nullptr) {
+                r = r == nullptr ? num[o] : sc_.make_bin(PrimOp::Mul, r, num[o]);
+            } else if (den[o] != nullptr) {
+                r = sc_.make_bin(PrimOp::Div, r == nullptr ? sc_.make_real(1.0) : r, den[o]);
+            }
+        }
+        return r == nullptr ? sc_.make_int(1) : r;
+    }
+
+    // -------------------------------------------------------------- polynomials
+
+    void add_monomial(Polynomial& p, const Monomial& m, bool negate) {
+        const Signal* signature = tree(m, true, false);
+        auto it = p.find(signature);
+        if (it == p.end()) {
+            Monomial minus_one;
+            minus_one.coef = Num::of_int(-1);
+            p.emplace(signature, negate ? combine(m, minus_one, 1) : m);
+        } else {
+            accumulate(it->second, m, negate ? -1 : 1);
+        }
+    }
+
+    /// p += t (or p -= t), going down through the sums and differences of t,
+    /// left operand first.
+    void add_tree(Polynomial& p, const Signal* t, bool negate) {
+        std::vector<std::pair<const Signal*, bool>> stack{{t, negate}};
+        while (!stack.empty()) {
+            auto [x, neg_x] = stack.back();
+            stack.pop_back();
+            if (is_bin(x, PrimOp::Add) || is_bin(x, PrimOp::Sub)) {
+                bool minus = x->prim() == PrimOp::Sub;
+                stack.push_back({x->kid(1), minus ? !neg_x : neg_x});
+                stack.push_back({x->kid(0), neg_x});
+            } else {
+                Monomial m;
+                multiply(m, x, false);
+                add_monomial(p, m, neg_x);
+            }
+        }
+    }
+
+    const Signal* add_in_order(const Signal* a, const Signal* b) {
+        if (is_num(a) && is_num(b)) {
+            return make_num(add(num_of(a), num_of(b)));
+        }
+        if (is_zero(a)) {
+            return b;
+        }
+        if (is_zero(b)) {
+            return a;
+        }
+        return a->id <= b->id ? sc_.make_bin(PrimOp::Add, a, b) : sc_.make_bin(PrimOp::Add, b, a);
+    }
+
+    /// (positive?, value) of (p1 ? v1 : -v1) + (p2 ? v2 : -v2).
+    std::pair<bool, const Signal*> add_signed(bool p1, const Signal* v1, bool p2, const Signal* v2) {
+        if (is_zero(v1)) {
+            return {p2, v2};
+        }
+        if (is_zero(v2)) {
+            return {p1, v1};
+        }
+        if (p1 && p2) {
+            return {true, sc_.make_bin(PrimOp::Add, v1, v2)};
+        }
+        if (p1) {
+            return {true, sc_.make_bin(PrimOp::Sub, v1, v2)};
+        }
+        if (p2) {
+            return {true, sc_.make_bin(PrimOp::Sub, v2, v1)};
+        }
+        return {false, sc_.make_bin(PrimOp::Add, v1, v2)};
+    }
+
+    /// The tree of a sum: the positive and the negated negative monomials summed
+    /// per order, then `P1 + ((P2 + ((P3 + (k - N3)) - N2)) - N1)`.
+    const Signal* tree(const Polynomial& p) {
+        const Signal* pos[4];
+        const Signal* negs[4];
+        for (int o = 0; o < 4; ++o) {
+            pos[o] = negs[o] = sc_.make_int(0);
+        }
+        for (const auto& [signature, m] : p) {
+            bool negative = !(m.coef.value() >= 0);
+            const Signal* t = tree(m, false, negative);
+            int o = order(t);
+            (negative ? negs[o] : pos[o]) = add_in_order(negative ? negs[o] : pos[o], t);
+        }
+        if (!is_num(pos[0]) || !is_num(negs[0])) {
+            throw NoNormalForm{};
+        }
+        const Signal* sum = make_num(sub(num_of(pos[0]), num_of(negs[0])));
+        bool positive = true;
+        for (int o = 3; o > 0; --o) {
+            std::tie(positive, sum) = add_signed(false, negs[o], positive, sum);
+            std::tie(positive, sum) = add_signed(true, pos[o], positive, sum);
+        }
+        return positive ? sum : sc_.make_bin(PrimOp::Sub, sc_.make_int(0), sum);
+    }
+
+    /// The common divisor of two monomials of p with the largest complexity
+    /// (the first pair found wins ties).
+    Monomial greatest_divisor(const Polynomial& p) {
+        int best = 0;
+        Monomial divisor;
+        for (auto i = p.begin(); i != p.end(); ++i) {
+            for (auto j = std::next(i); j != p.end(); ++j) {
+                Monomial g = common_divisor(i->second, j->second);
+                int c = complexity(g);
+                if (c > best) {
+                    best = c;
+                    divisor = g;
+                }
+            }
+        }
+        return divisor;
+    }
+
+    /// p with the monomials that d divides replaced by d * (their sum / d).
+    Polynomial factorize(const Polynomial& p, const Monomial& d) {
+        Polynomial rest, quotient;
+        for (const auto& [signature, m] : p) {
+            if (divides(d, m)) {
+                add_monomial(quotient, combine(m, d, -1), false);
+            } else {
+                add_monomial(rest, m, false);
+            }
+        }
+        add_tree(rest, sc_.make_bin(PrimOp::Mul, tree(d, false, false), tree(quotient)), false);
+        return rest;
+    }
+
+    /// The normal form of an arithmetic tree (a sum of products).
+    const Signal* normal_sum(const Signal* s) {
+        try {
+            Polynomial p;
+            add_tree(p, s, false);
+            Monomial d = greatest_divisor(p);
+            for (int i = 0; i < max_factorisations && !is_zero(d.coef) && complexity(d) > 0; ++i) {
+                p = factorize(p, d);
+                d = greatest_divisor(p);
+            }
+            return tree(p);
+        } catch (const NoNormalForm&) {
+            return s;
+        }
     }
 
     sig::SignalContext& sc_;
     TypeTable types_;
     std::unordered_map<const Signal*, const Signal*> done_;
+    std::unordered_map<const Signal*, int> order_;
+    std::unordered_map<const Signal*, Nature> nature_;
+    /// The powers this pass made of repeated factors (x * x is x^2). A power the
+    /// program wrote is one factor: the reference gives it a real exponent, so
+    /// `pow(x, 3) / x` stays as it is.
+    std::unordered_set<const Signal*> own_powers_;
 };
 
 } // namespace
 
-std::vector<const Signal*> normalize_products(std::span<const Signal* const> outputs, sig::SignalContext& sc) {
-    Normalizer n(outputs, sc);
-    std::vector<const Signal*> out;
-    for (const Signal* o : outputs) {
-        out.push_back(n.run(o));
-    }
-    return out;
+std::vector<const Signal*> normalize(std::span<const Signal* const> outputs, sig::SignalContext& sc) {
+    return Normalizer(outputs, sc).run(outputs);
 }
 
 } // namespace tutti::passes
