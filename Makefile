@@ -40,6 +40,7 @@ demo: build
 
 conformance: build
 	bash scripts/conformance.sh --jobs $(JOBS)
+	bash scripts/conformance.sh --jobs $(JOBS) --single --report docs/conformance-single.md
 
 bench: build
 	$(BUILD)/bin/bench_parse
@@ -60,17 +61,16 @@ asan:
 # threads) and the drivers (null and JACK with a private jackd), built in
 # build-tsan with -j2. Any report fails the run (halt_on_error); the only
 # suppressions are for libraries that are not ours (tests/tsan.supp). The
-# real-time checker is off in this build (TSan owns malloc and the locks): its
-# self-test RtGuard.* skips (it runs in the normal build). The null
-# driver's timing tests (block rate, xrun counting) run in a pass of their own
-# where only a TSan report (exit code 66) or a crash fails: under TSan's
-# slowdown on a busy 2-core machine their timing bounds can miss.
+# real-time checker is off in this build (TSan owns malloc and the locks), so
+# its self-test RtGuard.* is left out; so is the null driver's block-rate
+# measurement (a timing bound that TSan's slowdown on a busy machine can miss;
+# its thread is exercised by the other NullDriver tests). Both run in every
+# other build.
 TSAN_BUILD := build-tsan
 TSAN_TESTS := tutti_engine_tests tutti_null_driver_tests tutti_jack_driver_tests
-TSAN_TIMING := NullDriver.CallbacksArriveAtTheBlockRate:NullDriver.LateCallbackCountsAsXrun
-TSAN_EXCLUDE := $(TSAN_TIMING)
+TSAN_EXCLUDE := RtGuard.*:NullDriver.CallbacksArriveAtTheBlockRate
 # TSAN_ARGS: more gtest options, e.g. make tsan TSAN_ARGS=--gtest_repeat=5
-TSAN_OPTIONS_ALL := halt_on_error=1 exitcode=66 second_deadlock_stack=1 history_size=4 \
+TSAN_OPTIONS_ALL := halt_on_error=1 second_deadlock_stack=1 history_size=4 \
     suppressions=$(CURDIR)/tests/tsan.supp
 
 tsan:
@@ -81,10 +81,6 @@ tsan:
 	    TSAN_OPTIONS="$(TSAN_OPTIONS_ALL)" $(TSAN_BUILD)/bin/$$t --gtest_filter='-$(TSAN_EXCLUDE)' $(TSAN_ARGS) \
 	        || { echo "tsan: $$t failed (a ThreadSanitizer report or a test failure, above)"; exit 1; }; \
 	done
-	@echo "== tutti_null_driver_tests, timing tests (ThreadSanitizer; only a report fails)"; \
-	TSAN_OPTIONS="$(TSAN_OPTIONS_ALL)" $(TSAN_BUILD)/bin/tutti_null_driver_tests --gtest_filter='$(TSAN_TIMING)' $(TSAN_ARGS); \
-	rc=$$?; if [ $$rc -eq 1 ]; then echo "tsan: a timing bound missed under TSan (no race report): not a failure here"; \
-	elif [ $$rc -ne 0 ]; then echo "tsan: tutti_null_driver_tests exited $$rc (66: a ThreadSanitizer report)"; exit 1; fi
 
 format:
 	find src include tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i

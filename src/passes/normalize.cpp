@@ -410,9 +410,12 @@ private:
                 return sc_.make_bin(PrimOp::Div, fixed_delay(x->kid(0), n), x->kid(1));
             }
         }
-        // The reference also merges (x@n)@m into x@(n+m). Not done: the values are
-        // the same, and separate lines keep the state layout (and the identities
-        // hot swapping matches state by) as the program wrote it.
+        // (x@m)@n is x@(m+n), as the reference merges it: one line (and the same
+        // rounding downstream in single precision)
+        if (x->kind == SigKind::Delay && x->kid(1)->kind == SigKind::Int && x->kid(1)->ival >= 0 &&
+            std::int64_t(x->kid(1)->ival) + n <= std::int64_t(1) << 30) {
+            return fixed_delay(x->kid(0), n + x->kid(1)->ival);
+        }
         return sc_.make_delay(x, sc_.make_int(n));
     }
 

@@ -202,9 +202,11 @@ TEST(EditBehaviour, ReportSaysWhereEachFieldComesFrom) {
         if (c.kind == "delay" || c.kind == "recursion") {
             EXPECT_EQ(c.location.rfind("test.dsp:", 0), 0u) << c.name << " at '" << c.location << "'";
         }
-        if (c.kind == "delay" && c.location.rfind("test.dsp:3:", 0) == 0) {
+        // the echo's line: its own delay line, or (as Faust merges x@1@3000) the
+        // recursion's memory grown to a 4096-sample ring either way
+        if ((c.kind == "delay" || c.kind == "recursion") && c.location.rfind("test.dsp:3:", 0) == 0) {
             echo_line = true;
-            EXPECT_EQ(c.action, FieldChange::Action::Carried); // 4096-sample ring either way
+            EXPECT_EQ(c.action, FieldChange::Action::Carried);
         }
         if (c.kind == "recursion" && c.location.rfind("test.dsp:2:", 0) == 0) {
             EXPECT_NE(c.location.find("lib:"), std::string::npos) << c.location; // and the library's line

@@ -176,12 +176,12 @@ TEST(Normalize, WrittenPowerIsOneFactor) {
 }
 
 TEST(Normalize, DelayGoesThroughConstantFactors) {
-    // process = _ : (_*3)@5 : mem;  ->  3.0f * fVec0[6] (faust also merges the
-    // two delays, which changes no value; we keep them apart)
+    // process = _ : (_*3)@5 : mem;  ->  3.0f * fVec0[6]: through the constant
+    // factor, and the two delays merged into one, as faust does
     Fx f;
     {
         std::string got = f.normal(f.delay(f.delay(f.mul(f.x(0), f.k(3)), 5), 1));
-        EXPECT_EQ(got, f.text(f.mul(f.r(3.0), f.delay(f.delay(f.x(0), 5), 1))));
+        EXPECT_EQ(got, f.text(f.mul(f.r(3.0), f.delay(f.x(0), 6))));
     }
 }
 
