@@ -104,9 +104,9 @@ TEST(NullDriver, LateCallbackCountsAsXrun) {
     ProbeCallback probe;
     ASSERT_TRUE(driver->start(&probe, &error)) << error;
     ASSERT_TRUE(wait_until([&] { return probe.calls.load() >= 5; }));
-    EXPECT_EQ(driver->xruns(), 0u);
+    const auto before = driver->xruns(); // a loaded machine may already have missed one
     probe.stall_us.store(10000); // 10 ms, 7.5 blocks of 64 at 48 kHz
-    ASSERT_TRUE(wait_until([&] { return driver->xruns() >= 1; }));
+    ASSERT_TRUE(wait_until([&] { return driver->xruns() >= before + 1; }));
     // The clock restarts from the late block: no burst of catch-up callbacks.
     const auto calls = driver->callbacks();
     const auto t0 = std::chrono::steady_clock::now();
