@@ -32,6 +32,10 @@ demo: build
 	@echo "== the same as text: level of the 2 channels"
 	@$(TUTTI) render scripts/demo.dsp -o - --seconds 3 | awk '!/^#/ { for (i = 2; i <= NF; i++) { s += $$i * $$i; n++; \
 	    if ($$i > m) m = $$i } } END { printf "rms %.4f, peak %.4f over %d samples\n", sqrt(s / n), m, n }'
+	@echo "== tutti render --swap-at: scripts/demo_edit.dsp swapped in at 1.5 s, the state carried over"
+	$(TUTTI) render scripts/demo.dsp -o $(BUILD)/demo-swap.wav --seconds 3 \
+	    --swap-at 66150:scripts/demo_edit.dsp 2> $(BUILD)/demo-swap.log
+	@head -4 $(BUILD)/demo-swap.log; echo "   ... (every state field: $(BUILD)/demo-swap.log)"
 	@echo "== tutti render: the zita reverb's impulse response, against the reference faust"
 	$(TUTTI) render $(FAUST_EXAMPLES)/reverb/zitaRev.dsp -o $(BUILD)/zitaRev-impulse.wav --input impulse --seconds 2
 	@echo "== tutti parse: every example program"

@@ -106,8 +106,9 @@ public:
     /// prepares an already compiled factory synchronously and queues it for the
     /// audio thread. Returns its generation, or 0 when its sample format differs
     /// from the engine's (an error in *error).
+    /// `compile_ms`: how long the factory took to compile, for the report.
     std::uint64_t submit(std::shared_ptr<const Factory> factory, const std::string& program,
-                         std::string* error = nullptr);
+                         std::string* error = nullptr, double compile_ms = 0);
 
     /// Control thread. Blocks until the version `generation` is compiled and
     /// queued (or failed); true when it is queued.

@@ -506,9 +506,10 @@ std::uint64_t Engine::load_source(const std::string& name, const std::string& so
     return g;
 }
 
-std::uint64_t Engine::submit(std::shared_ptr<const Factory> factory, const std::string& program, std::string* error) {
+std::uint64_t Engine::submit(std::shared_ptr<const Factory> factory, const std::string& program, std::string* error,
+                             double compile_ms) {
     std::uint64_t g = impl_->new_generation(program);
-    return impl_->prepare(g, std::move(factory), 0, error) ? g : 0;
+    return impl_->prepare(g, std::move(factory), compile_ms, error) ? g : 0;
 }
 
 bool Engine::wait_prepared(std::uint64_t generation, std::chrono::milliseconds timeout) {

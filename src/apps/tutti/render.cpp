@@ -11,6 +11,7 @@
 
 #include <sndfile.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -35,6 +36,7 @@ struct Event {
     long frame = 0;
     std::shared_ptr<const Factory> program; ///< a swap
     std::string program_path;
+    double compile_ms = 0;
     std::string path; ///< a parameter change
     double value = 0;
 };
@@ -161,7 +163,7 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
         while (next_event < events.size() && events[next_event].frame <= pos) {
             const Event& e = events[next_event++];
             if (e.program) {
-                if (engine.submit(e.program, e.program_path, &error) == 0) {
+                if (engine.submit(e.program, e.program_path, &error, e.compile_ms) == 0) {
                     std::cerr << "tutti render: " << e.program_path << ": " << error << "\n";
                     return 2;
                 }
@@ -287,7 +289,9 @@ int run_render(const RenderArgs& a) {
             std::cerr << "tutti render: --swap-at takes FRAME:PROGRAM.dsp, not '" << sw << "'\n";
             return 2;
         }
+        auto t0 = std::chrono::steady_clock::now();
         CompileResult other = compile_file(e.program_path, opts);
+        e.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         print_diagnostics(other.diagnostics, false);
         if (!other.ok()) {
             return 1;
