@@ -24,6 +24,7 @@
 #include "apps/tutti/swap_report.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
+#include "tutti/engine_callback.h"
 
 namespace tutti::app {
 
@@ -34,19 +35,6 @@ std::atomic<bool> interrupted{false};
 extern "C" void on_signal(int) {
     interrupted.store(true);
 }
-
-/// The driver's callback, forwarded to the engine (which does not know the driver).
-class EngineCallback : public AudioCallback {
-public:
-    explicit EngineCallback(Engine& e) : engine_(e) {
-    }
-    void process(int frames, const float* const* inputs, float* const* outputs) noexcept override {
-        engine_.process(frames, reinterpret_cast<const void* const*>(inputs), reinterpret_cast<void* const*>(outputs));
-    }
-
-private:
-    Engine& engine_;
-};
 
 /// Follows one file through saves (written in place, or renamed over by editors).
 class FileWatch {

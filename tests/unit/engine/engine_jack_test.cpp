@@ -13,21 +13,10 @@
 #include "tools/jack_server.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
+#include "tutti/engine_callback.h"
 
 namespace tutti::test {
 namespace {
-
-class EngineCallback : public AudioCallback {
-public:
-    explicit EngineCallback(Engine& e) : engine_(e) {
-    }
-    void process(int frames, const float* const* in, float* const* out) noexcept override {
-        engine_.process(frames, reinterpret_cast<const void* const*>(in), reinterpret_cast<void* const*>(out));
-    }
-
-private:
-    Engine& engine_;
-};
 
 std::string read_file(const std::string& path) {
     std::ifstream f(path);
