@@ -99,6 +99,9 @@ public:
     /// Hex digest of the evaluated program, the options, the compiler version and
     /// the CPU: equal keys mean interchangeable code (for caches and servers).
     const std::string& content_key() const;
+    /// Every file the compilation read (the program first, then its libraries),
+    /// as opened: what to watch for changes.
+    const std::vector<std::string>& source_files() const;
     /// A new instance, not yet initialised (call init()).
     std::unique_ptr<Instance> create_instance() const;
 

@@ -77,6 +77,7 @@ struct SwapReport {
     bool crossfade = false;
     int carried = 0, resized = 0, rebuilt = 0, reset = 0, dropped = 0;
     std::vector<FieldChange> fields; ///< every state field (constants excluded)
+    std::vector<std::string> sources; ///< the files the version was compiled from
 };
 
 /// A value of a bargraph, as the audio thread last saw it.

@@ -43,6 +43,7 @@ struct Factory::Impl {
     std::unique_ptr<compiler::UiNode> ui;
     std::vector<StateField> layout;
     std::string content_key;
+    std::vector<std::string> sources;
 };
 
 struct Instance::Impl {
@@ -239,6 +240,9 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             impl->layout.push_back(std::move(sf));
         }
         impl->content_key = content_key_of(boxes::print(prog.process), options);
+        for (std::size_t id = 1; id <= fs.sources().file_count(); ++id) {
+            impl->sources.push_back(fs.sources().path(diag::FileId(id)));
+        }
         if (options.backend == Backend::Interpreter) {
             impl->module = std::move(lr.module);
             impl->interp = std::make_unique<ir::Interpreter>(*impl->module);
@@ -319,6 +323,9 @@ std::uint32_t Factory::state_bytes() const {
 }
 const std::string& Factory::content_key() const {
     return impl_->content_key;
+}
+const std::vector<std::string>& Factory::source_files() const {
+    return impl_->sources;
 }
 
 std::unique_ptr<Instance> Factory::create_instance() const {

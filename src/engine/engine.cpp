@@ -258,6 +258,7 @@ struct Engine::Impl {
             SwapReport& r = reports[generation];
             r.compiled = true;
             r.compile_ms = compile_ms;
+            r.sources = factory->source_files();
             r.prepare_ms = prepare_ms;
             if (prev.factory) {
                 r.carried = slot->plan.carried;

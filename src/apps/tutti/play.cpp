@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "apps/tutti/swap_report.h"
@@ -36,16 +37,13 @@ extern "C" void on_signal(int) {
     interrupted.store(true);
 }
 
-/// Follows one file through saves (written in place, or renamed over by editors).
+/// Follows the program and the libraries it reads through saves (written in
+/// place, or renamed over by editors): inotify on their folders. The installed
+/// Faust libraries (under /usr) are not followed.
 class FileWatch {
 public:
-    explicit FileWatch(const std::string& path) {
-        std::filesystem::path p = std::filesystem::absolute(path);
-        name_ = p.filename().string();
+    FileWatch() {
         fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (fd_ >= 0) {
-            wd_ = inotify_add_watch(fd_, p.parent_path().c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
-        }
     }
     ~FileWatch() {
         if (fd_ >= 0) {
@@ -53,10 +51,33 @@ public:
         }
     }
     bool ok() const {
-        return fd_ >= 0 && wd_ >= 0;
+        return fd_ >= 0 && !dirs_.empty();
     }
-    /// Waits up to `ms` for a save of the file; true when there was one (several
-    /// events in a burst count once).
+    /// Adds files to follow (those already followed are kept).
+    void follow(const std::vector<std::string>& files) {
+        for (const std::string& f : files) {
+            std::filesystem::path p = std::filesystem::absolute(f).lexically_normal();
+            if (fd_ < 0 || p.string().rfind("/usr/", 0) == 0 || !files_.insert(p.string()).second) {
+                continue;
+            }
+            std::string dir = p.parent_path().string();
+            bool known = false;
+            for (const auto& [wd, d] : dirs_) {
+                known = known || d == dir;
+            }
+            if (!known) {
+                int wd = inotify_add_watch(fd_, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+                if (wd >= 0) {
+                    dirs_.emplace_back(wd, dir);
+                }
+            }
+        }
+    }
+    std::size_t count() const {
+        return files_.size();
+    }
+    /// Waits up to `ms` for a save of a followed file; true when there was one
+    /// (several events in a burst count once).
     bool wait(int ms) {
         bool hit = false;
         int timeout = ms;
@@ -69,8 +90,12 @@ public:
             ssize_t n = read(fd_, buf, sizeof buf);
             for (ssize_t off = 0; off < n;) {
                 auto* ev = reinterpret_cast<inotify_event*>(buf + off);
-                if (ev->len > 0 && name_ == ev->name) {
-                    hit = true;
+                if (ev->len > 0) {
+                    for (const auto& [wd, dir] : dirs_) {
+                        if (wd == ev->wd && files_.count(dir + "/" + ev->name) > 0) {
+                            hit = true;
+                        }
+                    }
                 }
                 off += ssize_t(sizeof(inotify_event) + ev->len);
             }
@@ -81,8 +106,9 @@ public:
     }
 
 private:
-    std::string name_;
-    int fd_ = -1, wd_ = -1;
+    int fd_ = -1;
+    std::vector<std::pair<int, std::string>> dirs_;
+    std::set<std::string> files_;
 };
 
 } // namespace
@@ -147,7 +173,9 @@ int run_play(const PlayArgs& a) {
     std::signal(SIGTERM, on_signal);
     std::unique_ptr<FileWatch> watch;
     if (a.watch) {
-        watch = std::make_unique<FileWatch>(a.program);
+        watch = std::make_unique<FileWatch>();
+        watch->follow({a.program});
+        watch->follow(first.factory->source_files()); // local libraries too
         if (!watch->ok()) {
             std::cerr << "tutti play: cannot watch " << a.program << "\n";
         }
@@ -171,6 +199,9 @@ int run_play(const PlayArgs& a) {
         for (const SwapReport& r : engine.take_reports()) {
             if (r.generation == 1) {
                 continue;
+            }
+            if (watch && r.compiled) {
+                watch->follow(r.sources); // a library imported by the new version
             }
             if (!r.compiled && r.committed == false && (!r.diagnostics.empty() || r.compile_ms > 0)) {
                 std::printf("%s\n", swap_line(r).c_str());
