@@ -325,7 +325,17 @@ struct Engine::Impl {
                 std::lock_guard<std::mutex> l(mutex);
                 reports[req.generation].diagnostics = cr.diagnostics; // warnings
             }
-            prepare(req.generation, cr.factory, compile_ms, nullptr);
+            try {
+                prepare(req.generation, cr.factory, compile_ms, nullptr);
+            } catch (const std::exception& e) { // out of memory making the instance: the old version plays on
+                std::lock_guard<std::mutex> l(mutex);
+                SwapReport& r = reports[req.generation];
+                r.compiled = false;
+                r.diagnostics.push_back(Diagnostic{});
+                r.diagnostics.back().id = "prepare_failed";
+                r.diagnostics.back().message = std::string("cannot prepare the new version: ") + e.what();
+                record(r);
+            }
         }
     }
 
@@ -451,21 +461,32 @@ struct Engine::Impl {
         std::uint64_t frame = frames.load(std::memory_order_relaxed);
         commit_pending(frame);
         apply_parameters(frame);
+        // more frames than the buffers were made for: in slices of max_block
+        for (int done = 0; done < n; done += opt.max_block) {
+            process_slice(std::min(opt.max_block, n - done), inputs, outputs, std::size_t(done));
+        }
+        if (current != nullptr) {
+            send_meters();
+        }
+    }
+
+    void process_slice(int n, const void* const* inputs, void* const* outputs, std::size_t offset) noexcept {
+        std::uint64_t frame = frames.load(std::memory_order_relaxed);
         if (current == nullptr) {
             for (int c = 0; c < opt.outputs; ++c) {
-                std::memset(outputs[c], 0, std::size_t(n) * sample_bytes);
+                std::memset(static_cast<std::byte*>(outputs[c]) + offset * sample_bytes, 0, std::size_t(n) * sample_bytes);
             }
             frames.store(frame + std::uint64_t(n), std::memory_order_relaxed);
             return;
         }
-        run(current, n, inputs, 0);
+        run(current, n, inputs, offset);
         if (fading != nullptr) {
-            run(fading, n, inputs, 0);
+            run(fading, n, inputs, offset);
         }
         if (opt.double_precision) {
-            write_outputs<double>(n, outputs, 0);
+            write_outputs<double>(n, outputs, offset);
         } else {
-            write_outputs<float>(n, outputs, 0);
+            write_outputs<float>(n, outputs, offset);
         }
         if (fading != nullptr) {
             fade_pos += std::uint32_t(n);
@@ -474,7 +495,6 @@ struct Engine::Impl {
                 fading = nullptr;
             }
         }
-        send_meters();
         frames.store(frame + std::uint64_t(n), std::memory_order_relaxed);
     }
 };

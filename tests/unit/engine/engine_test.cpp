@@ -204,6 +204,30 @@ TEST_F(EngineTest, ParameterSetJustBeforeASwapReachesTheNewVersion) {
     EXPECT_EQ(run.out[0][200], 0.5);
 }
 
+// A driver may hand over more frames than the engine's buffers hold: the engine
+// slices them; the samples are those of 64-frame blocks.
+TEST_F(EngineTest, BlocksLargerThanMaxBlockAreSliced) {
+    auto a = compile_path(examples + "generator/osc.dsp");
+    ASSERT_TRUE(a);
+    Rendered ref = render(a, 3000);
+    EngineOptions eo;
+    eo.inputs = 0;
+    eo.outputs = 1;
+    eo.max_block = 64;
+    eo.double_precision = true;
+    Engine engine(eo);
+    engine.submit(a, "osc");
+    std::vector<double> out(3000);
+    for (std::size_t pos = 0; pos < 3000; pos += 1000) {
+        void* op[1] = {out.data() + pos};
+        engine.process(1000, nullptr, op);
+    }
+    EXPECT_EQ(engine.frames_processed(), 3000u);
+    for (std::size_t n = 0; n < 3000; ++n) {
+        ASSERT_EQ(out[n], ref.out[0][n]) << n;
+    }
+}
+
 TEST_F(EngineTest, CompileErrorLeavesTheOldVersionPlaying) {
     EngineOptions eo;
     eo.inputs = 0;
