@@ -5,6 +5,8 @@
 // (tests/support/rt_interposer.cpp is linked in).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -23,6 +25,38 @@ std::string read_file(const std::string& path) {
     std::stringstream s;
     s << f.rdbuf();
     return s.str();
+}
+
+/// The engine's callback, timed: the longest block the audio thread spent in it
+/// (steady_clock reads the vDSO clock: no system call, no lock).
+class TimedCallback : public AudioCallback {
+public:
+    explicit TimedCallback(Engine& e) : inner_(e) {
+    }
+    void process(int frames, const float* const* in, float* const* out) noexcept override {
+        auto t0 = std::chrono::steady_clock::now();
+        inner_.process(frames, in, out);
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+        if (us > max_us.load(std::memory_order_relaxed)) {
+            max_us.store(us, std::memory_order_relaxed);
+        }
+    }
+    std::atomic<long> max_us{0};
+
+private:
+    EngineCallback inner_;
+};
+
+/// Lines of the server's log that contain `what`.
+std::vector<std::string> log_lines(const std::string& path, const std::string& what) {
+    std::ifstream in(path);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) {
+        if (line.find(what) != std::string::npos) {
+            out.push_back(line);
+        }
+    }
+    return out;
 }
 
 using EngineOnJack = JackServerTest;
@@ -49,7 +83,7 @@ TEST_F(EngineOnJack, HundredSwapsOfZitaRevWhilePlaying) {
     Engine engine(eo);
     std::uint64_t g = engine.load_source("zitaRev.dsp", zita);
     ASSERT_TRUE(engine.wait_prepared(g));
-    EngineCallback cb(engine);
+    TimedCallback cb(engine);
     tutti_rt_reset();
     ASSERT_TRUE(driver->start(&cb, &error)) << error;
 
@@ -90,7 +124,27 @@ TEST_F(EngineOnJack, HundredSwapsOfZitaRevWhilePlaying) {
                 "%ld real-time violations\n",
                 static_cast<unsigned long long>(callbacks), static_cast<unsigned long long>(driver->xruns()),
                 crossfades, carried_all, max_commit_us, violations);
-    EXPECT_EQ(driver->xruns(), 0u);
+    // JACK's xrun count covers the whole graph, and the machine is a shared VM:
+    // the server logs why each xrun happened. Its own timer waking late
+    // ("JackTimedDriver::Process XRun") or our thread not yet started when the
+    // period ended ("was not finished, state = Triggered": the OS did not run a
+    // SCHED_FIFO thread in time) are not made by the engine; a client still
+    // *running* at the deadline ("state = Running") is, and so is a block longer
+    // than the period. Those must never happen; every xrun must be explained.
+    const std::vector<std::string> late = log_lines(server_.log_path(), "was not finished");
+    const std::vector<std::string> timer = log_lines(server_.log_path(), "JackTimedDriver::Process XRun");
+    std::size_t running = 0, not_started = 0;
+    for (const std::string& l : late) {
+        running += l.find("state = Running") != std::string::npos ? 1 : 0;
+        not_started += l.find("state = Triggered") != std::string::npos ? 1 : 0;
+    }
+    const long period_us = 1000000L * driver->block_size() / driver->sample_rate();
+    std::printf("longest block in the engine: %ld us of the %ld us period; xruns explained by the server: "
+                "timer late %zu, client not started %zu, client still running %zu\n",
+                cb.max_us.load(), period_us, timer.size(), not_started, running);
+    EXPECT_EQ(running, 0u);
+    EXPECT_LT(cb.max_us.load(), period_us);
+    EXPECT_LE(driver->xruns(), timer.size() + not_started) << "xruns the server does not explain";
     EXPECT_EQ(violations, 0) << tutti_rt_first_violation();
     EXPECT_GT(callbacks, 100u);
     // versions 10, 20... add a filter (and 11, 21... remove it): those crossfade
