@@ -268,18 +268,8 @@ struct Engine::Impl {
                 r.dropped = slot->plan.dropped;
                 r.fields = slot->plan.changes;
             } else {
-                for (const StateField& f : factory->state_layout()) {
-                    if (f.kind != "constant" && (f.kind == "control" || !f.identity.empty())) {
-                        FieldChange c;
-                        c.action = FieldChange::Action::Reset;
-                        c.name = f.name;
-                        c.kind = f.kind;
-                        c.identity = f.identity;
-                        c.location = f.location;
-                        r.fields.push_back(c);
-                        ++r.reset;
-                    }
-                }
+                r.fields = engine::fresh_changes(*factory);
+                r.reset = int(r.fields.size());
             }
             last.generation = generation;
             last.factory = factory;

@@ -93,6 +93,55 @@ bool is_bargraph(const Parameter& p) {
     return p.kind == Parameter::Kind::VBargraph || p.kind == Parameter::Kind::HBargraph;
 }
 
+/// Whether a swap report lists this field: every state field and every control
+/// but constants (recomputed) and bargraphs (outputs, recomputed every block).
+bool reported(const StateField& f, const std::vector<Parameter>& params) {
+    if (f.kind == "constant" || (f.kind != "control" && f.identity.empty())) {
+        return false;
+    }
+    if (f.kind == "control") {
+        for (const Parameter& p : params) {
+            if (p.offset == f.offset && is_bargraph(p)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+FieldChange change_of(const StateField& f, FieldChange::Action a) {
+    FieldChange c;
+    c.action = a;
+    c.name = f.name;
+    c.kind = f.kind;
+    c.identity = f.identity;
+    c.location = f.location;
+    return c;
+}
+
+/// Control fields by byte offset (how parameters name their field).
+std::unordered_map<std::uint32_t, std::size_t> controls_by_offset(const std::vector<StateField>& layout) {
+    std::unordered_map<std::uint32_t, std::size_t> m;
+    for (std::size_t i = 0; i < layout.size(); ++i) {
+        if (layout[i].kind == "control") {
+            m[layout[i].offset] = i;
+        }
+    }
+    return m;
+}
+
+/// Byte offset of the ring index of the sample loop, -1 when there is none.
+std::int64_t iota_offset(const std::vector<StateField>& layout) {
+    std::int64_t off = -1;
+    for (const StateField& f : layout) {
+        if (f.kind == "iota" && !f.identity.empty()) {
+            off = f.offset;
+        }
+    }
+    return off;
+}
+
+
 } // namespace
 
 std::vector<std::uint64_t> table_digests(const Factory& factory, const std::byte* state) {
@@ -119,18 +168,8 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
     const auto& op = from.parameters();
     const auto& np = to.parameters();
     plan.parameter_map.assign(op.size(), -1);
-    std::unordered_map<std::uint32_t, std::size_t> control_field; // offset -> new field index
-    for (std::size_t i = 0; i < nl.size(); ++i) {
-        if (nl[i].kind == "control") {
-            control_field[nl[i].offset] = i;
-        }
-    }
-    std::unordered_map<std::uint32_t, std::size_t> old_control_field;
-    for (std::size_t i = 0; i < ol.size(); ++i) {
-        if (ol[i].kind == "control") {
-            old_control_field[ol[i].offset] = i;
-        }
-    }
+    const auto control_field = controls_by_offset(nl);
+    const auto old_control_field = controls_by_offset(ol);
     std::vector<CopyStep> control_steps;
     for (std::size_t j = 0; j < np.size(); ++j) {
         const Parameter& p = np[j];
@@ -216,16 +255,8 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
     match_by(position_of, false, true);
 
     // -- steps: the ring index first, then every matched field
-    for (std::size_t i = 0; i < nl.size(); ++i) {
-        if (nl[i].kind == "iota" && !nl[i].identity.empty()) {
-            plan.dst_iota = nl[i].offset;
-        }
-    }
-    for (std::size_t i = 0; i < ol.size(); ++i) {
-        if (ol[i].kind == "iota" && !ol[i].identity.empty()) {
-            plan.src_iota = ol[i].offset;
-        }
-    }
+    plan.dst_iota = iota_offset(nl);
+    plan.src_iota = iota_offset(ol);
     std::vector<CopyStep> iota_steps, steps;
     for (std::size_t i = 0; i < nl.size(); ++i) {
         const StateField& n = nl[i];
@@ -282,24 +313,10 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
     // -- the report, and whether the swap must crossfade
     for (std::size_t i = 0; i < nl.size(); ++i) {
         const StateField& n = nl[i];
-        if (n.kind == "constant" || (n.kind != "control" && n.identity.empty())) {
+        if (!reported(n, np)) {
             continue;
         }
-        if (n.kind == "control") {
-            bool bargraph = false;
-            for (const Parameter& p : np) {
-                bargraph = bargraph || (p.offset == n.offset && is_bargraph(p));
-            }
-            if (bargraph) {
-                continue;
-            }
-        }
-        FieldChange c;
-        c.action = action[i];
-        c.name = n.name;
-        c.kind = n.kind;
-        c.identity = n.identity;
-        c.location = n.location;
+        FieldChange c = change_of(n, action[i]);
         if (match[i] >= 0) {
             c.from = ol[std::size_t(match[i])].name;
         }
@@ -329,12 +346,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
         if (old_used[i] || !loses_sound(ol[i])) {
             continue;
         }
-        FieldChange c;
-        c.action = FieldChange::Action::Dropped;
-        c.name = ol[i].name;
-        c.kind = ol[i].kind;
-        c.identity = ol[i].identity;
-        c.location = ol[i].location;
+        FieldChange c = change_of(ol[i], FieldChange::Action::Dropped);
         ++plan.dropped;
         plan.crossfade = true;
         plan.changes.push_back(std::move(c));
@@ -459,6 +471,16 @@ void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte
         }
         }
     }
+}
+
+std::vector<FieldChange> fresh_changes(const Factory& factory) {
+    std::vector<FieldChange> out;
+    for (const StateField& f : factory.state_layout()) {
+        if (reported(f, factory.parameters())) {
+            out.push_back(change_of(f, FieldChange::Action::Reset));
+        }
+    }
+    return out;
 }
 
 } // namespace tutti::engine

@@ -65,6 +65,9 @@ std::vector<std::uint64_t> table_digests(const Factory& factory, const std::byte
 MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::vector<std::uint64_t>& from_tables,
                              const std::vector<std::uint64_t>& to_tables);
 
+/// The report of a first version (nothing to migrate from): every field reset.
+std::vector<FieldChange> fresh_changes(const Factory& factory);
+
 /// Audio thread (real-time safe). `to` is an initialised state of the new
 /// version; `from` the state of the old one, as it is at a block boundary.
 void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte* to) noexcept;

@@ -850,8 +850,7 @@ private:
         std::uint32_t table = new_field("ftbl", "itbl", t, std::uint32_t(size), ir::FieldKind::Table);
         // a read-only table is rebuilt from its generator; a writable one is state
         m_->fields[table].identity = (writable ? "rw" : "") + ids_->table(s);
-        m_->fields[table].origin = origin_of(s).first;
-        m_->fields[table].program_origin = origin_of(s).second;
+        std::tie(m_->fields[table].origin, m_->fields[table].program_origin) = origin_of(s);
         tables_[key] = table;
 
         SampleCtx tctx;
