@@ -12,18 +12,24 @@ namespace tutti::eval {
 
 using ast::Node;
 
-Value Evaluator::eval_access(const Node* n, const Env* env) {
-    Value v = eval(n->kids[0], env);
-    const Env* target = nullptr;
+namespace {
+/// The definitions a value gives access to (`v.name`, `v[defs]`), or null.
+const Env* environment_of(const Value& v) {
     switch (v.kind()) {
     case ValueKind::Environment:
     case ValueKind::Component:
-        target = v.env();
-        break;
+        return v.env();
     case ValueKind::Closure:
-        target = v.closure()->env;
-        break;
+        return v.closure()->env;
     default:
+        return nullptr;
+    }
+}
+} // namespace
+
+Value Evaluator::eval_access(const Node* n, const Env* env) {
+    const Env* target = environment_of(eval(n->kids[0], env));
+    if (target == nullptr) {
         fail(diag::diags::no_environment(n->range, n->name));
     }
     Entry* e = target != nullptr ? target->lookup(n->name) : nullptr;
@@ -35,18 +41,7 @@ Value Evaluator::eval_access(const Node* n, const Env* env) {
 
 Value Evaluator::eval_modify(const Node* n, const Env* env) {
     Value v = eval(n->kids[0], env);
-    const Env* target = nullptr;
-    switch (v.kind()) {
-    case ValueKind::Environment:
-    case ValueKind::Component:
-        target = v.env();
-        break;
-    case ValueKind::Closure:
-        target = v.closure()->env;
-        break;
-    default:
-        fail(diag::diags::not_a_closure(n->range));
-    }
+    const Env* target = environment_of(v);
     if (target == nullptr) {
         fail(diag::diags::not_a_closure(n->range));
     }
