@@ -58,6 +58,12 @@ struct StateField {
     /// (the value k samples ago is at (IOTA - k) & (elements-1)); otherwise
     /// element k holds the value k samples ago (element 0: the current one).
     bool ring = false;
+    /// Delay lines and recursions: the program reads this field's signal times
+    /// `scale` where it is read (the normal form moves constant factors across
+    /// delays: `(k*x)@d` becomes `k*(x@d)`, and the line holds x). A swap that
+    /// carries the past of a delayed signal into storage with another scale
+    /// multiplies it by the ratio, so that what is heard stays the same.
+    double scale = 1;
     /// Where the source makes this state: "prog.dsp:line:col" in the program's
     /// own file, followed by " (lib:line:col)" for the innermost place in a
     /// library when they differ; empty when unknown.

@@ -39,13 +39,19 @@ struct EngineOptions {
     double crossfade_ms = 20;      ///< equal-power crossfade, only when state could not be carried
     CompileOptions compile;        ///< for load_file()/load_source()
     std::size_t queue_capacity = 1024; ///< parameter and meter queues (entries)
+    /// Tests: at each swap the audio thread also copies the old and the migrated
+    /// state into buffers prepared with the version (memcpy only), and the control
+    /// thread checks every carried field against them (SwapReport::migration_errors).
+    bool check_migrations = false;
 };
 
 /// What happened to one state field of the new version in a swap.
 struct FieldChange {
     enum class Action {
         Carried,    ///< taken over from the old version (same identity, same shape)
-        Moved,      ///< taken over from an old field at another position with the same recursion shape
+        Moved,      ///< taken over from another old field: the same shape at another position (a stage
+                    ///< inserted downstream), or the past of the same delayed signal held in another
+                    ///< kind of storage (a delay line <-> the ring of the recursion that makes the signal)
         Resized,    ///< a delay line whose length changed: its most recent samples were kept
         Rebuilt,    ///< a table whose content changed (recomputed by its generator)
         Kept,       ///< a table whose content did not change
@@ -58,6 +64,7 @@ struct FieldChange {
     std::string kind;     ///< control, table, delay, recursion, iota, other
     std::string identity;
     std::string from;     ///< the old field's name when something was taken over
+    std::string from_kind; ///< and its kind
     std::string location; ///< "file:line:col" in the source (of the old version for Dropped)
 };
 const char* to_string(FieldChange::Action a);
@@ -78,6 +85,12 @@ struct SwapReport {
     int carried = 0, resized = 0, rebuilt = 0, reset = 0, dropped = 0;
     std::vector<FieldChange> fields; ///< every state field (constants excluded)
     std::vector<std::string> sources; ///< the files the version was compiled from
+    /// With EngineOptions::check_migrations, once committed: whether the check ran,
+    /// and one line per carried field whose content, as the new version reads it
+    /// (every age of a line, through its ring index), differs from what the old
+    /// version held, or that the report calls carried without any copy.
+    bool migration_checked = false;
+    std::vector<std::string> migration_errors;
 };
 
 /// A value of a bargraph, as the audio thread last saw it.

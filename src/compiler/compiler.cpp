@@ -222,6 +222,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             sf.elements = f.count;
             sf.bytes = ir::type_size(f.type) * f.count;
             sf.ring = f.ring;
+            sf.scale = f.scale;
             auto where = [&](diag::SourceRange r) -> std::string {
                 if (r.begin.file == 0) {
                     return {};

@@ -46,6 +46,9 @@ struct Slot {
     std::vector<std::byte> out_buf;   ///< outputs x max_block samples
     std::vector<std::size_t> bargraphs;
     std::vector<double> last_meter;   ///< last value sent per bargraph
+    /// EngineOptions::check_migrations: the old state and the migrated one, copied
+    /// by the audio thread at the swap (sized when prepared; empty otherwise)
+    std::vector<std::byte> check_from, check_to;
 };
 
 struct ParamMessage {
@@ -60,6 +63,7 @@ struct CommitEvent {
     double commit_us = 0;
     Clock::time_point at{};
     bool crossfade = false;
+    bool migrated = false; ///< the state was migrated from the version before
 };
 
 struct Request {
@@ -109,6 +113,7 @@ struct Engine::Impl {
     } last; ///< the last version queued for the audio thread
     std::size_t live_slots = 0;
     std::map<std::uint64_t, std::shared_ptr<const Factory>> live_factories;
+    std::map<std::uint64_t, Slot*> checked_slots; ///< check_migrations: slots whose commit is awaited
     std::map<std::pair<std::uint64_t, std::size_t>, double> meter_values;
     std::mutex submit_mutex; ///< one producer of `incoming`, one consumer of `retired`
 
@@ -162,13 +167,8 @@ struct Engine::Impl {
 
     /// Frees what the audio thread gave back and collects its commit events.
     void collect_locked() {
-        Slot* s = nullptr;
-        while (retired.pop(s)) {
-            std::lock_guard<std::mutex> l(mutex);
-            live_factories.erase(s->generation);
-            --live_slots;
-            delete s;
-        }
+        // commits first: a slot is retired only after its commit event was queued,
+        // so a slot whose migration is to be checked is still alive here
         CommitEvent e;
         while (commits.pop(e)) {
             std::lock_guard<std::mutex> l(mutex);
@@ -179,9 +179,26 @@ struct Engine::Impl {
                 it->second.commit_us = e.commit_us;
                 it->second.committed_at = e.at;
                 it->second.crossfade = e.crossfade;
+                if (auto c = checked_slots.find(e.generation); c != checked_slots.end()) {
+                    const Slot& s = *c->second;
+                    if (e.migrated) {
+                        it->second.migration_errors =
+                            engine::verify_migration(s.plan, *s.factory, s.check_from.data(), s.check_to.data());
+                        it->second.migration_checked = true;
+                    }
+                    checked_slots.erase(c);
+                }
                 report_order.push_back(e.generation);
             }
             changed.notify_all();
+        }
+        Slot* s = nullptr;
+        while (retired.pop(s)) {
+            std::lock_guard<std::mutex> l(mutex);
+            live_factories.erase(s->generation);
+            checked_slots.erase(s->generation); // replaced before it played
+            --live_slots;
+            delete s;
         }
     }
 
@@ -251,6 +268,10 @@ struct Engine::Impl {
         if (prev.factory) {
             slot->plan = engine::plan_migration(*prev.factory, *factory, prev.tables, tables);
             slot->previous = prev.generation;
+            if (opt.check_migrations) {
+                slot->check_from.assign(prev.factory->state_bytes(), std::byte{0});
+                slot->check_to.assign(factory->state_bytes(), std::byte{0});
+            }
         }
         double prepare_ms = ms_since(t0);
         {
@@ -278,6 +299,9 @@ struct Engine::Impl {
             ++live_slots;
             // queued before anyone hears it is prepared (the live_slots bound leaves room)
             Slot* raw = slot.release();
+            if (!raw->check_to.empty()) {
+                checked_slots[generation] = raw;
+            }
             while (!incoming.push(raw)) {
                 std::this_thread::yield();
             }
@@ -343,8 +367,13 @@ struct Engine::Impl {
         while (incoming.pop(next)) {
             auto t0 = Clock::now();
             bool fade = false;
-            if (current != nullptr && next->previous == current->generation) {
+            const bool migrated = current != nullptr && next->previous == current->generation;
+            if (migrated) {
                 engine::apply_migration(next->plan, current->instance->state(), next->instance->state());
+                if (!next->check_to.empty()) {
+                    std::memcpy(next->check_from.data(), current->instance->state(), next->check_from.size());
+                    std::memcpy(next->check_to.data(), next->instance->state(), next->check_to.size());
+                }
                 fade = next->plan.crossfade && fade_len > 0;
             } else if (current != nullptr) {
                 fade = fade_len > 0; // nothing to migrate from: fade over
@@ -364,6 +393,7 @@ struct Engine::Impl {
             e.at = Clock::now();
             e.commit_us = std::chrono::duration<double, std::micro>(e.at - t0).count();
             e.crossfade = fade;
+            e.migrated = migrated;
             if (!commits.push(e)) {
                 dropped.fetch_add(1, std::memory_order_relaxed);
             }

@@ -2,6 +2,8 @@
 #include "engine/migration.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <string>
@@ -66,10 +68,21 @@ bool is_line(const StateField& f) {
 bool is_movable(const StateField& f) {
     return f.kind == "recursion" || f.kind == "delay";
 }
-/// The position part of "<kind>:<position>:<shape>", with the kind.
-std::string position_of(const std::string& identity) {
+/// A field that holds the past of a signal for delays: every delay line, and
+/// the memory of a recursion whose output delays read further back than its own
+/// feedback does (a ring, or more than two elements).
+bool is_history(const StateField& f) {
+    return f.kind == "delay" || (f.kind == "recursion" && (f.ring || f.elements > 2));
+}
+/// The position part of "<kind>:<position>:<shape>", without the kind: where in
+/// the program the signal whose past the field holds is read.
+std::string place_of(const std::string& identity) {
+    std::size_t a = identity.find(':');
     std::size_t b = identity.rfind(':');
-    return b == std::string::npos ? identity : identity.substr(0, b);
+    if (a == std::string::npos || b == a) {
+        return {};
+    }
+    return identity.substr(a + 1, b - a - 1);
 }
 /// The shape part of "<kind>:<position>:<shape>", with the kind.
 std::string shape_of(const std::string& identity) {
@@ -189,6 +202,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
             s.dst_type = elem_type(nl[nf->second].type);
             s.src_offset = op[i].offset;
             s.dst_offset = p.offset;
+            s.dst_field = std::uint32_t(nf->second);
             s.lo = std::min(p.min, p.max);
             s.hi = std::max(p.min, p.max);
             if (p.kind == Parameter::Kind::Button || p.kind == Parameter::Kind::Checkbox) {
@@ -225,34 +239,48 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
             old_used[o] = true;
         }
     }
-    // -- then each key alone, when it is unambiguous on both sides: the shape (the
-    //    state moved: a stage inserted downstream of it), then, for delay lines,
-    //    the position (what the line holds changed structure: an edit upstream;
-    //    a recursion must keep its shape, or it is another filter)
+    // -- then one key alone, when it is unambiguous on both sides:
+    //    1. the past of a signal read by delays, by the place where it is read
+    //       (the position of the delayed signal), whatever holds it: a delay line,
+    //       or the ring of the recursion that makes the signal. A stage inserted
+    //       or removed just before a delay, or changed upstream of it, changes
+    //       what holds that past and its shape, not where it is read;
+    //    2. the shape (the state moved: a stage inserted downstream of it);
+    //    3. delay lines by shape again, from old lines already carried elsewhere:
+    //       the same past copied to a second place (a filter's input memory
+    //       inserted in front of a delay that keeps that signal's past).
+    //    A recursion is never matched by its position alone unless delays read
+    //    its past: if its shape changed, it is another filter.
     std::vector<bool> moved(nl.size(), false);
-    auto match_by = [&](std::string (*key)(const std::string&), bool is_move, bool lines_only) {
+    auto match_by = [&](auto key, auto eligible, bool reuse_old, bool is_move) {
         std::map<std::string, std::vector<std::size_t>> olds, news;
         for (std::size_t i = 0; i < ol.size(); ++i) {
-            if (!old_used[i] && is_state(ol[i]) && is_movable(ol[i]) && (!lines_only || ol[i].kind == "delay")) {
+            if ((reuse_old || !old_used[i]) && is_state(ol[i]) && eligible(ol[i])) {
                 olds[key(ol[i].identity)].push_back(i);
             }
         }
         for (std::size_t i = 0; i < nl.size(); ++i) {
-            if (match[i] < 0 && is_state(nl[i]) && is_movable(nl[i]) && (!lines_only || nl[i].kind == "delay")) {
+            if (match[i] < 0 && is_state(nl[i]) && eligible(nl[i])) {
                 news[key(nl[i].identity)].push_back(i);
             }
         }
         for (const auto& [k, ns] : news) {
             auto it = olds.find(k);
             if (ns.size() == 1 && it != olds.end() && it->second.size() == 1) {
-                match[ns[0]] = std::int64_t(it->second[0]);
-                old_used[it->second[0]] = true;
-                moved[ns[0]] = is_move;
+                std::size_t o = it->second[0];
+                match[ns[0]] = std::int64_t(o);
+                old_used[o] = true;
+                moved[ns[0]] = is_move || ol[o].kind != nl[ns[0]].kind;
             }
         }
     };
-    match_by(shape_of, true, false);
-    match_by(position_of, false, true);
+    match_by(place_of, is_history, false, false);
+    std::vector<bool> by_place(nl.size(), false);
+    for (std::size_t i = 0; i < nl.size(); ++i) {
+        by_place[i] = match[i] >= 0 && nl[i].identity != ol[std::size_t(match[i])].identity;
+    }
+    match_by(shape_of, is_movable, false, true);
+    match_by(shape_of, [](const StateField& f) { return f.kind == "delay"; }, true, true);
 
     // -- steps: the ring index first, then every matched field
     plan.dst_iota = iota_offset(nl);
@@ -287,9 +315,15 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
         s.dst_offset = n.offset;
         s.src_count = o.elements;
         s.dst_count = n.elements;
+        s.dst_field = std::uint32_t(i);
         s.src_ring = o.ring;
         s.dst_ring = n.ring;
-        bool same_layout = s.src_type == s.dst_type && o.elements == n.elements && o.ring == n.ring;
+        if (by_place[i] && o.scale != n.scale && n.type != "i32") {
+            s.src_scale = o.scale; // what was heard at that place stays what is heard
+            s.dst_scale = n.scale;
+        }
+        const bool scaled = s.src_scale != s.dst_scale;
+        bool same_layout = s.src_type == s.dst_type && o.elements == n.elements && o.ring == n.ring && !scaled;
         action[i] = moved[i] ? FieldChange::Action::Moved : FieldChange::Action::Carried;
         if (same_layout && (!o.ring || (plan.src_iota >= 0 && plan.dst_iota >= 0))) {
             s.op = CopyStep::Op::Bytes;
@@ -319,6 +353,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
         FieldChange c = change_of(n, action[i]);
         if (match[i] >= 0) {
             c.from = ol[std::size_t(match[i])].name;
+            c.from_kind = ol[std::size_t(match[i])].kind;
         }
         switch (c.action) {
         case FieldChange::Action::Carried:
@@ -408,6 +443,37 @@ std::int32_t load_iota(const std::byte* state, std::int64_t offset) noexcept {
     return v;
 }
 
+/// The x for which the new program's kn * x equals the old program's ko * v, in
+/// the precision T of the programs: x = (ko * v) / kn, moved by one step when the
+/// rounding of the division makes kn * x miss (exact whenever such an x exists).
+template <class T>
+T rescale(T v, T ko, T kn) noexcept {
+    const T heard = ko * v;
+    if (kn == T(1)) {
+        return heard;
+    }
+    const T x = heard / kn;
+    if (kn * x == heard) {
+        return x;
+    }
+    for (T y : {std::nextafter(x, T(INFINITY)), std::nextafter(x, -T(INFINITY))}) {
+        if (kn * y == heard) {
+            return y;
+        }
+    }
+    return x;
+}
+
+double scaled(double v, const CopyStep& s) noexcept {
+    if (s.src_scale == s.dst_scale) {
+        return v;
+    }
+    if (s.dst_type == ElemType::F32) {
+        return rescale<float>(float(v), float(s.src_scale), float(s.dst_scale));
+    }
+    return rescale<double>(v, s.src_scale, s.dst_scale);
+}
+
 /// Element holding the value `age` samples ago (age >= 1) of a line.
 std::size_t slot_of(bool ring, std::uint32_t count, std::int32_t iota, std::uint32_t age) noexcept {
     if (ring) {
@@ -433,7 +499,7 @@ void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte
         case CopyStep::Op::Value: {
             std::uint32_t n = std::min(s.src_count, s.dst_count);
             for (std::uint32_t i = 0; i < n; ++i) {
-                store(dst, s.dst_type, i, load(src, s.src_type, i));
+                store(dst, s.dst_type, i, scaled(load(src, s.src_type, i), s));
             }
             break;
         }
@@ -442,7 +508,7 @@ void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte
             std::int32_t si = load_iota(from, plan.src_iota);
             std::int32_t di = load_iota(to, plan.dst_iota);
             std::uint32_t n = std::min(depth_of(s.src_ring, s.src_count), depth_of(s.dst_ring, s.dst_count));
-            if (s.src_ring && s.dst_ring && s.src_type == s.dst_type) {
+            if (s.src_ring && s.dst_ring && s.src_type == s.dst_type && s.src_scale == s.dst_scale) {
                 // ring to ring: runs of ages contiguous in both rings, copied as bytes
                 const std::size_t es = elem_size(s.src_type);
                 for (std::uint32_t age = 1; age <= n;) {
@@ -456,7 +522,7 @@ void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte
             }
             for (std::uint32_t age = 1; age <= n; ++age) {
                 double v = load(src, s.src_type, slot_of(s.src_ring, s.src_count, si, age));
-                store(dst, s.dst_type, slot_of(s.dst_ring, s.dst_count, di, age), v);
+                store(dst, s.dst_type, slot_of(s.dst_ring, s.dst_count, di, age), scaled(v, s));
             }
             if (!s.dst_ring && n >= 1) {
                 // element 0 of a shifted line repeats the last sample at a block boundary
@@ -471,6 +537,143 @@ void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte
         }
         }
     }
+}
+
+// ------------------------------------------------------------------ check (tests)
+
+namespace {
+
+/// A field's element as a double, read by its own rules (no shared helper with the copy).
+double element(const std::byte* state, std::uint32_t offset, ElemType t, std::size_t i) {
+    const std::byte* p = state + offset;
+    if (t == ElemType::F64) {
+        double v;
+        std::memcpy(&v, p + i * 8, 8);
+        return v;
+    }
+    if (t == ElemType::F32) {
+        float v;
+        std::memcpy(&v, p + i * 4, 4);
+        return v;
+    }
+    std::int32_t v;
+    std::memcpy(&v, p + i * 4, 4);
+    return v;
+}
+
+/// The element of a line that a program reads for the value `age` samples ago.
+std::size_t read_slot(bool ring, std::uint32_t count, std::int32_t iota, std::uint32_t age) {
+    if (!ring) {
+        return age; // shifted: element k is k samples ago
+    }
+    std::int64_t k = (std::int64_t(iota) - std::int64_t(age)) % std::int64_t(count);
+    return std::size_t(k < 0 ? k + count : k);
+}
+
+/// x as the destination type stores it (the copy converts; the check must too).
+double as_stored(double x, ElemType t) {
+    if (t == ElemType::F32) {
+        return double(float(x));
+    }
+    if (t == ElemType::I32) {
+        double c = std::clamp(x, -2147483648.0, 2147483647.0);
+        return double(std::int32_t(c == c ? c : 0.0));
+    }
+    return x;
+}
+
+bool same(double a, double b) {
+    return a == b || (a != a && b != b);
+}
+
+} // namespace
+
+std::vector<std::string> verify_migration(const MigrationPlan& plan, const Factory& to, const std::byte* from,
+                                          const std::byte* migrated) {
+    std::vector<std::string> errors;
+    const auto& nl = to.state_layout();
+    auto iota = [](const std::byte* state, std::int64_t off) -> std::int32_t {
+        if (off < 0) {
+            return 0;
+        }
+        std::int32_t v;
+        std::memcpy(&v, state + off, 4);
+        return v;
+    };
+    const std::int32_t si = iota(from, plan.src_iota), di = iota(migrated, plan.dst_iota);
+    std::vector<bool> copied(nl.size(), false);
+    for (const CopyStep& s : plan.steps) {
+        const std::string name = s.dst_field < nl.size() ? nl[s.dst_field].name : "?";
+        if (s.dst_field < nl.size()) {
+            copied[s.dst_field] = true;
+        }
+        auto differ = [&](const std::string& what, double want, double got) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "%s: %s is %.17g, the old version held %.17g", name.c_str(), what.c_str(), got,
+                          want);
+            errors.emplace_back(buf);
+        };
+        // what a program reads: its factor times the stored value, in its precision
+        auto heard = [&](double v, double k) {
+            v = as_stored(v, s.dst_type);
+            return k == 1 ? v : as_stored(v * as_stored(k, s.dst_type), s.dst_type);
+        };
+        auto as_read = [&](double v) { return heard(v, s.src_scale); };
+        auto got_read = [&](double v) { return heard(v, s.dst_scale); };
+        const bool lines = s.op == CopyStep::Op::History || (s.op == CopyStep::Op::Bytes && (s.src_ring || s.dst_ring));
+        if (s.op == CopyStep::Op::Control) {
+            double want = as_stored(std::clamp(element(from, s.src_offset, s.src_type, 0), s.lo, s.hi), s.dst_type);
+            double got = element(migrated, s.dst_offset, s.dst_type, 0);
+            if (!same(want, got)) {
+                differ("the value", want, got);
+            }
+        } else if (lines) {
+            // every age both hold, read as each program reads it
+            std::uint32_t src_depth = s.src_ring ? s.src_count : s.src_count - 1;
+            std::uint32_t dst_depth = s.dst_ring ? s.dst_count : s.dst_count - 1;
+            std::uint32_t n = std::min(src_depth, dst_depth);
+            std::size_t bad = 0;
+            for (std::uint32_t age = 1; age <= n && bad < 3; ++age) {
+                double want = as_read(element(from, s.src_offset, s.src_type, read_slot(s.src_ring, s.src_count, si, age)));
+                double got = got_read(element(migrated, s.dst_offset, s.dst_type, read_slot(s.dst_ring, s.dst_count, di, age)));
+                if (!same(want, got)) {
+                    differ("the value " + std::to_string(age) + " samples ago", want, got);
+                    ++bad;
+                }
+            }
+            if (!s.dst_ring && s.dst_count > 1 &&
+                !same(element(migrated, s.dst_offset, s.dst_type, 0), element(migrated, s.dst_offset, s.dst_type, 1))) {
+                differ("element 0 (repeats the last sample at a block boundary)",
+                       element(migrated, s.dst_offset, s.dst_type, 1), element(migrated, s.dst_offset, s.dst_type, 0));
+            }
+        } else {
+            std::uint32_t n = s.op == CopyStep::Op::Bytes ? s.dst_count : std::min(s.src_count, s.dst_count);
+            std::size_t bad = 0;
+            for (std::uint32_t i = 0; i < n && bad < 3; ++i) {
+                double want = as_read(element(from, s.src_offset, s.src_type, i));
+                double got = got_read(element(migrated, s.dst_offset, s.dst_type, i));
+                if (!same(want, got)) {
+                    differ("element " + std::to_string(i), want, got);
+                    ++bad;
+                }
+            }
+        }
+    }
+    for (const FieldChange& c : plan.changes) {
+        bool claims = c.action == FieldChange::Action::Carried || c.action == FieldChange::Action::Moved ||
+                      c.action == FieldChange::Action::Resized || c.action == FieldChange::Action::Clamped;
+        if (!claims) {
+            continue;
+        }
+        bool found = false;
+        for (std::size_t i = 0; i < nl.size() && !found; ++i) {
+            found = nl[i].name == c.name && copied[i];
+        }
+        if (!found) {
+            errors.push_back(c.name + ": reported " + to_string(c.action) + " but nothing was copied into it");
+        }
+    }
+    return errors;
 }
 
 std::vector<FieldChange> fresh_changes(const Factory& factory) {

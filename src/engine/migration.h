@@ -8,8 +8,12 @@
  *  - controls by UI path, the value clamped into the new range;
  *  - every other field by its structural identity (the k-th field with an
  *    identity takes the k-th old field with the same identity);
- *  - a recursion left unmatched takes an unmatched old recursion of the same
+ *  - the past of a delayed signal by where it is read, whatever holds it (a delay
+ *    line, or the ring of the recursion making the signal), scaled when the two
+ *    versions read it with different constant factors;
+ *  - a recursion or line left unmatched takes an unmatched old one of the same
  *    shape when exactly one old and one new field have that shape (it moved);
+ *    a delay line may also take an old line already carried elsewhere;
  *  - delay lines and recursion memories are copied sample by sample ("the value
  *    k samples ago") when their length, type or layout changed (resized);
  *  - read-only tables are never copied (the new version computed its own);
@@ -44,7 +48,12 @@ struct CopyStep {
     bool src_ring = false, dst_ring = false;
     std::uint32_t src_offset = 0, dst_offset = 0; ///< bytes into the state blocks
     std::uint32_t src_count = 1, dst_count = 1;   ///< elements
+    std::uint32_t dst_field = 0;                  ///< index in the new layout (for messages)
     double lo = 0, hi = 0;                        ///< Control only
+    /// Value/History: the old program reads the source times src_scale, the new one the
+    /// destination times dst_scale (the past of a signal carried to storage read at
+    /// another scale); the copy keeps what is read the same.
+    double src_scale = 1, dst_scale = 1;
 };
 
 struct MigrationPlan {
@@ -71,5 +80,14 @@ std::vector<FieldChange> fresh_changes(const Factory& factory);
 /// Audio thread (real-time safe). `to` is an initialised state of the new
 /// version; `from` the state of the old one, as it is at a block boundary.
 void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte* to) noexcept;
+
+/// Tests (any thread but the audio thread): after apply_migration(plan, from, to),
+/// reads every field the plan carries as the new version will read it (a line:
+/// the value of every age it holds, through the ring index when it is a ring)
+/// and compares it with the same age of the old field, with its own reader of
+/// the layouts (not the copy's). Also checks that every field the report calls
+/// carried, moved, resized or clamped has a copy. One line per disagreement.
+std::vector<std::string> verify_migration(const MigrationPlan& plan, const Factory& to, const std::byte* from,
+                                          const std::byte* migrated);
 
 } // namespace tutti::engine

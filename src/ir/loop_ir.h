@@ -62,6 +62,7 @@ struct Field {
     std::string identity; ///< stable structural identity (see lower/), empty if none
     std::uint32_t offset = 0; ///< bytes, set by layout()
     bool ring = false; ///< a ring buffer written at IOTA & (count-1); otherwise [k] is k samples ago
+    double scale = 1;  ///< lines: the program reads the line's signal times this number at its position
     diag::SourceRange origin;         ///< where the state comes from in the source (empty if unknown)
     diag::SourceRange program_origin; ///< the same, in the program's own file
 };

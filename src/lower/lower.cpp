@@ -10,6 +10,7 @@
 
 #include "ir/builder.h"
 #include "ir/math_functions.h"
+#include "lower/c_constants.h"
 #include "lower/state_identity.h"
 #include "passes/associate_as_printed.h"
 #include "passes/infer_intervals.h"
@@ -251,6 +252,7 @@ private:
             m_->fields[line.field].program_origin = ctx.origins[x].second;
             if (!ctx.is_table) {
                 m_->fields[line.field].identity = ids_->line(x);
+                m_->fields[line.field].scale = ids_->scale(x);
             }
             ctx.state_fields.push_back(line.field);
             ctx.lines[x] = line;
@@ -595,6 +597,15 @@ private:
         case SigKind::FConst:
             if (s->label.str() == "fSamplingFreq") {
                 return as_type(b_->sample_rate(), t);
+            }
+            if (std::optional<double> v = c_header_constant(s->label.str())) {
+                if (t == Type::I32) {
+                    // the C conversion to int: truncation, out of range gives INT_MIN (x86)
+                    double x = std::trunc(*v);
+                    bool fits = x >= -2147483648.0 && x <= 2147483647.0;
+                    return b_->constant(t, fits ? x : -2147483648.0);
+                }
+                return b_->constant(t, *v);
             }
             throw LowerError{"unknown foreign constant '" + std::string(s->label.str()) + "'", s};
         case SigKind::FVar:

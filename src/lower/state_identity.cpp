@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "lower/state_identity.h"
 
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -39,11 +40,15 @@ StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::Si
     struct Item {
         const Signal* s;
         std::uint64_t pos;
+        double scale;
     };
     std::vector<Item> stack;
     for (std::size_t o = outputs.size(); o-- > 0;) {
-        stack.push_back({outputs[o], mix(0xcbf29ce484222325ull, 1000 + o)});
+        stack.push_back({outputs[o], mix(0xcbf29ce484222325ull, 1000 + o), 1.0});
     }
+    auto number = [](const Signal* x) {
+        return x->kind == SigKind::Int ? double(x->ival) : x->kind == SigKind::Real ? x->rval : 0.0;
+    };
     while (!stack.empty()) {
         Item it = stack.back();
         stack.pop_back();
@@ -52,6 +57,26 @@ StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::Si
             continue;
         }
         position_[s] = it.pos;
+        scale_[s] = it.scale;
+        if (s->kind == SigKind::Bin && s->prim() == ast::PrimOp::Mul) {
+            // k * x: x is read here, k times (a factor moved across a delay by the
+            // normal form); the number itself gets a position of its own
+            bool passed = false;
+            for (std::size_t c = 0; c < 2 && !passed; ++c) {
+                const Signal* k = s->kid(c);
+                const Signal* x = s->kid(1 - c);
+                bool is_number = k->kind == SigKind::Int || k->kind == SigKind::Real;
+                bool x_number = x->kind == SigKind::Int || x->kind == SigKind::Real;
+                if (is_number && !x_number && number(k) != 0 && std::isfinite(number(k))) {
+                    stack.push_back({k, mix(mix(it.pos, 0x6b), c), 1.0});
+                    stack.push_back({x, it.pos, it.scale * number(k)});
+                    passed = true;
+                }
+            }
+            if (passed) {
+                continue;
+            }
+        }
         if (it.s->kind == SigKind::Proj && it.s->kid(0)->kind == SigKind::RecGroup) {
             groups_[it.s->kid(0)->ival] = it.s->kid(0);
         }
@@ -60,18 +85,24 @@ StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::Si
             // a recursion continues into its own body
             auto g = groups_.find(s->kid(0)->ival);
             if (g != groups_.end() && std::size_t(s->ival) < g->second->kids.size()) {
-                kids.push_back({g->second->kid(std::size_t(s->ival)), mix(it.pos, 0x7265630000ull)});
+                kids.push_back({g->second->kid(std::size_t(s->ival)), mix(it.pos, 0x7265630000ull), 1.0});
             }
         } else {
             for (std::size_t i = 0; i < s->kids.size(); ++i) {
                 std::uint64_t p = mix(mix(it.pos, std::uint64_t(s->kind) << 8 | s->op), i);
-                kids.push_back({s->kid(i), p});
+                // a delay reads its signal at the scale it is read at itself
+                kids.push_back({s->kid(i), p, s->kind == SigKind::Delay && i == 0 ? it.scale : 1.0});
             }
         }
         for (std::size_t i = kids.size(); i-- > 0;) {
             stack.push_back(kids[i]);
         }
     }
+}
+
+double StateIdentities::scale(const Signal* x) const {
+    auto it = scale_.find(canonical(sc_, x));
+    return it == scale_.end() ? 1.0 : it->second;
 }
 
 std::uint64_t StateIdentities::position(const Signal* s) const {

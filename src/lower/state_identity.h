@@ -39,6 +39,13 @@ public:
     std::string table(const sig::Signal* s) const;
     /// Any other per-signal state (prefix flag, waveform counter).
     std::string other(const char* kind, const sig::Signal* s) const;
+    /// The constant factor by which the program reads signal x at its position:
+    /// multiplications by a number are passed through when positions are given
+    /// (the normal form moves them across delays: `(k*x)@d` is computed as
+    /// `k*(x@d)`), so that a line holding x and a line holding k*x read at the
+    /// same place have the same position; the engine scales what it carries
+    /// from one to the other by the ratio of their factors.
+    double scale(const sig::Signal* x) const;
 
 private:
     std::uint64_t position(const sig::Signal* s) const;
@@ -47,6 +54,7 @@ private:
 
     sig::SignalContext& sc_;
     std::unordered_map<const sig::Signal*, std::uint64_t> position_;
+    std::unordered_map<const sig::Signal*, double> scale_;
     std::unordered_map<int, const sig::Signal*> groups_;
     mutable std::unordered_map<const sig::Signal*, std::uint64_t> shape_;
 };

@@ -32,8 +32,11 @@ std::string swap_fields(const SwapReport& r) {
             out += " " + c.identity;
         }
         out += ")";
-        if (!c.from.empty() && c.from != c.name) {
+        if (!c.from.empty() && (c.from != c.name || c.from_kind != c.kind || c.action == FieldChange::Action::Moved)) {
             out += " from " + c.from;
+            if (c.from_kind != c.kind) {
+                out += " (" + c.from_kind + ")";
+            }
         }
         if (!c.location.empty()) {
             out += " at " + c.location;

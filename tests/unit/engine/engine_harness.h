@@ -66,6 +66,7 @@ inline Rendered render(std::shared_ptr<const Factory> first, long frames, const 
     eo.outputs = channels_out >= 0 ? channels_out : first->num_outputs();
     eo.double_precision = true;
     eo.crossfade_ms = crossfade_ms;
+    eo.check_migrations = true;
     Engine engine(eo);
     EXPECT_NE(engine.submit(first, "first"), 0u);
     Rendered run;
@@ -98,6 +99,11 @@ inline Rendered render(std::shared_ptr<const Factory> first, long frames, const 
         engine.process(n, ip.data(), op.data());
         for (SwapReport& r : engine.take_reports()) {
             if (r.committed && r.generation > 1) {
+                // every carried field holds, as the new version reads it, what the old one held
+                EXPECT_TRUE(r.migration_checked) << "swap at frame " << r.commit_frame;
+                for (const std::string& e : r.migration_errors) {
+                    ADD_FAILURE() << "swap at frame " << r.commit_frame << ": " << e;
+                }
                 run.reports.push_back(r);
             }
         }

@@ -91,7 +91,7 @@ TEST_F(EngineOnJack, HundredSwapsOfZitaRevWhilePlaying) {
     double max_commit_us = 0;
     for (int i = 1; i <= 100; ++i) {
         // mostly edits downstream of the reverb (its state carries over); every
-        // tenth version adds a filter in front of it (a new state: crossfade)
+        // tenth version adds a filter in front of it, the next removes it
         std::string variant = zita;
         char edit[160];
         if (i % 10 == 0) {
@@ -147,8 +147,11 @@ TEST_F(EngineOnJack, HundredSwapsOfZitaRevWhilePlaying) {
     EXPECT_LE(driver->xruns(), timer.size() + not_started) << "xruns the server does not explain";
     EXPECT_EQ(violations, 0) << tutti_rt_first_violation();
     EXPECT_GT(callbacks, 100u);
-    // versions 10, 20... add a filter (and 11, 21... remove it): those crossfade
-    EXPECT_GE(crossfades, 10);
+    // versions 10, 20... add a filter in front of the reverb: the reverb's input
+    // delay lines move into the filters' rings and the filters' input memories take
+    // the last sample of the same past (nothing is reset, no crossfade); versions 11,
+    // 21... remove it: the filters' input memories are dropped, those crossfade
+    EXPECT_GE(crossfades, 9);
     EXPECT_LE(crossfades, 20);
     EXPECT_GE(carried_all, 80);
 }

@@ -2,6 +2,8 @@
 // Migration plans from two state layouts (engine/migration.h).
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "engine/migration.h"
 #include "engine_harness.h"
 
@@ -73,6 +75,86 @@ TEST(Migration, RemovedStateIsDroppedAndCrossfades) {
     engine::MigrationPlan p = plan_migration(*a, *b, {}, {});
     EXPECT_GT(p.dropped, 0);
     EXPECT_TRUE(p.crossfade);
+}
+
+} // namespace
+} // namespace tutti::test
+
+namespace tutti::test {
+namespace {
+
+/// Runs `frames` frames of noise through an instance (double precision).
+void run_noise(Instance& in, int inputs, int outputs, int frames) {
+    std::vector<std::vector<double>> ib(std::size_t(std::max(inputs, 1)), std::vector<double>(64));
+    std::vector<std::vector<double>> ob(std::size_t(std::max(outputs, 1)), std::vector<double>(64));
+    std::vector<const void*> ip;
+    std::vector<void*> op;
+    for (auto& c : ib) {
+        ip.push_back(c.data());
+    }
+    for (auto& c : ob) {
+        op.push_back(c.data());
+    }
+    std::uint32_t seed = 12345;
+    for (int pos = 0; pos < frames; pos += 64) {
+        for (auto& c : ib) {
+            for (double& x : c) {
+                seed = seed * 1103515245u + 12345u;
+                x = double(std::int32_t(seed)) / 2147483648.0;
+            }
+        }
+        in.compute(64, ip.data(), op.data());
+    }
+}
+
+// The check of carried state (EngineOptions::check_migrations) can fail: a wrong
+// sample in a carried line, a ring index out of step, a field reported carried
+// without a copy are each found.
+TEST(MigrationCheck, FindsWrongContentAndClaimsWithoutCopy) {
+    auto a = compile("import(\"stdfaust.lib\"); process = _ : de.delay(4800, 2400);");
+    auto b = compile("import(\"stdfaust.lib\"); process = _ : fi.lowpass(1, 5000) : de.delay(4800, 2400);");
+    ASSERT_TRUE(a && b);
+    auto ia = a->create_instance(), ib = b->create_instance();
+    ia->init(44100);
+    ib->init(44100);
+    run_noise(*ia, 1, 1, 6400);
+    engine::MigrationPlan p = plan_migration(*a, *b, {}, {});
+    engine::apply_migration(p, ia->state(), ib->state());
+    std::vector<std::byte> from(ia->state(), ia->state() + a->state_bytes());
+    std::vector<std::byte> to(ib->state(), ib->state() + b->state_bytes());
+    EXPECT_TRUE(engine::verify_migration(p, *b, from.data(), to.data()).empty());
+
+    // one sample of the carried line changed: found, with its age
+    const engine::CopyStep* line = nullptr;
+    for (const auto& s : p.steps) {
+        if (s.dst_count > 4000) {
+            line = &s;
+        }
+    }
+    ASSERT_NE(line, nullptr);
+    std::vector<std::byte> bad = to;
+    double x;
+    std::memcpy(&x, bad.data() + line->dst_offset + 8 * 100, 8);
+    x += 1;
+    std::memcpy(bad.data() + line->dst_offset + 8 * 100, &x, 8);
+    auto errors = engine::verify_migration(p, *b, from.data(), bad.data());
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("samples ago"), std::string::npos) << errors[0];
+
+    // the ring index of the new version one step off: every age is off
+    bad = to;
+    std::int32_t iota;
+    std::memcpy(&iota, bad.data() + p.dst_iota, 4);
+    ++iota;
+    std::memcpy(bad.data() + p.dst_iota, &iota, 4);
+    EXPECT_FALSE(engine::verify_migration(p, *b, from.data(), bad.data()).empty());
+
+    // a step taken out of the plan: the field it filled is still reported carried
+    engine::MigrationPlan lying = p;
+    lying.steps.erase(lying.steps.begin() + (line - p.steps.data()));
+    errors = engine::verify_migration(lying, *b, from.data(), to.data());
+    ASSERT_FALSE(errors.empty());
+    EXPECT_NE(errors.back().find("nothing was copied"), std::string::npos) << errors.back();
 }
 
 } // namespace
