@@ -16,6 +16,13 @@ using ast::NodeKind;
 const frontend::ParsedFile* Evaluator::resolve(const Node* reference) {
     const frontend::ParsedFile* f = session_.resolved(reference);
     if (f == nullptr) {
+        std::string searched = session_.not_found_in(reference);
+        if (!searched.empty() && !is_library_file(reference->range.begin.file)) {
+            EvalError err;
+            err.diags.push_back(diag::diags::missing_file(reference->range, reference->name));
+            err.diags.push_back(diag::diags::searched_in(reference->range, searched));
+            throw err;
+        }
         fail(diag::diags::missing_file(reference->range, reference->name));
     }
     return f;

@@ -107,6 +107,10 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
                 std::string_view name = n->name.str();
                 std::optional<fs::path> found =
                     search.find(name, n->kind == NodeKind::Component ? &own_dir : nullptr);
+                if (!found && n->kind != NodeKind::Import) {
+                    not_found_[n] = search.describe(); // an error only if the evaluator needs it
+                    continue;
+                }
                 if (!found) {
                     diags_.add(diag::diags::file_not_found(n->range, name));
                     diags_.add(diag::diags::searched_in(n->range, search.describe()));

@@ -65,6 +65,13 @@ public:
         auto it = resolved_.find(reference);
         return it == resolved_.end() ? nullptr : it->second;
     }
+    /// For a `library` or `component` whose file was not found: where it was
+    /// searched (empty otherwise). Like the reference, a library is only needed
+    /// when one of its definitions is used: the evaluator reports it then.
+    std::string not_found_in(const ast::Node* reference) const {
+        auto it = not_found_.find(reference);
+        return it == not_found_.end() ? std::string() : it->second;
+    }
 
     diag::DiagnosticList& diagnostics() {
         return diags_;
@@ -100,6 +107,7 @@ private:
     std::vector<std::unique_ptr<ParsedFile>> files_;
     std::unordered_map<std::string, const ParsedFile*> by_path_; // canonical path -> file
     std::unordered_map<const ast::Node*, const ParsedFile*> resolved_; // reference -> file
+    std::unordered_map<const ast::Node*, std::string> not_found_;      // library/component -> searched
     bool total_limit_reported_ = false;
 };
 

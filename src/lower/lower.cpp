@@ -11,6 +11,7 @@
 #include "ir/builder.h"
 #include "ir/math_functions.h"
 #include "lower/c_constants.h"
+#include "lower/conditions.h"
 #include "lower/state_identity.h"
 #include "passes/associate_as_printed.h"
 #include "passes/infer_intervals.h"
@@ -62,7 +63,9 @@ struct SampleCtx {
         std::uint32_t size = 0;
         bool ring = false;
         bool written = false;
+        const Guard* guard = nullptr; // written (and shifted) only under this condition
     };
+    std::unordered_map<const Guard*, const Expr*> guard_conds; // each guard's condition, computed once
     std::unordered_map<const Signal*, std::uint32_t> max_delay; // line source -> max delay
     std::unordered_map<const Signal*, std::pair<diag::SourceRange, diag::SourceRange>> origins; // where delayed
     std::unordered_map<const Signal*, Line> lines;
@@ -88,6 +91,7 @@ public:
         types_ = passes::infer_types(outputs);
         intervals_ = passes::infer_intervals(outputs);
         ids_ = std::make_unique<StateIdentities>(outputs, sc_);
+        conds_ = std::make_unique<Conditions>(outputs, sc_);
 
         register_controls_in_order(outputs);
         SampleCtx main;
@@ -251,6 +255,7 @@ private:
             m_->fields[line.field].origin = ctx.origins[x].first;
             m_->fields[line.field].program_origin = ctx.origins[x].second;
             if (!ctx.is_table) {
+                line.guard = rec ? conds_->group_guard(x->kid(0)->ival) : conds_->guard(x);
                 m_->fields[line.field].identity = ids_->line(x);
                 m_->fields[line.field].scale = ids_->scale(x);
             }
@@ -387,9 +392,29 @@ private:
         if (++depth_ > 20000) {
             throw LowerError{"signal graph too deep", s};
         }
+        const Guard* g = ctx.is_table ? nullptr : conds_->guard(s);
+        if (g != nullptr) {
+            guard_cond(ctx, g); // the condition is known before anything it guards
+        }
+        guard_stack_.push_back(g);
         const Expr* e = build(s, ctx);
+        guard_stack_.pop_back();
         --depth_;
-        if (!trivial(e)) {
+        const bool read_only = e->kind == ir::ExprKind::Const || e->kind == ir::ExprKind::Local ||
+                               e->kind == ir::ExprKind::Input ||
+                               (e->kind == ir::ExprKind::Field && (e->a.empty() || e->a[0]->kind == ir::ExprKind::Const));
+        if (g != nullptr && !read_only) {
+            // computed only under its condition: the value lives in the state, and
+            // keeps its last value while the condition is false (across blocks too).
+            // A plain read (a variable, an input, a fixed element of a shifted delay
+            // line) is not computed: the reference inlines it where it is used, under
+            // that place's condition (a ring buffer read at a computed index is not).
+            std::uint32_t f = new_field("fHeld", "iHeld", e->type, 1, ir::FieldKind::Other);
+            m_->fields[f].identity = ids_->other("held", s);
+            ctx.state_fields.push_back(f);
+            emit(ctx, ctx.body, b_->set_field(f, nullptr, e), g);
+            e = b_->field(f);
+        } else if (!trivial(e)) {
             std::uint32_t l = new_local(*ctx.fn, e->type);
             ctx.body.push_back(b_->set_local(l, e));
             e = b_->local(l, e->type);
@@ -409,7 +434,46 @@ private:
         const Expr* idx = line.ring ? b_->binary(Op::And, b_->field(std::uint32_t(ctx.iota)),
                                                  b_->i32(std::int32_t(line.size - 1)))
                                     : b_->i32(0);
-        ctx.body.push_back(b_->set_field(line.field, idx, as_type(v, t)));
+        emit(ctx, ctx.body, b_->set_field(line.field, idx, as_type(v, t)), line.guard);
+    }
+
+    /// The guard of the signal being built (nullptr: always).
+    const Guard* current_guard() const {
+        return guard_stack_.empty() ? nullptr : guard_stack_.back();
+    }
+
+    /// Appends st to `to`, inside `if (condition)` when it has a guard.
+    void emit(SampleCtx& ctx, std::vector<const Stmt*>& to, const Stmt* st, const Guard* g) {
+        if (g == nullptr) {
+            to.push_back(st);
+            return;
+        }
+        const Expr* c = guard_cond(ctx, g);
+        to.push_back(b_->if_else(c, {st}));
+    }
+
+    /// The I32 condition of a guard: OR of ANDs of (c != 0), in a local of the
+    /// frame computed (always) before its first use.
+    const Expr* guard_cond(SampleCtx& ctx, const Guard* g) {
+        if (auto it = ctx.guard_conds.find(g); it != ctx.guard_conds.end()) {
+            return it->second;
+        }
+        const Expr* any = nullptr;
+        for (const auto& conj : *g) {
+            const Expr* all = nullptr;
+            for (const Signal* c : conj) {
+                const Expr* v = gen(c, ctx);
+                const Expr* t = v->type == Type::I32 ? b_->binary(Op::Ne, v, b_->i32(0))
+                                                     : b_->binary(Op::Ne, v, b_->constant(v->type, 0));
+                all = all == nullptr ? t : b_->binary(Op::And, all, t);
+            }
+            any = any == nullptr ? all : b_->binary(Op::Or, any, all);
+        }
+        std::uint32_t l = new_local(*ctx.fn, Type::I32);
+        ctx.body.push_back(b_->set_local(l, any));
+        const Expr* e = b_->local(l, Type::I32);
+        ctx.guard_conds[g] = e;
+        return e;
     }
 
     /// Makes sure the line of x holds x's value of the current frame.
@@ -505,8 +569,9 @@ private:
                 continue;
             }
             for (std::uint32_t k = l.size - 1; k >= 1; --k) {
-                ctx.post.push_back(b_->set_field(l.field, b_->i32(std::int32_t(k)),
-                                                 b_->field(l.field, b_->i32(std::int32_t(k - 1)))));
+                emit(ctx, ctx.post,
+                     b_->set_field(l.field, b_->i32(std::int32_t(k)), b_->field(l.field, b_->i32(std::int32_t(k - 1)))),
+                     l.guard);
             }
         }
         if (ctx.iota >= 0) {
@@ -548,7 +613,7 @@ private:
             ctx.state_fields.push_back(started);
             const Expr* init = as_type(kid(0), t);
             const Expr* prev = as_type(read_line(ctx, canonical(s->kid(1)), sc_.make_int(1)), t);
-            ctx.post.push_back(b_->set_field(started, nullptr, b_->i32(1)));
+            emit(ctx, ctx.post, b_->set_field(started, nullptr, b_->i32(1)), current_guard());
             return b_->select(b_->field(started), prev, init);
         }
         case SigKind::Bin:
@@ -574,7 +639,7 @@ private:
             Type tt = m_->fields[table].type;
             const Expr* w = clamp_index(as_int(kid(2)), size);
             const Expr* x = as_type(kid(3), tt);
-            ctx.body.push_back(b_->set_field(table, w, x));
+            emit(ctx, ctx.body, b_->set_field(table, w, x), current_guard());
             return b_->field(table, clamp_index(as_int(kid(4)), size));
         }
         case SigKind::Waveform:
@@ -623,15 +688,15 @@ private:
         case SigKind::HBargraph: {
             const Expr* x = kid(0);
             std::uint32_t f = control(s);
-            ctx.body.push_back(b_->set_field(f, nullptr, as_real(x)));
+            emit(ctx, ctx.body, b_->set_field(f, nullptr, as_real(x)), current_guard());
             return x;
         }
         case SigKind::Attach:
             kid(1);
             return kid(0);
         case SigKind::Enable: {
-            // enable(x, c) = x * c; Faust also holds the previous output while c == 0
-            // (not done here: no example uses enable)
+            // enable(x, c) = x * c, computed only while c != 0 (conditions.h): the
+            // output is held while c == 0
             const Expr* c = kid(1);
             return b_->binary(Op::Mul, as_type(kid(0), t), as_type(c, t));
         }
@@ -784,7 +849,7 @@ private:
         } else if (v == Variability::Block) {
             block_.push_back(st);
         } else {
-            ctx.body.push_back(st);
+            emit(ctx, ctx.body, st, current_guard());
         }
     }
 
@@ -907,9 +972,10 @@ private:
         }
         ctx.state_fields.push_back(counter);
         const Expr* value = b_->field(table, b_->field(counter));
-        ctx.post.push_back(b_->set_field(counter, nullptr,
-                                         b_->binary(Op::Rem, b_->binary(Op::Add, b_->field(counter), b_->i32(1)),
-                                                    b_->i32(n))));
+        emit(ctx, ctx.post,
+             b_->set_field(counter, nullptr,
+                           b_->binary(Op::Rem, b_->binary(Op::Add, b_->field(counter), b_->i32(1)), b_->i32(n))),
+             current_guard());
         return value;
     }
 
@@ -919,6 +985,8 @@ private:
     passes::TypeTable types_;
     passes::IntervalTable intervals_;
     std::unique_ptr<StateIdentities> ids_;
+    std::unique_ptr<Conditions> conds_;
+    std::vector<const Guard*> guard_stack_; ///< guards of the signals being built, innermost last
     std::vector<const Stmt*> init_, block_;
     std::unordered_map<const Signal*, const Expr*> init_memo_, block_memo_;
     std::map<std::string, std::uint32_t> counters_;

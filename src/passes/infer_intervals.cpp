@@ -41,6 +41,8 @@ Interval apply(const Signal* s, const IntervalTable& t) {
     case SigKind::Button:
     case SigKind::Checkbox:
         return {0, 1};
+    case SigKind::Input:
+        return {-1, 1}; // audio inputs, as the reference assumes them (lowest(_) is -1)
     case SigKind::VSlider:
     case SigKind::HSlider:
     case SigKind::NEntry:
