@@ -4,6 +4,8 @@
 #include "signals/post_order.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 namespace tutti::passes {
@@ -108,6 +110,31 @@ Interval apply(const Signal* s, const IntervalTable& t) {
         case PrimOp::Eq:
         case PrimOp::Ne:
             return {0, 1};
+        case PrimOp::Rsh:
+        case PrimOp::Lsh:
+            // by a constant shift: a division or multiplication by a power of two
+            if (a.bounded() && b.point() && b.lo >= 0 && b.lo < 31) {
+                double f = std::ldexp(1.0, int(b.lo));
+                if (s->prim() == PrimOp::Rsh) {
+                    return {std::floor(a.lo / f), std::floor(a.hi / f)};
+                }
+                if (std::max(std::abs(a.lo), std::abs(a.hi)) * f < 2147483648.0) {
+                    return {a.lo * f, a.hi * f};
+                }
+            }
+            return {};
+        case PrimOp::Or:
+        case PrimOp::Xor:
+            if (a.bounded() && b.bounded() && a.lo >= 0 && b.lo >= 0) {
+                // no bit above the highest of either
+                double m = std::max(a.hi, b.hi);
+                double p = 1;
+                while (p <= m && p < 2147483648.0) {
+                    p *= 2;
+                }
+                return {0, p - 1};
+            }
+            return {};
         case PrimOp::And:
             if (a.lo >= 0 && b.lo >= 0) {
                 return {0, std::min(a.hi, b.hi)};
@@ -158,8 +185,37 @@ Interval apply(const Signal* s, const IntervalTable& t) {
                 double x = std::pow(a.lo, b.lo), y = std::pow(a.hi, b.lo);
                 return {std::min(x, y), std::max(x, y)};
             }
+            if (a.bounded() && b.bounded() && a.lo > 0) {
+                // a positive base: monotonic in each argument, the extremes are at the corners
+                double c[4] = {std::pow(a.lo, b.lo), std::pow(a.lo, b.hi), std::pow(a.hi, b.lo), std::pow(a.hi, b.hi)};
+                return {*std::min_element(c, c + 4), *std::max_element(c, c + 4)};
+            }
             return {};
         }
+        case PrimOp::Log:
+        case PrimOp::Log10: {
+            Interval x = k(0);
+            double (*f)(double) = s->prim() == PrimOp::Log ? static_cast<double (*)(double)>(std::log)
+                                                           : static_cast<double (*)(double)>(std::log10);
+            if (x.hi <= 0) {
+                return {};
+            }
+            return {x.lo > 0 ? f(x.lo) : -std::numeric_limits<double>::infinity(), f(x.hi)};
+        }
+        case PrimOp::Atan:
+            return {std::atan(k(0).lo), std::atan(k(0).hi)};
+        case PrimOp::Asin:
+            return {std::asin(std::max(-1.0, k(0).lo)), std::asin(std::min(1.0, k(0).hi))};
+        case PrimOp::Acos:
+            return {std::acos(std::min(1.0, k(0).hi)), std::acos(std::max(-1.0, k(0).lo))};
+        case PrimOp::Atan2:
+            return {-3.141592653589793, 3.141592653589793};
+        case PrimOp::Remainder:
+            if (k(1).bounded()) {
+                double m = std::max(std::abs(k(1).lo), std::abs(k(1).hi)) / 2;
+                return {-m, m};
+            }
+            return {};
         default:
             return {};
         }
