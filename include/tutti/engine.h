@@ -151,7 +151,10 @@ public:
     /// Any thread.
     std::uint64_t playing_generation() const;
     std::uint64_t frames_processed() const;
-    std::uint64_t dropped_messages() const; ///< parameter/meter messages lost to full queues
+    std::uint64_t dropped_messages() const; ///< parameter changes and commit events lost to full queues
+    /// Bargraph values not sent because the meter queue was full: nobody reads the
+    /// meters (an offline render); not a loss of anything asked for.
+    std::uint64_t unread_meter_values() const;
 
     struct Impl;
 

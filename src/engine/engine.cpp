@@ -98,6 +98,7 @@ struct Engine::Impl {
     std::atomic<std::uint64_t> playing{0};
     std::atomic<std::uint64_t> frames{0};
     std::atomic<std::uint64_t> dropped{0};
+    std::atomic<std::uint64_t> meters_unread{0}; ///< meter values not sent: nobody drained the queue
 
     // ---- control side (control thread and worker), under `mutex`
     std::mutex mutex;
@@ -471,7 +472,7 @@ struct Engine::Impl {
             if (meter_queue.push(m)) {
                 current->last_meter[k] = v;
             } else {
-                dropped.fetch_add(1, std::memory_order_relaxed);
+                meters_unread.fetch_add(1, std::memory_order_relaxed);
             }
         }
     }
@@ -643,6 +644,9 @@ std::uint64_t Engine::frames_processed() const {
 }
 std::uint64_t Engine::dropped_messages() const {
     return impl_->dropped.load(std::memory_order_relaxed);
+}
+std::uint64_t Engine::unread_meter_values() const {
+    return impl_->meters_unread.load(std::memory_order_relaxed);
 }
 
 } // namespace tutti
