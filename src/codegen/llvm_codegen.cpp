@@ -386,6 +386,9 @@ private:
         for (const Expr* a : e->a) {
             args.push_back(expr(a));
         }
+        if (f == nullptr) {
+            return b_.CreateCall(foreign_function(e->callee), args);
+        }
         llvm::Intrinsic::ID id = intrinsic_for(f->name);
         if (id != llvm::Intrinsic::not_intrinsic) {
             llvm::Function* decl =
@@ -396,6 +399,26 @@ private:
         llvm::CallInst* c = b_.CreateCall(decl, args);
         c->addFnAttr(llvm::Attribute::NoBuiltin);
         return c;
+    }
+
+    /// A function of the program's header, by the typed entry point of the shared
+    /// object built for it (compiler/foreign_code), which the JIT finds loaded.
+    llvm::Function* foreign_function(std::string_view c_name) {
+        for (const ir::ForeignFunction& f : m_.foreign) {
+            if (f.name != c_name) {
+                continue;
+            }
+            if (llvm::Function* existing = mod_.getFunction(f.symbol)) {
+                return existing;
+            }
+            std::vector<llvm::Type*> params;
+            for (ir::Type t : f.params) {
+                params.push_back(type(t));
+            }
+            auto* fty = llvm::FunctionType::get(type(f.result), params, false);
+            return llvm::Function::Create(fty, llvm::Function::ExternalLinkage, f.symbol, mod_);
+        }
+        throw std::runtime_error("call of an unknown function " + std::string(c_name));
     }
 
     llvm::Function* library_function(const ir::MathFunction& f) {

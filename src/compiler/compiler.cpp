@@ -15,6 +15,7 @@
 
 #include "boxes/box.h"
 #include "codegen/llvm_codegen.h"
+#include "compiler/foreign_code.h"
 #include "compiler/json_ui.h"
 #include "eval/evaluate.h"
 #include "frontend/frontend_session.h"
@@ -147,6 +148,29 @@ void visit(const compiler::UiNode& n, const std::vector<Parameter>& params, UiVi
     v.close_group();
 }
 
+/// Where the headers of foreign functions are looked for: the program's folder,
+/// each -I folder, then the installed Faust folder and its subfolders (the
+/// examples' headers live there: sam/fast_pow2.h).
+std::vector<std::filesystem::path> foreign_search_path(const frontend::ParsedFile& pf, const CompileOptions& options) {
+    std::vector<std::filesystem::path> dirs{pf.path.parent_path().empty() ? "." : pf.path.parent_path()};
+    for (const std::string& d : options.include_dirs) {
+        dirs.emplace_back(d);
+    }
+    for (const char* root : {"/usr/share/faust", "/usr/local/share/faust"}) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(root, ec)) {
+            continue;
+        }
+        dirs.emplace_back(root);
+        for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
+            if (e.is_directory(ec)) {
+                dirs.push_back(e.path());
+            }
+        }
+    }
+    return dirs;
+}
+
 CompileResult compile_session(frontend::FrontendSession& fs, const frontend::ParsedFile* pf,
                               const std::string& program_name, const CompileOptions& options) {
     CompileResult result;
@@ -177,6 +201,20 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         if (!lr.module) {
             fs.diagnostics().add(diag::diags::lowering_failed(diag::SourceRange{}, lr.error));
             return fail();
+        }
+        if (!lr.module->foreign.empty()) {
+            auto where = [&](std::size_t i) {
+                return i < lr.foreign_signals.size() ? sc.program_origin(lr.foreign_signals[i]) : diag::SourceRange{};
+            };
+            if (!options.allow_foreign_code) {
+                fs.diagnostics().add(diag::diags::foreign_code_forbidden(where(0), lr.module->foreign[0].name));
+                return fail();
+            }
+            compiler::ForeignBuild fb = compiler::build_foreign_code(*lr.module, foreign_search_path(*pf, options));
+            if (!fb.ok) {
+                fs.diagnostics().add(diag::diags::foreign_code_failed(where(fb.failed_entry), fb.error));
+                return fail();
+            }
         }
         std::vector<std::string> problems = ir::verify(*lr.module);
         if (!problems.empty()) {

@@ -34,6 +34,8 @@ enum class Code : std::uint8_t {
     Move,   ///< d = a
     Select, ///< d = a.i != 0 ? b : c
     CallF_F, CallF_FF, CallF_FI, CallI_F, CallD_D, CallD_DD, CallD_DI, CallI_D, CallD_ID,
+    ForeignArgI, ForeignArgF, ForeignArgD, ///< foreign argument c (as double) = a
+    CallForeign, ///< d = k.fn(foreign arguments) (uniform entry point), c: the result type (0 I, 1 F, 2 D)
     Jump,      ///< goto k.u
     JumpIfNot, ///< if (a.i == 0) goto k.u
     LoopTest,  ///< if (!(a.i < b.i)) goto k.u
@@ -353,6 +355,28 @@ private:
         }
         case ExprKind::Call: {
             const MathFunction* f = find_math_function(e->callee);
+            if (f == nullptr) {
+                // a function of the program's header: arguments as doubles, then the call
+                const ForeignFunction* ff = nullptr;
+                for (const ForeignFunction& x : m_.foreign) {
+                    ff = x.name == e->callee ? &x : ff;
+                }
+                std::vector<std::uint32_t> regs;
+                for (const Expr* a : e->a) {
+                    regs.push_back(expr(a, next));
+                }
+                for (std::size_t k = 0; k < regs.size(); ++k) {
+                    Instr arg;
+                    arg.code = typed(Code::ForeignArgI, e->a[k]->type);
+                    arg.a = regs[k];
+                    arg.c = std::uint32_t(k);
+                    emit(arg);
+                }
+                in.code = Code::CallForeign;
+                in.k.fn = reinterpret_cast<void (*)()>(ff != nullptr ? ff->uniform : nullptr);
+                in.c = e->type == Type::I32 ? 0 : e->type == Type::F32 ? 1 : 2;
+                break;
+            }
             in.k.fn = f->address;
             in.code = static_cast<Code>(static_cast<int>(Code::CallF_F) + static_cast<int>(f->signature));
             in.a = expr(e->a[0], next);
@@ -497,6 +521,7 @@ void Interpreter::run(const Program& p, void* state, std::int32_t arg, const voi
 
     const Instr* code = p.code.data();
     std::uint32_t pc = 0;
+    double fargs[ir::max_foreign_arguments] = {}; // arguments of a foreign call
     for (;;) {
         const Instr& in = code[pc++];
         Value& d = r[in.d];
@@ -752,6 +777,29 @@ void Interpreter::run(const Program& p, void* state, std::int32_t arg, const voi
         case Code::CallD_ID:
             d.d = reinterpret_cast<double (*)(int, double)>(in.k.fn)(a.i, b.d);
             break;
+        case Code::ForeignArgI:
+            fargs[in.c] = a.i;
+            break;
+        case Code::ForeignArgF:
+            fargs[in.c] = a.f;
+            break;
+        case Code::ForeignArgD:
+            fargs[in.c] = a.d;
+            break;
+        case Code::CallForeign: {
+            double v = 0;
+            if (in.k.fn != nullptr) {
+                reinterpret_cast<void (*)(const double*, double*)>(in.k.fn)(fargs, &v);
+            }
+            if (in.c == 0) {
+                d.i = static_cast<std::int32_t>(v);
+            } else if (in.c == 1) {
+                d.f = static_cast<float>(v);
+            } else {
+                d.d = v;
+            }
+            break;
+        }
         case Code::Jump:
             pc = in.k.u;
             break;

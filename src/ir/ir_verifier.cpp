@@ -505,6 +505,28 @@ private:
         }
         const MathFunction* f = find_math_function(e->callee);
         if (f == nullptr) {
+            for (const ForeignFunction& ff : m_.foreign) {
+                if (ff.name == e->callee) {
+                    if (args.size() > max_foreign_arguments) {
+                        error(std::string("Call of ") + e->callee + " with more than " +
+                              std::to_string(max_foreign_arguments) + " arguments");
+                        return;
+                    }
+                    if (args.size() != ff.params.size()) {
+                        error(std::string("Call of ") + e->callee + " with " + std::to_string(args.size()) +
+                              " arguments, it takes " + std::to_string(ff.params.size()));
+                        return;
+                    }
+                    for (std::size_t i = 0; i < args.size(); ++i) {
+                        if (t_ok(args[i]) && args[i] != ff.params[i]) {
+                            error(std::string("Call of ") + e->callee + ": argument " + std::to_string(i) + " is " +
+                                  tn(args[i]) + ", expected " + tn(ff.params[i]));
+                        }
+                    }
+                    result(e, ff.result);
+                    return;
+                }
+            }
             error(std::string("Call of the unknown function '") + e->callee + "'");
             return;
         }

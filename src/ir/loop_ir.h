@@ -136,6 +136,22 @@ struct Function {
     std::vector<const Stmt*> body;
 };
 
+/// A function of a C/C++ header named by `ffunction` (not a C math function):
+/// compiled by the host's C++ compiler into a shared object (compiler/foreign_code)
+/// before the module runs. A Call whose callee is `name` calls it.
+constexpr std::size_t max_foreign_arguments = 16;
+
+struct ForeignFunction {
+    std::string name;           ///< the C name, as the program wrote it for this precision
+    std::string include;        ///< "<file.h>" or "\"file.h\"", as written
+    Type result = Type::F32;
+    std::vector<Type> params;
+    std::string symbol;         ///< the typed entry point in the shared object (set when built)
+    /// The same function with every argument and the result as double (the
+    /// interpreter's way in); set when built.
+    void (*uniform)(const double* args, double* result) = nullptr;
+};
+
 struct Module {
     Type real = Type::F32; ///< the program's real type (F32 single, F64 double); also the I/O sample type
     std::uint32_t num_inputs = 0;
@@ -145,6 +161,7 @@ struct Module {
     Function reset_controls;
     Function clear_state;
     Function compute; ///< may use Count, Input/SetOutput/FrameIndex inside its FrameLoop
+    std::vector<ForeignFunction> foreign; ///< functions of headers the program names (ffunction)
     std::uint32_t state_bytes = 0; ///< set by layout()
     Arena arena;                   ///< owns the Expr and Stmt nodes
 };

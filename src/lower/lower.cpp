@@ -116,6 +116,7 @@ public:
         ir::layout(*m_);
         r.module = std::move(m_);
         r.controls = std::move(controls_);
+        r.foreign_signals = std::move(foreign_origins_);
         return r;
     }
 
@@ -653,9 +654,20 @@ private:
             }
             std::string name(s->ffun->names[m_->real == Type::F64 ? 1 : 0].str());
             if (ir::find_math_function(name) == nullptr) {
-                throw LowerError{"foreign function '" + name + "' (" + std::string(s->ffun->include.str()) +
-                                     ") is not available: only C math library functions are bound",
-                                 s};
+                // a function of the program's own header: built before the module runs
+                auto& ff = m_->foreign;
+                auto known = std::find_if(ff.begin(), ff.end(), [&](const auto& f) { return f.name == name; });
+                if (known == ff.end()) {
+                    ir::ForeignFunction f;
+                    f.name = name;
+                    f.include = std::string(s->ffun->include.str());
+                    f.result = t;
+                    for (const Expr* a : args) {
+                        f.params.push_back(a->type);
+                    }
+                    ff.push_back(std::move(f));
+                    foreign_origins_.push_back(s);
+                }
             }
             return call(name, t, args);
         }
@@ -986,6 +998,7 @@ private:
     passes::IntervalTable intervals_;
     std::unique_ptr<StateIdentities> ids_;
     std::unique_ptr<Conditions> conds_;
+    std::vector<const Signal*> foreign_origins_; ///< the ffunction signal of each foreign function
     std::vector<const Guard*> guard_stack_; ///< guards of the signals being built, innermost last
     std::vector<const Stmt*> init_, block_;
     std::unordered_map<const Signal*, const Expr*> init_memo_, block_memo_;

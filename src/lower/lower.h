@@ -35,6 +35,7 @@ struct LowerResult {
     std::vector<Control> controls;
     std::string error;
     const sig::Signal* error_signal = nullptr;
+    std::vector<const sig::Signal*> foreign_signals; ///< the ffunction of each module->foreign entry
 };
 
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,

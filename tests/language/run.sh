@@ -2,7 +2,8 @@
 # Small differential tests of language features (tests/language/*.dsp): each
 # program is rendered by tutti and by the reference faust (tools/reference) with
 # noise on every input, in double and in single precision, and compared sample
-# by sample: |tutti - ref| <= 1e-9 * max(1, |ref|) in double, 1e-4 in single.
+# by sample: |tutti - ref| <= 1e-9 * max(1, |ref|) in double, 1e-4 in single,
+# with both of tutti's backends (LLVM and the interpreter).
 # Every output of the reference must be non-silent somewhere (peak >= 1e-6),
 # so that a match compares something. A program may name the flags of both
 # renders on a line `// flags: ...` (e.g. --set /prog/d=40).
@@ -30,20 +31,23 @@ for p in "${programs[@]}"; do
         if ! "$root/tools/reference/reference_render.sh" "$p" -o "$ref" "${args[@]}" > "$ref.log" 2>&1; then
             echo "FAIL $name ($precision): the reference did not render:"; tail -3 "$ref.log"; failed=$((failed + 1)); continue
         fi
-        if ! "$tutti" render "$p" -o "$ours" "${args[@]}" > "$ours.log" 2>&1; then
-            echo "FAIL $name ($precision): tutti did not render:"; tail -3 "$ours.log"; failed=$((failed + 1)); continue
-        fi
         silent=$(awk '!/^#/ { for (i = 2; i <= NF; i++) { v = $i + 0; if (v < 0) v = -v; if ($i ~ /inf|nan/ || v >= 1e-6) seen[i] = 1; if (i > n) n = i } }
                       END { s = ""; for (i = 2; i <= n; i++) if (!(i in seen)) s = s " " (i - 2); print s }' "$ref")
         if [ -n "$silent" ]; then
             echo "FAIL $name ($precision): the reference's outputs$silent are silent: the test compares nothing there"
             failed=$((failed + 1)); continue
         fi
-        if cmp=$(awk -v tol=$tol -f "$root/tools/reference/compare.awk" "$ref" "$ours" 2>&1); then
-            echo "ok   $name ($precision): $cmp"; passed=$((passed + 1))
-        else
-            echo "FAIL $name ($precision): $cmp"; failed=$((failed + 1))
-        fi
+        for backend in llvm interp; do
+            if ! "$tutti" render "$p" -o "$ours" --backend $backend "${args[@]}" > "$ours.log" 2>&1; then
+                echo "FAIL $name ($precision, $backend): tutti did not render:"; tail -3 "$ours.log"
+                failed=$((failed + 1)); continue
+            fi
+            if cmp=$(awk -v tol=$tol -f "$root/tools/reference/compare.awk" "$ref" "$ours" 2>&1); then
+                echo "ok   $name ($precision, $backend): $cmp"; passed=$((passed + 1))
+            else
+                echo "FAIL $name ($precision, $backend): $cmp"; failed=$((failed + 1))
+            fi
+        done
     done
 done
 echo "language: $passed passed, $failed failed"
