@@ -170,7 +170,8 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         impl->name = program_name;
         for (const auto& [k, v] : prog.metadata) {
             if (k == "name") {
-                impl->name = v;
+                impl->name = v; // the first one, as Faust
+                break;
             }
         }
         impl->inputs = int(prog.process->inputs);

@@ -338,9 +338,10 @@ void emit(std::string& out, const UiNode& n, int t, const std::vector<lower::Con
     out += "}";
 }
 
-/// The program's metadata as Faust lists it: sorted by key (each key's values in
-/// declaration order), every `author` after the first one as `contributor` (in
-/// its place), with `filename` and `name` added when not declared.
+/// The program's metadata as Faust lists it: sorted by key, one value per key
+/// (the first declared; Faust 2.54.9 keeps one), except `author`: every author
+/// after the first is a `contributor` (in its place); `filename` and `name`
+/// added when not declared; line breaks and tabs in values written as spaces.
 Metadata global_metadata(const JsonInfo& info) {
     Metadata m = info.metadata;
     auto has = [&](const char* key) {
@@ -354,13 +355,17 @@ Metadata global_metadata(const JsonInfo& info) {
     }
     std::stable_sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     Metadata out;
-    bool author = false;
     for (auto& kv : m) {
-        if (kv.first == "author") {
-            if (author) {
-                kv.first = "contributor";
+        for (char& c : kv.second) {
+            if (c == '\n' || c == '\r' || c == '\t') {
+                c = ' '; // as Faust writes a multi-line declaration
             }
-            author = true;
+        }
+        if (!out.empty() && (out.back().first == kv.first || (out.back().first == "contributor" && kv.first == "author"))) {
+            if (kv.first != "author") {
+                continue;
+            }
+            kv.first = "contributor";
         }
         out.push_back(std::move(kv));
     }
