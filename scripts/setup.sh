@@ -10,8 +10,8 @@ packages=(
     build-essential cmake ninja-build pkg-config ca-certificates
     # libraries
     libcli11-dev libsndfile1-dev llvm-19-dev
-    # tests and benchmarks
-    libgtest-dev libbenchmark-dev
+    # tests and benchmarks (python3: the JSON UI comparison, tests/tools/json_ui_compare.py)
+    libgtest-dev libbenchmark-dev python3
     # audio: the JACK server and client library (the driver tests run a dummy-backend
     # jackd); iproute2 for `ip` in the network namespaces of the integration tests
     jackd2 libjack-jackd2-dev iproute2

@@ -40,9 +40,16 @@ struct CompileOptions {
 struct Parameter {
     enum class Kind { Button, Checkbox, VSlider, HSlider, NEntry, VBargraph, HBargraph };
     Kind kind{};
-    std::string path;  ///< "/group/sub/label", as Faust's addresses (metadata removed)
-    std::string label; ///< the last component
-    std::vector<std::pair<std::string, std::string>> metadata; ///< from [key:value] in the label
+    /// Faust's address ("/group/sub/label": labels without metadata, each of
+    /// ` #*,?[]{}()` replaced by '_'), as `faust -json` writes it and OSC/HTTP use.
+    std::string path;
+    std::string label;     ///< the label without its metadata, as in the JSON ("0x00" when empty)
+    std::string shortname; ///< the shortest unique suffix of the address, as in the JSON
+    std::vector<std::pair<std::string, std::string>> metadata; ///< from [key:value] in the label, sorted
+    /// Whether `name` names this parameter: its address, short name or label.
+    bool named(std::string_view name) const {
+        return path == name || shortname == name || label == name;
+    }
     double init = 0, min = 0, max = 0, step = 0;
     std::uint32_t offset = 0; ///< byte offset of its value in the state block
 };
@@ -151,7 +158,8 @@ public:
     int num_inputs() const;
     int num_outputs() const;
     const std::vector<Parameter>& parameters() const;
-    /// By full path ("/g/gain") or label ("gain"); false when no parameter matches.
+    /// By address ("/g/gain"), short name or label ("gain"): every parameter so
+    /// named; false when none is.
     bool set_parameter(std::string_view path_or_label, double value);
     std::optional<double> get_parameter(std::string_view path_or_label) const;
     /// Direct access to the value of parameters()[index].

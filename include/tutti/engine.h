@@ -132,7 +132,8 @@ public:
     /// failed, committed); also frees old versions (collect()).
     std::vector<SwapReport> take_reports();
 
-    /// Control thread. Sets a parameter of the playing version by path or label
+    /// Control thread. Sets the parameters of the playing version so named (by
+    /// Faust address, short name or label: Parameter::named)
     /// (queued; applied by the audio thread at the start of its next block).
     /// False when the playing (or last submitted) version has no such parameter,
     /// or the queue is full.

@@ -77,42 +77,22 @@ Parameter::Kind param_kind(sig::SigKind k) {
     }
 }
 
-/// Faust wraps the UI in a vgroup named after the program unless it is already a
-/// single top-level group: that decides the first component of every path.
-std::vector<Parameter> make_parameters(const std::vector<lower::Control>& controls, const std::string& name) {
-    std::vector<std::vector<std::string>> comps;
-    std::string first;
-    bool single_group = !controls.empty();
-    for (const auto& c : controls) {
-        std::vector<std::string> parts = compiler::split_control_path(c.path);
-        if (parts.size() < 2) {
-            single_group = false;
-        } else if (first.empty()) {
-            first = parts[0];
-        } else if (parts[0] != first) {
-            single_group = false;
-        }
-        comps.push_back(std::move(parts));
-    }
+/// The parameters in control order, named as in the UI tree.
+std::vector<Parameter> make_parameters(const std::vector<lower::Control>& controls, const compiler::UiTree& ui) {
     std::vector<Parameter> out;
     for (std::size_t i = 0; i < controls.size(); ++i) {
         const auto& c = controls[i];
+        const compiler::UiNode& w = *ui.widgets[i];
         Parameter p;
         p.kind = param_kind(c.kind);
         p.init = c.init;
         p.min = c.min;
         p.max = c.max;
         p.step = c.step;
-        std::string path = single_group ? "" : "/" + name;
-        for (std::size_t k = 0; k + 1 < comps[i].size(); ++k) {
-            std::string_view g = comps[i][k];
-            if (g.size() >= 2 && g[1] == ':') {
-                g.remove_prefix(2);
-            }
-            path += "/" + compiler::strip_label_metadata(g, nullptr);
-        }
-        p.label = compiler::strip_label_metadata(comps[i].back(), &p.metadata);
-        p.path = path + "/" + p.label;
+        p.path = w.address;
+        p.label = w.label;
+        p.shortname = w.shortname;
+        p.metadata = w.meta;
         out.push_back(std::move(p));
     }
     return out;
@@ -172,7 +152,9 @@ std::vector<std::filesystem::path> foreign_search_path(const frontend::ParsedFil
 }
 
 CompileResult compile_session(frontend::FrontendSession& fs, const frontend::ParsedFile* pf,
-                              const std::string& program_name, const CompileOptions& options) {
+                              const std::string& program_path, const CompileOptions& options) {
+    const std::string program_name = std::filesystem::path(program_path).stem().string();
+    const std::string program_file = std::filesystem::path(program_path).filename().string();
     CompileResult result;
     auto fail = [&]() {
         result.diagnostics = fs.resolved_diagnostics();
@@ -226,13 +208,24 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         impl->name = program_name;
         for (const auto& [k, v] : prog.metadata) {
             if (k == "name") {
-                impl->name = v;
+                impl->name = v; // the first one, as Faust
+                break;
             }
         }
         impl->inputs = int(prog.process->inputs);
         impl->outputs = int(prog.process->outputs);
         impl->dbl = options.double_precision;
-        impl->params = make_parameters(lr.controls, impl->name);
+        compiler::JsonInfo ji;
+        ji.name = impl->name;
+        ji.filename = program_file;
+        ji.inputs = impl->inputs;
+        ji.outputs = impl->outputs;
+        ji.metadata = impl->metadata;
+        ji.controls = lr.controls;
+        compiler::UiTree ui = compiler::build_ui_tree(ji);
+        impl->json = compiler::json_ui(ji, ui);
+        impl->params = make_parameters(lr.controls, ui);
+        impl->ui = std::move(ui.root);
         for (const auto& c : lr.controls) {
             impl->param_offsets.push_back(lr.module->fields[c.field].offset);
         }
@@ -240,15 +233,6 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             impl->params[i].offset = impl->param_offsets[i];
         }
         impl->state_bytes = lr.module->state_bytes;
-        compiler::JsonInfo ji;
-        ji.name = impl->name;
-        ji.filename = program_name + ".dsp";
-        ji.inputs = impl->inputs;
-        ji.outputs = impl->outputs;
-        ji.metadata = impl->metadata;
-        ji.controls = lr.controls;
-        impl->json = compiler::json_ui(ji);
-        impl->ui = compiler::build_ui_tree(ji);
         for (const ir::Field& f : lr.module->fields) {
             static const char* kinds[] = {"control", "constant", "table", "delay", "recursion", "iota", "other"};
             StateField sf;
@@ -311,7 +295,7 @@ CompileResult compile_file(const std::string& path, const CompileOptions& option
     fo.include_dirs = options.include_dirs;
     frontend::FrontendSession fs(fo);
     const frontend::ParsedFile* pf = fs.parse_program(path);
-    return compile_session(fs, pf, std::filesystem::path(path).stem().string(), options);
+    return compile_session(fs, pf, path, options);
 }
 
 CompileResult compile_source(const std::string& name, const std::string& source,
@@ -320,7 +304,7 @@ CompileResult compile_source(const std::string& name, const std::string& source,
     fo.include_dirs = options.include_dirs;
     frontend::FrontendSession fs(fo);
     const frontend::ParsedFile* pf = fs.parse_program_text(name, source);
-    return compile_session(fs, pf, std::filesystem::path(name).stem().string(), options);
+    return compile_session(fs, pf, name, options);
 }
 
 // ---------------------------------------------------------------- Factory
@@ -453,7 +437,7 @@ bool Instance::set_parameter(std::string_view name, double value) {
     bool found = false;
     const auto& params = impl_->f->params;
     for (std::size_t i = 0; i < params.size(); ++i) {
-        if (params[i].path == name || params[i].label == name) {
+        if (params[i].named(name)) {
             set_parameter(i, value);
             found = true;
         }
@@ -472,7 +456,7 @@ const Factory& Instance::factory() const {
 std::optional<double> Instance::get_parameter(std::string_view name) const {
     const auto& params = impl_->f->params;
     for (std::size_t i = 0; i < params.size(); ++i) {
-        if (params[i].path == name || params[i].label == name) {
+        if (params[i].named(name)) {
             return get_parameter(i);
         }
     }

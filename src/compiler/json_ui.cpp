@@ -1,97 +1,75 @@
 // SPDX-License-Identifier: MIT
 #include "compiler/json_ui.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
-#include <memory>
+#include <set>
+
+#include "signals/ui_path.h"
 
 namespace tutti::compiler {
 
-std::string strip_label_metadata(std::string_view label,
-                                 std::vector<std::pair<std::string, std::string>>* meta) {
-    std::string out;
-    std::size_t i = 0;
-    while (i < label.size()) {
-        if (label[i] == '[') {
-            std::size_t close = label.find(']', i);
-            if (close == std::string_view::npos) {
-                out += label.substr(i);
-                break;
-            }
-            std::string_view item = label.substr(i + 1, close - i - 1);
-            if (meta != nullptr) {
-                std::size_t colon = item.find(':');
-                std::string key(colon == std::string_view::npos ? item : item.substr(0, colon));
-                std::string value(colon == std::string_view::npos ? "" : item.substr(colon + 1));
-                auto trim = [](std::string s) {
-                    auto b = s.find_first_not_of(' ');
-                    auto e = s.find_last_not_of(' ');
-                    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-                };
-                meta->emplace_back(trim(key), trim(value));
-            }
-            i = close + 1;
-            continue;
-        }
-        out += label[i++];
-    }
-    auto b = out.find_first_not_of(" \t\n");
-    auto e = out.find_last_not_of(" \t\n");
-    return b == std::string::npos ? std::string() : out.substr(b, e - b + 1);
-}
-
-std::vector<std::string> split_control_path(std::string_view p) {
-    std::vector<std::string> parts;
+std::string extract_label_metadata(std::string_view raw, Metadata* metadata) {
+    // States of Faust's extractMetadata: in the label, in a [key, in a value
+    // after ':', each with a '\' escaping the next character.
+    enum { Label, Key, Value } state = Label;
+    bool escaped = false;
     int depth = 0;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < p.size(); ++i) {
-        if (p[i] == '[') {
+    std::string label, key, value;
+    std::map<std::string, std::set<std::string>> found;
+    auto trim = [](const std::string& s) {
+        auto b = s.find_first_not_of(" \t\n\r");
+        auto e = s.find_last_not_of(" \t\n\r");
+        return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    for (char c : raw) {
+        std::string& into = state == Label ? label : state == Key ? key : value;
+        if (escaped) {
+            into += c;
+            escaped = false;
+        } else if (c == '\\') {
+            escaped = true;
+        } else if (state == Label) {
+            if (c == '[') {
+                state = Key;
+                depth = 1;
+            } else {
+                label += c;
+            }
+        } else if (c == '[') {
             ++depth;
-        } else if (p[i] == ']' && depth > 0) {
-            --depth;
-        } else if (p[i] == '/' && depth == 0) {
-            parts.emplace_back(p.substr(start, i - start));
-            start = i + 1;
+            into += c;
+        } else if (c == ':' && state == Key && depth == 1) {
+            state = Value;
+        } else if (c == ']') {
+            if (--depth == 0) {
+                found[trim(key)].insert(trim(value));
+                key.clear();
+                value.clear();
+                state = Label;
+            } else {
+                into += c;
+            }
+        } else {
+            into += c;
         }
     }
-    parts.emplace_back(p.substr(start));
-    return parts;
+    if (metadata != nullptr) {
+        metadata->clear();
+        for (const auto& [k, values] : found) {
+            for (const std::string& v : values) {
+                metadata->emplace_back(k, v);
+            }
+        }
+    }
+    return trim(label);
 }
 
 namespace {
-
-std::string quote(std::string_view s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += char(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += char(c);
-        }
-    }
-    return out + "\"";
-}
-
-std::string num(double v) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    // Faust prints numbers with up to 6 significant digits where exact; keep exact values
-    double back = 0;
-    char shortbuf[40];
-    for (int prec = 6; prec <= 17; ++prec) {
-        std::snprintf(shortbuf, sizeof shortbuf, "%.*g", prec, v);
-        std::sscanf(shortbuf, "%lf", &back);
-        if (back == v) {
-            return shortbuf;
-        }
-    }
-    return buf;
-}
 
 const char* widget_type(sig::SigKind k) {
     switch (k) {
@@ -112,135 +90,362 @@ const char* widget_type(sig::SigKind k) {
     }
 }
 
-void emit(std::string& out, const UiNode& n, int indent, const std::vector<lower::Control>& controls) {
-    std::string pad(std::size_t(indent), '\t');
-    out += pad + "{\n";
-    out += pad + "\t\"type\": " + quote(n.kind) + ",\n";
-    out += pad + "\t\"label\": " + quote(n.label);
+const char* group_type(char kind) {
+    return kind == 'h' ? "hgroup" : kind == 't' ? "tgroup" : "vgroup";
+}
+
+/// Where a new item labelled `raw` goes among `items`, sorted by strcmp of the
+/// raw labels. Ties, as Faust 2.54.9 orders them (observed): a new group goes
+/// before the items with an equal label (so equal-labelled groups of different
+/// kinds come last-made first), a new widget after them (groups come first).
+std::size_t insertion_point(const std::vector<std::unique_ptr<UiNode>>& items, const std::string& raw,
+                            bool group) {
+    std::size_t k = 0;
+    while (k < items.size()) {
+        int c = std::strcmp(raw.c_str(), items[k]->raw.c_str());
+        if (c < 0 || (c == 0 && group)) {
+            break;
+        }
+        ++k;
+    }
+    return k;
+}
+
+UiNode* find_group(UiNode& folder, const char* kind, const std::string& raw) {
+    for (auto& it : folder.items) {
+        if (it->control < 0 && it->kind == kind && it->raw == raw) {
+            return it.get();
+        }
+    }
+    return nullptr;
+}
+
+std::string address_of(const std::vector<std::string>& groups, const std::string& label) {
+    std::string a = "/";
+    for (const std::string& g : groups) {
+        a += g + "/";
+    }
+    a += label;
+    for (char& c : a) {
+        if (std::strchr(" #*,?[]{}()", c) != nullptr && c != '\0') {
+            c = '_';
+        }
+    }
+    return a;
+}
+
+/// Labels, metadata and addresses, depth first (the order Faust visits them).
+void finish(UiNode& n, std::vector<std::string>& groups, const std::string& program_name, bool is_root,
+            std::vector<UiNode*>& widgets) {
+    n.label = extract_label_metadata(n.raw, &n.meta);
+    if (n.label.empty()) {
+        n.label = is_root ? program_name : "0x00";
+    }
+    if (n.control >= 0) {
+        n.address = address_of(groups, n.label);
+        widgets.push_back(&n);
+        return;
+    }
+    groups.push_back(n.label);
+    for (auto& item : n.items) {
+        finish(*item, groups, program_name, false, widgets);
+    }
+    groups.pop_back();
+}
+
+// ---- short names (PathBuilder::computeShortNames): for each address, its
+// last n '/'-parts (in a form reduced to letters, digits and '_'), with n the
+// smallest that no other address shares.
+
+std::string without_0x00(const std::string& s) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (s.compare(i, 5, "/0x00") == 0) {
+            i += 5;
+        } else {
+            out += s[i++];
+        }
+    }
+    return out;
+}
+
+std::string to_identifier(const std::string& s) {
+    std::string out;
+    bool gap = false;
+    for (char c : s) {
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/';
+        if (!keep) {
+            gap = true;
+            continue;
+        }
+        if (gap) {
+            out += '_';
+            gap = false;
+        }
+        out += c;
+    }
+    return out;
+}
+
+/// The last n '/'-separated parts of s, or all of s when it has fewer.
+std::string last_parts(const std::string& s, int n) {
+    std::size_t end = s.size();
+    for (std::size_t i = s.size(); i-- > 0;) {
+        if (s[i] == '/') {
+            if (n == 1) {
+                return s.substr(i + 1, end - i - 1);
+            }
+            --n;
+        }
+    }
+    return s;
+}
+
+void assign_short_names(const std::vector<UiNode*>& widgets) {
+    std::map<std::string, UiNode*> unique; // "/P<k>" + reduced address -> widget
+    std::map<std::string, int> level;
+    for (std::size_t k = 0; k < widgets.size(); ++k) {
+        std::string u = "/P" + std::to_string(k) + to_identifier(without_0x00(widgets[k]->address));
+        unique[u] = widgets[k];
+        level[u] = 1;
+    }
+    for (bool collisions = true; collisions;) {
+        collisions = false;
+        std::map<std::string, std::vector<std::string>> by_short;
+        for (const auto& [u, n] : level) {
+            by_short[last_parts(u, n)].push_back(u);
+        }
+        for (const auto& [s, us] : by_short) {
+            if (us.size() > 1) {
+                collisions = true;
+                for (const std::string& u : us) {
+                    ++level[u];
+                }
+            }
+        }
+    }
+    for (const auto& [u, n] : level) {
+        std::string s = last_parts(u, n);
+        std::replace(s.begin(), s.end(), '/', '_');
+        unique[u]->shortname = s;
+    }
+}
+
+// ---- writing
+
+std::string quote(std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += char(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += char(c);
+        }
+    }
+    return out + "\"";
+}
+
+/// The shortest text that reads back as v (JSON has no infinities: +-1e999
+/// reads back as one; NaN is null).
+std::string num(double v) {
+    if (std::isnan(v)) {
+        return "null";
+    }
+    if (std::isinf(v)) {
+        return v > 0 ? "1e999" : "-1e999";
+    }
+    char buf[40];
+    auto r = std::to_chars(buf, buf + sizeof buf, v); // the shortest text that reads back as v
+    return std::string(buf, r.ptr);
+}
+
+void tab(std::string& out, int n) {
+    out += '\n';
+    out.append(std::size_t(n), '\t');
+}
+
+void emit_meta(std::string& out, const Metadata& meta, int t) {
+    tab(out, t);
+    out += "\"meta\": [";
+    for (std::size_t i = 0; i < meta.size(); ++i) {
+        out += i ? "," : "";
+        tab(out, t + 1);
+        out += "{ " + quote(meta[i].first) + ": " + quote(meta[i].second) + " }";
+    }
+    tab(out, t);
+    out += "]";
+}
+
+void emit(std::string& out, const UiNode& n, int t, const std::vector<lower::Control>& controls) {
+    tab(out, t);
+    out += "{";
+    tab(out, t + 1);
+    out += "\"type\": " + quote(n.kind) + ",";
+    tab(out, t + 1);
+    out += "\"label\": " + quote(n.label) + ",";
     if (n.control < 0) {
         if (!n.meta.empty()) {
-            out += ",\n" + pad + "\t\"meta\": [";
-            for (std::size_t i = 0; i < n.meta.size(); ++i) {
-                out += (i ? ", " : " ") + std::string("{ ") + quote(n.meta[i].first) + ": " +
-                       quote(n.meta[i].second) + " }";
-            }
-            out += " ]";
+            emit_meta(out, n.meta, t + 1);
+            out += ",";
         }
-        out += ",\n" + pad + "\t\"items\": [\n";
+        tab(out, t + 1);
+        out += "\"items\": [ ";
         for (std::size_t i = 0; i < n.items.size(); ++i) {
-            emit(out, *n.items[i], indent + 2, controls);
-            out += i + 1 < n.items.size() ? ",\n" : "\n";
+            out += i ? "," : "";
+            emit(out, *n.items[i], t + 2, controls);
         }
-        out += pad + "\t]\n" + pad + "}";
+        tab(out, t + 1);
+        out += "]";
+        tab(out, t);
+        out += "}";
         return;
     }
     const lower::Control& c = controls[std::size_t(n.control)];
-    out += ",\n" + pad + "\t\"shortname\": " + quote(n.label);
-    out += ",\n" + pad + "\t\"address\": " + quote(n.address);
+    std::vector<std::pair<const char*, double>> numbers;
+    switch (c.kind) {
+    case sig::SigKind::VSlider:
+    case sig::SigKind::HSlider:
+    case sig::SigKind::NEntry:
+        numbers = {{"init", c.init}, {"min", c.min}, {"max", c.max}, {"step", c.step}};
+        break;
+    case sig::SigKind::VBargraph:
+    case sig::SigKind::HBargraph:
+        numbers = {{"min", c.min}, {"max", c.max}};
+        break;
+    default:
+        break;
+    }
+    tab(out, t + 1);
+    out += "\"shortname\": " + quote(n.shortname) + ",";
+    tab(out, t + 1);
+    out += "\"address\": " + quote(n.address);
     if (!n.meta.empty()) {
-        out += ",\n" + pad + "\t\"meta\": [";
-        for (std::size_t i = 0; i < n.meta.size(); ++i) {
-            out += (i ? ", " : " ") + std::string("{ ") + quote(n.meta[i].first) + ": " +
-                   quote(n.meta[i].second) + " }";
+        out += ",";
+        emit_meta(out, n.meta, t + 1);
+    }
+    for (const auto& [key, value] : numbers) {
+        out += ",";
+        tab(out, t + 1);
+        out += "\"" + std::string(key) + "\": " + num(value);
+    }
+    tab(out, t);
+    out += "}";
+}
+
+/// The program's metadata as Faust lists it: sorted by key, one value per key
+/// (the first declared; Faust 2.54.9 keeps one), except `author`: every author
+/// after the first is a `contributor` (in its place); `filename` and `name`
+/// added when not declared; line breaks and tabs in values written as spaces.
+Metadata global_metadata(const JsonInfo& info) {
+    Metadata m = info.metadata;
+    auto has = [&](const char* key) {
+        return std::any_of(m.begin(), m.end(), [&](const auto& kv) { return kv.first == key; });
+    };
+    if (!has("filename")) {
+        m.emplace_back("filename", info.filename);
+    }
+    if (!has("name")) {
+        m.emplace_back("name", info.name);
+    }
+    std::stable_sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    Metadata out;
+    for (auto& kv : m) {
+        for (char& c : kv.second) {
+            if (c == '\n' || c == '\r' || c == '\t') {
+                c = ' '; // as Faust writes a multi-line declaration
+            }
         }
-        out += " ]";
+        if (!out.empty() && (out.back().first == kv.first || (out.back().first == "contributor" && kv.first == "author"))) {
+            if (kv.first != "author") {
+                continue;
+            }
+            kv.first = "contributor";
+        }
+        out.push_back(std::move(kv));
     }
-    bool slider = c.kind == sig::SigKind::VSlider || c.kind == sig::SigKind::HSlider ||
-                  c.kind == sig::SigKind::NEntry;
-    bool bargraph = c.kind == sig::SigKind::VBargraph || c.kind == sig::SigKind::HBargraph;
-    if (slider) {
-        out += ",\n" + pad + "\t\"init\": " + num(c.init);
-    }
-    if (slider || bargraph) {
-        out += ",\n" + pad + "\t\"min\": " + num(c.min);
-        out += ",\n" + pad + "\t\"max\": " + num(c.max);
-    }
-    if (slider) {
-        out += ",\n" + pad + "\t\"step\": " + num(c.step);
-    }
-    out += "\n" + pad + "}";
+    return out;
 }
 
 } // namespace
 
-std::unique_ptr<UiNode> build_ui_tree(const JsonInfo& info) {
-    // Rebuild the group tree from the control paths, in first-appearance order.
-    auto root = std::make_unique<UiNode>();
-    root->kind = "vgroup";
-    root->label = info.name;
-    std::vector<std::vector<std::string>> paths;
-    bool single_group = !info.controls.empty();
-    std::string first;
-    for (const auto& c : info.controls) {
-        paths.push_back(split_control_path(c.path));
-        const auto& p = paths.back();
-        if (p.size() < 2) {
-            single_group = false;
-        } else if (first.empty()) {
-            first = p[0];
-        } else if (p[0] != first) {
-            single_group = false;
-        }
-    }
+UiTree build_ui_tree(const JsonInfo& info) {
+    auto top = std::make_unique<UiNode>();
+    top->kind = "vgroup";
+    top->raw = info.name;
     for (std::size_t i = 0; i < info.controls.size(); ++i) {
-        const auto& p = paths[i];
-        UiNode* cur = root.get();
-        std::string address = single_group ? "" : "/" + info.name;
-        for (std::size_t k = 0; k + 1 < p.size(); ++k) {
-            std::string kind = p[k].size() >= 2 && p[k][1] == ':' ? std::string(1, p[k][0]) + "group" : "vgroup";
-            std::string label_md = p[k].size() >= 2 && p[k][1] == ':' ? p[k].substr(2) : p[k];
-            std::vector<std::pair<std::string, std::string>> meta;
-            std::string label = strip_label_metadata(label_md, &meta);
-            address += "/" + label;
-            if (single_group && k == 0) {
-                root->kind = kind;
-                root->label = label;
-                root->meta = meta;
-                continue;
-            }
-            UiNode* next = nullptr;
-            for (auto& it : cur->items) {
-                if (it->control < 0 && it->kind == kind && it->label == label) {
-                    next = it.get();
-                }
-            }
+        std::vector<sig::UiPathPart> parts = sig::split_ui_path(info.controls[i].path);
+        UiNode* cur = top.get();
+        for (std::size_t k = 0; k + 1 < parts.size(); ++k) {
+            const char* kind = group_type(parts[k].kind);
+            UiNode* next = find_group(*cur, kind, parts[k].label);
             if (next == nullptr) {
                 auto g = std::make_unique<UiNode>();
                 g->kind = kind;
-                g->label = label;
-                g->meta = meta;
+                g->raw = parts[k].label;
                 next = g.get();
-                cur->items.push_back(std::move(g));
+                cur->items.insert(cur->items.begin() + std::ptrdiff_t(insertion_point(cur->items, g->raw, true)),
+                                  std::move(g));
             }
             cur = next;
         }
         auto w = std::make_unique<UiNode>();
         w->control = int(i);
         w->kind = widget_type(info.controls[i].kind);
-        w->label = strip_label_metadata(p.back(), &w->meta);
-        w->address = address + "/" + w->label;
-        cur->items.push_back(std::move(w));
+        w->raw = parts.back().label;
+        cur->items.insert(cur->items.begin() + std::ptrdiff_t(insertion_point(cur->items, w->raw, false)),
+                          std::move(w));
     }
-    return root;
+    UiTree tree;
+    if (top->items.size() == 1 && top->items[0]->control < 0) {
+        tree.root = std::move(top->items[0]);
+    } else {
+        tree.root = std::move(top);
+    }
+    std::vector<std::string> groups;
+    std::vector<UiNode*> widgets;
+    finish(*tree.root, groups, info.name, true, widgets);
+    assign_short_names(widgets);
+    tree.widgets.assign(info.controls.size(), nullptr);
+    for (UiNode* w : widgets) {
+        tree.widgets[std::size_t(w->control)] = w;
+    }
+    return tree;
 }
 
-std::string json_ui(const JsonInfo& info) {
-    std::unique_ptr<UiNode> root = build_ui_tree(info);
-    std::string out = "{\n";
-    out += "\t\"name\": " + quote(info.name) + ",\n";
-    out += "\t\"filename\": " + quote(info.filename) + ",\n";
-    out += "\t\"version\": \"2.54.9\",\n";
-    out += "\t\"inputs\": " + std::to_string(info.inputs) + ",\n";
-    out += "\t\"outputs\": " + std::to_string(info.outputs) + ",\n";
-    out += "\t\"meta\": [ ";
-    for (std::size_t i = 0; i < info.metadata.size(); ++i) {
-        out += (i ? ",\n\t\t" : "\n\t\t") + std::string("{ ") + quote(info.metadata[i].first) + ": " +
-               quote(info.metadata[i].second) + " }";
+std::string json_ui(const JsonInfo& info, const UiTree& tree) {
+    std::string out = "{";
+    tab(out, 1);
+    out += "\"name\": " + quote(info.name) + ",";
+    tab(out, 1);
+    out += "\"filename\": " + quote(info.filename) + ",";
+    tab(out, 1);
+    out += "\"version\": \"2.54.9\",";
+    tab(out, 1);
+    out += "\"inputs\": " + std::to_string(info.inputs) + ",";
+    tab(out, 1);
+    out += "\"outputs\": " + std::to_string(info.outputs) + ",";
+    Metadata meta = global_metadata(info);
+    tab(out, 1);
+    out += "\"meta\": [ ";
+    for (std::size_t i = 0; i < meta.size(); ++i) {
+        out += i ? "," : "";
+        tab(out, 2);
+        out += "{ " + quote(meta[i].first) + ": " + quote(meta[i].second) + " }";
     }
-    out += info.metadata.empty() ? "],\n" : "\n\t],\n";
-    out += "\t\"ui\": [\n";
-    emit(out, *root, 2, info.controls);
-    out += "\n\t]\n}\n";
+    tab(out, 1);
+    out += "],";
+    tab(out, 1);
+    out += "\"ui\": [ ";
+    emit(out, *tree.root, 2, info.controls);
+    tab(out, 1);
+    out += "]";
+    out += "\n}\n";
     return out;
 }
 

@@ -1,8 +1,21 @@
 // SPDX-License-Identifier: MIT
 /** \file
- * The JSON description of a program in the format of Faust's JSONUI (name,
- * inputs, outputs, meta, ui tree of groups and widgets with addresses), so that
- * existing Faust web UIs can draw it.
+ * The UI description of a program, exactly as Faust 2.54.9's `faust -json`
+ * writes it (its UI tree, uitree.cpp, walked by JSONUI.h and PathBuilder.h):
+ *  - one root group: the single top-level group, else a vgroup named after the
+ *    program (`declare name`, else the file stem); an empty root label is also
+ *    replaced by that name;
+ *  - the items of a group sorted by `strcmp` of their raw labels (metadata
+ *    included), a new item after the items with an equal label; groups of the
+ *    same kind and raw label at one level are one group;
+ *  - labels without their [key:value] metadata ('\' escapes the next character,
+ *    an unclosed '[' drops the rest, spaces trimmed); an empty label is "0x00";
+ *  - metadata sorted by key then value, without duplicates;
+ *  - addresses "/" + group labels + label, with each of ` #*,?[]{}()` replaced
+ *    by '_'; `shortname` the shortest unique suffix of the address;
+ *  - buttons and checkboxes without init/min/max/step, bargraphs with min/max.
+ * Where Faust writes invalid JSON we do not: strings are escaped and numbers
+ * printed so that they read back to the same double.
  */
 #pragma once
 
@@ -16,35 +29,38 @@
 namespace tutti::compiler {
 
 struct JsonInfo {
-    std::string name;
-    std::string filename;
+    std::string name;     ///< `declare name`, else the file stem
+    std::string filename; ///< the program's file name
     int inputs = 0, outputs = 0;
-    std::vector<std::pair<std::string, std::string>> metadata;
-    std::vector<lower::Control> controls; ///< in UI order
+    std::vector<std::pair<std::string, std::string>> metadata; ///< in declaration order
+    std::vector<lower::Control> controls;
 };
 
-/// The UI tree: groups (kind vgroup/hgroup/tgroup) holding widgets (control >= 0:
-/// the index of the control in JsonInfo::controls), in first-appearance order.
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+/// A group (control < 0) or a widget (control: its index in JsonInfo::controls).
 struct UiNode {
-    std::string kind; ///< vgroup, hgroup, tgroup, or the widget type (hslider, button...)
-    std::string label;
-    std::vector<std::pair<std::string, std::string>> meta;
+    std::string kind;  ///< vgroup, hgroup, tgroup, or the widget type (hslider, button...)
+    std::string raw;   ///< the label as written, with its metadata: the sort key
+    std::string label; ///< as Faust writes it
+    Metadata meta;     ///< sorted by key then value, no duplicates
     int control = -1;
-    std::string address;
+    std::string address, shortname; ///< widgets only
     std::vector<std::unique_ptr<UiNode>> items;
 };
 
-/// The root group: the program's single top-level group, or an implicit vgroup
-/// named after the program (as Faust does).
-std::unique_ptr<UiNode> build_ui_tree(const JsonInfo& info);
+struct UiTree {
+    std::unique_ptr<UiNode> root;
+    std::vector<const UiNode*> widgets; ///< widgets[i]: the node of control i
+};
 
-std::string json_ui(const JsonInfo& info);
+UiTree build_ui_tree(const JsonInfo& info);
 
-/// "freq [unit:Hz][style:knob]" -> "freq" and {unit: Hz, style: knob} (in order).
-std::string strip_label_metadata(std::string_view label,
-                                 std::vector<std::pair<std::string, std::string>>* metadata);
+/// The JSON text (Faust's layout, tabs and all).
+std::string json_ui(const JsonInfo& info, const UiTree& tree);
 
-/// Splits a control path at '/' outside [metadata] brackets.
-std::vector<std::string> split_control_path(std::string_view path);
+/// "freq [unit:Hz][style:knob]" -> "freq" and {style: knob, unit: Hz} (sorted),
+/// as Faust's extractMetadata.
+std::string extract_label_metadata(std::string_view raw, Metadata* metadata);
 
 } // namespace tutti::compiler

@@ -595,7 +595,7 @@ bool Engine::set_parameter(const std::string& path_or_label, double value) {
     bool found = false;
     const auto& ps = f->parameters();
     for (std::size_t i = 0; i < ps.size(); ++i) {
-        if (ps[i].path == path_or_label || ps[i].label == path_or_label) {
+        if (ps[i].named(path_or_label)) {
             found = true;
             if (!impl_->params.push(ParamMessage{g, std::uint32_t(i), value})) {
                 impl_->dropped.fetch_add(1, std::memory_order_relaxed);

@@ -410,13 +410,24 @@ void Evaluator::record_metadata(const frontend::ParsedFile* file, Symbol functio
         if (!metadata_files_.insert(file).second) {
             return;
         }
-        for (const Node* st : file->root->children()) {
-            if (st->kind == NodeKind::Declare && st->count == 0) {
-                if (file == &main_) {
-                    add(std::string(st->name.str()), std::string(st->text.str()));
-                } else {
-                    add(prefix + std::string(st->name.str()), std::string(st->text.str()));
+        // Faust records them as it parses: those inside an `environment { }`
+        // count too, wherever it is, in source order.
+        std::vector<const Node*> todo(file->root->children().rbegin(), file->root->children().rend());
+        while (!todo.empty()) {
+            const Node* st = todo.back();
+            todo.pop_back();
+            if (st == nullptr) {
+                continue;
+            }
+            if (st->kind == NodeKind::Declare) {
+                if (st->count == 0) {
+                    add((file == &main_ ? std::string() : prefix) + std::string(st->name.str()),
+                        std::string(st->text.str()));
                 }
+                continue;
+            }
+            for (std::uint32_t k = st->count; k-- > 0;) {
+                todo.push_back(st->kids[k]);
             }
         }
         return;

@@ -16,6 +16,7 @@
 
 #include "boxes/box.h"
 #include "signals/signal.h"
+#include "signals/ui_path.h"
 
 namespace tutti::sig {
 
@@ -30,8 +31,5 @@ struct PropagateResult {
 PropagateResult propagate_process(const boxes::Box* process, SignalContext& signals,
                                   std::uint32_t max_depth = 20000, const boxes::BoxContext* boxes = nullptr);
 
-/// Resolves a widget or group label against the current group path (see signal.h
-/// for the path form). `group_kind` is 0 for a widget, 'v', 'h' or 't' for a group.
-std::string resolve_label_path(std::string_view current, std::string_view label, char group_kind);
 
 } // namespace tutti::sig

@@ -13,7 +13,8 @@
  *
  * Widget signals carry their full UI path as a label: groups from the root as
  * `kind:label` (kind v, h or t) joined by '/', then the widget's label with its
- * metadata, e.g. `h:Osc/freq [unit:Hz]`.
+ * metadata, e.g. `h:Osc/freq [unit:Hz]`; '\' and '/' inside a label are
+ * escaped by a '\' (signals/ui_path.h).
  */
 #pragma once
 

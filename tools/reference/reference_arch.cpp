@@ -19,6 +19,7 @@
 
 #include "faust/dsp/dsp.h"
 #include "faust/gui/UI.h"
+#include "faust/gui/PathBuilder.h"
 #include "faust/gui/meta.h"
 #include "faust/gui/Soundfile.h"
 #include "support/test_signal.h"
@@ -33,31 +34,35 @@ Soundfile* defaultsound = nullptr;
 namespace {
 
 struct Control {
-    std::string path;  // "/group/sub/label"
-    std::string label; // "label"
+    std::string path;      // Faust's address: "/group/sub/label", ` #*,?[]{}()` replaced by '_'
+    std::string label;     // "label"
+    std::string shortname; // the shortest unique suffix of the address
     FAUSTFLOAT* zone;
     bool is_button;
 };
 
-// Records every active control with its full path (groups joined by '/').
-struct RecordUI : UI {
-    std::vector<std::string> groups;
+// Records every active control with its address and short name, computed by
+// Faust's own PathBuilder (as its JSONUI, MapUI and OSC/HTTP interfaces do), so
+// that --set names controls exactly as `faust -json` does.
+struct RecordUI : UI, PathBuilder {
     std::vector<Control> controls;
 
-    std::string path_of(const char* label) const {
-        std::string p;
-        for (const auto& g : groups) {
-            p += "/" + g;
-        }
-        return p + "/" + label;
-    }
     void add(const char* label, FAUSTFLOAT* zone, bool button) {
-        controls.push_back({path_of(label), label, zone, button});
+        std::string path = buildPath(label);
+        fFullPaths.push_back(path);
+        controls.push_back({path, label, "", zone, button});
     }
-    void openTabBox(const char* label) override { groups.push_back(label); }
-    void openHorizontalBox(const char* label) override { groups.push_back(label); }
-    void openVerticalBox(const char* label) override { groups.push_back(label); }
-    void closeBox() override { groups.pop_back(); }
+    void openTabBox(const char* label) override { pushLabel(label); }
+    void openHorizontalBox(const char* label) override { pushLabel(label); }
+    void openVerticalBox(const char* label) override { pushLabel(label); }
+    void closeBox() override {
+        if (popLabel()) {
+            computeShortNames();
+            for (auto& c : controls) {
+                c.shortname = fFull2Short[c.path];
+            }
+        }
+    }
     void addButton(const char* label, FAUSTFLOAT* zone) override { add(label, zone, true); }
     void addCheckButton(const char* label, FAUSTFLOAT* zone) override { add(label, zone, false); }
     void addVerticalSlider(const char* label, FAUSTFLOAT* zone, FAUSTFLOAT, FAUSTFLOAT, FAUSTFLOAT,
@@ -154,7 +159,7 @@ int main(int argc, char** argv) {
     for (const auto& [name, value] : sets) {
         bool found = false;
         for (const auto& c : ui.controls) {
-            if (c.path == name || c.label == name) {
+            if (c.path == name || c.shortname == name || c.label == name) {
                 *c.zone = FAUSTFLOAT(value);
                 found = true;
             }

@@ -288,16 +288,18 @@ private:
         return ctx_.interner.intern(s);
     }
     /// The text of a string token without its quotes; newlines become spaces
-    /// when `fold_newlines` (labels and file names, as Faust's unquote()).
-    Symbol string_value(const Token& t, bool fold_newlines) {
+    /// when `fold_newlines` (labels and file names, as Faust's unquote()), and
+    /// tabs too when `fold_tabs` (labels: `faust -json` writes "a\tb" as "a b").
+    Symbol string_value(const Token& t, bool fold_newlines, bool fold_tabs = false) {
         std::string_view s = spelling(t);
         if (t.kind == Tok::String && s.size() >= 2) {
             s = s.substr(1, s.size() - 2);
         }
-        if (fold_newlines && s.find_first_of("\n\r") != std::string_view::npos) {
+        const char* folded = fold_tabs ? "\n\r\t" : "\n\r";
+        if (fold_newlines && s.find_first_of(folded) != std::string_view::npos) {
             std::string copy(s);
             for (char& c : copy) {
-                if (c == '\n' || c == '\r') {
+                if (c == '\n' || c == '\r' || (fold_tabs && c == '\t')) {
                     c = ' ';
                 }
             }
@@ -1101,7 +1103,7 @@ private:
         }
         expect(Tok::RParen);
         Node* n = make(k, from(first), kids);
-        n->name = string_value(label, true);
+        n->name = string_value(label, true, true);
         return n;
     }
 

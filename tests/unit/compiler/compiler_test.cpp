@@ -145,6 +145,35 @@ TEST(Compiler, ASingleTopGroupIsNotWrapped) {
     EXPECT_EQ(r.factory->parameters()[0].path, "/g/gain");
 }
 
+TEST(Compiler, ParametersAreNamedByFaustAddressShortNameOrLabel) {
+    // Addresses and short names as `faust -json` (2.54.9) writes them for this program.
+    auto r = tutti::compile_source(
+        "n.dsp",
+        "process = hgroup(\"echo 1000\", hslider(\"feedback (%) [unit:%]\", 0, 0, 1, 0.01)),"
+        " hgroup(\"Voice 2\", hslider(\"feedback (%)\", 0, 0, 1, 0.01)), vgroup(\"A b/c\", button(\"x/y\"));",
+        {false, Backend::Interpreter, {}, 2});
+    ASSERT_TRUE(r.ok()) << first_error(r);
+    const auto& params = r.factory->parameters();
+    ASSERT_EQ(params.size(), 3u);
+    EXPECT_EQ(params[0].path, "/n/echo_1000/feedback__%_");
+    EXPECT_EQ(params[0].shortname, "echo_1000_feedback");
+    EXPECT_EQ(params[0].label, "feedback (%)");
+    EXPECT_EQ(params[1].path, "/n/Voice_2/feedback__%_");
+    EXPECT_EQ(params[1].shortname, "Voice_2_feedback");
+    EXPECT_EQ(params[2].path, "/n/A_b/c/x/y"); // '/' in labels is kept, in one group and one label
+    EXPECT_EQ(params[2].shortname, "y");
+    auto dsp = r.factory->create_instance();
+    dsp->init(48000);
+    EXPECT_TRUE(dsp->set_parameter("/n/echo_1000/feedback__%_", 0.25));
+    EXPECT_TRUE(dsp->set_parameter("Voice_2_feedback", 0.5));
+    EXPECT_EQ(dsp->get_parameter(0), 0.25);
+    EXPECT_EQ(dsp->get_parameter(1), 0.5);
+    EXPECT_TRUE(dsp->set_parameter("feedback (%)", 0.125)); // a label names both
+    EXPECT_EQ(dsp->get_parameter(0), 0.125);
+    EXPECT_EQ(dsp->get_parameter(1), 0.125);
+    EXPECT_FALSE(dsp->set_parameter("/n/echo 1000/feedback (%)", 1.0)); // not an address
+}
+
 TEST(Compiler, ConstantFoldingFollowsTheReference) {
     // faust-semantics.md 2.2 (checked with faust 2.54.9): % folds as int(x) % int(y)
     // even for reals (7.5 % 2 -> 1, while fmod would give 1.5), an exact int
@@ -255,7 +284,8 @@ TEST(Compiler, UiVisitorWalksGroupsInOrder) {
     ASSERT_TRUE(r.ok()) << first_error(r);
     Recorder rec;
     r.factory->build_user_interface(rec);
-    EXPECT_EQ(rec.log, "vgroup(v) hgroup(A) x#0 vgroup(B) b#1 end end c#2 end ");
+    // Faust's order (faust -json, 2.54.9): items sorted by label, "B" before "x".
+    EXPECT_EQ(rec.log, "vgroup(v) hgroup(A) vgroup(B) b#1 end x#0 end c#2 end ");
 }
 
 } // namespace

@@ -86,7 +86,27 @@ TEST(Propagate, LabelPaths) {
     EXPECT_EQ(sig::resolve_label_path("v:a/h:b", "/h:top/x", 0), "h:top/x");
     EXPECT_EQ(sig::resolve_label_path("v:a", "./y", 0), "v:a/y");
     EXPECT_EQ(sig::resolve_label_path("v:a", "B", 'h'), "v:a/h:B");
-    EXPECT_EQ(sig::resolve_label_path("", "url [link:http://x/y]", 0), "url [link:http://x/y]");
+    // As Faust's label2path: only an "x:" prefix opens a group; the rest of the
+    // label, '/' included, is the widget's label ('/' and '\' escaped).
+    EXPECT_EQ(sig::resolve_label_path("", "url [link:http://x/y]", 0), "url [link:http:\\/\\/x\\/y]");
+    EXPECT_EQ(sig::resolve_label_path("", "x/a", 0), "x\\/a");
+    EXPECT_EQ(sig::resolve_label_path("", "h:g", 0), "h:g/");     // the empty label in group g
+    EXPECT_EQ(sig::resolve_label_path("", "q:g/w", 0), "v:g/w");  // any other letter: a vgroup
+    EXPECT_EQ(sig::resolve_label_path("v:a", "A b/c", 'h'), "v:a/h:A b\\/c"); // a group label is whole
+    EXPECT_EQ(sig::resolve_label_path("", "a\\b", 0), "a\\\\b");
+}
+
+TEST(Propagate, UiPathsSplitBackIntoTheirLabels) {
+    std::string p = sig::resolve_label_path(sig::resolve_label_path("", "A b/c", 'h'), "x/a [k:v]", 0);
+    std::vector<sig::UiPathPart> parts = sig::split_ui_path(p);
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_EQ(parts[0].kind, 'h');
+    EXPECT_EQ(parts[0].label, "A b/c");
+    EXPECT_EQ(parts[1].kind, 0);
+    EXPECT_EQ(parts[1].label, "x/a [k:v]");
+    parts = sig::split_ui_path(sig::resolve_label_path("v:g", "", 0));
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_EQ(parts[1].label, "");
 }
 
 TEST(Propagate, SymbolicBoxesBindTheirFirstInput) {
