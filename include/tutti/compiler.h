@@ -30,6 +30,13 @@ struct CompileOptions {
     Backend backend = Backend::Llvm;
     std::vector<std::string> include_dirs; ///< -I DIR, searched after the program's folder
     int opt_level = 2;                      ///< LLVM optimisation level 0..3
+    /// Hard limits of one compilation; passing one ends the compilation with a
+    /// diagnostic (compile_memory_limit, compile_time_limit) at the place of the
+    /// program that was being expanded. 0: no limit. Memory is the growth of the
+    /// process's resident set during the compilation (compilations running at
+    /// once in one process share it); time is wall-clock time.
+    std::uint64_t max_memory_bytes = std::uint64_t(2) << 30;
+    double max_seconds = 60;
 };
 
 /// A UI element of a program.
