@@ -52,6 +52,7 @@ bench: build
 	$(BUILD)/bin/bench_swap
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/generator/osc.dsp 6
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/reverb/zitaRev.dsp 6
+	bash bench/cost/cost.sh $(BUILD)
 
 fuzz:
 	bash scripts/fuzz.sh

@@ -34,6 +34,13 @@ struct CompileOptions {
     /// the header is compiled with the host's C++ compiler and loaded into the
     /// process. A server compiling other people's programs sets this to false.
     bool allow_foreign_code = true;
+    /// Hard limits of one compilation; passing one ends the compilation with a
+    /// diagnostic (compile_memory_limit, compile_time_limit) at the place of the
+    /// program that was being expanded. 0: no limit. Memory is the growth of the
+    /// process's resident set during the compilation (compilations running at
+    /// once in one process share it); time is wall-clock time.
+    std::uint64_t max_memory_bytes = std::uint64_t(2) << 30;
+    double max_seconds = 60;
 };
 
 /// A UI element of a program.

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "codegen/single_assignment.h"
 #include "ir/ir_verifier.h"
 #include "ir/math_functions.h"
 
@@ -107,15 +108,21 @@ private:
         fn_locals_ = &f;
         entry_ = llvm::BasicBlock::Create(ctx_, "entry", fn_);
         b_.SetInsertPoint(entry_);
-        locals_.clear();
-        for (const ir::Local& l : f.locals) {
-            llvm::AllocaInst* a = b_.CreateAlloca(type(l.type), nullptr, l.name);
-            locals_.push_back(a);
-        }
-        // Locals start at zero (ir/interpreter.h).
+        // Locals set once and read after: SSA values; the others: stack slots,
+        // which start at zero (ir/interpreter.h).
+        ssa_local_ = single_assignment_locals(f);
+        ssa_values_.assign(f.locals.size(), nullptr);
+        locals_.assign(f.locals.size(), nullptr);
         for (std::size_t i = 0; i < f.locals.size(); ++i) {
-            b_.CreateAlignedStore(llvm::Constant::getNullValue(type(f.locals[i].type)), locals_[i],
-                                  align(f.locals[i].type));
+            if (!ssa_local_[i]) {
+                locals_[i] = b_.CreateAlloca(type(f.locals[i].type), nullptr, f.locals[i].name);
+            }
+        }
+        for (std::size_t i = 0; i < f.locals.size(); ++i) {
+            if (!ssa_local_[i]) {
+                b_.CreateAlignedStore(llvm::Constant::getNullValue(type(f.locals[i].type)), locals_[i],
+                                      align(f.locals[i].type));
+            }
         }
         loops_.clear();
         frame_ = nullptr;
@@ -153,7 +160,16 @@ private:
         switch (s->kind) {
         case StmtKind::SetLocal: {
             Type t = fn_locals_->locals[s->index].type;
-            b_.CreateAlignedStore(expr(s->value), locals_[s->index], align(t));
+            llvm::Value* v = expr(s->value);
+            if (ssa_local_[s->index]) {
+                auto* inst = llvm::dyn_cast<llvm::Instruction>(v);
+                if (inst != nullptr && !inst->hasName()) {
+                    inst->setName(fn_locals_->locals[s->index].name);
+                }
+                ssa_values_[s->index] = v;
+                return;
+            }
+            b_.CreateAlignedStore(v, locals_[s->index], align(t));
             return;
         }
         case StmtKind::SetField: {
@@ -220,28 +236,31 @@ private:
 
     /// while (*var < bound) { body; *var += 1; }, with `preheader` (when given)
     /// emitted once before the first iteration, only if there is one.
+    ///
+    /// Emitted in rotated form (a test before the first iteration, then the test
+    /// at the end of each), which is what LLVM's loop passes want: left to
+    /// LoopRotate, a loop with a body of thousands of instructions cost seconds.
     void loop(llvm::AllocaInst* var, llvm::Value* bound, std::span<const Stmt* const> body,
               const std::string& name, const std::function<void()>& preheader = {}) {
-        auto* head = llvm::BasicBlock::Create(ctx_, name + ".head", fn_);
         auto* body_bb = llvm::BasicBlock::Create(ctx_, name + ".body", fn_);
         auto* exit = llvm::BasicBlock::Create(ctx_, name + ".exit", fn_);
+        llvm::Value* first = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
         if (preheader) {
             auto* pre = llvm::BasicBlock::Create(ctx_, name + ".pre", fn_);
-            llvm::Value* first = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
             b_.CreateCondBr(b_.CreateICmpSLT(first, bound), pre, exit);
             b_.SetInsertPoint(pre);
             preheader();
+            b_.CreateBr(body_bb);
+        } else {
+            b_.CreateCondBr(b_.CreateICmpSLT(first, bound), body_bb, exit);
         }
-        b_.CreateBr(head);
-        b_.SetInsertPoint(head);
-        llvm::Value* v = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
-        b_.CreateCondBr(b_.CreateICmpSLT(v, bound), body_bb, exit);
         b_.SetInsertPoint(body_bb);
         block(body);
         llvm::Value* cur = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
         // cur < bound <= INT_MAX, so cur + 1 does not wrap; still no nsw, as everywhere.
-        b_.CreateAlignedStore(b_.CreateAdd(cur, b_.getInt32(1)), var, llvm::Align(4));
-        b_.CreateBr(head);
+        llvm::Value* next = b_.CreateAdd(cur, b_.getInt32(1));
+        b_.CreateAlignedStore(next, var, llvm::Align(4));
+        b_.CreateCondBr(b_.CreateICmpSLT(next, bound), body_bb, exit);
         b_.SetInsertPoint(exit);
     }
 
@@ -262,6 +281,9 @@ private:
         case ExprKind::Const:
             return constant(e);
         case ExprKind::Local:
+            if (ssa_local_[e->index]) {
+                return ssa_values_[e->index]; // set before: single_assignment.h
+            }
             return b_.CreateAlignedLoad(type(e->type), locals_[e->index], align(e->type));
         case ExprKind::Field: {
             llvm::Value* p = field_address(e->index, e->a.empty() ? nullptr : e->a[0]);
@@ -458,7 +480,9 @@ private:
     llvm::Value* arg_ = nullptr;
     llvm::Value* inputs_ = nullptr;
     llvm::Value* outputs_ = nullptr;
-    std::vector<llvm::AllocaInst*> locals_;
+    std::vector<llvm::AllocaInst*> locals_; ///< null for the SSA locals
+    std::vector<bool> ssa_local_;
+    std::vector<llvm::Value*> ssa_values_;
     std::vector<std::pair<std::uint32_t, llvm::AllocaInst*>> loops_;
     llvm::AllocaInst* frame_ = nullptr;
     std::vector<llvm::Value*> in_ptrs_;

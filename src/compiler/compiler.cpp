@@ -163,25 +163,41 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
     if (pf == nullptr || fs.diagnostics().has_errors()) {
         return fail();
     }
+    Budget budget(options.max_memory_bytes, options.max_seconds);
+    diag::SourceRange program_start{};
+    if (pf->root != nullptr) {
+        program_start = {pf->root->range.begin, pf->root->range.begin};
+    }
     try {
         boxes::BoxContext bc(fs.interner());
         eval::EvalOptions eo;
         eo.double_precision = options.double_precision;
+        eo.budget = &budget;
         eval::Program prog = eval::evaluate_program(fs, *pf, bc, eo);
         if (prog.process == nullptr || fs.diagnostics().has_errors()) {
             return fail();
         }
         sig::SignalContext sc(fs.interner());
         sc.set_program_file(pf->id);
-        sig::PropagateResult pr = sig::propagate_process(prog.process, sc, 20000, &bc);
+        sig::PropagateResult pr = sig::propagate_process(prog.process, sc, 20000, &bc, &budget);
         if (!pr.error.empty()) {
-            fs.diagnostics().add(diag::diags::unsupported_feature(bc.origin(pr.error_box), pr.error));
+            diag::SourceRange at = bc.origin(pr.error_box);
+            if (at.begin.file == 0) {
+                at = bc.origin(prog.process).begin.file != 0 ? bc.origin(prog.process) : program_start;
+            }
+            fs.diagnostics().add(pr.too_deep ? diag::diags::diagram_too_deep(at, pr.error)
+                                             : diag::diags::unsupported_feature(at, pr.error));
             return fail();
         }
         sc.inherit_program_origins(pr.outputs);
-        lower::LowerResult lr = lower::lower(pr.outputs, prog.process->inputs, sc, options.double_precision);
+        budget.check_now(bc.origin(prog.process));
+        lower::LowerResult lr = lower::lower(pr.outputs, prog.process->inputs, sc, options.double_precision, &budget);
         if (!lr.module) {
-            fs.diagnostics().add(diag::diags::lowering_failed(diag::SourceRange{}, lr.error));
+            diag::SourceRange at = lr.error_signal != nullptr ? sc.program_origin(lr.error_signal) : diag::SourceRange{};
+            if (at.begin.file == 0 && lr.error_signal != nullptr) {
+                at = sc.origin(lr.error_signal);
+            }
+            fs.diagnostics().add(diag::diags::lowering_failed(at.begin.file != 0 ? at : program_start, lr.error));
             return fail();
         }
         if (!lr.module->foreign.empty()) {
@@ -266,6 +282,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         for (std::size_t id = 1; id <= fs.sources().file_count(); ++id) {
             impl->sources.push_back(fs.sources().path(diag::FileId(id)));
         }
+        budget.check_now(program_start);
         if (options.backend == Backend::Interpreter) {
             impl->module = std::move(lr.module);
             impl->interp = std::make_unique<ir::Interpreter>(*impl->module);
@@ -279,7 +296,14 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             }
             impl->module = std::move(lr.module);
         }
+        budget.check_now(program_start);
         result.factory = std::make_shared<Factory>(impl);
+    } catch (BudgetExceeded& e) {
+        if (e.where.begin.file == 0) {
+            e.where = program_start; // a signal or box made by the compiler: no place of its own
+        }
+        fs.diagnostics().add(budget.diagnostic(e));
+        return fail();
     } catch (const std::exception& e) {
         fs.diagnostics().add(diag::diags::internal_error(diag::SourceRange{}, e.what()));
         return fail();

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The public entry point: runs the evaluator on a thread of its own with a large
-// stack (evaluation is recursive; its nesting is bounded by max_depth and by the
-// stack actually left, checked on each step), and turns everything that can go
-// wrong into diagnostics.
+// The public entry point: runs the evaluator and turns everything that can go
+// wrong into diagnostics. Evaluation is recursive; it runs on the calling
+// thread (or, when EvalOptions::stack_bytes is set, on a thread of its own with
+// that stack), and its nesting is bounded by max_depth and by the stack left on
+// that thread, checked on each step: running out of either is a diagnostic at
+// the place being evaluated, never a crash, whatever the thread's stack size.
 #include "eval/evaluate.h"
 
 #include <pthread.h>
@@ -11,20 +13,17 @@
 #include <new>
 
 #include "eval/evaluator.h"
+#include "support/stack_limit.h"
 
 namespace tutti::eval {
 
 namespace {
-
-constexpr std::size_t eval_stack_bytes = std::size_t(256) << 20; // reserved, touched on use
-constexpr std::size_t stack_margin = std::size_t(1) << 20;
 
 struct Job {
     frontend::FrontendSession* session;
     const frontend::ParsedFile* main;
     boxes::BoxContext* boxes;
     EvalOptions options;
-    std::size_t stack_bytes = 0;
     Program result;
     std::vector<diag::Diag> diags;
 };
@@ -36,9 +35,12 @@ diag::SourceRange file_start(const frontend::ParsedFile& f) {
 void run(Job& job) {
     try {
         Evaluator ev(*job.session, *job.main, *job.boxes, job.options);
-        if (job.stack_bytes > 2 * stack_margin) {
-            const char* base = static_cast<const char*>(__builtin_frame_address(0));
-            ev.set_stack_limit(base, job.stack_bytes - 2 * stack_margin);
+        // what is left of this thread's stack, less a margin for what runs after
+        // a check (diagnostics, unwinding, the allocator)
+        StackLimit stack(std::size_t(512) << 10);
+        const char* base = static_cast<const char*>(__builtin_frame_address(0));
+        if (std::size_t left = stack.left(); left > 0) {
+            ev.set_stack_limit(base, left);
         }
         job.result.process = ev.evaluate_process();
         job.result.metadata = std::move(ev.metadata());
@@ -65,20 +67,6 @@ void* thread_main(void* arg) {
     return nullptr;
 }
 
-/// The usable stack of the calling thread (for the fallback without a thread).
-std::size_t current_stack_bytes() {
-    pthread_attr_t attr;
-    std::size_t size = 0;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-        void* addr = nullptr;
-        pthread_attr_getstack(&attr, &addr, &size);
-        pthread_attr_destroy(&attr);
-        // The frame we are in is somewhere inside: keep half as a safety margin.
-        size /= 2;
-    }
-    return size;
-}
-
 } // namespace
 
 Program evaluate_program(frontend::FrontendSession& session, const frontend::ParsedFile& main,
@@ -86,20 +74,21 @@ Program evaluate_program(frontend::FrontendSession& session, const frontend::Par
     if (session.diagnostics().has_errors()) {
         return {}; // the front end failed: there is nothing sound to evaluate
     }
-    Job job{&session, &main, &boxes, options, eval_stack_bytes, {}, {}};
+    Job job{&session, &main, &boxes, options, {}, {}};
     bool ran = false;
-    pthread_attr_t attr;
-    if (pthread_attr_init(&attr) == 0) {
-        pthread_t thread;
-        if (pthread_attr_setstacksize(&attr, eval_stack_bytes) == 0 &&
-            pthread_create(&thread, &attr, thread_main, &job) == 0) {
-            pthread_join(thread, nullptr);
-            ran = true;
+    if (options.stack_bytes > 0) {
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr) == 0) {
+            pthread_t thread;
+            if (pthread_attr_setstacksize(&attr, options.stack_bytes) == 0 &&
+                pthread_create(&thread, &attr, thread_main, &job) == 0) {
+                pthread_join(thread, nullptr);
+                ran = true;
+            }
+            pthread_attr_destroy(&attr);
         }
-        pthread_attr_destroy(&attr);
     }
     if (!ran) {
-        job.stack_bytes = current_stack_bytes();
         run(job);
     }
     for (diag::Diag& d : job.diags) {

@@ -8,12 +8,14 @@
  * Errors are reported to `session.diagnostics()` with the source range of the
  * user's code that caused them (for an error inside an installed library, the
  * innermost call in the user's files, with a note pointing into the library).
- * Nothing is thrown: on error `process` is null. Evaluation runs on its own
- * thread with a large stack, nesting is bounded by `max_depth` and work by
- * `max_steps`, each with its own diagnostic.
+ * Nothing is thrown: on error `process` is null. Evaluation runs on the calling
+ * thread (or one of its own, see stack_bytes); nesting is bounded by
+ * `max_depth` and by the stack left on that thread, work by `max_steps` and by
+ * the compilation's budget, each with its own diagnostic.
  */
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -21,6 +23,7 @@
 
 #include "boxes/box.h"
 #include "frontend/frontend_session.h"
+#include "support/budget.h"
 
 namespace tutti::eval {
 
@@ -28,6 +31,10 @@ struct EvalOptions {
     bool double_precision = false;      ///< selects singleprecision/doubleprecision definitions
     std::uint32_t max_depth = 4000;     ///< evaluation nesting limit -> diagnostic
     std::uint64_t max_steps = 50000000; ///< evaluation step budget -> diagnostic
+    Budget* budget = nullptr;           ///< the compilation's memory and time limits (optional)
+    /// 0: evaluate on the calling thread; otherwise on a thread of its own with a
+    /// stack of this many bytes. Either way the stack left bounds the nesting.
+    std::size_t stack_bytes = 0;
 };
 
 struct Program {

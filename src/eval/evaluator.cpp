@@ -101,6 +101,13 @@ void Evaluator::enter(const Node* n) {
     if (++steps_ > options_.max_steps) {
         fail(diag::diags::eval_too_many_steps(n->range, options_.max_steps));
     }
+    if (options_.budget != nullptr) {
+        try {
+            options_.budget->check(n->range);
+        } catch (const BudgetExceeded& e) {
+            fail(options_.budget->diagnostic(e));
+        }
+    }
     bool stack_low = false;
     if (stack_base_ != nullptr) {
         const char* here = static_cast<const char*>(__builtin_frame_address(0));

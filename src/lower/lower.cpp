@@ -17,6 +17,7 @@
 #include "passes/infer_intervals.h"
 #include "passes/infer_types.h"
 #include "passes/normalize.h"
+#include "support/stack_limit.h"
 
 namespace tutti::lower {
 
@@ -78,7 +79,7 @@ struct SampleCtx {
 
 class Lowerer {
 public:
-    Lowerer(sig::SignalContext& sc, bool dbl) : sc_(sc) {
+    Lowerer(sig::SignalContext& sc, bool dbl, Budget* budget) : sc_(sc), budget_(budget) {
         m_ = std::make_unique<ir::Module>();
         m_->real = dbl ? Type::F64 : Type::F32;
         b_ = std::make_unique<ir::Builder>(*m_);
@@ -390,8 +391,12 @@ private:
         if (auto it = ctx.memo.find(s); it != ctx.memo.end()) {
             return it->second;
         }
-        if (++depth_ > 20000) {
+        if (++depth_ > 20000 || stack_.exhausted()) {
             throw LowerError{"signal graph too deep", s};
+        }
+        if (budget_ != nullptr) {
+            diag::SourceRange own = sc_.program_origin(s);
+            budget_->check(own.begin.file != 0 ? own : sc_.origin(s));
         }
         const Guard* g = ctx.is_table ? nullptr : conds_->guard(s);
         if (g != nullptr) {
@@ -992,6 +997,8 @@ private:
     }
 
     sig::SignalContext& sc_;
+    Budget* budget_;
+    StackLimit stack_;
     std::unique_ptr<ir::Module> m_;
     std::unique_ptr<ir::Builder> b_;
     passes::TypeTable types_;
@@ -1014,11 +1021,11 @@ private:
 } // namespace
 
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
-                  sig::SignalContext& signals, bool double_precision) {
+                  sig::SignalContext& signals, bool double_precision, Budget* budget) {
     try {
-        std::vector<const sig::Signal*> normal = passes::normalize(outputs, signals);
+        std::vector<const sig::Signal*> normal = passes::normalize(outputs, signals, budget);
         normal = passes::associate_as_printed(normal, signals);
-        Lowerer l(signals, double_precision);
+        Lowerer l(signals, double_precision, budget);
         return l.run(normal, num_inputs);
     } catch (const LowerError& e) {
         LowerResult r;

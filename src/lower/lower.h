@@ -19,6 +19,7 @@
 
 #include "ir/loop_ir.h"
 #include "signals/signal.h"
+#include "support/budget.h"
 
 namespace tutti::lower {
 
@@ -39,6 +40,6 @@ struct LowerResult {
 };
 
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
-                  sig::SignalContext& signals, bool double_precision);
+                  sig::SignalContext& signals, bool double_precision, Budget* budget = nullptr);
 
 } // namespace tutti::lower

@@ -2,6 +2,7 @@
 #include "passes/normalize.h"
 
 #include <cstdint>
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <unordered_map>
@@ -129,8 +130,8 @@ constexpr int max_factorisations = 256;
 
 class Normalizer {
 public:
-    Normalizer(std::span<const Signal* const> outputs, sig::SignalContext& sc)
-        : sc_(sc), types_(infer_types(outputs)) {
+    Normalizer(std::span<const Signal* const> outputs, sig::SignalContext& sc, Budget* budget)
+        : sc_(sc), budget_(budget), types_(infer_types(outputs)) {
     }
 
     std::vector<const Signal*> run(std::span<const Signal* const> outputs) {
@@ -138,6 +139,7 @@ public:
         // are older than every node of the normal form, which orders sums
         std::unordered_map<const Signal*, const Signal*> promoted;
         for (const Signal* s : sig::post_order(outputs)) {
+            check(s);
             promoted[s] = promote(rebuild(s, promoted));
         }
         std::vector<const Signal*> cast;
@@ -145,6 +147,7 @@ public:
             cast.push_back(promoted.at(o));
         }
         for (const Signal* s : sig::post_order(cast)) {
+            check(s);
             const Signal* r = rewrite(s);
             done_[s] = r;
             order(r);
@@ -157,6 +160,13 @@ public:
     }
 
 private:
+    void check(const Signal* s) {
+        if (budget_ != nullptr) {
+            diag::SourceRange own = sc_.program_origin(s);
+            budget_->check(own.begin.file != 0 ? own : sc_.origin(s));
+        }
+    }
+
     // -------------------------------------------------------------- order, nature
 
     /// 0 numbers, 1 constants computed at init, 2 controls, 3 samples (the
@@ -585,7 +595,11 @@ private:
     // -------------------------------------------------------------- polynomials
 
     void add_monomial(Polynomial& p, const Monomial& m, bool negate) {
-        const Signal* signature = tree(m, true, false);
+        apply(p, tree(m, true, false), m, negate);
+    }
+
+    /// p += m (or p -= m) for a monomial whose signature is known.
+    static void apply(Polynomial& p, const Signal* signature, const Monomial& m, bool negate) {
         auto it = p.find(signature);
         if (it == p.end()) {
             Monomial minus_one;
@@ -596,22 +610,115 @@ private:
         }
     }
 
+    /// One step of the flattening of a sum: the monomial of a term, its
+    /// signature and whether it is subtracted.
+    struct Term {
+        const Signal* signature;
+        Monomial m;
+        bool negate;
+    };
+
     /// p += t (or p -= t), going down through the sums and differences of t,
     /// left operand first.
+    ///
+    /// The terms of a sum that is an operand of t are kept (flat_), and when
+    /// that sum is met again they are added without going down through it
+    /// again (the same steps on p, in the same order, so the same result): a
+    /// chain of n sums (sum(i, n, E), a mix of n signals) has its n prefixes
+    /// normalised one after the other, each the previous normal form with one
+    /// more term, and each normal form is then gone through once, not n times.
     void add_tree(Polynomial& p, const Signal* t, bool negate) {
-        std::vector<std::pair<const Signal*, bool>> stack{{t, negate}};
+        struct Item {
+            const Signal* x;
+            bool negate;
+            bool end; ///< the end of the terms of x (an operand of t being kept)
+            std::size_t first_term = 0;
+            std::size_t powers = 0;
+        };
+        std::vector<Term> terms; // the steps since the first operand being kept
+        std::size_t keeping = 0; // operands of t being kept, still open
+        std::vector<Item> stack{{t, negate, false}};
         while (!stack.empty()) {
-            auto [x, neg_x] = stack.back();
+            Item it = stack.back();
             stack.pop_back();
+            const Signal* x = it.x;
+            if (it.end) {
+                --keeping;
+                if (own_powers_.size() == it.powers) {
+                    keep(x, it.negate, terms, it.first_term);
+                }
+                if (keeping == 0) {
+                    terms.clear();
+                }
+                continue;
+            }
+            bool neg_x = it.negate;
             if (is_bin(x, PrimOp::Add) || is_bin(x, PrimOp::Sub)) {
+                if (x != t) {
+                    forget_if_stale();
+                    if (auto found = flat_.find(x); found != flat_.end()) {
+                        for (const Term& k : found->second) {
+                            apply(p, k.signature, k.m, k.negate != neg_x);
+                            if (keeping > 0) {
+                                terms.push_back({k.signature, k.m, k.negate != neg_x});
+                            }
+                        }
+                        continue;
+                    }
+                }
+                if (x != t && is_operand_of(x, t)) {
+                    // an operand of t: keep its terms when they are done
+                    stack.push_back({x, neg_x, true, terms.size(), own_powers_.size()});
+                    ++keeping;
+                }
                 bool minus = x->prim() == PrimOp::Sub;
-                stack.push_back({x->kid(1), minus ? !neg_x : neg_x});
-                stack.push_back({x->kid(0), neg_x});
+                stack.push_back({x->kid(1), minus ? !neg_x : neg_x, false});
+                stack.push_back({x->kid(0), neg_x, false});
             } else {
                 Monomial m;
                 multiply(m, x, false);
-                add_monomial(p, m, neg_x);
+                const Signal* signature = tree(m, true, false);
+                apply(p, signature, m, neg_x);
+                if (keeping > 0) {
+                    terms.push_back({signature, std::move(m), neg_x});
+                }
             }
+        }
+    }
+
+    static bool is_operand_of(const Signal* x, const Signal* t) {
+        return t->kids.size() == 2 && (t->kid(0) == x || t->kid(1) == x);
+    }
+
+    /// Keeps the terms of x (terms[from..], as x alone, not negated); only the
+    /// last few sums are kept (the next prefix of a chain needs the last one).
+    void keep(const Signal* x, bool negated, const std::vector<Term>& terms, std::size_t from) {
+        forget_if_stale();
+        if (flat_.count(x) != 0) {
+            return;
+        }
+        std::vector<Term> mine(terms.begin() + std::ptrdiff_t(from), terms.end());
+        if (negated) {
+            for (Term& k : mine) {
+                k.negate = !k.negate;
+            }
+        }
+        if (flat_order_.size() >= max_flat) {
+            flat_.erase(flat_order_.front());
+            flat_order_.erase(flat_order_.begin());
+        }
+        flat_order_.push_back(x);
+        flat_.emplace(x, std::move(mine));
+    }
+    static constexpr std::size_t max_flat = 8;
+
+    /// A new power of this pass changes how a product splits (multiply): the
+    /// terms kept before it are dropped.
+    void forget_if_stale() {
+        if (own_powers_.size() != flat_powers_) {
+            flat_.clear();
+            flat_order_.clear();
+            flat_powers_ = own_powers_.size();
         }
     }
 
@@ -675,21 +782,78 @@ private:
     }
 
     /// The common divisor of two monomials of p with the largest complexity
-    /// (the first pair found wins ties).
+    /// (the first pair found wins ties, pairs taken in the order of p: (0,1),
+    /// (0,2) ... (1,2) ...).
+    ///
+    /// Only the pairs that share a factor can have a divisor with factors; the
+    /// others can only share their coefficient (complexity 1 when it is not
+    /// +-1). So the pairs sharing a factor are found through an index of the
+    /// monomials by factor, and the first pair of equal coefficients through an
+    /// index by magnitude: the cost is that of the pairs that share something,
+    /// not n^2 (a mix of 1000 controls is a sum of 1000 unrelated monomials).
     Monomial greatest_divisor(const Polynomial& p) {
+        std::vector<const Monomial*> ms;
+        ms.reserve(p.size());
+        for (const auto& [signature, m] : p) {
+            ms.push_back(&m);
+        }
+        // (factor, position) for every factor of every monomial, grouped by factor
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> occurrences;
+        for (std::uint32_t i = 0; i < ms.size(); ++i) {
+            for (const auto& [f, q] : ms[i]->factors) {
+                occurrences.emplace_back(f->id, i);
+            }
+        }
+        std::sort(occurrences.begin(), occurrences.end());
+        // the pairs of monomials that share a factor, each once, in order
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> candidates;
+        for (std::size_t a = 0; a < occurrences.size();) {
+            std::size_t b = a;
+            while (b < occurrences.size() && occurrences[b].first == occurrences[a].first) {
+                ++b;
+            }
+            for (std::size_t x = a; x < b; ++x) {
+                for (std::size_t y = x + 1; y < b; ++y) {
+                    candidates.emplace_back(occurrences[x].second, occurrences[y].second);
+                }
+            }
+            a = b;
+        }
+        std::sort(candidates.begin(), candidates.end());
+        candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
         int best = 0;
-        Monomial divisor;
-        for (auto i = p.begin(); i != p.end(); ++i) {
-            for (auto j = std::next(i); j != p.end(); ++j) {
-                Monomial g = common_divisor(i->second, j->second);
-                int c = complexity(g);
-                if (c > best) {
-                    best = c;
-                    divisor = g;
+        std::pair<std::uint32_t, std::uint32_t> best_pair{0, 0};
+        auto consider = [&](std::uint32_t i, std::uint32_t j, int c) {
+            if (c > best || (c == best && c > 0 && std::pair(i, j) < best_pair)) {
+                best = c;
+                best_pair = {i, j};
+            }
+        };
+        for (auto [i, j] : candidates) {
+            consider(i, j, complexity(common_divisor(*ms[i], *ms[j])));
+        }
+        // pairs of the same coefficient magnitude (not 1): complexity at least 1
+        if (best <= 1) {
+            std::map<double, std::uint32_t> first_of;
+            for (std::uint32_t j = 0; j < ms.size(); ++j) {
+                Num c = ms[j]->coef;
+                double key = std::fabs(c.value());
+                if (is_one(c) || is_minus_one(c) || std::isnan(key)) {
+                    continue;
+                }
+                auto [it, fresh] = first_of.try_emplace(key, j);
+                if (!fresh) {
+                    // (first, j) is the first pair of this magnitude ending at j;
+                    // the first pair overall has the smallest first, then j
+                    std::uint32_t i = it->second;
+                    consider(i, j, complexity(common_divisor(*ms[i], *ms[j])));
                 }
             }
         }
-        return divisor;
+        if (best == 0) {
+            return Monomial{};
+        }
+        return common_divisor(*ms[best_pair.first], *ms[best_pair.second]);
     }
 
     /// p with the monomials that d divides replaced by d * (their sum / d).
@@ -723,6 +887,7 @@ private:
     }
 
     sig::SignalContext& sc_;
+    Budget* budget_;
     TypeTable types_;
     std::unordered_map<const Signal*, const Signal*> done_;
     std::unordered_map<const Signal*, int> order_;
@@ -731,12 +896,16 @@ private:
     /// program wrote is one factor: the reference gives it a real exponent, so
     /// `pow(x, 3) / x` stays as it is.
     std::unordered_set<const Signal*> own_powers_;
+    std::unordered_map<const Signal*, std::vector<Term>> flat_;
+    std::vector<const Signal*> flat_order_;
+    std::size_t flat_powers_ = 0;
 };
 
 } // namespace
 
-std::vector<const Signal*> normalize(std::span<const Signal* const> outputs, sig::SignalContext& sc) {
-    return Normalizer(outputs, sc).run(outputs);
+std::vector<const Signal*> normalize(std::span<const Signal* const> outputs, sig::SignalContext& sc,
+                                     Budget* budget) {
+    return Normalizer(outputs, sc, budget).run(outputs);
 }
 
 } // namespace tutti::passes

@@ -32,10 +32,11 @@
 #include <vector>
 
 #include "signals/signal.h"
+#include "support/budget.h"
 
 namespace tutti::passes {
 
 std::vector<const sig::Signal*> normalize(std::span<const sig::Signal* const> outputs,
-                                          sig::SignalContext& sc);
+                                          sig::SignalContext& sc, Budget* budget = nullptr);
 
 } // namespace tutti::passes

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "signals/propagate.h"
 
+#include <span>
 #include <unordered_map>
+
+#include "support/budget.h"
+#include "support/stack_limit.h"
 
 namespace tutti::sig {
 
@@ -14,7 +18,12 @@ namespace {
 struct Unsupported {
     std::string what;
     const Box* box;
+    bool too_deep = false;
 };
+
+/// The signals on the inputs of a box: a view into its caller's list (a chain
+/// of n compositions over n signals copies nothing).
+using Signals = std::span<const Signal* const>;
 
 struct SlotEnv {
     std::int32_t slot;
@@ -24,14 +33,16 @@ struct SlotEnv {
 
 class Propagator {
 public:
-    Propagator(SignalContext& sc, std::uint32_t max_depth, const boxes::BoxContext* bc)
-        : sc_(sc), max_depth_(max_depth), bc_(bc) {
+    Propagator(SignalContext& sc, std::uint32_t max_depth, const boxes::BoxContext* bc, Budget* budget)
+        : sc_(sc), max_depth_(max_depth), bc_(bc), budget_(budget) {
     }
 
     std::vector<const Signal*> run(const Box* b, Symbol path, const SlotEnv* env,
-                                   const std::vector<const Signal*>& in) {
-        if (++depth_ > max_depth_) {
-            throw Unsupported{"the block diagram is nested too deeply", b};
+                                   Signals in) {
+        if (++depth_ > max_depth_ || stack_.exhausted()) {
+            throw Unsupported{stack_.exhausted() ? "out of stack space at " + std::to_string(depth_) + " levels"
+                                                 : "the limit is " + std::to_string(max_depth_) + " levels",
+                              b, true};
         }
         struct Leave {
             std::uint32_t& d;
@@ -39,10 +50,16 @@ public:
                 --d;
             }
         } leave{depth_};
+        if (budget_ != nullptr) {
+            budget_->check(origin(b));
+        }
 
-        Key key{b, path.key(), env, in};
-        if (auto it = memo_.find(key); it != memo_.end()) {
-            return it->second;
+        bool memo = memoised(b, in.size());
+        Key key{b, path.key(), env, memo ? std::vector<const Signal*>(in.begin(), in.end()) : std::vector<const Signal*>{}};
+        if (memo) {
+            if (auto it = memo_.find(key); it != memo_.end()) {
+                return it->second;
+            }
         }
         std::vector<const Signal*> out = compute(b, path, env, in);
         if (bc_ != nullptr) {
@@ -51,11 +68,89 @@ public:
                 sc_.set_origin(s, r); // inner diagrams ran first: the most precise origin wins
             }
         }
-        memo_.emplace(std::move(key), out);
+        if (memo) {
+            memo_.emplace(std::move(key), out);
+        }
         return out;
     }
 
 private:
+    diag::SourceRange origin(const Box* b) const {
+        return bc_ != nullptr ? bc_->origin(b) : diag::SourceRange{};
+    }
+
+    /// Which results are kept. A recursion (it makes a fresh group) and an
+    /// abstraction used as a box (it makes a fresh slot binding) must give the
+    /// same signals when met again with the same inputs: always kept. Anything
+    /// else gives the same hash-consed signals when computed again, so keeping
+    /// it only saves time: compositions over few signals are kept (a diagram
+    /// that duplicates a sub-diagram computes it once), wide ones are not (a
+    /// chain of n compositions over n signals, as par(i, n, _) or sum(i, n, E),
+    /// would keep n^2 signals).
+    static bool memoised(const Box* b, std::size_t inputs) {
+        switch (b->kind) {
+        case BoxKind::Rec:
+        case BoxKind::Symbolic:
+            return true;
+        case BoxKind::Seq:
+        case BoxKind::Par:
+        case BoxKind::Split:
+        case BoxKind::Merge:
+        case BoxKind::VGroup:
+        case BoxKind::HGroup:
+        case BoxKind::TGroup:
+            return inputs + b->outputs <= max_memoised_width;
+        default:
+            return false; // leaves: computing them again is as cheap as looking them up
+        }
+    }
+    static constexpr std::size_t max_memoised_width = 64;
+
+    /// A chain of parallel compositions a,(b,(c,...)) (par(i, n, E) builds one):
+    /// the operands run one after the other, without recursing down the chain.
+    /// The inner compositions of the chain give their outputs their origin as
+    /// if each had run on its own (deepest first, the first origin set wins).
+    std::vector<const Signal*> par_chain(const Box* b, Symbol path, const SlotEnv* env,
+                                         Signals in) {
+        std::vector<const Box*> levels{b};
+        for (const Box* x = b->kid(1); x->kind == BoxKind::Par && !memoised(x, x->inputs); x = x->kid(1)) {
+            levels.push_back(x);
+        }
+        std::vector<const Signal*> out;
+        std::vector<std::size_t> leaf_end; // out.size() after each operand
+        std::size_t pos = 0;
+        for (std::size_t k = 0; k <= levels.size(); ++k) {
+            bool last = k == levels.size();
+            const Box* leaf = last ? levels.back()->kid(1) : levels[k]->kid(0);
+            std::size_t n = last ? in.size() - pos : std::min<std::size_t>(leaf->inputs, in.size() - pos);
+            Signals li = in.subspan(pos, n);
+            pos += n;
+            std::vector<const Signal*> lo = run(leaf, path, env, li);
+            out.insert(out.end(), lo.begin(), lo.end());
+            leaf_end.push_back(out.size());
+        }
+        if (bc_ != nullptr && levels.size() > 1) {
+            // operand k is under the inner levels 1..min(k, L-1): the first origin
+            // set on its outputs is that of the deepest of them that has one,
+            // and likewise for an origin in the program's file
+            std::size_t L = levels.size();
+            std::vector<diag::SourceRange> any(L), own(L);
+            for (std::size_t j = 1; j < L; ++j) {
+                diag::SourceRange r = bc_->origin(levels[j]);
+                any[j] = r.begin.file != 0 ? r : any[j - 1];
+                own[j] = r.begin.file != 0 && r.begin.file == sc_.program_file() ? r : own[j - 1];
+            }
+            for (std::size_t k = L + 1; k-- > 1;) {
+                std::size_t j = std::min(k, L - 1);
+                for (std::size_t i = leaf_end[k - 1]; i < leaf_end[k]; ++i) {
+                    sc_.set_origin(out[i], any[j]);
+                    sc_.set_origin(out[i], own[j]);
+                }
+            }
+        }
+        return out;
+    }
+
     struct Key {
         const Box* box;
         const void* path;
@@ -77,7 +172,7 @@ private:
     };
 
     std::vector<const Signal*> compute(const Box* b, Symbol path, const SlotEnv* env,
-                                       const std::vector<const Signal*>& in) {
+                                       Signals in) {
         switch (b->kind) {
         case BoxKind::Int:
             return {sc_.make_int(b->ival)};
@@ -97,14 +192,8 @@ private:
             return {sc_.make_fconst(SigKind::FVar, static_cast<ast::ValueType>(b->op), b->label, b->text)};
         case BoxKind::Seq:
             return run(b->kid(1), path, env, run(b->kid(0), path, env, in));
-        case BoxKind::Par: {
-            std::uint32_t na = b->kid(0)->inputs;
-            std::vector<const Signal*> ia(in.begin(), in.begin() + na), ib(in.begin() + na, in.end());
-            std::vector<const Signal*> out = run(b->kid(0), path, env, ia);
-            std::vector<const Signal*> ob = run(b->kid(1), path, env, ib);
-            out.insert(out.end(), ob.begin(), ob.end());
-            return out;
-        }
+        case BoxKind::Par:
+            return par_chain(b, path, env, in);
         case BoxKind::Split: {
             std::vector<const Signal*> a = run(b->kid(0), path, env, in);
             std::vector<const Signal*> ib;
@@ -188,8 +277,7 @@ private:
             throw Unsupported{"internal error: unbound slot", b};
         case BoxKind::Symbolic: {
             auto* e = arena_.make<SlotEnv>(SlotEnv{b->kid(0)->ival, in[0], env});
-            std::vector<const Signal*> rest(in.begin() + 1, in.end());
-            return run(b->kid(1), path, e, rest);
+            return run(b->kid(1), path, e, in.subspan(1));
         }
         case BoxKind::Count:
             break;
@@ -201,7 +289,7 @@ private:
         return sc_.interner().intern(resolve_label_path(path.str(), label.str(), 0));
     }
 
-    const Signal* prim(const Box* b, const std::vector<const Signal*>& in) {
+    const Signal* prim(const Box* b, Signals in) {
         PrimOp op = b->prim();
         switch (op) {
         case PrimOp::Add:
@@ -263,7 +351,7 @@ private:
     }
 
     std::vector<const Signal*> recursion(const Box* b, Symbol path, const SlotEnv* env,
-                                         const std::vector<const Signal*>& in) {
+                                         Signals in) {
         const Box* a = b->kid(0);
         const Box* fb = b->kid(1);
         std::int32_t id = sc_.fresh_group();
@@ -290,6 +378,8 @@ private:
     SignalContext& sc_;
     std::uint32_t max_depth_;
     const boxes::BoxContext* bc_;
+    Budget* budget_;
+    StackLimit stack_;
     std::uint32_t depth_ = 0;
     Arena arena_;
     std::unordered_map<Key, std::vector<const Signal*>, KeyHash> memo_;
@@ -298,18 +388,19 @@ private:
 } // namespace
 
 PropagateResult propagate_process(const boxes::Box* process, SignalContext& signals,
-                                  std::uint32_t max_depth, const boxes::BoxContext* boxes) {
+                                  std::uint32_t max_depth, const boxes::BoxContext* boxes, Budget* budget) {
     PropagateResult r;
     std::vector<const Signal*> in;
     for (std::uint32_t i = 0; i < process->inputs; ++i) {
         in.push_back(signals.make_input(std::int32_t(i)));
     }
     try {
-        Propagator p(signals, max_depth, boxes);
+        Propagator p(signals, max_depth, boxes, budget);
         r.outputs = p.run(process, Symbol(), nullptr, in);
     } catch (const Unsupported& u) {
         r.error = u.what;
         r.error_box = u.box;
+        r.too_deep = u.too_deep;
         r.outputs.clear();
     }
     return r;

@@ -102,6 +102,9 @@ public:
     void set_program_file(diag::FileId f) {
         program_file_ = f;
     }
+    diag::FileId program_file() const {
+        return program_file_;
+    }
     void set_origin(const Signal* s, diag::SourceRange r) {
         if (r.begin.file != 0) {
             origins_.try_emplace(s, r);

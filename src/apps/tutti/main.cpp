@@ -131,6 +131,11 @@ int main(int argc, char** argv) {
     check->add_option("-I", check_includes, "Add a folder to the library search path");
     check->add_flag("--double", check_double, "Double precision");
     check->add_flag("--json", check_json, "Diagnostics as JSON on stdout");
+    tutti::app::CheckLimits check_limits;
+    check->add_option("--max-memory-mb", check_limits.max_memory_mb,
+                      "Memory limit of the compilation in MiB (default 2048, 0: none)");
+    check->add_option("--max-seconds", check_limits.max_seconds,
+                      "Time limit of the compilation in seconds (default 60, 0: none)");
 
     std::string json_program;
     std::vector<std::string> json_includes;
@@ -159,7 +164,8 @@ int main(int argc, char** argv) {
             return tutti::app::run_json(json_program, json_includes, json_double);
         }
         if (check->parsed()) {
-            return tutti::app::run_check(check_program, check_includes, check_double, check_json);
+            return tutti::app::run_check(check_program, check_includes, check_double, check_json,
+                                         check_limits);
         }
     } catch (const std::exception& e) {
         std::cerr << "tutti: internal error: " << e.what() << "\n";

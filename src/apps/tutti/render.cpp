@@ -313,8 +313,14 @@ int run_render(const RenderArgs& a) {
 }
 
 int run_check(const std::string& program, const std::vector<std::string>& include_dirs,
-              bool double_precision, bool json) {
+              bool double_precision, bool json, const CheckLimits& limits) {
     CompileOptions opts;
+    if (limits.max_memory_mb >= 0) {
+        opts.max_memory_bytes = std::uint64_t(limits.max_memory_mb * double(1 << 20));
+    }
+    if (limits.max_seconds >= 0) {
+        opts.max_seconds = limits.max_seconds;
+    }
     opts.double_precision = double_precision;
     opts.backend = Backend::Interpreter; // the checks are the same; no machine code needed
     opts.include_dirs = include_dirs;

@@ -30,9 +30,15 @@ struct RenderArgs {
 /// Returns the process exit code (0 ok, 1 compile error, 2 usage error).
 int run_render(const RenderArgs& args);
 
+/// The limits of `tutti check` (negative: CompileOptions' defaults).
+struct CheckLimits {
+    double max_memory_mb = -1; ///< 0: no limit
+    double max_seconds = -1;   ///< 0: no limit
+};
+
 /// `tutti check`: full compilation, diagnostics only.
 int run_check(const std::string& program, const std::vector<std::string>& include_dirs,
-              bool double_precision, bool json);
+              bool double_precision, bool json, const CheckLimits& limits = {});
 
 /// `tutti json`: the JSON UI description on stdout.
 int run_json(const std::string& program, const std::vector<std::string>& include_dirs, bool double_precision);
