@@ -72,7 +72,7 @@ bin="$cache/$key"
 if [ ! -x "$bin" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    (cd "$dir" && faust "${fflags[@]}" -lang cpp -a "$here/reference_arch.cpp" -I "$dir" \
+    (cd "$dir" && faust -t 0 "${fflags[@]}" -lang cpp -a "$here/reference_arch.cpp" -I "$dir" \
         ${incs[@]+"${incs[@]}"} "$name" -o "$tmp/ref.cpp")
     # shellcheck disable=SC2086
     g++ -std=c++17 $REFERENCE_CXXFLAGS "${cflags[@]}" \
