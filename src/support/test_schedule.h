@@ -63,7 +63,8 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t k) {
 
 /// The value of change k of a slider: on the grid min + i * step (or, with no
 /// usable step, min + u * (max - min)), different from `avoid1` and `avoid2`
-/// whenever the range holds another value.
+/// whenever the range holds a third value, else different from `avoid1` (the
+/// previous value: a two-point slider goes 0 -> 1 -> 0).
 inline double slider_value(const Control& c, std::uint64_t k, double avoid1, double avoid2) {
     const std::uint64_t r = mix(hash_address(c.address), k);
     const double span = c.max - c.min;
@@ -81,9 +82,16 @@ inline double slider_value(const Control& c, std::uint64_t k, double avoid1, dou
                 v = c.max;
             }
             if (v != avoid1 && v != avoid2) {
-                break;
+                return v;
             }
             i = (i + 1) % n;
+        }
+        // A two-point grid holding both values to avoid: differ from avoid1.
+        for (std::uint64_t j = 0; j < n && j < 3; ++j) {
+            v = c.min + static_cast<double>(j) * c.step;
+            if (v != avoid1 && v <= c.max) {
+                return v;
+            }
         }
         return v;
     }
@@ -130,7 +138,7 @@ inline std::vector<Change> schedule(const std::vector<Control>& controls, long f
             break;
         case Kind::Slider: {
             double v0 = slider_value(c, 0, c.init, c.init);
-            double v1 = slider_value(c, 1, v0, c.init);
+            double v1 = slider_value(c, 1, v0, c.init); // moves again, from v0
             at0.push_back({0, c.address, v0});
             later.push_back({half, c.address, v1});
             break;

@@ -167,6 +167,9 @@ TEST(ControlSchedule, SlidersMoveOffTheirInitOnTheirGrid) {
         cs.push_back({"/g/frac" + std::to_string(i), ts::Kind::Slider, 0.5, 0, 1, 0.01});
         cs.push_back({"/g/free" + std::to_string(i), ts::Kind::Slider, 2, 1, 3, 0});
     }
+    for (int i = 0; i < 20; ++i) {
+        cs.push_back({"/g/two" + std::to_string(i), ts::Kind::Slider, 0, 0, 1, 1}); // 0 -> 1 -> 0
+    }
     cs.push_back({"/g/fixed", ts::Kind::Slider, 1, 1, 1, 0.1}); // nothing else to choose
     auto sched = ts::schedule(cs, 20000, 64);
     std::map<std::string, std::vector<ts::Change>> by;
