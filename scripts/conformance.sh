@@ -19,14 +19,17 @@
 # timeout, crash.
 #
 #   scripts/conformance.sh [--levels L1,L2,L3,L4 | --list FILE] [--frames N] [--jobs J]
-#                          [--single] [--report FILE] [--expect FILE]
+#                          [--single] [--report FILE] [--expect FILE] [--write-expect FILE]
 #
 # --list FILE: only the examples listed (one path relative to the examples folder
 # a line); --single: single precision on both sides; --expect FILE: the expected
 # outcome of every program that does not match ("PATH OUTCOME" a line): exit 1
 # when a program's outcome is neither "match" nor the expected one (a
 # regression), and list the programs that match although the file expects
-# otherwise (an improvement: tighten the file). Reference binaries are cached in
+# otherwise (an improvement: tighten the file); --write-expect FILE: write that
+# list from this run; --from TSV [--elapsed S]: no run, the report (and checks)
+# of the results of an earlier one (build/conformance/results.*.tsv). Reference
+# binaries are cached in
 # build/reference-cache (faust + g++ on ~240 programs the first time).
 #
 # Environment: TUTTI_BIN, the tutti binary to test (default build/bin/tutti);
@@ -34,7 +37,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-levels="L1,L2,L3,L4" frames=20000 jobs=2 report=docs/conformance.md list="" precision=double expect=""
+levels="L1,L2,L3,L4" frames=20000 jobs=2 report=docs/conformance.md list="" precision=double expect="" write_expect="" from="" elapsed_given=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --levels) levels="$2"; shift 2 ;;
@@ -44,6 +47,9 @@ while [ $# -gt 0 ]; do
         --report) report="$2"; shift 2 ;;
         --single) precision=single; shift ;;
         --expect) expect="$2"; shift 2 ;;
+        --write-expect) write_expect="$2"; shift 2 ;;
+        --from) from="$2"; shift 2 ;;
+        --elapsed) elapsed_given="$2"; shift 2 ;;
         *) echo "usage: $0 [--levels L1,L2 | --list FILE] [--frames N] [--jobs J] [--single] [--report FILE] [--expect FILE]" >&2; exit 2 ;;
     esac
 done
@@ -120,17 +126,33 @@ one() {
 }
 export -f one
 
-if [ -n "$list" ]; then
-    awk 'NR == FNR { if (!/^#/ && NF) want[$1] = 1; next } !/^#/ && ($2 in want) { print $2 }' \
-        "$list" tests/conformance/levels.txt
+programs() {
+    if [ -n "$list" ]; then
+        awk 'NR == FNR { if (!/^#/ && NF) want[$1] = 1; next } !/^#/ && ($2 in want) { print $2 }' \
+            "$list" tests/conformance/levels.txt
+    else
+        awk -v lv="$levels" 'BEGIN{n=split(lv,a,","); for(i=1;i<=n;i++) want[a[i]]=1} !/^#/ && ($1 in want) {print $2}' \
+            tests/conformance/levels.txt
+    fi
+}
+if [ -n "$from" ]; then
+    results=$(mktemp)
+    trap 'rm -f "$results"' EXIT
+    cp "$from" "$results"
 else
-    awk -v lv="$levels" 'BEGIN{n=split(lv,a,","); for(i=1;i<=n;i++) want[a[i]]=1} !/^#/ && ($1 in want) {print $2}' \
-        tests/conformance/levels.txt
-fi | xargs -P "$jobs" -I{} bash -c 'one "$0" '"$frames $root $out $precision $tutti $tol $silence" {} > "$results"
+    programs | xargs -P "$jobs" -I{} bash -c 'one "$0" '"$frames $root $out $precision $tutti $tol $silence" {} > "$results"
+fi
 sort -o "$results" "$results"
-elapsed=$(( $(date +%s) - started ))
+elapsed=${elapsed_given:-$(( $(date +%s) - started ))}
 
 count() { awk -F'\t' -v o="$1" '$2 == o' "$results" | wc -l; }
+# The detail of a program for the report: at most 6 missing addresses.
+short='function short(d,   n, w, i, r) {
+    if (d !~ /^unknown address/) return d
+    n = split(d, w, " "); if (n <= 8) return d
+    r = "unknown addresses (" (n - 2) "):"; for (i = 3; i <= 8; i++) r = r " " w[i]
+    return r " ..."
+}'
 total=$(wc -l < "$results")
 nonsilent=$(awk -F'\t' '$2 != "silent" && $2 != "noref"' "$results" | wc -l)
 {
@@ -166,7 +188,7 @@ nonsilent=$(awk -F'\t' '$2 != "silent" && $2 != "noref"' "$results" | wc -l)
         [ "$(count "$o")" -gt 0 ] || return 0
         echo "## $title"
         echo
-        awk -F'\t' -v o="$o" '$2 == o { printf "- %s: %s\n", $1, $3 }' "$results"
+        awk -F'\t' -v o="$o" "$short"' $2 == o { printf "- %s: %s\n", $1, short($3) }' "$results"
         echo
     }
     section mismatch "Mismatches (first diverging sample)"
@@ -177,23 +199,35 @@ nonsilent=$(awk -F'\t' '$2 != "silent" && $2 != "noref"' "$results" | wc -l)
     section crash "Crashed"
     section noref "No reference"
     section silent "Silent (reference peak below $silence)"
+    if [ -f tests/conformance/notes.md ]; then
+        cat tests/conformance/notes.md
+        echo
+    fi
     echo "## Every program"
     echo
     echo "| example | outcome | controls | detail |"
     echo "| --- | --- | --- | --- |"
-    awk -F'\t' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $4, $3 }' "$results"
+    awk -F'\t' "$short"' { printf "| %s | %s | %s | %s |\n", $1, $2, $4, short($3) }' "$results"
 } > "$report"
 sed -n '/ programs (tests/,/crashed$/p' "$report"
 echo "report: $report ($elapsed s)"
 
+if [ -n "$write_expect" ]; then
+    {
+        echo "# Expected outcome of every example that does not match under the strict protocol"
+        echo "# ($precision precision; scripts/conformance.sh --expect; anything not listed must match)."
+        echo "# Written by scripts/conformance.sh --write-expect on $(date -u +%Y-%m-%d); see docs/conformance*.md."
+        awk -F'\t' '$2 != "match" { print $1, $2 }' "$results"
+    } > "$write_expect"
+fi
 if [ -n "$expect" ]; then
     # expected: PATH OUTCOME; anything not listed is expected to match.
-    awk -F'\t' 'NR == FNR { if (!/^#/ && NF >= 2) { split($0, f, " "); want[f[1]] = f[2] } next }
+    awk -F'\t' 'NR == FNR { if (!/^#/ && split($0, f, " ") >= 2) want[f[1]] = f[2]; next }
         {
             w = ($1 in want) ? want[$1] : "match"
             if ($2 == w) next
             if ($2 == "match") { printf "IMPROVED %s: matches, expected %s (remove it from the list)\n", $1, w; next }
-            printf "REGRESSION %s: %s, expected %s: %s\n", $1, $2, w, $3; bad = 1
+            printf "REGRESSION %s: %s, expected %s: %s\n", $1, $2, w, substr($3, 1, 200); bad = 1
         }
         END { exit bad }' "$expect" "$results" >&2 || { echo "conformance: regressions against $expect" >&2; exit 1; }
 fi
