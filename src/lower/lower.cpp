@@ -512,8 +512,13 @@ private:
             delay = as_int(gen(d, ctx));
         }
         bool may_be_zero = !constant || d->ival == 0;
-        if (may_be_zero && x->kind != SigKind::Proj) {
-            ensure_written(ctx, x); // x @ 0 reads the current sample
+        // x @ 0 reads the current sample: write it first. A recursion's output
+        // is written once its group is computed, which can be forced from
+        // outside the group (e.g. `+ ~ f : @(int(hslider(...)))` with the
+        // slider at 0); inside its own group it cannot, and the read sees the
+        // line as it was, as in the reference.
+        if (may_be_zero && (x->kind != SigKind::Proj || !ctx.forcing.count(x->kid(0)->ival))) {
+            ensure_written(ctx, x);
         }
         it = ctx.lines.find(x);
         const SampleCtx::Line& l = it->second;

@@ -1,7 +1,9 @@
 # Compares two renders in the shared text format (lines starting with '#' are
-# headers). Usage: awk -v tol=2e-6 -f compare.awk REFERENCE OURS
+# headers). Usage: awk -v tol=1e-9 -f compare.awk REFERENCE OURS
+# (scripts/conformance.sh: 1e-9 in double precision, 1e-4 in single).
 # Prints "match <frames> <max_abs_error>" or "mismatch frame=<n> output=<k>
-# ref=<x> ours=<y> ..." and exits 1 on a mismatch. A value matches when
+# ref=<x> ours=<y> error=<e> first_difference=<frame of the first sample that
+# differs at all>" and exits 1 on a mismatch. A value matches when
 # |ours - ref| <= tol * max(1, |ref|); two NaNs match, as do equal infinities.
 function abs(x) { return x < 0 ? -x : x }
 FNR == 1 { file++ }
@@ -21,10 +23,14 @@ file == 2 {
         }
         # force numbers: mawk may keep a denormal like 1e-318 as a string
         xn = x + 0; yn = y + 0
+        if (xn != yn && first == "") first = o[1]
         d = abs(xn - yn); ax = abs(xn); lim = tol + 0
         if (ax > 1) lim = lim * ax
         if (d > maxerr) maxerr = d
-        if (d > lim) { printf "mismatch frame=%s output=%d ref=%s ours=%s error=%g\n", o[1], i - 2, x, y, d; bad = 1; exit 1 }
+        if (d > lim) {
+            printf "mismatch frame=%s output=%d ref=%s ours=%s error=%g first_difference=%s\n", o[1], i - 2, x, y, d, first
+            bad = 1; exit 1
+        }
     }
 }
 END {

@@ -5,8 +5,15 @@
 // size, button protocol and control overrides) and prints the samples as text:
 // header lines starting with '#', then one line per frame: the frame index and
 // every output, tab-separated, with %.17g (double) or %.9g (single).
+// With -schedule it also computes the strict protocol's control schedule
+// (support/test_schedule.h) from its own controls, with Faust's addresses
+// (faust/gui/PathBuilder.h, as in `faust -json`), applies it, and prints every
+// control ("# control KIND ADDRESS INIT MIN MAX STEP") and every change
+// ("# set-at FRAME:ADDRESS=VALUE", %.17g) in the header, for `tutti render
+// --set-at`.
 // This is test tooling: it is compiled with g++ against the reference faust
 // headers, never linked into tutti.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -19,10 +26,16 @@
 
 #include "faust/dsp/dsp.h"
 #include "faust/gui/UI.h"
-#include "faust/gui/PathBuilder.h"
 #include "faust/gui/meta.h"
 #include "faust/gui/Soundfile.h"
+#include "support/test_schedule.h"
 #include "support/test_signal.h"
+#ifdef TUTTI_REFERENCE_SHORTNAMES
+// Faust's own short names (its JSONUI, MapUI and OSC/HTTP use them), only in a
+// build that names controls with --set: the header pulls in <regex>, too slow
+// to compile into every one of the ~240 conformance builds.
+#include "faust/gui/PathBuilder.h"
+#endif
 
 // The generated code uses this default sound when no file is loaded.
 Soundfile* defaultsound = nullptr;
@@ -33,49 +46,75 @@ Soundfile* defaultsound = nullptr;
 
 namespace {
 
+namespace sched = tutti::test_schedule;
+
 struct Control {
-    std::string path;      // Faust's address: "/group/sub/label", ` #*,?[]{}()` replaced by '_'
-    std::string label;     // "label"
-    std::string shortname; // the shortest unique suffix of the address
+    std::string path;    // "/group/sub/label" (labels as given)
+    std::string label;   // "label"
+    std::string address; // Faust's address, as in `faust -json`
     FAUSTFLOAT* zone;
     bool is_button;
+    sched::Kind kind;
+    double init, min, max, step;
+    std::string shortname = {}; // its short name (TUTTI_REFERENCE_SHORTNAMES builds only)
 };
 
-// Records every active control with its address and short name, computed by
-// Faust's own PathBuilder (as its JSONUI, MapUI and OSC/HTTP interfaces do), so
-// that --set names controls exactly as `faust -json` does.
-struct RecordUI : UI, PathBuilder {
-    std::vector<Control> controls;
-
-    void add(const char* label, FAUSTFLOAT* zone, bool button) {
-        std::string path = buildPath(label);
-        fFullPaths.push_back(path);
-        controls.push_back({path, label, "", zone, button});
+// Faust's address of a control (the rule of faust/gui/PathBuilder.h, used by
+// `faust -json`): "/" + the group labels and the label joined by '/', with each
+// of  #*,?[]{}() replaced by '_'. Written out here rather than including that
+// header, which pulls <regex> into every one of the ~240 reference builds.
+std::string faust_address(const std::vector<std::string>& groups, const char* label) {
+    std::string a = "/";
+    for (const auto& g : groups) {
+        a += g + "/";
     }
-    void openTabBox(const char* label) override { pushLabel(label); }
-    void openHorizontalBox(const char* label) override { pushLabel(label); }
-    void openVerticalBox(const char* label) override { pushLabel(label); }
-    void closeBox() override {
-        if (popLabel()) {
-            computeShortNames();
-            for (auto& c : controls) {
-                c.shortname = fFull2Short[c.path];
-            }
+    a += label;
+    for (char& c : a) {
+        if (std::strchr(" #*,?[]{}()", c) != nullptr) {
+            c = '_';
         }
     }
-    void addButton(const char* label, FAUSTFLOAT* zone) override { add(label, zone, true); }
-    void addCheckButton(const char* label, FAUSTFLOAT* zone) override { add(label, zone, false); }
-    void addVerticalSlider(const char* label, FAUSTFLOAT* zone, FAUSTFLOAT, FAUSTFLOAT, FAUSTFLOAT,
-                           FAUSTFLOAT) override {
-        add(label, zone, false);
+    return a;
+}
+
+// Records every active control with its full path (groups joined by '/') and
+// Faust's address.
+struct RecordUI : UI {
+    std::vector<std::string> groups;
+    std::vector<Control> controls;
+
+    std::string path_of(const char* label) const {
+        std::string p;
+        for (const auto& g : groups) {
+            p += "/" + g;
+        }
+        return p + "/" + label;
     }
-    void addHorizontalSlider(const char* label, FAUSTFLOAT* zone, FAUSTFLOAT, FAUSTFLOAT,
-                             FAUSTFLOAT, FAUSTFLOAT) override {
-        add(label, zone, false);
+    void add(const char* label, FAUSTFLOAT* zone, sched::Kind kind, double init = 0, double min = 0,
+             double max = 1, double step = 1) {
+        controls.push_back({path_of(label), label, faust_address(groups, label), zone, kind == sched::Kind::Button, kind,
+                            init, min, max, step});
     }
-    void addNumEntry(const char* label, FAUSTFLOAT* zone, FAUSTFLOAT, FAUSTFLOAT, FAUSTFLOAT,
-                     FAUSTFLOAT) override {
-        add(label, zone, false);
+    void open(const char* label) { groups.push_back(label); }
+    void openTabBox(const char* label) override { open(label); }
+    void openHorizontalBox(const char* label) override { open(label); }
+    void openVerticalBox(const char* label) override { open(label); }
+    void closeBox() override { groups.pop_back(); }
+    void addButton(const char* label, FAUSTFLOAT* zone) override { add(label, zone, sched::Kind::Button); }
+    void addCheckButton(const char* label, FAUSTFLOAT* zone) override {
+        add(label, zone, sched::Kind::Checkbox);
+    }
+    void addVerticalSlider(const char* label, FAUSTFLOAT* zone, FAUSTFLOAT init, FAUSTFLOAT min,
+                           FAUSTFLOAT max, FAUSTFLOAT step) override {
+        add(label, zone, sched::Kind::Slider, init, min, max, step);
+    }
+    void addHorizontalSlider(const char* label, FAUSTFLOAT* zone, FAUSTFLOAT init, FAUSTFLOAT min,
+                             FAUSTFLOAT max, FAUSTFLOAT step) override {
+        add(label, zone, sched::Kind::Slider, init, min, max, step);
+    }
+    void addNumEntry(const char* label, FAUSTFLOAT* zone, FAUSTFLOAT init, FAUSTFLOAT min, FAUSTFLOAT max,
+                     FAUSTFLOAT step) override {
+        add(label, zone, sched::Kind::Slider, init, min, max, step);
     }
     void addHorizontalBargraph(const char*, FAUSTFLOAT*, FAUSTFLOAT, FAUSTFLOAT) override {}
     void addVerticalBargraph(const char*, FAUSTFLOAT*, FAUSTFLOAT, FAUSTFLOAT) override {}
@@ -105,14 +144,46 @@ Soundfile* silent_sound(bool is_double) {
     std::exit(2);
 }
 
+const char* kind_name(sched::Kind k) {
+    switch (k) {
+    case sched::Kind::Button:
+        return "button";
+    case sched::Kind::Checkbox:
+        return "checkbox";
+    case sched::Kind::Slider:
+        break;
+    }
+    return "slider";
+}
+
+// Sets every control that `name` designates (address, path or label); false if none.
+bool set_control(const std::vector<Control>& controls, const std::string& name, double value) {
+    bool found = false;
+    for (const auto& c : controls) {
+        if (c.address == name || c.path == name || c.label == name || (!c.shortname.empty() && c.shortname == name)) {
+            *c.zone = FAUSTFLOAT(value);
+            found = true;
+        }
+    }
+    return found;
+}
+
+void list_controls(const std::vector<Control>& controls) {
+    for (const auto& c : controls) {
+        std::fprintf(stderr, "  %s\n", c.address.c_str());
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     long frames = 20000;
     int rate = 44100, block = 64;
     long press = -1; // --press-buttons: frames before which buttons are held
+    bool schedule = false;
     std::string input = "silence", program = "program";
     std::vector<std::pair<std::string, double>> sets;
+    std::vector<sched::Change> changes; // -S FRAME:PATH=VALUE, then the schedule
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -140,6 +211,16 @@ int main(int argc, char** argv) {
                 usage("--set takes PATH=VALUE");
             }
             sets.emplace_back(kv.substr(0, eq), std::atof(kv.substr(eq + 1).c_str()));
+        } else if (a == "-S") {
+            std::string arg = next();
+            std::size_t colon = arg.find(':'), eq = arg.rfind('=');
+            if (colon == std::string::npos || eq == std::string::npos || eq < colon) {
+                usage("-S takes FRAME:PATH=VALUE");
+            }
+            changes.push_back({std::atol(arg.substr(0, colon).c_str()), arg.substr(colon + 1, eq - colon - 1),
+                               std::strtod(arg.c_str() + eq + 1, nullptr)});
+        } else if (a == "-schedule") {
+            schedule = true;
         } else {
             usage(("unknown option " + a).c_str());
         }
@@ -155,20 +236,47 @@ int main(int argc, char** argv) {
     mydsp& dsp = *owner;
     RecordUI ui;
     dsp.buildUserInterface(&ui);
-    dsp.init(rate);
-    for (const auto& [name, value] : sets) {
-        bool found = false;
-        for (const auto& c : ui.controls) {
-            if (c.path == name || c.shortname == name || c.label == name) {
-                *c.zone = FAUSTFLOAT(value);
-                found = true;
+#ifdef TUTTI_REFERENCE_SHORTNAMES
+    struct ShortNames : PathBuilder {
+        void fill(std::vector<Control>& cs) {
+            for (const auto& c : cs) {
+                fFullPaths.push_back(c.address);
+            }
+            computeShortNames();
+            for (auto& c : cs) {
+                c.shortname = fFull2Short[c.address];
             }
         }
-        if (!found) {
+    } short_names;
+    short_names.fill(ui.controls);
+#endif
+    dsp.init(rate);
+    for (const auto& [name, value] : sets) {
+        if (!set_control(ui.controls, name, value)) {
             std::fprintf(stderr, "reference runner: no control '%s'; controls are:\n", name.c_str());
-            for (const auto& c : ui.controls) {
-                std::fprintf(stderr, "  %s\n", c.path.c_str());
-            }
+            list_controls(ui.controls);
+            return 2;
+        }
+    }
+    if (schedule) {
+        std::vector<sched::Control> cs;
+        for (const auto& c : ui.controls) {
+            cs.push_back({c.address, c.kind, c.init, c.min, c.max, c.step});
+        }
+        for (auto& ch : sched::schedule(cs, frames, block)) {
+            changes.push_back(std::move(ch));
+        }
+    }
+    std::stable_sort(changes.begin(), changes.end(),
+                     [](const sched::Change& x, const sched::Change& y) { return x.frame < y.frame; });
+    for (const auto& ch : changes) {
+        bool found = false;
+        for (const auto& c : ui.controls) {
+            found = found || c.address == ch.address || c.path == ch.address || c.label == ch.address;
+        }
+        if (!found) {
+            std::fprintf(stderr, "reference runner: no control '%s'; controls are:\n", ch.address.c_str());
+            list_controls(ui.controls);
             return 2;
         }
     }
@@ -179,6 +287,10 @@ int main(int argc, char** argv) {
     if (input == "impulse") {
         for (auto& ch : in) {
             ch[0] = 1;
+        }
+    } else if (input == "mix") {
+        for (int c = 0; c < nin; ++c) {
+            tutti::test_signal::fill_mix<FAUSTFLOAT>(c, frames, in[c].data());
         }
     } else if (input == "noise") {
         for (int c = 0; c < nin; ++c) {
@@ -208,14 +320,29 @@ int main(int argc, char** argv) {
     std::printf("# program: %s\n# sample_rate: %d\n# block: %d\n# input: %s\n", program.c_str(),
                 rate, block, input.c_str());
     std::printf("# inputs: %d\n# outputs: %d\n# frames: %ld\n", nin, nout, frames);
+    if (schedule) {
+        for (const auto& c : ui.controls) {
+            std::printf("# control %s %s %.17g %.17g %.17g %.17g\n", kind_name(c.kind), c.address.c_str(), c.init,
+                        c.min, c.max, c.step);
+        }
+    }
+    for (const auto& ch : changes) {
+        std::printf("# set-at %ld:%s=%.17g\n", ch.frame, ch.address.c_str(), ch.value);
+    }
 
     std::vector<std::vector<FAUSTFLOAT>> out(nout, std::vector<FAUSTFLOAT>(std::size_t(block)));
     std::vector<FAUSTFLOAT*> inp, outp;
     inp.resize(std::size_t(nin));
     outp.resize(std::size_t(nout));
     const char* fmt = is_double ? "\t%.17g" : "\t%.9g";
+    std::size_t next_change = 0;
     for (long pos = 0; pos < frames; pos += block) {
         int n = int(std::min<long>(block, frames - pos));
+        // Changes take effect at the first block boundary at or after their frame.
+        while (next_change < changes.size() && changes[next_change].frame <= pos) {
+            set_control(ui.controls, changes[next_change].address, changes[next_change].value);
+            ++next_change;
+        }
         if (press >= 0) {
             for (const auto& c : ui.controls) {
                 if (c.is_button) {

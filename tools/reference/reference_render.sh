@@ -4,9 +4,12 @@
 # printing the same text format, so that the two can be compared sample by sample.
 #
 #   reference_render.sh PROGRAM.dsp -o OUT [--frames N | --seconds S] [--sample-rate R]
-#       [--block B] [--input impulse|silence|noise|FILE.wav] [--double]
-#       [--press-buttons FRAMES] [--set PATH=VALUE]... [-I DIR]...
+#       [--block B] [--input impulse|silence|noise|mix|FILE.wav] [--double]
+#       [--press-buttons FRAMES] [--set PATH=VALUE]... [--set-at FRAME:PATH=VALUE]...
+#       [--schedule] [-I DIR]...
 #
+# --schedule: apply the strict protocol's control schedule (src/support/
+# test_schedule.h) and list it in the header as "# set-at FRAME:ADDRESS=VALUE".
 # OUT is a .txt file or - (stdout). Binaries are cached by the hash of the program
 # text, the compile flags and this runner (TUTTI_REFERENCE_CACHE, default
 # build/reference-cache), so a re-run costs only the run itself.
@@ -15,7 +18,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 program="" out="" frames="" seconds="" rate=44100 block=64 input=silence double=0 press=""
 sets=() incs=()
@@ -30,6 +33,8 @@ while [ $# -gt 0 ]; do
         --double) double=1; shift ;;
         --press-buttons) press="$2"; shift 2 ;;
         --set) sets+=(-s "$2"); shift 2 ;;
+        --set-at) sets+=(-S "$2"); shift 2 ;;
+        --schedule) sets+=(-schedule); shift ;;
         -I) incs+=(-I "$2"); shift 2 ;;
         -h|--help) usage ;;
         -*) echo "reference_render: unknown option $1" >&2; usage ;;
@@ -43,7 +48,7 @@ if [ -n "$seconds" ] && [ -z "$frames" ]; then
 fi
 frames=${frames:-20000}
 case "$input" in
-    impulse|silence|noise) ;;
+    impulse|silence|noise|mix) ;;
     *) input=$(cd "$(dirname "$input")" && pwd)/$(basename "$input") ;;
 esac
 
@@ -54,18 +59,29 @@ if [ "$double" = 1 ]; then
 else
     fflags=(-single) cflags=(-DFAUSTFLOAT=float)
 fi
+# --set may name a control by its short name: only then is Faust's PathBuilder
+# compiled in (it pulls in <regex>, slow to compile into every conformance build)
+for s in "${sets[@]:-}"; do
+    if [ "$s" = -s ]; then cflags+=(-DTUTTI_REFERENCE_SHORTNAMES); break; fi
+done
+# Bit-exact IEEE arithmetic in the order the generated code writes it (SSE2, no
+# contraction into fused multiply-adds, no fast-math reassociation); the
+# optimisation level only changes how long g++ takes.
+REFERENCE_CXXFLAGS="${TUTTI_REFERENCE_OPT:--O1} -ffp-contract=off -fno-fast-math"
 cache=${TUTTI_REFERENCE_CACHE:-$root/build/reference-cache}
 mkdir -p "$cache"
 key=$( { cat "$program"; echo "${fflags[*]} ${cflags[*]} ${incs[*]:-}"; cat "$here/reference_arch.cpp" \
-        "$root/src/support/test_signal.h"; faust --version | sed -n 1p; } | sha256sum | cut -c1-24)
+        "$root/src/support/test_signal.h" \
+        "$root/src/support/test_schedule.h"; echo "$REFERENCE_CXXFLAGS"; faust --version | sed -n 1p; } | sha256sum | cut -c1-24)
 bin="$cache/$key"
 if [ ! -x "$bin" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    (cd "$dir" && faust "${fflags[@]}" -lang cpp -a "$here/reference_arch.cpp" -I "$dir" \
+    (cd "$dir" && faust -t 0 "${fflags[@]}" -lang cpp -a "$here/reference_arch.cpp" -I "$dir" \
         ${incs[@]+"${incs[@]}"} "$name" -o "$tmp/ref.cpp")
-    g++ -std=c++17 -O1 -ffp-contract=off -fno-fast-math "${cflags[@]}" \
-        -I "$(faust -includedir)" -I "$root/src" -I "$dir" "$tmp/ref.cpp" -o "$tmp/ref" -lsndfile
+    # shellcheck disable=SC2086
+    g++ -std=c++17 $REFERENCE_CXXFLAGS "${cflags[@]}" \
+        -I "$(faust -includedir)" -I "$root/src" -I "$dir" ${incs[@]+"${incs[@]}"} "$tmp/ref.cpp" -o "$tmp/ref" -lsndfile
     mv "$tmp/ref" "$bin"
 fi
 args=(-n "$frames" -r "$rate" -b "$block" -i "$input" -name "$name")

@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     render->add_option("--seconds", ra.seconds, "Duration in seconds")->excludes(frames_opt);
     render->add_option("--sample-rate", ra.sample_rate, "Sample rate (default 44100)");
     render->add_option("--block", ra.block, "Block size (default 64)");
-    render->add_option("--input", ra.input, "impulse, silence (default), noise or FILE.wav");
+    render->add_option("--input", ra.input, "impulse, silence (default), noise, mix (impulse + noise + sine) or FILE.wav");
     render->add_flag("--double", ra.double_precision, "Double precision (samples and computation)");
     render->add_option("--press-buttons", ra.press_buttons,
                        "Hold every button at 1 in the blocks that start before this frame");

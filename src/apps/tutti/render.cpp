@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /** \file
  * `tutti render`: compiles a program, feeds it the same test inputs as the
- * reference runner (tools/reference: impulse, silence, noise from
+ * reference runner (tools/reference: impulse, silence, noise, mix from
  * support/test_signal.h, or a WAV file), holds buttons down for the blocks that
- * start before --press-buttons, applies --set, and writes a float WAV
+ * start before --press-buttons, applies --set and --set-at (every unknown
+ * address of --set-at is reported before rendering), and writes a float WAV
  * (libsndfile) or text (`#` header, then frame<TAB>out0<TAB>out1... with %.17g in
  * double precision, %.9g in single).
  */
@@ -121,6 +122,26 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
         }
     }
     std::stable_sort(events.begin(), events.end(), [](const Event& x, const Event& y) { return x.frame < y.frame; });
+    // Without swaps every --set-at addresses the main program: report every
+    // unknown address at once, before rendering anything.
+    if (std::none_of(events.begin(), events.end(), [](const Event& e) { return bool(e.program); })) {
+        std::vector<std::string> unknown;
+        for (const Event& e : events) {
+            const auto& ps = main_factory->parameters();
+            bool known = std::any_of(ps.begin(), ps.end(),
+                                     [&](const Parameter& p) { return p.path == e.path || p.label == e.path; });
+            if (!known && std::find(unknown.begin(), unknown.end(), e.path) == unknown.end()) {
+                unknown.push_back(e.path);
+            }
+        }
+        for (const std::string& u : unknown) {
+            std::cerr << "tutti render: no control '" << u << "'\n";
+        }
+        if (!unknown.empty()) {
+            list_controls(*main_factory);
+            return 2;
+        }
+    }
     std::shared_ptr<const Factory> latest = main_factory;
     const int nin = eo.inputs, nout = eo.outputs;
     std::vector<std::vector<T>> in(std::size_t(nin), std::vector<T>(std::size_t(frames) + 1, T(0)));
@@ -134,6 +155,10 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
             for (long n = 0; n < frames; ++n) {
                 in[std::size_t(c)][std::size_t(n)] = T(test_signal::next_noise(st));
             }
+        }
+    } else if (a.input == "mix") {
+        for (int c = 0; c < nin; ++c) {
+            test_signal::fill_mix<T>(c, frames, in[std::size_t(c)].data());
         }
     } else if (a.input != "silence") {
         SF_INFO info{};

@@ -109,6 +109,24 @@ TEST_P(BothBackends, RdtableOfAWaveform) {
     ASSERT_EQ(y, (std::vector<double>{20, 30, 40, 50, 50, 50, 10, 20}));
 }
 
+TEST_P(BothBackends, RecursionReadThroughAVariableDelayThatIsZero) {
+    // Regression (smartKeyboard/acGuitar: a string whose length starts at 0 makes
+    // de.fdelay4 clamp its delay to 0 inside a feedback chain): a recursion's
+    // output read with a variable delay that is 0 is its current value, as in
+    // the reference, for a shifted-array line (max 10) and a ring buffer (1000).
+    for (int max : {10, 1000}) {
+        auto y = run<double>("process = + ~ *(0.4) : @(int(hslider(\"d\", 0, 0, " + std::to_string(max) +
+                                 ", 1)));",
+                             GetParam(), 2000, true);
+        ASSERT_EQ(y.size(), 2000u);
+        double want = 0;
+        for (int n = 0; n < 2000; ++n) {
+            want = (n == 0 ? 1.0 : 0.0) + want * 0.4;
+            ASSERT_EQ(y[std::size_t(n)], want) << "max " << max << " frame " << n;
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BothBackends, ::testing::Values(Backend::Interpreter, Backend::Llvm),
                          [](const auto& i) { return i.param == Backend::Llvm ? "llvm" : "interp"; });
 
