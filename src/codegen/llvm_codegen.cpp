@@ -521,6 +521,9 @@ Generated generate(const ir::Module& m) {
 
 } // namespace
 
+/// Above this many inputs and outputs, no loop vectorization.
+constexpr std::uint32_t max_vectorized_channels = 256;
+
 NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
     NativeCode out;
     Generated g = generate(m);
@@ -528,7 +531,11 @@ NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
         out.error = std::move(g.error);
         return out;
     }
-    jit::CompileResult r = jit::compile_module(std::move(g.context), std::move(g.module), options);
+    jit::JitOptions jo = options;
+    if (m.num_inputs + m.num_outputs > max_vectorized_channels) {
+        jo.vectorize_loops = false; // see JitOptions::vectorize_loops
+    }
+    jit::CompileResult r = jit::compile_module(std::move(g.context), std::move(g.module), jo);
     if (!r.module) {
         out.error = std::move(r.error);
         return out;

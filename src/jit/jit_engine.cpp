@@ -46,7 +46,7 @@ llvm::orc::JITTargetMachineBuilder host_builder(int opt_level, std::string& erro
     return std::move(*jtmb);
 }
 
-void optimise(llvm::Module& m, llvm::TargetMachine* tm, int opt_level) {
+void optimise(llvm::Module& m, llvm::TargetMachine* tm, int opt_level, bool vectorize_loops) {
     if (opt_level <= 0) {
         return;
     }
@@ -54,7 +54,9 @@ void optimise(llvm::Module& m, llvm::TargetMachine* tm, int opt_level) {
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
     llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(tm);
+    llvm::PipelineTuningOptions pto;
+    pto.LoopVectorization = vectorize_loops;
+    llvm::PassBuilder pb(tm, pto);
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cgam);
     pb.registerFunctionAnalyses(fam);
@@ -118,7 +120,7 @@ CompileResult compile_module(std::unique_ptr<llvm::LLVMContext> context,
     }
     module->setDataLayout((*jit)->getDataLayout());
     module->setTargetTriple((*tm)->getTargetTriple().str());
-    optimise(*module, tm->get(), options.opt_level);
+    optimise(*module, tm->get(), options.opt_level, options.vectorize_loops);
     if (auto err = (*jit)->addIRModule(
             llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
         return fail("cannot add the module to the JIT: " + llvm::toString(std::move(err)));

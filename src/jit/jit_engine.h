@@ -29,6 +29,10 @@ namespace tutti::jit {
 
 struct JitOptions {
     int opt_level = 2; ///< 0..3: the new pass manager's default pipeline
+    /// The loop vectorizer (it does not change results: no fast-math). Off for
+    /// programs with thousands of channels, where its run-time alias checks
+    /// between every pair of channel buffers cost seconds for nothing.
+    bool vectorize_loops = true;
 };
 
 class CompiledModule {
