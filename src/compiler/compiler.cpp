@@ -128,6 +128,38 @@ void visit(const compiler::UiNode& n, const std::vector<Parameter>& params, UiVi
     v.close_group();
 }
 
+/// The diagnostic of a lowering error: the user's mistakes each with what to
+/// change; the compiler's own faults as internal errors.
+diag::Diag lowering_diagnostic(const lower::LowerResult& lr, diag::SourceRange at) {
+    using K = lower::LowerErrorKind;
+    const std::string line_limit = "16777216";
+    switch (lr.error_kind) {
+    case K::UnboundedDelay:
+        return diag::diags::unbounded_delay(at);
+    case K::NegativeDelay:
+        return diag::diags::negative_delay(at);
+    case K::DelayTooLarge:
+        return diag::diags::delay_too_large(at, lr.error_detail, line_limit);
+    case K::NotConstant:
+        return diag::diags::must_be_constant(at, lr.error_detail);
+    case K::TableSize:
+        return diag::diags::invalid_table_size(at, lr.error_detail, line_limit);
+    case K::TableNotAtInit:
+        return diag::diags::table_not_at_init(at);
+    case K::TableUsesInputs:
+        return diag::diags::table_uses_inputs(at);
+    case K::UnknownForeign:
+        return diag::diags::unknown_foreign(at, lr.error_detail);
+    case K::TooDeep:
+        return diag::diags::signal_too_deep(at);
+    case K::Unsupported:
+        return diag::diags::unsupported_primitive(at, lr.error_detail);
+    case K::Internal:
+        break;
+    }
+    return diag::diags::internal_error(at, lr.error);
+}
+
 /// Where the headers of foreign functions are looked for: the program's folder,
 /// each -I folder, then the installed Faust folder and its subfolders (the
 /// examples' headers live there: sam/fast_pow2.h).
@@ -185,8 +217,9 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             if (at.begin.file == 0) {
                 at = bc.origin(prog.process).begin.file != 0 ? bc.origin(prog.process) : program_start;
             }
-            fs.diagnostics().add(pr.too_deep ? diag::diags::diagram_too_deep(at, pr.error)
-                                             : diag::diags::unsupported_feature(at, pr.error));
+            fs.diagnostics().add(pr.too_deep   ? diag::diags::diagram_too_deep(at, pr.error)
+                                 : pr.internal ? diag::diags::internal_error(at, pr.error)
+                                               : diag::diags::unsupported_feature(at, pr.error));
             return fail();
         }
         sc.inherit_program_origins(pr.outputs);
@@ -197,7 +230,11 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             if (at.begin.file == 0 && lr.error_signal != nullptr) {
                 at = sc.origin(lr.error_signal);
             }
-            fs.diagnostics().add(diag::diags::lowering_failed(at.begin.file != 0 ? at : program_start, lr.error));
+            if (at.begin.file == 0) {
+                // a signal with no place of its own: the process definition
+                at = bc.origin(prog.process).begin.file != 0 ? bc.origin(prog.process) : program_start;
+            }
+            fs.diagnostics().add(lowering_diagnostic(lr, at));
             return fail();
         }
         if (!lr.module->foreign.empty()) {
@@ -216,7 +253,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         }
         std::vector<std::string> problems = ir::verify(*lr.module);
         if (!problems.empty()) {
-            fs.diagnostics().add(diag::diags::internal_error(diag::SourceRange{}, "invalid IR: " + problems[0]));
+            fs.diagnostics().add(diag::diags::internal_error(program_start, "invalid IR: " + problems[0]));
             return fail();
         }
         auto impl = std::make_shared<Factory::Impl>();
@@ -291,7 +328,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             jo.opt_level = options.opt_level;
             impl->native = codegen::compile_native(*lr.module, jo);
             if (!impl->native.module) {
-                fs.diagnostics().add(diag::diags::backend_failed(diag::SourceRange{}, impl->native.error));
+                fs.diagnostics().add(diag::diags::backend_failed(program_start, impl->native.error));
                 return fail();
             }
             impl->module = std::move(lr.module);
@@ -304,8 +341,12 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         }
         fs.diagnostics().add(budget.diagnostic(e));
         return fail();
+    } catch (const std::bad_alloc&) {
+        // not a bug of the compiler: the machine had no more memory to give
+        fs.diagnostics().add(diag::diags::out_of_memory(program_start));
+        return fail();
     } catch (const std::exception& e) {
-        fs.diagnostics().add(diag::diags::internal_error(diag::SourceRange{}, e.what()));
+        fs.diagnostics().add(diag::diags::internal_error(program_start, e.what()));
         return fail();
     }
     result.diagnostics = fs.resolved_diagnostics();

@@ -189,9 +189,14 @@ Value Evaluator::eval_node(const Node* n, const Env* env) {
     case NodeKind::FFunction:
         return eval_ffunction(n);
     case NodeKind::FConstant:
-        return Value::of(boxes_.make_fconst(static_cast<ast::ValueType>(n->op), n->name, n->text));
-    case NodeKind::FVariable:
-        return Value::of(boxes_.make_fvar(static_cast<ast::ValueType>(n->op), n->name, n->text));
+    case NodeKind::FVariable: {
+        // with their place, for the diagnostics of later stages (an unknown name)
+        const boxes::Box* b = n->kind == NodeKind::FConstant
+                                  ? boxes_.make_fconst(static_cast<ast::ValueType>(n->op), n->name, n->text)
+                                  : boxes_.make_fvar(static_cast<ast::ValueType>(n->op), n->name, n->text);
+        boxes_.set_origin(b, n->range);
+        return Value::of(b);
+    }
     case NodeKind::Button:
     case NodeKind::Checkbox:
     case NodeKind::VSlider:

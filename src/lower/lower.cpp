@@ -36,6 +36,8 @@ namespace {
 struct LowerError {
     std::string what;
     const Signal* at;
+    LowerErrorKind kind = LowerErrorKind::Internal;
+    std::string detail = {};
 };
 
 /// Below this maximum delay a line is a shifted array (Faust's -mcd 16).
@@ -158,7 +160,7 @@ private:
     std::int32_t constant_int(const Signal* s, const char* what) {
         passes::Interval i = intervals_.of(s);
         if (!i.point() || !std::isfinite(i.lo)) {
-            throw LowerError{std::string(what) + " must be a constant", s};
+            throw LowerError{std::string(what) + " must be a constant", s, LowerErrorKind::NotConstant, what};
         }
         return static_cast<std::int32_t>(i.lo);
     }
@@ -310,14 +312,14 @@ private:
     std::uint32_t max_delay_of(const Signal* d) {
         passes::Interval i = intervals_.of(d);
         if (!i.bounded()) {
-            throw LowerError{"can't compute the min and max values of a delay (probably a recursive signal)", d};
+            throw LowerError{"can't compute the min and max values of a delay (probably a recursive signal)", d, LowerErrorKind::UnboundedDelay};
         }
         if (i.lo < 0) {
-            throw LowerError{"possible negative values of a delay", d};
+            throw LowerError{"possible negative values of a delay", d, LowerErrorKind::NegativeDelay};
         }
         double hi = std::floor(i.hi + 0.5);
         if (hi > double(max_line)) {
-            throw LowerError{"delay too large", d};
+            throw LowerError{"delay too large", d, LowerErrorKind::DelayTooLarge, std::to_string(static_cast<long long>(hi))};
         }
         return static_cast<std::uint32_t>(hi);
     }
@@ -330,7 +332,7 @@ private:
         }
         if (v == Variability::Block && !is_sample_only(s)) {
             if (ctx.is_table) {
-                throw LowerError{"a table's content must be computable at init time", s};
+                throw LowerError{"a table's content must be computable at init time", s, LowerErrorKind::TableNotAtInit};
             }
             return gen_block(s, ctx);
         }
@@ -392,7 +394,7 @@ private:
             return it->second;
         }
         if (++depth_ > 20000 || stack_.exhausted()) {
-            throw LowerError{"signal graph too deep", s};
+            throw LowerError{"signal graph too deep", s, LowerErrorKind::TooDeep};
         }
         if (budget_ != nullptr) {
             diag::SourceRange own = sc_.program_origin(s);
@@ -602,7 +604,7 @@ private:
             return b_->real(s->rval);
         case SigKind::Input:
             if (ctx.is_table) {
-                throw LowerError{"a table's content cannot depend on the inputs", s};
+                throw LowerError{"a table's content cannot depend on the inputs", s, LowerErrorKind::TableUsesInputs};
             }
             return b_->input(std::uint32_t(s->ival));
         case SigKind::Delay: {
@@ -694,12 +696,14 @@ private:
                 }
                 return b_->constant(t, *v);
             }
-            throw LowerError{"unknown foreign constant '" + std::string(s->label.str()) + "'", s};
+            throw LowerError{"unknown foreign constant '" + std::string(s->label.str()) + "'", s, LowerErrorKind::UnknownForeign,
+                             "constant '" + std::string(s->label.str()) + "'"};
         case SigKind::FVar:
             if (s->label.str() == "count") {
                 return as_type(b_->count(), t);
             }
-            throw LowerError{"unknown foreign variable '" + std::string(s->label.str()) + "'", s};
+            throw LowerError{"unknown foreign variable '" + std::string(s->label.str()) + "'", s, LowerErrorKind::UnknownForeign,
+                             "variable '" + std::string(s->label.str()) + "'"};
         case SigKind::Button:
         case SigKind::Checkbox:
         case SigKind::VSlider:
@@ -844,7 +848,8 @@ private:
         };
         auto it = names.find(op);
         if (it == names.end()) {
-            throw LowerError{"unsupported primitive " + std::string(ast::prim_spelling(op)), s};
+            throw LowerError{"unsupported primitive " + std::string(ast::prim_spelling(op)), s, LowerErrorKind::Unsupported,
+                             std::string(ast::prim_spelling(op))};
         }
         std::vector<const Expr*> args;
         for (std::size_t i = 0; i < s->kids.size(); ++i) {
@@ -934,7 +939,7 @@ private:
     /// signal for t = 0..size-1 with a fresh state of its own.
     std::uint32_t make_table(const Signal* s, std::int32_t size, const Signal* content, bool writable) {
         if (size <= 0 || std::uint32_t(size) > max_line) {
-            throw LowerError{"invalid table size " + std::to_string(size), s};
+            throw LowerError{"invalid table size " + std::to_string(size), s, LowerErrorKind::TableSize, std::to_string(size)};
         }
         auto key = std::make_tuple(writable ? 1 : 0, writable ? static_cast<const void*>(s) : static_cast<const void*>(content),
                                    size);
@@ -1035,6 +1040,8 @@ LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num
     } catch (const LowerError& e) {
         LowerResult r;
         r.error = e.what;
+        r.error_kind = e.kind;
+        r.error_detail = e.detail;
         r.error_signal = e.at;
         return r;
     }

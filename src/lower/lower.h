@@ -31,10 +31,27 @@ struct Control {
     double init = 0, min = 0, max = 0, step = 0;
 };
 
+/// What went wrong in lowering (the compiler maps each to its diagnostic).
+enum class LowerErrorKind {
+    Internal,        ///< a bug of the compiler, not of the program
+    UnboundedDelay,  ///< detail: -
+    NegativeDelay,
+    DelayTooLarge,   ///< detail: the maximum delay
+    NotConstant,     ///< detail: what must be constant
+    TableSize,       ///< detail: the size
+    TableNotAtInit,
+    TableUsesInputs,
+    UnknownForeign,  ///< detail: "constant 'X'" or "variable 'X'"
+    TooDeep,
+    Unsupported,     ///< detail: the primitive
+};
+
 struct LowerResult {
     std::unique_ptr<ir::Module> module; ///< null on error
     std::vector<Control> controls;
     std::string error;
+    LowerErrorKind error_kind = LowerErrorKind::Internal;
+    std::string error_detail;
     const sig::Signal* error_signal = nullptr;
     std::vector<const sig::Signal*> foreign_signals; ///< the ffunction of each module->foreign entry
 };

@@ -19,6 +19,7 @@ struct Unsupported {
     std::string what;
     const Box* box;
     bool too_deep = false;
+    bool internal = false;
 };
 
 /// The signals on the inputs of a box: a view into its caller's list (a chain
@@ -241,7 +242,7 @@ private:
             return run(b->kid(0), p, env, in);
         }
         case BoxKind::Soundfile:
-            throw Unsupported{"soundfile is not supported yet", b};
+            throw Unsupported{"soundfile", b};
         case BoxKind::Waveform: {
             std::vector<const Signal*> values;
             for (const Box* v : b->kids) {
@@ -274,7 +275,7 @@ private:
                     return {e->value};
                 }
             }
-            throw Unsupported{"internal error: unbound slot", b};
+            throw Unsupported{"unbound slot", b, false, true};
         case BoxKind::Symbolic: {
             auto* e = arena_.make<SlotEnv>(SlotEnv{b->kid(0)->ival, in[0], env});
             return run(b->kid(1), path, e, in.subspan(1));
@@ -282,7 +283,7 @@ private:
         case BoxKind::Count:
             break;
         }
-        throw Unsupported{"internal error: unknown box", b};
+        throw Unsupported{"unknown box", b, false, true};
     }
 
     Symbol widget_path(Symbol path, Symbol label) {
@@ -401,6 +402,7 @@ PropagateResult propagate_process(const boxes::Box* process, SignalContext& sign
         r.error = u.what;
         r.error_box = u.box;
         r.too_deep = u.too_deep;
+        r.internal = u.internal;
         r.outputs.clear();
     }
     return r;

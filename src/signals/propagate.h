@@ -29,6 +29,7 @@ struct PropagateResult {
     std::string error; ///< empty when it worked; otherwise what is unsupported or too deep
     const boxes::Box* error_box = nullptr;
     bool too_deep = false; ///< the error is the nesting limit (max_depth or the stack)
+    bool internal = false; ///< the error is a fault of the compiler, not of the program
 };
 
 /// The output signals of `process` fed with inputs input(0)..input(n-1).
