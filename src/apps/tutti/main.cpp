@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
                        "Hold every button at 1 in the blocks that start before this frame");
     render->add_option("--set", ra.sets, "Set a control: PATH=VALUE (path or label)");
     render->add_option("--backend", ra.backend, "llvm (default) or interp");
+    render->add_option("--opt-level", ra.opt_level, "LLVM optimisation level 0..3 (default 2)")->check(CLI::Range(0, 3));
     render->add_option("-I", ra.include_dirs, "Add a folder to the library search path");
     render->add_option("--swap-at", ra.swaps,
                        "FRAME:OTHER.dsp: swap OTHER in at the first block boundary at or after FRAME, "

@@ -299,6 +299,7 @@ int run_render(const RenderArgs& a) {
     opts.double_precision = a.double_precision;
     opts.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
     opts.include_dirs = a.include_dirs;
+    opts.opt_level = a.opt_level;
     CompileResult r = compile_file(a.program, opts);
     print_diagnostics(r.diagnostics, false);
     if (!r.ok()) {

@@ -19,6 +19,7 @@ struct RenderArgs {
     bool double_precision = false;
     long press_buttons = -1;
     std::vector<std::string> sets; ///< PATH=VALUE
+    int opt_level = 2;   ///< --opt-level: LLVM optimisation 0..3
     std::string backend = "llvm";
     std::vector<std::string> include_dirs;
     std::vector<std::string> swaps;  ///< FRAME:OTHER.dsp
