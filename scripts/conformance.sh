@@ -22,7 +22,8 @@
 #                          [--single] [--report FILE] [--expect FILE] [--write-expect FILE]
 #
 # --list FILE: only the examples listed (one path relative to the examples folder
-# a line); --single: single precision on both sides; --expect FILE: the expected
+# a line); --root DIR --list FILE: programs of another folder (users' programs),
+# the list's paths relative to DIR; --single: single precision on both sides; --expect FILE: the expected
 # outcome of every program that does not match ("PATH OUTCOME" a line): exit 1
 # when a program's outcome is neither "match" nor the expected one (a
 # regression), and list the programs that match although the file expects
@@ -50,6 +51,7 @@ while [ $# -gt 0 ]; do
         --write-expect) write_expect="$2"; shift 2 ;;
         --from) from="$2"; shift 2 ;;
         --elapsed) elapsed_given="$2"; shift 2 ;;
+        --root) export CONFORMANCE_ROOT=$(realpath "$2"); shift 2 ;;
         *) echo "usage: $0 [--levels L1,L2 | --list FILE] [--frames N] [--jobs J] [--single] [--report FILE] [--expect FILE]" >&2; exit 2 ;;
     esac
 done
@@ -65,7 +67,7 @@ started=$(date +%s)
 # One program: prints "PATH<TAB>OUTCOME<TAB>DETAIL<TAB>CONTROLS<TAB>SECONDS".
 one() {
     local rel=$1 frames=$2 root=$3 out=$4 precision=$5 tutti=$6 tol=$7 silence=$8
-    local ex=/usr/share/faust/examples t0=$SECONDS
+    local ex=${CONFORMANCE_ROOT:-/usr/share/faust/examples} t0=$SECONDS
     local key=${rel//\//__}.$frames.$precision
     local args=(--frames "$frames" --input mix)
     [ "$precision" = double ] && args+=(--double)
@@ -127,7 +129,10 @@ one() {
 export -f one
 
 programs() {
-    if [ -n "$list" ]; then
+    if [ -n "${CONFORMANCE_ROOT:-}" ]; then
+        # other programs than the examples (users' programs): the list as it is
+        awk '!/^#/ && NF { print $1 }' "$list"
+    elif [ -n "$list" ]; then
         awk 'NR == FNR { if (!/^#/ && NF) want[$1] = 1; next } !/^#/ && ($2 in want) { print $2 }' \
             "$list" tests/conformance/levels.txt
     else
