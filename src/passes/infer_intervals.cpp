@@ -23,13 +23,10 @@ Interval hull(Interval a, Interval b) {
 }
 
 Interval mul(Interval a, Interval b) {
-    if (!a.bounded() || !b.bounded()) {
-        if ((a.point() && a.lo == 0) || (b.point() && b.lo == 0)) {
-            return {0, 0};
-        }
-        return {};
-    }
-    double c[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
+    // the products of the bounds, half-open intervals included ([3, inf] * 0.5 is
+    // [1.5, inf]); a bound of 0 times an infinite one is 0 (no value is infinite)
+    auto p = [](double x, double y) { return x == 0 || y == 0 ? 0.0 : x * y; };
+    double c[4] = {p(a.lo, b.lo), p(a.lo, b.hi), p(a.hi, b.lo), p(a.hi, b.hi)};
     return {*std::min_element(c, c + 4), *std::max_element(c, c + 4)};
 }
 
