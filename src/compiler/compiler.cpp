@@ -97,6 +97,43 @@ std::vector<Parameter> make_parameters(const std::vector<lower::Control>& contro
     return out;
 }
 
+/// Faust keeps one value per metadata key (every value for `author`, the
+/// others as contributors), in the order its string trees were made: the order
+/// the lexer first met each value's literal, across the files in the order it
+/// parses them (`files`). The metadata sorted by key, each key's values in that
+/// order.
+std::vector<std::pair<std::string, std::string>> in_faust_value_order(
+    std::vector<std::pair<std::string, std::string>> metadata, const std::vector<diag::FileId>& files,
+    const diag::SourceManager& sources) {
+    auto first_seen = [&](const std::string& value) {
+        const std::string literal = '"' + value + '"';
+        for (std::size_t k = 0; k < files.size(); ++k) {
+            std::size_t at = sources.text(files[k]).find(literal);
+            if (at != std::string_view::npos) {
+                return std::pair<std::size_t, std::size_t>(k, at);
+            }
+        }
+        return std::pair<std::size_t, std::size_t>(files.size(), 0);
+    };
+    std::vector<std::pair<std::size_t, std::size_t>> rank;
+    for (const auto& kv : metadata) {
+        rank.push_back(first_seen(kv.second));
+    }
+    std::vector<std::size_t> order(metadata.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return metadata[a].first < metadata[b].first ||
+               (metadata[a].first == metadata[b].first && rank[a] < rank[b]);
+    });
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::size_t i : order) {
+        out.push_back(std::move(metadata[i]));
+    }
+    return out;
+}
+
 /// 128-bit FNV-1a (two lanes) over the evaluated program, the options, the
 /// compiler version and the host CPU.
 std::string content_key_of(const std::string& program, const CompileOptions& o) {
@@ -182,7 +219,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         ji.filename = program_file;
         ji.inputs = impl->inputs;
         ji.outputs = impl->outputs;
-        ji.metadata = impl->metadata;
+        ji.metadata = in_faust_value_order(impl->metadata, prog.files_in_use_order, fs.sources());
         ji.controls = lr.controls;
         compiler::UiTree ui = compiler::build_ui_tree(ji);
         impl->json = compiler::json_ui(ji, ui);

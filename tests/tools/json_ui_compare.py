@@ -139,7 +139,8 @@ def reference_json(prog, args):
             with open(cached, encoding="utf-8", errors="surrogateescape") as fh:
                 return (fh.read(), error)
     with tempfile.TemporaryDirectory(prefix="tutti-json-") as tmp:
-        f = subprocess.run([args.faust, "-json", prog, "-O", tmp, "-o", "ref.cpp"],
+        # -t 0: no compilation time limit (faust stops at 120 s by default)
+        f = subprocess.run([args.faust, "-json", "-t", "0", prog, "-O", tmp, "-o", "ref.cpp"],
                            capture_output=True, text=True, timeout=600)
         name = os.path.join(tmp, os.path.basename(prog) + ".json")
         if f.returncode != 0 or not os.path.exists(name):
