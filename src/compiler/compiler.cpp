@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <new>
 
 #include "boxes/box.h"
@@ -115,9 +116,13 @@ std::vector<std::pair<std::string, std::string>> in_faust_value_order(
         }
         return std::pair<std::size_t, std::size_t>(files.size(), 0);
     };
-    std::vector<std::pair<std::size_t, std::size_t>> rank;
+    std::map<std::string, int> values_of;
     for (const auto& kv : metadata) {
-        rank.push_back(first_seen(kv.second));
+        ++values_of[kv.first];
+    }
+    std::vector<std::pair<std::size_t, std::size_t>> rank; // searched only where a key has several values
+    for (const auto& kv : metadata) {
+        rank.push_back(values_of[kv.first] > 1 ? first_seen(kv.second) : std::pair<std::size_t, std::size_t>());
     }
     std::vector<std::size_t> order(metadata.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
@@ -204,10 +209,12 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         }
         auto impl = std::make_shared<Factory::Impl>();
         impl->metadata = prog.metadata;
+        std::vector<std::pair<std::string, std::string>> ordered_metadata =
+            in_faust_value_order(impl->metadata, prog.files_in_use_order, fs.sources());
         impl->name = program_name;
-        for (const auto& [k, v] : prog.metadata) {
+        for (const auto& [k, v] : ordered_metadata) {
             if (k == "name") {
-                impl->name = v; // the first one, as Faust
+                impl->name = v; // the one Faust keeps
                 break;
             }
         }
@@ -219,7 +226,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         ji.filename = program_file;
         ji.inputs = impl->inputs;
         ji.outputs = impl->outputs;
-        ji.metadata = in_faust_value_order(impl->metadata, prog.files_in_use_order, fs.sources());
+        ji.metadata = std::move(ordered_metadata);
         ji.controls = lr.controls;
         compiler::UiTree ui = compiler::build_ui_tree(ji);
         impl->json = compiler::json_ui(ji, ui);
