@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <new>
 
 #include "boxes/box.h"
@@ -94,6 +95,47 @@ std::vector<Parameter> make_parameters(const std::vector<lower::Control>& contro
         p.shortname = w.shortname;
         p.metadata = w.meta;
         out.push_back(std::move(p));
+    }
+    return out;
+}
+
+/// Faust keeps one value per metadata key (every value for `author`, the
+/// others as contributors), in the order its string trees were made: the order
+/// the lexer first met each value's literal, across the files in the order it
+/// parses them (`files`). The metadata sorted by key, each key's values in that
+/// order.
+std::vector<std::pair<std::string, std::string>> in_faust_value_order(
+    std::vector<std::pair<std::string, std::string>> metadata, const std::vector<diag::FileId>& files,
+    const diag::SourceManager& sources) {
+    auto first_seen = [&](const std::string& value) {
+        const std::string literal = '"' + value + '"';
+        for (std::size_t k = 0; k < files.size(); ++k) {
+            std::size_t at = sources.text(files[k]).find(literal);
+            if (at != std::string_view::npos) {
+                return std::pair<std::size_t, std::size_t>(k, at);
+            }
+        }
+        return std::pair<std::size_t, std::size_t>(files.size(), 0);
+    };
+    std::map<std::string, int> values_of;
+    for (const auto& kv : metadata) {
+        ++values_of[kv.first];
+    }
+    std::vector<std::pair<std::size_t, std::size_t>> rank; // searched only where a key has several values
+    for (const auto& kv : metadata) {
+        rank.push_back(values_of[kv.first] > 1 ? first_seen(kv.second) : std::pair<std::size_t, std::size_t>());
+    }
+    std::vector<std::size_t> order(metadata.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return metadata[a].first < metadata[b].first ||
+               (metadata[a].first == metadata[b].first && rank[a] < rank[b]);
+    });
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::size_t i : order) {
+        out.push_back(std::move(metadata[i]));
     }
     return out;
 }
@@ -262,10 +304,12 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         }
         auto impl = std::make_shared<Factory::Impl>();
         impl->metadata = prog.metadata;
+        std::vector<std::pair<std::string, std::string>> ordered_metadata =
+            in_faust_value_order(impl->metadata, prog.files_in_use_order, fs.sources());
         impl->name = program_name;
-        for (const auto& [k, v] : prog.metadata) {
+        for (const auto& [k, v] : ordered_metadata) {
             if (k == "name") {
-                impl->name = v; // the first one, as Faust
+                impl->name = v; // the one Faust keeps
                 break;
             }
         }
@@ -277,7 +321,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         ji.filename = program_file;
         ji.inputs = impl->inputs;
         ji.outputs = impl->outputs;
-        ji.metadata = impl->metadata;
+        ji.metadata = std::move(ordered_metadata);
         ji.controls = lr.controls;
         compiler::UiTree ui = compiler::build_ui_tree(ji);
         impl->json = compiler::json_ui(ji, ui);

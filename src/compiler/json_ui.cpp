@@ -339,9 +339,9 @@ void emit(std::string& out, const UiNode& n, int t, const std::vector<lower::Con
 }
 
 /// The program's metadata as Faust lists it: sorted by key, one value per key
-/// (the first declared; Faust 2.54.9 keeps one), except `author`: every author
-/// after the first is a `contributor` (in its place); `filename` and `name`
-/// added when not declared; line breaks and tabs in values written as spaces.
+/// (the first of JsonInfo::metadata; Faust 2.54.9 keeps one), except `author`:
+/// every author after the first is a `contributor` (in its place); `filename`
+/// and `name` added when not declared; line breaks and tabs written as spaces.
 Metadata global_metadata(const JsonInfo& info) {
     Metadata m = info.metadata;
     auto has = [&](const char* key) {

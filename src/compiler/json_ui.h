@@ -32,7 +32,8 @@ struct JsonInfo {
     std::string name;     ///< `declare name`, else the file stem
     std::string filename; ///< the program's file name
     int inputs = 0, outputs = 0;
-    std::vector<std::pair<std::string, std::string>> metadata; ///< in declaration order
+    /// the values of a key in Faust's order (compiler.cpp: in_faust_value_order)
+    std::vector<std::pair<std::string, std::string>> metadata;
     std::vector<lower::Control> controls;
 };
 

@@ -44,6 +44,7 @@ void run(Job& job) {
         }
         job.result.process = ev.evaluate_process();
         job.result.metadata = std::move(ev.metadata());
+        job.result.files_in_use_order = std::move(ev.files_in_use_order());
     } catch (EvalError& e) {
         job.result.process = nullptr;
         job.diags = std::move(e.diags);

@@ -45,6 +45,9 @@ struct Program {
     /// `maths.lib/name`, as Faust does), then the metadata of the functions used
     /// (`filters.lib/lowpass:author`). Values without quotes.
     std::vector<std::pair<std::string, std::string>> metadata;
+    /// The files the evaluation used, in the order Faust parses them (the
+    /// program, its imports, then libraries as first used).
+    std::vector<diag::FileId> files_in_use_order;
 };
 
 Program evaluate_program(frontend::FrontendSession& session, const frontend::ParsedFile& main,

@@ -410,7 +410,8 @@ void Evaluator::record_metadata(const frontend::ParsedFile* file, Symbol functio
     if (file == nullptr) {
         return;
     }
-    std::string prefix = file->path.filename().string() + "/";
+    // Faust prefixes a file's metadata with the name it was asked for.
+    std::string prefix = (file->requested.empty() ? file->path.filename().string() : file->requested) + "/";
     auto add = [&](std::string key, std::string value) {
         std::string both = key + '\0' + value;
         if (metadata_seen_.insert(both).second) {
@@ -422,6 +423,7 @@ void Evaluator::record_metadata(const frontend::ParsedFile* file, Symbol functio
         if (!metadata_files_.insert(file).second) {
             return;
         }
+        metadata_file_order_.push_back(file->id);
         // Faust records them as it parses: those inside an `environment { }`
         // count too, wherever it is, in source order.
         std::vector<const Node*> todo(file->root->children().rbegin(), file->root->children().rend());

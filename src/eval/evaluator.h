@@ -68,6 +68,11 @@ public:
     const boxes::Box* evaluate_process();
 
     /// File-level declarations met during evaluation (see evaluate.h).
+    /// The files whose metadata was recorded, in that order (as Faust parses
+    /// them: the program, its imports, then libraries as they are first used).
+    std::vector<diag::FileId>& files_in_use_order() {
+        return metadata_file_order_;
+    }
     std::vector<std::pair<std::string, std::string>>& metadata() {
         return metadata_;
     }
@@ -221,6 +226,7 @@ private:
     std::vector<std::pair<std::string, std::string>> metadata_;
     std::unordered_set<std::string> metadata_seen_;
     std::unordered_set<const frontend::ParsedFile*> metadata_files_;
+    std::vector<diag::FileId> metadata_file_order_;
     /// Per file: function name -> its `declare f key "value";` statements.
     std::unordered_map<const frontend::ParsedFile*,
                        std::unordered_map<Symbol, std::vector<const ast::Node*>>>

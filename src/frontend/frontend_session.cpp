@@ -120,6 +120,7 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
                 const ParsedFile* g = load_file(*found, n->range);
                 resolved_[n] = g;
                 if (g != nullptr && files_.size() > before) {
+                    files_.back()->requested = std::string(name);
                     work.push_back(g);
                 }
                 continue;

@@ -41,6 +41,9 @@ struct FrontendOptions {
 struct ParsedFile {
     diag::FileId id = 0;
     std::filesystem::path path; ///< as opened
+    /// The name it was first asked for by an import, library or component
+    /// ("filters.lib", "../dynamic/volume.dsp"); empty for the program.
+    std::string requested;
     ast::Node* root = nullptr;  ///< File node
 };
 

@@ -47,6 +47,10 @@ got=$("$tutti" render "$work/echo box.dsp" --frames 3 --block 1 --double -o - \
       --set-at '2:/echo_box/Voice_2/feedback__%_=0.5' | grep -v '^#')
 [ "$(sed -n 2p <<<"$got")" = "1${tab}0${tab}0${tab}0${tab}0" ] || fail "--set-at applied early: $got"
 [ "$(sed -n 3p <<<"$got")" = "2${tab}0${tab}0.5${tab}0${tab}0" ] || fail "--set-at not applied: $got"
+got=$("$tutti" render "$work/echo box.dsp" --frames 3 --block 1 --double -o - \
+      --set-at '1:echo_1000_feedback=0.25' --set-at '2:n=4' | grep -v '^#')
+[ "$(sed -n 2p <<<"$got")" = "1${tab}0.25${tab}0${tab}0${tab}0" ] || fail "--set-at by short name: $got"
+[ "$(sed -n 3p <<<"$got")" = "2${tab}0.25${tab}0${tab}4${tab}0" ] || fail "--set-at by label: $got"
 # an unknown name is an error that lists the addresses
 if "$tutti" render "$work/echo box.dsp" --frames 3 -o - --set '/echo_box/echo 1000/feedback (%)=1' >"$work/out" 2>&1; then
     fail "the old form of the path was accepted"

@@ -6,10 +6,12 @@ parsed JSON, for every program given (files, or folders searched for *.dsp).
   json_ui_compare.py --tutti BIN [--faust faust] [--jobs N] [--min-compared N]
                      [--skip FILE] PROGRAM_OR_DIR...
 
-A program the reference rejects must be rejected by tutti too. A program
-listed in --skip (one path suffix per line, '#' starts a comment: programs with
-foreign functions or soundfiles, which tutti refuses) must be refused by tutti;
-any other program tutti refuses is a failure. Exit status 1 on any difference,
+A program the reference rejects must be rejected by tutti too; one it crashes
+on (killed by a signal) is reported and not compared. A program listed in
+--skip (one path suffix per line, then '#' and why) may be refused by tutti
+(programs with foreign functions: compared when tutti accepts them), unless why
+starts with "not compared" (then neither compiler is run on it); any other
+program tutti refuses is a failure. Exit status 1 on any difference,
 with the first difference of each program (its JSON path, both values).
 
 What is not compared, and why:
@@ -37,10 +39,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 IGNORED_TOP_KEYS = ("compile_options", "library_list", "include_pathnames")
 IGNORED_META_KEYS = ("compile_options",)
-# Keys declared more than once with different values: Faust keeps one value per
-# key, the first declared (checked: mi.lib, fds.lib and the main file), except
-# for these, where it keeps another one (by the memory order of its string
-# trees, as far as we can tell): the key must be there, its value is not compared.
+# A key declared with several values keeps one: the one whose text Faust's lexer
+# met first (tutti follows that rule, and matches it on every example but this
+# key). filters.lib declares it twice by mistake (`declare lowpass0_highpass1
+# "Copyright..."` and `"MIT-style..."`, meant as function metadata), and both
+# texts occur in many libraries: which one Faust met first depends on the order
+# it parses libraries, which tutti does not follow exactly. The key must be
+# there; its value is not compared.
 VALUE_NOT_COMPARED = ("filters.lib/lowpass0_highpass1",)
 POINTER = re.compile(r"0x[0-9a-f]{5,}")
 
@@ -139,9 +144,12 @@ def reference_json(prog, args):
             with open(cached, encoding="utf-8", errors="surrogateescape") as fh:
                 return (fh.read(), error)
     with tempfile.TemporaryDirectory(prefix="tutti-json-") as tmp:
-        f = subprocess.run([args.faust, "-json", prog, "-O", tmp, "-o", "ref.cpp"],
+        # -t 0: no compilation time limit (faust stops at 120 s by default)
+        f = subprocess.run([args.faust, "-json", "-t", "0", prog, "-O", tmp, "-o", "ref.cpp"],
                            capture_output=True, text=True, timeout=600)
         name = os.path.join(tmp, os.path.basename(prog) + ".json")
+        if f.returncode < 0:
+            return (None, "crashed: signal %d" % -f.returncode)
         if f.returncode != 0 or not os.path.exists(name):
             return (None, (f.stderr.strip().splitlines() or ["exit status %d" % f.returncode])[-1])
         with open(name, encoding="utf-8", errors="surrogateescape") as fh:
@@ -162,10 +170,15 @@ def compare(prog, args, skip):
 
 
 def compare_one(prog, args, skip):
+    for entry, why in skip.items():
+        if prog.endswith(entry) and why.startswith("not compared"):
+            return ("not_compared", why)
     ref_text, ref_error = reference_json(prog, args)
     t = subprocess.run([args.tutti, "json", prog], capture_output=True, text=True, timeout=600,
                        errors="surrogateescape")
     if ref_text is None:
+        if ref_error.startswith("crashed"):
+            return ("faust_crashes", ref_error)
         if t.returncode == 0:
             return ("error", "faust rejects it (%s), tutti accepts it" % ref_error)
         return ("faust_rejects", ref_error)
@@ -174,8 +187,6 @@ def compare_one(prog, args, skip):
         if skipped:
             return ("skipped", skip[next(s for s in skip if prog.endswith(s))])
         return ("error", "tutti json failed: " + t.stderr.strip()[:400])
-    if skipped:
-        return ("error", "listed in --skip but tutti accepts it: take it off the list")
     try:
         ours = json.loads(t.stdout)
     except ValueError as e:
@@ -218,11 +229,16 @@ def main():
             print("%s: %s: %s" % (status.upper(), p, msg))
         elif status == "skipped":
             print("skipped: %s (%s)" % (p, msg))
+        elif status == "faust_crashes":
+            print("not compared: %s: faust %s" % (p, msg))
+        elif status == "not_compared":
+            print("%s: %s" % (p, msg))
     compared = counts.get("equal", 0) + counts.get("differ", 0)
     print("json ui: %d programs: %d equal, %d differ, %d errors, %d skipped (tutti refuses), "
-          "%d rejected by faust" % (len(progs), counts.get("equal", 0), counts.get("differ", 0),
-                                    counts.get("error", 0), counts.get("skipped", 0),
-                                    counts.get("faust_rejects", 0)))
+          "%d rejected by faust (and by tutti), %d not compared (faust crashes)"
+          % (len(progs), counts.get("equal", 0), counts.get("differ", 0), counts.get("error", 0),
+             counts.get("skipped", 0), counts.get("faust_rejects", 0),
+             counts.get("faust_crashes", 0) + counts.get("not_compared", 0)))
     if compared < args.min_compared:
         print("FAIL: only %d programs compared, expected at least %d" % (compared, args.min_compared))
         return 1

@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     render->add_flag("--double", ra.double_precision, "Double precision (samples and computation)");
     render->add_option("--press-buttons", ra.press_buttons,
                        "Hold every button at 1 in the blocks that start before this frame");
-    render->add_option("--set", ra.sets, "Set a control: PATH=VALUE (path or label)");
+    render->add_option("--set", ra.sets, "Set a control: NAME=VALUE, NAME its address as faust -json writes it, short name or label");
     render->add_option("--backend", ra.backend, "llvm (default) or interp");
     render->add_option("--opt-level", ra.opt_level, "LLVM optimisation level 0..3 (default 2)")->check(CLI::Range(0, 3));
     render->add_option("-I", ra.include_dirs, "Add a folder to the library search path");
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     play->add_option("--crossfade-ms", pl.crossfade_ms, "Crossfade length when state cannot be carried (default 20)");
     play->add_option("--sample-rate", pl.sample_rate, "null driver: sample rate (default 48000)");
     play->add_option("--block", pl.block, "null driver: block size (default 64)");
-    play->add_option("--set", pl.sets, "Set a control: PATH=VALUE");
+    play->add_option("--set", pl.sets, "Set a control: NAME=VALUE (address, short name or label)");
     play->add_option("--backend", pl.backend, "llvm (default) or interp");
     play->add_option("-I", pl.include_dirs, "Add a folder to the library search path");
     play->add_flag("--fields", pl.fields, "Print every state field of each swap");

@@ -290,6 +290,16 @@ TEST(EvalSemantics, Metadata) {
     EXPECT_FALSE(has("filters.lib/name", "Faust Filters Library")); // not used
 }
 
+TEST(EvalSemantics, MetadataDeclaredInsideAnEnvironmentCounts) {
+    // Faust records a declaration as it parses it, wherever it is (faust -json,
+    // 2.54.9, lists "inner" for this program).
+    auto e = evaluate_text("declare name \"bee\";\nenv = environment { declare inner \"x\"; a = 1; };\n"
+                           "process = 0;\n");
+    ASSERT_TRUE(e.diags.empty());
+    ASSERT_EQ(e.metadata.size(), 2u);
+    EXPECT_EQ(e.metadata[1], (std::pair<std::string, std::string>{"inner", "x"}));
+}
+
 TEST(EvalSemantics, NothingToEvaluateAfterASyntaxError) {
     auto e = evaluate_text("process = _ :;\n");
     EXPECT_EQ(e.box, "");
