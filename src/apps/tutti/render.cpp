@@ -129,7 +129,7 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
         for (const Event& e : events) {
             const auto& ps = main_factory->parameters();
             bool known = std::any_of(ps.begin(), ps.end(),
-                                     [&](const Parameter& p) { return p.path == e.path || p.label == e.path; });
+                                     [&](const Parameter& p) { return p.named(e.path); });
             if (!known && std::find(unknown.begin(), unknown.end(), e.path) == unknown.end()) {
                 unknown.push_back(e.path);
             }
