@@ -136,6 +136,38 @@ private:
     const Expr* as_type(const Expr* e, Type t) {
         return t == Type::I32 ? as_int(e) : as_real(e);
     }
+    /// `e` as type `t`, as C converts it (real to int truncates).
+    const Expr* convert(const Expr* e, Type t) {
+        if (e->type == t) {
+            return e;
+        }
+        if (t == Type::I32) {
+            return b_->unary(Op::FtoI, e);
+        }
+        if (e->type == Type::I32) {
+            return b_->to_real(e, t);
+        }
+        return b_->unary(t == Type::F64 ? Op::FExt : Op::FTrunc, e);
+    }
+    /// For a Faust math primitive named in either precision (sin, sinf): the
+    /// variant std::name picks for an argument of type `arg` (an int goes to the
+    /// double one); nullptr for any other name.
+    static const ir::MathFunction* overload_for(std::string_view name, Type arg) {
+        static constexpr std::string_view primitives[] = {
+            "sin", "cos", "tan", "exp", "log", "log10", "sqrt", "pow", "fmod", "remainder",
+            "floor", "ceil", "rint", "round", "atan2", "asin", "acos", "atan", "fabs"};
+        auto known = [&](std::string_view n) {
+            return std::find(std::begin(primitives), std::end(primitives), n) != std::end(primitives);
+        };
+        std::string_view base = name;
+        if (!known(base) && base.size() > 1 && base.back() == 'f') {
+            base.remove_suffix(1);
+        }
+        if (!known(base)) {
+            return nullptr;
+        }
+        return ir::find_math_function(arg == Type::F32 ? std::string(base) + "f" : std::string(base));
+    }
     std::string math_name(std::string base) const {
         return m_->real == Type::F64 ? base : base + "f";
     }
@@ -652,12 +684,29 @@ private:
                 args.push_back(at == ast::ValueType::Int ? as_int(a) : at == ast::ValueType::Float ? as_real(a) : a);
             }
             std::string name(s->ffun->names[m_->real == Type::F64 ? 1 : 0].str());
-            if (ir::find_math_function(name) == nullptr) {
+            const ir::MathFunction* f = ir::find_math_function(name);
+            if (f == nullptr) {
                 throw LowerError{"foreign function '" + name + "' (" + std::string(s->ffun->include.str()) +
                                      ") is not available: only C math library functions are bound",
                                  s};
             }
-            return call(name, t, args);
+            if (args.size() != ir::math_arity(f->signature)) {
+                throw LowerError{"foreign function '" + name + "' is declared with " + std::to_string(args.size()) +
+                                     " arguments, the C function takes " +
+                                     std::to_string(ir::math_arity(f->signature)),
+                                 s};
+            }
+            // The reference emits a math primitive as the overloaded std::name, chosen by
+            // the type of its argument (sinf on a double is std::sin(double)); any other
+            // function is called as declared in C: the arguments converted to its
+            // parameter types, its result to the signal's type.
+            if (const ir::MathFunction* g = overload_for(name, args[0]->type)) {
+                f = g;
+            }
+            for (std::size_t i = 0; i < args.size(); ++i) {
+                args[i] = convert(args[i], ir::math_param_type(f->signature, std::uint32_t(i)));
+            }
+            return convert(call(std::string(f->name), ir::math_result_type(f->signature), args), t);
         }
         case SigKind::FConst:
             if (s->label.str() == "fSamplingFreq") {
