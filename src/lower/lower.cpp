@@ -41,6 +41,7 @@ struct LowerError {
 constexpr std::uint32_t max_copy_delay = 16;
 /// Delay lines and tables larger than this are refused (2^24 samples).
 constexpr std::uint32_t max_line = 1u << 24;
+constexpr std::uint64_t max_state_bytes = std::uint64_t(1) << 30;
 
 std::uint32_t pow2_above(std::uint32_t n) {
     std::uint32_t p = 1;
@@ -113,6 +114,18 @@ public:
         for (std::uint32_t f : main.state_fields) {
             append_clear(m_->clear_state, f);
         }
+        std::uint64_t bytes = 0;
+        for (const ir::Field& f : m_->fields) {
+            bytes += std::uint64_t(ir::type_size(f.type)) * f.count;
+        }
+        if (bytes > max_state_bytes) {
+            // Each line and table is bounded (max_line), their number is not: the total
+            // must fit the 32-bit offsets of the layout.
+            throw LowerError{"the state of the program is too large: " + std::to_string(bytes) +
+                                 " bytes of delay lines, tables and variables (at most " +
+                                 std::to_string(max_state_bytes) + ")",
+                             nullptr};
+        }
         ir::layout(*m_);
         r.module = std::move(m_);
         r.controls = std::move(controls_);
@@ -135,6 +148,32 @@ private:
     }
     const Expr* as_type(const Expr* e, Type t) {
         return t == Type::I32 ? as_int(e) : as_real(e);
+    }
+    /// The call of an `ffunction` named `name`, its arguments `args` converted to
+    /// the types it is declared with. A function of the C math library is called
+    /// as the reference's C++ calls it (fuzz finding
+    /// ffunction-declared-types-differ-from-c: the declared types made invalid IR
+    /// when they were not the C ones): a Faust math primitive as the overloaded
+    /// std::name, chosen by the type of its argument (sinf on a double is
+    /// std::sin), any other function as C converts its arguments and result.
+    /// Another function is called as declared.
+    const Expr* foreign_call(const Signal* s, const std::string& name, Type t, std::vector<const Expr*> args) {
+        const ir::MathFunction* f = ir::find_math_function(name);
+        if (f == nullptr) {
+            return call(name, t, args);
+        }
+        if (args.size() != ir::math_arity(f->signature)) {
+            throw LowerError{"foreign function '" + name + "' is declared with " + std::to_string(args.size()) +
+                                 " arguments, the C function takes " + std::to_string(ir::math_arity(f->signature)),
+                             s};
+        }
+        if (const ir::MathFunction* g = overload_for(name, args[0]->type)) {
+            f = g;
+        }
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            args[i] = convert(args[i], ir::math_param_type(f->signature, std::uint32_t(i)));
+        }
+        return convert(call(std::string(f->name), ir::math_result_type(f->signature), args), t);
     }
     /// `e` as type `t`, as C converts it (real to int truncates).
     const Expr* convert(const Expr* e, Type t) {
@@ -684,29 +723,12 @@ private:
                 args.push_back(at == ast::ValueType::Int ? as_int(a) : at == ast::ValueType::Float ? as_real(a) : a);
             }
             std::string name(s->ffun->names[m_->real == Type::F64 ? 1 : 0].str());
-            const ir::MathFunction* f = ir::find_math_function(name);
-            if (f == nullptr) {
+            if (ir::find_math_function(name) == nullptr) {
                 throw LowerError{"foreign function '" + name + "' (" + std::string(s->ffun->include.str()) +
                                      ") is not available: only C math library functions are bound",
                                  s};
             }
-            if (args.size() != ir::math_arity(f->signature)) {
-                throw LowerError{"foreign function '" + name + "' is declared with " + std::to_string(args.size()) +
-                                     " arguments, the C function takes " +
-                                     std::to_string(ir::math_arity(f->signature)),
-                                 s};
-            }
-            // The reference emits a math primitive as the overloaded std::name, chosen by
-            // the type of its argument (sinf on a double is std::sin(double)); any other
-            // function is called as declared in C: the arguments converted to its
-            // parameter types, its result to the signal's type.
-            if (const ir::MathFunction* g = overload_for(name, args[0]->type)) {
-                f = g;
-            }
-            for (std::size_t i = 0; i < args.size(); ++i) {
-                args[i] = convert(args[i], ir::math_param_type(f->signature, std::uint32_t(i)));
-            }
-            return convert(call(std::string(f->name), ir::math_result_type(f->signature), args), t);
+            return foreign_call(s, name, t, std::move(args));
         }
         case SigKind::FConst:
             if (s->label.str() == "fSamplingFreq") {
