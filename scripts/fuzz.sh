@@ -2,12 +2,14 @@
 # Runs the fuzz targets (libFuzzer, clang, ASan+UBSan; tests/fuzz/CMakeLists.txt)
 # one after the other, FUZZ_SECONDS each (default 600).
 #   FUZZ_TARGETS   which ones (default: parse eval ir pipeline)
-#   FUZZ_TIMEOUT   seconds one input may take before it is reported as a hang (10)
+#   FUZZ_TIMEOUT   wall-clock seconds one input may take before it is reported as
+#                  a hang (60: the largest example programs take a few seconds of
+#                  CPU under the sanitizers, and the machine may be shared)
 #   FUZZ_RSS_MB    memory one run may hold before it is reported (2048)
 #   FUZZ_NICE      niceness of the fuzzers (10; the machine is shared)
 # Seeds: the stored corpus tests/fuzz/corpus/<target>, and for the compiler
 # targets tests/fuzz/seeds, tests/fuzz/regressions and the installed Faust
-# examples. What the fuzzer adds goes to build-fuzz/corpus/<target> (not
+# examples (those over 4 KB are cut to 4 KB by libFuzzer's -max_len). What the fuzzer adds goes to build-fuzz/corpus/<target> (not
 # committed; `-merge=1` into tests/fuzz/corpus/<target> to keep some). Findings
 # go to build-fuzz/artifacts/. Prints the executions of each target; fails on
 # the first target that finds something.
@@ -15,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-600}"
 targets="${FUZZ_TARGETS:-parse eval ir pipeline}"
-timeout="${FUZZ_TIMEOUT:-10}"
+timeout="${FUZZ_TIMEOUT:-60}"
 rss="${FUZZ_RSS_MB:-2048}"
 niceness="${FUZZ_NICE:-10}"
 cmake --preset fuzz >/dev/null
