@@ -1,31 +1,50 @@
 #!/usr/bin/env bash
-# Runs the lexer+parser fuzzer (libFuzzer, clang) for FUZZ_SECONDS (default 600).
-# Seeds: tests/fuzz/corpus plus the installed Faust examples (copied into a
-# scratch corpus that is not committed). Prints the number of executions.
+# Runs the fuzz targets (libFuzzer, clang, ASan+UBSan; tests/fuzz/CMakeLists.txt)
+# one after the other, FUZZ_SECONDS each (default 600).
+#   FUZZ_TARGETS   which ones (default: parse eval ir pipeline)
+#   FUZZ_TIMEOUT   wall-clock seconds one input may take before it is reported as
+#                  a hang (60: the largest example programs take a few seconds of
+#                  CPU under the sanitizers, and the machine may be shared)
+#   FUZZ_RSS_MB    memory one run may hold before it is reported (2048)
+#   FUZZ_NICE      niceness of the fuzzers (10; the machine is shared)
+# Seeds: the stored corpus tests/fuzz/corpus/<target>, and for the compiler
+# targets tests/fuzz/seeds, tests/fuzz/regressions and the installed Faust
+# examples (those over 4 KB are cut to 4 KB by libFuzzer's -max_len). What the fuzzer adds goes to build-fuzz/corpus/<target> (not
+# committed; `-merge=1` into tests/fuzz/corpus/<target> to keep some). Findings
+# go to build-fuzz/artifacts/. Prints the executions of each target; fails on
+# the first target that finds something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-600}"
+targets="${FUZZ_TARGETS:-parse eval ir pipeline}"
+timeout="${FUZZ_TIMEOUT:-60}"
+rss="${FUZZ_RSS_MB:-2048}"
+niceness="${FUZZ_NICE:-10}"
 cmake --preset fuzz >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target parse_fuzzer
-run=tests/fuzz/corpus-run
-mkdir -p "$run" build-fuzz/artifacts
-cp -n tests/fuzz/corpus/* "$run"/ 2>/dev/null || true
-if [ -d /usr/share/faust/examples ]; then
-    find /usr/share/faust/examples -name '*.dsp' -size -16k | while read -r f; do
-        cp -n "$f" "$run/ex_$(echo "$f" | md5sum | cut -c1-12).dsp" 2>/dev/null || true
-    done
-fi
-log=build-fuzz/fuzz.log
-set +e
-build-fuzz/bin/parse_fuzzer -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=16384 -dict=tests/fuzz/faust.dict -artifact_prefix=build-fuzz/artifacts/ \
-    -print_final_stats=1 "$run" > "$log" 2>&1
-rc=$?
-set -e
-grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" "$log" || true
-if [ $rc -ne 0 ]; then
-    echo "fuzzer failed (rc=$rc); see $log and build-fuzz/artifacts/" >&2
-    tail -40 "$log" >&2
-    exit $rc
-fi
-echo "fuzzing ran ${seconds}s with no crash, hang or leak"
+cmake --build build-fuzz -j"$(nproc)" --target $(for t in $targets; do echo "${t}_fuzzer"; done)
+mkdir -p build-fuzz/artifacts
+for t in $targets; do
+    run=build-fuzz/corpus/$t
+    mkdir -p "$run"
+    seeds=(tests/fuzz/corpus/"$t")
+    if [ "$t" != parse ]; then
+        seeds+=(tests/fuzz/seeds)
+        [ -d tests/fuzz/regressions ] && seeds+=(tests/fuzz/regressions)
+        [ -d /usr/share/faust/examples ] && seeds+=(/usr/share/faust/examples)
+    fi
+    log=build-fuzz/fuzz-$t.log
+    echo "== $t: ${seconds}s (log: $log)"
+    set +e
+    nice -n "$niceness" build-fuzz/bin/"${t}"_fuzzer -max_total_time="$seconds" -timeout="$timeout" \
+        -rss_limit_mb="$rss" -max_len=4096 -dict=tests/fuzz/faust.dict \
+        -artifact_prefix=build-fuzz/artifacts/"$t"- -print_final_stats=1 "$run" "${seeds[@]}" > "$log" 2>&1
+    rc=$?
+    set -e
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" "$log" || true
+    if [ $rc -ne 0 ]; then
+        echo "$t: the fuzzer found something (rc=$rc); see $log and build-fuzz/artifacts/" >&2
+        tail -40 "$log" >&2
+        exit $rc
+    fi
+    echo "$t: ${seconds}s with no crash, hang, leak or memory overrun"
+done

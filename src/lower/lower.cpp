@@ -44,6 +44,7 @@ struct LowerError {
 constexpr std::uint32_t max_copy_delay = 16;
 /// Delay lines and tables larger than this are refused (2^24 samples).
 constexpr std::uint32_t max_line = 1u << 24;
+constexpr std::uint64_t max_state_bytes = std::uint64_t(1) << 30;
 
 std::uint32_t pow2_above(std::uint32_t n) {
     std::uint32_t p = 1;
@@ -116,6 +117,18 @@ public:
         for (std::uint32_t f : main.state_fields) {
             append_clear(m_->clear_state, f);
         }
+        std::uint64_t bytes = 0;
+        for (const ir::Field& f : m_->fields) {
+            bytes += std::uint64_t(ir::type_size(f.type)) * f.count;
+        }
+        if (bytes > max_state_bytes) {
+            // Each line and table is bounded (max_line), their number is not: the total
+            // must fit the 32-bit offsets of the layout.
+            throw LowerError{"the state of the program is too large: " + std::to_string(bytes) +
+                                 " bytes of delay lines, tables and variables (at most " +
+                                 std::to_string(max_state_bytes) + ")",
+                             nullptr};
+        }
         ir::layout(*m_);
         r.module = std::move(m_);
         r.controls = std::move(controls_);
@@ -139,6 +152,64 @@ private:
     }
     const Expr* as_type(const Expr* e, Type t) {
         return t == Type::I32 ? as_int(e) : as_real(e);
+    }
+    /// The call of an `ffunction` named `name`, its arguments `args` converted to
+    /// the types it is declared with. A function of the C math library is called
+    /// as the reference's C++ calls it (fuzz finding
+    /// ffunction-declared-types-differ-from-c: the declared types made invalid IR
+    /// when they were not the C ones): a Faust math primitive as the overloaded
+    /// std::name, chosen by the type of its argument (sinf on a double is
+    /// std::sin), any other function as C converts its arguments and result.
+    /// Another function is called as declared.
+    const Expr* foreign_call(const Signal* s, const std::string& name, Type t, std::vector<const Expr*> args) {
+        const ir::MathFunction* f = ir::find_math_function(name);
+        if (f == nullptr) {
+            return call(name, t, args);
+        }
+        if (args.size() != ir::math_arity(f->signature)) {
+            throw LowerError{"foreign function '" + name + "' is declared with " + std::to_string(args.size()) +
+                                 " arguments, the C function takes " + std::to_string(ir::math_arity(f->signature)),
+                             s};
+        }
+        if (const ir::MathFunction* g = overload_for(name, args[0]->type)) {
+            f = g;
+        }
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            args[i] = convert(args[i], ir::math_param_type(f->signature, std::uint32_t(i)));
+        }
+        return convert(call(std::string(f->name), ir::math_result_type(f->signature), args), t);
+    }
+    /// `e` as type `t`, as C converts it (real to int truncates).
+    const Expr* convert(const Expr* e, Type t) {
+        if (e->type == t) {
+            return e;
+        }
+        if (t == Type::I32) {
+            return b_->unary(Op::FtoI, e);
+        }
+        if (e->type == Type::I32) {
+            return b_->to_real(e, t);
+        }
+        return b_->unary(t == Type::F64 ? Op::FExt : Op::FTrunc, e);
+    }
+    /// For a Faust math primitive named in either precision (sin, sinf): the
+    /// variant std::name picks for an argument of type `arg` (an int goes to the
+    /// double one); nullptr for any other name.
+    static const ir::MathFunction* overload_for(std::string_view name, Type arg) {
+        static constexpr std::string_view primitives[] = {
+            "sin", "cos", "tan", "exp", "log", "log10", "sqrt", "pow", "fmod", "remainder",
+            "floor", "ceil", "rint", "round", "atan2", "asin", "acos", "atan", "fabs"};
+        auto known = [&](std::string_view n) {
+            return std::find(std::begin(primitives), std::end(primitives), n) != std::end(primitives);
+        };
+        std::string_view base = name;
+        if (!known(base) && base.size() > 1 && base.back() == 'f') {
+            base.remove_suffix(1);
+        }
+        if (!known(base)) {
+            return nullptr;
+        }
+        return ir::find_math_function(arg == Type::F32 ? std::string(base) + "f" : std::string(base));
     }
     std::string math_name(std::string base) const {
         return m_->real == Type::F64 ? base : base + "f";
@@ -681,7 +752,7 @@ private:
                     foreign_origins_.push_back(s);
                 }
             }
-            return call(name, t, args);
+            return foreign_call(s, name, t, std::move(args));
         }
         case SigKind::FConst:
             if (s->label.str() == "fSamplingFreq") {

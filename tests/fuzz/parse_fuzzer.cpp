@@ -11,6 +11,7 @@
 
 #include "frontend/ast/ast_printer.h"
 #include "frontend/frontend_session.h"
+#include "fuzz_target.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     tutti::frontend::FrontendOptions opts;

@@ -223,6 +223,17 @@ TEST(Compiler, UnboundedDelayIsADiagnostic) {
     EXPECT_NE(r.diagnostics[0].message.find("delay"), std::string::npos) << first_error(r);
 }
 
+// Fuzz finding state-size-overflows-32-bit-offsets: 80 delay lines of 2^24
+// samples overflowed the 32-bit field offsets (an "invalid IR" internal error).
+TEST(Compiler, StateTooLargeIsADiagnostic) {
+    auto r = tutti::compile_source("s.dsp", "process = _ <: par(i, 80, +(i) : @(16000000)) :> _;",
+                                   {false, Backend::Interpreter, {}, 2});
+    EXPECT_FALSE(r.ok());
+    ASSERT_FALSE(r.diagnostics.empty());
+    EXPECT_NE(r.diagnostics[0].message.find("state of the program is too large"), std::string::npos)
+        << first_error(r);
+}
+
 } // namespace
 
 namespace {
