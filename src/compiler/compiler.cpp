@@ -200,6 +200,10 @@ diag::Diag lowering_diagnostic(const lower::LowerResult& lr, diag::SourceRange a
         return diag::diags::signal_too_deep(at);
     case K::Unsupported:
         return diag::diags::unsupported_primitive(at, lr.error_detail);
+    case K::StateTooLarge:
+        return diag::diags::state_too_large(at, lr.error);
+    case K::ForeignArity:
+        return diag::diags::foreign_arity(at, lr.error);
     case K::Internal:
         break;
     }

@@ -127,7 +127,7 @@ public:
             throw LowerError{"the state of the program is too large: " + std::to_string(bytes) +
                                  " bytes of delay lines, tables and variables (at most " +
                                  std::to_string(max_state_bytes) + ")",
-                             nullptr};
+                             nullptr, LowerErrorKind::StateTooLarge};
         }
         ir::layout(*m_);
         r.module = std::move(m_);
@@ -169,7 +169,7 @@ private:
         if (args.size() != ir::math_arity(f->signature)) {
             throw LowerError{"foreign function '" + name + "' is declared with " + std::to_string(args.size()) +
                                  " arguments, the C function takes " + std::to_string(ir::math_arity(f->signature)),
-                             s};
+                             s, LowerErrorKind::ForeignArity};
         }
         if (const ir::MathFunction* g = overload_for(name, args[0]->type)) {
             f = g;

@@ -44,6 +44,8 @@ enum class LowerErrorKind {
     UnknownForeign,  ///< detail: "constant 'X'" or "variable 'X'"
     TooDeep,
     Unsupported,     ///< detail: the primitive
+    StateTooLarge,   ///< the message says how large
+    ForeignArity,    ///< the message says which function
 };
 
 struct LowerResult {

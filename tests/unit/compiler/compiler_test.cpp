@@ -232,6 +232,7 @@ TEST(Compiler, StateTooLargeIsADiagnostic) {
     ASSERT_FALSE(r.diagnostics.empty());
     EXPECT_NE(r.diagnostics[0].message.find("state of the program is too large"), std::string::npos)
         << first_error(r);
+    EXPECT_EQ(r.diagnostics[0].id, "state_too_large"); // the user's mistake, not an internal error
 }
 
 } // namespace
