@@ -15,6 +15,7 @@
 #include <new>
 
 #include "boxes/box.h"
+#include "boxes/box_digest.h"
 #include "codegen/llvm_codegen.h"
 #include "compiler/foreign_code.h"
 #include "compiler/json_ui.h"
@@ -367,7 +368,9 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             }
             impl->layout.push_back(std::move(sf));
         }
-        impl->content_key = content_key_of(boxes::print(prog.process), options);
+        // the digest of the expanded program, not its printed tree (which grows with
+        // the number of paths through shared boxes: 2.4 GB for a user's smoother)
+        impl->content_key = content_key_of(boxes::digest(prog.process), options);
         for (std::size_t id = 1; id <= fs.sources().file_count(); ++id) {
             impl->sources.push_back(fs.sources().path(diag::FileId(id)));
         }
