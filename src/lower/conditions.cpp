@@ -149,26 +149,21 @@ Conditions::Conditions(std::span<const Signal* const> outputs, sig::SignalContex
     (void)sc;
 }
 
+namespace {
+/// The guard a table holds for `key`, nullptr when it is computed always (or unknown).
+template <class Map, class Key>
+const Guard* guard_in(const Map& table, const Key& key, const Guard* always) {
+    auto it = table.find(key);
+    return it == table.end() || it->second == always ? nullptr : it->second;
+}
+} // namespace
+
 const Guard* Conditions::guard(const Signal* s) const {
-    if (!any_) {
-        return nullptr;
-    }
-    auto it = guard_.find(s);
-    if (it == guard_.end() || it->second == always_) {
-        return nullptr;
-    }
-    return it->second;
+    return any_ ? guard_in(guard_, s, always_) : nullptr;
 }
 
 const Guard* Conditions::group_guard(int group) const {
-    if (!any_) {
-        return nullptr;
-    }
-    auto it = groups_.find(group);
-    if (it == groups_.end() || it->second == always_) {
-        return nullptr;
-    }
-    return it->second;
+    return any_ ? guard_in(groups_, group, always_) : nullptr;
 }
 
 } // namespace tutti::lower
