@@ -25,6 +25,7 @@
 #include "ir/ir_verifier.h"
 #include "lower/lower.h"
 #include "signals/propagate.h"
+#include "support/content_hash.h"
 #include "jit/jit_engine.h"
 #include "tutti/compiler.h"
 #include "tutti/version.h"
@@ -141,22 +142,16 @@ std::vector<std::pair<std::string, std::string>> in_faust_value_order(
     return out;
 }
 
-/// 128-bit FNV-1a (two lanes) over the evaluated program, the options, the
+/// A 128-bit hash (support/content_hash.h) of the evaluated program, the options, the
 /// compiler version and the host CPU.
 std::string content_key_of(const std::string& program, const CompileOptions& o) {
     std::string text = program;
     text += "|double=" + std::to_string(o.double_precision) + "|backend=" +
             std::to_string(int(o.backend)) + "|opt=" + std::to_string(o.opt_level);
     text += "|tutti=" + std::string(tutti::version) + "|cpu=" + jit::host_cpu_description();
-    std::uint64_t a = 0xcbf29ce484222325ull, b = 0x84222325cbf29ce4ull;
-    for (unsigned char c : text) {
-        a = (a ^ c) * 0x100000001b3ull;
-        b = (b ^ c) * 0x100000001b3ull + 0x9e3779b97f4a7c15ull;
-    }
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a),
-                  static_cast<unsigned long long>(b));
-    return buf;
+    support::Hash128 h;
+    h.bytes(text);
+    return h.hex();
 }
 
 void visit(const compiler::UiNode& n, const std::vector<Parameter>& params, UiVisitor& v) {
@@ -329,6 +324,20 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         ji.metadata = std::move(ordered_metadata);
         ji.controls = lr.controls;
         compiler::UiTree ui = compiler::build_ui_tree(ji);
+        if (auto dup = compiler::find_duplicate_address(ui)) {
+            auto place = [&](int control) {
+                const sig::Signal* s = lr.controls[std::size_t(control)].signal;
+                diag::SourceRange at = s != nullptr ? sc.program_origin(s) : diag::SourceRange{};
+                if (at.begin.file == 0 && s != nullptr) {
+                    at = sc.origin(s);
+                }
+                return at.begin.file != 0 ? at : program_start;
+            };
+            const std::string& address = ui.widgets[std::size_t(dup->second)]->address;
+            fs.diagnostics().add(diag::diags::duplicate_ui_address(place(dup->second), address));
+            fs.diagnostics().add(diag::diags::first_ui_address(place(dup->first), address));
+            return fail();
+        }
         impl->json = compiler::json_ui(ji, ui);
         impl->params = make_parameters(lr.controls, ui);
         impl->ui = std::move(ui.root);

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/content_hash.h"
+
 extern char** environ;
 
 namespace tutti::compiler {
@@ -26,19 +28,6 @@ std::string read_all(const fs::path& p) {
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
-}
-
-std::uint64_t fnv(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ull) {
-    for (unsigned char c : s) {
-        h = (h ^ c) * 0x100000001b3ull;
-    }
-    return h;
-}
-
-std::string hex(std::uint64_t v) {
-    char b[17];
-    std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
-    return b;
 }
 
 const char* c_type(ir::Type t) {
@@ -145,7 +134,7 @@ ForeignBuild build_foreign_code(ir::Module& module, const std::vector<fs::path>&
             prefix_seed += c_type(t);
         }
     }
-    const std::string tag = hex(fnv(prefix_seed)).substr(0, 12);
+    const std::string tag = support::hex64(support::fnv1a(prefix_seed)).substr(0, 12);
     for (std::size_t i = 0; i < module.foreign.size(); ++i) {
         ir::ForeignFunction& f = module.foreign[i];
         std::string params, call, ucall;
@@ -168,7 +157,7 @@ ForeignBuild build_foreign_code(ir::Module& module, const std::vector<fs::path>&
     fs::path dir = cache_dir();
     std::error_code ec;
     fs::create_directories(dir, ec);
-    fs::path so = dir / ("ffi-" + hex(fnv(key_all)) + ".so");
+    fs::path so = dir / ("ffi-" + support::hex64(support::fnv1a(key_all)) + ".so");
     if (!fs::exists(so, ec)) {
         if (cxx.empty()) {
             out.error = "foreign function '" + module.foreign[0].name +

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "signals/ui_path.h"
 
@@ -416,6 +418,38 @@ UiTree build_ui_tree(const JsonInfo& info) {
         tree.widgets[std::size_t(w->control)] = w;
     }
     return tree;
+}
+
+std::optional<DuplicateAddress> find_duplicate_address(const UiTree& tree) {
+    // Faust 2.54.9 (JSONInstVisitor::insertPath): two buttons, checkboxes,
+    // sliders or numentries at one address are an error; bargraphs may share
+    // an address with anything. (Faust also refuses an input control that
+    // comes after a bargraph of its address in the UI's order; which of the
+    // two comes first among equal labels depends on its code generator's
+    // visiting order, so tutti accepts that case rather than risk refusing a
+    // program Faust takes.)
+    std::unordered_map<std::string_view, int> seen;
+    std::optional<DuplicateAddress> found;
+    auto visit = [&](auto& self, const UiNode& n) -> void {
+        if (found) {
+            return;
+        }
+        if (n.control >= 0) {
+            if (n.kind == "hbargraph" || n.kind == "vbargraph") {
+                return;
+            }
+            auto [at, fresh] = seen.emplace(n.address, n.control);
+            if (!fresh) {
+                found = DuplicateAddress{at->second, n.control};
+            }
+            return;
+        }
+        for (const auto& item : n.items) {
+            self(self, *item);
+        }
+    };
+    visit(visit, *tree.root);
+    return found;
 }
 
 std::string json_ui(const JsonInfo& info, const UiTree& tree) {

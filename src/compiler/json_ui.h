@@ -20,6 +20,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +57,14 @@ struct UiTree {
 };
 
 UiTree build_ui_tree(const JsonInfo& info);
+
+/// Two input controls (not bargraphs) at one address: Faust refuses the
+/// program ("path ... is already used"). Their control indices, in the UI's
+/// order.
+struct DuplicateAddress {
+    int first = -1, second = -1;
+};
+std::optional<DuplicateAddress> find_duplicate_address(const UiTree& tree);
 
 /// The JSON text (Faust's layout, tabs and all).
 std::string json_ui(const JsonInfo& info, const UiTree& tree);

@@ -9,6 +9,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "support/content_hash.h"
+
 namespace tutti {
 
 const char* to_string(FieldChange::Action a) {
@@ -95,11 +97,7 @@ std::string shape_of(const std::string& identity) {
 }
 
 std::uint64_t fnv(const std::byte* p, std::size_t n) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (std::size_t i = 0; i < n; ++i) {
-        h = (h ^ std::uint64_t(p[i])) * 0x100000001b3ull;
-    }
-    return h | 1; // never 0 ("no digest")
+    return support::fnv1a(p, n) | 1; // never 0 ("no digest")
 }
 
 bool is_bargraph(const Parameter& p) {

@@ -987,6 +987,7 @@ private:
         c.kind = s->kind;
         c.path = std::string(s->label.str());
         c.field = f;
+        c.signal = s;
         if (s->nums.size() == 4) {
             c.init = s->nums[0];
             c.min = s->nums[1];

@@ -29,6 +29,7 @@ struct Control {
     std::string path;      ///< group path and label, as in signal.h (`h:Osc/freq [unit:Hz]`)
     std::uint32_t field = 0;
     double init = 0, min = 0, max = 0, step = 0;
+    const sig::Signal* signal = nullptr; ///< the widget's signal (its place in the program)
 };
 
 /// What went wrong in lowering (the compiler maps each to its diagnostic).

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "support/content_hash.h"
+
 namespace tutti::lower {
 
 using sig::SigKind;
@@ -15,15 +17,11 @@ namespace {
 std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
     // FNV-1a style over 64-bit words, then a final avalanche
     h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    h *= 0x100000001b3ull;
+    h *= support::fnv_prime;
     return h;
 }
 
-std::string hex(std::uint64_t v) {
-    char buf[20];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-    return buf;
-}
+using support::hex64;
 
 /// Recursion projections by (group, index), whichever form refers to them.
 const Signal* canonical(sig::SignalContext& sc, const Signal* s) {
@@ -44,7 +42,7 @@ StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::Si
     };
     std::vector<Item> stack;
     for (std::size_t o = outputs.size(); o-- > 0;) {
-        stack.push_back({outputs[o], mix(0xcbf29ce484222325ull, 1000 + o), 1.0});
+        stack.push_back({outputs[o], mix(support::fnv_offset, 1000 + o), 1.0});
     }
     auto number = [](const Signal* x) {
         return x->kind == SigKind::Int ? double(x->ival) : x->kind == SigKind::Real ? x->rval : 0.0;
@@ -200,17 +198,17 @@ std::string StateIdentities::line(const Signal* x) const {
         if (g != groups_.end() && std::size_t(c->ival) < g->second->kids.size()) {
             sh = mix(body_shape(g->second->kid(std::size_t(c->ival)), c->kid(0)->ival), std::uint64_t(c->ival));
         }
-        return "rec:" + hex(position(c)) + ":" + hex(sh);
+        return "rec:" + hex64(position(c)) + ":" + hex64(sh);
     }
-    return "delay:" + hex(position(c)) + ":" + hex(shape(c));
+    return "delay:" + hex64(position(c)) + ":" + hex64(shape(c));
 }
 
 std::string StateIdentities::table(const Signal* s) const {
-    return "table:" + hex(position(s)) + ":" + hex(shape(s));
+    return "table:" + hex64(position(s)) + ":" + hex64(shape(s));
 }
 
 std::string StateIdentities::other(const char* kind, const Signal* s) const {
-    return std::string(kind) + ":" + hex(position(s)) + ":" + hex(shape(s));
+    return std::string(kind) + ":" + hex64(position(s)) + ":" + hex64(shape(s));
 }
 
 } // namespace tutti::lower
