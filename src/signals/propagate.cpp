@@ -310,8 +310,13 @@ private:
         case PrimOp::Eq:
         case PrimOp::Ne:
             return sc_.make_bin(op, in[0], in[1]);
-        case PrimOp::Delay:
-            return sc_.make_delay(in[0], in[1]);
+        case PrimOp::Delay: {
+            const Signal* d = sc_.make_delay(in[0], in[1]);
+            if (in[1]->kind == SigKind::Int) {
+                sc_.mark_explicit_delay(d);
+            }
+            return d;
+        }
         case PrimOp::Mem:
             return sc_.make_delay1(in[0]);
         case PrimOp::Prefix:
