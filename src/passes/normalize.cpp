@@ -103,20 +103,87 @@ bool is_int_power(const Signal* s) {
     return s->kind == SigKind::Math && s->prim() == PrimOp::Pow && s->kid(1)->kind == SigKind::Int;
 }
 
-struct ById {
+/// The order in which the reference's maps of trees (the factors of a product,
+/// the terms of a sum) keep their keys: the address of a tree, that is, nearly,
+/// the time it was made. A signal's rank is that time here: its id (creation
+/// order), except for the nodes that the reference makes again while it
+/// simplifies although this compiler already has them (`renew`): a delay by a
+/// constant `x'` is a node of its own kind there (`sigDelay1`) until the
+/// simplification turns it into `x@1`, a new tree made when the simplification
+/// reaches it. The order of the factors of a product decides the order of the
+/// multiplications, hence the rounding: `k * smoo * y'` and `k * y' * smoo`
+/// differ in the last bit.
+class Ranks {
+public:
+    /// Whether a is ordered before b.
+    bool before(const Signal* a, const Signal* b) const {
+        std::uint64_t ta = time(a);
+        std::uint64_t tb = time(b);
+        return ta != tb ? ta < tb : a->id < b->id;
+    }
+    /// Nodes made before this are the reference's older trees: they can be renewed.
+    void set_renewable_below(std::size_t id) {
+        renewable_below_ = id;
+    }
+    /// s (made before this pass) is made again now, before the node with id `next`.
+    void renew(const Signal* s, std::size_t next) {
+        if (s->id < renewable_below_) {
+            set(s, 2 * std::uint64_t(next));
+        }
+        key(s);
+    }
+    /// `made` is the reference's tree `of` (the same tree there, a new node here).
+    void inherit(const Signal* made, const Signal* of) {
+        set(made, time(of));
+    }
+    /// s is ordered from now on (a key of a map, or compared): its rank is fixed.
+    void key(const Signal* s) {
+        grow(s);
+        keyed_[s->id] = true;
+    }
+
+private:
+    std::uint64_t time(const Signal* s) const {
+        if (s->id < time_.size() && time_[s->id] != 0) {
+            return time_[s->id];
+        }
+        return 2 * std::uint64_t(s->id) + 1;
+    }
+    void set(const Signal* s, std::uint64_t t) {
+        grow(s);
+        if (!keyed_[s->id] && time_[s->id] == 0) {
+            time_[s->id] = t;
+        }
+    }
+    void grow(const Signal* s) {
+        if (s->id >= time_.size()) {
+            time_.resize(std::size_t(s->id) + 1 + time_.size() / 2, 0);
+            keyed_.resize(time_.size(), false);
+        }
+    }
+
+    std::vector<std::uint64_t> time_;
+    std::vector<bool> keyed_;
+    std::size_t renewable_below_ = 0;
+};
+
+struct ByRank {
+    const Ranks* ranks = nullptr;
     bool operator()(const Signal* a, const Signal* b) const {
-        return a->id < b->id;
+        return ranks->before(a, b);
     }
 };
 
-/// A product: a coefficient times factors raised to int powers (factors in id order).
+/// A product: a coefficient times factors raised to int powers (factors in rank order).
 struct Monomial {
+    explicit Monomial(ByRank order) : factors(order) {
+    }
     Num coef = Num::of_int(1);
-    std::map<const Signal*, int, ById> factors;
+    std::map<const Signal*, int, ByRank> factors;
 };
 
 /// A sum of monomials, keyed by their signature (the product without coefficient).
-using Polynomial = std::map<const Signal*, Monomial, ById>;
+using Polynomial = std::map<const Signal*, Monomial, ByRank>;
 
 /// Thrown when a product divides by a constant 0: the node is left as it is
 /// (the division happens at run time).
@@ -146,6 +213,7 @@ public:
         for (const Signal* o : outputs) {
             cast.push_back(promoted.at(o));
         }
+        ranks_.set_renewable_below(sc_.size());
         for (const Signal* s : sig::post_order(cast)) {
             check(s);
             const Signal* r = rewrite(s);
@@ -294,6 +362,9 @@ private:
             changed = changed || kids.back() != k;
         }
         const Signal* r = changed ? sc_.make_like(s, kids) : s;
+        if (r != s && s->kind == SigKind::Proj) {
+            ranks_.inherit(r, s); // the reference keeps the recursion's tree (and its projections)
+        }
         if (!nature_.count(r)) {
             nature_[r] = nature(s);
         }
@@ -426,7 +497,12 @@ private:
             std::int64_t(x->kid(1)->ival) + n <= std::int64_t(1) << 30) {
             return fixed_delay(x->kid(0), n + x->kid(1)->ival);
         }
-        return sc_.make_delay(x, sc_.make_int(n));
+        std::size_t next = sc_.size();
+        const Signal* d = sc_.make_delay(x, sc_.make_int(n));
+        if (!sc_.is_explicit_delay(d)) {
+            ranks_.renew(d, next); // the reference's `x@n` is made now, from its `x'`
+        }
+        return d;
     }
 
     // -------------------------------------------------------------- monomials
@@ -452,8 +528,10 @@ private:
                 stack.push_back({x->kid(0), div});
             } else if (is_int_power(x) && own_powers_.count(x)) {
                 int q = x->kid(1)->ival;
+                ranks_.key(x->kid(0));
                 m.factors[x->kid(0)] += div ? -q : q;
             } else {
+                ranks_.key(x);
                 m.factors[x] += div ? -1 : 1;
             }
         }
@@ -502,7 +580,7 @@ private:
     }
 
     static Monomial common_divisor(const Monomial& m1, const Monomial& m2) {
-        Monomial r;
+        Monomial r(m1.factors.key_comp());
         r.coef = same_magnitude(m1.coef, m2.coef) ? m1.coef : Num::of_int(1);
         for (const auto& [f, v1] : m1.factors) {
             auto it = m2.factors.find(f);
@@ -599,10 +677,11 @@ private:
     }
 
     /// p += m (or p -= m) for a monomial whose signature is known.
-    static void apply(Polynomial& p, const Signal* signature, const Monomial& m, bool negate) {
+    void apply(Polynomial& p, const Signal* signature, const Monomial& m, bool negate) {
+        ranks_.key(signature);
         auto it = p.find(signature);
         if (it == p.end()) {
-            Monomial minus_one;
+            Monomial minus_one(order_by_rank());
             minus_one.coef = Num::of_int(-1);
             p.emplace(signature, negate ? combine(m, minus_one, 1) : m);
         } else {
@@ -675,7 +754,7 @@ private:
                 stack.push_back({x->kid(1), minus ? !neg_x : neg_x, false});
                 stack.push_back({x->kid(0), neg_x, false});
             } else {
-                Monomial m;
+                Monomial m(order_by_rank());
                 multiply(m, x, false);
                 const Signal* signature = tree(m, true, false);
                 apply(p, signature, m, neg_x);
@@ -732,7 +811,9 @@ private:
         if (is_zero(b)) {
             return a;
         }
-        return a->id <= b->id ? sc_.make_bin(PrimOp::Add, a, b) : sc_.make_bin(PrimOp::Add, b, a);
+        ranks_.key(a);
+        ranks_.key(b);
+        return !ranks_.before(b, a) ? sc_.make_bin(PrimOp::Add, a, b) : sc_.make_bin(PrimOp::Add, b, a);
     }
 
     /// (positive?, value) of (p1 ? v1 : -v1) + (p2 ? v2 : -v2).
@@ -851,14 +932,14 @@ private:
             }
         }
         if (best == 0) {
-            return Monomial{};
+            return Monomial(order_by_rank());
         }
         return common_divisor(*ms[best_pair.first], *ms[best_pair.second]);
     }
 
     /// p with the monomials that d divides replaced by d * (their sum / d).
     Polynomial factorize(const Polynomial& p, const Monomial& d) {
-        Polynomial rest, quotient;
+        Polynomial rest(order_by_rank()), quotient(order_by_rank());
         for (const auto& [signature, m] : p) {
             if (divides(d, m)) {
                 add_monomial(quotient, combine(m, d, -1), false);
@@ -873,7 +954,7 @@ private:
     /// The normal form of an arithmetic tree (a sum of products).
     const Signal* normal_sum(const Signal* s) {
         try {
-            Polynomial p;
+            Polynomial p(order_by_rank());
             add_tree(p, s, false);
             Monomial d = greatest_divisor(p);
             for (int i = 0; i < max_factorisations && !is_zero(d.coef) && complexity(d) > 0; ++i) {
@@ -886,9 +967,14 @@ private:
         }
     }
 
+    ByRank order_by_rank() const {
+        return ByRank{&ranks_};
+    }
+
     sig::SignalContext& sc_;
     Budget* budget_;
     TypeTable types_;
+    Ranks ranks_;
     std::unordered_map<const Signal*, const Signal*> done_;
     std::unordered_map<const Signal*, int> order_;
     std::unordered_map<const Signal*, Nature> nature_;

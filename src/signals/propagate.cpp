@@ -4,6 +4,7 @@
 #include <span>
 #include <unordered_map>
 
+#include "signals/same_recursions.h"
 #include "support/budget.h"
 #include "support/stack_limit.h"
 
@@ -310,8 +311,13 @@ private:
         case PrimOp::Eq:
         case PrimOp::Ne:
             return sc_.make_bin(op, in[0], in[1]);
-        case PrimOp::Delay:
-            return sc_.make_delay(in[0], in[1]);
+        case PrimOp::Delay: {
+            const Signal* d = sc_.make_delay(in[0], in[1]);
+            if (in[1]->kind == SigKind::Int) {
+                sc_.mark_explicit_delay(d);
+            }
+            return d;
+        }
         case PrimOp::Mem:
             return sc_.make_delay1(in[0]);
         case PrimOp::Prefix:
@@ -368,7 +374,9 @@ private:
         std::vector<const Signal*> l1 = run(fb, path, env, l0);
         l1.insert(l1.end(), in.begin(), in.end());
         std::vector<const Signal*> bodies = run(a, path, env, l1);
-        const Signal* group = sc_.make_recgroup(id, bodies);
+        // a recursion equal to one made before is that one (as in the reference,
+        // where recursions are hash-consed trees)
+        const Signal* group = same_recursions_.canonical(sc_.make_recgroup(id, bodies));
         std::vector<const Signal*> out;
         for (std::size_t i = 0; i < bodies.size(); ++i) {
             out.push_back(sc_.make_proj(std::int32_t(i), group));
@@ -384,6 +392,7 @@ private:
     std::uint32_t depth_ = 0;
     Arena arena_;
     std::unordered_map<Key, std::vector<const Signal*>, KeyHash> memo_;
+    SameRecursions same_recursions_;
 };
 
 } // namespace

@@ -129,6 +129,16 @@ public:
     std::size_t size() const {
         return all_.size();
     }
+    /// `x @ n` with a literal n, as the program wrote it (not `x'`, `mem` or a
+    /// recursion's feedback, which are the same node here): the reference makes
+    /// the two at different times, which decides where it orders them in a
+    /// product (passes/normalize.cpp).
+    void mark_explicit_delay(const Signal* s) {
+        explicit_delays_.insert(s);
+    }
+    bool is_explicit_delay(const Signal* s) const {
+        return explicit_delays_.count(s) != 0;
+    }
     Interner& interner() {
         return interner_;
     }
@@ -149,6 +159,7 @@ private:
     std::int32_t next_group_ = 0;
     std::unordered_map<const Signal*, diag::SourceRange> origins_;
     std::unordered_map<const Signal*, diag::SourceRange> program_origins_;
+    std::unordered_set<const Signal*> explicit_delays_;
     diag::FileId program_file_ = 0;
 };
 
