@@ -7,6 +7,10 @@
 #                  CPU under the sanitizers, and the machine may be shared)
 #   FUZZ_RSS_MB    memory one run may hold before it is reported (2048)
 #   FUZZ_NICE      niceness of the fuzzers (10; the machine is shared)
+#   FUZZ_EXAMPLES  1 (default): the installed Faust examples are seeds too; 0:
+#                  only the stored corpus, the seeds and the regression inputs
+#                  (`make test`: running the 251 examples first under the
+#                  sanitizers would take minutes of a short run)
 # Seeds: the stored corpus tests/fuzz/corpus/<target>, and for the compiler
 # targets tests/fuzz/seeds, tests/fuzz/regressions and the installed Faust
 # examples (those over 4 KB are cut to 4 KB by libFuzzer's -max_len). What the fuzzer adds goes to build-fuzz/corpus/<target> (not
@@ -20,6 +24,7 @@ targets="${FUZZ_TARGETS:-parse eval ir pipeline}"
 timeout="${FUZZ_TIMEOUT:-60}"
 rss="${FUZZ_RSS_MB:-2048}"
 niceness="${FUZZ_NICE:-10}"
+examples="${FUZZ_EXAMPLES:-1}"
 cmake --preset fuzz >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target $(for t in $targets; do echo "${t}_fuzzer"; done)
 mkdir -p build-fuzz/artifacts
@@ -30,7 +35,7 @@ for t in $targets; do
     if [ "$t" != parse ]; then
         seeds+=(tests/fuzz/seeds)
         [ -d tests/fuzz/regressions ] && seeds+=(tests/fuzz/regressions)
-        [ -d /usr/share/faust/examples ] && seeds+=(/usr/share/faust/examples)
+        [ "$examples" = 1 ] && [ -d /usr/share/faust/examples ] && seeds+=(/usr/share/faust/examples)
     fi
     log=build-fuzz/fuzz-$t.log
     echo "== $t: ${seconds}s (log: $log)"
