@@ -26,13 +26,15 @@ build: configure
 
 # After the suite, a short fuzz run (FUZZ_CI_SECONDS each, default 60) of every
 # fuzz target (scripts/fuzz.sh: clang, ASan+UBSan, only the fuzz targets and
-# what they link, in build-fuzz/), seeded with the stored corpora, the seeds and
-# the regression inputs; any finding fails `make test`.
+# what they link, in build-fuzz/), from FUZZ_CI_SEEDS seeds drawn at random
+# from the stored corpora, the seeds and the regression inputs (all of which
+# ctest has just replayed); any finding fails `make test`.
 FUZZ_CI_SECONDS ?= 60
+FUZZ_CI_SEEDS ?= 8
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
-	FUZZ_SECONDS=$(FUZZ_CI_SECONDS) FUZZ_EXAMPLES=0 bash scripts/fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_CI_SECONDS) FUZZ_EXAMPLES=0 FUZZ_SAMPLE=$(FUZZ_CI_SEEDS) bash scripts/fuzz.sh
 
 demo: build
 	@echo "== tutti render: an oscillator into a reverb, 3 seconds, to build/demo.wav"
