@@ -4,6 +4,7 @@
 #include <sndfile.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace tutti::runtime {
 
@@ -40,7 +41,10 @@ std::string find_sound(const std::string& name, const std::vector<std::string>& 
             sf_close(o.file);
             return p;
         }
-        if (error->empty()) {
+        // the reason worth telling: why a file that is there could not be read,
+        // else why the first place tried failed
+        std::error_code ec;
+        if (error->empty() || std::filesystem::is_regular_file(p, ec)) {
             *error = e;
         }
     }
