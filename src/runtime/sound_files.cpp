@@ -94,14 +94,11 @@ std::vector<std::string> split_sound_url(const std::string& url, bool* ok) {
     }
 }
 
-SoundLoad load_sound(const std::string& url, const std::vector<std::string>& search_dirs, bool double_samples,
-                     std::int32_t channels) {
+namespace {
+
+SoundLoad build_sound(std::vector<std::string> names, const std::vector<std::string>& search_dirs,
+                      bool double_samples, std::int32_t channels) {
     SoundLoad r;
-    bool list = false;
-    std::vector<std::string> names = split_sound_url(url, &list);
-    if (!list) {
-        r.problems.push_back({SoundProblem::Kind::BadUrl, url, {}});
-    }
     if (names.size() > std::size_t(ir::sound_parts)) {
         names.resize(std::size_t(ir::sound_parts));
     }
@@ -189,6 +186,23 @@ SoundLoad load_sound(const std::string& url, const std::vector<std::string>& sea
     s->data.channels = widest;
     r.sound = std::move(s);
     return r;
+}
+
+} // namespace
+
+SoundLoad load_sound(const std::string& url, const std::vector<std::string>& search_dirs, bool double_samples,
+                     std::int32_t channels) {
+    bool list = false;
+    std::vector<std::string> names = split_sound_url(url, &list);
+    SoundLoad r = build_sound(std::move(names), search_dirs, double_samples, channels);
+    if (!list) {
+        r.problems.insert(r.problems.begin(), {SoundProblem::Kind::BadUrl, url, {}});
+    }
+    return r;
+}
+
+std::shared_ptr<const LoadedSound> silent_sound(bool double_samples, std::int32_t channels) {
+    return build_sound({}, {}, double_samples, channels).sound;
 }
 
 } // namespace tutti::runtime

@@ -57,4 +57,8 @@ std::vector<std::string> split_sound_url(const std::string& url, bool* ok);
 SoundLoad load_sound(const std::string& url, const std::vector<std::string>& search_dirs, bool double_samples,
                      std::int32_t channels);
 
+/// The reference's default sound (`defaultsound`): 256 silent parts of 1024
+/// frames at 44100 Hz, for hosts that run a module without loading its files.
+std::shared_ptr<const LoadedSound> silent_sound(bool double_samples, std::int32_t channels);
+
 } // namespace tutti::runtime
