@@ -72,6 +72,8 @@ REFERENCE_CXXFLAGS="${TUTTI_REFERENCE_OPT:--O1} -ffp-contract=off -fno-fast-math
 # (the TUTTI_REFERENCE_SOUNDFILES parts of the architecture, hashed into its key
 # only for such programs, so the other cached binaries stay valid); the files
 # are looked for as written, then in the program's folder and the -I folders.
+# A soundfile used only inside a library still gets the loader (decided on the
+# generated C++), but its cache key does not follow those parts.
 sounds=0
 grep -q soundfile "$program" && sounds=1
 arch_text() {
@@ -92,8 +94,10 @@ if [ ! -x "$bin" ]; then
     trap 'rm -rf "$tmp"' EXIT
     (cd "$dir" && faust -t 0 "${fflags[@]}" -lang cpp -a "$here/reference_arch.cpp" -I "$dir" \
         ${incs[@]+"${incs[@]}"} "$name" -o "$tmp/ref.cpp")
+    # a soundfile used inside a library is found here too (its key does not
+    # follow the soundfile parts of the architecture: see above)
+    grep -q addSoundfile "$tmp/ref.cpp" && cflags+=(-DTUTTI_REFERENCE_SOUNDFILES)
     # shellcheck disable=SC2086
-    [ $sounds = 0 ] || cflags+=(-DTUTTI_REFERENCE_SOUNDFILES)
     g++ -std=c++17 $REFERENCE_CXXFLAGS "${cflags[@]}" \
         -I "$(faust -includedir)" -I "$root/src" -I "$dir" ${incs[@]+"${incs[@]}"} "$tmp/ref.cpp" -o "$tmp/ref" -lsndfile
     mv "$tmp/ref" "$bin"
