@@ -96,7 +96,7 @@ if [ ! -x "$bin" ]; then
         ${incs[@]+"${incs[@]}"} "$name" -o "$tmp/ref.cpp")
     # a soundfile used inside a library is found here too (its key does not
     # follow the soundfile parts of the architecture: see above)
-    grep -q addSoundfile "$tmp/ref.cpp" && cflags+=(-DTUTTI_REFERENCE_SOUNDFILES)
+    grep -q "ui_interface->addSoundfile" "$tmp/ref.cpp" && cflags+=(-DTUTTI_REFERENCE_SOUNDFILES)
     # shellcheck disable=SC2086
     g++ -std=c++17 $REFERENCE_CXXFLAGS "${cflags[@]}" \
         -I "$(faust -includedir)" -I "$root/src" -I "$dir" ${incs[@]+"${incs[@]}"} "$tmp/ref.cpp" -o "$tmp/ref" -lsndfile
