@@ -503,6 +503,8 @@ private:
         case SigKind::FConst:
             o = 1;
             break;
+        case SigKind::SoundLength:
+        case SigKind::SoundRate:
         case SigKind::FVar:
         case SigKind::Button:
         case SigKind::Checkbox:
