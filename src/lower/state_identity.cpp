@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "lower/state_identity.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -29,6 +30,24 @@ const Signal* canonical(sig::SignalContext& sc, const Signal* s) {
         return sc.make_proj(s->ival, sc.make_recvar(s->kid(0)->ival));
     }
     return s;
+}
+
+/// + and *: their operands' order is the normal form's (when the reference made
+/// their trees), which an edit elsewhere can change; identities do not see it.
+bool commutative(const Signal* s) {
+    return s->kind == SigKind::Bin && (s->prim() == ast::PrimOp::Add || s->prim() == ast::PrimOp::Mul);
+}
+
+/// Combines the hashes of a node's operands: in order, or as a multiset for
+/// a commutative operator.
+std::uint64_t combine(std::uint64_t h, std::vector<std::uint64_t> kids, bool unordered) {
+    if (unordered) {
+        std::sort(kids.begin(), kids.end());
+    }
+    for (std::uint64_t k : kids) {
+        h = mix(h, k);
+    }
+    return h;
 }
 
 } // namespace
@@ -86,8 +105,21 @@ StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::Si
                 kids.push_back({g->second->kid(std::size_t(s->ival)), mix(it.pos, 0x7265630000ull), 1.0});
             }
         } else {
+            // the operands of + and * are numbered by their shapes (in the
+            // order of the program when two have the same shape)
+            std::vector<std::size_t> slot(s->kids.size());
+            for (std::size_t i = 0; i < slot.size(); ++i) {
+                slot[i] = i;
+            }
+            if (commutative(s) && s->kids.size() == 2) {
+                std::uint64_t h0 = shape(canonical(sc_, s->kid(0)));
+                std::uint64_t h1 = shape(canonical(sc_, s->kid(1)));
+                if (h1 < h0) {
+                    slot = {1, 0};
+                }
+            }
             for (std::size_t i = 0; i < s->kids.size(); ++i) {
-                std::uint64_t p = mix(mix(it.pos, std::uint64_t(s->kind) << 8 | s->op), i);
+                std::uint64_t p = mix(mix(it.pos, std::uint64_t(s->kind) << 8 | s->op), slot[i]);
                 // a delay reads its signal at the scale it is read at itself
                 kids.push_back({s->kid(i), p, s->kind == SigKind::Delay && i == 0 ? it.scale : 1.0});
             }
@@ -132,62 +164,63 @@ bool uses_group(const Signal* s, int group, std::unordered_map<const Signal*, bo
 
 std::uint64_t StateIdentities::shape(const Signal* s) const {
     // The structure of what the state holds, a few levels deep: node kinds and
-    // operators; constants abstracted, recursions cut at their projection. Lets
-    // the engine recognise a line that moved (a stage inserted downstream of it),
-    // when the shape is unambiguous.
+    // operators; constants abstracted, recursions cut at their projection, the
+    // operands of + and * unordered. Lets the engine recognise a line that
+    // moved (a stage inserted downstream of it), when the shape is unambiguous.
     if (auto it = shape_.find(s); it != shape_.end()) {
         return it->second;
     }
-    std::uint64_t h = 0x6c696e65ull; // "line"
-    std::vector<std::pair<const Signal*, int>> stack{{s, 0}};
     std::size_t budget = 256;
-    while (!stack.empty() && budget-- > 0) {
-        auto [x, depth] = stack.back();
-        stack.pop_back();
+    auto walk = [&](auto& self, const Signal* x, int depth) -> std::uint64_t {
         if (x->kind == SigKind::Int || x->kind == SigKind::Real) {
-            h = mix(h, 0x636f6e7374ull + std::uint64_t(depth)); // "const"
-            continue;
+            return mix(0x636f6e7374ull, std::uint64_t(depth)); // "const"
         }
-        h = mix(h, std::uint64_t(x->kind) << 8 | x->op);
-        h = mix(h, std::uint64_t(depth));
+        std::uint64_t h = mix(mix(0x6c696e65ull, std::uint64_t(x->kind) << 8 | x->op), std::uint64_t(depth));
         if (x->kind == SigKind::Proj || x->kind == SigKind::Input) {
-            h = mix(h, std::uint64_t(x->ival));
-            continue;
+            return mix(h, std::uint64_t(x->ival));
         }
-        if (depth >= 6) {
-            continue;
+        if (depth >= 6 || budget == 0) {
+            return h;
         }
-        for (std::size_t i = x->kids.size(); i-- > 0;) {
-            stack.push_back({x->kid(i), depth + 1});
+        std::vector<std::uint64_t> kids;
+        for (const Signal* k : x->kids) {
+            if (budget > 0) {
+                --budget;
+                kids.push_back(self(self, k, depth + 1));
+            }
         }
-    }
+        return combine(h, std::move(kids), commutative(x));
+    };
+    std::uint64_t h = walk(walk, s, 0);
     shape_[s] = h;
     return h;
 }
 
 std::uint64_t StateIdentities::body_shape(const Signal* body, int group) const {
     std::unordered_map<const Signal*, bool> memo;
-    std::uint64_t h = 0x84222325cbf29ce4ull;
-    std::vector<std::pair<const Signal*, int>> stack{{body, 0}};
     std::size_t budget = 4096;
-    while (!stack.empty() && budget-- > 0) {
-        auto [s, depth] = stack.back();
-        stack.pop_back();
+    constexpr int max_depth = 256; // deeper structure is hashed as one node
+    auto walk = [&](auto& self, const Signal* s, int depth) -> std::uint64_t {
         if (!uses_group(s, group, memo)) {
-            h = mix(h, 0x657874ull + std::uint64_t(depth)); // "ext": from outside, or a constant
-            continue;
+            return mix(0x657874ull, std::uint64_t(depth)); // "ext": from outside, or a constant
         }
-        h = mix(h, std::uint64_t(s->kind) << 8 | s->op);
-        h = mix(h, std::uint64_t(depth));
+        std::uint64_t h = mix(mix(0x84222325cbf29ce4ull, std::uint64_t(s->kind) << 8 | s->op), std::uint64_t(depth));
         if (s->kind == SigKind::Proj) {
-            h = mix(h, std::uint64_t(s->ival));
-            continue;
+            return mix(h, std::uint64_t(s->ival));
         }
-        for (std::size_t i = s->kids.size(); i-- > 0;) {
-            stack.push_back({s->kid(i), depth + 1});
+        if (depth >= max_depth || budget == 0) {
+            return h;
         }
-    }
-    return h;
+        std::vector<std::uint64_t> kids;
+        for (const Signal* k : s->kids) {
+            if (budget > 0) {
+                --budget;
+                kids.push_back(self(self, k, depth + 1));
+            }
+        }
+        return combine(h, std::move(kids), commutative(s));
+    };
+    return walk(walk, body, 0);
 }
 
 std::string StateIdentities::line(const Signal* x) const {
