@@ -51,11 +51,14 @@ struct Parameter {
 };
 
 /// What a state field is for (the engine migrates state by kind and identity).
-enum class StateKind : std::uint8_t { Control, Constant, Table, Delay, Recursion, Iota, Other };
+enum class StateKind : std::uint8_t {
+    Control, Constant, Table, Delay, Recursion, Iota, Other,
+    Sound, ///< a soundfile: a pointer to the loaded sound, set when the instance is made
+};
 /// The element type of a state field.
 enum class ValueType : std::uint8_t { I32, F32, F64 };
 
-const char* to_string(StateKind kind); ///< control, constant, table, delay, recursion, iota, other
+const char* to_string(StateKind kind); ///< control, constant, table, delay, recursion, iota, other, sound
 const char* to_string(ValueType type); ///< i32, f32, f64
 std::uint32_t size_of(ValueType type); ///< bytes of one element
 

@@ -19,6 +19,9 @@
 #include "codegen/llvm_codegen.h"
 #include "compiler/foreign_code.h"
 #include "compiler/json_ui.h"
+#include "compiler/sound_url.h"
+#include "runtime/sound_files.h"
+#include "signals/ui_path.h"
 #include "eval/evaluate.h"
 #include "frontend/frontend_session.h"
 #include "ir/ir_verifier.h"
@@ -128,8 +131,12 @@ std::string content_key_of(const std::string& program, const CompileOptions& o) 
     return h.hex();
 }
 
-/// The UI tree as the runtime keeps it: the walk of Faust's buildUserInterface, in order.
-void flatten_ui(const compiler::UiNode& n, std::vector<UiItem>& out) {
+/// The UI tree as the runtime keeps it: the walk of Faust's buildUserInterface, in order
+/// (soundfiles, which are not parameters, left out).
+void flatten_ui(const compiler::UiNode& n, std::size_t parameters, std::vector<UiItem>& out) {
+    if (n.control >= 0 && std::size_t(n.control) >= parameters) {
+        return; // a soundfile: not a parameter
+    }
     if (n.control >= 0) {
         UiItem w;
         w.kind = UiItem::Kind::Widget;
@@ -144,7 +151,7 @@ void flatten_ui(const compiler::UiNode& n, std::vector<UiItem>& out) {
     open.metadata = n.meta;
     out.push_back(std::move(open));
     for (const auto& item : n.items) {
-        flatten_ui(*item, out);
+        flatten_ui(*item, parameters, out);
     }
     UiItem close;
     close.kind = UiItem::Kind::CloseGroup;
@@ -165,6 +172,8 @@ StateKind state_kind(ir::FieldKind k) {
         return StateKind::Recursion;
     case ir::FieldKind::Iota:
         return StateKind::Iota;
+    case ir::FieldKind::Sound:
+        return StateKind::Sound;
     case ir::FieldKind::Other:
         break;
     }
@@ -244,6 +253,8 @@ diag::Diag lowering_diagnostic(const lower::LowerResult& lr, diag::SourceRange a
         return diag::diags::state_too_large(at, lr.error);
     case K::ForeignArity:
         return diag::diags::foreign_arity(at, lr.error);
+    case K::SoundPart:
+        return diag::diags::soundfile_part_range(at, lr.error_detail);
     case K::Internal:
         break;
     }
@@ -341,6 +352,27 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
                 return fail();
             }
         }
+        runtime::SoundSlots sounds;
+        if (!lr.sounds.empty()) {
+            // loaded here, on the compiling thread: instances only point to them
+            std::vector<std::string> dirs{pf->path.parent_path().empty() ? "." : pf->path.parent_path().string()};
+            dirs.insert(dirs.end(), options.include_dirs.begin(), options.include_dirs.end());
+            for (const lower::Sound& s : lr.sounds) {
+                std::vector<sig::UiPathPart> parts = sig::split_ui_path(s.path);
+                std::string url = compiler::sound_url(parts.empty() ? std::string() : parts.back().label);
+                runtime::SoundLoad load = runtime::load_sound(url, dirs, options.double_precision, s.channels);
+                diag::SourceRange at = sc.program_origin(s.signal);
+                if (at.begin.file == 0) {
+                    at = sc.origin(s.signal).begin.file != 0 ? sc.origin(s.signal) : program_start;
+                }
+                for (const runtime::SoundProblem& p : load.problems) {
+                    fs.diagnostics().add(p.kind == runtime::SoundProblem::Kind::BadUrl
+                                             ? diag::diags::soundfile_bad_url(at, p.file)
+                                             : diag::diags::soundfile_not_loaded(at, p.file, p.reason));
+                }
+                sounds.emplace_back(lr.module->fields[s.field].offset, std::move(load.sound));
+            }
+        }
         std::vector<std::string> problems = ir::verify(*lr.module);
         if (!problems.empty()) {
             fs.diagnostics().add(diag::diags::internal_error(program_start, "invalid IR: " + problems[0]));
@@ -367,6 +399,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         ji.outputs = impl->outputs;
         ji.metadata = std::move(ordered_metadata);
         ji.controls = lr.controls;
+        ji.sounds = lr.sounds;
         compiler::UiTree ui = compiler::build_ui_tree(ji);
         if (auto dup = compiler::find_duplicate_address(ui)) {
             auto place = [&](int control) {
@@ -385,7 +418,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         impl->json = compiler::json_ui(ji, ui);
         impl->parameters = make_parameters(lr.controls, ui);
         if (ui.root) {
-            flatten_ui(*ui.root, impl->ui);
+            flatten_ui(*ui.root, impl->parameters.size(), impl->ui);
         }
         for (std::size_t i = 0; i < impl->parameters.size(); ++i) {
             impl->parameters[i].offset = lr.module->fields[lr.controls[i].field].offset;
@@ -427,7 +460,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         }
         budget.check_now(program_start);
         if (options.backend == Backend::Interpreter) {
-            result.factory = runtime::make_interpreted_factory(std::move(*impl), std::move(lr.module));
+            result.factory = runtime::make_interpreted_factory(std::move(*impl), std::move(lr.module), std::move(sounds));
         } else {
             jit::JitOptions jo;
             jo.opt_level = options.opt_level;
@@ -446,7 +479,8 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
                 return fail();
             }
             jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state, native.compute};
-            result.factory = jit::make_jit_factory(std::move(*impl), std::move(native.module), entry, std::move(lr.module));
+            result.factory = jit::make_jit_factory(std::move(*impl), std::move(native.module), entry, std::move(lr.module),
+                                                    std::move(sounds));
         }
         budget.check_now(program_start);
     } catch (BudgetExceeded& e) {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "jit/jit_factory.h"
 
-#include "runtime/local_instance.h"
 
 namespace tutti::jit {
 
@@ -10,8 +9,9 @@ namespace {
 class JitFactory final : public Factory {
 public:
     JitFactory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
-               std::unique_ptr<ir::Module> module)
-        : Factory(std::move(info)), code_(std::move(code)), entry_(entry), module_(std::move(module)) {
+               std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds)
+        : Factory(std::move(info)), code_(std::move(code)), entry_(entry), module_(std::move(module)),
+          sounds_(std::move(sounds)) {
     }
     const char* implementation() const override {
         return "llvm-jit";
@@ -24,12 +24,13 @@ private:
     std::unique_ptr<CompiledModule> code_;
     EntryPoints entry_;
     std::unique_ptr<ir::Module> module_;
+    runtime::SoundSlots sounds_;
 };
 
 class JitInstance final : public runtime::LocalInstance {
 public:
-    JitInstance(std::shared_ptr<const Factory> self, const EntryPoints& entry)
-        : LocalInstance(std::move(self)), entry_(entry) {
+    JitInstance(std::shared_ptr<const Factory> self, const EntryPoints& entry, const runtime::SoundSlots& sounds)
+        : LocalInstance(std::move(self), sounds), entry_(entry) {
     }
     void instance_constants(int sample_rate) override {
         entry_.init_constants(state(), sample_rate);
@@ -49,14 +50,15 @@ private:
 };
 
 std::unique_ptr<Instance> JitFactory::make_instance(std::shared_ptr<const Factory> self) const {
-    return std::make_unique<JitInstance>(std::move(self), entry_);
+    return std::make_unique<JitInstance>(std::move(self), entry_, sounds_);
 }
 
 } // namespace
 
 std::shared_ptr<const Factory> make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code,
-                                                EntryPoints entry, std::unique_ptr<ir::Module> module) {
-    return std::make_shared<JitFactory>(std::move(info), std::move(code), entry, std::move(module));
+                                                EntryPoints entry, std::unique_ptr<ir::Module> module,
+                                                runtime::SoundSlots sounds) {
+    return std::make_shared<JitFactory>(std::move(info), std::move(code), entry, std::move(module), std::move(sounds));
 }
 
 } // namespace tutti::jit

@@ -12,6 +12,7 @@
 
 #include "ir/loop_ir.h"
 #include "jit/jit_engine.h"
+#include "runtime/local_instance.h"
 #include "tutti/runtime.h"
 
 namespace tutti::jit {
@@ -25,6 +26,7 @@ struct EntryPoints {
 };
 
 std::shared_ptr<const Factory> make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code,
-                                                EntryPoints entry, std::unique_ptr<ir::Module> module);
+                                                EntryPoints entry, std::unique_ptr<ir::Module> module,
+                                                runtime::SoundSlots sounds = {});
 
 } // namespace tutti::jit

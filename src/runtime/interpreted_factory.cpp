@@ -10,8 +10,8 @@ namespace {
 
 class InterpretedFactory final : public Factory {
 public:
-    InterpretedFactory(FactoryInfo info, std::unique_ptr<ir::Module> module)
-        : Factory(std::move(info)), module_(std::move(module)), interpreter_(*module_) {
+    InterpretedFactory(FactoryInfo info, std::unique_ptr<ir::Module> module, SoundSlots sounds)
+        : Factory(std::move(info)), module_(std::move(module)), interpreter_(*module_), sounds_(std::move(sounds)) {
     }
     const char* implementation() const override {
         return "interpreter";
@@ -26,12 +26,13 @@ protected:
 private:
     std::unique_ptr<ir::Module> module_;
     ir::Interpreter interpreter_;
+    SoundSlots sounds_;
 };
 
 class InterpretedInstance final : public LocalInstance {
 public:
-    InterpretedInstance(std::shared_ptr<const Factory> self, const ir::Interpreter& code)
-        : LocalInstance(std::move(self)), code_(code) {
+    InterpretedInstance(std::shared_ptr<const Factory> self, const ir::Interpreter& code, const SoundSlots& sounds)
+        : LocalInstance(std::move(self), sounds), code_(code) {
     }
     void instance_constants(int sample_rate) override {
         code_.init_constants(state(), sample_rate);
@@ -51,13 +52,14 @@ private:
 };
 
 std::unique_ptr<Instance> InterpretedFactory::make_instance(std::shared_ptr<const Factory> self) const {
-    return std::make_unique<InterpretedInstance>(std::move(self), interpreter_);
+    return std::make_unique<InterpretedInstance>(std::move(self), interpreter_, sounds_);
 }
 
 } // namespace
 
-std::shared_ptr<const Factory> make_interpreted_factory(FactoryInfo info, std::unique_ptr<ir::Module> module) {
-    return std::make_shared<InterpretedFactory>(std::move(info), std::move(module));
+std::shared_ptr<const Factory> make_interpreted_factory(FactoryInfo info, std::unique_ptr<ir::Module> module,
+                                                        SoundSlots sounds) {
+    return std::make_shared<InterpretedFactory>(std::move(info), std::move(module), std::move(sounds));
 }
 
 } // namespace tutti::runtime

@@ -9,11 +9,14 @@
 #include <memory>
 
 #include "ir/loop_ir.h"
+#include "runtime/local_instance.h"
 #include "tutti/runtime.h"
 
 namespace tutti::runtime {
 
-/// A factory running `module` (verified and laid out) with the interpreter.
-std::shared_ptr<const Factory> make_interpreted_factory(FactoryInfo info, std::unique_ptr<ir::Module> module);
+/// A factory running `module` (verified and laid out) with the interpreter;
+/// `sounds`: the sounds of its soundfiles (none when it has none).
+std::shared_ptr<const Factory> make_interpreted_factory(FactoryInfo info, std::unique_ptr<ir::Module> module,
+                                                        SoundSlots sounds = {});
 
 } // namespace tutti::runtime

@@ -7,11 +7,15 @@
 
 namespace tutti::runtime {
 
-LocalInstance::LocalInstance(std::shared_ptr<const Factory> factory)
+LocalInstance::LocalInstance(std::shared_ptr<const Factory> factory, const SoundSlots& sounds)
     : Instance(factory), bytes_(std::max<std::size_t>(factory->state_bytes(), 16)),
       double_(factory->double_precision()) {
     state_ = static_cast<std::byte*>(::operator new(bytes_, std::align_val_t(64)));
     std::memset(state_, 0, bytes_);
+    for (const auto& [offset, sound] : sounds) {
+        const ir::SoundData* p = &sound->data;
+        std::memcpy(state_ + offset, &p, sizeof p);
+    }
 }
 
 LocalInstance::~LocalInstance() {

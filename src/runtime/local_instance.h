@@ -3,17 +3,29 @@
  * An instance whose state block lives in this process's memory (64-byte
  * aligned, zeroed, never resized): the base of the interpreted and the
  * JIT-compiled instances. Parameters are read and written in the block at the
- * offsets the factory's parameters give.
+ * offsets the factory's parameters give; soundfile fields point to the sounds
+ * loaded when the program was compiled.
  */
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "runtime/sound_files.h"
 #include "tutti/runtime.h"
 
 namespace tutti::runtime {
 
+/// The sounds of a program's soundfiles, each with the byte offset of the state
+/// field (StateKind::Sound) that points to it in every instance.
+using SoundSlots = std::vector<std::pair<std::uint32_t, std::shared_ptr<const LoadedSound>>>;
+
 class LocalInstance : public Instance {
 public:
-    explicit LocalInstance(std::shared_ptr<const Factory> factory);
+    /// `sounds` must outlive the instance (its factory keeps them).
+    LocalInstance(std::shared_ptr<const Factory> factory, const SoundSlots& sounds);
     ~LocalInstance() override;
 
     void set_parameter(std::size_t index, double value) override;

@@ -19,6 +19,8 @@ const char* to_string(StateKind kind) {
         return "recursion";
     case StateKind::Iota:
         return "iota";
+    case StateKind::Sound:
+        return "sound";
     case StateKind::Other:
         break;
     }

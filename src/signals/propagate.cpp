@@ -243,7 +243,7 @@ private:
             return run(b->kid(0), p, env, in);
         }
         case BoxKind::Soundfile:
-            throw Unsupported{"soundfile", b};
+            return soundfile(b, path, in);
         case BoxKind::Waveform: {
             std::vector<const Signal*> values;
             for (const Box* v : b->kids) {
@@ -285,6 +285,25 @@ private:
             break;
         }
         throw Unsupported{"unknown box", b, false, true};
+    }
+
+    /// soundfile(label, n): (part, index) -> length, rate, n channels, as the
+    /// reference builds them: the read index is int(max(0, min(index, length - 1))).
+    std::vector<const Signal*> soundfile(const Box* b, Symbol path, Signals in) {
+        const Signal* sf = sc_.make_soundfile(widget_path(path, b->label), b->ival);
+        const Signal* part = in[0];
+        const Signal* length_kids[2] = {sf, part};
+        const Signal* length = sc_.make(SigKind::SoundLength, length_kids);
+        std::vector<const Signal*> out{length, sc_.make(SigKind::SoundRate, length_kids)};
+        const Signal* last = sc_.make_bin(PrimOp::Sub, length, sc_.make_int(1));
+        const Signal* lo_args[2] = {in[1], last};
+        const Signal* hi_args[2] = {sc_.make_int(0), sc_.make_math(PrimOp::Min, lo_args)};
+        const Signal* idx = sc_.make_math(PrimOp::Max, hi_args);
+        for (std::int32_t c = 0; c < b->ival; ++c) {
+            const Signal* kids[4] = {sf, sc_.make_int(c), part, idx};
+            out.push_back(sc_.make(SigKind::SoundBuffer, kids));
+        }
+        return out;
     }
 
     Symbol widget_path(Symbol path, Symbol label) {

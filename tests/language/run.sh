@@ -24,8 +24,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export TUTTI_REFERENCE_CACHE=${TUTTI_REFERENCE_CACHE:-$root/build/reference-cache}
 failed=0 passed=0
+# Programs with soundfiles read small WAV files written here, next to a copy of
+# the program (sounds/make_sounds.py: deterministic 16-bit PCM).
+python3 "$here/sounds/make_sounds.py" "$work/sounds"
 for p in "${programs[@]}"; do
     name=$(basename "$p" .dsp)
+    if grep -q soundfile "$p"; then
+        cp "$p" "$work/sounds/"
+        p="$work/sounds/$name.dsp"
+    fi
     read -r -a flags <<< "$(sed -n 's|^// flags: ||p' "$p" | head -1)"
     exact=$(sed -n 's|^// exact: ||p' "$p" | head -1)
     for precision in double single; do
