@@ -39,6 +39,13 @@
 
 namespace tutti {
 
+/// Compiles what load_file()/load_source() are given, on the engine's worker
+/// thread. `tutti::compile_program` (library tutti_compiler) compiles in this
+/// process; a host that links only the runtime and the engine leaves it empty
+/// (load_file/load_source then report a `no_compiler` error, submit() works) or
+/// gives another (a compile server's client).
+using CompileFunction = std::function<CompileResult(const ProgramSource&, const CompileOptions&)>;
+
 struct EngineOptions {
     int sample_rate = 44100;
     int max_block = 4096;          ///< the largest `frames` process() will be given
@@ -46,6 +53,7 @@ struct EngineOptions {
     bool double_precision = false; ///< samples given to process() are double (else float)
     double crossfade_ms = 20;      ///< equal-power crossfade, only when state could not be carried
     CompileOptions compile;        ///< for load_file()/load_source()
+    CompileFunction compiler;      ///< for load_file()/load_source(); see CompileFunction
     std::size_t queue_capacity = 1024; ///< parameter changes in flight or waiting for their frame
     /// Flush denormals to zero (FTZ/DAZ) inside process(), as Faust's architectures do.
     bool flush_denormals = true;
@@ -74,10 +82,10 @@ struct FieldChange {
     };
     Action action{};
     std::string name;     ///< field name in the new version (old version for Dropped)
-    std::string kind;     ///< control, table, delay, recursion, iota, other
-    std::string identity;
+    StateKind kind = StateKind::Other;
+    StateIdentity identity;
     std::string from;     ///< the old field's name when something was taken over
-    std::string from_kind; ///< and its kind
+    StateKind from_kind = StateKind::Other; ///< and its kind
     std::string location; ///< "file:line:col" in the source (of the old version for Dropped)
 };
 const char* to_string(FieldChange::Action a);

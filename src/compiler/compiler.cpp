@@ -24,45 +24,17 @@
 #include "signals/ui_path.h"
 #include "eval/evaluate.h"
 #include "frontend/frontend_session.h"
-#include "ir/interpreter.h"
 #include "ir/ir_verifier.h"
 #include "lower/lower.h"
 #include "signals/propagate.h"
 #include "support/content_hash.h"
 #include "jit/jit_engine.h"
+#include "jit/jit_factory.h"
+#include "runtime/interpreted_factory.h"
 #include "tutti/compiler.h"
 #include "tutti/version.h"
 
 namespace tutti {
-
-struct Factory::Impl {
-    std::string name;
-    int inputs = 0, outputs = 0;
-    bool dbl = false;
-    std::vector<std::pair<std::string, std::string>> metadata;
-    std::vector<Parameter> params;
-    std::vector<std::uint32_t> param_offsets; ///< byte offset of each parameter's zone
-    std::unique_ptr<ir::Module> module;
-    std::unique_ptr<ir::Interpreter> interp;
-    codegen::NativeCode native;
-    std::uint32_t state_bytes = 0;
-    std::string json;
-    std::unique_ptr<compiler::UiNode> ui;
-    std::vector<StateField> layout;
-    std::string content_key;
-    std::vector<std::string> sources;
-    /// the sound of each Sound field (its byte offset), loaded when compiled
-    std::vector<std::pair<std::uint32_t, std::shared_ptr<const runtime::LoadedSound>>> sounds;
-};
-
-struct Instance::Impl {
-    std::shared_ptr<const Factory::Impl> f;
-    std::shared_ptr<const Factory> factory; ///< keeps the code alive as long as the instance
-    void* state = nullptr;
-    ~Impl() {
-        ::operator delete(state, std::align_val_t(64));
-    }
-};
 
 namespace {
 
@@ -159,19 +131,92 @@ std::string content_key_of(const std::string& program, const CompileOptions& o) 
     return h.hex();
 }
 
-void visit(const compiler::UiNode& n, const std::vector<Parameter>& params, UiVisitor& v) {
-    if (n.control >= 0 && std::size_t(n.control) >= params.size()) {
+/// The UI tree as the runtime keeps it: the walk of Faust's buildUserInterface, in order
+/// (soundfiles, which are not parameters, left out).
+void flatten_ui(const compiler::UiNode& n, std::size_t parameters, std::vector<UiItem>& out) {
+    if (n.control >= 0 && std::size_t(n.control) >= parameters) {
         return; // a soundfile: not a parameter
     }
     if (n.control >= 0) {
-        v.widget(params[std::size_t(n.control)], std::size_t(n.control));
+        UiItem w;
+        w.kind = UiItem::Kind::Widget;
+        w.parameter = std::size_t(n.control);
+        out.push_back(std::move(w));
         return;
     }
-    v.open_group(n.kind, n.label, n.meta);
+    UiItem open;
+    open.kind = UiItem::Kind::OpenGroup;
+    open.type = n.kind;
+    open.label = n.label;
+    open.metadata = n.meta;
+    out.push_back(std::move(open));
     for (const auto& item : n.items) {
-        visit(*item, params, v);
+        flatten_ui(*item, parameters, out);
     }
-    v.close_group();
+    UiItem close;
+    close.kind = UiItem::Kind::CloseGroup;
+    out.push_back(std::move(close));
+}
+
+StateKind state_kind(ir::FieldKind k) {
+    switch (k) {
+    case ir::FieldKind::Control:
+        return StateKind::Control;
+    case ir::FieldKind::Constant:
+        return StateKind::Constant;
+    case ir::FieldKind::Table:
+        return StateKind::Table;
+    case ir::FieldKind::Delay:
+        return StateKind::Delay;
+    case ir::FieldKind::Recursion:
+        return StateKind::Recursion;
+    case ir::FieldKind::Iota:
+        return StateKind::Iota;
+    case ir::FieldKind::Sound:
+        return StateKind::Sound;
+    case ir::FieldKind::Other:
+        break;
+    }
+    return StateKind::Other;
+}
+
+ValueType value_type(ir::Type t) {
+    return t == ir::Type::I32 ? ValueType::I32 : t == ir::Type::F32 ? ValueType::F32 : ValueType::F64;
+}
+
+/// The typed form of the identity the lowering gave a field (lower/state_identity.h:
+/// "<kind>:<position>:<shape>" in hex, "control:<path>", "iota"), read here once,
+/// at the boundary between the compiler and the runtime.
+StateIdentity typed_identity(const std::string& text) {
+    using K = StateIdentity::Kind;
+    StateIdentity id;
+    if (text.empty()) {
+        return id;
+    }
+    if (text == "iota") {
+        id.kind = K::Iota;
+        return id;
+    }
+    std::size_t a = text.find(':');
+    const std::string kind = text.substr(0, a);
+    if (kind == "control") {
+        id.kind = K::Control;
+        id.path = text.substr(a + 1);
+        return id;
+    }
+    static const std::pair<const char*, K> kinds[] = {
+        {"delay", K::Delay}, {"rec", K::Recursion}, {"table", K::Table}, {"rwtable", K::RwTable},
+        {"held", K::Held},   {"prefix", K::Prefix}, {"wavepos", K::WavePos}};
+    std::size_t b = a == std::string::npos ? a : text.find(':', a + 1);
+    for (const auto& [name, k] : kinds) {
+        if (kind == name && b != std::string::npos) {
+            id.kind = k;
+            id.position = std::stoull(text.substr(a + 1, b - a - 1), nullptr, 16);
+            id.shape = std::stoull(text.substr(b + 1), nullptr, 16);
+            return id;
+        }
+    }
+    throw std::logic_error("state identity of an unknown form: " + text);
 }
 
 /// Past these sizes the LLVM backend compiles without optimisation (see compile_session).
@@ -307,7 +352,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
                 return fail();
             }
         }
-        std::vector<std::pair<std::uint32_t, std::shared_ptr<const runtime::LoadedSound>>> sounds;
+        runtime::SoundSlots sounds;
         if (!lr.sounds.empty()) {
             // loaded here, on the compiling thread: instances only point to them
             std::vector<std::string> dirs{pf->path.parent_path().empty() ? "." : pf->path.parent_path().string()};
@@ -333,7 +378,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             fs.diagnostics().add(diag::diags::internal_error(program_start, "invalid IR: " + problems[0]));
             return fail();
         }
-        auto impl = std::make_shared<Factory::Impl>();
+        auto impl = std::make_unique<FactoryInfo>();
         impl->metadata = prog.metadata;
         std::vector<std::pair<std::string, std::string>> ordered_metadata =
             in_faust_value_order(impl->metadata, prog.files_in_use_order, fs.sources());
@@ -346,7 +391,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         }
         impl->inputs = int(prog.process->inputs);
         impl->outputs = int(prog.process->outputs);
-        impl->dbl = options.double_precision;
+        impl->double_precision = options.double_precision;
         compiler::JsonInfo ji;
         ji.name = impl->name;
         ji.filename = program_file;
@@ -371,23 +416,20 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             return fail();
         }
         impl->json = compiler::json_ui(ji, ui);
-        impl->params = make_parameters(lr.controls, ui);
-        impl->ui = std::move(ui.root);
-        for (const auto& c : lr.controls) {
-            impl->param_offsets.push_back(lr.module->fields[c.field].offset);
+        impl->parameters = make_parameters(lr.controls, ui);
+        if (ui.root) {
+            flatten_ui(*ui.root, impl->parameters.size(), impl->ui);
         }
-        for (std::size_t i = 0; i < impl->params.size(); ++i) {
-            impl->params[i].offset = impl->param_offsets[i];
+        for (std::size_t i = 0; i < impl->parameters.size(); ++i) {
+            impl->parameters[i].offset = lr.module->fields[lr.controls[i].field].offset;
         }
         impl->state_bytes = lr.module->state_bytes;
-        impl->sounds = std::move(sounds);
         for (const ir::Field& f : lr.module->fields) {
-            static const char* kinds[] = {"control", "constant", "table", "delay", "recursion", "iota", "other", "sound"};
             StateField sf;
             sf.name = f.name;
-            sf.kind = kinds[std::size_t(f.kind)];
-            sf.type = ir::type_name(f.type);
-            sf.identity = f.identity;
+            sf.kind = state_kind(f.kind);
+            sf.type = value_type(f.type);
+            sf.identity = typed_identity(f.identity);
             sf.offset = f.offset;
             sf.elements = f.count;
             sf.bytes = ir::type_size(f.type) * f.count;
@@ -408,18 +450,17 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             } else if (!inner.empty() && inner != sf.location) {
                 sf.location += " (" + inner + ")";
             }
-            impl->layout.push_back(std::move(sf));
+            impl->state_layout.push_back(std::move(sf));
         }
         // the digest of the expanded program, not its printed tree (which grows with
         // the number of paths through shared boxes: 2.4 GB for a user's smoother)
         impl->content_key = content_key_of(boxes::digest(prog.process), options);
         for (std::size_t id = 1; id <= fs.sources().file_count(); ++id) {
-            impl->sources.push_back(fs.sources().path(diag::FileId(id)));
+            impl->source_files.push_back(fs.sources().path(diag::FileId(id)));
         }
         budget.check_now(program_start);
         if (options.backend == Backend::Interpreter) {
-            impl->module = std::move(lr.module);
-            impl->interp = std::make_unique<ir::Interpreter>(*impl->module);
+            result.factory = runtime::make_interpreted_factory(std::move(*impl), std::move(lr.module), std::move(sounds));
         } else {
             jit::JitOptions jo;
             jo.opt_level = options.opt_level;
@@ -432,15 +473,16 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             if (channels > max_optimised_channels || lr.controls.size() > max_optimised_controls) {
                 jo.opt_level = 0;
             }
-            impl->native = codegen::compile_native(*lr.module, jo);
-            if (!impl->native.module) {
-                fs.diagnostics().add(diag::diags::backend_failed(program_start, impl->native.error));
+            codegen::NativeCode native = codegen::compile_native(*lr.module, jo);
+            if (!native.module) {
+                fs.diagnostics().add(diag::diags::backend_failed(program_start, native.error));
                 return fail();
             }
-            impl->module = std::move(lr.module);
+            jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state, native.compute};
+            result.factory = jit::make_jit_factory(std::move(*impl), std::move(native.module), entry, std::move(lr.module),
+                                                    std::move(sounds));
         }
         budget.check_now(program_start);
-        result.factory = std::make_shared<Factory>(impl);
     } catch (BudgetExceeded& e) {
         if (e.where.begin.file == 0) {
             e.where = program_start; // a signal or box made by the compiler: no place of its own
@@ -478,164 +520,9 @@ CompileResult compile_source(const std::string& name, const std::string& source,
     return compile_session(fs, pf, name, options);
 }
 
-// ---------------------------------------------------------------- Factory
-
-Factory::Factory(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {
-}
-Factory::~Factory() = default;
-const std::string& Factory::name() const {
-    return impl_->name;
-}
-int Factory::num_inputs() const {
-    return impl_->inputs;
-}
-int Factory::num_outputs() const {
-    return impl_->outputs;
-}
-bool Factory::double_precision() const {
-    return impl_->dbl;
-}
-const std::vector<std::pair<std::string, std::string>>& Factory::metadata() const {
-    return impl_->metadata;
-}
-const std::vector<Parameter>& Factory::parameters() const {
-    return impl_->params;
-}
-const std::string& Factory::json() const {
-    return impl_->json;
-}
-void Factory::build_user_interface(UiVisitor& visitor) const {
-    if (impl_->ui) {
-        visit(*impl_->ui, impl_->params, visitor);
-    }
-}
-const std::vector<StateField>& Factory::state_layout() const {
-    return impl_->layout;
-}
-std::uint32_t Factory::state_bytes() const {
-    return impl_->state_bytes;
-}
-const std::string& Factory::content_key() const {
-    return impl_->content_key;
-}
-const std::vector<std::string>& Factory::source_files() const {
-    return impl_->sources;
-}
-
-std::unique_ptr<Instance> Factory::create_instance() const {
-    auto ii = std::make_unique<Instance::Impl>();
-    ii->f = impl_;
-    ii->factory = std::make_shared<const Factory>(impl_);
-    std::size_t bytes = std::max<std::size_t>(impl_->state_bytes, 16);
-    ii->state = ::operator new(bytes, std::align_val_t(64));
-    std::memset(ii->state, 0, bytes);
-    for (const auto& [offset, sound] : impl_->sounds) {
-        const ir::SoundData* p = &sound->data;
-        std::memcpy(static_cast<char*>(ii->state) + offset, &p, sizeof p);
-    }
-    return std::make_unique<Instance>(std::move(ii));
-}
-
-// ---------------------------------------------------------------- Instance
-
-Instance::Instance(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
-}
-Instance::~Instance() = default;
-
-void Instance::instance_constants(int sample_rate) {
-    const auto& f = *impl_->f;
-    if (f.interp) {
-        f.interp->init_constants(impl_->state, sample_rate);
-    } else {
-        f.native.init_constants(impl_->state, sample_rate);
-    }
-}
-void Instance::reset_controls() {
-    const auto& f = *impl_->f;
-    if (f.interp) {
-        f.interp->reset_controls(impl_->state);
-    } else {
-        f.native.reset_controls(impl_->state);
-    }
-}
-void Instance::clear() {
-    const auto& f = *impl_->f;
-    if (f.interp) {
-        f.interp->clear_state(impl_->state);
-    } else {
-        f.native.clear_state(impl_->state);
-    }
-}
-void Instance::init(int sample_rate) {
-    instance_constants(sample_rate);
-    reset_controls();
-    clear();
-}
-void Instance::compute(int frames, const void* const* inputs, void* const* outputs) {
-    const auto& f = *impl_->f;
-    if (f.interp) {
-        f.interp->compute(impl_->state, frames, inputs, outputs);
-    } else {
-        f.native.compute(impl_->state, frames, inputs, outputs);
-    }
-}
-int Instance::num_inputs() const {
-    return impl_->f->inputs;
-}
-int Instance::num_outputs() const {
-    return impl_->f->outputs;
-}
-const std::vector<Parameter>& Instance::parameters() const {
-    return impl_->f->params;
-}
-void Instance::set_parameter(std::size_t index, double value) {
-    auto* p = static_cast<char*>(impl_->state) + impl_->f->param_offsets[index];
-    if (impl_->f->dbl) {
-        std::memcpy(p, &value, sizeof value);
-    } else {
-        float v = float(value);
-        std::memcpy(p, &v, sizeof v);
-    }
-}
-double Instance::get_parameter(std::size_t index) const {
-    const auto* p = static_cast<const char*>(impl_->state) + impl_->f->param_offsets[index];
-    if (impl_->f->dbl) {
-        double v;
-        std::memcpy(&v, p, sizeof v);
-        return v;
-    }
-    float v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-bool Instance::set_parameter(std::string_view name, double value) {
-    bool found = false;
-    const auto& params = impl_->f->params;
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        if (params[i].named(name)) {
-            set_parameter(i, value);
-            found = true;
-        }
-    }
-    return found;
-}
-std::byte* Instance::state() {
-    return static_cast<std::byte*>(impl_->state);
-}
-const std::byte* Instance::state() const {
-    return static_cast<const std::byte*>(impl_->state);
-}
-const Factory& Instance::factory() const {
-    return *impl_->factory;
-}
-std::optional<double> Instance::get_parameter(std::string_view name) const {
-    const auto& params = impl_->f->params;
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        if (params[i].named(name)) {
-            return get_parameter(i);
-        }
-    }
-    return std::nullopt;
+CompileResult compile_program(const ProgramSource& program, const CompileOptions& options) {
+    return program.is_file ? compile_file(program.path_or_name, options)
+                           : compile_source(program.path_or_name, program.text, options);
 }
 
 } // namespace tutti

@@ -358,8 +358,14 @@ struct Engine::Impl {
                 requests.pop_front();
             }
             auto t0 = Clock::now();
-            CompileResult cr = req.is_file ? compile_file(req.path_or_name, opt.compile)
-                                           : compile_source(req.path_or_name, req.source, opt.compile);
+            CompileResult cr;
+            if (opt.compiler) {
+                cr = opt.compiler(ProgramSource{req.is_file, req.path_or_name, req.source}, opt.compile);
+            } else {
+                cr.diagnostics.push_back(Diagnostic{});
+                cr.diagnostics.back().id = "no_compiler";
+                cr.diagnostics.back().message = "this engine has no compiler (EngineOptions::compiler): submit compiled factories";
+            }
             double compile_ms = ms_since(t0);
             if (!cr.ok()) {
                 std::lock_guard<std::mutex> l(mutex);

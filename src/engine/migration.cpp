@@ -41,11 +41,8 @@ namespace tutti::engine {
 
 namespace {
 
-ElemType elem_type(const std::string& t) {
-    if (t == "i32") {
-        return ElemType::I32;
-    }
-    return t == "f64" ? ElemType::F64 : ElemType::F32;
+ElemType elem_type(ValueType t) {
+    return t;
 }
 
 std::size_t elem_size(ElemType t) {
@@ -53,47 +50,39 @@ std::size_t elem_size(ElemType t) {
 }
 
 bool is_state(const StateField& f) {
-    return f.kind != "constant" && f.kind != "control" && !f.identity.empty();
+    return f.kind != StateKind::Constant && f.kind != StateKind::Control && !f.identity.empty();
 }
 bool is_rdtable(const StateField& f) {
-    return f.kind == "table" && f.identity.rfind("rw", 0) != 0;
+    return f.kind == StateKind::Table && f.identity.kind != StateIdentity::Kind::RwTable;
 }
 /// What a swap loses when this field starts from zero: any state but read-only
 /// tables (recomputed) and the ring index.
 bool loses_sound(const StateField& f) {
-    return is_state(f) && !is_rdtable(f) && f.kind != "iota";
+    return is_state(f) && !is_rdtable(f) && f.kind != StateKind::Iota;
 }
 bool is_line(const StateField& f) {
-    return (f.kind == "delay" || f.kind == "recursion") && (f.ring || f.elements > 1);
+    return (f.kind == StateKind::Delay || f.kind == StateKind::Recursion) && (f.ring || f.elements > 1);
 }
 /// State that a shape can follow when its position moved.
 bool is_movable(const StateField& f) {
-    return f.kind == "recursion" || f.kind == "delay";
+    return f.kind == StateKind::Recursion || f.kind == StateKind::Delay;
 }
 /// A field that holds the past of a signal for delays: every delay line, and
 /// the memory of a recursion whose output delays read further back than its own
 /// feedback does (a ring, or more than two elements).
 bool is_history(const StateField& f) {
-    return f.kind == "delay" || (f.kind == "recursion" && (f.ring || f.elements > 2));
+    return f.kind == StateKind::Delay || (f.kind == StateKind::Recursion && (f.ring || f.elements > 2));
 }
-/// The position part of "<kind>:<position>:<shape>", without the kind: where in
-/// the program the signal whose past the field holds is read.
-std::string place_of(const std::string& identity) {
-    std::size_t a = identity.find(':');
-    std::size_t b = identity.rfind(':');
-    if (a == std::string::npos || b == a) {
-        return {};
-    }
-    return identity.substr(a + 1, b - a - 1);
+/// A key of an identity for matching by one part of it.
+using PartKey = std::pair<int, std::uint64_t>;
+/// The position, without the kind: where in the program the signal whose past
+/// the field holds is read.
+PartKey place_of(const StateIdentity& identity) {
+    return {0, identity.position};
 }
-/// The shape part of "<kind>:<position>:<shape>", with the kind.
-std::string shape_of(const std::string& identity) {
-    std::size_t a = identity.find(':');
-    std::size_t b = a == std::string::npos ? a : identity.find(':', a + 1);
-    if (b == std::string::npos) {
-        return {};
-    }
-    return identity.substr(0, a) + ":" + identity.substr(b + 1);
+/// The shape, with the kind.
+PartKey shape_of(const StateIdentity& identity) {
+    return {int(identity.kind), identity.shape};
 }
 
 std::uint64_t fnv(const std::byte* p, std::size_t n) {
@@ -107,10 +96,10 @@ bool is_bargraph(const Parameter& p) {
 /// Whether a swap report lists this field: every state field and every control
 /// but constants (recomputed) and bargraphs (outputs, recomputed every block).
 bool reported(const StateField& f, const std::vector<Parameter>& params) {
-    if (f.kind == "constant" || (f.kind != "control" && f.identity.empty())) {
+    if (f.kind == StateKind::Constant || (f.kind != StateKind::Control && f.identity.empty())) {
         return false;
     }
-    if (f.kind == "control") {
+    if (f.kind == StateKind::Control) {
         for (const Parameter& p : params) {
             if (p.offset == f.offset && is_bargraph(p)) {
                 return false;
@@ -134,7 +123,7 @@ FieldChange change_of(const StateField& f, FieldChange::Action a) {
 std::unordered_map<std::uint32_t, std::size_t> controls_by_offset(const std::vector<StateField>& layout) {
     std::unordered_map<std::uint32_t, std::size_t> m;
     for (std::size_t i = 0; i < layout.size(); ++i) {
-        if (layout[i].kind == "control") {
+        if (layout[i].kind == StateKind::Control) {
             m[layout[i].offset] = i;
         }
     }
@@ -145,7 +134,7 @@ std::unordered_map<std::uint32_t, std::size_t> controls_by_offset(const std::vec
 std::int64_t iota_offset(const std::vector<StateField>& layout) {
     std::int64_t off = -1;
     for (const StateField& f : layout) {
-        if (f.kind == "iota" && !f.identity.empty()) {
+        if (f.kind == StateKind::Iota && !f.identity.empty()) {
             off = f.offset;
         }
     }
@@ -218,13 +207,13 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
     }
 
     // -- state, by identity (k-th with k-th)
-    std::map<std::string, std::vector<std::size_t>> old_by_id;
+    std::unordered_map<StateIdentity, std::vector<std::size_t>, StateIdentityHash> old_by_id;
     for (std::size_t i = 0; i < ol.size(); ++i) {
         if (is_state(ol[i])) {
             old_by_id[ol[i].identity].push_back(i);
         }
     }
-    std::map<std::string, std::size_t> taken;
+    std::unordered_map<StateIdentity, std::size_t, StateIdentityHash> taken;
     for (std::size_t i = 0; i < nl.size(); ++i) {
         if (!is_state(nl[i])) {
             continue;
@@ -251,7 +240,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
     //    its past: if its shape changed, it is another filter.
     std::vector<bool> moved(nl.size(), false);
     auto match_by = [&](auto key, auto eligible, bool reuse_old, bool is_move) {
-        std::map<std::string, std::vector<std::size_t>> olds, news;
+        std::map<PartKey, std::vector<std::size_t>> olds, news;
         for (std::size_t i = 0; i < ol.size(); ++i) {
             if ((reuse_old || !old_used[i]) && is_state(ol[i]) && eligible(ol[i])) {
                 olds[key(ol[i].identity)].push_back(i);
@@ -278,7 +267,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
         by_place[i] = match[i] >= 0 && nl[i].identity != ol[std::size_t(match[i])].identity;
     }
     match_by(shape_of, is_movable, false, true);
-    match_by(shape_of, [](const StateField& f) { return f.kind == "delay"; }, true, true);
+    match_by(shape_of, [](const StateField& f) { return f.kind == StateKind::Delay; }, true, true);
 
     // -- steps: the ring index first, then every matched field
     plan.dst_iota = iota_offset(nl);
@@ -286,7 +275,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
     std::vector<CopyStep> iota_steps, steps;
     for (std::size_t i = 0; i < nl.size(); ++i) {
         const StateField& n = nl[i];
-        if (n.kind == "control" || !is_state(n)) {
+        if (n.kind == StateKind::Control || !is_state(n)) {
             continue;
         }
         if (is_rdtable(n)) {
@@ -316,7 +305,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
         s.dst_field = std::uint32_t(i);
         s.src_ring = o.ring;
         s.dst_ring = n.ring;
-        if (by_place[i] && o.scale != n.scale && n.type != "i32") {
+        if (by_place[i] && o.scale != n.scale && n.type != ValueType::I32) {
             s.src_scale = o.scale; // what was heard at that place stays what is heard
             s.dst_scale = n.scale;
         }
@@ -336,7 +325,7 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
                 action[i] = FieldChange::Action::Resized;
             }
         }
-        (n.kind == "iota" ? iota_steps : steps).push_back(s);
+        (n.kind == StateKind::Iota ? iota_steps : steps).push_back(s);
     }
     plan.steps = iota_steps;
     plan.steps.insert(plan.steps.end(), steps.begin(), steps.end());

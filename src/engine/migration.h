@@ -34,7 +34,7 @@
 
 namespace tutti::engine {
 
-enum class ElemType : std::uint8_t { I32, F32, F64 };
+using ElemType = ValueType;
 
 struct CopyStep {
     enum class Op : std::uint8_t {

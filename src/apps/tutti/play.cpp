@@ -144,6 +144,7 @@ int run_play(const PlayArgs& a) {
         return 2;
     }
     EngineOptions eo;
+    eo.compiler = compile_program;
     eo.sample_rate = driver->sample_rate();
     eo.max_block = driver->block_size();
     eo.inputs = dopt.inputs;

@@ -27,15 +27,15 @@ std::string swap_fields(const SwapReport& r) {
         out += "  ";
         std::string a = to_string(c.action);
         a.resize(8, ' ');
-        out += a + " " + c.name + " (" + c.kind;
+        out += a + " " + c.name + " (" + to_string(c.kind);
         if (!c.identity.empty()) {
-            out += " " + c.identity;
+            out += " " + to_string(c.identity);
         }
         out += ")";
         if (!c.from.empty() && (c.from != c.name || c.from_kind != c.kind || c.action == FieldChange::Action::Moved)) {
             out += " from " + c.from;
             if (c.from_kind != c.kind) {
-                out += " (" + c.from_kind + ")";
+                out += " (" + std::string(to_string(c.from_kind)) + ")";
             }
         }
         if (!c.location.empty()) {

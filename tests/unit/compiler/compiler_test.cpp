@@ -246,7 +246,7 @@ std::vector<std::string> identities(const std::string& src) {
     if (r.ok()) {
         for (const auto& f : r.factory->state_layout()) {
             if (!f.identity.empty()) {
-                ids.push_back(f.identity);
+                ids.push_back(to_string(f.identity));
             }
         }
     }
@@ -316,6 +316,60 @@ TEST(Compiler, UiVisitorWalksGroupsInOrder) {
     r.factory->build_user_interface(rec);
     // Faust's order (faust -json, 2.54.9): items sorted by label, "B" before "x".
     EXPECT_EQ(rec.log, "vgroup(v) hgroup(A) vgroup(B) b#1 end x#0 end c#2 end ");
+}
+
+} // namespace
+
+namespace {
+
+// create_instance() gives an instance whose factory() is the very factory it was
+// made from, on both implementations of the runtime's interface.
+TEST(Compiler, AnInstanceKnowsTheFactoryThatMadeIt) {
+    for (Backend backend : {Backend::Interpreter, Backend::Llvm}) {
+        CompileOptions o;
+        o.backend = backend;
+        auto r = tutti::compile_source("f.dsp", "process = _ * hslider(\"g\", 0.5, 0, 1, 0.1);\n", o);
+        ASSERT_TRUE(r.ok()) << first_error(r);
+        auto dsp = r.factory->create_instance();
+        EXPECT_EQ(&dsp->factory(), r.factory.get());
+        EXPECT_STREQ(r.factory->implementation(), backend == Backend::Llvm ? "llvm-jit" : "interpreter");
+    }
+}
+
+// The state layout is typed: kinds, element types and identities are values,
+// the identity's kind agrees with the field's, and lines have a position.
+TEST(Compiler, TheStateLayoutIsTyped) {
+    auto r = tutti::compile_source("t.dsp",
+                                   "process = @(1000), (+ ~ (_ * hslider(\"g\", 0.5, 0, 1, 0.1)));\n",
+                                   {true, Backend::Interpreter, {}, 2});
+    ASSERT_TRUE(r.ok()) << first_error(r);
+    using K = tutti::StateIdentity::Kind;
+    int controls = 0, lines = 0, recursions = 0;
+    for (const tutti::StateField& f : r.factory->state_layout()) {
+        EXPECT_EQ(f.bytes, tutti::size_of(f.type) * f.elements) << f.name;
+        switch (f.kind) {
+        case tutti::StateKind::Control:
+            ++controls;
+            EXPECT_EQ(f.identity.kind, K::Control);
+            EXPECT_FALSE(f.identity.path.empty());
+            break;
+        case tutti::StateKind::Delay:
+            ++lines;
+            EXPECT_EQ(f.identity.kind, K::Delay) << f.name;
+            EXPECT_NE(f.identity.position, 0u) << f.name;
+            break;
+        case tutti::StateKind::Recursion:
+            ++recursions;
+            EXPECT_EQ(f.identity.kind, K::Recursion) << f.name;
+            EXPECT_EQ(f.type, tutti::ValueType::F64);
+            break;
+        default:
+            break;
+        }
+    }
+    EXPECT_EQ(controls, 1);
+    EXPECT_GE(lines, 1);
+    EXPECT_EQ(recursions, 1);
 }
 
 } // namespace

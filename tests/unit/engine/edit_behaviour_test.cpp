@@ -18,7 +18,7 @@ using EditBehaviour = RtChecked; // every test also asserts no real-time violati
 int count(const SwapReport& r, FieldChange::Action a, const std::string& kind = "") {
     int n = 0;
     for (const FieldChange& c : r.fields) {
-        n += (c.action == a && (kind.empty() || c.kind == kind)) ? 1 : 0;
+        n += (c.action == a && (kind.empty() || to_string(c.kind) == kind)) ? 1 : 0;
     }
     return n;
 }
@@ -26,7 +26,7 @@ int count(const SwapReport& r, FieldChange::Action a, const std::string& kind = 
 std::string describe(const SwapReport& r) {
     std::string s;
     for (const FieldChange& c : r.fields) {
-        s += std::string(to_string(c.action)) + " " + c.name + " " + c.kind + " " + c.identity + "\n";
+        s += std::string(to_string(c.action)) + " " + c.name + " " + to_string(c.kind) + " " + to_string(c.identity) + "\n";
     }
     return s;
 }
@@ -201,16 +201,16 @@ TEST_F(EditBehaviour, ReportSaysWhereEachFieldComesFrom) {
     ASSERT_EQ(run.reports.size(), 1u);
     bool echo_line = false;
     for (const FieldChange& c : run.reports[0].fields) {
-        if (c.kind == "delay" || c.kind == "recursion") {
+        if (c.kind == StateKind::Delay || c.kind == StateKind::Recursion) {
             EXPECT_EQ(c.location.rfind("test.dsp:", 0), 0u) << c.name << " at '" << c.location << "'";
         }
         // the echo's line: its own delay line, or (as Faust merges x@1@3000) the
         // recursion's memory grown to a 4096-sample ring either way
-        if ((c.kind == "delay" || c.kind == "recursion") && c.location.rfind("test.dsp:3:", 0) == 0) {
+        if ((c.kind == StateKind::Delay || c.kind == StateKind::Recursion) && c.location.rfind("test.dsp:3:", 0) == 0) {
             echo_line = true;
             EXPECT_EQ(c.action, FieldChange::Action::Carried);
         }
-        if (c.kind == "recursion" && c.location.rfind("test.dsp:2:", 0) == 0) {
+        if (c.kind == StateKind::Recursion && c.location.rfind("test.dsp:2:", 0) == 0) {
             EXPECT_NE(c.location.find("lib:"), std::string::npos) << c.location; // and the library's line
         }
     }
@@ -270,7 +270,7 @@ SwapReport expect_the_line_replays(const LineSwap& c, double crossfade_ms) {
 void expect_line_taken_over(const SwapReport& r, const std::string& new_kind, const std::string& old_kind) {
     bool found = false;
     for (const FieldChange& c : r.fields) {
-        if (c.kind == new_kind && c.from_kind == old_kind &&
+        if (to_string(c.kind) == new_kind && to_string(c.from_kind) == old_kind &&
             (c.action == FieldChange::Action::Moved || c.action == FieldChange::Action::Carried ||
              c.action == FieldChange::Action::Resized)) {
             found = true;

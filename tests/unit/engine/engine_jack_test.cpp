@@ -91,6 +91,7 @@ TEST_F(EngineOnJack, HundredSwapsOfZitaRevWhilePlaying) {
     ASSERT_EQ(driver->sample_rate(), 48000);
     ASSERT_EQ(driver->block_size(), 64);
     EngineOptions eo;
+    eo.compiler = compile_program;
     eo.sample_rate = driver->sample_rate();
     eo.max_block = driver->block_size();
     eo.inputs = 2;

@@ -226,7 +226,7 @@ TEST_F(EngineTest, ControlsCarryByPathAndClampIntoTheNewRange) {
     EXPECT_GT(run.out[0][20001], 0.89);        // the smoother's state was carried: no restart from 0
     bool clamped = false;
     for (const FieldChange& f : run.reports[0].fields) {
-        clamped = clamped || (f.kind == "control" && f.action == FieldChange::Action::Clamped);
+        clamped = clamped || (f.kind == StateKind::Control && f.action == FieldChange::Action::Clamped);
     }
     EXPECT_TRUE(clamped);
 }
@@ -249,6 +249,7 @@ TEST_F(EngineTest, BlocksLargerThanMaxBlockAreSliced) {
     ASSERT_TRUE(a);
     Rendered ref = render(a, 3000);
     EngineOptions eo;
+    eo.compiler = compile_program;
     eo.inputs = 0;
     eo.outputs = 1;
     eo.max_block = 64;
@@ -268,6 +269,7 @@ TEST_F(EngineTest, BlocksLargerThanMaxBlockAreSliced) {
 
 TEST_F(EngineTest, CompileErrorLeavesTheOldVersionPlaying) {
     EngineOptions eo;
+    eo.compiler = compile_program;
     eo.inputs = 0;
     eo.outputs = 1;
     eo.max_block = 64;
@@ -301,10 +303,41 @@ TEST_F(EngineTest, CompileErrorLeavesTheOldVersionPlaying) {
     EXPECT_EQ(engine.playing_generation(), g3);
 }
 
+// An engine without a compiler (a host that links the runtime and the engine
+// only) reports load_source() as failed, and plays what is submitted to it.
+TEST_F(EngineTest, WithoutACompilerLoadingFailsAndSubmittingWorks) {
+    EngineOptions eo;
+    eo.inputs = 0;
+    eo.outputs = 1;
+    eo.max_block = 64;
+    Engine engine(eo);
+    std::uint64_t g1 = engine.load_source("ok.dsp", "process = 0.25;");
+    EXPECT_FALSE(engine.wait_prepared(g1));
+    bool reported = false;
+    for (const SwapReport& r : engine.take_reports()) {
+        if (r.generation == g1) {
+            reported = true;
+            EXPECT_FALSE(r.compiled);
+            ASSERT_EQ(r.diagnostics.size(), 1u);
+            EXPECT_EQ(r.diagnostics[0].id, "no_compiler");
+        }
+    }
+    EXPECT_TRUE(reported);
+    CompileResult cr = compile_source("ok.dsp", "process = 0.5;");
+    ASSERT_TRUE(cr.ok());
+    std::uint64_t g2 = engine.submit(cr.factory, "ok.dsp");
+    ASSERT_NE(g2, 0u);
+    std::vector<float> out(64);
+    void* op[1] = {out.data()};
+    engine.process(64, nullptr, op);
+    EXPECT_EQ(out[0], 0.5f);
+}
+
 TEST_F(EngineTest, MetersCrossToTheControlThread) {
     auto a = compile("process = _ : hbargraph(\"level\", 0, 2);");
     ASSERT_TRUE(a);
     EngineOptions eo;
+    eo.compiler = compile_program;
     eo.inputs = 1;
     eo.outputs = 1;
     eo.max_block = 64;
@@ -325,6 +358,7 @@ TEST_F(EngineTest, MetersCrossToTheControlThread) {
 // blocks while this one loads versions and moves a control (TSan's test).
 TEST_F(EngineTest, ConcurrentLoadsWhilePlaying) {
     EngineOptions eo;
+    eo.compiler = compile_program;
     eo.inputs = 0;
     eo.outputs = 2;
     eo.max_block = 64;

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+#include "runtime/interpreted_factory.h"
+
+#include "ir/interpreter.h"
+#include "runtime/local_instance.h"
+
+namespace tutti::runtime {
+
+namespace {
+
+class InterpretedFactory final : public Factory {
+public:
+    InterpretedFactory(FactoryInfo info, std::unique_ptr<ir::Module> module, SoundSlots sounds)
+        : Factory(std::move(info)), module_(std::move(module)), interpreter_(*module_), sounds_(std::move(sounds)) {
+    }
+    const char* implementation() const override {
+        return "interpreter";
+    }
+    const ir::Interpreter& interpreter() const {
+        return interpreter_;
+    }
+
+protected:
+    std::unique_ptr<Instance> make_instance(std::shared_ptr<const Factory> self) const override;
+
+private:
+    std::unique_ptr<ir::Module> module_;
+    ir::Interpreter interpreter_;
+    SoundSlots sounds_;
+};
+
+class InterpretedInstance final : public LocalInstance {
+public:
+    InterpretedInstance(std::shared_ptr<const Factory> self, const ir::Interpreter& code, const SoundSlots& sounds)
+        : LocalInstance(std::move(self), sounds), code_(code) {
+    }
+    void instance_constants(int sample_rate) override {
+        code_.init_constants(state(), sample_rate);
+    }
+    void reset_controls() override {
+        code_.reset_controls(state());
+    }
+    void clear() override {
+        code_.clear_state(state());
+    }
+    void compute(int frames, const void* const* inputs, void* const* outputs) override {
+        code_.compute(state(), frames, inputs, outputs);
+    }
+
+private:
+    const ir::Interpreter& code_;
+};
+
+std::unique_ptr<Instance> InterpretedFactory::make_instance(std::shared_ptr<const Factory> self) const {
+    return std::make_unique<InterpretedInstance>(std::move(self), interpreter_, sounds_);
+}
+
+} // namespace
+
+std::shared_ptr<const Factory> make_interpreted_factory(FactoryInfo info, std::unique_ptr<ir::Module> module,
+                                                        SoundSlots sounds) {
+    return std::make_shared<InterpretedFactory>(std::move(info), std::move(module), std::move(sounds));
+}
+
+} // namespace tutti::runtime
