@@ -152,6 +152,22 @@ foreach(t IN LISTS TUTTI_EXTERNAL_TARGETS)
     if(NOT location)
         message(FATAL_ERROR "tutti package: no library file for ${t}")
     endif()
+    # The file its soname names, next to the real file: LLVM's import names
+    # llvm-19-dev's /usr/lib/llvm-19/lib/libLLVM.so.1, this is libllvm19's
+    # /usr/lib/x86_64-linux-gnu/libLLVM.so.19.1 (what libtutti.so needs at run time).
+    foreach(property IMPORTED_SONAME_${CMAKE_BUILD_TYPE} IMPORTED_SONAME_RELWITHDEBINFO
+                     IMPORTED_SONAME_RELEASE IMPORTED_SONAME)
+        string(TOUPPER "${property}" property)
+        get_target_property(soname ${t} ${property})
+        if(soname)
+            file(REAL_PATH "${location}" real)
+            get_filename_component(dir "${real}" DIRECTORY)
+            if(EXISTS "${dir}/${soname}")
+                set(location "${dir}/${soname}")
+            endif()
+            break()
+        endif()
+    endforeach()
     list(APPEND static_links "${location}")
     list(APPEND pc_private "${location}")
 endforeach()
@@ -176,8 +192,7 @@ install(FILES ${PROJECT_BINARY_DIR}/include/tutti/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tutti)
 install(TARGETS tutti_shared tutti_static EXPORT tuttiTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 if(TARGET tutti)
     install(TARGETS tutti RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

@@ -21,10 +21,10 @@
 #ifndef TUTTI_TUTTI_C_H
 #define TUTTI_TUTTI_C_H
 
+#include "tutti/version.h"
+
 #include <stddef.h> /* NOLINT(modernize-deprecated-headers): a C header */
 #include <stdint.h> /* NOLINT(modernize-deprecated-headers) */
-
-#include "tutti/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,10 +47,10 @@ typedef struct tutti_compile_options {
     int double_precision;   /**< 0: float samples, 1: double */
     int interpreter;        /**< 0: LLVM JIT (default), 1: the IR interpreter */
     int opt_level;          /**< LLVM optimisation level 0..3 (default 2) */
-    int allow_foreign_code; /**< 1 (default): `ffunction`s of C/C++ headers are compiled and loaded */
+    int allow_foreign_code; /**< 1 (default): ffunctions of C/C++ headers are compiled, loaded */
     const char* const* include_dirs; /**< library search folders (-I), after the program's own */
     size_t num_include_dirs;
-    double max_seconds;      /**< compile time limit, 0: none (default 60) */
+    double max_seconds;        /**< compile time limit, 0: none (default 60) */
     uint64_t max_memory_bytes; /**< compile memory limit, 0: none (default 2 GiB) */
 } tutti_compile_options;
 
@@ -67,8 +67,8 @@ void tutti_compile_options_init(tutti_compile_options* options);
 tutti_factory* tutti_compile_file(const char* path, const tutti_compile_options* options,
                                   char** diagnostics_text, char** diagnostics_json);
 tutti_factory* tutti_compile_source(const char* name, const char* source,
-                                    const tutti_compile_options* options,
-                                    char** diagnostics_text, char** diagnostics_json);
+                                    const tutti_compile_options* options, char** diagnostics_text,
+                                    char** diagnostics_json);
 /** A factory lives as long as its holders: the caller's handle, its instances
  * and the engines it was submitted to. */
 void tutti_factory_free(tutti_factory* factory);
@@ -124,11 +124,11 @@ int tutti_instance_get_parameter(const tutti_instance* instance, const char* pat
 /* ---- the engine ---- */
 
 typedef struct tutti_engine_options {
-    int sample_rate;      /**< default 44100 */
-    int max_block;        /**< the largest `frames` tutti_engine_process() is given (default 4096) */
-    int inputs, outputs;  /**< the host's channels (default 2, 2) */
-    int double_precision; /**< samples given to tutti_engine_process() are double */
-    double crossfade_ms;  /**< when state cannot be carried across a swap (default 20) */
+    int sample_rate;     /**< default 44100 */
+    int max_block;       /**< the largest `frames` tutti_engine_process() is given (default 4096) */
+    int inputs, outputs; /**< the host's channels (default 2, 2) */
+    int double_precision;          /**< samples given to tutti_engine_process() are double */
+    double crossfade_ms;           /**< when state cannot be carried across a swap (default 20) */
     tutti_compile_options compile; /**< for tutti_engine_load_file() */
 } tutti_engine_options;
 

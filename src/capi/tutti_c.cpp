@@ -6,20 +6,20 @@
  */
 #include "tutti/tutti_c.h"
 
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
-#include <exception>
-#include <optional>
-#include <string>
-#include <string_view>
-
 #include "tutti/compiler.h"
 #include "tutti/diagnostics.h"
 #include "tutti/engine.h"
 #include "tutti/version.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 struct tutti_factory {
     std::shared_ptr<const tutti::Factory> factory;
@@ -35,12 +35,12 @@ struct tutti_engine {
 };
 
 static_assert(int(tutti::Parameter::Kind::Button) == TUTTI_BUTTON &&
-              int(tutti::Parameter::Kind::Checkbox) == TUTTI_CHECKBOX &&
-              int(tutti::Parameter::Kind::VSlider) == TUTTI_VSLIDER &&
-              int(tutti::Parameter::Kind::HSlider) == TUTTI_HSLIDER &&
-              int(tutti::Parameter::Kind::NEntry) == TUTTI_NENTRY &&
-              int(tutti::Parameter::Kind::VBargraph) == TUTTI_VBARGRAPH &&
-              int(tutti::Parameter::Kind::HBargraph) == TUTTI_HBARGRAPH,
+                  int(tutti::Parameter::Kind::Checkbox) == TUTTI_CHECKBOX &&
+                  int(tutti::Parameter::Kind::VSlider) == TUTTI_VSLIDER &&
+                  int(tutti::Parameter::Kind::HSlider) == TUTTI_HSLIDER &&
+                  int(tutti::Parameter::Kind::NEntry) == TUTTI_NENTRY &&
+                  int(tutti::Parameter::Kind::VBargraph) == TUTTI_VBARGRAPH &&
+                  int(tutti::Parameter::Kind::HBargraph) == TUTTI_HBARGRAPH,
               "tutti_parameter_kind follows tutti::Parameter::Kind");
 
 namespace {
@@ -147,8 +147,10 @@ std::string report_json(const tutti::SwapReport& r) {
     out += std::string(", \"committed\": ") + (r.committed ? "true" : "false");
     out += ", \"commit_frame\": " + std::to_string(r.commit_frame);
     out += std::string(", \"crossfade\": ") + (r.crossfade ? "true" : "false");
-    out += ", \"carried\": " + std::to_string(r.carried) + ", \"resized\": " + std::to_string(r.resized) +
-           ", \"rebuilt\": " + std::to_string(r.rebuilt) + ", \"reset\": " + std::to_string(r.reset) +
+    out += ", \"carried\": " + std::to_string(r.carried) +
+           ", \"resized\": " + std::to_string(r.resized) +
+           ", \"rebuilt\": " + std::to_string(r.rebuilt) +
+           ", \"reset\": " + std::to_string(r.reset) +
            ", \"dropped\": " + std::to_string(r.dropped) + ", \"fields\": [";
     bool first = true;
     for (const tutti::FieldChange& f : r.fields) {
@@ -201,10 +203,11 @@ void tutti_compile_options_init(tutti_compile_options* o) {
     o->max_memory_bytes = d.max_memory_bytes;
 }
 
-tutti_factory* tutti_compile_file(const char* path, const tutti_compile_options* options, char** text,
-                                  char** json) {
+tutti_factory* tutti_compile_file(const char* path, const tutti_compile_options* options,
+                                  char** text, char** json) {
     try {
-        return finish_compile(tutti::compile_file(path != nullptr ? path : "", to_cpp(options)), text, json);
+        return finish_compile(tutti::compile_file(path != nullptr ? path : "", to_cpp(options)),
+                              text, json);
     } catch (const std::exception& e) {
         set_out(text, std::string("error: ") + e.what() + "\n");
         set_out(json, "[]");
@@ -212,11 +215,13 @@ tutti_factory* tutti_compile_file(const char* path, const tutti_compile_options*
     }
 }
 
-tutti_factory* tutti_compile_source(const char* name, const char* source, const tutti_compile_options* options,
-                                    char** text, char** json) {
+tutti_factory* tutti_compile_source(const char* name, const char* source,
+                                    const tutti_compile_options* options, char** text,
+                                    char** json) {
     try {
         return finish_compile(tutti::compile_source(name != nullptr ? name : "<source>",
-                                                    source != nullptr ? source : "", to_cpp(options)),
+                                                    source != nullptr ? source : "",
+                                                    to_cpp(options)),
                               text, json);
     } catch (const std::exception& e) {
         set_out(text, std::string("error: ") + e.what() + "\n");
@@ -300,7 +305,8 @@ void tutti_instance_reset_controls(tutti_instance* i) {
     i->instance->reset_controls();
 }
 
-void tutti_instance_compute(tutti_instance* i, int frames, const void* const* inputs, void* const* outputs) {
+void tutti_instance_compute(tutti_instance* i, int frames, const void* const* inputs,
+                            void* const* outputs) {
     i->instance->compute(frames, inputs, outputs);
 }
 
@@ -344,7 +350,9 @@ tutti_engine* tutti_engine_new(const tutti_engine_options* o, char** error) {
         o = &defaults;
     }
     if (o->sample_rate <= 0 || o->max_block <= 0 || o->inputs < 0 || o->outputs < 0) {
-        set_out(error, "tutti_engine_new: sample_rate and max_block must be positive, channels not negative");
+        set_out(
+            error,
+            "tutti_engine_new: sample_rate and max_block must be positive, channels not negative");
         return nullptr;
     }
     try {
@@ -368,11 +376,12 @@ void tutti_engine_free(tutti_engine* e) {
     delete e;
 }
 
-uint64_t tutti_engine_submit(tutti_engine* e, const tutti_factory* f, const char* program_name, char** error) {
+uint64_t tutti_engine_submit(tutti_engine* e, const tutti_factory* f, const char* program_name,
+                             char** error) {
     try {
         std::string message;
-        std::uint64_t g = e->engine->submit(f->factory, program_name != nullptr ? program_name : f->factory->name(),
-                                            &message);
+        std::uint64_t g = e->engine->submit(
+            f->factory, program_name != nullptr ? program_name : f->factory->name(), &message);
         if (g == 0) {
             set_out(error, message);
         }
@@ -412,7 +421,8 @@ char* tutti_engine_take_reports_json(tutti_engine* e) {
     }
 }
 
-void tutti_engine_process(tutti_engine* e, int frames, const void* const* inputs, void* const* outputs) {
+void tutti_engine_process(tutti_engine* e, int frames, const void* const* inputs,
+                          void* const* outputs) {
     e->engine->process(frames, inputs, outputs);
 }
 

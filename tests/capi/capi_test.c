@@ -7,12 +7,12 @@
  *
  *   capi_test path/to/tutti WORKDIR
  * Prints one line per check; exits 1 at the first failure. */
+#include "tutti/tutti_c.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "tutti/tutti_c.h"
 
 #define FRAMES 4096
 #define BLOCK 64
@@ -36,15 +36,15 @@ static int failures = 0;
         }                                                                                          \
     } while (0)
 
-static const char* program_v1 =
-    "import(\"stdfaust.lib\");\n"
-    "gain = hslider(\"gain\", 0.5, 0, 1, 0.01);\n"
-    "process = os.osc(440) : fi.lowpass(2, 3000) : *(gain) <: _, (abs : vbargraph(\"level\", 0, 1));\n";
+static const char* program_v1 = "import(\"stdfaust.lib\");\n"
+                                "gain = hslider(\"gain\", 0.5, 0, 1, 0.01);\n"
+                                "process = os.osc(440) : fi.lowpass(2, 3000) : *(gain) <: _, (abs "
+                                ": vbargraph(\"level\", 0, 1));\n";
 /* The edit: the filter's cutoff; the oscillator's phase and the filter state carry over. */
-static const char* program_v2 =
-    "import(\"stdfaust.lib\");\n"
-    "gain = hslider(\"gain\", 0.5, 0, 1, 0.01);\n"
-    "process = os.osc(440) : fi.lowpass(2, 1000) : *(gain) <: _, (abs : vbargraph(\"level\", 0, 1));\n";
+static const char* program_v2 = "import(\"stdfaust.lib\");\n"
+                                "gain = hslider(\"gain\", 0.5, 0, 1, 0.01);\n"
+                                "process = os.osc(440) : fi.lowpass(2, 1000) : *(gain) <: _, (abs "
+                                ": vbargraph(\"level\", 0, 1));\n";
 
 static void write_file(const char* path, const char* text) {
     FILE* f = fopen(path, "w");
@@ -56,8 +56,8 @@ static void write_file(const char* path, const char* text) {
 /* Runs `tutti render ARGS -o -` and reads channel 0 of its text output. */
 static void render(const char* tutti, const char* args, float* out) {
     char command[4096];
-    snprintf(command, sizeof command, "'%s' render %s --frames %d --block %d -o - --quiet", tutti, args, FRAMES,
-             BLOCK);
+    snprintf(command, sizeof command, "'%s' render %s --frames %d --block %d -o - --quiet", tutti,
+             args, FRAMES, BLOCK);
     FILE* p = popen(command, "r");
     CHECK(p != NULL, "popen %s", command);
     char line[1024];
@@ -99,13 +99,15 @@ int main(int argc, char** argv) {
     snprintf(v2, sizeof v2, "%s/capi_v2.dsp", argv[2]);
     write_file(v1, program_v1);
     write_file(v2, program_v2);
-    printf("tutti %s (Faust %s), header %s\n", tutti_version(), tutti_faust_version(), TUTTI_VERSION_STRING);
+    printf("tutti %s (Faust %s), header %s\n", tutti_version(), tutti_faust_version(),
+           TUTTI_VERSION_STRING);
     CHECK(strcmp(tutti_version(), TUTTI_VERSION_STRING) == 0, "library and header versions agree");
 
     /* A compile error comes back as diagnostics, text and JSON. */
     char *text = NULL, *json = NULL;
     tutti_factory* bad = tutti_compile_source("bad.dsp", "process = 1 +;\n", NULL, &text, &json);
-    CHECK(bad == NULL && strstr(text, "bad.dsp:1:") != NULL && json[0] == '[' && strstr(json, "\"line\"") != NULL,
+    CHECK(bad == NULL && strstr(text, "bad.dsp:1:") != NULL && json[0] == '[' &&
+              strstr(json, "\"line\"") != NULL,
           "a syntax error: no factory; %s", text);
     tutti_string_free(text);
     tutti_string_free(json);
@@ -117,7 +119,8 @@ int main(int argc, char** argv) {
     CHECK(f != NULL && strcmp(json, "[]") == 0, "compiled %s, diagnostics %s", v1, json);
     tutti_string_free(text);
     tutti_string_free(json);
-    CHECK(tutti_factory_num_inputs(f) == 0 && tutti_factory_num_outputs(f) == 2 && !tutti_factory_double_precision(f),
+    CHECK(tutti_factory_num_inputs(f) == 0 && tutti_factory_num_outputs(f) == 2 &&
+              !tutti_factory_double_precision(f),
           "0 inputs, 2 outputs, single precision");
     size_t np = tutti_factory_num_parameters(f);
     const char* gain_path = NULL;
@@ -162,8 +165,10 @@ int main(int argc, char** argv) {
     tutti_instance_init(inst, RATE);
     CHECK(tutti_instance_set_parameter(inst, gain_path, 0.25) == 0, "set %s = 0.25", gain_path);
     double g = 0;
-    CHECK(tutti_instance_get_parameter(inst, "gain", &g) == 0 && g == 0.25, "get gain (by label) = %g", g);
-    CHECK(tutti_instance_set_parameter(inst, "/no/such/control", 1) == -1, "an unknown address is refused");
+    CHECK(tutti_instance_get_parameter(inst, "gain", &g) == 0 && g == 0.25,
+          "get gain (by label) = %g", g);
+    CHECK(tutti_instance_set_parameter(inst, "/no/such/control", 1) == -1,
+          "an unknown address is refused");
     for (int pos = 0; pos < FRAMES; pos += BLOCK) {
         void* outs[2] = {mine + pos, level + pos};
         tutti_instance_compute(inst, BLOCK, NULL, outs);
@@ -174,8 +179,11 @@ int main(int argc, char** argv) {
 
     /* The engine: submit, process; a change at frame 1024, the edit swapped in at
      * frame 2048; against tutti render --set-at / --swap-at (both at block boundaries). */
-    snprintf(args, sizeof args, "'%s' --set-at '1024:%s=0.25' --swap-at '2048:%s'", v1, gain_path, v2);
+    snprintf(args, sizeof args, "'%s' --set-at '1024:%s=0.25' --swap-at '2048:%s'", v1, gain_path,
+             v2);
     render(tutti, args, render_swap);
+    d = first_difference(render_swap, render_v1, FRAMES);
+    CHECK(d == 1024, "tutti render: the change lands at frame %d", d);
     tutti_engine_options eo;
     tutti_engine_options_init(&eo);
     eo.sample_rate = RATE;
@@ -192,22 +200,25 @@ int main(int argc, char** argv) {
     CHECK(f2 != NULL, "compiled the edit");
     for (int pos = 0; pos < FRAMES; pos += BLOCK) {
         if (pos == 1024) {
-            CHECK(tutti_engine_set_parameter(engine, gain_path, 0.25) == 0, "engine: set %s at frame %d", gain_path,
-                  pos);
+            CHECK(tutti_engine_set_parameter(engine, gain_path, 0.25) == 0,
+                  "engine: set %s at frame %d", gain_path, pos);
         }
         if (pos == 2048) {
             uint64_t g2 = tutti_engine_submit(engine, f2, v2, &error);
-            CHECK(g2 == 2, "engine: the edit submitted at frame %d as version %llu", pos, (unsigned long long)g2);
+            CHECK(g2 == 2, "engine: the edit submitted at frame %d as version %llu", pos,
+                  (unsigned long long)g2);
         }
         void* outs[2] = {mine + pos, level + pos};
         tutti_engine_process(engine, BLOCK, NULL, outs);
     }
-    CHECK(tutti_engine_playing_generation(engine) == 2 && tutti_engine_frames_processed(engine) == FRAMES,
+    CHECK(tutti_engine_playing_generation(engine) == 2 &&
+              tutti_engine_frames_processed(engine) == FRAMES,
           "engine: version 2 playing after %d frames", FRAMES);
     d = first_difference(mine, render_swap, FRAMES);
     CHECK(d < 0, "engine output = tutti render --set-at --swap-at (first difference at %d)", d);
     char* reports = tutti_engine_take_reports_json(engine);
-    CHECK(reports != NULL && strstr(reports, "\"generation\": 2") != NULL && strstr(reports, "\"committed\": true") &&
+    CHECK(reports != NULL && strstr(reports, "\"generation\": 2") != NULL &&
+              strstr(reports, "\"committed\": true") &&
               strstr(reports, "\"action\": \"carried\"") != NULL,
           "engine: the reports (JSON) tell version 2 committed with state carried");
     tutti_string_free(reports);

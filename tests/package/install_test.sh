@@ -95,7 +95,7 @@ grep -q '^version 2 playing .* 0 reset, 0 dropped' "$work/host.log" || fail "the
 sleep 1.1
 echo 'process = 1 +;' >>"$work/live.dsp"
 wait_for 'not compiled' 1
-wait_for 'live.dsp:4:' 1
+wait_for 'live.dsp:3:14: error' 1
 kill -INT "$hpid"
 wait "$hpid" || fail "tutti-host exit code $?"
 hpid=

@@ -5,7 +5,8 @@
 
 int main(void) {
     char* diagnostics = NULL;
-    tutti_factory* f = tutti_compile_source("tiny.dsp", "process = 1 : + ~ *(0.5);", NULL, &diagnostics, NULL);
+    tutti_factory* f =
+        tutti_compile_source("tiny.dsp", "process = 1 : + ~ *(0.5);", NULL, &diagnostics, NULL);
     if (f == NULL) {
         printf("%s", diagnostics);
         return 1;
