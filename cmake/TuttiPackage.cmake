@@ -108,8 +108,11 @@ set_target_properties(tutti_shared PROPERTIES
     LINKER_LANGUAGE CXX)
 target_include_directories(tutti_shared INTERFACE ${public_includes})
 target_compile_features(tutti_shared INTERFACE cxx_std_20)
-# Every symbol the stages need must come from the listed libraries.
-target_link_options(tutti_shared PRIVATE "LINKER:--no-undefined")
+# Every symbol the stages need must come from the listed libraries (not in the
+# sanitizer presets: there the runtime comes from the executable).
+if(NOT CMAKE_CXX_FLAGS MATCHES "-fsanitize")
+    target_link_options(tutti_shared PRIVATE "LINKER:--no-undefined")
+endif()
 target_link_libraries(tutti_shared PRIVATE ${TUTTI_EXTERNAL_TARGETS} ${TUTTI_EXTERNAL_ITEMS})
 add_library(tutti::tutti ALIAS tutti_shared)
 

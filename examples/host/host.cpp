@@ -4,6 +4,12 @@
 // the installed library (find_package(tutti), tutti::tutti).
 //
 //   tutti-host program.dsp [--server NAME] [--connect] [--seconds S]
+#include <tutti/compiler.h>
+#include <tutti/driver.h>
+#include <tutti/engine.h>
+#include <tutti/engine_callback.h>
+#include <tutti/version.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -11,11 +17,6 @@
 #include <map>
 #include <string>
 #include <thread>
-#include <tutti/compiler.h>
-#include <tutti/driver.h>
-#include <tutti/engine.h>
-#include <tutti/engine_callback.h>
-#include <tutti/version.h>
 
 namespace fs = std::filesystem;
 using Times = std::map<std::string, fs::file_time_type>;

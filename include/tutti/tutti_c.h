@@ -21,10 +21,10 @@
 #ifndef TUTTI_TUTTI_C_H
 #define TUTTI_TUTTI_C_H
 
-#include "tutti/version.h"
-
 #include <stddef.h> /* NOLINT(modernize-deprecated-headers): a C header */
 #include <stdint.h> /* NOLINT(modernize-deprecated-headers) */
+
+#include "tutti/version.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -6,11 +6,6 @@
  */
 #include "tutti/tutti_c.h"
 
-#include "tutti/compiler.h"
-#include "tutti/diagnostics.h"
-#include "tutti/engine.h"
-#include "tutti/version.h"
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +15,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "tutti/compiler.h"
+#include "tutti/diagnostics.h"
+#include "tutti/engine.h"
+#include "tutti/version.h"
 
 struct tutti_factory {
     std::shared_ptr<const tutti::Factory> factory;

@@ -7,12 +7,13 @@
  *
  *   capi_test path/to/tutti WORKDIR
  * Prints one line per check; exits 1 at the first failure. */
-#include "tutti/tutti_c.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "tutti/tutti_c.h"
 
 #define FRAMES 4096
 #define BLOCK 64
@@ -216,12 +217,27 @@ int main(int argc, char** argv) {
           "engine: version 2 playing after %d frames", FRAMES);
     d = first_difference(mine, render_swap, FRAMES);
     CHECK(d < 0, "engine output = tutti render --set-at --swap-at (first difference at %d)", d);
-    char* reports = tutti_engine_take_reports_json(engine);
-    CHECK(reports != NULL && strstr(reports, "\"generation\": 2") != NULL &&
-              strstr(reports, "\"committed\": true") &&
-              strstr(reports, "\"action\": \"carried\"") != NULL,
-          "engine: the reports (JSON) tell version 2 committed with state carried");
-    tutti_string_free(reports);
+    /* The reports: the commit of version 2 may be recorded by an engine thread a
+     * moment after the block that played it; poll for up to 5 s. */
+    int committed = 0;
+    for (int tries = 0; tries < 500 && !committed; ++tries) {
+        char* reports = tutti_engine_take_reports_json(engine);
+        CHECK(reports != NULL && reports[0] == '[', "engine: reports as a JSON array");
+        const char* r2 = strstr(reports, "{\"generation\": 2,");
+        if (r2 != NULL) {
+            const char* next = strstr(r2 + 1, "{\"generation\": ");
+            const char* c = strstr(r2, "\"committed\": true");
+            const char* carried = strstr(r2, "\"action\": \"carried\"");
+            committed = c != NULL && (next == NULL || c < next) && carried != NULL &&
+                        (next == NULL || carried < next);
+        }
+        tutti_string_free(reports);
+        if (!committed) {
+            struct timespec ts = {0, 10000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    CHECK(committed, "engine: the reports (JSON) tell version 2 committed with state carried");
     tutti_engine_free(engine);
     tutti_factory_free(f2);
     printf("%d failures\n", failures);

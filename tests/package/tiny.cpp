@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The smallest user of the installed library, built with `pkg-config tutti`:
 // compiles a program from source text and prints the first samples it computes.
-#include <cstdio>
 #include <tutti/compiler.h>
 #include <tutti/version.h>
+
+#include <cstdio>
 
 int main() {
     tutti::CompileResult r = tutti::compile_source("tiny.dsp", "process = 1 : + ~ *(0.5);");
