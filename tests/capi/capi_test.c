@@ -154,9 +154,9 @@ int main(int argc, char** argv) {
     }
     int d = first_difference(mine, render_v1, FRAMES);
     CHECK(d < 0, "instance = tutti render over %d frames (first difference at %d)", FRAMES, d);
-    double peak = 0;
+    float peak = 0;
     for (int i = 0; i < FRAMES; ++i) {
-        peak = fmax(peak, fabs(mine[i]));
+        peak = fmaxf(peak, fabsf(mine[i]));
     }
     CHECK(peak > 0.1, "not silent: peak %.3f", peak);
 
