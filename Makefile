@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Entry points. `make setup` installs the Debian packages; `make` builds the
 # release preset into build/ (the CLI is build/bin/tutti); `make test` runs the
-# whole suite; `make demo` runs the main job on an example program.
+# whole suite and a minute of each fuzz target; `make demo` runs the main job on
+# an example program.
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD := build
@@ -23,8 +24,17 @@ configure: $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# After the suite, a short fuzz run (FUZZ_CI_SECONDS each, default 60) of every
+# fuzz target (scripts/fuzz.sh: clang, ASan+UBSan, only the fuzz targets and
+# what they link, in build-fuzz/), from FUZZ_CI_SEEDS seeds drawn at random
+# from the stored corpora, the seeds and the regression inputs (all of which
+# ctest has just replayed); any finding fails `make test`.
+FUZZ_CI_SECONDS ?= 60
+FUZZ_CI_SEEDS ?= 8
+
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	FUZZ_SECONDS=$(FUZZ_CI_SECONDS) FUZZ_EXAMPLES=0 FUZZ_SAMPLE=$(FUZZ_CI_SEEDS) bash scripts/fuzz.sh
 
 demo: build
 	@echo "== tutti render: an oscillator into a reverb, 3 seconds, to build/demo.wav"

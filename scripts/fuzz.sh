@@ -7,6 +7,17 @@
 #                  CPU under the sanitizers, and the machine may be shared)
 #   FUZZ_RSS_MB    memory one run may hold before it is reported (2048)
 #   FUZZ_NICE      niceness of the fuzzers (10; the machine is shared)
+#   FUZZ_EXAMPLES  1 (default): the installed Faust examples are seeds too; 0:
+#                  only the stored corpus, the seeds and the regression inputs
+#   FUZZ_SAMPLE    N: a short run (`make test`) starts from N seeds drawn at
+#                  random (and printed) from those, and from an empty corpus of
+#                  its own (build-fuzz/sample-corpus/<target>). libFuzzer runs
+#                  every seed before it mutates any, whatever -max_total_time
+#                  says, and under the sanitizers a compiler target runs 1-3
+#                  programs a second (each parses its library closure): the
+#                  ~120 stored seeds of one target took 269 s on this machine,
+#                  a "60 s" run that never fuzzed. ctest replays every stored
+#                  seed anyway (label fuzz).
 # Seeds: the stored corpus tests/fuzz/corpus/<target>, and for the compiler
 # targets tests/fuzz/seeds, tests/fuzz/regressions and the installed Faust
 # examples (those over 4 KB are cut to 4 KB by libFuzzer's -max_len). What the fuzzer adds goes to build-fuzz/corpus/<target> (not
@@ -20,18 +31,33 @@ targets="${FUZZ_TARGETS:-parse eval ir pipeline}"
 timeout="${FUZZ_TIMEOUT:-60}"
 rss="${FUZZ_RSS_MB:-2048}"
 niceness="${FUZZ_NICE:-10}"
+examples="${FUZZ_EXAMPLES:-1}"
+sample="${FUZZ_SAMPLE:-}"
 cmake --preset fuzz >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target $(for t in $targets; do echo "${t}_fuzzer"; done)
 mkdir -p build-fuzz/artifacts
 for t in $targets; do
     run=build-fuzz/corpus/$t
-    mkdir -p "$run"
     seeds=(tests/fuzz/corpus/"$t")
     if [ "$t" != parse ]; then
         seeds+=(tests/fuzz/seeds)
         [ -d tests/fuzz/regressions ] && seeds+=(tests/fuzz/regressions)
-        [ -d /usr/share/faust/examples ] && seeds+=(/usr/share/faust/examples)
+        [ "$examples" = 1 ] && [ -d /usr/share/faust/examples ] && seeds+=(/usr/share/faust/examples)
     fi
+    if [ -n "$sample" ]; then
+        run=build-fuzz/sample-corpus/$t
+        rm -rf "$run" build-fuzz/sample-seeds/"$t"
+        mkdir -p build-fuzz/sample-seeds/"$t"
+        find "${seeds[@]}" -type f | shuf -n "$sample" > build-fuzz/sample-seeds/"$t".txt
+        i=0
+        while read -r f; do
+            cp "$f" build-fuzz/sample-seeds/"$t"/"$i"-"$(basename "$f")"
+            i=$((i + 1))
+        done < build-fuzz/sample-seeds/"$t".txt
+        echo "$t: seeds $(tr '\n' ' ' < build-fuzz/sample-seeds/"$t".txt)"
+        seeds=(build-fuzz/sample-seeds/"$t")
+    fi
+    mkdir -p "$run"
     log=build-fuzz/fuzz-$t.log
     echo "== $t: ${seconds}s (log: $log)"
     set +e

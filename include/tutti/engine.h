@@ -7,21 +7,29 @@
  *
  * Threads (each method says which may call it):
  *  - the *audio thread*: the driver's thread that calls `process()`. It never
- *    allocates, locks, logs, throws or waits: it only takes prepared versions,
- *    parameter changes from preallocated lock-free queues and gives back old
- *    versions and meter values through others;
- *  - the *control thread*: the one that created the engine; it submits programs,
- *    sets parameters, reads meters and reports, and frees old versions
- *    (`collect()`);
- *  - the engine's own *worker thread*: compiles the programs submitted by
+ *    allocates, locks, logs, throws or waits: it only takes prepared versions
+ *    and parameter changes from preallocated lock-free queues, gives back old
+ *    versions through another, and publishes the value of every control into
+ *    preallocated atomics. Denormals are flushed to zero inside process();
+ *  - *any thread* (control sources: a command line, OSC, HTTP, WebSocket or
+ *    network threads, as many at once as there are): sets parameters, now or
+ *    at a frame, reads the playing version's UI and the current value of every
+ *    control, submits programs;
+ *  - the engine's *worker thread*: compiles the programs submitted by
  *    `load_file()`/`load_source()` and prepares them (instance, state migration
- *    plan) off the audio thread.
+ *    plan) off the audio thread;
+ *  - the engine's *service thread*: frees the versions the audio thread gave
+ *    back, records commits into the reports, and calls the UI listeners when a
+ *    swap changes the playing version's UI. No host has to poll for memory to
+ *    be freed.
+ * docs/engine-control.md describes the control API.
  */
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +46,12 @@ struct EngineOptions {
     bool double_precision = false; ///< samples given to process() are double (else float)
     double crossfade_ms = 20;      ///< equal-power crossfade, only when state could not be carried
     CompileOptions compile;        ///< for load_file()/load_source()
-    std::size_t queue_capacity = 1024; ///< parameter and meter queues (entries)
+    std::size_t queue_capacity = 1024; ///< parameter changes in flight or waiting for their frame
+    /// Flush denormals to zero (FTZ/DAZ) inside process(), as Faust's architectures do.
+    bool flush_denormals = true;
+    /// How often the service thread frees old versions, records commits and checks
+    /// for a UI change (the delay of a UI notification after a swap is at most this).
+    double service_interval_ms = 5;
     /// Tests: at each swap the audio thread also copies the old and the migrated
     /// state into buffers prepared with the version (memcpy only), and the control
     /// thread checks every carried field against them (SwapReport::migration_errors).
@@ -100,6 +113,76 @@ struct MeterValue {
     double value = 0;
 };
 
+/// A parameter change as a control source hands it to the engine: by index into
+/// the parameters() of a given version (resolve a name once with
+/// Engine::submitted_ui() or playing_ui(), then send indices).
+struct ParameterChange {
+    /// "As soon as possible": applied at the start of the next block.
+    static constexpr std::int64_t now = -1;
+    std::uint64_t generation = 0; ///< the version whose parameters() `index` is into
+    std::uint32_t index = 0;
+    double value = 0;
+    /// The engine frame (frames_processed() counts them) at which the change lands:
+    /// the block that contains it is split there, so the sample at `frame` is the
+    /// first one computed with the new value. A frame already played lands at the
+    /// start of the next block; `now` too.
+    std::int64_t frame = now;
+};
+
+/// The value of every control of one version, as the audio thread last wrote
+/// them (at the end of each block): sliders, buttons, checkboxes, numentries (after
+/// the changes applied in that block, clamped by a swap) and bargraphs. Lock-free
+/// atomics, read by any thread at any rate; a reader always sees the latest value.
+/// Shared: a holder keeps it readable after its version stopped playing.
+class ControlValues {
+public:
+    ControlValues(std::uint64_t generation, std::size_t count);
+    std::uint64_t generation() const {
+        return generation_;
+    }
+    std::size_t size() const {
+        return count_;
+    }
+    /// Any thread. The value of parameters()[index] of this version.
+    double value(std::size_t index) const {
+        return values_[index].load(std::memory_order_relaxed);
+    }
+    /// Any thread. Engine frame at the end of the last block written (0: none yet).
+    std::uint64_t frame() const {
+        return frame_.load(std::memory_order_acquire);
+    }
+    /// Audio thread.
+    void store(std::size_t index, double v) noexcept {
+        values_[index].store(v, std::memory_order_relaxed);
+    }
+    void stored_up_to(std::uint64_t frame) noexcept {
+        frame_.store(frame, std::memory_order_release);
+    }
+
+private:
+    std::uint64_t generation_;
+    std::size_t count_;
+    std::unique_ptr<std::atomic<double>[]> values_;
+    std::atomic<std::uint64_t> frame_{0};
+};
+
+/// A version's UI as any thread may hold it: its factory (parameters(), json(),
+/// build_user_interface()) and the live values of its controls.
+struct VersionUi {
+    std::uint64_t generation = 0; ///< 0: no version (nothing submitted or playing yet)
+    std::shared_ptr<const Factory> factory;
+    std::shared_ptr<const ControlValues> values;
+    explicit operator bool() const {
+        return generation != 0;
+    }
+};
+
+/// The engine's clock: the frame at which the last block started and when.
+struct FrameClock {
+    std::uint64_t frame = 0;
+    std::chrono::steady_clock::time_point at{}; ///< zero before the first block
+};
+
 class Engine {
 public:
     /// Control thread. Starts the worker thread; allocates every buffer and queue.
@@ -111,12 +194,12 @@ public:
 
     const EngineOptions& options() const;
 
-    /// Control thread. Queues a compilation on the worker thread; the new version
+    /// Any non-audio thread. Queues a compilation on the worker thread; the new version
     /// is swapped in at the next block boundary after it is ready. A compilation
     /// that fails leaves the playing version alone. Returns its generation.
     std::uint64_t load_file(const std::string& path);
     std::uint64_t load_source(const std::string& name, const std::string& source);
-    /// Control thread (or any non-audio thread, one at a time with the worker):
+    /// Any non-audio thread (one at a time with the worker and the service thread):
     /// prepares an already compiled factory synchronously and queues it for the
     /// audio thread. Returns its generation, or 0 when its sample format differs
     /// from the engine's (an error in *error).
@@ -124,24 +207,51 @@ public:
     std::uint64_t submit(std::shared_ptr<const Factory> factory, const std::string& program,
                          std::string* error = nullptr, double compile_ms = 0);
 
-    /// Control thread. Blocks until the version `generation` is compiled and
+    /// Any non-audio thread. Blocks until the version `generation` is compiled and
     /// queued (or failed); true when it is queued.
     bool wait_prepared(std::uint64_t generation,
                        std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
-    /// Control thread. Reports whose story changed since the last call (compiled,
-    /// failed, committed); also frees old versions (collect()).
+    /// Any non-audio thread (one reader: each report is handed out once). Reports
+    /// whose story changed since the last call (compiled, failed, committed).
     std::vector<SwapReport> take_reports();
 
-    /// Control thread. Sets the parameters of the playing version so named (by
-    /// Faust address, short name or label: Parameter::named)
-    /// (queued; applied by the audio thread at the start of its next block).
-    /// False when the playing (or last submitted) version has no such parameter,
-    /// or the queue is full.
+    /// Any thread. Sets the parameters so named (by Faust address, short name or
+    /// label: Parameter::named) in the last submitted version (so that a change
+    /// made just after a submission reaches the new version), at the start of the
+    /// next block, or at engine frame `frame` (ParameterChange::frame).
+    /// False when that version has no such parameter, or the queue is full
+    /// (dropped_messages() counts those).
     bool set_parameter(const std::string& path_or_label, double value);
-    /// Control thread. Latest bargraph values (drained from the meter queue).
-    std::vector<MeterValue> meters();
+    bool set_parameter_at(std::int64_t frame, const std::string& path_or_label, double value);
+    /// Any thread. One change by index; false when the queue is full.
+    bool push(const ParameterChange& change);
 
-    /// Control thread. Frees the versions the audio thread gave back.
+    /// Any thread. The version playing now (the one process() runs), with its
+    /// factory and live control values; empty before the first commit.
+    VersionUi playing_ui() const;
+    /// Any thread. The last version submitted and prepared (the one that
+    /// set_parameter() addresses): the playing one, or the one about to be.
+    VersionUi submitted_ui() const;
+    /// Any thread. The current value of a control of the playing version (the
+    /// first parameter so named); nullopt when none is.
+    std::optional<double> control_value(const std::string& path_or_label) const;
+    /// Any thread. Latest bargraph values of the playing version.
+    std::vector<MeterValue> meters() const;
+
+    /// Any thread. `listener` is called on the engine's service thread each time a
+    /// swap changes the playing version's UI (its JSON differs from the one played
+    /// before, or it is the first version), after the swap was heard. It must not
+    /// call remove_ui_listener() or destroy the engine. Returns an id.
+    using UiListener = std::function<void(const VersionUi&)>;
+    int add_ui_listener(UiListener listener);
+    /// Any thread but the service thread's listeners. After it returns, the
+    /// listener is not running and will not be called again.
+    void remove_ui_listener(int id);
+    /// Any thread. How many UI changes there have been (for pollers).
+    std::uint64_t ui_changes() const;
+
+    /// Any thread. Frees the versions the audio thread gave back now (the
+    /// service thread does it on its own every service_interval_ms).
     void collect();
 
     /// Audio thread. inputs/outputs: options().inputs/outputs arrays of `frames`
@@ -152,10 +262,11 @@ public:
     /// Any thread.
     std::uint64_t playing_generation() const;
     std::uint64_t frames_processed() const;
+    /// Any thread: the frame and time of the last block's start, for stamping
+    /// changes with a time (frame = clock.frame + (t - clock.at) * sample_rate
+    /// + a latency of a block or two).
+    FrameClock frame_clock() const;
     std::uint64_t dropped_messages() const; ///< parameter changes and commit events lost to full queues
-    /// Bargraph values not sent because the meter queue was full: nobody reads the
-    /// meters (an offline render); not a loss of anything asked for.
-    std::uint64_t unread_meter_values() const;
 
     struct Impl;
 

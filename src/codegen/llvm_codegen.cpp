@@ -151,6 +151,24 @@ private:
         return b_.CreateInBoundsGEP(type(f.type), base, i);
     }
 
+    /// SoundInfo / SoundSample: through the `SoundData*` (ir/sound_data.h) held
+    /// by the Sound field: info at byte 0, the channel pointers at byte 8.
+    llvm::Value* sound(const Expr* e) {
+        llvm::Type* ptr = b_.getPtrTy();
+        llvm::Value* data = b_.CreateAlignedLoad(ptr, field_address(e->index, nullptr), llvm::Align(8), "sound");
+        llvm::Value* at = b_.CreateSExt(expr(e->a[0]), i64_);
+        if (e->kind == ExprKind::SoundInfo) {
+            llvm::Value* info = b_.CreateAlignedLoad(ptr, data, llvm::Align(8), "sound.info");
+            llvm::Value* i = b_.CreateAdd(at, b_.getInt64(std::uint64_t(e->ival) * 256u));
+            return b_.CreateAlignedLoad(i32_, b_.CreateInBoundsGEP(i32_, info, i), llvm::Align(4));
+        }
+        llvm::Value* buffers = b_.CreateAlignedLoad(ptr, b_.CreateConstInBoundsGEP1_64(i8_, data, 8), llvm::Align(8),
+                                                    "sound.buffers");
+        llvm::Value* channel = b_.CreateAlignedLoad(
+            ptr, b_.CreateConstInBoundsGEP1_64(ptr, buffers, std::uint64_t(e->ival)), llvm::Align(8));
+        return b_.CreateAlignedLoad(type(m_.real), b_.CreateInBoundsGEP(type(m_.real), channel, at), align(m_.real));
+    }
+
     llvm::Value* sample_address(const std::vector<llvm::Value*>& channels, std::uint32_t c) {
         llvm::Value* frame = b_.CreateAlignedLoad(i32_, frame_, llvm::Align(4), "frame");
         return b_.CreateInBoundsGEP(type(m_.real), channels[c], b_.CreateSExt(frame, i64_));
@@ -310,6 +328,9 @@ private:
             return binary(e->op, expr(e->a[0]), expr(e->a[1]), e->a[0]->type);
         case ExprKind::Call:
             return call(e);
+        case ExprKind::SoundInfo:
+        case ExprKind::SoundSample:
+            return sound(e);
         case ExprKind::Select: {
             llvm::Value* c = b_.CreateICmpNE(expr(e->a[0]), b_.getInt32(0));
             llvm::Value* x = expr(e->a[1]);

@@ -19,6 +19,9 @@
 #include "codegen/llvm_codegen.h"
 #include "compiler/foreign_code.h"
 #include "compiler/json_ui.h"
+#include "compiler/sound_url.h"
+#include "runtime/sound_files.h"
+#include "signals/ui_path.h"
 #include "eval/evaluate.h"
 #include "frontend/frontend_session.h"
 #include "ir/interpreter.h"
@@ -48,6 +51,8 @@ struct Factory::Impl {
     std::vector<StateField> layout;
     std::string content_key;
     std::vector<std::string> sources;
+    /// the sound of each Sound field (its byte offset), loaded when compiled
+    std::vector<std::pair<std::uint32_t, std::shared_ptr<const runtime::LoadedSound>>> sounds;
 };
 
 struct Instance::Impl {
@@ -155,6 +160,9 @@ std::string content_key_of(const std::string& program, const CompileOptions& o) 
 }
 
 void visit(const compiler::UiNode& n, const std::vector<Parameter>& params, UiVisitor& v) {
+    if (n.control >= 0 && std::size_t(n.control) >= params.size()) {
+        return; // a soundfile: not a parameter
+    }
     if (n.control >= 0) {
         v.widget(params[std::size_t(n.control)], std::size_t(n.control));
         return;
@@ -200,6 +208,8 @@ diag::Diag lowering_diagnostic(const lower::LowerResult& lr, diag::SourceRange a
         return diag::diags::state_too_large(at, lr.error);
     case K::ForeignArity:
         return diag::diags::foreign_arity(at, lr.error);
+    case K::SoundPart:
+        return diag::diags::soundfile_part_range(at, lr.error_detail);
     case K::Internal:
         break;
     }
@@ -297,6 +307,27 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
                 return fail();
             }
         }
+        std::vector<std::pair<std::uint32_t, std::shared_ptr<const runtime::LoadedSound>>> sounds;
+        if (!lr.sounds.empty()) {
+            // loaded here, on the compiling thread: instances only point to them
+            std::vector<std::string> dirs{pf->path.parent_path().empty() ? "." : pf->path.parent_path().string()};
+            dirs.insert(dirs.end(), options.include_dirs.begin(), options.include_dirs.end());
+            for (const lower::Sound& s : lr.sounds) {
+                std::vector<sig::UiPathPart> parts = sig::split_ui_path(s.path);
+                std::string url = compiler::sound_url(parts.empty() ? std::string() : parts.back().label);
+                runtime::SoundLoad load = runtime::load_sound(url, dirs, options.double_precision, s.channels);
+                diag::SourceRange at = sc.program_origin(s.signal);
+                if (at.begin.file == 0) {
+                    at = sc.origin(s.signal).begin.file != 0 ? sc.origin(s.signal) : program_start;
+                }
+                for (const runtime::SoundProblem& p : load.problems) {
+                    fs.diagnostics().add(p.kind == runtime::SoundProblem::Kind::BadUrl
+                                             ? diag::diags::soundfile_bad_url(at, p.file)
+                                             : diag::diags::soundfile_not_loaded(at, p.file, p.reason));
+                }
+                sounds.emplace_back(lr.module->fields[s.field].offset, std::move(load.sound));
+            }
+        }
         std::vector<std::string> problems = ir::verify(*lr.module);
         if (!problems.empty()) {
             fs.diagnostics().add(diag::diags::internal_error(program_start, "invalid IR: " + problems[0]));
@@ -323,6 +354,7 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
         ji.outputs = impl->outputs;
         ji.metadata = std::move(ordered_metadata);
         ji.controls = lr.controls;
+        ji.sounds = lr.sounds;
         compiler::UiTree ui = compiler::build_ui_tree(ji);
         if (auto dup = compiler::find_duplicate_address(ui)) {
             auto place = [&](int control) {
@@ -348,8 +380,9 @@ CompileResult compile_session(frontend::FrontendSession& fs, const frontend::Par
             impl->params[i].offset = impl->param_offsets[i];
         }
         impl->state_bytes = lr.module->state_bytes;
+        impl->sounds = std::move(sounds);
         for (const ir::Field& f : lr.module->fields) {
-            static const char* kinds[] = {"control", "constant", "table", "delay", "recursion", "iota", "other"};
+            static const char* kinds[] = {"control", "constant", "table", "delay", "recursion", "iota", "other", "sound"};
             StateField sf;
             sf.name = f.name;
             sf.kind = kinds[std::size_t(f.kind)];
@@ -496,6 +529,10 @@ std::unique_ptr<Instance> Factory::create_instance() const {
     std::size_t bytes = std::max<std::size_t>(impl_->state_bytes, 16);
     ii->state = ::operator new(bytes, std::align_val_t(64));
     std::memset(ii->state, 0, bytes);
+    for (const auto& [offset, sound] : impl_->sounds) {
+        const ir::SoundData* p = &sound->data;
+        std::memcpy(static_cast<char*>(ii->state) + offset, &p, sizeof p);
+    }
     return std::make_unique<Instance>(std::move(ii));
 }
 

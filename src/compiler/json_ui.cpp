@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "compiler/json_ui.h"
+#include "compiler/sound_url.h"
 
 #include <algorithm>
 #include <charconv>
@@ -145,7 +146,9 @@ void finish(UiNode& n, std::vector<std::string>& groups, const std::string& prog
     }
     if (n.control >= 0) {
         n.address = address_of(groups, n.label);
-        widgets.push_back(&n);
+        if (n.kind != "soundfile") {
+            widgets.push_back(&n);
+        }
         return;
     }
     groups.push_back(n.label);
@@ -308,6 +311,15 @@ void emit(std::string& out, const UiNode& n, int t, const std::vector<lower::Con
         out += "}";
         return;
     }
+    if (n.kind == "soundfile") {
+        tab(out, t + 1);
+        out += "\"url\": " + quote(sound_url(n.raw)) + ",";
+        tab(out, t + 1);
+        out += "\"address\": " + quote(n.address);
+        tab(out, t);
+        out += "}";
+        return;
+    }
     const lower::Control& c = controls[std::size_t(n.control)];
     std::vector<std::pair<const char*, double>> numbers;
     switch (c.kind) {
@@ -380,8 +392,11 @@ UiTree build_ui_tree(const JsonInfo& info) {
     auto top = std::make_unique<UiNode>();
     top->kind = "vgroup";
     top->raw = info.name;
-    for (std::size_t i = 0; i < info.controls.size(); ++i) {
-        std::vector<sig::UiPathPart> parts = sig::split_ui_path(info.controls[i].path);
+    const std::size_t items = info.controls.size() + info.sounds.size();
+    for (std::size_t i = 0; i < items; ++i) {
+        const bool is_sound = i >= info.controls.size();
+        const std::string& path = is_sound ? info.sounds[i - info.controls.size()].path : info.controls[i].path;
+        std::vector<sig::UiPathPart> parts = sig::split_ui_path(path);
         UiNode* cur = top.get();
         for (std::size_t k = 0; k + 1 < parts.size(); ++k) {
             const char* kind = group_type(parts[k].kind);
@@ -398,7 +413,7 @@ UiTree build_ui_tree(const JsonInfo& info) {
         }
         auto w = std::make_unique<UiNode>();
         w->control = int(i);
-        w->kind = widget_type(info.controls[i].kind);
+        w->kind = is_sound ? "soundfile" : widget_type(info.controls[i].kind);
         w->raw = parts.back().label;
         cur->items.insert(cur->items.begin() + std::ptrdiff_t(insertion_point(cur->items, w->raw, false)),
                           std::move(w));
@@ -415,6 +430,9 @@ UiTree build_ui_tree(const JsonInfo& info) {
     assign_short_names(widgets);
     tree.widgets.assign(info.controls.size(), nullptr);
     for (UiNode* w : widgets) {
+        if (std::size_t(w->control) >= tree.widgets.size()) {
+            continue;
+        }
         tree.widgets[std::size_t(w->control)] = w;
     }
     return tree;

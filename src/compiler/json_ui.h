@@ -36,6 +36,9 @@ struct JsonInfo {
     /// the values of a key in Faust's order (compiler.cpp: in_faust_value_order)
     std::vector<std::pair<std::string, std::string>> metadata;
     std::vector<lower::Control> controls;
+    /// soundfiles (path as in signal.h): items of type "soundfile" with their url,
+    /// without short name or metadata (as Faust's JSONUI writes them)
+    std::vector<lower::Sound> sounds;
 };
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;
@@ -46,7 +49,7 @@ struct UiNode {
     std::string raw;   ///< the label as written, with its metadata: the sort key
     std::string label; ///< as Faust writes it
     Metadata meta;     ///< sorted by key then value, no duplicates
-    int control = -1;
+    int control = -1; ///< widgets: the control's index (soundfiles: controls.size() + sound index)
     std::string address, shortname; ///< widgets only
     std::vector<std::unique_ptr<UiNode>> items;
 };

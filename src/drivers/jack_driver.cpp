@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "support/rt_section.h"
+
 namespace tutti::drivers {
 
 namespace {
@@ -244,6 +246,9 @@ std::string JackDriver::client_name() const {
 }
 
 int JackDriver::process(jack_nframes_t frames) {
+    // the whole callback is the audio thread's: the real-time checker of the
+    // test builds catches any allocation, lock, wait or I/O in it
+    rt::AudioSection section;
     const std::size_t n_in = in_ports_.size();
     const std::size_t n_out = out_ports_.size();
     for (std::size_t i = 0; i < n_in; ++i) {

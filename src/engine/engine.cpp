@@ -2,10 +2,19 @@
 /** \file
  * The live engine (include/tutti/engine.h). One `Slot` per program version:
  * made and prepared off the audio thread (instance initialised, migration plan
- * from the previously submitted version, output buffers), handed to the audio
- * thread through `incoming`, given back through `retired` and freed by the
- * control thread. The audio thread owns `current` (and `fading` during a
- * crossfade); nothing it touches is ever allocated or freed by it.
+ * from the previously submitted version, output buffers, control values),
+ * handed to the audio thread through `incoming`, given back through `retired`
+ * and freed by the service thread. The audio thread owns `current` (and
+ * `fading` during a crossfade); nothing it touches is ever allocated or freed
+ * by it.
+ *
+ * Parameter changes come from any number of threads through one bounded
+ * multi-producer queue. At the start of a block the audio thread moves them
+ * into `pending`, a preallocated array sorted by the frame each lands at
+ * (stable: equal frames keep their arrival order), and splits the block at
+ * every frame where a change lands. Control values go the other way through
+ * the slot's ControlValues (atomics written at the end of every block), shared
+ * with readers on any thread, so no one has to drain anything.
  */
 #include "tutti/engine.h"
 
@@ -20,9 +29,11 @@
 #include <set>
 #include <thread>
 
+#include "engine/denormals.h"
 #include "engine/migration.h"
-#include "engine/rt_guard.h"
+#include "engine/mpsc_queue.h"
 #include "engine/spsc_queue.h"
+#include "support/rt_section.h"
 
 namespace tutti {
 
@@ -44,17 +55,13 @@ struct Slot {
     std::vector<const void*> in_ptrs; ///< per program input, filled by the audio thread
     std::vector<void*> out_ptrs;      ///< per program output, into out_buf
     std::vector<std::byte> out_buf;   ///< outputs x max_block samples
-    std::vector<std::size_t> bargraphs;
-    std::vector<double> last_meter;   ///< last value sent per bargraph
+    /// Written by the audio thread at the end of each block; shared with readers
+    /// (the audio thread only uses the raw pointer, never the reference count)
+    std::shared_ptr<ControlValues> values;
+    ControlValues* values_raw = nullptr;
     /// EngineOptions::check_migrations: the old state and the migrated one, copied
     /// by the audio thread at the swap (sized when prepared; empty otherwise)
     std::vector<std::byte> check_from, check_to;
-};
-
-struct ParamMessage {
-    std::uint64_t generation = 0;
-    std::uint32_t index = 0;
-    double value = 0;
 };
 
 struct CommitEvent {
@@ -83,6 +90,10 @@ struct Engine::Impl {
 
     // ---- audio thread only
     Slot* current = nullptr;
+    /// Parameter changes taken from `params`, sorted by frame (stable); the ones
+    /// at [pending_head, pending_count) are still to land
+    std::unique_ptr<ParameterChange[]> pending;
+    std::size_t pending_capacity = 0, pending_head = 0, pending_count = 0;
     Slot* fading = nullptr; ///< the old version during a crossfade
     std::uint32_t fade_pos = 0;
     std::vector<float> fade_out_gain, fade_in_gain; ///< equal power, fade_len + 1 points
@@ -92,13 +103,14 @@ struct Engine::Impl {
     // ---- between threads
     engine::SpscQueue<Slot*> incoming{max_live_slots};
     engine::SpscQueue<Slot*> retired{max_live_slots * 2};
-    engine::SpscQueue<ParamMessage> params;
-    engine::SpscQueue<MeterValue> meter_queue;
+    engine::MpscQueue<ParameterChange> params;
     engine::SpscQueue<CommitEvent> commits{max_live_slots * 2};
     std::atomic<std::uint64_t> playing{0};
     std::atomic<std::uint64_t> frames{0};
     std::atomic<std::uint64_t> dropped{0};
-    std::atomic<std::uint64_t> meters_unread{0}; ///< meter values not sent: nobody drained the queue
+    /// frame_clock(): a sequence lock written by the audio thread (odd while writing)
+    std::atomic<std::uint64_t> clock_seq{0}, clock_frame{0};
+    std::atomic<std::int64_t> clock_ns{0};
 
     // ---- control side (control thread and worker), under `mutex`
     std::mutex mutex;
@@ -110,13 +122,26 @@ struct Engine::Impl {
     struct Prepared {
         std::uint64_t generation = 0;
         std::shared_ptr<const Factory> factory;
+        std::shared_ptr<ControlValues> values;
         std::vector<std::uint64_t> tables;
     } last; ///< the last version queued for the audio thread
     std::size_t live_slots = 0;
-    std::map<std::uint64_t, std::shared_ptr<const Factory>> live_factories;
+    std::map<std::uint64_t, VersionUi> live; ///< every version not freed yet
     std::map<std::uint64_t, Slot*> checked_slots; ///< check_migrations: slots whose commit is awaited
-    std::map<std::pair<std::uint64_t, std::size_t>, double> meter_values;
-    std::mutex submit_mutex; ///< one producer of `incoming`, one consumer of `retired`
+    std::mutex submit_mutex; ///< one producer of `incoming`, one consumer of `retired` and `commits`
+
+    // ---- service thread
+    std::mutex service_mutex;
+    std::condition_variable service_wake;
+    bool service_stopping = false;
+    std::uint64_t ui_seen = 0;                     ///< the playing generation last looked at
+    bool ui_announced = false;
+    std::string ui_notified_json; ///< the UI last announced (a copy: the version may be freed since)
+    std::atomic<std::uint64_t> ui_change_count{0};
+    std::mutex listeners_mutex; ///< held while listeners run: removal waits for them
+    std::map<int, UiListener> listeners;
+    int next_listener = 1;
+    std::thread service;
 
     // ---- worker
     std::deque<Request> requests;
@@ -124,7 +149,9 @@ struct Engine::Impl {
     std::thread worker;
 
     explicit Impl(const EngineOptions& o)
-        : opt(o), sample_bytes(o.double_precision ? 8 : 4), params(o.queue_capacity), meter_queue(o.queue_capacity) {
+        : opt(o), sample_bytes(o.double_precision ? 8 : 4), params(std::max<std::size_t>(o.queue_capacity, 2)) {
+        pending_capacity = params.capacity();
+        pending = std::make_unique<ParameterChange[]>(pending_capacity);
         fade_len = std::uint32_t(std::max(0.0, std::floor(opt.crossfade_ms * 1e-3 * opt.sample_rate + 0.5)));
         fade_out_gain.resize(fade_len + 1);
         fade_in_gain.resize(fade_len + 1);
@@ -135,9 +162,16 @@ struct Engine::Impl {
         }
         zeros.assign(std::size_t(opt.max_block) * sample_bytes, std::byte{0});
         worker = std::thread([this] { work(); });
+        service = std::thread([this] { serve(); });
     }
 
     ~Impl() {
+        {
+            std::lock_guard<std::mutex> l(service_mutex);
+            service_stopping = true;
+        }
+        service_wake.notify_all();
+        service.join();
         {
             std::lock_guard<std::mutex> l(mutex);
             stopping = true;
@@ -196,7 +230,7 @@ struct Engine::Impl {
         Slot* s = nullptr;
         while (retired.pop(s)) {
             std::lock_guard<std::mutex> l(mutex);
-            live_factories.erase(s->generation);
+            live.erase(s->generation);
             checked_slots.erase(s->generation); // replaced before it played
             --live_slots;
             delete s;
@@ -253,13 +287,12 @@ struct Engine::Impl {
         for (int c = 0; c < nout; ++c) {
             slot->out_ptrs[std::size_t(c)] = slot->out_buf.data() + std::size_t(c) * std::size_t(opt.max_block) * sample_bytes;
         }
-        const auto& ps = factory->parameters();
-        for (std::size_t i = 0; i < ps.size(); ++i) {
-            if (ps[i].kind == Parameter::Kind::VBargraph || ps[i].kind == Parameter::Kind::HBargraph) {
-                slot->bargraphs.push_back(i);
-            }
+        const std::size_t nparams = factory->parameters().size();
+        slot->values = std::make_shared<ControlValues>(generation, nparams);
+        slot->values_raw = slot->values.get();
+        for (std::size_t i = 0; i < nparams; ++i) {
+            slot->values->store(i, slot->instance->get_parameter(i)); // the init values until it plays
         }
-        slot->last_meter.assign(slot->bargraphs.size(), std::nan(""));
         std::vector<std::uint64_t> tables = engine::table_digests(*factory, slot->instance->state());
         Prepared prev;
         {
@@ -295,8 +328,9 @@ struct Engine::Impl {
             }
             last.generation = generation;
             last.factory = factory;
+            last.values = slot->values;
             last.tables = std::move(tables);
-            live_factories[generation] = factory;
+            live[generation] = VersionUi{generation, factory, slot->values};
             ++live_slots;
             // queued before anyone hears it is prepared (the live_slots bound leaves room)
             Slot* raw = slot.release();
@@ -354,6 +388,62 @@ struct Engine::Impl {
         }
     }
 
+    // ------------------------------------------------------------------ service thread
+
+    /// Frees old versions and records commits on its own, so that no host has to
+    /// poll; announces UI changes. Wakes every service_interval_ms (the audio
+    /// thread never signals anyone: it only writes atomics and lock-free queues).
+    void serve() {
+        const auto interval = std::chrono::microseconds(
+            std::int64_t(std::max(0.1, opt.service_interval_ms) * 1000.0));
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> l(service_mutex);
+                service_wake.wait_for(l, interval, [&] { return service_stopping; });
+                if (service_stopping) {
+                    return;
+                }
+            }
+            {
+                std::lock_guard<std::mutex> s(submit_mutex);
+                collect_locked();
+            }
+            check_ui();
+        }
+    }
+
+    VersionUi playing_ui() {
+        std::lock_guard<std::mutex> l(mutex);
+        // read under the mutex: a version is erased from `live` only after the
+        // audio thread published its successor in `playing` (then gave it back)
+        auto it = live.find(playing.load(std::memory_order_acquire));
+        return it != live.end() ? it->second : VersionUi{};
+    }
+
+    void check_ui() {
+        if (playing.load(std::memory_order_acquire) == ui_seen) {
+            return;
+        }
+        VersionUi ui = playing_ui();
+        if (!ui) {
+            return;
+        }
+        ui_seen = ui.generation;
+        if (ui_announced && ui_notified_json == ui.factory->json()) {
+            return; // another version with the same controls
+        }
+        ui_announced = true;
+        ui_notified_json = ui.factory->json();
+        ui_change_count.fetch_add(1, std::memory_order_release);
+        std::lock_guard<std::mutex> l(listeners_mutex);
+        for (auto& [id, listener] : listeners) {
+            try {
+                listener(ui);
+            } catch (...) { // a listener's failure is its own; the engine goes on
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ audio thread
 
     void retire(Slot* s) noexcept {
@@ -379,15 +469,17 @@ struct Engine::Impl {
             } else if (current != nullptr) {
                 fade = fade_len > 0; // nothing to migrate from: fade over
             }
+            Slot* old = current;
+            current = next;
+            // published before the old version is given back (see playing_ui())
+            playing.store(current->generation, std::memory_order_release);
             if (fade) {
                 retire(fading); // a fade in progress ends now
-                fading = current;
+                fading = old;
                 fade_pos = 0;
             } else {
-                retire(current);
+                retire(old);
             }
-            current = next;
-            playing.store(current->generation, std::memory_order_release);
             CommitEvent e;
             e.generation = current->generation;
             e.frame = frame;
@@ -401,29 +493,51 @@ struct Engine::Impl {
         }
     }
 
-    void apply_parameters(std::uint64_t frame) noexcept {
-        ParamMessage m;
-        while (params.pop(m)) {
-            if (current == nullptr || m.generation > current->generation) {
-                // meant for a version queued after this block's commits began: take it now
-                commit_pending(frame);
+    /// Moves the queued changes into `pending`, each at max(its frame, frame0),
+    /// after the pending changes at the same frame. When `pending` is full the
+    /// rest wait in the queue for a later block.
+    void take_changes(std::uint64_t frame0) noexcept {
+        ParameterChange c;
+        while (pending_count < pending_capacity && params.pop(c)) {
+            if (c.frame < std::int64_t(frame0)) {
+                c.frame = std::int64_t(frame0);
             }
-            if (current == nullptr) {
-                dropped.fetch_add(1, std::memory_order_relaxed);
-                continue;
+            std::size_t k = pending_count++;
+            while (k > pending_head && pending[k - 1].frame > c.frame) {
+                pending[k] = pending[k - 1];
+                --k;
             }
-            std::int64_t index = -1;
-            if (m.generation == current->generation) {
-                index = m.index;
-            } else if (m.generation == current->previous && m.index < current->plan.parameter_map.size()) {
-                index = current->plan.parameter_map[m.index]; // sent just before the swap
-            }
-            if (index < 0 || std::size_t(index) >= current->factory->parameters().size()) {
-                dropped.fetch_add(1, std::memory_order_relaxed);
-                continue;
-            }
-            current->instance->set_parameter(std::size_t(index), m.value);
+            pending[k] = c;
         }
+    }
+
+    /// Applies every pending change that lands at or before `frame`.
+    void apply_due(std::uint64_t frame) noexcept {
+        while (pending_head < pending_count && pending[pending_head].frame <= std::int64_t(frame)) {
+            apply(pending[pending_head++], frame);
+        }
+    }
+
+    void apply(const ParameterChange& m, std::uint64_t frame) noexcept {
+        if (current == nullptr || m.generation > current->generation) {
+            // meant for a version queued after this block's commits began: take it now
+            commit_pending(frame);
+        }
+        if (current == nullptr) {
+            dropped.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        std::int64_t index = -1;
+        if (m.generation == current->generation) {
+            index = m.index;
+        } else if (m.generation == current->previous && m.index < current->plan.parameter_map.size()) {
+            index = current->plan.parameter_map[m.index]; // sent just before the swap
+        }
+        if (index < 0 || std::size_t(index) >= current->factory->parameters().size()) {
+            dropped.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        current->instance->set_parameter(std::size_t(index), m.value);
     }
 
     void run(Slot* s, int n, const void* const* inputs, std::size_t offset) noexcept {
@@ -459,35 +573,72 @@ struct Engine::Impl {
         }
     }
 
-    void send_meters() noexcept {
-        for (std::size_t k = 0; k < current->bargraphs.size(); ++k) {
-            double v = current->instance->get_parameter(current->bargraphs[k]);
-            if (v == current->last_meter[k]) {
-                continue;
-            }
-            MeterValue m;
-            m.generation = current->generation;
-            m.index = current->bargraphs[k];
-            m.value = v;
-            if (meter_queue.push(m)) {
-                current->last_meter[k] = v;
-            } else {
-                meters_unread.fetch_add(1, std::memory_order_relaxed);
+    /// Every control's value (inputs after this block's changes, bargraphs as the
+    /// program left them) into the version's ControlValues.
+    void publish_values(std::uint64_t frame_end) noexcept {
+        ControlValues& v = *current->values_raw;
+        const std::size_t n = v.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            v.store(i, current->instance->get_parameter(i));
+        }
+        v.stored_up_to(frame_end);
+    }
+
+    void publish_clock(std::uint64_t frame) noexcept {
+        const std::int64_t ns =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+        const std::uint64_t s = clock_seq.load(std::memory_order_relaxed);
+        clock_seq.store(s + 1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        clock_frame.store(frame, std::memory_order_relaxed);
+        clock_ns.store(ns, std::memory_order_relaxed);
+        clock_seq.store(s + 2, std::memory_order_release);
+    }
+
+    FrameClock read_clock() const {
+        for (;;) {
+            const std::uint64_t s1 = clock_seq.load(std::memory_order_acquire);
+            const std::uint64_t f = clock_frame.load(std::memory_order_relaxed);
+            const std::int64_t ns = clock_ns.load(std::memory_order_relaxed);
+            std::atomic_thread_fence(std::memory_order_acquire);
+            const std::uint64_t s2 = clock_seq.load(std::memory_order_relaxed);
+            if (s1 == s2 && (s1 & 1) == 0) {
+                FrameClock c;
+                c.frame = f;
+                c.at = Clock::time_point(std::chrono::nanoseconds(ns));
+                return c;
             }
         }
     }
 
     void process(int n, const void* const* inputs, void* const* outputs) noexcept {
         rt::AudioSection section;
-        std::uint64_t frame = frames.load(std::memory_order_relaxed);
-        commit_pending(frame);
-        apply_parameters(frame);
-        // more frames than the buffers were made for: in slices of max_block
-        for (int done = 0; done < n; done += opt.max_block) {
-            process_slice(std::min(opt.max_block, n - done), inputs, outputs, std::size_t(done));
+        engine::ScopedFlushDenormals ftz(opt.flush_denormals);
+        const std::uint64_t frame0 = frames.load(std::memory_order_relaxed);
+        publish_clock(frame0);
+        commit_pending(frame0);
+        take_changes(frame0);
+        // the block in slices: at every frame where a change lands, and of at
+        // most max_block frames (the size the buffers were made for)
+        for (int done = 0; done < n;) {
+            apply_due(frame0 + std::uint64_t(done));
+            int len = std::min(opt.max_block, n - done);
+            if (pending_head < pending_count) {
+                const std::int64_t until = pending[pending_head].frame - std::int64_t(frame0) - done;
+                len = int(std::min<std::int64_t>(len, until)); // > 0: the due ones were applied
+            }
+            process_slice(len, inputs, outputs, std::size_t(done));
+            done += len;
         }
+        // the changes still to land to the front (usually none)
+        std::size_t left = pending_count - pending_head;
+        if (pending_head > 0 && left > 0) {
+            std::memmove(static_cast<void*>(pending.get()), pending.get() + pending_head, left * sizeof(ParameterChange));
+        }
+        pending_head = 0;
+        pending_count = left;
         if (current != nullptr) {
-            send_meters();
+            publish_values(frame0 + std::uint64_t(n));
         }
     }
 
@@ -581,7 +732,15 @@ std::vector<SwapReport> Engine::take_reports() {
     return out;
 }
 
+ControlValues::ControlValues(std::uint64_t generation, std::size_t count)
+    : generation_(generation), count_(count), values_(std::make_unique<std::atomic<double>[]>(count)) {
+}
+
 bool Engine::set_parameter(const std::string& path_or_label, double value) {
+    return set_parameter_at(ParameterChange::now, path_or_label, value);
+}
+
+bool Engine::set_parameter_at(std::int64_t frame, const std::string& path_or_label, double value) {
     std::shared_ptr<const Factory> f;
     std::uint64_t g;
     {
@@ -597,8 +756,7 @@ bool Engine::set_parameter(const std::string& path_or_label, double value) {
     for (std::size_t i = 0; i < ps.size(); ++i) {
         if (ps[i].named(path_or_label)) {
             found = true;
-            if (!impl_->params.push(ParamMessage{g, std::uint32_t(i), value})) {
-                impl_->dropped.fetch_add(1, std::memory_order_relaxed);
+            if (!push(ParameterChange{g, std::uint32_t(i), value, frame})) {
                 return false;
             }
         }
@@ -606,25 +764,67 @@ bool Engine::set_parameter(const std::string& path_or_label, double value) {
     return found;
 }
 
-std::vector<MeterValue> Engine::meters() {
-    MeterValue m;
-    std::lock_guard<std::mutex> l(impl_->mutex);
-    while (impl_->meter_queue.pop(m)) {
-        impl_->meter_values[{m.generation, m.index}] = m.value;
+bool Engine::push(const ParameterChange& change) {
+    if (!impl_->params.push(change)) {
+        impl_->dropped.fetch_add(1, std::memory_order_relaxed);
+        return false;
     }
-    std::uint64_t g = impl_->playing.load(std::memory_order_acquire);
+    return true;
+}
+
+VersionUi Engine::playing_ui() const {
+    return impl_->playing_ui();
+}
+
+VersionUi Engine::submitted_ui() const {
+    std::lock_guard<std::mutex> l(impl_->mutex);
+    return impl_->last.factory ? VersionUi{impl_->last.generation, impl_->last.factory, impl_->last.values}
+                               : VersionUi{};
+}
+
+std::optional<double> Engine::control_value(const std::string& path_or_label) const {
+    VersionUi ui = playing_ui();
+    if (!ui) {
+        return std::nullopt;
+    }
+    const auto& ps = ui.factory->parameters();
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+        if (ps[i].named(path_or_label)) {
+            return ui.values->value(i);
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<MeterValue> Engine::meters() const {
+    VersionUi ui = playing_ui();
     std::vector<MeterValue> out;
-    for (auto it = impl_->meter_values.begin(); it != impl_->meter_values.end();) {
-        if (it->first.first < g) {
-            it = impl_->meter_values.erase(it);
-            continue;
+    if (!ui || ui.values->frame() == 0) {
+        return out;
+    }
+    const auto& ps = ui.factory->parameters();
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+        if (ps[i].kind == Parameter::Kind::VBargraph || ps[i].kind == Parameter::Kind::HBargraph) {
+            out.push_back(MeterValue{ui.generation, i, ui.values->value(i)});
         }
-        if (it->first.first == g) {
-            out.push_back(MeterValue{g, it->first.second, it->second});
-        }
-        ++it;
     }
     return out;
+}
+
+int Engine::add_ui_listener(UiListener listener) {
+    std::lock_guard<std::mutex> l(impl_->listeners_mutex);
+    int id = impl_->next_listener++;
+    impl_->listeners.emplace(id, std::move(listener));
+    return id;
+}
+
+void Engine::remove_ui_listener(int id) {
+    std::lock_guard<std::mutex> l(impl_->listeners_mutex);
+    impl_->listeners.erase(id);
+}
+
+std::uint64_t Engine::ui_changes() const {
+    return impl_->ui_change_count.load(std::memory_order_acquire);
 }
 
 void Engine::collect() {
@@ -642,11 +842,11 @@ std::uint64_t Engine::playing_generation() const {
 std::uint64_t Engine::frames_processed() const {
     return impl_->frames.load(std::memory_order_relaxed);
 }
+FrameClock Engine::frame_clock() const {
+    return impl_->read_clock();
+}
 std::uint64_t Engine::dropped_messages() const {
     return impl_->dropped.load(std::memory_order_relaxed);
-}
-std::uint64_t Engine::unread_meter_values() const {
-    return impl_->meters_unread.load(std::memory_order_relaxed);
 }
 
 } // namespace tutti

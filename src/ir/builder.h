@@ -51,6 +51,22 @@ public:
         }
         return e;
     }
+    /// What the sound of `sound_field` holds for `part`: 0 length, 1 rate, 2 offset.
+    const Expr* sound_info(std::uint32_t sound_field, std::int32_t what, const Expr* part) {
+        Expr* e = node(ExprKind::SoundInfo, Type::I32);
+        e->index = sound_field;
+        e->ival = what;
+        e->a = kids({part});
+        return e;
+    }
+    /// Channel `channel` of the sound of `sound_field` at `frame` (offset included).
+    const Expr* sound_sample(std::uint32_t sound_field, std::int32_t channel, const Expr* frame) {
+        Expr* e = node(ExprKind::SoundSample, m_.real);
+        e->index = sound_field;
+        e->ival = channel;
+        e->a = kids({frame});
+        return e;
+    }
     const Expr* input(std::uint32_t channel) {
         Expr* e = node(ExprKind::Input, m_.real);
         e->index = channel;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ir/interpreter.h"
+#include "ir/sound_data.h"
 
 #include <algorithm>
 #include <cstring>
@@ -43,6 +44,9 @@ enum class Code : std::uint8_t {
     JumpIfNot, ///< if (a.i == 0) goto k.u
     LoopTest,  ///< if (!(a.i < b.i)) goto k.u
     Increment, ///< a.i += 1
+    SoundInfo,   ///< d.i = sound at state + k.u: info[c * 256 + a.i]
+    SoundSampleF, ///< d.f = sound at state + k.u: channel c of float samples, at a.i
+    SoundSampleD, ///< d.d = the same, double samples
     Halt,
 };
 
@@ -323,6 +327,18 @@ private:
             }
             break;
         }
+        case ExprKind::SoundInfo:
+            in.code = Code::SoundInfo;
+            in.k.u = m_.fields[e->index].offset;
+            in.c = std::uint32_t(e->ival);
+            in.a = expr(e->a[0], next);
+            break;
+        case ExprKind::SoundSample:
+            in.code = m_.real == Type::F32 ? Code::SoundSampleF : Code::SoundSampleD;
+            in.k.u = m_.fields[e->index].offset;
+            in.c = std::uint32_t(e->ival);
+            in.a = expr(e->a[0], next);
+            break;
         case ExprKind::Input:
             in.code = m_.real == Type::F32 ? Code::InputF : Code::InputD;
             in.k.u = e->index;
@@ -551,6 +567,15 @@ void Interpreter::run(const Program& p, void* state, std::int32_t arg, const voi
             break;
         case Code::LoadAtI:
             d.i = at<std::int32_t>(state, in.k.u)[a.i];
+            break;
+        case Code::SoundInfo:
+            d.i = (*at<const ir::SoundData*>(state, in.k.u))->info[in.c * std::uint32_t(ir::sound_parts) + std::uint32_t(a.i)];
+            break;
+        case Code::SoundSampleF:
+            d.f = static_cast<const float*>((*at<const ir::SoundData*>(state, in.k.u))->buffers[in.c])[a.i];
+            break;
+        case Code::SoundSampleD:
+            d.d = static_cast<const double*>((*at<const ir::SoundData*>(state, in.k.u))->buffers[in.c])[a.i];
             break;
         case Code::LoadAtF:
             d.f = at<float>(state, in.k.u)[a.i];

@@ -91,6 +91,10 @@ const char* expr_kind_name(ExprKind k) {
         return "Call";
     case ExprKind::Select:
         return "Select";
+    case ExprKind::SoundInfo:
+        return "SoundInfo";
+    case ExprKind::SoundSample:
+        return "SoundSample";
     }
     return "<bad expression kind>";
 }
@@ -127,6 +131,8 @@ const char* field_kind_name(FieldKind k) {
         return "recursion";
     case FieldKind::Iota:
         return "iota";
+    case FieldKind::Sound:
+        return "sound";
     case FieldKind::Other:
         return "other";
     }
@@ -487,6 +493,14 @@ private:
             }
             return s + ")";
         }
+        case ExprKind::SoundInfo: {
+            static const char* what[] = {"length", "rate", "offset"};
+            return std::string(what[e->ival < 0 || e->ival > 2 ? 0 : e->ival]) + "(" + field_ref(e->index) + ", " +
+                   operand(e, 0, kCond, depth) + ")";
+        }
+        case ExprKind::SoundSample:
+            return "sample(" + field_ref(e->index) + ", " + std::to_string(e->ival) + ", " +
+                   operand(e, 0, kCond, depth) + ")";
         case ExprKind::Select:
             prec = kCond;
             return operand(e, 0, kCond - 1, depth) + " ? " + operand(e, 1, kCond - 1, depth) +

@@ -372,6 +372,25 @@ private:
         case ExprKind::Call:
             call(e, depth);
             break;
+        case ExprKind::SoundInfo:
+        case ExprKind::SoundSample: {
+            if (!arity(e, 1)) {
+                break;
+            }
+            if (e->index >= m_.fields.size() || m_.fields[e->index].kind != FieldKind::Sound) {
+                error("sound read of field " + std::to_string(e->index) + ", which is not a sound");
+                break;
+            }
+            expect_i32(expr(e->a[0], depth + 1, "index"), "sound index");
+            if (e->kind == ExprKind::SoundInfo && (e->ival < 0 || e->ival > 2)) {
+                error("SoundInfo of an unknown item " + std::to_string(e->ival));
+            }
+            if (e->kind == ExprKind::SoundSample && e->ival < 0) {
+                error("SoundSample of a negative channel");
+            }
+            result(e, e->kind == ExprKind::SoundInfo ? Type::I32 : m_.real);
+            break;
+        }
         case ExprKind::Select: {
             if (!arity(e, 3)) {
                 break;

@@ -24,7 +24,7 @@ void layout(Module& m) {
     std::uint32_t offset = 0;
     for (int pass = 0; pass < 2; ++pass) {
         for (Field& f : m.fields) {
-            bool wide = type_size(f.type) == 8;
+            bool wide = type_size(f.type) == 8 || f.kind == FieldKind::Sound;
             if ((pass == 0) != wide) {
                 continue;
             }

@@ -52,6 +52,8 @@ enum class FieldKind : std::uint8_t {
     Recursion, ///< the memory of a `~` recursion
     Iota,      ///< the ring-buffer write index
     Other,
+    Sound,     ///< a soundfile: 8 bytes holding a `const SoundData*` (ir/sound_data.h), set by the host
+               ///< before init; type I32, count 2, 8-byte aligned by layout()
 };
 
 struct Field {
@@ -80,6 +82,8 @@ enum class ExprKind : std::uint8_t {
     Binary,     ///< op; a[0], a[1]; operand types equal (both I32, or both the real type)
     Call,       ///< callee; args a[...]
     Select,     ///< a[0] (I32 condition, non-zero -> a[1]) ? a[1] : a[2]
+    SoundInfo,  ///< I32; index = Sound field; ival = 0 length, 1 rate, 2 offset; a[0] = part (I32, 0..255)
+    SoundSample,///< real type; index = Sound field; ival = channel; a[0] = frame in the sound's buffer (I32)
 };
 
 enum class Op : std::uint8_t {

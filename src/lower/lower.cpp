@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "lower/lower.h"
+#include "ir/sound_data.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -132,6 +134,7 @@ public:
         ir::layout(*m_);
         r.module = std::move(m_);
         r.controls = std::move(controls_);
+        r.sounds = std::move(sounds_);
         r.foreign_signals = std::move(foreign_origins_);
         return r;
     }
@@ -268,6 +271,9 @@ private:
             case SigKind::VBargraph:
             case SigKind::HBargraph:
                 control(s);
+                break;
+            case SigKind::Soundfile:
+                sound(s);
                 break;
             default:
                 break;
@@ -788,6 +794,18 @@ private:
             emit(ctx, ctx.body, b_->set_field(f, nullptr, as_real(x)), current_guard());
             return x;
         }
+        case SigKind::Soundfile:
+            throw LowerError{"a soundfile read as a signal", s, LowerErrorKind::Internal};
+        case SigKind::SoundLength:
+        case SigKind::SoundRate:
+            return b_->sound_info(sound(s->kid(0)), s->kind == SigKind::SoundLength ? 0 : 1, sound_part(s, s->kid(1), ctx));
+        case SigKind::SoundBuffer: {
+            // the reference: buffers[chan][offset[part] + int(idx)], idx clamped by propagation
+            std::uint32_t f = sound(s->kid(0));
+            const Expr* offset = b_->sound_info(f, 2, sound_part(s, s->kid(2), ctx));
+            const Expr* at = b_->binary(Op::Add, offset, as_int(kid(3)));
+            return b_->sound_sample(f, s->kid(1)->ival, at);
+        }
         case SigKind::Attach:
             kid(1);
             return kid(0);
@@ -951,6 +969,33 @@ private:
         }
     }
 
+    /// The Sound field of a soundfile (its pointer is set by the host, never by the code).
+    std::uint32_t sound(const Signal* s) {
+        if (auto it = controls_by_sig_.find(s); it != controls_by_sig_.end()) {
+            return it->second;
+        }
+        std::uint32_t f = new_field("fSoundfile", "fSoundfile", Type::I32, 2, ir::FieldKind::Sound);
+        sounds_.push_back({std::string(s->label.str()), f, s->ival, s});
+        controls_by_sig_[s] = f;
+        return f;
+    }
+
+    /// The part of a sound read: the reference proves it in 0..255 (an error
+    /// otherwise); masked as well, so that no read leaves the sound.
+    const Expr* sound_part(const Signal* s, const Signal* part, SampleCtx& ctx) {
+        passes::Interval i = intervals_.of(part);
+        if (!i.bounded() || i.lo < 0 || i.hi >= double(ir::sound_parts)) {
+            auto text = [](double v) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%f", v);
+                return std::string(buf);
+            };
+            std::string range = i.bounded() ? "[" + text(i.lo) + ", " + text(i.hi) + "]" : "unbounded";
+            throw LowerError{"out of range soundfile part number (" + range + ")", s, LowerErrorKind::SoundPart, range};
+        }
+        return b_->binary(Op::And, as_int(gen(part, ctx)), b_->i32(ir::sound_parts - 1));
+    }
+
     std::uint32_t control(const Signal* s) {
         if (auto it = controls_by_sig_.find(s); it != controls_by_sig_.end()) {
             return it->second;
@@ -1096,6 +1141,7 @@ private:
     std::map<std::tuple<int, const void*, std::int32_t>, std::uint32_t> tables_;
     std::unordered_map<const Signal*, std::uint32_t> controls_by_sig_;
     std::vector<Control> controls_;
+    std::vector<Sound> sounds_;
     std::uint32_t next_loop_ = 0;
     std::uint32_t depth_ = 0;
 };

@@ -47,11 +47,22 @@ enum class LowerErrorKind {
     Unsupported,     ///< detail: the primitive
     StateTooLarge,   ///< the message says how large
     ForeignArity,    ///< the message says which function
+    SoundPart,       ///< detail: the interval of the part
+};
+
+/// A soundfile of the program: its UI path (with its [url:...]) and its state
+/// field (FieldKind::Sound), which the host points to the loaded sound.
+struct Sound {
+    std::string path;
+    std::uint32_t field = 0;
+    std::int32_t channels = 0; ///< the channels the program reads
+    const sig::Signal* signal = nullptr;
 };
 
 struct LowerResult {
     std::unique_ptr<ir::Module> module; ///< null on error
     std::vector<Control> controls;
+    std::vector<Sound> sounds; ///< in the order of the program's UI
     std::string error;
     LowerErrorKind error_kind = LowerErrorKind::Internal;
     std::string error_detail;

@@ -220,6 +220,10 @@ Interval apply(const Signal* s, const IntervalTable& t) {
     case SigKind::Lowest:
     case SigKind::Highest:
         return k(0);
+    case SigKind::Soundfile:
+    case SigKind::SoundLength:
+    case SigKind::SoundRate:
+        return {0, 2147483647.0}; // as the reference types them
     default:
         return {};
     }

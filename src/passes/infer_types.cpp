@@ -114,6 +114,13 @@ SigType rule(const Signal* s, const TypeTable& t,
     case SigKind::VBargraph:
     case SigKind::HBargraph:
         return {t.of(s->kid(0)).nature, Variability::Sample};
+    case SigKind::Soundfile:
+        return {Nature::Int, Variability::Block};
+    case SigKind::SoundLength:
+    case SigKind::SoundRate:
+        return {Nature::Int, std::max(Variability::Block, t.of(s->kid(1)).var)};
+    case SigKind::SoundBuffer:
+        return {Nature::Real, Variability::Sample};
     case SigKind::Attach:
         return {t.of(s->kid(0)).nature, std::max(t.of(s->kid(0)).var, t.of(s->kid(1)).var)};
     case SigKind::Enable:

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <cmath>
 #include <map>
 #include <unordered_map>
@@ -103,20 +105,87 @@ bool is_int_power(const Signal* s) {
     return s->kind == SigKind::Math && s->prim() == PrimOp::Pow && s->kid(1)->kind == SigKind::Int;
 }
 
-struct ById {
+/// The order in which the reference's maps of trees (the factors of a product,
+/// the terms of a sum) keep their keys: the address of a tree, that is, nearly,
+/// the time it was made. A signal's rank is that time here: its id (creation
+/// order), except for the nodes that the reference makes again while it
+/// simplifies although this compiler already has them (`renew`): a delay by a
+/// constant `x'` is a node of its own kind there (`sigDelay1`) until the
+/// simplification turns it into `x@1`, a new tree made when the simplification
+/// reaches it. The order of the factors of a product decides the order of the
+/// multiplications, hence the rounding: `k * smoo * y'` and `k * y' * smoo`
+/// differ in the last bit.
+class Ranks {
+public:
+    /// Whether a is ordered before b.
+    bool before(const Signal* a, const Signal* b) const {
+        std::uint64_t ta = time(a);
+        std::uint64_t tb = time(b);
+        return ta != tb ? ta < tb : a->id < b->id;
+    }
+    /// Nodes made before this are the reference's older trees: they can be renewed.
+    void set_renewable_below(std::size_t id) {
+        renewable_below_ = id;
+    }
+    /// s (made before this pass) is made again now, before the node with id `next`.
+    void renew(const Signal* s, std::size_t next) {
+        if (s->id < renewable_below_) {
+            set(s, 2 * std::uint64_t(next));
+        }
+        key(s);
+    }
+    /// `made` is the reference's tree `of` (the same tree there, a new node here).
+    void inherit(const Signal* made, const Signal* of) {
+        set(made, time(of));
+    }
+    /// s is ordered from now on (a key of a map, or compared): its rank is fixed.
+    void key(const Signal* s) {
+        grow(s);
+        keyed_[s->id] = true;
+    }
+
+private:
+    std::uint64_t time(const Signal* s) const {
+        if (s->id < time_.size() && time_[s->id] != 0) {
+            return time_[s->id];
+        }
+        return 2 * std::uint64_t(s->id) + 1;
+    }
+    void set(const Signal* s, std::uint64_t t) {
+        grow(s);
+        if (!keyed_[s->id] && time_[s->id] == 0) {
+            time_[s->id] = t;
+        }
+    }
+    void grow(const Signal* s) {
+        if (s->id >= time_.size()) {
+            time_.resize(std::size_t(s->id) + 1 + time_.size() / 2, 0);
+            keyed_.resize(time_.size(), false);
+        }
+    }
+
+    std::vector<std::uint64_t> time_;
+    std::vector<bool> keyed_;
+    std::size_t renewable_below_ = 0;
+};
+
+struct ByRank {
+    const Ranks* ranks = nullptr;
     bool operator()(const Signal* a, const Signal* b) const {
-        return a->id < b->id;
+        return ranks->before(a, b);
     }
 };
 
-/// A product: a coefficient times factors raised to int powers (factors in id order).
+/// A product: a coefficient times factors raised to int powers (factors in rank order).
 struct Monomial {
+    explicit Monomial(ByRank order) : factors(order) {
+    }
     Num coef = Num::of_int(1);
-    std::map<const Signal*, int, ById> factors;
+    std::map<const Signal*, int, ByRank> factors;
 };
 
 /// A sum of monomials, keyed by their signature (the product without coefficient).
-using Polynomial = std::map<const Signal*, Monomial, ById>;
+using Polynomial = std::map<const Signal*, Monomial, ByRank>;
 
 /// Thrown when a product divides by a constant 0: the node is left as it is
 /// (the division happens at run time).
@@ -146,11 +215,15 @@ public:
         for (const Signal* o : outputs) {
             cast.push_back(promoted.at(o));
         }
-        for (const Signal* s : sig::post_order(cast)) {
+        ranks_.set_renewable_below(sc_.size());
+        const std::vector<const Signal*> nodes = sig::post_order(cast);
+        count_users(nodes, cast);
+        for (const Signal* s : nodes) {
             check(s);
             const Signal* r = rewrite(s);
             done_[s] = r;
             order(r);
+            keep_chain(s, r);
         }
         std::vector<const Signal*> out;
         for (const Signal* o : cast) {
@@ -160,6 +233,244 @@ public:
     }
 
 private:
+    // -------------------------------------------------------------- chains of sums
+    //
+    // A chain of sums (sum(i, n, E), a merge of n signals: `((e0 + e1) + e2) + ...`)
+    // has n prefixes, each normalised in turn as the reference does: prefix k
+    // flattens the normal form of prefix k-1 (k terms), looks for common
+    // divisors among them and builds its tree again (k nodes to look up), so the
+    // chain took n^2 time. When a prefix is used only as the left operand of the
+    // next sum, its polynomial and its tree are kept instead (Chain): the next
+    // prefix adds the terms of its right operand to the polynomial, checks only
+    // the new terms for a common divisor with the others (an index by factor
+    // and by coefficient), and builds only the nodes of its tree that change
+    // (the partial sums after the new terms; the new term is usually the last).
+    // The nodes made, and the order they are made in, are those of the full
+    // computation. This holds while the normal form of a prefix, flattened
+    // again, gives back its polynomial: no alike terms (a coefficient summed),
+    // no common divisor (a prefix factorised), every term's tree flattens to
+    // itself, the sum is not negated as a whole, and no cast is added; a prefix
+    // where any of this fails is normalised in full, as before.
+
+    static bool is_sum(const Signal* s) {
+        return is_bin(s, PrimOp::Add) || is_bin(s, PrimOp::Sub);
+    }
+
+    /// One term of a kept tree: its tree, its partial sum, and which of the
+    /// sums of the tree it is in (order * 2 + negative).
+    struct Entry {
+        const Signal* tree = nullptr;
+        const Signal* partial = nullptr;
+        int sum = 0;
+    };
+
+    /// The polynomial of the normal form of a prefix and what its tree is made of.
+    struct Chain {
+        using Partials = std::map<const Signal*, const Signal*, ByRank>;
+        explicit Chain(ByRank order)
+            : p(order), entries(order),
+              partials{Partials(order), Partials(order), Partials(order), Partials(order), Partials(order),
+                       Partials(order), Partials(order), Partials(order)} {
+        }
+        Polynomial p;
+        std::map<const Signal*, Entry, ByRank> entries; ///< by signature, as p
+        std::array<Partials, 8> partials; ///< per sum: signature -> partial
+        std::unordered_map<const Signal*, std::pair<std::uint32_t, std::uint32_t>> factor_signs; ///< terms with f^+, f^-
+        std::unordered_set<double> magnitudes; ///< |coefficient| of the terms, but 1
+    };
+
+    void count_users(const std::vector<const Signal*>& nodes, const std::vector<const Signal*>& outputs) {
+        for (const Signal* s : outputs) {
+            users_[s] += 2; // an output is never only a prefix
+        }
+        for (const Signal* s : nodes) {
+            for (const Signal* k : s->kids) {
+                if (++users_[k] == 1) {
+                    user_[k] = s;
+                }
+            }
+        }
+    }
+
+    /// s is used only as the left operand of a sum.
+    bool is_prefix(const Signal* s) {
+        if (!is_sum(s) || users_[s] != 1) {
+            return false;
+        }
+        const Signal* u = user_[s];
+        return is_sum(u) && u->kid(0) == s && u->kid(1) != s;
+    }
+
+    /// After s was normalised to n: keeps the chain of s when s is a prefix.
+    void keep_chain(const Signal* s, const Signal* n) {
+        std::unique_ptr<Chain> made = std::move(chain_);
+        if (!is_prefix(s)) {
+            last_sum_.reset();
+            return;
+        }
+        if (made != nullptr && chain_tree_ == n) {
+            chains_[s] = std::move(made); // made by normal_sum_chained for s
+            last_sum_.reset();
+            return;
+        }
+        if (last_sum_ == nullptr || last_sum_tree_ != n || last_sum_node_ != done_input_) {
+            last_sum_.reset();
+            return;
+        }
+        // made by normal_sum: the entries of its tree, looked up again (nothing is made)
+        auto c = std::make_unique<Chain>(order_by_rank());
+        c->p = std::move(*last_sum_);
+        last_sum_.reset();
+        for (const auto& [signature, m] : c->p) {
+            if (!transparent(m) || !index(*c, m, false)) {
+                return;
+            }
+        }
+        std::size_t before = sc_.size();
+        for (auto& [signature, m] : c->p) {
+            c->entries.emplace(signature, Entry{});
+        }
+        const Signal* t = build(*c, c->p.begin()->first, {});
+        if (sc_.size() != before || t != n) {
+            return;
+        }
+        chains_[s] = std::move(c);
+    }
+
+    /// A term whose tree, flattened again, is itself.
+    bool transparent(const Monomial& m) {
+        if (is_zero(m.coef)) {
+            return false;
+        }
+        bool unit = is_one(m.coef) || is_minus_one(m.coef);
+        if (unit && !m.coef.is_int && !m.factors.empty()) {
+            return false; // a real 1 is left out of the tree
+        }
+        for (const auto& [f, q] : m.factors) {
+            if (order(f) == 0 || (unit && q < 0)) {
+                return false; // a number in disguise; 1.0 / x
+            }
+        }
+        if (unit && m.factors.size() == 1 && m.factors.begin()->second == 1 && is_sum(m.factors.begin()->first)) {
+            return false; // the tree is a sum
+        }
+        return true;
+    }
+
+    /// Adds m to the index of c; false when m has a common divisor with a
+    /// term already there (when `check`).
+    static bool index(Chain& c, const Monomial& m, bool check) {
+        double mag = std::fabs(m.coef.value());
+        bool counted = !(is_one(m.coef) || is_minus_one(m.coef) || std::isnan(mag));
+        if (check) {
+            if (counted && c.magnitudes.count(mag) != 0) {
+                return false;
+            }
+            for (const auto& [f, q] : m.factors) {
+                auto it = c.factor_signs.find(f);
+                if (it != c.factor_signs.end() && (q > 0 ? it->second.first : it->second.second) != 0) {
+                    return false;
+                }
+            }
+        }
+        if (counted) {
+            c.magnitudes.insert(mag);
+        }
+        for (const auto& [f, q] : m.factors) {
+            auto& n = c.factor_signs[f];
+            (q > 0 ? n.first : n.second) += 1;
+        }
+        return true;
+    }
+
+    /// The trees and partial sums of the entries of c from `from` on (the new
+    /// ones, and the partial sums after them in the sums they are in), made in
+    /// the order tree(Polynomial) makes them; returns the tree of the sum.
+    const Signal* build(Chain& c, const Signal* from, const std::unordered_set<const Signal*>& fresh) {
+        std::array<bool, 8> dirty{};
+        bool all = fresh.empty();
+        for (auto it = c.entries.find(from); it != c.entries.end(); ++it) {
+            Entry& e = it->second;
+            if (all || fresh.count(it->first) != 0) {
+                const Monomial& m = c.p.at(it->first);
+                bool negative = !(m.coef.value() >= 0);
+                e.tree = tree(m, false, negative);
+                e.sum = order(e.tree) * 2 + (negative ? 1 : 0);
+                dirty[std::size_t(e.sum)] = true;
+            }
+            if (!dirty[std::size_t(e.sum)]) {
+                continue;
+            }
+            auto& partials = c.partials[std::size_t(e.sum)];
+            auto at = partials.lower_bound(it->first);
+            const Signal* prev = at == partials.begin() ? sc_.make_int(0) : std::prev(at)->second;
+            e.partial = add_in_order(prev, e.tree);
+            partials[it->first] = e.partial;
+        }
+        const Signal* pos[4];
+        const Signal* negs[4];
+        for (int o = 0; o < 4; ++o) {
+            pos[o] = negs[o] = sc_.make_int(0);
+            if (!c.partials[std::size_t(o * 2)].empty()) {
+                pos[o] = c.partials[std::size_t(o * 2)].rbegin()->second;
+            }
+            if (!c.partials[std::size_t(o * 2 + 1)].empty()) {
+                negs[o] = c.partials[std::size_t(o * 2 + 1)].rbegin()->second;
+            }
+        }
+        bool positive = true;
+        const Signal* t = assemble(pos, negs, positive);
+        return positive ? t : nullptr;
+    }
+
+    /// The normal form of r = (normal form of the prefix s) + e with the kept
+    /// chain of s; null (and the chain dropped) when it cannot be used.
+    const Signal* normal_sum_chained(const Signal* r, std::unique_ptr<Chain> c) {
+        Polynomial& p = c->p;
+        std::vector<const Signal*> added;
+        adding_ = &added;
+        bool alike = false;
+        alike_ = &alike;
+        try {
+            add_tree(p, r->kid(1), r->prim() == PrimOp::Sub);
+        } catch (const NoNormalForm&) {
+            adding_ = nullptr;
+            alike_ = nullptr;
+            return nullptr;
+        }
+        adding_ = nullptr;
+        alike_ = nullptr;
+        if (alike || added.empty()) {
+            return nullptr;
+        }
+        for (const Signal* signature : added) {
+            const Monomial& m = p.at(signature);
+            if (!transparent(m) || !index(*c, m, true)) {
+                return nullptr;
+            }
+        }
+        const Signal* from = added.front();
+        for (const Signal* signature : added) {
+            c->entries.emplace(signature, Entry{});
+            if (ranks_.before(signature, from)) {
+                from = signature;
+            }
+        }
+        std::unordered_set<const Signal*> fresh(added.begin(), added.end());
+        const Signal* t = nullptr;
+        try {
+            t = build(*c, from, fresh);
+        } catch (const NoNormalForm&) {
+            return nullptr;
+        }
+        if (t == nullptr) {
+            return nullptr;
+        }
+        chain_ = std::move(c);
+        chain_tree_ = t;
+        return t;
+    }
+
     void check(const Signal* s) {
         if (budget_ != nullptr) {
             diag::SourceRange own = sc_.program_origin(s);
@@ -192,6 +503,8 @@ private:
         case SigKind::FConst:
             o = 1;
             break;
+        case SigKind::SoundLength:
+        case SigKind::SoundRate:
         case SigKind::FVar:
         case SigKind::Button:
         case SigKind::Checkbox:
@@ -294,6 +607,9 @@ private:
             changed = changed || kids.back() != k;
         }
         const Signal* r = changed ? sc_.make_like(s, kids) : s;
+        if (r != s && s->kind == SigKind::Proj) {
+            ranks_.inherit(r, s); // the reference keeps the recursion's tree (and its projections)
+        }
         if (!nature_.count(r)) {
             nature_[r] = nature(s);
         }
@@ -302,7 +618,22 @@ private:
 
     const Signal* rewrite(const Signal* s) {
         const Signal* r = rebuild(s, done_);
-        const Signal* n = simplify(r);
+        done_input_ = r;
+        last_sum_.reset();
+        chain_.reset();
+        const Signal* n = nullptr;
+        if (is_sum(s)) {
+            if (auto it = chains_.find(s->kid(0)); it != chains_.end()) {
+                std::unique_ptr<Chain> c = std::move(it->second);
+                chains_.erase(it);
+                if (!is_num(r->kid(0)) && !is_num(r->kid(1))) {
+                    n = normal_sum_chained(r, std::move(c));
+                }
+            }
+        }
+        if (n == nullptr) {
+            n = simplify(r);
+        }
         if (nature(s) == Nature::Real && nature(n) == Nature::Int) {
             // `i * 1.0` is `i`: keep the node real, as its users expect it
             if (is_num(n)) {
@@ -426,7 +757,12 @@ private:
             std::int64_t(x->kid(1)->ival) + n <= std::int64_t(1) << 30) {
             return fixed_delay(x->kid(0), n + x->kid(1)->ival);
         }
-        return sc_.make_delay(x, sc_.make_int(n));
+        std::size_t next = sc_.size();
+        const Signal* d = sc_.make_delay(x, sc_.make_int(n));
+        if (!sc_.is_explicit_delay(d)) {
+            ranks_.renew(d, next); // the reference's `x@n` is made now, from its `x'`
+        }
+        return d;
     }
 
     // -------------------------------------------------------------- monomials
@@ -452,8 +788,10 @@ private:
                 stack.push_back({x->kid(0), div});
             } else if (is_int_power(x) && own_powers_.count(x)) {
                 int q = x->kid(1)->ival;
+                ranks_.key(x->kid(0));
                 m.factors[x->kid(0)] += div ? -q : q;
             } else {
+                ranks_.key(x);
                 m.factors[x] += div ? -1 : 1;
             }
         }
@@ -502,7 +840,7 @@ private:
     }
 
     static Monomial common_divisor(const Monomial& m1, const Monomial& m2) {
-        Monomial r;
+        Monomial r(m1.factors.key_comp());
         r.coef = same_magnitude(m1.coef, m2.coef) ? m1.coef : Num::of_int(1);
         for (const auto& [f, v1] : m1.factors) {
             auto it = m2.factors.find(f);
@@ -599,10 +937,18 @@ private:
     }
 
     /// p += m (or p -= m) for a monomial whose signature is known.
-    static void apply(Polynomial& p, const Signal* signature, const Monomial& m, bool negate) {
+    void apply(Polynomial& p, const Signal* signature, const Monomial& m, bool negate) {
+        ranks_.key(signature);
         auto it = p.find(signature);
+        if (adding_ != nullptr) {
+            if (it == p.end()) {
+                adding_->push_back(signature);
+            } else {
+                *alike_ = true;
+            }
+        }
         if (it == p.end()) {
-            Monomial minus_one;
+            Monomial minus_one(order_by_rank());
             minus_one.coef = Num::of_int(-1);
             p.emplace(signature, negate ? combine(m, minus_one, 1) : m);
         } else {
@@ -675,7 +1021,7 @@ private:
                 stack.push_back({x->kid(1), minus ? !neg_x : neg_x, false});
                 stack.push_back({x->kid(0), neg_x, false});
             } else {
-                Monomial m;
+                Monomial m(order_by_rank());
                 multiply(m, x, false);
                 const Signal* signature = tree(m, true, false);
                 apply(p, signature, m, neg_x);
@@ -732,7 +1078,9 @@ private:
         if (is_zero(b)) {
             return a;
         }
-        return a->id <= b->id ? sc_.make_bin(PrimOp::Add, a, b) : sc_.make_bin(PrimOp::Add, b, a);
+        ranks_.key(a);
+        ranks_.key(b);
+        return !ranks_.before(b, a) ? sc_.make_bin(PrimOp::Add, a, b) : sc_.make_bin(PrimOp::Add, b, a);
     }
 
     /// (positive?, value) of (p1 ? v1 : -v1) + (p2 ? v2 : -v2).
@@ -769,11 +1117,18 @@ private:
             int o = order(t);
             (negative ? negs[o] : pos[o]) = add_in_order(negative ? negs[o] : pos[o], t);
         }
+        bool positive = true;
+        return assemble(pos, negs, positive);
+    }
+
+    /// `P1 + ((P2 + ((P3 + (k - N3)) - N2)) - N1)` from the sums of each order;
+    /// `positive` false when it is negated as a whole.
+    const Signal* assemble(const Signal* const* pos, const Signal* const* negs, bool& positive) {
         if (!is_num(pos[0]) || !is_num(negs[0])) {
             throw NoNormalForm{};
         }
         const Signal* sum = make_num(sub(num_of(pos[0]), num_of(negs[0])));
-        bool positive = true;
+        positive = true;
         for (int o = 3; o > 0; --o) {
             std::tie(positive, sum) = add_signed(false, negs[o], positive, sum);
             std::tie(positive, sum) = add_signed(true, pos[o], positive, sum);
@@ -851,14 +1206,14 @@ private:
             }
         }
         if (best == 0) {
-            return Monomial{};
+            return Monomial(order_by_rank());
         }
         return common_divisor(*ms[best_pair.first], *ms[best_pair.second]);
     }
 
     /// p with the monomials that d divides replaced by d * (their sum / d).
     Polynomial factorize(const Polynomial& p, const Monomial& d) {
-        Polynomial rest, quotient;
+        Polynomial rest(order_by_rank()), quotient(order_by_rank());
         for (const auto& [signature, m] : p) {
             if (divides(d, m)) {
                 add_monomial(quotient, combine(m, d, -1), false);
@@ -873,22 +1228,36 @@ private:
     /// The normal form of an arithmetic tree (a sum of products).
     const Signal* normal_sum(const Signal* s) {
         try {
-            Polynomial p;
+            last_sum_.reset();
+            Polynomial p(order_by_rank());
             add_tree(p, s, false);
             Monomial d = greatest_divisor(p);
+            bool factorised = false;
             for (int i = 0; i < max_factorisations && !is_zero(d.coef) && complexity(d) > 0; ++i) {
                 p = factorize(p, d);
                 d = greatest_divisor(p);
+                factorised = true;
             }
-            return tree(p);
+            const Signal* t = tree(p);
+            if (!factorised && !p.empty() && s == done_input_) {
+                last_sum_ = std::make_unique<Polynomial>(std::move(p));
+                last_sum_node_ = s;
+                last_sum_tree_ = t;
+            }
+            return t;
         } catch (const NoNormalForm&) {
             return s;
         }
     }
 
+    ByRank order_by_rank() const {
+        return ByRank{&ranks_};
+    }
+
     sig::SignalContext& sc_;
     Budget* budget_;
     TypeTable types_;
+    Ranks ranks_;
     std::unordered_map<const Signal*, const Signal*> done_;
     std::unordered_map<const Signal*, int> order_;
     std::unordered_map<const Signal*, Nature> nature_;
@@ -897,6 +1266,18 @@ private:
     /// `pow(x, 3) / x` stays as it is.
     std::unordered_set<const Signal*> own_powers_;
     std::unordered_map<const Signal*, std::vector<Term>> flat_;
+    // chains of sums
+    std::unordered_map<const Signal*, std::uint32_t> users_;
+    std::unordered_map<const Signal*, const Signal*> user_;
+    const Signal* done_input_ = nullptr;     ///< the node rewrite is normalising (children done)
+    std::unique_ptr<Polynomial> last_sum_;   ///< the polynomial of normal_sum(done_input_), not factorised
+    const Signal* last_sum_node_ = nullptr;
+    const Signal* last_sum_tree_ = nullptr;
+    std::unordered_map<const Signal*, std::unique_ptr<Chain>> chains_; ///< kept, by prefix
+    std::unique_ptr<Chain> chain_;           ///< made by normal_sum_chained for the node being rewritten
+    const Signal* chain_tree_ = nullptr;     ///< its tree
+    std::vector<const Signal*>* adding_ = nullptr; ///< new signatures, while a chain is extended
+    bool* alike_ = nullptr;
     std::vector<const Signal*> flat_order_;
     std::size_t flat_powers_ = 0;
 };

@@ -4,6 +4,7 @@
 #include <span>
 #include <unordered_map>
 
+#include "signals/same_recursions.h"
 #include "support/budget.h"
 #include "support/stack_limit.h"
 
@@ -242,7 +243,7 @@ private:
             return run(b->kid(0), p, env, in);
         }
         case BoxKind::Soundfile:
-            throw Unsupported{"soundfile", b};
+            return soundfile(b, path, in);
         case BoxKind::Waveform: {
             std::vector<const Signal*> values;
             for (const Box* v : b->kids) {
@@ -286,6 +287,25 @@ private:
         throw Unsupported{"unknown box", b, false, true};
     }
 
+    /// soundfile(label, n): (part, index) -> length, rate, n channels, as the
+    /// reference builds them: the read index is int(max(0, min(index, length - 1))).
+    std::vector<const Signal*> soundfile(const Box* b, Symbol path, Signals in) {
+        const Signal* sf = sc_.make_soundfile(widget_path(path, b->label), b->ival);
+        const Signal* part = in[0];
+        const Signal* length_kids[2] = {sf, part};
+        const Signal* length = sc_.make(SigKind::SoundLength, length_kids);
+        std::vector<const Signal*> out{length, sc_.make(SigKind::SoundRate, length_kids)};
+        const Signal* last = sc_.make_bin(PrimOp::Sub, length, sc_.make_int(1));
+        const Signal* lo_args[2] = {in[1], last};
+        const Signal* hi_args[2] = {sc_.make_int(0), sc_.make_math(PrimOp::Min, lo_args)};
+        const Signal* idx = sc_.make_math(PrimOp::Max, hi_args);
+        for (std::int32_t c = 0; c < b->ival; ++c) {
+            const Signal* kids[4] = {sf, sc_.make_int(c), part, idx};
+            out.push_back(sc_.make(SigKind::SoundBuffer, kids));
+        }
+        return out;
+    }
+
     Symbol widget_path(Symbol path, Symbol label) {
         return sc_.interner().intern(resolve_label_path(path.str(), label.str(), 0));
     }
@@ -310,8 +330,13 @@ private:
         case PrimOp::Eq:
         case PrimOp::Ne:
             return sc_.make_bin(op, in[0], in[1]);
-        case PrimOp::Delay:
-            return sc_.make_delay(in[0], in[1]);
+        case PrimOp::Delay: {
+            const Signal* d = sc_.make_delay(in[0], in[1]);
+            if (in[1]->kind == SigKind::Int) {
+                sc_.mark_explicit_delay(d);
+            }
+            return d;
+        }
         case PrimOp::Mem:
             return sc_.make_delay1(in[0]);
         case PrimOp::Prefix:
@@ -368,7 +393,9 @@ private:
         std::vector<const Signal*> l1 = run(fb, path, env, l0);
         l1.insert(l1.end(), in.begin(), in.end());
         std::vector<const Signal*> bodies = run(a, path, env, l1);
-        const Signal* group = sc_.make_recgroup(id, bodies);
+        // a recursion equal to one made before is that one (as in the reference,
+        // where recursions are hash-consed trees)
+        const Signal* group = same_recursions_.canonical(sc_.make_recgroup(id, bodies));
         std::vector<const Signal*> out;
         for (std::size_t i = 0; i < bodies.size(); ++i) {
             out.push_back(sc_.make_proj(std::int32_t(i), group));
@@ -384,6 +411,7 @@ private:
     std::uint32_t depth_ = 0;
     Arena arena_;
     std::unordered_map<Key, std::vector<const Signal*>, KeyHash> memo_;
+    SameRecursions same_recursions_;
 };
 
 } // namespace

@@ -78,13 +78,16 @@ public:
     const Signal* make_bin(ast::PrimOp op, const Signal* a, const Signal* b);
     const Signal* make_math(ast::PrimOp op, std::span<const Signal* const> args);
     /// Kinds with only children: Prefix, IntCast, FloatCast, Select2, Rdtable, Rwtable,
-    /// Waveform, Attach, Enable, Control, AssertBounds, Lowest, Highest.
+    /// Waveform, Attach, Enable, Control, AssertBounds, Lowest, Highest, SoundLength,
+    /// SoundRate, SoundBuffer.
     const Signal* make(SigKind k, std::span<const Signal* const> kids);
     const Signal* make_ffun(const boxes::FFunSignature* sig, std::span<const Signal* const> args);
     const Signal* make_fconst(SigKind k, ast::ValueType t, Symbol name, Symbol include);
     /// Button, Checkbox (nums empty), sliders (init min max step), bargraphs (min max; kids x).
     const Signal* make_widget(SigKind k, Symbol path, std::span<const double> nums,
                               const Signal* input = nullptr);
+    /// A sound (SigKind::Soundfile): its UI path and the number of channels read.
+    const Signal* make_soundfile(Symbol path, std::int32_t channels);
     const Signal* make_recvar(std::int32_t group);
     const Signal* make_recgroup(std::int32_t group, std::span<const Signal* const> bodies);
     const Signal* make_proj(std::int32_t index, const Signal* group_or_var);
@@ -129,6 +132,16 @@ public:
     std::size_t size() const {
         return all_.size();
     }
+    /// `x @ n` with a literal n, as the program wrote it (not `x'`, `mem` or a
+    /// recursion's feedback, which are the same node here): the reference makes
+    /// the two at different times, which decides where it orders them in a
+    /// product (passes/normalize.cpp).
+    void mark_explicit_delay(const Signal* s) {
+        explicit_delays_.insert(s);
+    }
+    bool is_explicit_delay(const Signal* s) const {
+        return explicit_delays_.count(s) != 0;
+    }
     Interner& interner() {
         return interner_;
     }
@@ -149,6 +162,7 @@ private:
     std::int32_t next_group_ = 0;
     std::unordered_map<const Signal*, diag::SourceRange> origins_;
     std::unordered_map<const Signal*, diag::SourceRange> program_origins_;
+    std::unordered_set<const Signal*> explicit_delays_;
     diag::FileId program_file_ = 0;
 };
 

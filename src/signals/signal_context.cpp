@@ -145,6 +145,13 @@ const Signal* SignalContext::make_widget(SigKind k, Symbol path, std::span<const
     return intern(std::move(s));
 }
 
+const Signal* SignalContext::make_soundfile(Symbol path, std::int32_t channels) {
+    Signal s = proto(SigKind::Soundfile);
+    s.label = path;
+    s.ival = channels;
+    return intern(std::move(s));
+}
+
 const Signal* SignalContext::make_recvar(std::int32_t group) {
     Signal s = proto(SigKind::RecVar);
     s.ival = group;

@@ -51,6 +51,11 @@ got=$("$tutti" render "$work/echo box.dsp" --frames 3 --block 1 --double -o - \
       --set-at '1:echo_1000_feedback=0.25' --set-at '2:n=4' | grep -v '^#')
 [ "$(sed -n 2p <<<"$got")" = "1${tab}0.25${tab}0${tab}0${tab}0" ] || fail "--set-at by short name: $got"
 [ "$(sed -n 3p <<<"$got")" = "2${tab}0.25${tab}0${tab}4${tab}0" ] || fail "--set-at by label: $got"
+# a --set-at change lands at its frame exactly, inside a block (the engine splits it there)
+got=$("$tutti" render "$work/echo box.dsp" --frames 200 --block 64 --double -o - \
+      --set-at '100:n=4' --set-at '150:n=7' | grep -v '^#' | cut -f1,4)
+[ "$(sed -n '100p;101p;150p;151p' <<<"$got" | tr '\n' ' ')" = "99${tab}0 100${tab}4 149${tab}4 150${tab}7 " ] \
+    || fail "--set-at inside a block: $(sed -n '99,102p;149,152p' <<<"$got")"
 # an unknown name is an error that lists the addresses
 if "$tutti" render "$work/echo box.dsp" --frames 3 -o - --set '/echo_box/echo 1000/feedback (%)=1' >"$work/out" 2>&1; then
     fail "the old form of the path was accepted"

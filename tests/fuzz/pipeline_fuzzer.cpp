@@ -30,6 +30,7 @@
 #include "ir/interpreter.h"
 #include "ir/ir_verifier.h"
 #include "lower/lower.h"
+#include "runtime/sound_files.h"
 #include "signals/propagate.h"
 
 namespace {
@@ -68,6 +69,14 @@ void run(const ir::Module& m, const ir::Interpreter& interp, const std::vector<l
     std::size_t bytes = std::max<std::size_t>(m.state_bytes, 16);
     void* state = ::operator new(bytes, std::align_val_t(64));
     std::memset(state, 0, bytes);
+    // soundfiles read the reference's default sound (no file is opened here)
+    static const auto silent = runtime::silent_sound(sizeof(T) == 8, 64);
+    for (const ir::Field& f : m.fields) {
+        if (f.kind == ir::FieldKind::Sound) {
+            const ir::SoundData* p = &silent->data;
+            std::memcpy(static_cast<char*>(state) + f.offset, &p, sizeof p);
+        }
+    }
     interp.init_constants(state, 44100);
     interp.reset_controls(state);
     interp.clear_state(state);

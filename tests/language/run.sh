@@ -6,7 +6,11 @@
 # with both of tutti's backends (LLVM and the interpreter).
 # Every output of the reference must be non-silent somewhere (peak >= 1e-6),
 # so that a match compares something. A program may name the flags of both
-# renders on a line `// flags: ...` (e.g. --set /prog/d=40).
+# renders on a line `// flags: ...` (e.g. --set /prog/d=40). A line
+# `// exact: double` asks for the same bits as the reference in double
+# precision (tolerance 0), for programs where a single ulp grows into a
+# different signal (a chaotic system) and the operations must be the
+# reference's, in its order.
 #
 #   tests/language/run.sh TUTTI [PROGRAM.dsp...]
 set -euo pipefail
@@ -20,13 +24,22 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export TUTTI_REFERENCE_CACHE=${TUTTI_REFERENCE_CACHE:-$root/build/reference-cache}
 failed=0 passed=0
+# Programs with soundfiles read small WAV files written here, next to a copy of
+# the program (sounds/make_sounds.py: deterministic 16-bit PCM).
+python3 "$here/sounds/make_sounds.py" "$work/sounds"
 for p in "${programs[@]}"; do
     name=$(basename "$p" .dsp)
+    if grep -q soundfile "$p"; then
+        cp "$p" "$work/sounds/"
+        p="$work/sounds/$name.dsp"
+    fi
     read -r -a flags <<< "$(sed -n 's|^// flags: ||p' "$p" | head -1)"
+    exact=$(sed -n 's|^// exact: ||p' "$p" | head -1)
     for precision in double single; do
         args=(--frames 4096 --input noise "${flags[@]}")
         tol=1e-4
         if [ $precision = double ]; then args+=(--double); tol=1e-9; fi
+        if [ "$exact" = "$precision" ]; then tol=0; fi
         ref="$work/$name.$precision.ref" ours="$work/$name.$precision.tutti"
         if ! "$root/tools/reference/reference_render.sh" "$p" -o "$ref" "${args[@]}" > "$ref.log" 2>&1; then
             echo "FAIL $name ($precision): the reference did not render:"; tail -3 "$ref.log"; failed=$((failed + 1)); continue

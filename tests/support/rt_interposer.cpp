@@ -31,6 +31,9 @@ long tutti_rt_violations(void) {
 const char* tutti_rt_first_violation(void) {
     return "";
 }
+long tutti_rt_violations_of(const char*) {
+    return 0;
+}
 void tutti_rt_reset(void) {
 }
 int tutti_rt_checking(void) {
@@ -41,10 +44,17 @@ int tutti_rt_checking(void) {
 #else
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <linux/futex.h>
 #include <malloc.h>
-#include <pthread.h>
-#include <semaphore.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,7 +63,7 @@ int tutti_rt_checking(void) {
 #include <cstddef>
 #include <cstring>
 
-#include "engine/rt_guard.h"
+#include "support/rt_section.h"
 
 extern "C" {
 void* __libc_malloc(size_t);
@@ -67,12 +77,36 @@ namespace {
 
 std::atomic<long> violations{0};
 std::atomic<const char*> first{nullptr};
+/// Per call name (string literals, compared by address then text): a fixed
+/// table filled lock-free, so that recording allocates nothing.
+constexpr int kNames = 64;
+std::atomic<const char*> names[kNames];
+std::atomic<long> counts[kNames];
+
+void count_by_name(const char* what) noexcept {
+    for (auto& slot : names) {
+        const char* n = slot.load(std::memory_order_acquire);
+        if (n == nullptr) {
+            const char* expected = nullptr;
+            if (slot.compare_exchange_strong(expected, what) || expected == what) {
+                counts[&slot - names].fetch_add(1, std::memory_order_relaxed);
+                return;
+            }
+            n = expected;
+        }
+        if (n == what) {
+            counts[&slot - names].fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+    }
+}
 
 inline void check(const char* what) noexcept {
     if (tutti_rt_audio_section() != 0) {
         const char* expected = nullptr;
         first.compare_exchange_strong(expected, what);
         violations.fetch_add(1, std::memory_order_relaxed);
+        count_by_name(what);
     }
 }
 
@@ -92,9 +126,22 @@ const char* tutti_rt_first_violation(void) {
     const char* f = first.load();
     return f != nullptr ? f : "";
 }
+long tutti_rt_violations_of(const char* name) {
+    long total = 0;
+    for (int i = 0; i < kNames; ++i) {
+        const char* n = names[i].load();
+        if (n != nullptr && std::strcmp(n, name) == 0) {
+            total += counts[i].load();
+        }
+    }
+    return total;
+}
 void tutti_rt_reset(void) {
     violations.store(0);
     first.store(nullptr);
+    for (auto& c : counts) {
+        c.store(0);
+    }
 }
 int tutti_rt_checking(void) {
     return 1;
@@ -202,6 +249,213 @@ int poll(struct pollfd* f, nfds_t n, int t) {
     check("poll");
     static auto real = next<int (*)(struct pollfd*, nfds_t, int)>("poll");
     return real(f, n, t);
+}
+
+// ---- more locks and waits
+int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* t) {
+    check("pthread_mutex_timedlock");
+    static auto real = next<int (*)(pthread_mutex_t*, const struct timespec*)>("pthread_mutex_timedlock");
+    return real(m, t);
+}
+int pthread_spin_lock(pthread_spinlock_t* l) {
+    check("pthread_spin_lock");
+    static auto real = next<int (*)(pthread_spinlock_t*)>("pthread_spin_lock");
+    return real(l);
+}
+int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t k, const struct timespec* t) {
+    check("pthread_cond_clockwait");
+    static auto real =
+        next<int (*)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*)>("pthread_cond_clockwait");
+    return real(c, m, k, t);
+}
+int pthread_join(pthread_t t, void** r) {
+    check("pthread_join");
+    static auto real = next<int (*)(pthread_t, void**)>("pthread_join");
+    return real(t, r);
+}
+int sem_timedwait(sem_t* s, const struct timespec* t) {
+    check("sem_timedwait");
+    static auto real = next<int (*)(sem_t*, const struct timespec*)>("sem_timedwait");
+    return real(s, t);
+}
+int sem_clockwait(sem_t* s, clockid_t k, const struct timespec* t) {
+    check("sem_clockwait");
+    static auto real = next<int (*)(sem_t*, clockid_t, const struct timespec*)>("sem_clockwait");
+    return real(s, k, t);
+}
+int sched_yield(void) {
+    check("sched_yield");
+    static auto real = next<int (*)(void)>("sched_yield");
+    return real();
+}
+/// libstdc++'s std::atomic<T>::wait, std::counting_semaphore and std::latch wait
+/// on a futex through syscall(SYS_futex, ...): a wait is a violation (a wake,
+/// which never blocks, is not). Arguments are forwarded as six longs (the
+/// x86-64 and AArch64 system call conventions pass them in registers).
+long syscall(long number, ...) {
+    va_list ap;
+    va_start(ap, number);
+    long a[6];
+    for (long& x : a) {
+        x = va_arg(ap, long);
+    }
+    va_end(ap);
+    if (number == SYS_futex) {
+        const int op = int(a[1]) & FUTEX_CMD_MASK;
+        if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET || op == FUTEX_LOCK_PI || op == FUTEX_WAIT_REQUEUE_PI) {
+            check("futex_wait");
+        }
+    }
+    static auto real = next<long (*)(long, ...)>("syscall");
+    return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+// ---- memory mapping (the kernel may sleep, take mmap_lock, fault pages in)
+void* mmap(void* p, size_t n, int prot, int flags, int fd, off_t off) {
+    check("mmap");
+    static auto real = next<void* (*)(void*, size_t, int, int, int, off_t)>("mmap");
+    return real(p, n, prot, flags, fd, off);
+}
+void* mmap64(void* p, size_t n, int prot, int flags, int fd, off64_t off) {
+    check("mmap");
+    static auto real = next<void* (*)(void*, size_t, int, int, int, off64_t)>("mmap64");
+    return real(p, n, prot, flags, fd, off);
+}
+int munmap(void* p, size_t n) {
+    check("munmap");
+    static auto real = next<int (*)(void*, size_t)>("munmap");
+    return real(p, n);
+}
+void* mremap(void* p, size_t n, size_t m, int flags, ...) {
+    check("mremap");
+    va_list ap;
+    va_start(ap, flags);
+    void* to = va_arg(ap, void*);
+    va_end(ap);
+    static auto real = next<void* (*)(void*, size_t, size_t, int, ...)>("mremap");
+    return real(p, n, m, flags, to);
+}
+int mprotect(void* p, size_t n, int prot) {
+    check("mprotect");
+    static auto real = next<int (*)(void*, size_t, int)>("mprotect");
+    return real(p, n, prot);
+}
+
+// ---- file I/O (read and write are above)
+int open(const char* path, int flags, ...) {
+    check("open");
+    va_list ap;
+    va_start(ap, flags);
+    int mode = va_arg(ap, int);
+    va_end(ap);
+    static auto real = next<int (*)(const char*, int, ...)>("open");
+    return real(path, flags, mode);
+}
+int open64(const char* path, int flags, ...) {
+    check("open");
+    va_list ap;
+    va_start(ap, flags);
+    int mode = va_arg(ap, int);
+    va_end(ap);
+    static auto real = next<int (*)(const char*, int, ...)>("open64");
+    return real(path, flags, mode);
+}
+int openat(int dir, const char* path, int flags, ...) {
+    check("open");
+    va_list ap;
+    va_start(ap, flags);
+    int mode = va_arg(ap, int);
+    va_end(ap);
+    static auto real = next<int (*)(int, const char*, int, ...)>("openat");
+    return real(dir, path, flags, mode);
+}
+int close(int fd) {
+    check("close");
+    static auto real = next<int (*)(int)>("close");
+    return real(fd);
+}
+ssize_t pread(int fd, void* p, size_t n, off_t off) {
+    check("read");
+    static auto real = next<ssize_t (*)(int, void*, size_t, off_t)>("pread");
+    return real(fd, p, n, off);
+}
+ssize_t pwrite(int fd, const void* p, size_t n, off_t off) {
+    check("write");
+    static auto real = next<ssize_t (*)(int, const void*, size_t, off_t)>("pwrite");
+    return real(fd, p, n, off);
+}
+int fsync(int fd) {
+    check("fsync");
+    static auto real = next<int (*)(int)>("fsync");
+    return real(fd);
+}
+FILE* fopen(const char* path, const char* mode) {
+    check("fopen");
+    static auto real = next<FILE* (*)(const char*, const char*)>("fopen");
+    return real(path, mode);
+}
+FILE* fopen64(const char* path, const char* mode) {
+    check("fopen");
+    static auto real = next<FILE* (*)(const char*, const char*)>("fopen64");
+    return real(path, mode);
+}
+int fclose(FILE* f) {
+    check("fclose");
+    static auto real = next<int (*)(FILE*)>("fclose");
+    return real(f);
+}
+size_t fwrite(const void* p, size_t size, size_t n, FILE* f) {
+    check("fwrite");
+    static auto real = next<size_t (*)(const void*, size_t, size_t, FILE*)>("fwrite");
+    return real(p, size, n, f);
+}
+size_t fread(void* p, size_t size, size_t n, FILE* f) {
+    check("fread");
+    static auto real = next<size_t (*)(void*, size_t, size_t, FILE*)>("fread");
+    return real(p, size, n, f);
+}
+int fflush(FILE* f) {
+    check("fflush");
+    static auto real = next<int (*)(FILE*)>("fflush");
+    return real(f);
+}
+int fputs(const char* s, FILE* f) {
+    check("fputs");
+    static auto real = next<int (*)(const char*, FILE*)>("fputs");
+    return real(s, f);
+}
+int fputc(int c, FILE* f) {
+    check("fputc");
+    static auto real = next<int (*)(int, FILE*)>("fputc");
+    return real(c, f);
+}
+int puts(const char* s) {
+    check("puts");
+    static auto real = next<int (*)(const char*)>("puts");
+    return real(s);
+}
+int vfprintf(FILE* f, const char* fmt, va_list ap) {
+    check("printf");
+    static auto real = next<int (*)(FILE*, const char*, va_list)>("vfprintf");
+    return real(f, fmt, ap);
+}
+int fprintf(FILE* f, const char* fmt, ...) {
+    check("printf");
+    static auto real = next<int (*)(FILE*, const char*, va_list)>("vfprintf");
+    va_list ap;
+    va_start(ap, fmt);
+    int r = real(f, fmt, ap);
+    va_end(ap);
+    return r;
+}
+int printf(const char* fmt, ...) {
+    check("printf");
+    static auto real = next<int (*)(FILE*, const char*, va_list)>("vfprintf");
+    va_list ap;
+    va_start(ap, fmt);
+    int r = real(stdout, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 } // extern "C"

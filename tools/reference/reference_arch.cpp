@@ -39,6 +39,32 @@
 
 // The generated code uses this default sound when no file is loaded.
 Soundfile* defaultsound = nullptr;
+#ifdef TUTTI_REFERENCE_SOUNDFILES
+// Programs with soundfiles (reference_render.sh defines this for them only, so
+// that the other reference binaries keep their cache keys): the files are
+// loaded by Faust's own SoundUI logic, with its LibsndfileReader, from the
+// folders listed in TUTTI_REFERENCE_SOUND_DIRS (colon-separated).
+#include <iostream>
+#include <map>
+#include "faust/gui/DecoratorUI.h"
+#include "faust/gui/LibsndfileReader.h"
+#include "faust/gui/SimpleParser.h"
+struct SoundLoaderUI : GenericUI {
+    LibsndfileReader reader;
+    std::vector<std::string> dirs;
+    bool is_double = false;
+    void addSoundfile(const char*, const char* url, Soundfile** sf_zone) override {
+        // SoundUI::addSoundfile
+        const char* saved_url = url;
+        std::vector<std::string> names;
+        if (!parseMenuList2(url, names, true)) {
+            names.push_back(saved_url);
+        }
+        Soundfile* s = reader.createSoundfile(reader.checkFiles(dirs, names), MAX_CHAN, is_double);
+        *sf_zone = s != nullptr ? s : defaultsound;
+    }
+};
+#endif
 
 <<includeIntrinsic>>
 
@@ -249,6 +275,21 @@ int main(int argc, char** argv) {
         }
     } short_names;
     short_names.fill(ui.controls);
+#endif
+#ifdef TUTTI_REFERENCE_SOUNDFILES
+    SoundLoaderUI sounds;
+    sounds.is_double = is_double;
+    if (const char* d = std::getenv("TUTTI_REFERENCE_SOUND_DIRS")) {
+        std::string all = d;
+        for (std::size_t b = 0, e; b <= all.size(); b = e + 1) {
+            e = all.find(':', b);
+            e = e == std::string::npos ? all.size() : e;
+            if (e > b) {
+                sounds.dirs.push_back(all.substr(b, e - b));
+            }
+        }
+    }
+    dsp.buildUserInterface(&sounds);
 #endif
     dsp.init(rate);
     for (const auto& [name, value] : sets) {

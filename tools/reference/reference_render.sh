@@ -68,9 +68,24 @@ done
 # contraction into fused multiply-adds, no fast-math reassociation); the
 # optimisation level only changes how long g++ takes.
 REFERENCE_CXXFLAGS="${TUTTI_REFERENCE_OPT:--O1} -ffp-contract=off -fno-fast-math"
+# Soundfiles: a program that names `soundfile` gets Faust's loader compiled in
+# (the TUTTI_REFERENCE_SOUNDFILES parts of the architecture, hashed into its key
+# only for such programs, so the other cached binaries stay valid); the files
+# are looked for as written, then in the program's folder and the -I folders.
+# A soundfile used only inside a library still gets the loader (decided on the
+# generated C++), but its cache key does not follow those parts.
+sounds=0
+grep -q soundfile "$program" && sounds=1
+arch_text() {
+    if [ $sounds = 1 ]; then cat "$here/reference_arch.cpp"
+    else awk '/^#ifdef TUTTI_REFERENCE_SOUNDFILES/ { skip = 1 } !skip { print } skip && /^#endif/ { skip = 0 }' "$here/reference_arch.cpp"; fi
+}
+sound_dirs=$dir
+for ((k = 1; k < ${#incs[@]}; k += 2)); do sound_dirs+=":${incs[k]}"; done
+export TUTTI_REFERENCE_SOUND_DIRS=$sound_dirs
 cache=${TUTTI_REFERENCE_CACHE:-$root/build/reference-cache}
 mkdir -p "$cache"
-key=$( { cat "$program"; echo "${fflags[*]} ${cflags[*]} ${incs[*]:-}"; cat "$here/reference_arch.cpp" \
+key=$( { cat "$program"; echo "${fflags[*]} ${cflags[*]} ${incs[*]:-}"; arch_text; cat \
         "$root/src/support/test_signal.h" \
         "$root/src/support/test_schedule.h"; echo "$REFERENCE_CXXFLAGS"; faust --version | sed -n 1p; } | sha256sum | cut -c1-24)
 bin="$cache/$key"
@@ -79,6 +94,9 @@ if [ ! -x "$bin" ]; then
     trap 'rm -rf "$tmp"' EXIT
     (cd "$dir" && faust -t 0 "${fflags[@]}" -lang cpp -a "$here/reference_arch.cpp" -I "$dir" \
         ${incs[@]+"${incs[@]}"} "$name" -o "$tmp/ref.cpp")
+    # a soundfile used inside a library is found here too (its key does not
+    # follow the soundfile parts of the architecture: see above)
+    grep -q "ui_interface->addSoundfile" "$tmp/ref.cpp" && cflags+=(-DTUTTI_REFERENCE_SOUNDFILES)
     # shellcheck disable=SC2086
     g++ -std=c++17 $REFERENCE_CXXFLAGS "${cflags[@]}" \
         -I "$(faust -includedir)" -I "$root/src" -I "$dir" ${incs[@]+"${incs[@]}"} "$tmp/ref.cpp" -o "$tmp/ref" -lsndfile

@@ -4,7 +4,9 @@
  * reference runner (tools/reference: impulse, silence, noise, mix from
  * support/test_signal.h, or a WAV file), holds buttons down for the blocks that
  * start before --press-buttons, applies --set and --set-at (every unknown
- * address of --set-at is reported before rendering), and writes a float WAV
+ * address of --set-at is reported before rendering; a change lands exactly at
+ * its frame, the engine splits the block there; --swap-at takes effect at the
+ * first block boundary at or after its frame), and writes a float WAV
  * (libsndfile) or text (`#` header, then frame<TAB>out0<TAB>out1... with %.17g in
  * double precision, %.9g in single).
  */
@@ -93,8 +95,9 @@ template <class T>
 int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, std::vector<Event> events,
               long frames) {
     // The offline driver: this thread is the engine's audio thread; versions and
-    // parameter changes go through the same queues as in live use and take effect
-    // at the first block boundary at or after their frame.
+    // parameter changes go through the same queues as in live use. A version takes
+    // effect at the first block boundary at or after its frame; a parameter change
+    // is stamped with its frame and lands exactly there (the engine splits the block).
     EngineOptions eo;
     eo.sample_rate = a.sample_rate;
     eo.max_block = a.block;
@@ -194,7 +197,18 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
                 }
                 latest = e.program;
                 swapped = true;
-            } else if (!engine.set_parameter(e.path, e.value)) {
+            } else if (!engine.set_parameter_at(e.frame, e.path, e.value)) {
+                std::cerr << "tutti render: frame " << e.frame << ": no control '" << e.path << "'\n";
+                list_controls(*latest);
+                return 2;
+            }
+        }
+        // the changes inside this block, stamped with their frame, up to the next
+        // swap (a swap waits for the next block boundary, and so do the changes
+        // after it, which address the new version)
+        while (next_event < events.size() && events[next_event].frame < pos + n && !events[next_event].program) {
+            const Event& e = events[next_event++];
+            if (!engine.set_parameter_at(e.frame, e.path, e.value)) {
                 std::cerr << "tutti render: frame " << e.frame << ": no control '" << e.path << "'\n";
                 list_controls(*latest);
                 return 2;

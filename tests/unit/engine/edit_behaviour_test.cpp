@@ -13,6 +13,8 @@
 namespace tutti::test {
 namespace {
 
+using EditBehaviour = RtChecked; // every test also asserts no real-time violation
+
 int count(const SwapReport& r, FieldChange::Action a, const std::string& kind = "") {
     int n = 0;
     for (const FieldChange& c : r.fields) {
@@ -33,7 +35,7 @@ std::string describe(const SwapReport& r) {
 // delay edited to os.osc(550). After the swap the delay plays out the 440 Hz it
 // holds, exactly as the old program would have; the oscillator goes on from its
 // phase at 550 Hz.
-TEST(EditBehaviour, UpstreamEditKeepsTheDelayLineAndThePhase) {
+TEST_F(EditBehaviour, UpstreamEditKeepsTheDelayLineAndThePhase) {
     const std::string lib = "import(\"stdfaust.lib\");";
     auto v440 = compile(lib + "process = os.osc(440) <: de.delay(48000, 24000), _;");
     auto v550 = compile(lib + "process = os.osc(550) <: de.delay(48000, 24000), _;");
@@ -62,7 +64,7 @@ TEST(EditBehaviour, UpstreamEditKeepsTheDelayLineAndThePhase) {
 }
 
 // 2. An edit downstream keeps everything upstream: a gain after a resonant filter.
-TEST(EditBehaviour, DownstreamEditKeepsEverythingUpstream) {
+TEST_F(EditBehaviour, DownstreamEditKeepsEverythingUpstream) {
     const std::string lib = "import(\"stdfaust.lib\");";
     auto a = compile(lib + "process = no.noise : fi.resonlp(800, 5, 1) : *(0.3);");
     auto b = compile(lib + "process = no.noise : fi.resonlp(800, 5, 1) : *(0.9);");
@@ -82,7 +84,7 @@ TEST(EditBehaviour, DownstreamEditKeepsEverythingUpstream) {
 // 3. Inserting a stage between two others keeps the state of the stages that
 // stay: osc : reverb becomes osc : filter : reverb. The oscillator and the
 // reverb keep theirs; the new filter starts from zero (and only that crossfades).
-TEST(EditBehaviour, InsertingAStageKeepsTheStagesThatStay) {
+TEST_F(EditBehaviour, InsertingAStageKeepsTheStagesThatStay) {
     const std::string lib = "import(\"stdfaust.lib\");";
     const std::string osc = "os.osc(330) * (ba.time < 3000)";
     const std::string rev = "(_ <: re.zita_rev1_stereo(0, 200, 6000, 3, 4, 44100) :> _)";
@@ -113,7 +115,7 @@ TEST(EditBehaviour, InsertingAStageKeepsTheStagesThatStay) {
 }
 
 // 4. Renaming a definition, reformatting, moving a definition in the file keeps all state.
-TEST(EditBehaviour, RenamingReformattingAndMovingKeepEverything) {
+TEST_F(EditBehaviour, RenamingReformattingAndMovingKeepEverything) {
     auto a = compile(R"(import("stdfaust.lib");
 voice = os.sawtooth(220) : fi.resonlp(1200, 4, 0.5);
 echo = +~(@(3000) : *(0.5));
@@ -139,7 +141,7 @@ tone = os.sawtooth(220)
 
 // 5. A table whose content changed is rebuilt; a control keeps its value while
 // its path and range hold (resizes and clamping: engine_test.cpp).
-TEST(EditBehaviour, ChangedTableIsRebuiltAndControlKeepsItsValue) {
+TEST_F(EditBehaviour, ChangedTableIsRebuiltAndControlKeepsItsValue) {
     auto a = compile("import(\"stdfaust.lib\"); g = hslider(\"gain\", 0.5, 0, 1, 0.01);"
                      "process = rdtable(8, (+(1) ~ _), int(os.phasor(8, 100))) * g;");
     auto b = compile("import(\"stdfaust.lib\"); g = hslider(\"gain\", 0.5, 0, 1, 0.01);"
@@ -159,7 +161,7 @@ TEST(EditBehaviour, ChangedTableIsRebuiltAndControlKeepsItsValue) {
 
 // 6. What cannot be matched starts from zero, and only then does the engine
 // crossfade (the behaviours above that keep everything do not).
-TEST(EditBehaviour, OnlyUnmatchedStateCrossfades) {
+TEST_F(EditBehaviour, OnlyUnmatchedStateCrossfades) {
     auto a = compile("import(\"stdfaust.lib\"); process = os.osc(440);");
     auto same = compile("import(\"stdfaust.lib\"); process = os.osc(440) * 0.5;");
     auto other = compile("import(\"stdfaust.lib\"); process = no.pink_noise;");
@@ -186,7 +188,7 @@ namespace {
 
 // The report names every state field with what happened to it and where it is
 // made in the program (the user's line, then the library's).
-TEST(EditBehaviour, ReportSaysWhereEachFieldComesFrom) {
+TEST_F(EditBehaviour, ReportSaysWhereEachFieldComesFrom) {
     const std::string v1 = "import(\"stdfaust.lib\");\n"
                            "voice = os.sawtooth(220) : fi.resonlp(1200, 4, 0.5);\n"
                            "echo = +~(@(3000) : *(0.5));\n"

@@ -13,10 +13,26 @@
 #include <string>
 #include <vector>
 
+#include "support/rt_interposer.h"
 #include "tutti/compiler.h"
 #include "tutti/engine.h"
 
 namespace tutti::test {
+
+/// Every engine test derives from this: it fails when anything inside an audio
+/// section (the engine's process(), a driver's callback) allocated, locked,
+/// waited, yielded, mapped memory or did file I/O during the test
+/// (tests/support/rt_interposer.cpp; off in the sanitizer builds).
+class RtChecked : public ::testing::Test {
+protected:
+    void SetUp() override {
+        tutti_rt_reset();
+    }
+    void TearDown() override {
+        EXPECT_EQ(tutti_rt_violations(), 0) << "first real-time violation on the audio thread: "
+                                            << tutti_rt_first_violation();
+    }
+};
 
 inline std::shared_ptr<const Factory> compile(const std::string& source, bool dbl = true) {
     CompileOptions o;

@@ -7,25 +7,23 @@
 
 #include <thread>
 
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "engine_harness.h"
-#include "engine/rt_guard.h"
 #include "support/rt_interposer.h"
+#include "support/rt_section.h"
 
 namespace tutti::test {
 namespace {
 
 const std::string examples = "/usr/share/faust/examples/";
 
-class EngineTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        tutti_rt_reset();
-    }
-    void TearDown() override {
-        EXPECT_EQ(tutti_rt_violations(), 0) << "first real-time violation on the audio thread: "
-                                            << tutti_rt_first_violation();
-    }
-};
+using EngineTest = RtChecked;
 
 TEST(RtGuard, CatchesAnAllocationInsideAnAudioSection) {
     if (tutti_rt_checking() == 0) {
@@ -42,6 +40,46 @@ TEST(RtGuard, CatchesAnAllocationInsideAnAudioSection) {
     tutti_rt_reset();
     void* volatile q = std::malloc(16); // outside: fine
     std::free(q);
+    EXPECT_EQ(tutti_rt_violations(), 0);
+}
+
+// The calls that block or enter the kernel beyond allocation and locks: a futex
+// wait (C++20 atomic wait, semaphores), sched_yield (std::this_thread::yield),
+// mmap/munmap, and file I/O. Each one made inside an audio section is caught.
+TEST(RtGuard, CatchesFutexWaitsYieldsMappingAndFileIo) {
+    if (tutti_rt_checking() == 0) {
+        GTEST_SKIP() << "sanitizer build: the real-time checker is off (it runs in the normal build)";
+    }
+    tutti_rt_reset();
+    {
+        rt::AudioSection s;
+        int word = 0;
+        timespec zero{};
+        // the word is 0, not 1: the kernel returns EAGAIN at once, but the call was a wait
+        syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 1, &zero, nullptr, 0);
+        std::this_thread::yield();
+        void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        munmap(page, 4096);
+        int fd = open("/dev/null", O_WRONLY);
+        close(fd);
+        std::FILE* f = std::fopen("/dev/null", "w");
+        std::fwrite("xy", 1, 2, f);
+        std::fclose(f);
+    }
+    EXPECT_STREQ(tutti_rt_first_violation(), "futex_wait");
+    for (const char* call : {"futex_wait", "sched_yield", "mmap", "munmap", "open", "close", "fopen", "fwrite",
+                             "fclose"}) {
+        EXPECT_GE(tutti_rt_violations_of(call), 1) << call;
+    }
+    tutti_rt_reset();
+    {
+        // a futex wake never blocks: allowed
+        int word = 0;
+        rt::AudioSection s;
+        syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    }
+    EXPECT_EQ(tutti_rt_violations(), 0) << tutti_rt_first_violation();
+    std::this_thread::yield(); // outside: fine
     EXPECT_EQ(tutti_rt_violations(), 0);
 }
 

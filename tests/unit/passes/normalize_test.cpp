@@ -5,6 +5,10 @@
 // the same expression (its generated C++ for the program in the comment).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+#include <vector>
+
 #include "passes/associate_as_printed.h"
 #include "passes/normalize.h"
 
@@ -269,6 +273,70 @@ TEST(Normalize, ConstantSelector) {
         std::string got = f.normal(f.sc.make(SigKind::Select2, b));
         EXPECT_EQ(got, f.text(f.k(2)));
     }
+}
+
+/// A chain of sums normalised alone (each prefix used only by the next sum: the
+/// kept polynomial and tree, normalize.cpp Chain) prints as when every prefix
+/// is an output too (each normalised in full). Each side in a context of its
+/// own: the normal form orders terms by when their trees were made (Ranks), so
+/// a second pass in the same context would see the first one's trees as older.
+using Terms = std::vector<std::pair<const Signal*, bool>>;
+void expect_chain_as_in_full(const std::function<Terms(Fx&)>& make_terms) {
+    auto chain_of = [](Fx& f, const Terms& terms) {
+        const Signal* s = terms[0].first;
+        std::vector<const Signal*> all;
+        for (std::size_t i = 1; i < terms.size(); ++i) {
+            s = terms[i].second ? f.sub(s, terms[i].first) : f.add(s, terms[i].first);
+            all.push_back(s);
+        }
+        return all;
+    };
+    Fx fa;
+    std::vector<const Signal*> prefixes_a = chain_of(fa, make_terms(fa));
+    const Signal* alone[1] = {prefixes_a.back()};
+    std::vector<const Signal*> chained = passes::normalize(alone, fa.sc);
+    Fx fb;
+    std::vector<const Signal*> all = chain_of(fb, make_terms(fb));
+    std::reverse(all.begin(), all.end()); // the whole sum first
+    std::vector<const Signal*> full = passes::normalize(all, fb.sc);
+    const Signal* a[1] = {chained[0]};
+    const Signal* b[1] = {full[0]};
+    EXPECT_EQ(sig::print(a), sig::print(b));
+}
+
+TEST(Normalize, ChainOfSumsIsNormalisedAsEachPrefixInFull) {
+    // sum(i, 200, _@i): distinct terms, the usual case
+    expect_chain_as_in_full([](Fx& f) {
+        Terms t;
+        for (int i = 0; i < 200; ++i) {
+            t.push_back({f.delay(f.x(0), i + 1), false});
+        }
+        return t;
+    });
+    // terms of every order, subtracted ones, coefficients, quotients, powers
+    expect_chain_as_in_full([](Fx& f) {
+        Terms t;
+        for (int i = 0; i < 60; ++i) {
+            const Signal* g = f.slider(i % 2 == 0 ? "a" : "b");
+            switch (i % 6) {
+            case 0: t.push_back({f.mul(f.k(i + 2), f.delay(f.x(1), i + 1)), false}); break;
+            case 1: t.push_back({f.mul(g, f.delay(f.x(0), i)), true}); break;
+            case 2: t.push_back({f.div(f.delay(f.x(2), i), f.r(i + 0.5)), false}); break;
+            case 3: t.push_back({f.mul(f.delay(f.x(3), i), f.delay(f.x(3), i)), true}); break;
+            case 4: t.push_back({f.div(f.sr(), f.k(i)), false}); break;
+            default: t.push_back({f.r(0.25 * i), i % 4 == 1}); break;
+            }
+        }
+        return t;
+    });
+    // alike terms and common divisors: prefixes normalised in full
+    expect_chain_as_in_full([](Fx& f) {
+        Terms t;
+        for (int i = 0; i < 40; ++i) {
+            t.push_back({f.mul(f.k(2 + i % 3), f.delay(f.x(i % 4), i % 7)), i % 5 == 0});
+        }
+        return t;
+    });
 }
 
 } // namespace

@@ -126,11 +126,14 @@ TEST(Propagate, RouteAndSelect3) {
               "S3 = select2(S0, S2, input(1))\nout0 = S3\n");
 }
 
-TEST(Propagate, UnsupportedBoxesAreReported) {
+TEST(Propagate, SoundfileGivesLengthRateAndClampedChannels) {
     Fx f;
     auto r = sig::propagate_process(f.bc.make_soundfile(f.in.intern("s"), 1), f.sc);
-    EXPECT_FALSE(r.error.empty());
-    EXPECT_TRUE(r.outputs.empty());
+    ASSERT_TRUE(r.error.empty());
+    ASSERT_EQ(r.outputs.size(), 3u);
+    EXPECT_EQ(r.outputs[0]->kind, sig::SigKind::SoundLength);
+    EXPECT_EQ(r.outputs[1]->kind, sig::SigKind::SoundRate);
+    EXPECT_EQ(r.outputs[2]->kind, sig::SigKind::SoundBuffer);
 }
 
 } // namespace
