@@ -21,9 +21,12 @@ using Value = Interpreter::Value;
 // (i32, f32, f64). Registers are numbered: r0 = the argument (sample rate or
 // count), r1 = the frame variable, then locals, then For variables and bounds,
 // then temporaries.
+// An X-macro list: clang-format-14 re-indents it at every run.
+// clang-format off
 #define TUTTI_VM_TYPED(X)                                                                          \
     X(Const) X(Load) X(LoadAt) X(Store) X(StoreAt) X(Neg) X(Add) X(Sub) X(Mul) X(Div) X(Rem)       \
         X(Min) X(Max) X(Lt) X(Le) X(Gt) X(Ge) X(Eq) X(Ne)
+// clang-format on
 
 enum class Code : std::uint8_t {
 #define TUTTI_VM_DECLARE(name) name##I, name##F, name##D,
