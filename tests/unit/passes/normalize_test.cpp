@@ -68,12 +68,12 @@ struct Fx {
     /// The printed normal form of one output.
     std::string normal(const Signal* s) {
         const Signal* outs[1] = {s};
-        return sig::print(passes::normalize(outs, sc));
+        return sig::print(passes::normalize(outs, sc, passes::infer_types(outs)));
     }
     /// The same, associated as the reference's C++ text is (the lowering's input).
     std::string printed(const Signal* s) {
         const Signal* outs[1] = {s};
-        std::vector<const Signal*> normal = passes::normalize(outs, sc);
+        std::vector<const Signal*> normal = passes::normalize(outs, sc, passes::infer_types(outs));
         return sig::print(passes::associate_as_printed(normal, sc));
     }
     std::string text(const Signal* s) {
