@@ -17,6 +17,9 @@ for dsp in tests/golden/stages/*.dsp; do
     base=${dsp%.dsp}
     "$dump" "$dsp" boxes > "$base.boxes"
     "$dump" "$dsp" signals > "$base.sig"
+    "$dump" "$dsp" types > "$base.types"
+    "$dump" "$dsp" normal > "$base.normal"
+    "$dump" "$dsp" intervals > "$base.intervals"
     "$dump" "$dsp" ir > "$base.ir"
-    echo "wrote $base.{boxes,sig,ir}"
+    echo "wrote $base.{boxes,sig,types,normal,intervals,ir}"
 done

@@ -4,7 +4,9 @@
  * JIT or interpreter setup, create + init), next to the reference compiler's
  * `faust -lang cpp` time on the same program measured in the same run (the
  * anchor; it stops at C++ text, which a host would still have to compile).
- * Best of N runs each. Usage: bench_compile [N] [program.dsp...]
+ * Best of N runs each; then, per program, the best time of each pass of the
+ * pipeline (CompileResult::timings, LLVM backend).
+ * Usage: bench_compile [N] [program.dsp...]
  */
 #include <algorithm>
 #include <chrono>
@@ -46,12 +48,22 @@ int main(int argc, char** argv) {
     }
     std::printf("%-28s %12s %12s %14s %10s %10s\n", "program", "tutti llvm", "tutti interp", "faust -lang cpp",
                 "llvm/faust", "interp/faust");
+    std::vector<std::pair<std::string, std::vector<tutti::PassTiming>>> per_pass;
     for (const auto& p : programs) {
         bool ok = true;
+        std::vector<tutti::PassTiming> passes; // the best time of each pass (LLVM)
         auto compile = [&](tutti::Backend b) {
             tutti::CompileOptions o;
             o.backend = b;
             auto r = tutti::compile_file(p, o);
+            if (b == tutti::Backend::Llvm) {
+                if (passes.empty()) {
+                    passes = r.timings;
+                }
+                for (std::size_t i = 0; i < passes.size() && i < r.timings.size(); ++i) {
+                    passes[i].milliseconds = std::min(passes[i].milliseconds, r.timings[i].milliseconds);
+                }
+            }
             if (!r.ok()) {
                 ok = false;
                 return;
@@ -70,6 +82,14 @@ int main(int argc, char** argv) {
         std::string name = p.substr(p.find_last_of('/') + 1);
         std::printf("%-28s %9.1f ms %9.1f ms %11.1f ms %10.2f %10.2f%s\n", name.c_str(), llvm, interp, faust,
                     llvm / faust, interp / faust, ok ? "" : "  (failed)");
+        per_pass.emplace_back(name, std::move(passes));
+    }
+    std::printf("\nbest time of each pass (ms, LLVM backend)\n");
+    for (const auto& [name, passes] : per_pass) {
+        std::printf("%s\n", name.c_str());
+        for (const tutti::PassTiming& t : passes) {
+            std::printf("  %-12s %10.3f\n", t.pass.c_str(), t.milliseconds);
+        }
     }
     return 0;
 }

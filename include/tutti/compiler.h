@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,11 +40,32 @@ struct CompileOptions {
     /// once in one process share it); time is wall-clock time.
     std::uint64_t max_memory_bytes = std::uint64_t(2) << 30;
     double max_seconds = 60;
+    /// Passes (pipeline_passes()) whose output to hand to `dump` after they
+    /// run; "all" names every pass. Printing costs time: leave empty to compile.
+    std::vector<std::string> dump_after{};
+    /// Receives the printed output of each pass named in `dump_after`.
+    std::function<void(std::string_view pass, std::string_view text)> dump{};
+};
+
+/// One pass of the compilation pipeline (docs/pipeline.md), in order.
+struct PipelinePass {
+    std::string name;    ///< "parse", "evaluate", ... "backend"
+    std::string summary; ///< what it does, in a line
+};
+std::vector<PipelinePass> pipeline_passes();
+
+/// The wall-clock time one pass took.
+struct PassTiming {
+    std::string pass;
+    double milliseconds = 0;
 };
 
 struct CompileResult {
     std::shared_ptr<const Factory> factory; ///< null when there were errors
     std::vector<Diagnostic> diagnostics;
+    /// The passes that ran, in order, with their time (also when one failed:
+    /// the failing pass is the last).
+    std::vector<PassTiming> timings;
     bool ok() const {
         return factory != nullptr;
     }

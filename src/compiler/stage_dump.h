@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /** \file
- * The printed form of every stage of a compilation (boxes, signals, loop IR),
- * for golden tests and for looking at what the compiler did.
+ * The printed form of the stages of a compilation (boxes, signals, typed
+ * signals, normal form, final signals with their intervals, loop IR), for
+ * golden tests and for looking at what the compiler did. The dumps of the
+ * pipeline's passes (compiler/pipeline.h), taken during an ordinary
+ * compilation (interpreter backend).
  */
 #pragma once
 
@@ -13,9 +16,12 @@
 namespace tutti::compiler {
 
 struct StageDumps {
-    std::string boxes;   ///< the evaluated process box
-    std::string signals; ///< the output signals (SSA-like)
-    std::string ir;      ///< the loop IR module
+    std::string boxes;     ///< "evaluate": the evaluated process box
+    std::string signals;   ///< "propagate": the output signals (SSA-like)
+    std::string types;     ///< "type": the propagated signals with their types
+    std::string normal;    ///< "normalize": the normal form
+    std::string intervals; ///< "intervals": the signals lowering reads, with types and intervals
+    std::string ir;        ///< "lower": the loop IR module
     std::vector<Diagnostic> diagnostics;
 };
 

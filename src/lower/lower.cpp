@@ -15,10 +15,8 @@
 #include "lower/c_constants.h"
 #include "lower/conditions.h"
 #include "lower/state_identity.h"
-#include "passes/associate_as_printed.h"
 #include "passes/infer_intervals.h"
 #include "passes/infer_types.h"
-#include "passes/normalize.h"
 #include "support/stack_limit.h"
 
 namespace tutti::lower {
@@ -84,7 +82,9 @@ struct SampleCtx {
 
 class Lowerer {
 public:
-    Lowerer(sig::SignalContext& sc, bool dbl, Budget* budget) : sc_(sc), budget_(budget) {
+    Lowerer(sig::SignalContext& sc, passes::TypeTable types, passes::IntervalTable intervals, bool dbl,
+            Budget* budget)
+        : sc_(sc), budget_(budget), types_(std::move(types)), intervals_(std::move(intervals)) {
         m_ = std::make_unique<ir::Module>();
         m_->real = dbl ? Type::F64 : Type::F32;
         b_ = std::make_unique<ir::Builder>(*m_);
@@ -94,8 +94,6 @@ public:
         LowerResult r;
         m_->num_inputs = num_inputs;
         m_->num_outputs = static_cast<std::uint32_t>(outputs.size());
-        types_ = passes::infer_types(outputs);
-        intervals_ = passes::infer_intervals(outputs);
         ids_ = std::make_unique<StateIdentities>(outputs, sc_);
         conds_ = std::make_unique<Conditions>(outputs, sc_);
 
@@ -1149,12 +1147,11 @@ private:
 } // namespace
 
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
-                  sig::SignalContext& signals, bool double_precision, Budget* budget) {
+                  sig::SignalContext& signals, passes::TypeTable types, passes::IntervalTable intervals,
+                  bool double_precision, Budget* budget) {
     try {
-        std::vector<const sig::Signal*> normal = passes::normalize(outputs, signals, budget);
-        normal = passes::associate_as_printed(normal, signals);
-        Lowerer l(signals, double_precision, budget);
-        return l.run(normal, num_inputs);
+        Lowerer l(signals, std::move(types), std::move(intervals), double_precision, budget);
+        return l.run(outputs, num_inputs);
     } catch (const LowerError& e) {
         LowerResult r;
         r.error = e.what;

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "ir/loop_ir.h"
+#include "passes/infer_intervals.h"
+#include "passes/infer_types.h"
 #include "signals/signal.h"
 #include "support/budget.h"
 
@@ -70,7 +72,11 @@ struct LowerResult {
     std::vector<const sig::Signal*> foreign_signals; ///< the ffunction of each module->foreign entry
 };
 
+/// `outputs`: the signals in normal form, associated as printed (the passes
+/// before this one in compiler/pipeline.cpp); `types` and `intervals`: theirs
+/// (infer_types.h, infer_intervals.h), kept and extended by the lowering.
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
-                  sig::SignalContext& signals, bool double_precision, Budget* budget = nullptr);
+                  sig::SignalContext& signals, passes::TypeTable types, passes::IntervalTable intervals,
+                  bool double_precision, Budget* budget = nullptr);
 
 } // namespace tutti::lower

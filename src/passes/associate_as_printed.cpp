@@ -5,6 +5,7 @@
 
 #include "passes/infer_types.h"
 #include "signals/post_order.h"
+#include "signals/rewriter.h"
 
 namespace tutti::passes {
 
@@ -21,7 +22,7 @@ bool is_bin(const Signal* s, PrimOp op) {
 class PrintedAssociation {
 public:
     PrintedAssociation(std::span<const Signal* const> outputs, sig::SignalContext& sc)
-        : sc_(sc), types_(infer_types(outputs)) {
+        : types_(infer_types(outputs)), rw_(sc), sc_(sc) {
         for (const Signal* s : sig::post_order(outputs)) {
             for (const Signal* k : s->kids) {
                 ++uses_[k];
@@ -33,14 +34,7 @@ public:
     }
 
     std::vector<const Signal*> run(std::span<const Signal* const> outputs) {
-        for (const Signal* s : sig::post_order(outputs)) {
-            done_[s] = rewrite(s);
-        }
-        std::vector<const Signal*> out;
-        for (const Signal* o : outputs) {
-            out.push_back(done_.at(o));
-        }
-        return out;
+        return rw_.run(outputs, [&](const Signal* s) { return rewrite(s); });
     }
 
 private:
@@ -63,20 +57,14 @@ private:
     const Signal* glue(PrimOp op, const Signal* a, const Signal* x, const Signal* user) {
         bool same_level = op == PrimOp::Add ? additive(x) : multiplicative(x);
         if (!same_level || !inline_in(x, user)) {
-            return sc_.make_bin(op, a, done_.at(x));
+            return sc_.make_bin(op, a, rw_.rewritten(x));
         }
         const Signal* left = glue(op, a, x->kid(0), x);
-        return sc_.make_bin(x->prim(), left, done_.at(x->kid(1)));
+        return sc_.make_bin(x->prim(), left, rw_.rewritten(x->kid(1)));
     }
 
     const Signal* rewrite(const Signal* s) {
-        bool changed = false;
-        std::vector<const Signal*> kids;
-        for (const Signal* k : s->kids) {
-            kids.push_back(done_.at(k));
-            changed = changed || kids.back() != k;
-        }
-        const Signal* r = changed ? sc_.make_like(s, kids) : s;
+        const Signal* r = rw_.with_new_kids(s);
         bool real = types_.of(s).nature == Nature::Real;
         if (!real || !(is_bin(s, PrimOp::Add) || is_bin(s, PrimOp::Mul))) {
             return r;
@@ -85,13 +73,13 @@ private:
         if (b->kind != SigKind::Bin || b->prim() != s->prim() || !inline_in(b, s)) {
             return r;
         }
-        return glue(s->prim(), done_.at(s->kid(0)), b, s);
+        return glue(s->prim(), rw_.rewritten(s->kid(0)), b, s);
     }
 
-    sig::SignalContext& sc_;
     TypeTable types_;
     std::unordered_map<const Signal*, int> uses_;
-    std::unordered_map<const Signal*, const Signal*> done_;
+    sig::Rewriter rw_;
+    sig::SignalContext& sc_;
 };
 
 } // namespace

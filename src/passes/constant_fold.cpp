@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <unordered_map>
 
-#include "signals/post_order.h"
+#include "signals/rewriter.h"
 
 namespace tutti::passes {
 
@@ -162,26 +162,12 @@ const Signal* fold_constant(const Signal* s, sig::SignalContext& sc) {
 }
 
 std::vector<const Signal*> fold_constants(std::span<const Signal* const> outputs, sig::SignalContext& sc) {
-    std::unordered_map<const Signal*, const Signal*> done;
-    for (const Signal* s : sig::post_order(outputs)) {
-        bool changed = false;
-        std::vector<const Signal*> kids;
-        kids.reserve(s->kids.size());
-        for (const Signal* k : s->kids) {
-            kids.push_back(done.at(k));
-            changed = changed || kids.back() != k;
-        }
-        const Signal* r = changed ? sc.make_like(s, kids) : s;
-        if (const Signal* f = fold_constant(r, sc)) {
-            r = f;
-        }
-        done[s] = r;
-    }
-    std::vector<const Signal*> out;
-    for (const Signal* o : outputs) {
-        out.push_back(done.at(o));
-    }
-    return out;
+    sig::Rewriter rw(sc);
+    return rw.run(outputs, [&](const Signal* s) {
+        const Signal* r = rw.with_new_kids(s);
+        const Signal* f = fold_constant(r, sc);
+        return f != nullptr ? f : r;
+    });
 }
 
 } // namespace tutti::passes

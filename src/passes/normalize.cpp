@@ -12,7 +12,7 @@
 
 #include "passes/constant_fold.h"
 #include "passes/infer_types.h"
-#include "signals/post_order.h"
+#include "signals/rewriter.h"
 
 namespace tutti::passes {
 
@@ -199,37 +199,26 @@ constexpr int max_factorisations = 256;
 
 class Normalizer {
 public:
-    Normalizer(std::span<const Signal* const> outputs, sig::SignalContext& sc, Budget* budget)
-        : sc_(sc), budget_(budget), types_(infer_types(outputs)) {
+    Normalizer(sig::SignalContext& sc, const TypeTable& types, Budget* budget)
+        : sc_(sc), budget_(budget), types_(types), promoted_(sc), done_(sc) {
     }
 
     std::vector<const Signal*> run(std::span<const Signal* const> outputs) {
         // the casts first, in a pass of their own (as the reference does): they
         // are older than every node of the normal form, which orders sums
-        std::unordered_map<const Signal*, const Signal*> promoted;
-        for (const Signal* s : sig::post_order(outputs)) {
+        std::vector<const Signal*> cast = promoted_.run(outputs, [&](const Signal* s) {
             check(s);
-            promoted[s] = promote(rebuild(s, promoted));
-        }
-        std::vector<const Signal*> cast;
-        for (const Signal* o : outputs) {
-            cast.push_back(promoted.at(o));
-        }
+            return promote(rebuild(s, promoted_));
+        });
         ranks_.set_renewable_below(sc_.size());
-        const std::vector<const Signal*> nodes = sig::post_order(cast);
-        count_users(nodes, cast);
-        for (const Signal* s : nodes) {
+        count_users(sig::post_order(cast), cast);
+        return done_.run(cast, [&](const Signal* s) {
             check(s);
             const Signal* r = rewrite(s);
-            done_[s] = r;
             order(r);
             keep_chain(s, r);
-        }
-        std::vector<const Signal*> out;
-        for (const Signal* o : cast) {
-            out.push_back(done_.at(o));
-        }
-        return out;
+            return r;
+        });
     }
 
 private:
@@ -598,15 +587,8 @@ private:
     // -------------------------------------------------------------- one node
 
     /// s with the children given by `done`; a new node keeps the nature of s.
-    const Signal* rebuild(const Signal* s, const std::unordered_map<const Signal*, const Signal*>& done) {
-        bool changed = false;
-        std::vector<const Signal*> kids;
-        kids.reserve(s->kids.size());
-        for (const Signal* k : s->kids) {
-            kids.push_back(done.at(k));
-            changed = changed || kids.back() != k;
-        }
-        const Signal* r = changed ? sc_.make_like(s, kids) : s;
+    const Signal* rebuild(const Signal* s, sig::Rewriter& done) {
+        const Signal* r = done.with_new_kids(s);
         if (r != s && s->kind == SigKind::Proj) {
             ranks_.inherit(r, s); // the reference keeps the recursion's tree (and its projections)
         }
@@ -1256,9 +1238,10 @@ private:
 
     sig::SignalContext& sc_;
     Budget* budget_;
-    TypeTable types_;
+    const TypeTable& types_; ///< of the signals before normalisation (the "type" pass)
     Ranks ranks_;
-    std::unordered_map<const Signal*, const Signal*> done_;
+    sig::Rewriter promoted_; ///< the casts pass
+    sig::Rewriter done_;     ///< the normal form
     std::unordered_map<const Signal*, int> order_;
     std::unordered_map<const Signal*, Nature> nature_;
     /// The powers this pass made of repeated factors (x * x is x^2). A power the
@@ -1285,8 +1268,8 @@ private:
 } // namespace
 
 std::vector<const Signal*> normalize(std::span<const Signal* const> outputs, sig::SignalContext& sc,
-                                     Budget* budget) {
-    return Normalizer(outputs, sc, budget).run(outputs);
+                                     const TypeTable& types, Budget* budget) {
+    return Normalizer(sc, types, budget).run(outputs);
 }
 
 } // namespace tutti::passes

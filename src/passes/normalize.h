@@ -31,12 +31,15 @@
 #include <span>
 #include <vector>
 
+#include "passes/infer_types.h"
 #include "signals/signal.h"
 #include "support/budget.h"
 
 namespace tutti::passes {
 
+/// `types`: the types of the signals reachable from `outputs` (infer_types.h).
 std::vector<const sig::Signal*> normalize(std::span<const sig::Signal* const> outputs,
-                                          sig::SignalContext& sc, Budget* budget = nullptr);
+                                          sig::SignalContext& sc, const TypeTable& types,
+                                          Budget* budget = nullptr);
 
 } // namespace tutti::passes

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -167,7 +168,9 @@ private:
 };
 
 /// Readable, deterministic text of a signal graph (shared nodes printed once, as
-/// numbered definitions), for golden tests and debugging.
-std::string print(std::span<const Signal* const> outputs);
+/// numbered definitions), for golden tests and debugging. `note` (optional):
+/// text appended to each definition after " ; " (its type, its interval).
+std::string print(std::span<const Signal* const> outputs,
+                  const std::function<std::string(const Signal*)>& note = {});
 
 } // namespace tutti::sig

@@ -50,7 +50,7 @@ std::string leaf_text(const Signal* s) {
 
 } // namespace
 
-std::string print(std::span<const Signal* const> outputs) {
+std::string print(std::span<const Signal* const> outputs, const std::function<std::string(const Signal*)>& note) {
     std::unordered_map<const Signal*, std::string> names;
     std::string body;
     std::size_t counter = 0;
@@ -104,7 +104,11 @@ std::string print(std::span<const Signal* const> outputs) {
             for (const Signal* k : s->kids) {
                 arg(ref(k));
             }
-            line += ")\n";
+            line += ")";
+            if (note) {
+                line += " ; " + note(s);
+            }
+            line += "\n";
             names[s] = "S" + std::to_string(counter++);
             body += line;
         }

@@ -30,6 +30,8 @@
 #include "ir/interpreter.h"
 #include "ir/ir_verifier.h"
 #include "lower/lower.h"
+#include "passes/associate_as_printed.h"
+#include "passes/normalize.h"
 #include "runtime/sound_files.h"
 #include "signals/propagate.h"
 
@@ -132,7 +134,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     sc.inherit_program_origins(pr.outputs);
-    lower::LowerResult lr = lower::lower(pr.outputs, prog.process->inputs, sc, double_precision);
+    // the signal passes of compiler/pipeline.cpp (which this build, without LLVM, does not link)
+    std::vector<const sig::Signal*> normal =
+        passes::associate_as_printed(passes::normalize(pr.outputs, sc, passes::infer_types(pr.outputs)), sc);
+    lower::LowerResult lr = lower::lower(normal, prog.process->inputs, sc, passes::infer_types(normal),
+                                         passes::infer_intervals(normal), double_precision);
     if (!lr.module) {
         return 0;
     }

@@ -137,6 +137,13 @@ int main(int argc, char** argv) {
                       "Memory limit of the compilation in MiB (default 2048, 0: none)");
     check->add_option("--max-seconds", check_limits.max_seconds,
                       "Time limit of the compilation in seconds (default 60, 0: none)");
+    tutti::app::CheckOutputs check_outputs;
+    check->add_flag("--timings", check_outputs.timings, "Print the time of each pass of the pipeline");
+    check->add_option("--dump-after", check_outputs.dump_after,
+                      "Print the output of this pass (repeatable; 'all': every pass)")
+        ->delimiter(',');
+    check->add_option("--dump-all", check_outputs.dump_dir, "Write every pass's output into DIR, one file per pass");
+    check->add_option("--backend", check_outputs.backend, "interp (default) or llvm");
 
     std::string json_program;
     std::vector<std::string> json_includes;
@@ -166,7 +173,7 @@ int main(int argc, char** argv) {
         }
         if (check->parsed()) {
             return tutti::app::run_check(check_program, check_includes, check_double, check_json,
-                                         check_limits);
+                                         check_limits, check_outputs);
         }
     } catch (const std::exception& e) {
         std::cerr << "tutti: internal error: " << e.what() << "\n";

@@ -20,6 +20,8 @@
 #include <iostream>
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "apps/tutti/swap_report.h"
@@ -353,7 +355,7 @@ int run_render(const RenderArgs& a) {
 }
 
 int run_check(const std::string& program, const std::vector<std::string>& include_dirs,
-              bool double_precision, bool json, const CheckLimits& limits) {
+              bool double_precision, bool json, const CheckLimits& limits, const CheckOutputs& outputs) {
     CompileOptions opts;
     if (limits.max_memory_mb >= 0) {
         opts.max_memory_bytes = std::uint64_t(limits.max_memory_mb * double(1 << 20));
@@ -362,10 +364,85 @@ int run_check(const std::string& program, const std::vector<std::string>& includ
         opts.max_seconds = limits.max_seconds;
     }
     opts.double_precision = double_precision;
-    opts.backend = Backend::Interpreter; // the checks are the same; no machine code needed
+    if (outputs.backend == "llvm") {
+        opts.backend = Backend::Llvm;
+    } else if (outputs.backend == "interp") {
+        opts.backend = Backend::Interpreter; // the checks are the same; no machine code needed
+    } else {
+        std::cerr << "tutti check: unknown backend '" << outputs.backend << "' (llvm or interp)\n";
+        return 2;
+    }
     opts.include_dirs = include_dirs;
+    const std::vector<PipelinePass> passes = pipeline_passes();
+    auto index_of = [&](std::string_view name) -> std::size_t {
+        for (std::size_t i = 0; i < passes.size(); ++i) {
+            if (passes[i].name == name) {
+                return i;
+            }
+        }
+        return passes.size();
+    };
+    for (const std::string& p : outputs.dump_after) {
+        if (p != "all" && index_of(p) == passes.size()) {
+            std::cerr << "tutti check: unknown pass '" << p << "'; the passes are:";
+            for (const PipelinePass& q : passes) {
+                std::cerr << " " << q.name;
+            }
+            std::cerr << " (or all)\n";
+            return 2;
+        }
+    }
+    if (!outputs.dump_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(outputs.dump_dir, ec);
+        if (ec) {
+            std::cerr << "tutti check: cannot make " << outputs.dump_dir << ": " << ec.message() << "\n";
+            return 2;
+        }
+        opts.dump_after = {"all"};
+    } else {
+        opts.dump_after = outputs.dump_after;
+    }
+    const bool headers = outputs.dump_after.size() > 1 ||
+                         (outputs.dump_after.size() == 1 && outputs.dump_after[0] == "all");
+    bool write_failed = false;
+    opts.dump = [&](std::string_view pass, std::string_view text) {
+        if (!outputs.dump_dir.empty()) {
+            char prefix[8];
+            std::snprintf(prefix, sizeof prefix, "%02zu-", index_of(pass) + 1);
+            std::filesystem::path file =
+                std::filesystem::path(outputs.dump_dir) / (prefix + std::string(pass) + ".txt");
+            std::ofstream out(file, std::ios::binary);
+            out << text;
+            write_failed = write_failed || !out;
+        }
+        bool shown = std::any_of(outputs.dump_after.begin(), outputs.dump_after.end(),
+                                 [&](const std::string& p) { return p == pass || p == "all"; });
+        if (shown) {
+            if (headers) {
+                std::cout << "// ---- after " << pass << "\n";
+            }
+            std::cout << text;
+        }
+    };
     CompileResult r = compile_file(program, opts);
     print_diagnostics(r.diagnostics, json);
+    if (outputs.timings) {
+        double total = 0;
+        char line[96];
+        std::cout << "pass          milliseconds\n";
+        for (const PassTiming& t : r.timings) {
+            std::snprintf(line, sizeof line, "%-12s %13.3f\n", t.pass.c_str(), t.milliseconds);
+            std::cout << line;
+            total += t.milliseconds;
+        }
+        std::snprintf(line, sizeof line, "%-12s %13.3f\n", "total", total);
+        std::cout << line;
+    }
+    if (write_failed) {
+        std::cerr << "tutti check: could not write the dumps into " << outputs.dump_dir << "\n";
+        return 1;
+    }
     return r.ok() ? 0 : 1;
 }
 

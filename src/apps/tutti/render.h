@@ -37,9 +37,18 @@ struct CheckLimits {
     double max_seconds = -1;   ///< 0: no limit
 };
 
-/// `tutti check`: full compilation, diagnostics only.
+/// What `tutti check` shows of the pipeline besides the diagnostics.
+struct CheckOutputs {
+    bool timings = false;                ///< the time of each pass (stdout)
+    std::vector<std::string> dump_after; ///< the output of these passes (stdout)
+    std::string dump_dir;                ///< every pass's output, one file per pass
+    std::string backend = "interp";      ///< interp, or llvm (the backend pass makes native code)
+};
+
+/// `tutti check`: full compilation, diagnostics only (and the pipeline's
+/// timings and dumps when asked).
 int run_check(const std::string& program, const std::vector<std::string>& include_dirs,
-              bool double_precision, bool json, const CheckLimits& limits = {});
+              bool double_precision, bool json, const CheckLimits& limits = {}, const CheckOutputs& outputs = {});
 
 /// `tutti json`: the JSON UI description on stdout.
 int run_json(const std::string& program, const std::vector<std::string>& include_dirs, bool double_precision);

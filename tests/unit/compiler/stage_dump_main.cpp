@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// tutti_stage_dump FILE.dsp boxes|signals|ir [--double]: prints one stage.
+// tutti_stage_dump FILE.dsp boxes|signals|types|normal|intervals|ir [--double]: prints one stage.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::cerr << "usage: tutti_stage_dump FILE.dsp boxes|signals|ir [--double]\n";
+        std::cerr << "usage: tutti_stage_dump FILE.dsp boxes|signals|types|normal|intervals|ir [--double]\n";
         return 2;
     }
     std::ifstream in(argv[1]);
@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
         std::cerr << tutti::to_text(diag);
     }
     std::string stage = argv[2];
-    std::cout << (stage == "boxes" ? d.boxes : stage == "signals" ? d.signals : d.ir);
+    std::cout << (stage == "boxes"       ? d.boxes
+                  : stage == "signals"   ? d.signals
+                  : stage == "types"     ? d.types
+                  : stage == "normal"    ? d.normal
+                  : stage == "intervals" ? d.intervals
+                                         : d.ir);
     return d.diagnostics.empty() ? 0 : 1;
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Golden dumps: every NAME.dsp under tests/golden/stages is compiled (single
-// precision) and its boxes, signals and loop IR printed; each must equal
-// NAME.boxes / NAME.sig / NAME.ir. scripts/update_goldens.sh re-blesses them.
+// precision) and the output of the pipeline's passes printed: boxes
+// (evaluate), signals (propagate), typed signals (type), normal form
+// (normalize), final signals with types and intervals (intervals), loop IR
+// (lower); each must equal NAME.boxes / .sig / .types / .normal / .intervals /
+// .ir. scripts/update_goldens.sh re-blesses them.
 #include <gtest/gtest.h>
 
 #include "compiler/stage_dump.h"
@@ -22,6 +25,9 @@ TEST_P(StageGolden, MatchesExpectedDumps) {
     ASSERT_TRUE(d.diagnostics.empty()) << tutti::to_text(d.diagnostics[0]);
     EXPECT_EQ(d.boxes, tutti::test::read_file(dir / (GetParam() + ".boxes")));
     EXPECT_EQ(d.signals, tutti::test::read_file(dir / (GetParam() + ".sig")));
+    EXPECT_EQ(d.types, tutti::test::read_file(dir / (GetParam() + ".types")));
+    EXPECT_EQ(d.normal, tutti::test::read_file(dir / (GetParam() + ".normal")));
+    EXPECT_EQ(d.intervals, tutti::test::read_file(dir / (GetParam() + ".intervals")));
     EXPECT_EQ(d.ir, tutti::test::read_file(dir / (GetParam() + ".ir")));
 }
 

@@ -6,6 +6,8 @@
 #include <map>
 
 #include "lower/lower.h"
+#include "passes/associate_as_printed.h"
+#include "passes/normalize.h"
 
 namespace {
 
@@ -43,7 +45,11 @@ struct Fx {
     /// field identity -> field kind, for the state fields of the lowered program.
     std::map<std::string, ir::FieldKind> ids(const Signal* out) {
         const Signal* outs[1] = {out};
-        lower::LowerResult r = lower::lower(outs, 0, sc, true);
+        // the signal passes before lowering, in the pipeline's order (compiler/pipeline.cpp)
+        std::vector<const Signal*> normal =
+            passes::associate_as_printed(passes::normalize(outs, sc, passes::infer_types(outs)), sc);
+        lower::LowerResult r =
+            lower::lower(normal, 0, sc, passes::infer_types(normal), passes::infer_intervals(normal), true);
         EXPECT_TRUE(r.module) << r.error;
         std::map<std::string, ir::FieldKind> m;
         if (!r.module) {

@@ -72,12 +72,12 @@ struct Fx {
     /// The printed normal form of one output.
     std::string normal(const Signal* s) {
         const Signal* outs[1] = {s};
-        return sig::print(passes::normalize(outs, sc));
+        return sig::print(passes::normalize(outs, sc, passes::infer_types(outs)));
     }
     /// The same, associated as the reference's C++ text is (the lowering's input).
     std::string printed(const Signal* s) {
         const Signal* outs[1] = {s};
-        std::vector<const Signal*> normal = passes::normalize(outs, sc);
+        std::vector<const Signal*> normal = passes::normalize(outs, sc, passes::infer_types(outs));
         return sig::print(passes::associate_as_printed(normal, sc));
     }
     std::string text(const Signal* s) {
@@ -294,11 +294,11 @@ void expect_chain_as_in_full(const std::function<Terms(Fx&)>& make_terms) {
     Fx fa;
     std::vector<const Signal*> prefixes_a = chain_of(fa, make_terms(fa));
     const Signal* alone[1] = {prefixes_a.back()};
-    std::vector<const Signal*> chained = passes::normalize(alone, fa.sc);
+    std::vector<const Signal*> chained = passes::normalize(alone, fa.sc, passes::infer_types(alone));
     Fx fb;
     std::vector<const Signal*> all = chain_of(fb, make_terms(fb));
     std::reverse(all.begin(), all.end()); // the whole sum first
-    std::vector<const Signal*> full = passes::normalize(all, fb.sc);
+    std::vector<const Signal*> full = passes::normalize(all, fb.sc, passes::infer_types(all));
     const Signal* a[1] = {chained[0]};
     const Signal* b[1] = {full[0]};
     EXPECT_EQ(sig::print(a), sig::print(b));
