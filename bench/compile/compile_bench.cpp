@@ -20,7 +20,9 @@
 namespace {
 
 double now_ms() {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 double best(int runs, const auto& f) {
@@ -46,8 +48,8 @@ int main(int argc, char** argv) {
             programs.push_back(std::string("/usr/share/faust/examples/") + p);
         }
     }
-    std::printf("%-28s %12s %12s %14s %10s %10s\n", "program", "tutti llvm", "tutti interp", "faust -lang cpp",
-                "llvm/faust", "interp/faust");
+    std::printf("%-28s %12s %12s %14s %10s %10s\n", "program", "tutti llvm", "tutti interp",
+                "faust -lang cpp", "llvm/faust", "interp/faust");
     std::vector<std::pair<std::string, std::vector<tutti::PassTiming>>> per_pass;
     for (const auto& p : programs) {
         bool ok = true;
@@ -61,7 +63,8 @@ int main(int argc, char** argv) {
                     passes = r.timings;
                 }
                 for (std::size_t i = 0; i < passes.size() && i < r.timings.size(); ++i) {
-                    passes[i].milliseconds = std::min(passes[i].milliseconds, r.timings[i].milliseconds);
+                    passes[i].milliseconds =
+                        std::min(passes[i].milliseconds, r.timings[i].milliseconds);
                 }
             }
             if (!r.ok()) {
@@ -80,8 +83,8 @@ int main(int argc, char** argv) {
             }
         });
         std::string name = p.substr(p.find_last_of('/') + 1);
-        std::printf("%-28s %9.1f ms %9.1f ms %11.1f ms %10.2f %10.2f%s\n", name.c_str(), llvm, interp, faust,
-                    llvm / faust, interp / faust, ok ? "" : "  (failed)");
+        std::printf("%-28s %9.1f ms %9.1f ms %11.1f ms %10.2f %10.2f%s\n", name.c_str(), llvm,
+                    interp, faust, llvm / faust, interp / faust, ok ? "" : "  (failed)");
         per_pass.emplace_back(name, std::move(passes));
     }
     std::printf("\nbest time of each pass (ms, LLVM backend)\n");

@@ -110,8 +110,8 @@ int main(int argc, char** argv) {
         sink = sink + s.files().size();
     });
 
-    std::printf("stdfaust.lib closure: %zu files, %zu bytes, best of %d runs\n", paths.size(), bytes,
-                runs);
+    std::printf("stdfaust.lib closure: %zu files, %zu bytes, best of %d runs\n", paths.size(),
+                bytes, runs);
     std::printf("%-8s %10s %10s %12s %12s\n", "step", "ms", "MB/s", "x read", "x scan");
     auto row = [&](const char* name, double ms) {
         std::printf("%-8s %10.3f %10.1f %12.2f %12.2f\n", name, ms, double(bytes) / 1e3 / ms,

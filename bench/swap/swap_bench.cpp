@@ -49,8 +49,8 @@ std::string program(long samples) {
 }
 
 /// Median commit time (us) of swapping `next` in while `first` plays.
-double commit_us(const std::shared_ptr<const tutti::Factory>& first, const std::shared_ptr<const tutti::Factory>& next,
-                 int reps) {
+double commit_us(const std::shared_ptr<const tutti::Factory>& first,
+                 const std::shared_ptr<const tutti::Factory>& next, int reps) {
     std::vector<double> t;
     for (int r = 0; r < reps; ++r) {
         tutti::EngineOptions eo;
@@ -96,19 +96,20 @@ double memcpy_us(std::size_t bytes, int reps) {
 
 int main(int argc, char** argv) {
     int reps = argc > 1 ? std::max(3, std::atoi(argv[1])) : 15;
-    std::printf("swap commit time on the audio thread vs state size (median of %d, same-run anchor: memcpy of the state's bytes)\n",
+    std::printf("swap commit time on the audio thread vs state size (median of %d, same-run "
+                "anchor: memcpy of the state's bytes)\n",
                 reps);
-    std::printf("%12s %12s %14s %12s %10s %16s %10s\n", "line (smp)", "state (B)", "commit (us)", "memcpy (us)",
-                "ratio", "resize (us)", "ns/sample");
+    std::printf("%12s %12s %14s %12s %10s %16s %10s\n", "line (smp)", "state (B)", "commit (us)",
+                "memcpy (us)", "ratio", "resize (us)", "ns/sample");
     for (long samples : {256L, 4096L, 65536L, 262144L, 1048576L, 4194304L}) {
         auto a = compile(program(samples));
-        auto b = compile(program(samples));      // same program, compiled again
-        auto c = compile(program(samples * 2));  // the line doubled: moved sample by sample
+        auto b = compile(program(samples));     // same program, compiled again
+        auto c = compile(program(samples * 2)); // the line doubled: moved sample by sample
         double same = commit_us(a, b, reps);
         double resize = commit_us(a, c, reps);
         double copy = memcpy_us(a->state_bytes(), reps);
-        std::printf("%12ld %12u %14.2f %12.2f %10.2f %16.2f %10.2f\n", samples, a->state_bytes(), same, copy,
-                    same / copy, resize, resize * 1000.0 / double(samples));
+        std::printf("%12ld %12u %14.2f %12.2f %10.2f %16.2f %10.2f\n", samples, a->state_bytes(),
+                    same, copy, same / copy, resize, resize * 1000.0 / double(samples));
         std::fflush(stdout);
     }
     return 0;

@@ -28,7 +28,7 @@ struct CompileOptions {
     bool double_precision = false;
     Backend backend = Backend::Llvm;
     std::vector<std::string> include_dirs; ///< -I DIR, searched after the program's folder
-    int opt_level = 2;                      ///< LLVM optimisation level 0..3
+    int opt_level = 2;                     ///< LLVM optimisation level 0..3
     /// `ffunction` of a function of a C/C++ header (not of the C math library):
     /// the header is compiled with the host's C++ compiler and loaded into the
     /// process. A server compiling other people's programs sets this to false.

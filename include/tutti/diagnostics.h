@@ -16,7 +16,7 @@ namespace tutti {
 enum class Severity : std::uint8_t { Error, Warning, Note, Internal };
 
 struct Diagnostic {
-    std::string id;      ///< stable catalogue id, e.g. "unexpected_token"
+    std::string id; ///< stable catalogue id, e.g. "unexpected_token"
     Severity severity = Severity::Error;
     std::string message; ///< the formatted text, without location
     std::string file;    ///< path as given by the user, empty when there is no location

@@ -18,7 +18,8 @@ class AudioCallback {
 public:
     virtual ~AudioCallback() = default;
     /// Audio thread. `frames` <= the driver's block_size(); float samples.
-    virtual void process(int frames, const float* const* inputs, float* const* outputs) noexcept = 0;
+    virtual void process(int frames, const float* const* inputs,
+                         float* const* outputs) noexcept = 0;
 };
 
 struct DriverOptions {

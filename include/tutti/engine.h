@@ -69,22 +69,23 @@ struct EngineOptions {
 /// What happened to one state field of the new version in a swap.
 struct FieldChange {
     enum class Action {
-        Carried,    ///< taken over from the old version (same identity, same shape)
-        Moved,      ///< taken over from another old field: the same shape at another position (a stage
-                    ///< inserted downstream), or the past of the same delayed signal held in another
-                    ///< kind of storage (a delay line <-> the ring of the recursion that makes the signal)
-        Resized,    ///< a delay line whose length changed: its most recent samples were kept
-        Rebuilt,    ///< a table whose content changed (recomputed by its generator)
-        Kept,       ///< a table whose content did not change
-        Clamped,    ///< a control whose value was clamped into its new range
-        Reset,      ///< no counterpart in the old version: starts from zero (or its init value)
-        Dropped,    ///< an old field with no counterpart in the new version
+        Carried, ///< taken over from the old version (same identity, same shape)
+        Moved,   ///< taken over from another old field: the same shape at another position (a stage
+                 ///< inserted downstream), or the past of the same delayed signal held in another
+                 ///< kind of storage (a delay line <-> the ring of the recursion that makes the
+                 ///< signal)
+        Resized, ///< a delay line whose length changed: its most recent samples were kept
+        Rebuilt, ///< a table whose content changed (recomputed by its generator)
+        Kept,    ///< a table whose content did not change
+        Clamped, ///< a control whose value was clamped into its new range
+        Reset,   ///< no counterpart in the old version: starts from zero (or its init value)
+        Dropped, ///< an old field with no counterpart in the new version
     };
     Action action{};
-    std::string name;     ///< field name in the new version (old version for Dropped)
+    std::string name; ///< field name in the new version (old version for Dropped)
     StateKind kind = StateKind::Other;
     StateIdentity identity;
-    std::string from;     ///< the old field's name when something was taken over
+    std::string from;                       ///< the old field's name when something was taken over
     StateKind from_kind = StateKind::Other; ///< and its kind
     std::string location; ///< "file:line:col" in the source (of the old version for Dropped)
 };
@@ -96,15 +97,15 @@ struct SwapReport {
     std::string program;
     bool compiled = false;
     std::vector<Diagnostic> diagnostics;
-    double compile_ms = 0;  ///< source to factory (0 for submit())
-    double prepare_ms = 0;  ///< instance + constants + migration plan, off the audio thread
-    bool committed = false; ///< false when a later version replaced it before it played
+    double compile_ms = 0;          ///< source to factory (0 for submit())
+    double prepare_ms = 0;          ///< instance + constants + migration plan, off the audio thread
+    bool committed = false;         ///< false when a later version replaced it before it played
     std::uint64_t commit_frame = 0; ///< frames processed before its first sample
-    double commit_us = 0;   ///< time spent on the audio thread to migrate the state and switch
+    double commit_us = 0; ///< time spent on the audio thread to migrate the state and switch
     std::chrono::steady_clock::time_point committed_at{}; ///< when its first block started
     bool crossfade = false;
     int carried = 0, resized = 0, rebuilt = 0, reset = 0, dropped = 0;
-    std::vector<FieldChange> fields; ///< every state field (constants excluded)
+    std::vector<FieldChange> fields;  ///< every state field (constants excluded)
     std::vector<std::string> sources; ///< the files the version was compiled from
     /// With EngineOptions::check_migrations, once committed: whether the check ran,
     /// and one line per carried field whose content, as the new version reads it
@@ -274,7 +275,8 @@ public:
     /// changes with a time (frame = clock.frame + (t - clock.at) * sample_rate
     /// + a latency of a block or two).
     FrameClock frame_clock() const;
-    std::uint64_t dropped_messages() const; ///< parameter changes and commit events lost to full queues
+    std::uint64_t
+    dropped_messages() const; ///< parameter changes and commit events lost to full queues
 
     struct Impl;
 

@@ -18,7 +18,8 @@ public:
     }
     /// Audio thread.
     void process(int frames, const float* const* inputs, float* const* outputs) noexcept override {
-        engine_.process(frames, reinterpret_cast<const void* const*>(inputs), reinterpret_cast<void* const*>(outputs));
+        engine_.process(frames, reinterpret_cast<const void* const*>(inputs),
+                        reinterpret_cast<void* const*>(outputs));
     }
 
 private:

@@ -41,7 +41,8 @@ struct Parameter {
     std::string path;
     std::string label;     ///< the label without its metadata, as in the JSON ("0x00" when empty)
     std::string shortname; ///< the shortest unique suffix of the address, as in the JSON
-    std::vector<std::pair<std::string, std::string>> metadata; ///< from [key:value] in the label, sorted
+    std::vector<std::pair<std::string, std::string>>
+        metadata; ///< from [key:value] in the label, sorted
     /// Whether `name` names this parameter: its address, short name or label.
     bool named(std::string_view name) const {
         return path == name || shortname == name || label == name;
@@ -52,13 +53,20 @@ struct Parameter {
 
 /// What a state field is for (the engine migrates state by kind and identity).
 enum class StateKind : std::uint8_t {
-    Control, Constant, Table, Delay, Recursion, Iota, Other,
+    Control,
+    Constant,
+    Table,
+    Delay,
+    Recursion,
+    Iota,
+    Other,
     Sound, ///< a soundfile: a pointer to the loaded sound, set when the instance is made
 };
 /// The element type of a state field.
 enum class ValueType : std::uint8_t { I32, F32, F64 };
 
-const char* to_string(StateKind kind); ///< control, constant, table, delay, recursion, iota, other, sound
+const char*
+to_string(StateKind kind); ///< control, constant, table, delay, recursion, iota, other, sound
 const char* to_string(ValueType type); ///< i32, f32, f64
 std::uint32_t size_of(ValueType type); ///< bytes of one element
 
@@ -101,11 +109,11 @@ struct StateIdentityHash {
 /// One field of an instance's state (the state layout descriptor): what it is,
 /// where it lives, and its structural identity (the hot-swap engine matches on it).
 struct StateField {
-    std::string name;   ///< fRec0, fVec1, fHslider0...
+    std::string name; ///< fRec0, fVec1, fHslider0...
     StateKind kind = StateKind::Other;
     ValueType type = ValueType::F32;
-    StateIdentity identity; ///< empty when the field is recomputed (constants, table generators)
-    std::uint32_t offset = 0;   ///< bytes into the state block
+    StateIdentity identity;   ///< empty when the field is recomputed (constants, table generators)
+    std::uint32_t offset = 0; ///< bytes into the state block
     std::uint32_t elements = 1; ///< 1 for a scalar
     std::uint32_t bytes = 0;
     /// Delay lines and recursions: a ring buffer written at IOTA & (elements-1)

@@ -218,7 +218,8 @@ const Box* BoxContext::make_waveform(std::span<const Box* const> values) {
     return intern(std::move(b));
 }
 
-const Box* BoxContext::make_route(std::int32_t ins, std::int32_t outs, std::span<const double> pairs) {
+const Box* BoxContext::make_route(std::int32_t ins, std::int32_t outs,
+                                  std::span<const double> pairs) {
     Box b = leaf(BoxKind::Route, std::uint32_t(ins), std::uint32_t(outs));
     b.ival = ins;
     b.rval = outs;

@@ -120,8 +120,8 @@ private:
         }
         for (std::size_t i = 0; i < f.locals.size(); ++i) {
             if (!ssa_local_[i]) {
-                b_.CreateAlignedStore(llvm::Constant::getNullValue(type(f.locals[i].type)), locals_[i],
-                                      align(f.locals[i].type));
+                b_.CreateAlignedStore(llvm::Constant::getNullValue(type(f.locals[i].type)),
+                                      locals_[i], align(f.locals[i].type));
             }
         }
         loops_.clear();
@@ -155,18 +155,21 @@ private:
     /// by the Sound field: info at byte 0, the channel pointers at byte 8.
     llvm::Value* sound(const Expr* e) {
         llvm::Type* ptr = b_.getPtrTy();
-        llvm::Value* data = b_.CreateAlignedLoad(ptr, field_address(e->index, nullptr), llvm::Align(8), "sound");
+        llvm::Value* data =
+            b_.CreateAlignedLoad(ptr, field_address(e->index, nullptr), llvm::Align(8), "sound");
         llvm::Value* at = b_.CreateSExt(expr(e->a[0]), i64_);
         if (e->kind == ExprKind::SoundInfo) {
             llvm::Value* info = b_.CreateAlignedLoad(ptr, data, llvm::Align(8), "sound.info");
             llvm::Value* i = b_.CreateAdd(at, b_.getInt64(std::uint64_t(e->ival) * 256u));
             return b_.CreateAlignedLoad(i32_, b_.CreateInBoundsGEP(i32_, info, i), llvm::Align(4));
         }
-        llvm::Value* buffers = b_.CreateAlignedLoad(ptr, b_.CreateConstInBoundsGEP1_64(i8_, data, 8), llvm::Align(8),
-                                                    "sound.buffers");
+        llvm::Value* buffers = b_.CreateAlignedLoad(
+            ptr, b_.CreateConstInBoundsGEP1_64(i8_, data, 8), llvm::Align(8), "sound.buffers");
         llvm::Value* channel = b_.CreateAlignedLoad(
-            ptr, b_.CreateConstInBoundsGEP1_64(ptr, buffers, std::uint64_t(e->ival)), llvm::Align(8));
-        return b_.CreateAlignedLoad(type(m_.real), b_.CreateInBoundsGEP(type(m_.real), channel, at), align(m_.real));
+            ptr, b_.CreateConstInBoundsGEP1_64(ptr, buffers, std::uint64_t(e->ival)),
+            llvm::Align(8));
+        return b_.CreateAlignedLoad(type(m_.real), b_.CreateInBoundsGEP(type(m_.real), channel, at),
+                                    align(m_.real));
     }
 
     llvm::Value* sample_address(const std::vector<llvm::Value*>& channels, std::uint32_t c) {
@@ -352,9 +355,9 @@ private:
             llvm::Value* hi = llvm::ConstantFP::get(t, 2147483648.0);
             llvm::Value* in_range = b_.CreateAnd(b_.CreateFCmpOGE(x, lo), b_.CreateFCmpOLT(x, hi));
             llvm::Value* v = b_.CreateFPToSI(x, i32_);
-            return b_.CreateSelect(in_range, v,
-                                   b_.getInt32(static_cast<std::uint32_t>(
-                                       std::numeric_limits<std::int32_t>::min())));
+            return b_.CreateSelect(
+                in_range, v,
+                b_.getInt32(static_cast<std::uint32_t>(std::numeric_limits<std::int32_t>::min())));
         }
         case Op::ItoF:
             return b_.CreateSIToFP(x, type(to));
@@ -434,8 +437,8 @@ private:
         }
         llvm::Intrinsic::ID id = intrinsic_for(f->name);
         if (id != llvm::Intrinsic::not_intrinsic) {
-            llvm::Function* decl =
-                llvm::Intrinsic::getDeclaration(&mod_, id, {type(ir::math_result_type(f->signature))});
+            llvm::Function* decl = llvm::Intrinsic::getDeclaration(
+                &mod_, id, {type(ir::math_result_type(f->signature))});
             return b_.CreateCall(decl, args);
         }
         llvm::Function* decl = library_function(*f);
@@ -562,8 +565,10 @@ NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
         return out;
     }
     std::string error;
-    out.init_constants = r.module->function<decltype(out.init_constants)>("tutti_init_constants", &error);
-    out.reset_controls = r.module->function<decltype(out.reset_controls)>("tutti_reset_controls", &error);
+    out.init_constants =
+        r.module->function<decltype(out.init_constants)>("tutti_init_constants", &error);
+    out.reset_controls =
+        r.module->function<decltype(out.reset_controls)>("tutti_reset_controls", &error);
     out.clear_state = r.module->function<decltype(out.clear_state)>("tutti_clear_state", &error);
     out.compute = r.module->function<decltype(out.compute)>("tutti_compute", &error);
     if (out.init_constants == nullptr || out.reset_controls == nullptr ||

@@ -8,6 +8,8 @@
  * diagnostics; the first that fails ends the compilation. Each compilation has
  * its own session: compilations on different threads share nothing.
  */
+#include "tutti/compiler.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -22,14 +24,13 @@
 #include "compiler/pipeline.h"
 #include "compiler/sound_url.h"
 #include "frontend/frontend_session.h"
+#include "jit/jit_engine.h"
+#include "jit/jit_factory.h"
 #include "lower/lower.h"
 #include "runtime/interpreted_factory.h"
 #include "runtime/sound_files.h"
 #include "signals/ui_path.h"
 #include "support/content_hash.h"
-#include "jit/jit_engine.h"
-#include "jit/jit_factory.h"
-#include "tutti/compiler.h"
 #include "tutti/version.h"
 
 namespace tutti {
@@ -56,7 +57,8 @@ Parameter::Kind param_kind(sig::SigKind k) {
 }
 
 /// The parameters in control order, named as in the UI tree.
-std::vector<Parameter> make_parameters(const std::vector<lower::Control>& controls, const compiler::UiTree& ui) {
+std::vector<Parameter> make_parameters(const std::vector<lower::Control>& controls,
+                                       const compiler::UiTree& ui) {
     std::vector<Parameter> out;
     for (std::size_t i = 0; i < controls.size(); ++i) {
         const auto& c = controls[i];
@@ -81,9 +83,9 @@ std::vector<Parameter> make_parameters(const std::vector<lower::Control>& contro
 /// the lexer first met each value's literal, across the files in the order it
 /// parses them (`files`). The metadata sorted by key, each key's values in that
 /// order.
-std::vector<std::pair<std::string, std::string>> in_faust_value_order(
-    std::vector<std::pair<std::string, std::string>> metadata, const std::vector<diag::FileId>& files,
-    const diag::SourceManager& sources) {
+std::vector<std::pair<std::string, std::string>>
+in_faust_value_order(std::vector<std::pair<std::string, std::string>> metadata,
+                     const std::vector<diag::FileId>& files, const diag::SourceManager& sources) {
     auto first_seen = [&](const std::string& value) {
         const std::string literal = '"' + value + '"';
         for (std::size_t k = 0; k < files.size(); ++k) {
@@ -98,9 +100,11 @@ std::vector<std::pair<std::string, std::string>> in_faust_value_order(
     for (const auto& kv : metadata) {
         ++values_of[kv.first];
     }
-    std::vector<std::pair<std::size_t, std::size_t>> rank; // searched only where a key has several values
+    std::vector<std::pair<std::size_t, std::size_t>>
+        rank; // searched only where a key has several values
     for (const auto& kv : metadata) {
-        rank.push_back(values_of[kv.first] > 1 ? first_seen(kv.second) : std::pair<std::size_t, std::size_t>());
+        rank.push_back(values_of[kv.first] > 1 ? first_seen(kv.second)
+                                               : std::pair<std::size_t, std::size_t>());
     }
     std::vector<std::size_t> order(metadata.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
@@ -121,8 +125,8 @@ std::vector<std::pair<std::string, std::string>> in_faust_value_order(
 /// compiler version and the host CPU.
 std::string content_key_of(const std::string& program, const CompileOptions& o) {
     std::string text = program;
-    text += "|double=" + std::to_string(o.double_precision) + "|backend=" +
-            std::to_string(int(o.backend)) + "|opt=" + std::to_string(o.opt_level);
+    text += "|double=" + std::to_string(o.double_precision) +
+            "|backend=" + std::to_string(int(o.backend)) + "|opt=" + std::to_string(o.opt_level);
     text += "|tutti=" + std::string(tutti::version) + "|cpu=" + jit::host_cpu_description();
     support::Hash128 h;
     h.bytes(text);
@@ -179,7 +183,9 @@ StateKind state_kind(ir::FieldKind k) {
 }
 
 ValueType value_type(ir::Type t) {
-    return t == ir::Type::I32 ? ValueType::I32 : t == ir::Type::F32 ? ValueType::F32 : ValueType::F64;
+    return t == ir::Type::I32   ? ValueType::I32
+           : t == ir::Type::F32 ? ValueType::F32
+                                : ValueType::F64;
 }
 
 /// The typed form of the identity the lowering gave a field (lower/state_identity.h:
@@ -203,7 +209,7 @@ StateIdentity typed_identity(const std::string& text) {
         return id;
     }
     static const std::pair<const char*, K> kinds[] = {
-        {"delay", K::Delay}, {"rec", K::Recursion}, {"table", K::Table}, {"rwtable", K::RwTable},
+        {"delay", K::Delay}, {"rec", K::Recursion}, {"table", K::Table},    {"rwtable", K::RwTable},
         {"held", K::Held},   {"prefix", K::Prefix}, {"wavepos", K::WavePos}};
     std::size_t b = a == std::string::npos ? a : text.find(':', a + 1);
     for (const auto& [name, k] : kinds) {
@@ -234,12 +240,14 @@ runtime::SoundSlots load_sounds(PipelineState& st) {
     }
     const sig::SignalContext& sc = *st.signals;
     const frontend::ParsedFile& pf = *st.parsed;
-    std::vector<std::string> dirs{pf.path.parent_path().empty() ? "." : pf.path.parent_path().string()};
+    std::vector<std::string> dirs{pf.path.parent_path().empty() ? "."
+                                                                : pf.path.parent_path().string()};
     dirs.insert(dirs.end(), st.options.include_dirs.begin(), st.options.include_dirs.end());
     for (const lower::Sound& s : lr.sounds) {
         std::vector<sig::UiPathPart> parts = sig::split_ui_path(s.path);
         std::string url = sound_url(parts.empty() ? std::string() : parts.back().label);
-        runtime::SoundLoad load = runtime::load_sound(url, dirs, st.options.double_precision, s.channels);
+        runtime::SoundLoad load =
+            runtime::load_sound(url, dirs, st.options.double_precision, s.channels);
         diag::SourceRange at = sc.program_origin(s.signal);
         if (at.begin.file == 0) {
             at = sc.origin(s.signal).begin.file != 0 ? sc.origin(s.signal) : st.program_start;
@@ -368,13 +376,15 @@ CompileResult compile_session(frontend::FrontendSession& fs, const std::string& 
     compiler::PipelineState st(fs, program_path, std::move(source), options);
     if (compiler::run_pipeline(st, result.timings)) {
         if (options.backend == Backend::Interpreter) {
-            result.factory = runtime::make_interpreted_factory(std::move(*st.factory), std::move(st.lowered.module),
-                                                               std::move(st.sounds));
+            result.factory = runtime::make_interpreted_factory(
+                std::move(*st.factory), std::move(st.lowered.module), std::move(st.sounds));
         } else {
             codegen::NativeCode& native = st.native;
-            jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state, native.compute};
-            result.factory = jit::make_jit_factory(std::move(*st.factory), std::move(native.module), entry,
-                                                   std::move(st.lowered.module), std::move(st.sounds));
+            jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state,
+                                   native.compute};
+            result.factory =
+                jit::make_jit_factory(std::move(*st.factory), std::move(native.module), entry,
+                                      std::move(st.lowered.module), std::move(st.sounds));
         }
     }
     result.diagnostics = fs.resolved_diagnostics();

@@ -42,7 +42,8 @@ std::string find_program(std::initializer_list<const char*> names) {
         std::size_t start = 0;
         while (start <= dirs.size()) {
             std::size_t end = dirs.find(':', start);
-            std::string dir = dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
+            std::string dir =
+                dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
             fs::path p = fs::path(dir.empty() ? "." : dir) / n;
             if (::access(p.c_str(), X_OK) == 0) {
                 return p.string();
@@ -117,7 +118,8 @@ ForeignBuild build_foreign_code(ir::Module& module, const std::vector<fs::path>&
             }
         }
         if (found.empty()) {
-            out.error = "the header " + f.include + " of foreign function '" + f.name + "' was not found";
+            out.error =
+                "the header " + f.include + " of foreign function '" + f.name + "' was not found";
             out.failed_entry = i;
             return out;
         }
@@ -142,16 +144,19 @@ ForeignBuild build_foreign_code(ir::Module& module, const std::vector<fs::path>&
             std::string a = "a" + std::to_string(k);
             params += std::string(k ? ", " : "") + c_type(f.params[k]) + " " + a;
             call += std::string(k ? ", " : "") + a;
-            ucall += std::string(k ? ", " : "") + "(" + c_type(f.params[k]) + ")a[" + std::to_string(k) + "]";
+            ucall += std::string(k ? ", " : "") + "(" + c_type(f.params[k]) + ")a[" +
+                     std::to_string(k) + "]";
         }
         f.symbol = "tutti_ffi_" + tag + "_" + std::to_string(i);
-        bodies += "extern \"C\" " + std::string(c_type(f.result)) + " " + f.symbol + "(" + params + ") { return (" +
-                  c_type(f.result) + ")" + f.name + "(" + call + "); }\n";
-        bodies += "extern \"C\" void " + f.symbol + "_u(const double* a, double* r) { *r = (double)" + f.name + "(" +
-                  ucall + "); }\n";
+        bodies += "extern \"C\" " + std::string(c_type(f.result)) + " " + f.symbol + "(" + params +
+                  ") { return (" + c_type(f.result) + ")" + f.name + "(" + call + "); }\n";
+        bodies += "extern \"C\" void " + f.symbol +
+                  "_u(const double* a, double* r) { *r = (double)" + f.name + "(" + ucall +
+                  "); }\n";
     }
-    const std::string source = "// made by tutti for the foreign functions of a Faust program\n#include <cmath>\n" +
-                               headers + bodies;
+    const std::string source =
+        "// made by tutti for the foreign functions of a Faust program\n#include <cmath>\n" +
+        headers + bodies;
     const std::string cxx = find_program({"c++", "g++", "clang++"});
     const std::string key_all = source + key + cxx;
     fs::path dir = cache_dir();
@@ -161,7 +166,8 @@ ForeignBuild build_foreign_code(ir::Module& module, const std::vector<fs::path>&
     if (!fs::exists(so, ec)) {
         if (cxx.empty()) {
             out.error = "foreign function '" + module.foreign[0].name +
-                        "' needs a C++ compiler to build its header, and none was found (c++, g++ or clang++)";
+                        "' needs a C++ compiler to build its header, and none was found (c++, g++ "
+                        "or clang++)";
             return out;
         }
         // a private name first, renamed into place: several processes may build at once
@@ -174,15 +180,17 @@ ForeignBuild build_foreign_code(ir::Module& module, const std::vector<fs::path>&
             std::ofstream o(src);
             o << source;
         }
-        int rc = run({cxx, "-std=c++17", "-O2", "-fPIC", "-shared", "-w", "-o", tmp.string(), src.string()}, log);
+        int rc = run(
+            {cxx, "-std=c++17", "-O2", "-fPIC", "-shared", "-w", "-o", tmp.string(), src.string()},
+            log);
         if (rc != 0) {
             std::string text = read_all(log);
             std::size_t cut = 0;
             for (int lines = 0; lines < 4 && cut != std::string::npos; ++lines) {
                 cut = text.find('\n', cut == 0 ? 0 : cut + 1);
             }
-            out.error = "the header of foreign function '" + module.foreign[0].name + "' does not compile (" + cxx +
-                        "): " + text.substr(0, cut);
+            out.error = "the header of foreign function '" + module.foreign[0].name +
+                        "' does not compile (" + cxx + "): " + text.substr(0, cut);
             fs::remove(src, ec);
             fs::remove(log, ec);
             fs::remove(tmp, ec);
@@ -197,7 +205,8 @@ ForeignBuild build_foreign_code(ir::Module& module, const std::vector<fs::path>&
     void* handle = ::dlopen(so.c_str(), RTLD_NOW | RTLD_GLOBAL);
     if (handle == nullptr) {
         const char* e = ::dlerror();
-        out.error = std::string("cannot load the foreign functions' shared object: ") + (e ? e : "?");
+        out.error =
+            std::string("cannot load the foreign functions' shared object: ") + (e ? e : "?");
         return out;
     }
     for (std::size_t i = 0; i < module.foreign.size(); ++i) {

@@ -18,13 +18,14 @@ namespace tutti::compiler {
 
 struct ForeignBuild {
     bool ok = false;
-    std::string error;           ///< why not (the compiler's first error lines, or what is missing)
+    std::string error; ///< why not (the compiler's first error lines, or what is missing)
     std::size_t failed_entry = 0; ///< which module->foreign entry the error is about
 };
 
 /// Finds each function's header (in `search`, in order), builds or reuses the
 /// shared object, loads it and fills ForeignFunction::symbol and ::uniform.
 /// `dbl`: the program's precision (a `float` in a signature is its real type).
-ForeignBuild build_foreign_code(ir::Module& module, const std::vector<std::filesystem::path>& search);
+ForeignBuild build_foreign_code(ir::Module& module,
+                                const std::vector<std::filesystem::path>& search);
 
 } // namespace tutti::compiler

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "compiler/json_ui.h"
-#include "compiler/sound_url.h"
 
 #include <algorithm>
 #include <charconv>
@@ -12,6 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "compiler/sound_url.h"
 #include "signals/ui_path.h"
 
 namespace tutti::compiler {
@@ -101,8 +101,8 @@ const char* group_type(char kind) {
 /// raw labels. Ties, as Faust 2.54.9 orders them (observed): a new group goes
 /// before the items with an equal label (so equal-labelled groups of different
 /// kinds come last-made first), a new widget after them (groups come first).
-std::size_t insertion_point(const std::vector<std::unique_ptr<UiNode>>& items, const std::string& raw,
-                            bool group) {
+std::size_t insertion_point(const std::vector<std::unique_ptr<UiNode>>& items,
+                            const std::string& raw, bool group) {
     std::size_t k = 0;
     while (k < items.size()) {
         int c = std::strcmp(raw.c_str(), items[k]->raw.c_str());
@@ -138,8 +138,8 @@ std::string address_of(const std::vector<std::string>& groups, const std::string
 }
 
 /// Labels, metadata and addresses, depth first (the order Faust visits them).
-void finish(UiNode& n, std::vector<std::string>& groups, const std::string& program_name, bool is_root,
-            std::vector<UiNode*>& widgets) {
+void finish(UiNode& n, std::vector<std::string>& groups, const std::string& program_name,
+            bool is_root, std::vector<UiNode*>& widgets) {
     n.label = extract_label_metadata(n.raw, &n.meta);
     if (n.label.empty()) {
         n.label = is_root ? program_name : "0x00";
@@ -179,7 +179,8 @@ std::string to_identifier(const std::string& s) {
     std::string out;
     bool gap = false;
     for (char c : s) {
-        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/';
+        bool keep =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/';
         if (!keep) {
             gap = true;
             continue;
@@ -367,7 +368,8 @@ Metadata global_metadata(const JsonInfo& info) {
     if (!has("name")) {
         m.emplace_back("name", info.name);
     }
-    std::stable_sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(m.begin(), m.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     Metadata out;
     for (auto& kv : m) {
         for (char& c : kv.second) {
@@ -375,7 +377,8 @@ Metadata global_metadata(const JsonInfo& info) {
                 c = ' '; // as Faust writes a multi-line declaration
             }
         }
-        if (!out.empty() && (out.back().first == kv.first || (out.back().first == "contributor" && kv.first == "author"))) {
+        if (!out.empty() && (out.back().first == kv.first ||
+                             (out.back().first == "contributor" && kv.first == "author"))) {
             if (kv.first != "author") {
                 continue;
             }
@@ -395,7 +398,8 @@ UiTree build_ui_tree(const JsonInfo& info) {
     const std::size_t items = info.controls.size() + info.sounds.size();
     for (std::size_t i = 0; i < items; ++i) {
         const bool is_sound = i >= info.controls.size();
-        const std::string& path = is_sound ? info.sounds[i - info.controls.size()].path : info.controls[i].path;
+        const std::string& path =
+            is_sound ? info.sounds[i - info.controls.size()].path : info.controls[i].path;
         std::vector<sig::UiPathPart> parts = sig::split_ui_path(path);
         UiNode* cur = top.get();
         for (std::size_t k = 0; k + 1 < parts.size(); ++k) {
@@ -406,7 +410,8 @@ UiTree build_ui_tree(const JsonInfo& info) {
                 g->kind = kind;
                 g->raw = parts[k].label;
                 next = g.get();
-                cur->items.insert(cur->items.begin() + std::ptrdiff_t(insertion_point(cur->items, g->raw, true)),
+                cur->items.insert(cur->items.begin() +
+                                      std::ptrdiff_t(insertion_point(cur->items, g->raw, true)),
                                   std::move(g));
             }
             cur = next;
@@ -415,7 +420,8 @@ UiTree build_ui_tree(const JsonInfo& info) {
         w->control = int(i);
         w->kind = is_sound ? "soundfile" : widget_type(info.controls[i].kind);
         w->raw = parts.back().label;
-        cur->items.insert(cur->items.begin() + std::ptrdiff_t(insertion_point(cur->items, w->raw, false)),
+        cur->items.insert(cur->items.begin() +
+                              std::ptrdiff_t(insertion_point(cur->items, w->raw, false)),
                           std::move(w));
     }
     UiTree tree;

@@ -49,7 +49,7 @@ struct UiNode {
     std::string raw;   ///< the label as written, with its metadata: the sort key
     std::string label; ///< as Faust writes it
     Metadata meta;     ///< sorted by key then value, no duplicates
-    int control = -1; ///< widgets: the control's index (soundfiles: controls.size() + sound index)
+    int control = -1;  ///< widgets: the control's index (soundfiles: controls.size() + sound index)
     std::string address, shortname; ///< widgets only
     std::vector<std::unique_ptr<UiNode>> items;
 };

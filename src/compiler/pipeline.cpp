@@ -19,8 +19,8 @@ namespace tutti::compiler {
 
 PipelineState::PipelineState(frontend::FrontendSession& fs_, std::string program_path_,
                              std::optional<std::string> source_, const CompileOptions& options_)
-    : fs(fs_), options(options_), program_path(std::move(program_path_)), source(std::move(source_)),
-      budget(options_.max_memory_bytes, options_.max_seconds) {
+    : fs(fs_), options(options_), program_path(std::move(program_path_)),
+      source(std::move(source_)), budget(options_.max_memory_bytes, options_.max_seconds) {
 }
 
 diag::SourceRange PipelineState::process_origin() const {
@@ -45,7 +45,8 @@ std::string number(double v) {
 
 std::string type_text(passes::SigType t) {
     static const char* vars[] = {"konst", "init", "block", "sample"};
-    return std::string(t.nature == passes::Nature::Int ? "int" : "real") + " " + vars[std::size_t(t.var)];
+    return std::string(t.nature == passes::Nature::Int ? "int" : "real") + " " +
+           vars[std::size_t(t.var)];
 }
 
 std::string print_signals(const PipelineState& st) {
@@ -91,7 +92,8 @@ bool propagate(PipelineState& st) {
     st.signals = std::make_unique<sig::SignalContext>(st.fs.interner());
     sig::SignalContext& sc = *st.signals;
     sc.set_program_file(st.parsed->id);
-    sig::PropagateResult pr = sig::propagate_process(st.program.process, sc, 20000, st.boxes.get(), &st.budget);
+    sig::PropagateResult pr =
+        sig::propagate_process(st.program.process, sc, 20000, st.boxes.get(), &st.budget);
     if (!pr.error.empty()) {
         diag::SourceRange at = st.boxes->origin(pr.error_box);
         if (at.begin.file == 0) {
@@ -191,7 +193,8 @@ bool lower_signals(PipelineState& st) {
     if (lr.module) {
         return true;
     }
-    diag::SourceRange at = lr.error_signal != nullptr ? sc.program_origin(lr.error_signal) : diag::SourceRange{};
+    diag::SourceRange at =
+        lr.error_signal != nullptr ? sc.program_origin(lr.error_signal) : diag::SourceRange{};
     if (at.begin.file == 0 && lr.error_signal != nullptr) {
         at = sc.origin(lr.error_signal);
     }
@@ -211,8 +214,10 @@ std::string dump_ir(const PipelineState& st) {
 /// Where the headers of foreign functions are looked for: the program's folder,
 /// each -I folder, then the installed Faust folder and its subfolders (the
 /// examples' headers live there: sam/fast_pow2.h).
-std::vector<std::filesystem::path> foreign_search_path(const frontend::ParsedFile& pf, const CompileOptions& options) {
-    std::vector<std::filesystem::path> dirs{pf.path.parent_path().empty() ? "." : pf.path.parent_path()};
+std::vector<std::filesystem::path> foreign_search_path(const frontend::ParsedFile& pf,
+                                                       const CompileOptions& options) {
+    std::vector<std::filesystem::path> dirs{pf.path.parent_path().empty() ? "."
+                                                                          : pf.path.parent_path()};
     for (const std::string& d : options.include_dirs) {
         dirs.emplace_back(d);
     }
@@ -237,10 +242,12 @@ bool foreign(PipelineState& st) {
         return true;
     }
     auto where = [&](std::size_t i) {
-        return i < lr.foreign_signals.size() ? st.signals->program_origin(lr.foreign_signals[i]) : diag::SourceRange{};
+        return i < lr.foreign_signals.size() ? st.signals->program_origin(lr.foreign_signals[i])
+                                             : diag::SourceRange{};
     };
     if (!st.options.allow_foreign_code) {
-        st.fs.diagnostics().add(diag::diags::foreign_code_forbidden(where(0), lr.module->foreign[0].name));
+        st.fs.diagnostics().add(
+            diag::diags::foreign_code_forbidden(where(0), lr.module->foreign[0].name));
         return false;
     }
     ForeignBuild fb = build_foreign_code(*lr.module, foreign_search_path(*st.parsed, st.options));
@@ -264,7 +271,8 @@ std::string dump_foreign(const PipelineState& st) {
 bool verify(PipelineState& st) {
     std::vector<std::string> problems = ir::verify(*st.lowered.module);
     if (!problems.empty()) {
-        st.fs.diagnostics().add(diag::diags::internal_error(st.program_start, "invalid IR: " + problems[0]));
+        st.fs.diagnostics().add(
+            diag::diags::internal_error(st.program_start, "invalid IR: " + problems[0]));
         return false;
     }
     return true;
@@ -272,8 +280,8 @@ bool verify(PipelineState& st) {
 
 std::string dump_verify(const PipelineState& st) {
     const ir::Module& m = *st.lowered.module;
-    return "valid loop IR: " + std::to_string(m.fields.size()) + " fields, " + std::to_string(m.state_bytes) +
-           " bytes of state\n";
+    return "valid loop IR: " + std::to_string(m.fields.size()) + " fields, " +
+           std::to_string(m.state_bytes) + " bytes of state\n";
 }
 
 // ------------------------------------------------------------------ backend
@@ -314,20 +322,27 @@ std::string dump_backend(const PipelineState& st) {
 }
 
 constexpr Pass pass_list[] = {
-    {"parse", "source text -> syntax trees (the program and every file it imports)", parse, dump_parse},
-    {"evaluate", "syntax trees -> the process as a block diagram in normal form (boxes)", evaluate, dump_evaluate},
-    {"propagate", "boxes -> output signals (hash-consed graph, recursion groups)", propagate, print_signals},
-    {"type", "nature and variability of the propagated signals (read by normalize)", type, dump_types},
-    {"normalize", "the reference's algebraic normal form (casts promoted, sums and products ordered)", normalize,
+    {"parse", "source text -> syntax trees (the program and every file it imports)", parse,
+     dump_parse},
+    {"evaluate", "syntax trees -> the process as a block diagram in normal form (boxes)", evaluate,
+     dump_evaluate},
+    {"propagate", "boxes -> output signals (hash-consed graph, recursion groups)", propagate,
      print_signals},
-    {"associate", "sums and products associated as the reference's C++ text is", associate, print_signals},
-    {"intervals", "types and value intervals of the final signals (read by lower)", intervals, dump_intervals},
-    {"lower", "signals -> loop IR (state fields, init/block/frame code, delay lines, tables)", lower_signals,
-     dump_ir},
+    {"type", "nature and variability of the propagated signals (read by normalize)", type,
+     dump_types},
+    {"normalize",
+     "the reference's algebraic normal form (casts promoted, sums and products ordered)", normalize,
+     print_signals},
+    {"associate", "sums and products associated as the reference's C++ text is", associate,
+     print_signals},
+    {"intervals", "types and value intervals of the final signals (read by lower)", intervals,
+     dump_intervals},
+    {"lower", "signals -> loop IR (state fields, init/block/frame code, delay lines, tables)",
+     lower_signals, dump_ir},
     {"foreign", "builds the C/C++ headers of ffunctions into the process", foreign, dump_foreign},
     {"verify", "checks the loop IR's invariants", verify, dump_verify},
-    {"interface", "the factory's description: parameters, JSON UI, state layout, content key", describe_interface,
-     dump_interface},
+    {"interface", "the factory's description: parameters, JSON UI, state layout, content key",
+     describe_interface, dump_interface},
     {"backend", "loop IR -> native code (LLVM JIT) or the interpreter", backend, dump_backend},
 };
 
@@ -350,7 +365,8 @@ bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings) {
     auto start = std::chrono::steady_clock::now();
     auto time_current = [&] {
         auto end = std::chrono::steady_clock::now();
-        timings.push_back({current->name, std::chrono::duration<double, std::milli>(end - start).count()});
+        timings.push_back(
+            {current->name, std::chrono::duration<double, std::milli>(end - start).count()});
         current = nullptr;
     };
     try {
@@ -365,7 +381,8 @@ bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings) {
             if (wanted(st.options, p.name)) {
                 st.options.dump(p.name, p.dump(st));
             }
-            st.budget.check_now(std::string_view(p.name) == "propagate" ? st.process_origin() : st.program_start);
+            st.budget.check_now(std::string_view(p.name) == "propagate" ? st.process_origin()
+                                                                        : st.program_start);
         }
         return true;
     } catch (BudgetExceeded& e) {

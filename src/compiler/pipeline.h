@@ -37,8 +37,8 @@ namespace tutti::compiler {
 /// What the passes hand one another; owned by one compilation. Each field is
 /// written by the pass named next to it.
 struct PipelineState {
-    PipelineState(frontend::FrontendSession& fs, std::string program_path, std::optional<std::string> source,
-                  const CompileOptions& options);
+    PipelineState(frontend::FrontendSession& fs, std::string program_path,
+                  std::optional<std::string> source, const CompileOptions& options);
 
     frontend::FrontendSession& fs;
     const CompileOptions& options;
@@ -47,17 +47,18 @@ struct PipelineState {
     Budget budget;
 
     const frontend::ParsedFile* parsed = nullptr; ///< parse
-    diag::SourceRange program_start{};            ///< parse: where errors without a place of their own go
-    std::unique_ptr<boxes::BoxContext> boxes;     ///< evaluate
-    eval::Program program;                        ///< evaluate
-    std::unique_ptr<sig::SignalContext> signals;  ///< propagate
-    std::vector<const sig::Signal*> outputs;      ///< propagate, normalize, associate: the current signals
-    passes::TypeTable types;                      ///< type (of the propagated signals), intervals (of the final ones)
-    passes::IntervalTable intervals;              ///< intervals
-    lower::LowerResult lowered;                   ///< lower
-    runtime::SoundSlots sounds;                   ///< interface: the soundfiles' sounds, loaded (compiler.cpp)
-    std::unique_ptr<FactoryInfo> factory;         ///< interface (compiler.cpp)
-    codegen::NativeCode native;                   ///< backend (LLVM; the interpreter runs lowered.module as it is)
+    diag::SourceRange program_start{}; ///< parse: where errors without a place of their own go
+    std::unique_ptr<boxes::BoxContext> boxes;    ///< evaluate
+    eval::Program program;                       ///< evaluate
+    std::unique_ptr<sig::SignalContext> signals; ///< propagate
+    std::vector<const sig::Signal*>
+        outputs;             ///< propagate, normalize, associate: the current signals
+    passes::TypeTable types; ///< type (of the propagated signals), intervals (of the final ones)
+    passes::IntervalTable intervals; ///< intervals
+    lower::LowerResult lowered;      ///< lower
+    runtime::SoundSlots sounds;      ///< interface: the soundfiles' sounds, loaded (compiler.cpp)
+    std::unique_ptr<FactoryInfo> factory; ///< interface (compiler.cpp)
+    codegen::NativeCode native; ///< backend (LLVM; the interpreter runs lowered.module as it is)
 
     /// The place of the process definition, or the start of the program.
     diag::SourceRange process_origin() const;

@@ -56,8 +56,7 @@ inline std::string to_arg(const std::string& s) {
 inline std::string to_arg(Symbol s) {
     return std::string(s.str());
 }
-template <class T, class = std::enable_if_t<std::is_arithmetic_v<T>>>
-std::string to_arg(T v) {
+template <class T, class = std::enable_if_t<std::is_arithmetic_v<T>>> std::string to_arg(T v) {
     return std::to_string(v);
 }
 Diag make(DiagId id, SourceRange range, std::vector<std::string> args);
@@ -65,8 +64,7 @@ Diag make(DiagId id, SourceRange range, std::vector<std::string> args);
 
 namespace diags {
 #define DIAG(sev, id, nargs, text)                                                                 \
-    template <class... A>                                                                          \
-    Diag id(SourceRange range, const A&... args) {                                                 \
+    template <class... A> Diag id(SourceRange range, const A&... args) {                           \
         static_assert(sizeof...(A) == nargs, "wrong number of arguments for diagnostic " #id);     \
         return detail::make(DiagId::id, range, {detail::to_arg(args)...});                         \
     }

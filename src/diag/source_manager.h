@@ -32,7 +32,7 @@ struct SourceRange {
 };
 
 struct LineCol {
-    std::uint32_t line = 0; ///< 1-based
+    std::uint32_t line = 0;   ///< 1-based
     std::uint32_t column = 0; ///< 1-based, in bytes
 };
 

@@ -26,12 +26,12 @@
  */
 #pragma once
 
-#include "tutti/driver.h"
-
 #include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "tutti/driver.h"
 
 // libjack's opaque handles (jack/types.h), so users of this header need no JACK headers.
 typedef struct _jack_client jack_client_t;
@@ -80,7 +80,7 @@ public:
     std::string client_name() const;
 
 private:
-    friend struct JackThunks; // libjack's C callbacks (jack_driver.cpp)
+    friend struct JackThunks;           // libjack's C callbacks (jack_driver.cpp)
     int process(jack_nframes_t frames); // not noexcept: see "Stopping" above
     bool connect_physical(std::string* error);
     void detach_callback();

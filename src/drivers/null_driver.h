@@ -12,12 +12,12 @@
  */
 #pragma once
 
-#include "tutti/driver.h"
-
 #include <atomic>
 #include <cstdint>
 #include <thread>
 #include <vector>
+
+#include "tutti/driver.h"
 
 namespace tutti::drivers {
 

@@ -127,16 +127,19 @@ struct Engine::Impl {
     } last; ///< the last version queued for the audio thread
     std::size_t live_slots = 0;
     std::map<std::uint64_t, VersionUi> live; ///< every version not freed yet
-    std::map<std::uint64_t, Slot*> checked_slots; ///< check_migrations: slots whose commit is awaited
-    std::mutex submit_mutex; ///< one producer of `incoming`, one consumer of `retired` and `commits`
+    std::map<std::uint64_t, Slot*>
+        checked_slots; ///< check_migrations: slots whose commit is awaited
+    std::mutex
+        submit_mutex; ///< one producer of `incoming`, one consumer of `retired` and `commits`
 
     // ---- service thread
     std::mutex service_mutex;
     std::condition_variable service_wake;
     bool service_stopping = false;
-    std::uint64_t ui_seen = 0;                     ///< the playing generation last looked at
+    std::uint64_t ui_seen = 0; ///< the playing generation last looked at
     bool ui_announced = false;
-    std::string ui_notified_json; ///< the UI last announced (a copy: the version may be freed since)
+    std::string
+        ui_notified_json; ///< the UI last announced (a copy: the version may be freed since)
     std::atomic<std::uint64_t> ui_change_count{0};
     std::mutex listeners_mutex; ///< held while listeners run: removal waits for them
     std::map<int, UiListener> listeners;
@@ -149,10 +152,12 @@ struct Engine::Impl {
     std::thread worker;
 
     explicit Impl(const EngineOptions& o)
-        : opt(o), sample_bytes(o.double_precision ? 8 : 4), params(std::max<std::size_t>(o.queue_capacity, 2)) {
+        : opt(o), sample_bytes(o.double_precision ? 8 : 4),
+          params(std::max<std::size_t>(o.queue_capacity, 2)) {
         pending_capacity = params.capacity();
         pending = std::make_unique<ParameterChange[]>(pending_capacity);
-        fade_len = std::uint32_t(std::max(0.0, std::floor(opt.crossfade_ms * 1e-3 * opt.sample_rate + 0.5)));
+        fade_len = std::uint32_t(
+            std::max(0.0, std::floor(opt.crossfade_ms * 1e-3 * opt.sample_rate + 0.5)));
         fade_out_gain.resize(fade_len + 1);
         fade_in_gain.resize(fade_len + 1);
         for (std::uint32_t i = 0; i <= fade_len; ++i) {
@@ -217,8 +222,8 @@ struct Engine::Impl {
                 if (auto c = checked_slots.find(e.generation); c != checked_slots.end()) {
                     const Slot& s = *c->second;
                     if (e.migrated) {
-                        it->second.migration_errors =
-                            engine::verify_migration(s.plan, *s.factory, s.check_from.data(), s.check_to.data());
+                        it->second.migration_errors = engine::verify_migration(
+                            s.plan, *s.factory, s.check_from.data(), s.check_to.data());
                         it->second.migration_checked = true;
                     }
                     checked_slots.erase(c);
@@ -248,14 +253,15 @@ struct Engine::Impl {
     }
 
     /// Any non-audio thread: prepares `factory` as version `generation` and queues it.
-    bool prepare(std::uint64_t generation, std::shared_ptr<const Factory> factory, double compile_ms,
-                 std::string* error) {
+    bool prepare(std::uint64_t generation, std::shared_ptr<const Factory> factory,
+                 double compile_ms, std::string* error) {
         std::lock_guard<std::mutex> submit(submit_mutex);
         auto t0 = Clock::now();
         if (factory->double_precision() != opt.double_precision) {
             if (error != nullptr) {
-                *error = opt.double_precision ? "the engine runs double precision; the program is single"
-                                              : "the engine runs single precision; the program is double";
+                *error = opt.double_precision
+                             ? "the engine runs double precision; the program is single"
+                             : "the engine runs single precision; the program is double";
             }
             std::lock_guard<std::mutex> l(mutex);
             SwapReport& r = reports[generation];
@@ -282,18 +288,23 @@ struct Engine::Impl {
         slot->instance->init(opt.sample_rate);
         int nin = factory->num_inputs(), nout = factory->num_outputs();
         slot->in_ptrs.assign(std::size_t(nin), nullptr);
-        slot->out_buf.assign(std::size_t(std::max(nout, 1)) * std::size_t(opt.max_block) * sample_bytes, std::byte{0});
+        slot->out_buf.assign(std::size_t(std::max(nout, 1)) * std::size_t(opt.max_block) *
+                                 sample_bytes,
+                             std::byte{0});
         slot->out_ptrs.resize(std::size_t(nout));
         for (int c = 0; c < nout; ++c) {
-            slot->out_ptrs[std::size_t(c)] = slot->out_buf.data() + std::size_t(c) * std::size_t(opt.max_block) * sample_bytes;
+            slot->out_ptrs[std::size_t(c)] =
+                slot->out_buf.data() + std::size_t(c) * std::size_t(opt.max_block) * sample_bytes;
         }
         const std::size_t nparams = factory->parameters().size();
         slot->values = std::make_shared<ControlValues>(generation, nparams);
         slot->values_raw = slot->values.get();
         for (std::size_t i = 0; i < nparams; ++i) {
-            slot->values->store(i, slot->instance->get_parameter(i)); // the init values until it plays
+            slot->values->store(i,
+                                slot->instance->get_parameter(i)); // the init values until it plays
         }
-        std::vector<std::uint64_t> tables = engine::table_digests(*factory, slot->instance->state());
+        std::vector<std::uint64_t> tables =
+            engine::table_digests(*factory, slot->instance->state());
         Prepared prev;
         {
             std::lock_guard<std::mutex> l(mutex);
@@ -360,11 +371,14 @@ struct Engine::Impl {
             auto t0 = Clock::now();
             CompileResult cr;
             if (opt.compiler) {
-                cr = opt.compiler(ProgramSource{req.is_file, req.path_or_name, req.source}, opt.compile);
+                cr = opt.compiler(ProgramSource{req.is_file, req.path_or_name, req.source},
+                                  opt.compile);
             } else {
                 cr.diagnostics.push_back(Diagnostic{});
                 cr.diagnostics.back().id = "no_compiler";
-                cr.diagnostics.back().message = "this engine has no compiler (EngineOptions::compiler): submit compiled factories";
+                cr.diagnostics.back().message =
+                    "this engine has no compiler (EngineOptions::compiler): submit compiled "
+                    "factories";
             }
             double compile_ms = ms_since(t0);
             if (!cr.ok()) {
@@ -382,13 +396,15 @@ struct Engine::Impl {
             }
             try {
                 prepare(req.generation, cr.factory, compile_ms, nullptr);
-            } catch (const std::exception& e) { // out of memory making the instance: the old version plays on
+            } catch (const std::exception&
+                         e) { // out of memory making the instance: the old version plays on
                 std::lock_guard<std::mutex> l(mutex);
                 SwapReport& r = reports[req.generation];
                 r.compiled = false;
                 r.diagnostics.push_back(Diagnostic{});
                 r.diagnostics.back().id = "prepare_failed";
-                r.diagnostics.back().message = std::string("cannot prepare the new version: ") + e.what();
+                r.diagnostics.back().message =
+                    std::string("cannot prepare the new version: ") + e.what();
                 record(r);
             }
         }
@@ -466,10 +482,13 @@ struct Engine::Impl {
             bool fade = false;
             const bool migrated = current != nullptr && next->previous == current->generation;
             if (migrated) {
-                engine::apply_migration(next->plan, current->instance->state(), next->instance->state());
+                engine::apply_migration(next->plan, current->instance->state(),
+                                        next->instance->state());
                 if (!next->check_to.empty()) {
-                    std::memcpy(next->check_from.data(), current->instance->state(), next->check_from.size());
-                    std::memcpy(next->check_to.data(), next->instance->state(), next->check_to.size());
+                    std::memcpy(next->check_from.data(), current->instance->state(),
+                                next->check_from.size());
+                    std::memcpy(next->check_to.data(), next->instance->state(),
+                                next->check_to.size());
                 }
                 fade = next->plan.crossfade && fade_len > 0;
             } else if (current != nullptr) {
@@ -536,7 +555,8 @@ struct Engine::Impl {
         std::int64_t index = -1;
         if (m.generation == current->generation) {
             index = m.index;
-        } else if (m.generation == current->previous && m.index < current->plan.parameter_map.size()) {
+        } else if (m.generation == current->previous &&
+                   m.index < current->plan.parameter_map.size()) {
             index = current->plan.parameter_map[m.index]; // sent just before the swap
         }
         if (index < 0 || std::size_t(index) >= current->factory->parameters().size()) {
@@ -548,8 +568,9 @@ struct Engine::Impl {
 
     void run(Slot* s, int n, const void* const* inputs, std::size_t offset) noexcept {
         for (std::size_t c = 0; c < s->in_ptrs.size(); ++c) {
-            s->in_ptrs[c] = int(c) < opt.inputs ? static_cast<const std::byte*>(inputs[c]) + offset * sample_bytes
-                                                : zeros.data();
+            s->in_ptrs[c] = int(c) < opt.inputs
+                                ? static_cast<const std::byte*>(inputs[c]) + offset * sample_bytes
+                                : zeros.data();
         }
         s->instance->compute(n, s->in_ptrs.data(), s->out_ptrs.data());
     }
@@ -559,7 +580,9 @@ struct Engine::Impl {
         const std::size_t nout = current->out_ptrs.size();
         for (int c = 0; c < opt.outputs; ++c) {
             T* out = static_cast<T*>(outputs[c]) + offset;
-            const T* now = std::size_t(c) < nout ? static_cast<const T*>(current->out_ptrs[std::size_t(c)]) : nullptr;
+            const T* now = std::size_t(c) < nout
+                               ? static_cast<const T*>(current->out_ptrs[std::size_t(c)])
+                               : nullptr;
             if (fading == nullptr) {
                 if (now != nullptr) {
                     std::memcpy(out, now, std::size_t(n) * sizeof(T));
@@ -569,7 +592,9 @@ struct Engine::Impl {
                 continue;
             }
             const std::size_t nold = fading->out_ptrs.size();
-            const T* old = std::size_t(c) < nold ? static_cast<const T*>(fading->out_ptrs[std::size_t(c)]) : nullptr;
+            const T* old = std::size_t(c) < nold
+                               ? static_cast<const T*>(fading->out_ptrs[std::size_t(c)])
+                               : nullptr;
             for (int i = 0; i < n; ++i) {
                 std::uint32_t p = std::min<std::uint32_t>(fade_pos + std::uint32_t(i), fade_len);
                 T a = old != nullptr ? old[i] : T(0);
@@ -592,7 +617,8 @@ struct Engine::Impl {
 
     void publish_clock(std::uint64_t frame) noexcept {
         const std::int64_t ns =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+                .count();
         const std::uint64_t s = clock_seq.load(std::memory_order_relaxed);
         clock_seq.store(s + 1, std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_release);
@@ -630,7 +656,8 @@ struct Engine::Impl {
             apply_due(frame0 + std::uint64_t(done));
             int len = std::min(opt.max_block, n - done);
             if (pending_head < pending_count) {
-                const std::int64_t until = pending[pending_head].frame - std::int64_t(frame0) - done;
+                const std::int64_t until =
+                    pending[pending_head].frame - std::int64_t(frame0) - done;
                 len = int(std::min<std::int64_t>(len, until)); // > 0: the due ones were applied
             }
             process_slice(len, inputs, outputs, std::size_t(done));
@@ -639,7 +666,8 @@ struct Engine::Impl {
         // the changes still to land to the front (usually none)
         std::size_t left = pending_count - pending_head;
         if (pending_head > 0 && left > 0) {
-            std::memmove(static_cast<void*>(pending.get()), pending.get() + pending_head, left * sizeof(ParameterChange));
+            std::memmove(static_cast<void*>(pending.get()), pending.get() + pending_head,
+                         left * sizeof(ParameterChange));
         }
         pending_head = 0;
         pending_count = left;
@@ -648,11 +676,13 @@ struct Engine::Impl {
         }
     }
 
-    void process_slice(int n, const void* const* inputs, void* const* outputs, std::size_t offset) noexcept {
+    void process_slice(int n, const void* const* inputs, void* const* outputs,
+                       std::size_t offset) noexcept {
         std::uint64_t frame = frames.load(std::memory_order_relaxed);
         if (current == nullptr) {
             for (int c = 0; c < opt.outputs; ++c) {
-                std::memset(static_cast<std::byte*>(outputs[c]) + offset * sample_bytes, 0, std::size_t(n) * sample_bytes);
+                std::memset(static_cast<std::byte*>(outputs[c]) + offset * sample_bytes, 0,
+                            std::size_t(n) * sample_bytes);
             }
             frames.store(frame + std::uint64_t(n), std::memory_order_relaxed);
             return;
@@ -705,15 +735,17 @@ std::uint64_t Engine::load_source(const std::string& name, const std::string& so
     return g;
 }
 
-std::uint64_t Engine::submit(std::shared_ptr<const Factory> factory, const std::string& program, std::string* error,
-                             double compile_ms) {
+std::uint64_t Engine::submit(std::shared_ptr<const Factory> factory, const std::string& program,
+                             std::string* error, double compile_ms) {
     std::uint64_t g = impl_->new_generation(program);
     return impl_->prepare(g, std::move(factory), compile_ms, error) ? g : 0;
 }
 
 bool Engine::wait_prepared(std::uint64_t generation, std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> l(impl_->mutex);
-    auto done = [&] { return impl_->finished.count(generation) > 0 || !impl_->reports.count(generation); };
+    auto done = [&] {
+        return impl_->finished.count(generation) > 0 || !impl_->reports.count(generation);
+    };
     impl_->changed.wait_for(l, timeout, done);
     auto it = impl_->reports.find(generation);
     return it != impl_->reports.end() && it->second.compiled;
@@ -739,7 +771,8 @@ std::vector<SwapReport> Engine::take_reports() {
 }
 
 ControlValues::ControlValues(std::uint64_t generation, std::size_t count)
-    : generation_(generation), count_(count), values_(std::make_unique<std::atomic<double>[]>(count)) {
+    : generation_(generation), count_(count),
+      values_(std::make_unique<std::atomic<double>[]>(count)) {
 }
 
 bool Engine::set_parameter(const std::string& path_or_label, double value) {
@@ -784,8 +817,9 @@ VersionUi Engine::playing_ui() const {
 
 VersionUi Engine::submitted_ui() const {
     std::lock_guard<std::mutex> l(impl_->mutex);
-    return impl_->last.factory ? VersionUi{impl_->last.generation, impl_->last.factory, impl_->last.values}
-                               : VersionUi{};
+    return impl_->last.factory
+               ? VersionUi{impl_->last.generation, impl_->last.factory, impl_->last.values}
+               : VersionUi{};
 }
 
 std::optional<double> Engine::control_value(const std::string& path_or_label) const {

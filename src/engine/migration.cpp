@@ -61,7 +61,8 @@ bool loses_sound(const StateField& f) {
     return is_state(f) && !is_rdtable(f) && f.kind != StateKind::Iota;
 }
 bool is_line(const StateField& f) {
-    return (f.kind == StateKind::Delay || f.kind == StateKind::Recursion) && (f.ring || f.elements > 1);
+    return (f.kind == StateKind::Delay || f.kind == StateKind::Recursion) &&
+           (f.ring || f.elements > 1);
 }
 /// State that a shape can follow when its position moved.
 bool is_movable(const StateField& f) {
@@ -71,7 +72,8 @@ bool is_movable(const StateField& f) {
 /// the memory of a recursion whose output delays read further back than its own
 /// feedback does (a ring, or more than two elements).
 bool is_history(const StateField& f) {
-    return f.kind == StateKind::Delay || (f.kind == StateKind::Recursion && (f.ring || f.elements > 2));
+    return f.kind == StateKind::Delay ||
+           (f.kind == StateKind::Recursion && (f.ring || f.elements > 2));
 }
 /// A key of an identity for matching by one part of it.
 using PartKey = std::pair<int, std::uint64_t>;
@@ -120,7 +122,8 @@ FieldChange change_of(const StateField& f, FieldChange::Action a) {
 }
 
 /// Control fields by byte offset (how parameters name their field).
-std::unordered_map<std::uint32_t, std::size_t> controls_by_offset(const std::vector<StateField>& layout) {
+std::unordered_map<std::uint32_t, std::size_t>
+controls_by_offset(const std::vector<StateField>& layout) {
     std::unordered_map<std::uint32_t, std::size_t> m;
     for (std::size_t i = 0; i < layout.size(); ++i) {
         if (layout[i].kind == StateKind::Control) {
@@ -141,7 +144,6 @@ std::int64_t iota_offset(const std::vector<StateField>& layout) {
     return off;
 }
 
-
 } // namespace
 
 std::vector<std::uint64_t> table_digests(const Factory& factory, const std::byte* state) {
@@ -155,7 +157,8 @@ std::vector<std::uint64_t> table_digests(const Factory& factory, const std::byte
     return d;
 }
 
-MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::vector<std::uint64_t>& from_tables,
+MigrationPlan plan_migration(const Factory& from, const Factory& to,
+                             const std::vector<std::uint64_t>& from_tables,
                              const std::vector<std::uint64_t>& to_tables) {
     MigrationPlan plan;
     const auto& ol = from.state_layout();
@@ -180,7 +183,8 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
             plan.parameter_map[i] = std::int32_t(j);
             auto nf = control_field.find(p.offset);
             auto of = old_control_field.find(op[i].offset);
-            if (is_bargraph(p) || is_bargraph(op[i]) || nf == control_field.end() || of == old_control_field.end()) {
+            if (is_bargraph(p) || is_bargraph(op[i]) || nf == control_field.end() ||
+                of == old_control_field.end()) {
                 break;
             }
             CopyStep s;
@@ -201,7 +205,8 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
             old_used[of->second] = true;
             bool narrower = std::min(p.min, p.max) > std::min(op[i].min, op[i].max) ||
                             std::max(p.min, p.max) < std::max(op[i].min, op[i].max);
-            action[nf->second] = narrower ? FieldChange::Action::Clamped : FieldChange::Action::Carried;
+            action[nf->second] =
+                narrower ? FieldChange::Action::Clamped : FieldChange::Action::Carried;
             break;
         }
     }
@@ -267,7 +272,8 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
         by_place[i] = match[i] >= 0 && nl[i].identity != ol[std::size_t(match[i])].identity;
     }
     match_by(shape_of, is_movable, false, true);
-    match_by(shape_of, [](const StateField& f) { return f.kind == StateKind::Delay; }, true, true);
+    match_by(
+        shape_of, [](const StateField& f) { return f.kind == StateKind::Delay; }, true, true);
 
     // -- steps: the ring index first, then every matched field
     plan.dst_iota = iota_offset(nl);
@@ -281,8 +287,10 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
         if (is_rdtable(n)) {
             // its content decides, wherever it is: an old table with the same bytes
             bool same = false;
-            for (std::size_t o = 0; o < ol.size() && !to_tables.empty() && o < from_tables.size(); ++o) {
-                if (from_tables[o] != 0 && from_tables[o] == to_tables[i] && ol[o].bytes == n.bytes) {
+            for (std::size_t o = 0; o < ol.size() && !to_tables.empty() && o < from_tables.size();
+                 ++o) {
+                if (from_tables[o] != 0 && from_tables[o] == to_tables[i] &&
+                    ol[o].bytes == n.bytes) {
                     same = true;
                     match[i] = std::int64_t(o);
                     old_used[o] = true;
@@ -310,7 +318,8 @@ MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::
             s.dst_scale = n.scale;
         }
         const bool scaled = s.src_scale != s.dst_scale;
-        bool same_layout = s.src_type == s.dst_type && o.elements == n.elements && o.ring == n.ring && !scaled;
+        bool same_layout =
+            s.src_type == s.dst_type && o.elements == n.elements && o.ring == n.ring && !scaled;
         action[i] = moved[i] ? FieldChange::Action::Moved : FieldChange::Action::Carried;
         if (same_layout && (!o.ring || (plan.src_iota >= 0 && plan.dst_iota >= 0))) {
             s.op = CopyStep::Op::Bytes;
@@ -433,8 +442,7 @@ std::int32_t load_iota(const std::byte* state, std::int64_t offset) noexcept {
 /// The x for which the new program's kn * x equals the old program's ko * v, in
 /// the precision T of the programs: x = (ko * v) / kn, moved by one step when the
 /// rounding of the division makes kn * x miss (exact whenever such an x exists).
-template <class T>
-T rescale(T v, T ko, T kn) noexcept {
+template <class T> T rescale(T v, T ko, T kn) noexcept {
     const T heard = ko * v;
     if (kn == T(1)) {
         return heard;
@@ -494,14 +502,18 @@ void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte
             // IOTA steps ran first: the new ring index is in place
             std::int32_t si = load_iota(from, plan.src_iota);
             std::int32_t di = load_iota(to, plan.dst_iota);
-            std::uint32_t n = std::min(depth_of(s.src_ring, s.src_count), depth_of(s.dst_ring, s.dst_count));
-            if (s.src_ring && s.dst_ring && s.src_type == s.dst_type && s.src_scale == s.dst_scale) {
+            std::uint32_t n =
+                std::min(depth_of(s.src_ring, s.src_count), depth_of(s.dst_ring, s.dst_count));
+            if (s.src_ring && s.dst_ring && s.src_type == s.dst_type &&
+                s.src_scale == s.dst_scale) {
                 // ring to ring: runs of ages contiguous in both rings, copied as bytes
                 const std::size_t es = elem_size(s.src_type);
                 for (std::uint32_t age = 1; age <= n;) {
-                    std::size_t a = slot_of(true, s.src_count, si, age), b = slot_of(true, s.dst_count, di, age);
+                    std::size_t a = slot_of(true, s.src_count, si, age),
+                                b = slot_of(true, s.dst_count, di, age);
                     // going back in age walks down both rings: the run ends at index 0 of either
-                    std::size_t run = std::min<std::size_t>({a + 1, b + 1, std::size_t(n - age + 1)});
+                    std::size_t run =
+                        std::min<std::size_t>({a + 1, b + 1, std::size_t(n - age + 1)});
                     std::memcpy(dst + (b + 1 - run) * es, src + (a + 1 - run) * es, run * es);
                     age += std::uint32_t(run);
                 }
@@ -575,8 +587,8 @@ bool same(double a, double b) {
 
 } // namespace
 
-std::vector<std::string> verify_migration(const MigrationPlan& plan, const Factory& to, const std::byte* from,
-                                          const std::byte* migrated) {
+std::vector<std::string> verify_migration(const MigrationPlan& plan, const Factory& to,
+                                          const std::byte* from, const std::byte* migrated) {
     std::vector<std::string> errors;
     const auto& nl = to.state_layout();
     auto iota = [](const std::byte* state, std::int64_t off) -> std::int32_t {
@@ -596,8 +608,8 @@ std::vector<std::string> verify_migration(const MigrationPlan& plan, const Facto
         }
         auto differ = [&](const std::string& what, double want, double got) {
             char buf[160];
-            std::snprintf(buf, sizeof buf, "%s: %s is %.17g, the old version held %.17g", name.c_str(), what.c_str(), got,
-                          want);
+            std::snprintf(buf, sizeof buf, "%s: %s is %.17g, the old version held %.17g",
+                          name.c_str(), what.c_str(), got, want);
             errors.emplace_back(buf);
         };
         // what a program reads: its factor times the stored value, in its precision
@@ -607,9 +619,11 @@ std::vector<std::string> verify_migration(const MigrationPlan& plan, const Facto
         };
         auto as_read = [&](double v) { return heard(v, s.src_scale); };
         auto got_read = [&](double v) { return heard(v, s.dst_scale); };
-        const bool lines = s.op == CopyStep::Op::History || (s.op == CopyStep::Op::Bytes && (s.src_ring || s.dst_ring));
+        const bool lines = s.op == CopyStep::Op::History ||
+                           (s.op == CopyStep::Op::Bytes && (s.src_ring || s.dst_ring));
         if (s.op == CopyStep::Op::Control) {
-            double want = as_stored(std::clamp(element(from, s.src_offset, s.src_type, 0), s.lo, s.hi), s.dst_type);
+            double want = as_stored(
+                std::clamp(element(from, s.src_offset, s.src_type, 0), s.lo, s.hi), s.dst_type);
             double got = element(migrated, s.dst_offset, s.dst_type, 0);
             if (!same(want, got)) {
                 differ("the value", want, got);
@@ -621,20 +635,25 @@ std::vector<std::string> verify_migration(const MigrationPlan& plan, const Facto
             std::uint32_t n = std::min(src_depth, dst_depth);
             std::size_t bad = 0;
             for (std::uint32_t age = 1; age <= n && bad < 3; ++age) {
-                double want = as_read(element(from, s.src_offset, s.src_type, read_slot(s.src_ring, s.src_count, si, age)));
-                double got = got_read(element(migrated, s.dst_offset, s.dst_type, read_slot(s.dst_ring, s.dst_count, di, age)));
+                double want = as_read(element(from, s.src_offset, s.src_type,
+                                              read_slot(s.src_ring, s.src_count, si, age)));
+                double got = got_read(element(migrated, s.dst_offset, s.dst_type,
+                                              read_slot(s.dst_ring, s.dst_count, di, age)));
                 if (!same(want, got)) {
                     differ("the value " + std::to_string(age) + " samples ago", want, got);
                     ++bad;
                 }
             }
             if (!s.dst_ring && s.dst_count > 1 &&
-                !same(element(migrated, s.dst_offset, s.dst_type, 0), element(migrated, s.dst_offset, s.dst_type, 1))) {
+                !same(element(migrated, s.dst_offset, s.dst_type, 0),
+                      element(migrated, s.dst_offset, s.dst_type, 1))) {
                 differ("element 0 (repeats the last sample at a block boundary)",
-                       element(migrated, s.dst_offset, s.dst_type, 1), element(migrated, s.dst_offset, s.dst_type, 0));
+                       element(migrated, s.dst_offset, s.dst_type, 1),
+                       element(migrated, s.dst_offset, s.dst_type, 0));
             }
         } else {
-            std::uint32_t n = s.op == CopyStep::Op::Bytes ? s.dst_count : std::min(s.src_count, s.dst_count);
+            std::uint32_t n =
+                s.op == CopyStep::Op::Bytes ? s.dst_count : std::min(s.src_count, s.dst_count);
             std::size_t bad = 0;
             for (std::uint32_t i = 0; i < n && bad < 3; ++i) {
                 double want = as_read(element(from, s.src_offset, s.src_type, i));
@@ -647,8 +666,9 @@ std::vector<std::string> verify_migration(const MigrationPlan& plan, const Facto
         }
     }
     for (const FieldChange& c : plan.changes) {
-        bool claims = c.action == FieldChange::Action::Carried || c.action == FieldChange::Action::Moved ||
-                      c.action == FieldChange::Action::Resized || c.action == FieldChange::Action::Clamped;
+        bool claims =
+            c.action == FieldChange::Action::Carried || c.action == FieldChange::Action::Moved ||
+            c.action == FieldChange::Action::Resized || c.action == FieldChange::Action::Clamped;
         if (!claims) {
             continue;
         }
@@ -657,7 +677,8 @@ std::vector<std::string> verify_migration(const MigrationPlan& plan, const Facto
             found = nl[i].name == c.name && copied[i];
         }
         if (!found) {
-            errors.push_back(c.name + ": reported " + to_string(c.action) + " but nothing was copied into it");
+            errors.push_back(c.name + ": reported " + to_string(c.action) +
+                             " but nothing was copied into it");
         }
     }
     return errors;

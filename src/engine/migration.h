@@ -59,9 +59,9 @@ struct CopyStep {
 struct MigrationPlan {
     std::vector<CopyStep> steps;
     std::int64_t src_iota = -1, dst_iota = -1; ///< byte offsets of the IOTA fields (-1: none)
-    std::vector<FieldChange> changes;          ///< for the report (new fields, then dropped old ones)
-    std::vector<std::int32_t> parameter_map;   ///< old parameter index -> new one, or -1
-    bool crossfade = false; ///< some state could not be carried
+    std::vector<FieldChange> changes;        ///< for the report (new fields, then dropped old ones)
+    std::vector<std::int32_t> parameter_map; ///< old parameter index -> new one, or -1
+    bool crossfade = false;                  ///< some state could not be carried
     int carried = 0, resized = 0, rebuilt = 0, reset = 0, dropped = 0;
 };
 
@@ -71,7 +71,8 @@ std::vector<std::uint64_t> table_digests(const Factory& factory, const std::byte
 
 /// Any thread but the audio thread. `from_tables`/`to_tables`: table_digests()
 /// of the two versions (may be empty: every table is then reported rebuilt).
-MigrationPlan plan_migration(const Factory& from, const Factory& to, const std::vector<std::uint64_t>& from_tables,
+MigrationPlan plan_migration(const Factory& from, const Factory& to,
+                             const std::vector<std::uint64_t>& from_tables,
                              const std::vector<std::uint64_t>& to_tables);
 
 /// The report of a first version (nothing to migrate from): every field reset.
@@ -87,7 +88,7 @@ void apply_migration(const MigrationPlan& plan, const std::byte* from, std::byte
 /// and compares it with the same age of the old field, with its own reader of
 /// the layouts (not the copy's). Also checks that every field the report calls
 /// carried, moved, resized or clamped has a copy. One line per disagreement.
-std::vector<std::string> verify_migration(const MigrationPlan& plan, const Factory& to, const std::byte* from,
-                                          const std::byte* migrated);
+std::vector<std::string> verify_migration(const MigrationPlan& plan, const Factory& to,
+                                          const std::byte* from, const std::byte* migrated);
 
 } // namespace tutti::engine

@@ -20,8 +20,7 @@
 
 namespace tutti::engine {
 
-template <class T>
-class MpscQueue {
+template <class T> class MpscQueue {
 public:
     /// capacity is rounded up to a power of two (at least 2).
     explicit MpscQueue(std::size_t capacity) {

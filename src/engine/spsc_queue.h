@@ -15,8 +15,7 @@
 
 namespace tutti::engine {
 
-template <class T>
-class SpscQueue {
+template <class T> class SpscQueue {
 public:
     /// capacity is rounded up to a power of two (at least 2).
     explicit SpscQueue(std::size_t capacity) {

@@ -44,8 +44,7 @@ Value Evaluator::simplify_numeric(Value v) {
     default:
         return v;
     }
-    if (b->kind == BoxKind::Int || b->kind == BoxKind::Real || b->inputs != 0 ||
-        b->outputs != 1) {
+    if (b->kind == BoxKind::Int || b->kind == BoxKind::Real || b->inputs != 0 || b->outputs != 1) {
         return v;
     }
     if (MaybeNum n = numeric(b)) {

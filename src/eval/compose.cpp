@@ -88,8 +88,8 @@ Value Evaluator::seq_folded(Value a, Value b, diag::SourceRange r) {
         return v;
     }
     const Box* p = b.box();
-    bool foldable = p->kind == BoxKind::Wire ||
-                    (p->kind == BoxKind::Prim && ast::prim_inputs(p->prim()) <= 2);
+    bool foldable =
+        p->kind == BoxKind::Wire || (p->kind == BoxKind::Prim && ast::prim_inputs(p->prim()) <= 2);
     std::vector<MaybeNum> tuple;
     if (!foldable || !numerical_tuple(a.box(), tuple)) {
         return v;
@@ -115,7 +115,8 @@ void Evaluator::numeric_fault(const NumericFault& f, diag::SourceRange r) {
     case NumericFault::Kind::OutOfDomain:
         fail(diag::diags::out_of_domain(r, f.what));
     case NumericFault::Kind::TooDeep:
-        fail(diag::diags::eval_too_deep(r, "out of stack space or nesting limit while folding constants"));
+        fail(diag::diags::eval_too_deep(
+            r, "out of stack space or nesting limit while folding constants"));
     case NumericFault::Kind::TooManySteps:
         break;
     }

@@ -39,8 +39,8 @@ struct Entry {
     EntryState state = EntryState::Pending;
     std::uint32_t index = 0;
     std::span<const ast::Node* const> defs;
-    const Env* scope = nullptr;   ///< the environment the definitions are closed in
-    Entry* body = nullptr;        ///< LetrecProjection: the LetrecBody entry of the layer
+    const Env* scope = nullptr; ///< the environment the definitions are closed in
+    Entry* body = nullptr;      ///< LetrecProjection: the LetrecBody entry of the layer
     const frontend::ParsedFile* file = nullptr; ///< file of the definitions (metadata)
     Value value;
 };

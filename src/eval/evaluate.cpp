@@ -50,8 +50,8 @@ void run(Job& job) {
         job.diags = std::move(e.diags);
     } catch (const std::bad_alloc&) {
         job.result.process = nullptr;
-        job.diags.push_back(diag::diags::internal_error(file_start(*job.main),
-                                                        "out of memory during evaluation"));
+        job.diags.push_back(
+            diag::diags::internal_error(file_start(*job.main), "out of memory during evaluation"));
     } catch (const std::exception& e) {
         job.result.process = nullptr;
         job.diags.push_back(diag::diags::internal_error(

@@ -114,10 +114,12 @@ void Evaluator::enter(const Node* n) {
         stack_low = std::size_t(stack_base_ - here) > stack_usable_;
     }
     if (depth_ >= options_.max_depth) {
-        fail(diag::diags::eval_too_deep(n->range, "the limit is " + std::to_string(options_.max_depth) + " levels"));
+        fail(diag::diags::eval_too_deep(
+            n->range, "the limit is " + std::to_string(options_.max_depth) + " levels"));
     }
     if (stack_low) {
-        fail(diag::diags::eval_too_deep(n->range, "out of stack space at " + std::to_string(depth_) + " levels"));
+        fail(diag::diags::eval_too_deep(n->range, "out of stack space at " +
+                                                      std::to_string(depth_) + " levels"));
     }
     ++depth_;
     max_depth_reached_ = std::max(max_depth_reached_, depth_);
@@ -180,8 +182,8 @@ Value Evaluator::eval_node(const Node* n, const Env* env) {
     case NodeKind::Lambda:
         return Value::of(make_closure(n, 0, env));
     case NodeKind::Case: {
-        auto* rules = make_rules({static_cast<const Node* const*>(n->kids), n->count}, env, {},
-                                 n->range);
+        auto* rules =
+            make_rules({static_cast<const Node* const*>(n->kids), n->count}, env, {}, n->range);
         return Value::of(arena_.make<Matcher>(Matcher{rules, {}}));
     }
     case NodeKind::Iter:
@@ -191,9 +193,10 @@ Value Evaluator::eval_node(const Node* n, const Env* env) {
     case NodeKind::FConstant:
     case NodeKind::FVariable: {
         // with their place, for the diagnostics of later stages (an unknown name)
-        const boxes::Box* b = n->kind == NodeKind::FConstant
-                                  ? boxes_.make_fconst(static_cast<ast::ValueType>(n->op), n->name, n->text)
-                                  : boxes_.make_fvar(static_cast<ast::ValueType>(n->op), n->name, n->text);
+        const boxes::Box* b =
+            n->kind == NodeKind::FConstant
+                ? boxes_.make_fconst(static_cast<ast::ValueType>(n->op), n->name, n->text)
+                : boxes_.make_fvar(static_cast<ast::ValueType>(n->op), n->name, n->text);
         boxes_.set_origin(b, n->range);
         return Value::of(b);
     }
@@ -223,8 +226,8 @@ Value Evaluator::eval_node(const Node* n, const Env* env) {
     case NodeKind::Inputs:
     case NodeKind::Outputs: {
         const Box* b = to_box(eval(n->kids[0], env), n->kids[0]->range);
-        return Value::of(boxes_.make_int(std::int32_t(
-            n->kind == NodeKind::Inputs ? b->inputs : b->outputs)));
+        return Value::of(
+            boxes_.make_int(std::int32_t(n->kind == NodeKind::Inputs ? b->inputs : b->outputs)));
     }
     case NodeKind::Component:
         return Value::component(file_env(resolve(n)));
@@ -411,7 +414,8 @@ void Evaluator::record_metadata(const frontend::ParsedFile* file, Symbol functio
         return;
     }
     // Faust prefixes a file's metadata with the name it was asked for.
-    std::string prefix = (file->requested.empty() ? file->path.filename().string() : file->requested) + "/";
+    std::string prefix =
+        (file->requested.empty() ? file->path.filename().string() : file->requested) + "/";
     auto add = [&](std::string key, std::string value) {
         std::string both = key + '\0' + value;
         if (metadata_seen_.insert(both).second) {
@@ -426,7 +430,8 @@ void Evaluator::record_metadata(const frontend::ParsedFile* file, Symbol functio
         metadata_file_order_.push_back(file->id);
         // Faust records them as it parses: those inside an `environment { }`
         // count too, wherever it is, in source order.
-        std::vector<const Node*> todo(file->root->children().rbegin(), file->root->children().rend());
+        std::vector<const Node*> todo(file->root->children().rbegin(),
+                                      file->root->children().rend());
         while (!todo.empty()) {
             const Node* st = todo.back();
             todo.pop_back();

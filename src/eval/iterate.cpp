@@ -21,10 +21,11 @@ Value Evaluator::eval_iteration(const Node* n, const Env* env) {
     IterKind kind = static_cast<IterKind>(n->op);
     Symbol var = n->kids[0]->name;
     const Node* body = n->kids[2];
-    std::int32_t count = eval_int(n->kids[1], env,
-                                  "the number of iterations of '" +
-                                      std::string(ast::iter_name(kind)) + "'");
-    auto at = [&](std::int32_t i) { return eval(body, bind(env, var, Value::of(boxes_.make_int(i)))); };
+    std::int32_t count = eval_int(
+        n->kids[1], env, "the number of iterations of '" + std::string(ast::iter_name(kind)) + "'");
+    auto at = [&](std::int32_t i) {
+        return eval(body, bind(env, var, Value::of(boxes_.make_int(i))));
+    };
     if (count <= 0) {
         if (kind != IterKind::Seq) {
             return Value::of(empty_box());

@@ -130,11 +130,14 @@ MaybeNum fold_binary(PrimOp op, const Num& a, const Num& b) {
     auto what = [&](const char* sym) { return a.str() + " " + sym + " " + b.str(); };
     switch (op) {
     case PrimOp::Add:
-        return ints ? Num::of_int(wrap(std::int64_t(a.i) + b.i)) : Num::of_real(a.real() + b.real());
+        return ints ? Num::of_int(wrap(std::int64_t(a.i) + b.i))
+                    : Num::of_real(a.real() + b.real());
     case PrimOp::Sub:
-        return ints ? Num::of_int(wrap(std::int64_t(a.i) - b.i)) : Num::of_real(a.real() - b.real());
+        return ints ? Num::of_int(wrap(std::int64_t(a.i) - b.i))
+                    : Num::of_real(a.real() - b.real());
     case PrimOp::Mul:
-        return ints ? Num::of_int(wrap(std::int64_t(a.i) * b.i)) : Num::of_real(a.real() * b.real());
+        return ints ? Num::of_int(wrap(std::int64_t(a.i) * b.i))
+                    : Num::of_real(a.real() * b.real());
     case PrimOp::Div:
         if (is_zero(b)) {
             fault(NumericFault::Kind::DivisionByZero, what("/"));
@@ -166,8 +169,8 @@ MaybeNum fold_binary(PrimOp op, const Num& a, const Num& b) {
     case PrimOp::Xor:
         return Num::of_int(a.to_int() ^ b.to_int());
     case PrimOp::Lsh:
-        return Num::of_int(static_cast<std::int32_t>(static_cast<std::uint32_t>(a.to_int())
-                                                     << (b.to_int() & 31)));
+        return Num::of_int(
+            static_cast<std::int32_t>(static_cast<std::uint32_t>(a.to_int()) << (b.to_int() & 31)));
     case PrimOp::Rsh:
         return Num::of_int(a.to_int() >> (b.to_int() & 31));
     case PrimOp::Lt:

@@ -42,8 +42,8 @@ bool has_variable(const Node* p) {
 }
 
 bool is_composition(BoxKind k) {
-    return k == BoxKind::Seq || k == BoxKind::Par || k == BoxKind::Split ||
-           k == BoxKind::Merge || k == BoxKind::Rec;
+    return k == BoxKind::Seq || k == BoxKind::Par || k == BoxKind::Split || k == BoxKind::Merge ||
+           k == BoxKind::Rec;
 }
 
 BoxKind composition_of(NodeKind k) {
@@ -138,10 +138,10 @@ const Pattern* Evaluator::compile_pattern(const Node* n, const Env* env) {
                   op(BoxKind::Par, constant(boxes_.make_int(0)), var(n->kids[0]->name)),
                   constant(boxes_.make_prim(ast::PrimOp::Sub)));
     case NodeKind::Infix:
-        return op(BoxKind::Seq,
-                  op(BoxKind::Par, compile_pattern(n->kids[0], env),
-                     compile_pattern(n->kids[1], env)),
-                  constant(boxes_.make_prim(n->prim())));
+        return op(
+            BoxKind::Seq,
+            op(BoxKind::Par, compile_pattern(n->kids[0], env), compile_pattern(n->kids[1], env)),
+            constant(boxes_.make_prim(n->prim())));
     case NodeKind::Delay1:
         return op(BoxKind::Seq, compile_pattern(n->kids[0], env),
                   constant(boxes_.make_prim(ast::PrimOp::Mem)));
@@ -216,7 +216,8 @@ Value Evaluator::apply_rules(MatcherRules& rules, std::span<const Value> args,
     for (std::size_t k = 0; k < args.size(); ++k) {
         list += (k ? ", " : "") + describe(args[k]);
     }
-    std::string name = rules.name.empty() ? std::string("case") : "'" + std::string(rules.name.str()) + "'";
+    std::string name =
+        rules.name.empty() ? std::string("case") : "'" + std::string(rules.name.str()) + "'";
     fail(diag::diags::pattern_match_failed(where, name, list));
 }
 

@@ -36,7 +36,15 @@ struct Closure;
 struct Composite;
 struct Matcher;
 
-enum class ValueKind : std::uint8_t { None, Box, Composite, Closure, Matcher, Environment, Component };
+enum class ValueKind : std::uint8_t {
+    None,
+    Box,
+    Composite,
+    Closure,
+    Matcher,
+    Environment,
+    Component
+};
 
 class Value {
 public:
@@ -128,9 +136,9 @@ struct Pattern;
 struct MatcherRules {
     std::span<const ast::Node* const> rules; ///< Rule or Definition nodes: patterns..., body
     const Env* env = nullptr;
-    Symbol name;                 ///< the definition's name; empty for a `case`
-    diag::SourceRange range;     ///< the case or the first rule
-    std::uint32_t arity = 0;     ///< number of patterns of each rule
+    Symbol name;                              ///< the definition's name; empty for a `case`
+    diag::SourceRange range;                  ///< the case or the first rule
+    std::uint32_t arity = 0;                  ///< number of patterns of each rule
     const Pattern* const* compiled = nullptr; ///< rules.size() * arity patterns, or null
 };
 

@@ -92,8 +92,8 @@ Value Evaluator::eval_widget(const Node* n, const Env* env) {
     std::string lbl(n->name.str());
     auto param = [&](std::uint32_t k, const char* what) {
         return eval_double(n->kids[k], env,
-                           std::string("the ") + what + " of " + widget_name(n->kind) + " '" +
-                               lbl + "'");
+                           std::string("the ") + what + " of " + widget_name(n->kind) + " '" + lbl +
+                               "'");
     };
     const Box* b = nullptr;
     switch (n->kind) {
@@ -136,8 +136,8 @@ Value Evaluator::eval_widget(const Node* n, const Env* env) {
         break;
     }
     default: { // soundfile
-        std::int32_t channels = eval_int(
-            n->kids[0], env, "the number of channels of soundfile '" + lbl + "'");
+        std::int32_t channels =
+            eval_int(n->kids[0], env, "the number of channels of soundfile '" + lbl + "'");
         b = boxes_.make_soundfile(label, channels);
         break;
     }
@@ -176,9 +176,9 @@ Value Evaluator::eval_route(const Node* n, const Env* env) {
             pairs.push_back(v->real());
         }
         if (pairs.size() % 2 != 0) {
-            fail(diag::diags::invalid_route(
-                conn->range, "the connections must be pairs (input, output): " +
-                                 std::to_string(pairs.size()) + " numbers given"));
+            fail(diag::diags::invalid_route(conn->range,
+                                            "the connections must be pairs (input, output): " +
+                                                std::to_string(pairs.size()) + " numbers given"));
         }
     }
     const Box* r = boxes_.make_route(ins, outs, pairs);

@@ -137,10 +137,10 @@ const ParsedFile* FrontendSession::parse_program(const fs::path& file) {
     if (pf == nullptr || !options_.follow_imports) {
         return pf;
     }
-    SearchPath search = SearchPath::make(
-        file.parent_path(), options_.include_dirs,
-        options_.use_environment ? std::getenv("TUTTI_LIBRARY_PATH") : nullptr,
-        options_.use_installed_libraries);
+    SearchPath search =
+        SearchPath::make(file.parent_path(), options_.include_dirs,
+                         options_.use_environment ? std::getenv("TUTTI_LIBRARY_PATH") : nullptr,
+                         options_.use_installed_libraries);
     follow(pf, search);
     return pf;
 }
@@ -156,10 +156,10 @@ const ParsedFile* FrontendSession::parse_program_text(std::string name, std::str
     if (!options_.follow_imports) {
         return pf;
     }
-    SearchPath search = SearchPath::make(
-        dir, options_.include_dirs,
-        options_.use_environment ? std::getenv("TUTTI_LIBRARY_PATH") : nullptr,
-        options_.use_installed_libraries);
+    SearchPath search =
+        SearchPath::make(dir, options_.include_dirs,
+                         options_.use_environment ? std::getenv("TUTTI_LIBRARY_PATH") : nullptr,
+                         options_.use_installed_libraries);
     follow(pf, search);
     return pf;
 }

@@ -44,7 +44,7 @@ struct ParsedFile {
     /// The name it was first asked for by an import, library or component
     /// ("filters.lib", "../dynamic/volume.dsp"); empty for the program.
     std::string requested;
-    ast::Node* root = nullptr;  ///< File node
+    ast::Node* root = nullptr; ///< File node
 };
 
 class FrontendSession {
@@ -108,9 +108,9 @@ private:
     Interner interner_{arena_};
     diag::DiagnosticList diags_;
     std::vector<std::unique_ptr<ParsedFile>> files_;
-    std::unordered_map<std::string, const ParsedFile*> by_path_; // canonical path -> file
+    std::unordered_map<std::string, const ParsedFile*> by_path_;       // canonical path -> file
     std::unordered_map<const ast::Node*, const ParsedFile*> resolved_; // reference -> file
-    std::unordered_map<const ast::Node*, std::string> not_found_;      // library/component -> searched
+    std::unordered_map<const ast::Node*, std::string> not_found_; // library/component -> searched
     bool total_limit_reported_ = false;
 };
 

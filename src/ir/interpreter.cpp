@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "ir/interpreter.h"
-#include "ir/sound_data.h"
+
+#include <math.h>
 
 #include <algorithm>
 #include <cstring>
-#include <math.h>
 #include <limits>
 #include <utility>
 
 #include "ir/ir_verifier.h"
 #include "ir/math_functions.h"
+#include "ir/sound_data.h"
 
 namespace tutti::ir {
 
@@ -32,19 +33,42 @@ enum class Code : std::uint8_t {
 #define TUTTI_VM_DECLARE(name) name##I, name##F, name##D,
     TUTTI_VM_TYPED(TUTTI_VM_DECLARE)
 #undef TUTTI_VM_DECLARE
-    InputF, InputD, OutputF, OutputD,
-    FtoIF, FtoID, ItoFF, ItoFD, FExt, FTrunc,
-    And, Or, Xor, Shl, Shr,
+        InputF,
+    InputD,
+    OutputF,
+    OutputD,
+    FtoIF,
+    FtoID,
+    ItoFF,
+    ItoFD,
+    FExt,
+    FTrunc,
+    And,
+    Or,
+    Xor,
+    Shl,
+    Shr,
     Move,   ///< d = a
     Select, ///< d = a.i != 0 ? b : c
-    CallF_F, CallF_FF, CallF_FI, CallI_F, CallD_D, CallD_DD, CallD_DI, CallI_D, CallD_ID,
-    ForeignArgI, ForeignArgF, ForeignArgD, ///< foreign argument c (as double) = a
-    CallForeign, ///< d = k.fn(foreign arguments) (uniform entry point), c: the result type (0 I, 1 F, 2 D)
-    Jump,      ///< goto k.u
-    JumpIfNot, ///< if (a.i == 0) goto k.u
-    LoopTest,  ///< if (!(a.i < b.i)) goto k.u
-    Increment, ///< a.i += 1
-    SoundInfo,   ///< d.i = sound at state + k.u: info[c * 256 + a.i]
+    CallF_F,
+    CallF_FF,
+    CallF_FI,
+    CallI_F,
+    CallD_D,
+    CallD_DD,
+    CallD_DI,
+    CallI_D,
+    CallD_ID,
+    ForeignArgI,
+    ForeignArgF,
+    ForeignArgD,  ///< foreign argument c (as double) = a
+    CallForeign,  ///< d = k.fn(foreign arguments) (uniform entry point), c: the result type (0 I, 1
+                  ///< F, 2 D)
+    Jump,         ///< goto k.u
+    JumpIfNot,    ///< if (a.i == 0) goto k.u
+    LoopTest,     ///< if (!(a.i < b.i)) goto k.u
+    Increment,    ///< a.i += 1
+    SoundInfo,    ///< d.i = sound at state + k.u: info[c * 256 + a.i]
     SoundSampleF, ///< d.f = sound at state + k.u: channel c of float samples, at a.i
     SoundSampleD, ///< d.d = the same, double samples
     Halt,
@@ -97,8 +121,7 @@ std::int32_t shl(std::int32_t a, std::int32_t b) {
 std::int32_t shr(std::int32_t a, std::int32_t b) {
     return a >> (b & 31); // arithmetic in C++20
 }
-template <class T>
-std::int32_t float_to_int(T x) {
+template <class T> std::int32_t float_to_int(T x) {
     // In range iff -2^31 <= x < 2^31 (both bounds exact in float and double);
     // NaN fails both comparisons.
     if (x >= T(-2147483648.0) && x < T(2147483648.0)) {
@@ -106,16 +129,13 @@ std::int32_t float_to_int(T x) {
     }
     return std::numeric_limits<std::int32_t>::min();
 }
-template <class T>
-T min_of(T a, T b) {
+template <class T> T min_of(T a, T b) {
     return b < a ? b : a;
 }
-template <class T>
-T max_of(T a, T b) {
+template <class T> T max_of(T a, T b) {
     return a < b ? b : a;
 }
-template <class T>
-T real_rem(T a, T b) {
+template <class T> T real_rem(T a, T b) {
     if constexpr (sizeof(T) == 4) {
         return ::fmodf(a, b);
     } else {
@@ -397,7 +417,8 @@ private:
                 break;
             }
             in.k.fn = f->address;
-            in.code = static_cast<Code>(static_cast<int>(Code::CallF_F) + static_cast<int>(f->signature));
+            in.code =
+                static_cast<Code>(static_cast<int>(Code::CallF_F) + static_cast<int>(f->signature));
             in.a = expr(e->a[0], next);
             if (e->a.size() > 1) {
                 in.b = expr(e->a[1], next);
@@ -474,8 +495,7 @@ static_assert(static_cast<int>(Code::CallF_FF) - static_cast<int>(Code::CallF_F)
 static_assert(static_cast<int>(Code::CallD_ID) - static_cast<int>(Code::CallF_F) ==
               static_cast<int>(MathSignature::D_ID));
 
-template <class T>
-T* at(void* state, std::uint32_t offset) {
+template <class T> T* at(void* state, std::uint32_t offset) {
     return reinterpret_cast<T*>(static_cast<char*>(state) + offset);
 }
 
@@ -569,13 +589,16 @@ void Interpreter::run(const Program& p, void* state, std::int32_t arg, const voi
             d.i = at<std::int32_t>(state, in.k.u)[a.i];
             break;
         case Code::SoundInfo:
-            d.i = (*at<const ir::SoundData*>(state, in.k.u))->info[in.c * std::uint32_t(ir::sound_parts) + std::uint32_t(a.i)];
+            d.i = (*at<const ir::SoundData*>(state, in.k.u))
+                      ->info[in.c * std::uint32_t(ir::sound_parts) + std::uint32_t(a.i)];
             break;
         case Code::SoundSampleF:
-            d.f = static_cast<const float*>((*at<const ir::SoundData*>(state, in.k.u))->buffers[in.c])[a.i];
+            d.f = static_cast<const float*>(
+                (*at<const ir::SoundData*>(state, in.k.u))->buffers[in.c])[a.i];
             break;
         case Code::SoundSampleD:
-            d.d = static_cast<const double*>((*at<const ir::SoundData*>(state, in.k.u))->buffers[in.c])[a.i];
+            d.d = static_cast<const double*>(
+                (*at<const ir::SoundData*>(state, in.k.u))->buffers[in.c])[a.i];
             break;
         case Code::LoadAtF:
             d.f = at<float>(state, in.k.u)[a.i];

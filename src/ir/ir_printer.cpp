@@ -153,8 +153,7 @@ std::string type_text(Type t) {
 
 /// Shortest text that reads back to the same value, with a `.0` when it would
 /// look like an integer.
-template <class T>
-std::string real_text(T v) {
+template <class T> std::string real_text(T v) {
     char buf[64];
     auto r = std::to_chars(buf, buf + sizeof buf, v);
     std::string s(buf, r.ptr);
@@ -466,8 +465,8 @@ private:
             const char* sym = binary_symbol(e->op);
             if (sym == nullptr) {
                 prec = kPrimary;
-                return std::string("<binary ") + op_name(e->op) + ">(" + operand(e, 0, kCond, depth) +
-                       ", " + operand(e, 1, kCond, depth) + ")";
+                return std::string("<binary ") + op_name(e->op) + ">(" +
+                       operand(e, 0, kCond, depth) + ", " + operand(e, 1, kCond, depth) + ")";
             }
             if (e->op == Op::Min || e->op == Op::Max) {
                 return std::string(sym) + "(" + operand(e, 0, kCond, depth) + ", " +
@@ -495,8 +494,8 @@ private:
         }
         case ExprKind::SoundInfo: {
             static const char* what[] = {"length", "rate", "offset"};
-            return std::string(what[e->ival < 0 || e->ival > 2 ? 0 : e->ival]) + "(" + field_ref(e->index) + ", " +
-                   operand(e, 0, kCond, depth) + ")";
+            return std::string(what[e->ival < 0 || e->ival > 2 ? 0 : e->ival]) + "(" +
+                   field_ref(e->index) + ", " + operand(e, 0, kCond, depth) + ")";
         }
         case ExprKind::SoundSample:
             return "sample(" + field_ref(e->index) + ", " + std::to_string(e->ival) + ", " +

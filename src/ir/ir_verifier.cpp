@@ -203,7 +203,8 @@ private:
             expect_i32(expr(s->value, depth + 1, "from"), "from");
             expect_i32(expr(s->to, depth + 1, "to"), "to");
             if (std::find(loops_.begin(), loops_.end(), s->loop_id) != loops_.end()) {
-                error("loop id " + std::to_string(s->loop_id) + " is already used by an enclosing For");
+                error("loop id " + std::to_string(s->loop_id) +
+                      " is already used by an enclosing For");
             }
             loops_.push_back(s->loop_id);
             block(s->body, depth + 1);
@@ -532,14 +533,16 @@ private:
                         return;
                     }
                     if (args.size() != ff.params.size()) {
-                        error(std::string("Call of ") + e->callee + " with " + std::to_string(args.size()) +
-                              " arguments, it takes " + std::to_string(ff.params.size()));
+                        error(std::string("Call of ") + e->callee + " with " +
+                              std::to_string(args.size()) + " arguments, it takes " +
+                              std::to_string(ff.params.size()));
                         return;
                     }
                     for (std::size_t i = 0; i < args.size(); ++i) {
                         if (t_ok(args[i]) && args[i] != ff.params[i]) {
-                            error(std::string("Call of ") + e->callee + ": argument " + std::to_string(i) + " is " +
-                                  tn(args[i]) + ", expected " + tn(ff.params[i]));
+                            error(std::string("Call of ") + e->callee + ": argument " +
+                                  std::to_string(i) + " is " + tn(args[i]) + ", expected " +
+                                  tn(ff.params[i]));
                         }
                     }
                     result(e, ff.result);

@@ -33,10 +33,9 @@
 #include <cstdint>
 #include <span>
 #include <string>
-
-#include "diag/source_manager.h"
 #include <vector>
 
+#include "diag/source_manager.h"
 #include "support/arena.h"
 
 namespace tutti::ir {
@@ -52,50 +51,73 @@ enum class FieldKind : std::uint8_t {
     Recursion, ///< the memory of a `~` recursion
     Iota,      ///< the ring-buffer write index
     Other,
-    Sound,     ///< a soundfile: 8 bytes holding a `const SoundData*` (ir/sound_data.h), set by the host
-               ///< before init; type I32, count 2, 8-byte aligned by layout()
+    Sound, ///< a soundfile: 8 bytes holding a `const SoundData*` (ir/sound_data.h), set by the host
+           ///< before init; type I32, count 2, 8-byte aligned by layout()
 };
 
 struct Field {
-    std::string name;     ///< fRec0, fVec1, fHslider0... (printing, debugging)
+    std::string name; ///< fRec0, fVec1, fHslider0... (printing, debugging)
     Type type = Type::F32;
     std::uint32_t count = 1; ///< elements (1: scalar)
     FieldKind kind = FieldKind::Other;
-    std::string identity; ///< stable structural identity (see lower/), empty if none
+    std::string identity;     ///< stable structural identity (see lower/), empty if none
     std::uint32_t offset = 0; ///< bytes, set by layout()
-    bool ring = false; ///< a ring buffer written at IOTA & (count-1); otherwise [k] is k samples ago
-    double scale = 1;  ///< lines: the program reads the line's signal times this number at its position
-    diag::SourceRange origin;         ///< where the state comes from in the source (empty if unknown)
+    bool ring =
+        false; ///< a ring buffer written at IOTA & (count-1); otherwise [k] is k samples ago
+    double scale =
+        1; ///< lines: the program reads the line's signal times this number at its position
+    diag::SourceRange origin; ///< where the state comes from in the source (empty if unknown)
     diag::SourceRange program_origin; ///< the same, in the program's own file
 };
 
 enum class ExprKind : std::uint8_t {
-    Const,      ///< ival (I32) or rval (F32/F64)
-    Local,      ///< index = local number
-    Field,      ///< index = field number; a[0] = element index (I32) for arrays, none for scalars
-    Input,      ///< index = channel; the sample of the current frame (loop variable of compute)
-    SampleRate, ///< I32, only in init_constants
-    Count,      ///< I32, the block size, only in compute
-    FrameIndex, ///< I32, the frame loop variable, only inside the frame loop of compute
-    LoopVar,    ///< I32, index = loop nesting id of an enclosing For statement
-    Unary,      ///< op: Neg, FtoI, ItoF, FExt (F32->F64), FTrunc (F64->F32); a[0]
-    Binary,     ///< op; a[0], a[1]; operand types equal (both I32, or both the real type)
-    Call,       ///< callee; args a[...]
-    Select,     ///< a[0] (I32 condition, non-zero -> a[1]) ? a[1] : a[2]
-    SoundInfo,  ///< I32; index = Sound field; ival = 0 length, 1 rate, 2 offset; a[0] = part (I32, 0..255)
-    SoundSample,///< real type; index = Sound field; ival = channel; a[0] = frame in the sound's buffer (I32)
+    Const,       ///< ival (I32) or rval (F32/F64)
+    Local,       ///< index = local number
+    Field,       ///< index = field number; a[0] = element index (I32) for arrays, none for scalars
+    Input,       ///< index = channel; the sample of the current frame (loop variable of compute)
+    SampleRate,  ///< I32, only in init_constants
+    Count,       ///< I32, the block size, only in compute
+    FrameIndex,  ///< I32, the frame loop variable, only inside the frame loop of compute
+    LoopVar,     ///< I32, index = loop nesting id of an enclosing For statement
+    Unary,       ///< op: Neg, FtoI, ItoF, FExt (F32->F64), FTrunc (F64->F32); a[0]
+    Binary,      ///< op; a[0], a[1]; operand types equal (both I32, or both the real type)
+    Call,        ///< callee; args a[...]
+    Select,      ///< a[0] (I32 condition, non-zero -> a[1]) ? a[1] : a[2]
+    SoundInfo,   ///< I32; index = Sound field; ival = 0 length, 1 rate, 2 offset; a[0] = part (I32,
+                 ///< 0..255)
+    SoundSample, ///< real type; index = Sound field; ival = channel; a[0] = frame in the sound's
+                 ///< buffer (I32)
 };
 
 enum class Op : std::uint8_t {
     None,
     // unary
-    Neg, FtoI, ItoF, FExt, FTrunc,
+    Neg,
+    FtoI,
+    ItoF,
+    FExt,
+    FTrunc,
     // binary arithmetic (I32 or real)
-    Add, Sub, Mul, Div, Rem, Min, Max,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Min,
+    Max,
     // I32 only
-    And, Or, Xor, Shl, Shr,
+    And,
+    Or,
+    Xor,
+    Shl,
+    Shr,
     // comparisons (result I32)
-    Lt, Le, Gt, Ge, Eq, Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
 };
 
 struct Expr {
@@ -146,18 +168,19 @@ struct Function {
 constexpr std::size_t max_foreign_arguments = 16;
 
 struct ForeignFunction {
-    std::string name;           ///< the C name, as the program wrote it for this precision
-    std::string include;        ///< "<file.h>" or "\"file.h\"", as written
+    std::string name;    ///< the C name, as the program wrote it for this precision
+    std::string include; ///< "<file.h>" or "\"file.h\"", as written
     Type result = Type::F32;
     std::vector<Type> params;
-    std::string symbol;         ///< the typed entry point in the shared object (set when built)
+    std::string symbol; ///< the typed entry point in the shared object (set when built)
     /// The same function with every argument and the result as double (the
     /// interpreter's way in); set when built.
     void (*uniform)(const double* args, double* result) = nullptr;
 };
 
 struct Module {
-    Type real = Type::F32; ///< the program's real type (F32 single, F64 double); also the I/O sample type
+    Type real =
+        Type::F32; ///< the program's real type (F32 single, F64 double); also the I/O sample type
     std::uint32_t num_inputs = 0;
     std::uint32_t num_outputs = 0;
     std::vector<Field> fields;
@@ -166,8 +189,8 @@ struct Module {
     Function clear_state;
     Function compute; ///< may use Count, Input/SetOutput/FrameIndex inside its FrameLoop
     std::vector<ForeignFunction> foreign; ///< functions of headers the program names (ffunction)
-    std::uint32_t state_bytes = 0; ///< set by layout()
-    Arena arena;                   ///< owns the Expr and Stmt nodes
+    std::uint32_t state_bytes = 0;        ///< set by layout()
+    Arena arena;                          ///< owns the Expr and Stmt nodes
 };
 
 /// Assigns field offsets (natural alignment) and state_bytes.

@@ -45,8 +45,7 @@ public:
     /// Address of a function or global of the module; nullptr and `error` set when absent.
     void* lookup(std::string_view name, std::string* error = nullptr) const;
 
-    template <class F>
-    F function(std::string_view name, std::string* error = nullptr) const {
+    template <class F> F function(std::string_view name, std::string* error = nullptr) const {
         return reinterpret_cast<F>(lookup(name, error));
     }
 

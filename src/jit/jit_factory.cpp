@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "jit/jit_factory.h"
 
-
 namespace tutti::jit {
 
 namespace {
@@ -10,8 +9,8 @@ class JitFactory final : public Factory {
 public:
     JitFactory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
                std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds)
-        : Factory(std::move(info)), code_(std::move(code)), entry_(entry), module_(std::move(module)),
-          sounds_(std::move(sounds)) {
+        : Factory(std::move(info)), code_(std::move(code)), entry_(entry),
+          module_(std::move(module)), sounds_(std::move(sounds)) {
     }
     const char* implementation() const override {
         return "llvm-jit";
@@ -29,7 +28,8 @@ private:
 
 class JitInstance final : public runtime::LocalInstance {
 public:
-    JitInstance(std::shared_ptr<const Factory> self, const EntryPoints& entry, const runtime::SoundSlots& sounds)
+    JitInstance(std::shared_ptr<const Factory> self, const EntryPoints& entry,
+                const runtime::SoundSlots& sounds)
         : LocalInstance(std::move(self), sounds), entry_(entry) {
     }
     void instance_constants(int sample_rate) override {
@@ -55,10 +55,11 @@ std::unique_ptr<Instance> JitFactory::make_instance(std::shared_ptr<const Factor
 
 } // namespace
 
-std::shared_ptr<const Factory> make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code,
-                                                EntryPoints entry, std::unique_ptr<ir::Module> module,
-                                                runtime::SoundSlots sounds) {
-    return std::make_shared<JitFactory>(std::move(info), std::move(code), entry, std::move(module), std::move(sounds));
+std::shared_ptr<const Factory>
+make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
+                 std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds) {
+    return std::make_shared<JitFactory>(std::move(info), std::move(code), entry, std::move(module),
+                                        std::move(sounds));
 }
 
 } // namespace tutti::jit

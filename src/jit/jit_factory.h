@@ -22,11 +22,12 @@ struct EntryPoints {
     void (*init_constants)(void* state, std::int32_t sample_rate) = nullptr;
     void (*reset_controls)(void* state) = nullptr;
     void (*clear_state)(void* state) = nullptr;
-    void (*compute)(void* state, std::int32_t count, const void* const* inputs, void* const* outputs) = nullptr;
+    void (*compute)(void* state, std::int32_t count, const void* const* inputs,
+                    void* const* outputs) = nullptr;
 };
 
-std::shared_ptr<const Factory> make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code,
-                                                EntryPoints entry, std::unique_ptr<ir::Module> module,
-                                                runtime::SoundSlots sounds = {});
+std::shared_ptr<const Factory>
+make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
+                 std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds = {});
 
 } // namespace tutti::jit

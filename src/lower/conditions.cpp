@@ -138,7 +138,8 @@ Conditions::Conditions(std::span<const Signal* const> outputs, sig::SignalContex
             // reached through projections only
         } else {
             for (std::size_t i = 0; i < s->kids.size(); ++i) {
-                bool table_init = (s->kind == SigKind::Rdtable || s->kind == SigKind::Rwtable) && i == 1;
+                bool table_init =
+                    (s->kind == SigKind::Rdtable || s->kind == SigKind::Rwtable) && i == 1;
                 if (!table_init) {
                     demand(s->kid(i), g);
                 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "lower/lower.h"
-#include "ir/sound_data.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +11,7 @@
 
 #include "ir/builder.h"
 #include "ir/math_functions.h"
+#include "ir/sound_data.h"
 #include "lower/c_constants.h"
 #include "lower/conditions.h"
 #include "lower/state_identity.h"
@@ -69,9 +69,11 @@ struct SampleCtx {
         bool written = false;
         const Guard* guard = nullptr; // written (and shifted) only under this condition
     };
-    std::unordered_map<const Guard*, const Expr*> guard_conds; // each guard's condition, computed once
+    std::unordered_map<const Guard*, const Expr*>
+        guard_conds; // each guard's condition, computed once
     std::unordered_map<const Signal*, std::uint32_t> max_delay; // line source -> max delay
-    std::unordered_map<const Signal*, std::pair<diag::SourceRange, diag::SourceRange>> origins; // where delayed
+    std::unordered_map<const Signal*, std::pair<diag::SourceRange, diag::SourceRange>>
+        origins; // where delayed
     std::unordered_map<const Signal*, Line> lines;
     std::vector<const Signal*> line_order; // deterministic
     std::map<int, const Signal*> groups;   // recursion groups reached
@@ -82,8 +84,8 @@ struct SampleCtx {
 
 class Lowerer {
 public:
-    Lowerer(sig::SignalContext& sc, passes::TypeTable types, passes::IntervalTable intervals, bool dbl,
-            Budget* budget)
+    Lowerer(sig::SignalContext& sc, passes::TypeTable types, passes::IntervalTable intervals,
+            bool dbl, Budget* budget)
         : sc_(sc), budget_(budget), types_(std::move(types)), intervals_(std::move(intervals)) {
         m_ = std::make_unique<ir::Module>();
         m_->real = dbl ? Type::F64 : Type::F32;
@@ -162,14 +164,16 @@ private:
     /// std::name, chosen by the type of its argument (sinf on a double is
     /// std::sin), any other function as C converts its arguments and result.
     /// Another function is called as declared.
-    const Expr* foreign_call(const Signal* s, const std::string& name, Type t, std::vector<const Expr*> args) {
+    const Expr* foreign_call(const Signal* s, const std::string& name, Type t,
+                             std::vector<const Expr*> args) {
         const ir::MathFunction* f = ir::find_math_function(name);
         if (f == nullptr) {
             return call(name, t, args);
         }
         if (args.size() != ir::math_arity(f->signature)) {
-            throw LowerError{"foreign function '" + name + "' is declared with " + std::to_string(args.size()) +
-                                 " arguments, the C function takes " + std::to_string(ir::math_arity(f->signature)),
+            throw LowerError{"foreign function '" + name + "' is declared with " +
+                                 std::to_string(args.size()) + " arguments, the C function takes " +
+                                 std::to_string(ir::math_arity(f->signature)),
                              s, LowerErrorKind::ForeignArity};
         }
         if (const ir::MathFunction* g = overload_for(name, args[0]->type)) {
@@ -198,10 +202,11 @@ private:
     /// double one); nullptr for any other name.
     static const ir::MathFunction* overload_for(std::string_view name, Type arg) {
         static constexpr std::string_view primitives[] = {
-            "sin", "cos", "tan", "exp", "log", "log10", "sqrt", "pow", "fmod", "remainder",
-            "floor", "ceil", "rint", "round", "atan2", "asin", "acos", "atan", "fabs"};
+            "sin",   "cos",  "tan",  "exp",   "log",   "log10", "sqrt", "pow",  "fmod", "remainder",
+            "floor", "ceil", "rint", "round", "atan2", "asin",  "acos", "atan", "fabs"};
         auto known = [&](std::string_view n) {
-            return std::find(std::begin(primitives), std::end(primitives), n) != std::end(primitives);
+            return std::find(std::begin(primitives), std::end(primitives), n) !=
+                   std::end(primitives);
         };
         std::string_view base = name;
         if (!known(base) && base.size() > 1 && base.back() == 'f') {
@@ -210,7 +215,8 @@ private:
         if (!known(base)) {
             return nullptr;
         }
-        return ir::find_math_function(arg == Type::F32 ? std::string(base) + "f" : std::string(base));
+        return ir::find_math_function(arg == Type::F32 ? std::string(base) + "f"
+                                                       : std::string(base));
     }
     std::string math_name(std::string base) const {
         return m_->real == Type::F64 ? base : base + "f";
@@ -222,7 +228,8 @@ private:
         return b_->add_field(std::string(prefix) + std::to_string(n), t, count, kind);
     }
     std::uint32_t new_local(ir::Function& fn, Type t) {
-        return ir::Builder::add_local(fn, (t == Type::I32 ? "iTemp" : "fTemp") + std::to_string(fn.locals.size()), t);
+        return ir::Builder::add_local(
+            fn, (t == Type::I32 ? "iTemp" : "fTemp") + std::to_string(fn.locals.size()), t);
     }
     static bool trivial(const Expr* e) {
         return e->kind == ir::ExprKind::Const || e->kind == ir::ExprKind::Local ||
@@ -232,7 +239,8 @@ private:
     std::int32_t constant_int(const Signal* s, const char* what) {
         passes::Interval i = intervals_.of(s);
         if (!i.point() || !std::isfinite(i.lo)) {
-            throw LowerError{std::string(what) + " must be a constant", s, LowerErrorKind::NotConstant, what};
+            throw LowerError{std::string(what) + " must be a constant", s,
+                             LowerErrorKind::NotConstant, what};
         }
         return static_cast<std::int32_t>(i.lo);
     }
@@ -302,7 +310,8 @@ private:
                 ctx.groups[s->ival] = s;
             }
             for (std::size_t i = 0; i < s->kids.size(); ++i) {
-                bool table_init = (s->kind == SigKind::Rdtable || s->kind == SigKind::Rwtable) && i == 1;
+                bool table_init =
+                    (s->kind == SigKind::Rdtable || s->kind == SigKind::Rwtable) && i == 1;
                 if (!table_init) {
                     stack.push_back(s->kid(i));
                 }
@@ -322,8 +331,9 @@ private:
                 line.size = pow2_above(d + 1);
                 line.ring = true;
                 if (ctx.iota < 0) {
-                    ctx.iota = b_->add_field("IOTA" + std::to_string(counters_["IOTA"]++), Type::I32, 1,
-                                             ir::FieldKind::Iota, ctx.is_table ? "" : "iota");
+                    ctx.iota =
+                        b_->add_field("IOTA" + std::to_string(counters_["IOTA"]++), Type::I32, 1,
+                                      ir::FieldKind::Iota, ctx.is_table ? "" : "iota");
                     ctx.state_fields.push_back(std::uint32_t(ctx.iota));
                 }
             }
@@ -387,14 +397,18 @@ private:
     std::uint32_t max_delay_of(const Signal* d) {
         passes::Interval i = intervals_.of(d);
         if (!i.bounded()) {
-            throw LowerError{"can't compute the min and max values of a delay (probably a recursive signal)", d, LowerErrorKind::UnboundedDelay};
+            throw LowerError{
+                "can't compute the min and max values of a delay (probably a recursive signal)", d,
+                LowerErrorKind::UnboundedDelay};
         }
         if (i.lo < 0) {
-            throw LowerError{"possible negative values of a delay", d, LowerErrorKind::NegativeDelay};
+            throw LowerError{"possible negative values of a delay", d,
+                             LowerErrorKind::NegativeDelay};
         }
         double hi = std::floor(i.hi + 0.5);
         if (hi > double(max_line)) {
-            throw LowerError{"delay too large", d, LowerErrorKind::DelayTooLarge, std::to_string(static_cast<long long>(hi))};
+            throw LowerError{"delay too large", d, LowerErrorKind::DelayTooLarge,
+                             std::to_string(static_cast<long long>(hi))};
         }
         return static_cast<std::uint32_t>(hi);
     }
@@ -407,7 +421,8 @@ private:
         }
         if (v == Variability::Block && !is_sample_only(s)) {
             if (ctx.is_table) {
-                throw LowerError{"a table's content must be computable at init time", s, LowerErrorKind::TableNotAtInit};
+                throw LowerError{"a table's content must be computable at init time", s,
+                                 LowerErrorKind::TableNotAtInit};
             }
             return gen_block(s, ctx);
         }
@@ -485,7 +500,8 @@ private:
         --depth_;
         const bool read_only = e->kind == ir::ExprKind::Const || e->kind == ir::ExprKind::Local ||
                                e->kind == ir::ExprKind::Input ||
-                               (e->kind == ir::ExprKind::Field && (e->a.empty() || e->a[0]->kind == ir::ExprKind::Const));
+                               (e->kind == ir::ExprKind::Field &&
+                                (e->a.empty() || e->a[0]->kind == ir::ExprKind::Const));
         if (g != nullptr && !read_only) {
             // computed only under its condition: the value lives in the state, and
             // keeps its last value while the condition is false (across blocks too).
@@ -546,8 +562,9 @@ private:
             const Expr* all = nullptr;
             for (const Signal* c : conj) {
                 const Expr* v = gen(c, ctx);
-                const Expr* t = v->type == Type::I32 ? b_->binary(Op::Ne, v, b_->i32(0))
-                                                     : b_->binary(Op::Ne, v, b_->constant(v->type, 0));
+                const Expr* t = v->type == Type::I32
+                                    ? b_->binary(Op::Ne, v, b_->i32(0))
+                                    : b_->binary(Op::Ne, v, b_->constant(v->type, 0));
                 all = all == nullptr ? t : b_->binary(Op::And, all, t);
             }
             any = any == nullptr ? all : b_->binary(Op::Or, any, all);
@@ -600,12 +617,14 @@ private:
         it = ctx.lines.find(x);
         const SampleCtx::Line& l = it->second;
         if (l.ring) {
-            const Expr* idx = b_->binary(Op::And, b_->binary(Op::Sub, b_->field(std::uint32_t(ctx.iota)), delay),
-                                         b_->i32(std::int32_t(l.size - 1)));
+            const Expr* idx =
+                b_->binary(Op::And, b_->binary(Op::Sub, b_->field(std::uint32_t(ctx.iota)), delay),
+                           b_->i32(std::int32_t(l.size - 1)));
             return b_->field(l.field, idx);
         }
         if (!constant) {
-            delay = b_->binary(Op::Max, b_->i32(0), b_->binary(Op::Min, delay, b_->i32(std::int32_t(l.size - 1))));
+            delay = b_->binary(Op::Max, b_->i32(0),
+                               b_->binary(Op::Min, delay, b_->i32(std::int32_t(l.size - 1))));
         }
         return b_->field(l.field, delay);
     }
@@ -658,13 +677,15 @@ private:
             }
             for (std::uint32_t k = l.size - 1; k >= 1; --k) {
                 emit(ctx, ctx.post,
-                     b_->set_field(l.field, b_->i32(std::int32_t(k)), b_->field(l.field, b_->i32(std::int32_t(k - 1)))),
+                     b_->set_field(l.field, b_->i32(std::int32_t(k)),
+                                   b_->field(l.field, b_->i32(std::int32_t(k - 1)))),
                      l.guard);
             }
         }
         if (ctx.iota >= 0) {
             auto f = std::uint32_t(ctx.iota);
-            ctx.post.push_back(b_->set_field(f, nullptr, b_->binary(Op::Add, b_->field(f), b_->i32(1))));
+            ctx.post.push_back(
+                b_->set_field(f, nullptr, b_->binary(Op::Add, b_->field(f), b_->i32(1))));
         }
     }
 
@@ -679,7 +700,8 @@ private:
             return b_->real(s->rval);
         case SigKind::Input:
             if (ctx.is_table) {
-                throw LowerError{"a table's content cannot depend on the inputs", s, LowerErrorKind::TableUsesInputs};
+                throw LowerError{"a table's content cannot depend on the inputs", s,
+                                 LowerErrorKind::TableUsesInputs};
             }
             return b_->input(std::uint32_t(s->ival));
         case SigKind::Delay: {
@@ -694,7 +716,8 @@ private:
             return read_line(ctx, x, d);
         }
         case SigKind::Prefix: {
-            std::uint32_t started = new_field("fStarted", "iStarted", Type::I32, 1, ir::FieldKind::Recursion);
+            std::uint32_t started =
+                new_field("fStarted", "iStarted", Type::I32, 1, ir::FieldKind::Recursion);
             if (!ctx.is_table) {
                 m_->fields[started].identity = ids_->other("prefix", s);
             }
@@ -735,15 +758,19 @@ private:
         case SigKind::FFun: {
             std::vector<const Expr*> args;
             for (std::size_t i = 0; i < s->kids.size(); ++i) {
-                ast::ValueType at = i < s->ffun->args.size() ? s->ffun->args[i] : ast::ValueType::Float;
+                ast::ValueType at =
+                    i < s->ffun->args.size() ? s->ffun->args[i] : ast::ValueType::Float;
                 const Expr* a = kid(i);
-                args.push_back(at == ast::ValueType::Int ? as_int(a) : at == ast::ValueType::Float ? as_real(a) : a);
+                args.push_back(at == ast::ValueType::Int     ? as_int(a)
+                               : at == ast::ValueType::Float ? as_real(a)
+                                                             : a);
             }
             std::string name(s->ffun->names[m_->real == Type::F64 ? 1 : 0].str());
             if (ir::find_math_function(name) == nullptr) {
                 // a function of the program's own header: built before the module runs
                 auto& ff = m_->foreign;
-                auto known = std::find_if(ff.begin(), ff.end(), [&](const auto& f) { return f.name == name; });
+                auto known = std::find_if(ff.begin(), ff.end(),
+                                          [&](const auto& f) { return f.name == name; });
                 if (known == ff.end()) {
                     ir::ForeignFunction f;
                     f.name = name;
@@ -771,13 +798,15 @@ private:
                 }
                 return b_->constant(t, *v);
             }
-            throw LowerError{"unknown foreign constant '" + std::string(s->label.str()) + "'", s, LowerErrorKind::UnknownForeign,
+            throw LowerError{"unknown foreign constant '" + std::string(s->label.str()) + "'", s,
+                             LowerErrorKind::UnknownForeign,
                              "constant '" + std::string(s->label.str()) + "'"};
         case SigKind::FVar:
             if (s->label.str() == "count") {
                 return as_type(b_->count(), t);
             }
-            throw LowerError{"unknown foreign variable '" + std::string(s->label.str()) + "'", s, LowerErrorKind::UnknownForeign,
+            throw LowerError{"unknown foreign variable '" + std::string(s->label.str()) + "'", s,
+                             LowerErrorKind::UnknownForeign,
                              "variable '" + std::string(s->label.str()) + "'"};
         case SigKind::Button:
         case SigKind::Checkbox:
@@ -796,7 +825,8 @@ private:
             throw LowerError{"a soundfile read as a signal", s, LowerErrorKind::Internal};
         case SigKind::SoundLength:
         case SigKind::SoundRate:
-            return b_->sound_info(sound(s->kid(0)), s->kind == SigKind::SoundLength ? 0 : 1, sound_part(s, s->kid(1), ctx));
+            return b_->sound_info(sound(s->kid(0)), s->kind == SigKind::SoundLength ? 0 : 1,
+                                  sound_part(s, s->kid(1), ctx));
         case SigKind::SoundBuffer: {
             // the reference: buffers[chan][offset[part] + int(idx)], idx clamped by propagation
             std::uint32_t f = sound(s->kid(0));
@@ -897,7 +927,8 @@ private:
         switch (op) {
         case PrimOp::Min:
         case PrimOp::Max:
-            return b_->binary(op == PrimOp::Min ? Op::Min : Op::Max, as_type(kid(0), t), as_type(kid(1), t));
+            return b_->binary(op == PrimOp::Min ? Op::Min : Op::Max, as_type(kid(0), t),
+                              as_type(kid(1), t));
         case PrimOp::Abs:
             if (t == Type::I32) {
                 const Expr* x = kid(0);
@@ -926,17 +957,27 @@ private:
             break;
         }
         static const std::map<PrimOp, const char*> names = {
-            {PrimOp::Acos, "acos"},   {PrimOp::Asin, "asin"},     {PrimOp::Atan, "atan"},
-            {PrimOp::Atan2, "atan2"}, {PrimOp::Cos, "cos"},       {PrimOp::Sin, "sin"},
-            {PrimOp::Tan, "tan"},     {PrimOp::Exp, "exp"},       {PrimOp::Log, "log"},
-            {PrimOp::Log10, "log10"}, {PrimOp::Sqrt, "sqrt"},     {PrimOp::Fmod, "fmod"},
-            {PrimOp::Remainder, "remainder"}, {PrimOp::Floor, "floor"}, {PrimOp::Ceil, "ceil"},
+            {PrimOp::Acos, "acos"},
+            {PrimOp::Asin, "asin"},
+            {PrimOp::Atan, "atan"},
+            {PrimOp::Atan2, "atan2"},
+            {PrimOp::Cos, "cos"},
+            {PrimOp::Sin, "sin"},
+            {PrimOp::Tan, "tan"},
+            {PrimOp::Exp, "exp"},
+            {PrimOp::Log, "log"},
+            {PrimOp::Log10, "log10"},
+            {PrimOp::Sqrt, "sqrt"},
+            {PrimOp::Fmod, "fmod"},
+            {PrimOp::Remainder, "remainder"},
+            {PrimOp::Floor, "floor"},
+            {PrimOp::Ceil, "ceil"},
             {PrimOp::Rint, "rint"},
         };
         auto it = names.find(op);
         if (it == names.end()) {
-            throw LowerError{"unsupported primitive " + std::string(ast::prim_spelling(op)), s, LowerErrorKind::Unsupported,
-                             std::string(ast::prim_spelling(op))};
+            throw LowerError{"unsupported primitive " + std::string(ast::prim_spelling(op)), s,
+                             LowerErrorKind::Unsupported, std::string(ast::prim_spelling(op))};
         }
         std::vector<const Expr*> args;
         for (std::size_t i = 0; i < s->kids.size(); ++i) {
@@ -988,8 +1029,10 @@ private:
                 std::snprintf(buf, sizeof buf, "%f", v);
                 return std::string(buf);
             };
-            std::string range = i.bounded() ? "[" + text(i.lo) + ", " + text(i.hi) + "]" : "unbounded";
-            throw LowerError{"out of range soundfile part number (" + range + ")", s, LowerErrorKind::SoundPart, range};
+            std::string range =
+                i.bounded() ? "[" + text(i.lo) + ", " + text(i.hi) + "]" : "unbounded";
+            throw LowerError{"out of range soundfile part number (" + range + ")", s,
+                             LowerErrorKind::SoundPart, range};
         }
         return b_->binary(Op::And, as_int(gen(part, ctx)), b_->i32(ir::sound_parts - 1));
     }
@@ -1044,7 +1087,8 @@ private:
             c.step = 1;
         }
         bool is_bargraph = s->kind == SigKind::VBargraph || s->kind == SigKind::HBargraph;
-        m_->reset_controls.body.push_back(b_->set_field(f, nullptr, b_->real(is_bargraph ? 0.0 : c.init)));
+        m_->reset_controls.body.push_back(
+            b_->set_field(f, nullptr, b_->real(is_bargraph ? 0.0 : c.init)));
         controls_.push_back(c);
         controls_by_sig_[s] = f;
         return f;
@@ -1052,12 +1096,15 @@ private:
 
     /// The table of an rdtable/rwtable: filled at init by running its content
     /// signal for t = 0..size-1 with a fresh state of its own.
-    std::uint32_t make_table(const Signal* s, std::int32_t size, const Signal* content, bool writable) {
+    std::uint32_t make_table(const Signal* s, std::int32_t size, const Signal* content,
+                             bool writable) {
         if (size <= 0 || std::uint32_t(size) > max_line) {
-            throw LowerError{"invalid table size " + std::to_string(size), s, LowerErrorKind::TableSize, std::to_string(size)};
+            throw LowerError{"invalid table size " + std::to_string(size), s,
+                             LowerErrorKind::TableSize, std::to_string(size)};
         }
-        auto key = std::make_tuple(writable ? 1 : 0, writable ? static_cast<const void*>(s) : static_cast<const void*>(content),
-                                   size);
+        auto key = std::make_tuple(
+            writable ? 1 : 0,
+            writable ? static_cast<const void*>(s) : static_cast<const void*>(content), size);
         if (auto it = tables_.find(key); it != tables_.end()) {
             return it->second;
         }
@@ -1065,7 +1112,8 @@ private:
         if (writable) {
             t = types_.of(s).nature == Nature::Int ? Type::I32 : m_->real;
         }
-        std::uint32_t table = new_field("ftbl", "itbl", t, std::uint32_t(size), ir::FieldKind::Table);
+        std::uint32_t table =
+            new_field("ftbl", "itbl", t, std::uint32_t(size), ir::FieldKind::Table);
         // a read-only table is rebuilt from its generator; a writable one is state
         m_->fields[table].identity = (writable ? "rw" : "") + ids_->table(s);
         std::tie(m_->fields[table].origin, m_->fields[table].program_origin) = origin_of(s);
@@ -1108,7 +1156,8 @@ private:
                 init_.push_back(b_->set_field(table, b_->i32(i), b_->constant(t, x)));
             }
         }
-        std::uint32_t counter = new_field("iWaveIdx", "iWaveIdx", Type::I32, 1, ir::FieldKind::Recursion);
+        std::uint32_t counter =
+            new_field("iWaveIdx", "iWaveIdx", Type::I32, 1, ir::FieldKind::Recursion);
         if (!ctx.is_table) {
             m_->fields[counter].identity = ids_->other("wavepos", s);
         }
@@ -1116,7 +1165,8 @@ private:
         const Expr* value = b_->field(table, b_->field(counter));
         emit(ctx, ctx.post,
              b_->set_field(counter, nullptr,
-                           b_->binary(Op::Rem, b_->binary(Op::Add, b_->field(counter), b_->i32(1)), b_->i32(n))),
+                           b_->binary(Op::Rem, b_->binary(Op::Add, b_->field(counter), b_->i32(1)),
+                                      b_->i32(n))),
              current_guard());
         return value;
     }
@@ -1147,8 +1197,8 @@ private:
 } // namespace
 
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
-                  sig::SignalContext& signals, passes::TypeTable types, passes::IntervalTable intervals,
-                  bool double_precision, Budget* budget) {
+                  sig::SignalContext& signals, passes::TypeTable types,
+                  passes::IntervalTable intervals, bool double_precision, Budget* budget) {
     try {
         Lowerer l(signals, std::move(types), std::move(intervals), double_precision, budget);
         return l.run(outputs, num_inputs);

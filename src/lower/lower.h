@@ -27,8 +27,8 @@ namespace tutti::lower {
 
 /// One UI element, for the JSON description and parameter access.
 struct Control {
-    sig::SigKind kind{};   ///< Button, Checkbox, VSlider, HSlider, NEntry, VBargraph, HBargraph
-    std::string path;      ///< group path and label, as in signal.h (`h:Osc/freq [unit:Hz]`)
+    sig::SigKind kind{}; ///< Button, Checkbox, VSlider, HSlider, NEntry, VBargraph, HBargraph
+    std::string path;    ///< group path and label, as in signal.h (`h:Osc/freq [unit:Hz]`)
     std::uint32_t field = 0;
     double init = 0, min = 0, max = 0, step = 0;
     const sig::Signal* signal = nullptr; ///< the widget's signal (its place in the program)
@@ -36,20 +36,20 @@ struct Control {
 
 /// What went wrong in lowering (the compiler maps each to its diagnostic).
 enum class LowerErrorKind {
-    Internal,        ///< a bug of the compiler, not of the program
-    UnboundedDelay,  ///< detail: -
+    Internal,       ///< a bug of the compiler, not of the program
+    UnboundedDelay, ///< detail: -
     NegativeDelay,
-    DelayTooLarge,   ///< detail: the maximum delay
-    NotConstant,     ///< detail: what must be constant
-    TableSize,       ///< detail: the size
+    DelayTooLarge, ///< detail: the maximum delay
+    NotConstant,   ///< detail: what must be constant
+    TableSize,     ///< detail: the size
     TableNotAtInit,
     TableUsesInputs,
-    UnknownForeign,  ///< detail: "constant 'X'" or "variable 'X'"
+    UnknownForeign, ///< detail: "constant 'X'" or "variable 'X'"
     TooDeep,
-    Unsupported,     ///< detail: the primitive
-    StateTooLarge,   ///< the message says how large
-    ForeignArity,    ///< the message says which function
-    SoundPart,       ///< detail: the interval of the part
+    Unsupported,   ///< detail: the primitive
+    StateTooLarge, ///< the message says how large
+    ForeignArity,  ///< the message says which function
+    SoundPart,     ///< detail: the interval of the part
 };
 
 /// A soundfile of the program: its UI path (with its [url:...]) and its state
@@ -69,14 +69,15 @@ struct LowerResult {
     LowerErrorKind error_kind = LowerErrorKind::Internal;
     std::string error_detail;
     const sig::Signal* error_signal = nullptr;
-    std::vector<const sig::Signal*> foreign_signals; ///< the ffunction of each module->foreign entry
+    std::vector<const sig::Signal*>
+        foreign_signals; ///< the ffunction of each module->foreign entry
 };
 
 /// `outputs`: the signals in normal form, associated as printed (the passes
 /// before this one in compiler/pipeline.cpp); `types` and `intervals`: theirs
 /// (infer_types.h, infer_intervals.h), kept and extended by the lowering.
 LowerResult lower(std::span<const sig::Signal* const> outputs, std::uint32_t num_inputs,
-                  sig::SignalContext& signals, passes::TypeTable types, passes::IntervalTable intervals,
-                  bool double_precision, Budget* budget = nullptr);
+                  sig::SignalContext& signals, passes::TypeTable types,
+                  passes::IntervalTable intervals, bool double_precision, Budget* budget = nullptr);
 
 } // namespace tutti::lower

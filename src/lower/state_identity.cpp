@@ -35,7 +35,8 @@ const Signal* canonical(sig::SignalContext& sc, const Signal* s) {
 /// + and *: their operands' order is the normal form's (when the reference made
 /// their trees), which an edit elsewhere can change; identities do not see it.
 bool commutative(const Signal* s) {
-    return s->kind == SigKind::Bin && (s->prim() == ast::PrimOp::Add || s->prim() == ast::PrimOp::Mul);
+    return s->kind == SigKind::Bin &&
+           (s->prim() == ast::PrimOp::Add || s->prim() == ast::PrimOp::Mul);
 }
 
 /// Combines the hashes of a node's operands: in order, or as a multiset for
@@ -52,7 +53,8 @@ std::uint64_t combine(std::uint64_t h, std::vector<std::uint64_t> kids, bool uno
 
 } // namespace
 
-StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::SignalContext& sc) : sc_(sc) {
+StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::SignalContext& sc)
+    : sc_(sc) {
     // Depth-first from each output; the first path that reaches a signal is its position.
     struct Item {
         const Signal* s;
@@ -102,7 +104,8 @@ StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::Si
             // a recursion continues into its own body
             auto g = groups_.find(s->kid(0)->ival);
             if (g != groups_.end() && std::size_t(s->ival) < g->second->kids.size()) {
-                kids.push_back({g->second->kid(std::size_t(s->ival)), mix(it.pos, 0x7265630000ull), 1.0});
+                kids.push_back(
+                    {g->second->kid(std::size_t(s->ival)), mix(it.pos, 0x7265630000ull), 1.0});
             }
         } else {
             // the operands of + and * are numbered by their shapes (in the
@@ -121,7 +124,8 @@ StateIdentities::StateIdentities(std::span<const Signal* const> outputs, sig::Si
             for (std::size_t i = 0; i < s->kids.size(); ++i) {
                 std::uint64_t p = mix(mix(it.pos, std::uint64_t(s->kind) << 8 | s->op), slot[i]);
                 // a delay reads its signal at the scale it is read at itself
-                kids.push_back({s->kid(i), p, s->kind == SigKind::Delay && i == 0 ? it.scale : 1.0});
+                kids.push_back(
+                    {s->kid(i), p, s->kind == SigKind::Delay && i == 0 ? it.scale : 1.0});
             }
         }
         for (std::size_t i = kids.size(); i-- > 0;) {
@@ -142,7 +146,8 @@ std::uint64_t StateIdentities::position(const Signal* s) const {
 
 namespace {
 /// Does s use the feedback of recursion group `group` (through any path)?
-bool uses_group(const Signal* s, int group, std::unordered_map<const Signal*, bool>& memo, int depth = 0) {
+bool uses_group(const Signal* s, int group, std::unordered_map<const Signal*, bool>& memo,
+                int depth = 0) {
     if (auto it = memo.find(s); it != memo.end()) {
         return it->second;
     }
@@ -175,7 +180,8 @@ std::uint64_t StateIdentities::shape(const Signal* s) const {
         if (x->kind == SigKind::Int || x->kind == SigKind::Real) {
             return mix(0x636f6e7374ull, std::uint64_t(depth)); // "const"
         }
-        std::uint64_t h = mix(mix(0x6c696e65ull, std::uint64_t(x->kind) << 8 | x->op), std::uint64_t(depth));
+        std::uint64_t h =
+            mix(mix(0x6c696e65ull, std::uint64_t(x->kind) << 8 | x->op), std::uint64_t(depth));
         if (x->kind == SigKind::Proj || x->kind == SigKind::Input) {
             return mix(h, std::uint64_t(x->ival));
         }
@@ -204,7 +210,8 @@ std::uint64_t StateIdentities::body_shape(const Signal* body, int group) const {
         if (!uses_group(s, group, memo)) {
             return mix(0x657874ull, std::uint64_t(depth)); // "ext": from outside, or a constant
         }
-        std::uint64_t h = mix(mix(0x84222325cbf29ce4ull, std::uint64_t(s->kind) << 8 | s->op), std::uint64_t(depth));
+        std::uint64_t h = mix(mix(0x84222325cbf29ce4ull, std::uint64_t(s->kind) << 8 | s->op),
+                              std::uint64_t(depth));
         if (s->kind == SigKind::Proj) {
             return mix(h, std::uint64_t(s->ival));
         }
@@ -229,7 +236,8 @@ std::string StateIdentities::line(const Signal* x) const {
         auto g = groups_.find(c->kid(0)->ival);
         std::uint64_t sh = 0;
         if (g != groups_.end() && std::size_t(c->ival) < g->second->kids.size()) {
-            sh = mix(body_shape(g->second->kid(std::size_t(c->ival)), c->kid(0)->ival), std::uint64_t(c->ival));
+            sh = mix(body_shape(g->second->kid(std::size_t(c->ival)), c->kid(0)->ival),
+                     std::uint64_t(c->ival));
         }
         return "rec:" + hex64(position(c)) + ":" + hex64(sh);
     }

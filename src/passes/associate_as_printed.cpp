@@ -84,7 +84,8 @@ private:
 
 } // namespace
 
-std::vector<const Signal*> associate_as_printed(std::span<const Signal* const> outputs, sig::SignalContext& sc) {
+std::vector<const Signal*> associate_as_printed(std::span<const Signal* const> outputs,
+                                                sig::SignalContext& sc) {
     return PrintedAssociation(outputs, sc).run(outputs);
 }
 

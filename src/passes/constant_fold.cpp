@@ -52,7 +52,8 @@ const Signal* fold_constant(const Signal* s, sig::SignalContext& sc) {
     };
     switch (s->kind) {
     case SigKind::IntCast:
-        return sc.make_int(s->kid(0)->kind == SigKind::Int ? s->kid(0)->ival : to_int(s->kid(0)->rval));
+        return sc.make_int(s->kid(0)->kind == SigKind::Int ? s->kid(0)->ival
+                                                           : to_int(s->kid(0)->rval));
     case SigKind::FloatCast:
         return sc.make_real(value(s->kid(0)));
     case SigKind::Bin: {
@@ -114,11 +115,14 @@ const Signal* fold_constant(const Signal* s, sig::SignalContext& sc) {
         double y = s->kids.size() > 1 ? value(s->kid(1)) : 0.0;
         switch (s->prim()) {
         case PrimOp::Min:
-            return all_int() ? sc.make_int(std::min(s->kid(0)->ival, s->kid(1)->ival)) : sc.make_real(std::min(x, y));
+            return all_int() ? sc.make_int(std::min(s->kid(0)->ival, s->kid(1)->ival))
+                             : sc.make_real(std::min(x, y));
         case PrimOp::Max:
-            return all_int() ? sc.make_int(std::max(s->kid(0)->ival, s->kid(1)->ival)) : sc.make_real(std::max(x, y));
+            return all_int() ? sc.make_int(std::max(s->kid(0)->ival, s->kid(1)->ival))
+                             : sc.make_real(std::max(x, y));
         case PrimOp::Abs:
-            return all_int() ? sc.make_int(wrap(std::llabs(s->kid(0)->ival))) : sc.make_real(std::fabs(x));
+            return all_int() ? sc.make_int(wrap(std::llabs(s->kid(0)->ival)))
+                             : sc.make_real(std::fabs(x));
         case PrimOp::Pow:
             if (all_int() && s->kid(1)->ival > 0) {
                 std::int64_t r = 1;
@@ -161,7 +165,8 @@ const Signal* fold_constant(const Signal* s, sig::SignalContext& sc) {
     }
 }
 
-std::vector<const Signal*> fold_constants(std::span<const Signal* const> outputs, sig::SignalContext& sc) {
+std::vector<const Signal*> fold_constants(std::span<const Signal* const> outputs,
+                                          sig::SignalContext& sc) {
     sig::Rewriter rw(sc);
     return rw.run(outputs, [&](const Signal* s) {
         const Signal* r = rw.with_new_kids(s);

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include "passes/infer_intervals.h"
 
-#include "signals/post_order.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "signals/post_order.h"
+
 namespace tutti::passes {
 
+using ast::PrimOp;
 using sig::SigKind;
 using sig::Signal;
-using ast::PrimOp;
 
 namespace {
 
@@ -184,7 +184,8 @@ Interval apply(const Signal* s, const IntervalTable& t) {
             }
             if (a.bounded() && b.bounded() && a.lo > 0) {
                 // a positive base: monotonic in each argument, the extremes are at the corners
-                double c[4] = {std::pow(a.lo, b.lo), std::pow(a.lo, b.hi), std::pow(a.hi, b.lo), std::pow(a.hi, b.hi)};
+                double c[4] = {std::pow(a.lo, b.lo), std::pow(a.lo, b.hi), std::pow(a.hi, b.lo),
+                               std::pow(a.hi, b.hi)};
                 return {*std::min_element(c, c + 4), *std::max_element(c, c + 4)};
             }
             return {};
@@ -192,8 +193,9 @@ Interval apply(const Signal* s, const IntervalTable& t) {
         case PrimOp::Log:
         case PrimOp::Log10: {
             Interval x = k(0);
-            double (*f)(double) = s->prim() == PrimOp::Log ? static_cast<double (*)(double)>(std::log)
-                                                           : static_cast<double (*)(double)>(std::log10);
+            double (*f)(double) = s->prim() == PrimOp::Log
+                                      ? static_cast<double (*)(double)>(std::log)
+                                      : static_cast<double (*)(double)>(std::log10);
             if (x.hi <= 0) {
                 return {};
             }

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "passes/infer_types.h"
 
-#include "signals/post_order.h"
-
 #include <algorithm>
 #include <map>
 #include <vector>
 
+#include "signals/post_order.h"
+
 namespace tutti::passes {
 
+using ast::PrimOp;
 using sig::SigKind;
 using sig::Signal;
-using ast::PrimOp;
 
 namespace {
 
@@ -100,10 +100,12 @@ SigType rule(const Signal* s, const TypeTable& t,
         return {s->ffun->result == ast::ValueType::Int ? Nature::Int : Nature::Real,
                 Variability::Sample};
     case SigKind::FConst:
-        return {static_cast<ast::ValueType>(s->op) == ast::ValueType::Int ? Nature::Int : Nature::Real,
+        return {static_cast<ast::ValueType>(s->op) == ast::ValueType::Int ? Nature::Int
+                                                                          : Nature::Real,
                 Variability::Init};
     case SigKind::FVar:
-        return {static_cast<ast::ValueType>(s->op) == ast::ValueType::Int ? Nature::Int : Nature::Real,
+        return {static_cast<ast::ValueType>(s->op) == ast::ValueType::Int ? Nature::Int
+                                                                          : Nature::Real,
                 Variability::Block};
     case SigKind::Button:
     case SigKind::Checkbox:

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "passes/normalize.h"
 
-#include <cstdint>
 #include <algorithm>
 #include <array>
-#include <memory>
 #include <cmath>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -56,13 +56,16 @@ bool same_magnitude(Num a, Num b) {
     return std::fabs(a.value()) == std::fabs(b.value());
 }
 Num add(Num a, Num b) {
-    return a.is_int && b.is_int ? Num::of_int(wrap(std::int64_t(a.i) + b.i)) : Num::of_real(a.value() + b.value());
+    return a.is_int && b.is_int ? Num::of_int(wrap(std::int64_t(a.i) + b.i))
+                                : Num::of_real(a.value() + b.value());
 }
 Num sub(Num a, Num b) {
-    return a.is_int && b.is_int ? Num::of_int(wrap(std::int64_t(a.i) - b.i)) : Num::of_real(a.value() - b.value());
+    return a.is_int && b.is_int ? Num::of_int(wrap(std::int64_t(a.i) - b.i))
+                                : Num::of_real(a.value() - b.value());
 }
 Num mul(Num a, Num b) {
-    return a.is_int && b.is_int ? Num::of_int(wrap(std::int64_t(a.i) * b.i)) : Num::of_real(a.value() * b.value());
+    return a.is_int && b.is_int ? Num::of_int(wrap(std::int64_t(a.i) * b.i))
+                                : Num::of_real(a.value() * b.value());
 }
 Num neg(Num a) {
     return sub(Num::of_int(0), a);
@@ -257,18 +260,20 @@ private:
     struct Chain {
         using Partials = std::map<const Signal*, const Signal*, ByRank>;
         explicit Chain(ByRank order)
-            : p(order), entries(order),
-              partials{Partials(order), Partials(order), Partials(order), Partials(order), Partials(order),
-                       Partials(order), Partials(order), Partials(order)} {
+            : p(order), entries(order), partials{Partials(order), Partials(order), Partials(order),
+                                                 Partials(order), Partials(order), Partials(order),
+                                                 Partials(order), Partials(order)} {
         }
         Polynomial p;
         std::map<const Signal*, Entry, ByRank> entries; ///< by signature, as p
-        std::array<Partials, 8> partials; ///< per sum: signature -> partial
-        std::unordered_map<const Signal*, std::pair<std::uint32_t, std::uint32_t>> factor_signs; ///< terms with f^+, f^-
+        std::array<Partials, 8> partials;               ///< per sum: signature -> partial
+        std::unordered_map<const Signal*, std::pair<std::uint32_t, std::uint32_t>>
+            factor_signs;                      ///< terms with f^+, f^-
         std::unordered_set<double> magnitudes; ///< |coefficient| of the terms, but 1
     };
 
-    void count_users(const std::vector<const Signal*>& nodes, const std::vector<const Signal*>& outputs) {
+    void count_users(const std::vector<const Signal*>& nodes,
+                     const std::vector<const Signal*>& outputs) {
         for (const Signal* s : outputs) {
             users_[s] += 2; // an output is never only a prefix
         }
@@ -340,7 +345,8 @@ private:
                 return false; // a number in disguise; 1.0 / x
             }
         }
-        if (unit && m.factors.size() == 1 && m.factors.begin()->second == 1 && is_sum(m.factors.begin()->first)) {
+        if (unit && m.factors.size() == 1 && m.factors.begin()->second == 1 &&
+            is_sum(m.factors.begin()->first)) {
             return false; // the tree is a sum
         }
         return true;
@@ -357,7 +363,8 @@ private:
             }
             for (const auto& [f, q] : m.factors) {
                 auto it = c.factor_signs.find(f);
-                if (it != c.factor_signs.end() && (q > 0 ? it->second.first : it->second.second) != 0) {
+                if (it != c.factor_signs.end() &&
+                    (q > 0 ? it->second.first : it->second.second) != 0) {
                     return false;
                 }
             }
@@ -375,7 +382,8 @@ private:
     /// The trees and partial sums of the entries of c from `from` on (the new
     /// ones, and the partial sums after them in the sums they are in), made in
     /// the order tree(Polynomial) makes them; returns the tree of the sum.
-    const Signal* build(Chain& c, const Signal* from, const std::unordered_set<const Signal*>& fresh) {
+    const Signal* build(Chain& c, const Signal* from,
+                        const std::unordered_set<const Signal*>& fresh) {
         std::array<bool, 8> dirty{};
         bool all = fresh.empty();
         for (auto it = c.entries.find(from); it != c.entries.end(); ++it) {
@@ -574,7 +582,8 @@ private:
             break;
         case SigKind::Math:
             if (is_int_power(s)) {
-                n = nature(s->kid(0)) == Nature::Int && s->kid(1)->ival > 0 ? Nature::Int : Nature::Real;
+                n = nature(s->kid(0)) == Nature::Int && s->kid(1)->ival > 0 ? Nature::Int
+                                                                            : Nature::Real;
             }
             break;
         default:
@@ -676,7 +685,8 @@ private:
         case SigKind::Select2: {
             const Signal* sel = s->kid(0);
             if (is_num(sel)) {
-                bool first = sel->kind == SigKind::Int ? sel->ival == 0 : static_cast<std::int64_t>(sel->rval) == 0;
+                bool first = sel->kind == SigKind::Int ? sel->ival == 0
+                                                       : static_cast<std::int64_t>(sel->rval) == 0;
                 return first ? s->kid(1) : s->kid(2);
             }
             return s->kid(1) == s->kid(2) ? s->kid(1) : s;
@@ -1062,11 +1072,13 @@ private:
         }
         ranks_.key(a);
         ranks_.key(b);
-        return !ranks_.before(b, a) ? sc_.make_bin(PrimOp::Add, a, b) : sc_.make_bin(PrimOp::Add, b, a);
+        return !ranks_.before(b, a) ? sc_.make_bin(PrimOp::Add, a, b)
+                                    : sc_.make_bin(PrimOp::Add, b, a);
     }
 
     /// (positive?, value) of (p1 ? v1 : -v1) + (p2 ? v2 : -v2).
-    std::pair<bool, const Signal*> add_signed(bool p1, const Signal* v1, bool p2, const Signal* v2) {
+    std::pair<bool, const Signal*> add_signed(bool p1, const Signal* v1, bool p2,
+                                              const Signal* v2) {
         if (is_zero(v1)) {
             return {p2, v2};
         }
@@ -1252,13 +1264,14 @@ private:
     // chains of sums
     std::unordered_map<const Signal*, std::uint32_t> users_;
     std::unordered_map<const Signal*, const Signal*> user_;
-    const Signal* done_input_ = nullptr;     ///< the node rewrite is normalising (children done)
-    std::unique_ptr<Polynomial> last_sum_;   ///< the polynomial of normal_sum(done_input_), not factorised
+    const Signal* done_input_ = nullptr; ///< the node rewrite is normalising (children done)
+    std::unique_ptr<Polynomial>
+        last_sum_; ///< the polynomial of normal_sum(done_input_), not factorised
     const Signal* last_sum_node_ = nullptr;
     const Signal* last_sum_tree_ = nullptr;
     std::unordered_map<const Signal*, std::unique_ptr<Chain>> chains_; ///< kept, by prefix
-    std::unique_ptr<Chain> chain_;           ///< made by normal_sum_chained for the node being rewritten
-    const Signal* chain_tree_ = nullptr;     ///< its tree
+    std::unique_ptr<Chain> chain_; ///< made by normal_sum_chained for the node being rewritten
+    const Signal* chain_tree_ = nullptr;           ///< its tree
     std::vector<const Signal*>* adding_ = nullptr; ///< new signatures, while a chain is extended
     bool* alike_ = nullptr;
     std::vector<const Signal*> flat_order_;

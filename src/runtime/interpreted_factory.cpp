@@ -11,7 +11,8 @@ namespace {
 class InterpretedFactory final : public Factory {
 public:
     InterpretedFactory(FactoryInfo info, std::unique_ptr<ir::Module> module, SoundSlots sounds)
-        : Factory(std::move(info)), module_(std::move(module)), interpreter_(*module_), sounds_(std::move(sounds)) {
+        : Factory(std::move(info)), module_(std::move(module)), interpreter_(*module_),
+          sounds_(std::move(sounds)) {
     }
     const char* implementation() const override {
         return "interpreter";
@@ -31,7 +32,8 @@ private:
 
 class InterpretedInstance final : public LocalInstance {
 public:
-    InterpretedInstance(std::shared_ptr<const Factory> self, const ir::Interpreter& code, const SoundSlots& sounds)
+    InterpretedInstance(std::shared_ptr<const Factory> self, const ir::Interpreter& code,
+                        const SoundSlots& sounds)
         : LocalInstance(std::move(self), sounds), code_(code) {
     }
     void instance_constants(int sample_rate) override {
@@ -51,15 +53,17 @@ private:
     const ir::Interpreter& code_;
 };
 
-std::unique_ptr<Instance> InterpretedFactory::make_instance(std::shared_ptr<const Factory> self) const {
+std::unique_ptr<Instance>
+InterpretedFactory::make_instance(std::shared_ptr<const Factory> self) const {
     return std::make_unique<InterpretedInstance>(std::move(self), interpreter_, sounds_);
 }
 
 } // namespace
 
-std::shared_ptr<const Factory> make_interpreted_factory(FactoryInfo info, std::unique_ptr<ir::Module> module,
-                                                        SoundSlots sounds) {
-    return std::make_shared<InterpretedFactory>(std::move(info), std::move(module), std::move(sounds));
+std::shared_ptr<const Factory>
+make_interpreted_factory(FactoryInfo info, std::unique_ptr<ir::Module> module, SoundSlots sounds) {
+    return std::make_shared<InterpretedFactory>(std::move(info), std::move(module),
+                                                std::move(sounds));
 }
 
 } // namespace tutti::runtime

@@ -16,7 +16,8 @@ namespace tutti::runtime {
 
 /// A factory running `module` (verified and laid out) with the interpreter;
 /// `sounds`: the sounds of its soundfiles (none when it has none).
-std::shared_ptr<const Factory> make_interpreted_factory(FactoryInfo info, std::unique_ptr<ir::Module> module,
+std::shared_ptr<const Factory> make_interpreted_factory(FactoryInfo info,
+                                                        std::unique_ptr<ir::Module> module,
                                                         SoundSlots sounds = {});
 
 } // namespace tutti::runtime

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /** \file The parts of Factory and Instance that every implementation shares. */
-#include "support/content_hash.h"
 #include "tutti/runtime.h"
+
+#include "support/content_hash.h"
 
 namespace tutti {
 

@@ -10,9 +10,9 @@ namespace tutti::runtime {
 
 namespace {
 
-constexpr std::int32_t silent_frames = 1024;  // the reference's BUFFER_SIZE
-constexpr std::int32_t silent_rate = 44100;   // its SAMPLE_RATE
-constexpr std::int32_t shared_channels = 64;  // its MAX_CHAN
+constexpr std::int32_t silent_frames = 1024; // the reference's BUFFER_SIZE
+constexpr std::int32_t silent_rate = 44100;  // its SAMPLE_RATE
+constexpr std::int32_t shared_channels = 64; // its MAX_CHAN
 
 struct Opened {
     SNDFILE* file = nullptr;
@@ -29,7 +29,8 @@ Opened open_sound(const std::string& path, std::string* error) {
 }
 
 /// The path the reference would read: as written, then in each folder.
-std::string find_sound(const std::string& name, const std::vector<std::string>& dirs, std::string* error) {
+std::string find_sound(const std::string& name, const std::vector<std::string>& dirs,
+                       std::string* error) {
     std::vector<std::string> tries{name};
     for (const std::string& d : dirs) {
         tries.push_back(d + "/" + name);
@@ -147,7 +148,8 @@ SoundLoad build_sound(std::vector<std::string> names, const std::vector<std::str
                 const std::int32_t nch = info.channels;
                 std::vector<double> dbuf;
                 std::vector<float> fbuf;
-                (double_samples ? dbuf.resize(std::size_t(nch) * 1024) : fbuf.resize(std::size_t(nch) * 1024));
+                (double_samples ? dbuf.resize(std::size_t(nch) * 1024)
+                                : fbuf.resize(std::size_t(nch) * 1024));
                 std::int64_t at = offset;
                 for (;;) {
                     sf_count_t got = double_samples ? sf_readf_double(o.file, dbuf.data(), 1024)
@@ -178,8 +180,9 @@ SoundLoad build_sound(std::vector<std::string> names, const std::vector<std::str
     const std::int32_t pointers = std::max({shared_channels, channels, widest});
     for (std::int32_t c = 0; c < pointers; ++c) {
         std::size_t real = std::size_t(c % widest);
-        s->channel_pointers.push_back(double_samples ? static_cast<const void*>(s->doubles[real].data())
-                                                     : static_cast<const void*>(s->floats[real].data()));
+        s->channel_pointers.push_back(double_samples
+                                          ? static_cast<const void*>(s->doubles[real].data())
+                                          : static_cast<const void*>(s->floats[real].data()));
     }
     s->data.info = s->info.data();
     s->data.buffers = s->channel_pointers.data();
@@ -190,8 +193,8 @@ SoundLoad build_sound(std::vector<std::string> names, const std::vector<std::str
 
 } // namespace
 
-SoundLoad load_sound(const std::string& url, const std::vector<std::string>& search_dirs, bool double_samples,
-                     std::int32_t channels) {
+SoundLoad load_sound(const std::string& url, const std::vector<std::string>& search_dirs,
+                     bool double_samples, std::int32_t channels) {
     bool list = false;
     std::vector<std::string> names = split_sound_url(url, &list);
     SoundLoad r = build_sound(std::move(names), search_dirs, double_samples, channels);

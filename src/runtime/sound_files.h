@@ -54,8 +54,8 @@ std::vector<std::string> split_sound_url(const std::string& url, bool* ok);
 
 /// Loads the files of `url` (see above); `channels`: the channels the program
 /// reads (at least that many channel pointers are made).
-SoundLoad load_sound(const std::string& url, const std::vector<std::string>& search_dirs, bool double_samples,
-                     std::int32_t channels);
+SoundLoad load_sound(const std::string& url, const std::vector<std::string>& search_dirs,
+                     bool double_samples, std::int32_t channels);
 
 /// The reference's default sound (`defaultsound`): 256 silent parts of 1024
 /// frames at 44100 Hz, for hosts that run a module without loading its files.

@@ -10,9 +10,9 @@
 
 namespace tutti::sig {
 
+using ast::PrimOp;
 using boxes::Box;
 using boxes::BoxKind;
-using ast::PrimOp;
 
 namespace {
 
@@ -35,15 +35,16 @@ struct SlotEnv {
 
 class Propagator {
 public:
-    Propagator(SignalContext& sc, std::uint32_t max_depth, const boxes::BoxContext* bc, Budget* budget)
+    Propagator(SignalContext& sc, std::uint32_t max_depth, const boxes::BoxContext* bc,
+               Budget* budget)
         : sc_(sc), max_depth_(max_depth), bc_(bc), budget_(budget) {
     }
 
-    std::vector<const Signal*> run(const Box* b, Symbol path, const SlotEnv* env,
-                                   Signals in) {
+    std::vector<const Signal*> run(const Box* b, Symbol path, const SlotEnv* env, Signals in) {
         if (++depth_ > max_depth_ || stack_.exhausted()) {
-            throw Unsupported{stack_.exhausted() ? "out of stack space at " + std::to_string(depth_) + " levels"
-                                                 : "the limit is " + std::to_string(max_depth_) + " levels",
+            throw Unsupported{stack_.exhausted()
+                                  ? "out of stack space at " + std::to_string(depth_) + " levels"
+                                  : "the limit is " + std::to_string(max_depth_) + " levels",
                               b, true};
         }
         struct Leave {
@@ -57,7 +58,9 @@ public:
         }
 
         bool memo = memoised(b, in.size());
-        Key key{b, path.key(), env, memo ? std::vector<const Signal*>(in.begin(), in.end()) : std::vector<const Signal*>{}};
+        Key key{b, path.key(), env,
+                memo ? std::vector<const Signal*>(in.begin(), in.end())
+                     : std::vector<const Signal*>{}};
         if (memo) {
             if (auto it = memo_.find(key); it != memo_.end()) {
                 return it->second;
@@ -115,7 +118,8 @@ private:
     std::vector<const Signal*> par_chain(const Box* b, Symbol path, const SlotEnv* env,
                                          Signals in) {
         std::vector<const Box*> levels{b};
-        for (const Box* x = b->kid(1); x->kind == BoxKind::Par && !memoised(x, x->inputs); x = x->kid(1)) {
+        for (const Box* x = b->kid(1); x->kind == BoxKind::Par && !memoised(x, x->inputs);
+             x = x->kid(1)) {
             levels.push_back(x);
         }
         std::vector<const Signal*> out;
@@ -124,7 +128,8 @@ private:
         for (std::size_t k = 0; k <= levels.size(); ++k) {
             bool last = k == levels.size();
             const Box* leaf = last ? levels.back()->kid(1) : levels[k]->kid(0);
-            std::size_t n = last ? in.size() - pos : std::min<std::size_t>(leaf->inputs, in.size() - pos);
+            std::size_t n =
+                last ? in.size() - pos : std::min<std::size_t>(leaf->inputs, in.size() - pos);
             Signals li = in.subspan(pos, n);
             pos += n;
             std::vector<const Signal*> lo = run(leaf, path, env, li);
@@ -164,7 +169,8 @@ private:
     };
     struct KeyHash {
         std::size_t operator()(const Key& k) const {
-            std::size_t h = std::hash<const void*>()(k.box) ^ (std::hash<const void*>()(k.path) << 1) ^
+            std::size_t h = std::hash<const void*>()(k.box) ^
+                            (std::hash<const void*>()(k.path) << 1) ^
                             (std::hash<const void*>()(k.env) << 2);
             for (const Signal* s : k.in) {
                 h = h * 1000003u ^ s->id;
@@ -173,8 +179,7 @@ private:
         }
     };
 
-    std::vector<const Signal*> compute(const Box* b, Symbol path, const SlotEnv* env,
-                                       Signals in) {
+    std::vector<const Signal*> compute(const Box* b, Symbol path, const SlotEnv* env, Signals in) {
         switch (b->kind) {
         case BoxKind::Int:
             return {sc_.make_int(b->ival)};
@@ -189,9 +194,11 @@ private:
         case BoxKind::FFun:
             return {sc_.make_ffun(b->ffun, in)};
         case BoxKind::FConst:
-            return {sc_.make_fconst(SigKind::FConst, static_cast<ast::ValueType>(b->op), b->label, b->text)};
+            return {sc_.make_fconst(SigKind::FConst, static_cast<ast::ValueType>(b->op), b->label,
+                                    b->text)};
         case BoxKind::FVar:
-            return {sc_.make_fconst(SigKind::FVar, static_cast<ast::ValueType>(b->op), b->label, b->text)};
+            return {sc_.make_fconst(SigKind::FVar, static_cast<ast::ValueType>(b->op), b->label,
+                                    b->text)};
         case BoxKind::Seq:
             return run(b->kid(1), path, env, run(b->kid(0), path, env, in));
         case BoxKind::Par:
@@ -221,8 +228,9 @@ private:
             return recursion(b, path, env, in);
         case BoxKind::Button:
         case BoxKind::Checkbox:
-            return {sc_.make_widget(b->kind == BoxKind::Button ? SigKind::Button : SigKind::Checkbox,
-                                    widget_path(path, b->label), {})};
+            return {
+                sc_.make_widget(b->kind == BoxKind::Button ? SigKind::Button : SigKind::Checkbox,
+                                widget_path(path, b->label), {})};
         case BoxKind::VSlider:
         case BoxKind::HSlider:
         case BoxKind::NEntry: {
@@ -233,7 +241,8 @@ private:
         }
         case BoxKind::VBargraph:
         case BoxKind::HBargraph:
-            return {sc_.make_widget(b->kind == BoxKind::VBargraph ? SigKind::VBargraph : SigKind::HBargraph,
+            return {sc_.make_widget(b->kind == BoxKind::VBargraph ? SigKind::VBargraph
+                                                                  : SigKind::HBargraph,
                                     widget_path(path, b->label), b->nums, in[0])};
         case BoxKind::VGroup:
         case BoxKind::HGroup:
@@ -247,9 +256,11 @@ private:
         case BoxKind::Waveform: {
             std::vector<const Signal*> values;
             for (const Box* v : b->kids) {
-                values.push_back(v->kind == BoxKind::Int ? sc_.make_int(v->ival) : sc_.make_real(v->rval));
+                values.push_back(v->kind == BoxKind::Int ? sc_.make_int(v->ival)
+                                                         : sc_.make_real(v->rval));
             }
-            return {sc_.make_int(static_cast<std::int32_t>(values.size())), sc_.make(SigKind::Waveform, values)};
+            return {sc_.make_int(static_cast<std::int32_t>(values.size())),
+                    sc_.make(SigKind::Waveform, values)};
         }
         case BoxKind::Route: {
             std::int32_t outs = static_cast<std::int32_t>(b->rval);
@@ -261,7 +272,8 @@ private:
                     continue;
                 }
                 const Signal* s = in[std::size_t(from)];
-                out[std::size_t(to)] = out[std::size_t(to)] ? sc_.make_bin(PrimOp::Add, out[std::size_t(to)], s) : s;
+                out[std::size_t(to)] =
+                    out[std::size_t(to)] ? sc_.make_bin(PrimOp::Add, out[std::size_t(to)], s) : s;
             }
             for (auto& s : out) {
                 if (s == nullptr) {
@@ -354,9 +366,11 @@ private:
         case PrimOp::Select3: {
             // select3(s, x0, x1, x2) = select2(s == 0, select2(s == 1, x2, x1), x0)
             const Signal* s = in[0];
-            const Signal* inner_kids[3] = {sc_.make_bin(PrimOp::Eq, s, sc_.make_int(1)), in[3], in[2]};
+            const Signal* inner_kids[3] = {sc_.make_bin(PrimOp::Eq, s, sc_.make_int(1)), in[3],
+                                           in[2]};
             const Signal* inner = sc_.make(SigKind::Select2, inner_kids);
-            const Signal* outer_kids[3] = {sc_.make_bin(PrimOp::Eq, s, sc_.make_int(0)), inner, in[1]};
+            const Signal* outer_kids[3] = {sc_.make_bin(PrimOp::Eq, s, sc_.make_int(0)), inner,
+                                           in[1]};
             return sc_.make(SigKind::Select2, outer_kids);
         }
         case PrimOp::Attach:
@@ -417,7 +431,8 @@ private:
 } // namespace
 
 PropagateResult propagate_process(const boxes::Box* process, SignalContext& signals,
-                                  std::uint32_t max_depth, const boxes::BoxContext* boxes, Budget* budget) {
+                                  std::uint32_t max_depth, const boxes::BoxContext* boxes,
+                                  Budget* budget) {
     PropagateResult r;
     std::vector<const Signal*> in;
     for (std::uint32_t i = 0; i < process->inputs; ++i) {

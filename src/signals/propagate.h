@@ -35,8 +35,8 @@ struct PropagateResult {
 /// The output signals of `process` fed with inputs input(0)..input(n-1).
 /// `boxes` (optional): where the boxes come from, to give signals their origin.
 PropagateResult propagate_process(const boxes::Box* process, SignalContext& signals,
-                                  std::uint32_t max_depth = 20000, const boxes::BoxContext* boxes = nullptr,
+                                  std::uint32_t max_depth = 20000,
+                                  const boxes::BoxContext* boxes = nullptr,
                                   Budget* budget = nullptr);
-
 
 } // namespace tutti::sig

@@ -20,8 +20,9 @@ bool names_a_group(const Signal* s) {
 /// The fields of a node other than its children, group ids left out.
 bool same_fields(const Signal* a, const Signal* b) {
     return a->kind == b->kind && a->op == b->op && (names_a_group(a) || a->ival == b->ival) &&
-           bits(a->rval) == bits(b->rval) && a->label == b->label && a->text == b->text && a->ffun == b->ffun &&
-           a->kids.size() == b->kids.size() && hash_cons::same_bits(a->nums, b->nums);
+           bits(a->rval) == bits(b->rval) && a->label == b->label && a->text == b->text &&
+           a->ffun == b->ffun && a->kids.size() == b->kids.size() &&
+           hash_cons::same_bits(a->nums, b->nums);
 }
 
 } // namespace

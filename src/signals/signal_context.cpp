@@ -158,7 +158,8 @@ const Signal* SignalContext::make_recvar(std::int32_t group) {
     return intern(std::move(s));
 }
 
-const Signal* SignalContext::make_recgroup(std::int32_t group, std::span<const Signal* const> bodies) {
+const Signal* SignalContext::make_recgroup(std::int32_t group,
+                                           std::span<const Signal* const> bodies) {
     Signal s = proto(SigKind::RecGroup);
     s.ival = group;
     s.kids = bodies;

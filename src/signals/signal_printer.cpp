@@ -39,7 +39,8 @@ std::string leaf_text(const Signal* s) {
     case SigKind::FVar:
         return std::string(kind_name(s->kind)) + "(" + std::string(s->label.str()) + ")";
     default: {
-        std::string out = std::string(kind_name(s->kind)) + "(\"" + std::string(s->label.str()) + "\"";
+        std::string out =
+            std::string(kind_name(s->kind)) + "(\"" + std::string(s->label.str()) + "\"";
         for (double d : s->nums) {
             out += "," + num(d);
         }
@@ -50,7 +51,8 @@ std::string leaf_text(const Signal* s) {
 
 } // namespace
 
-std::string print(std::span<const Signal* const> outputs, const std::function<std::string(const Signal*)>& note) {
+std::string print(std::span<const Signal* const> outputs,
+                  const std::function<std::string(const Signal*)>& note) {
     std::unordered_map<const Signal*, std::string> names;
     std::string body;
     std::size_t counter = 0;
@@ -82,7 +84,8 @@ std::string print(std::span<const Signal* const> outputs, const std::function<st
             }
             const Signal* s = f.s;
             stack.pop_back();
-            std::string line = "S" + std::to_string(counter) + " = " + std::string(kind_name(s->kind));
+            std::string line =
+                "S" + std::to_string(counter) + " = " + std::string(kind_name(s->kind));
             line += "(";
             bool first = true;
             auto arg = [&](const std::string& a) {

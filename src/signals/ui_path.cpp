@@ -78,9 +78,11 @@ std::string resolve_label_path(std::string_view current, std::string_view label,
                 rest.remove_prefix(3);
             } else if (rest.size() >= 2 && rest[1] == ':') {
                 std::size_t slash = rest.find('/', 2);
-                std::string_view name = rest.substr(2, slash == std::string_view::npos ? std::string_view::npos : slash - 2);
+                std::string_view name = rest.substr(
+                    2, slash == std::string_view::npos ? std::string_view::npos : slash - 2);
                 groups.push_back(group_part(group_kind_of(rest[0]), name));
-                rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+                rest =
+                    slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
             } else {
                 break;
             }

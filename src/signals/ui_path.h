@@ -20,7 +20,7 @@
 namespace tutti::sig {
 
 struct UiPathPart {
-    char kind = 0; ///< 'v', 'h' or 't' for a group; 0 for the widget (the last part)
+    char kind = 0;     ///< 'v', 'h' or 't' for a group; 0 for the widget (the last part)
     std::string label; ///< raw: with its [metadata]
 };
 

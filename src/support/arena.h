@@ -36,15 +36,13 @@ public:
         return reinterpret_cast<void*>(p);
     }
 
-    template <class T, class... Args>
-    T* make(Args&&... args) {
+    template <class T, class... Args> T* make(Args&&... args) {
         static_assert(std::is_trivially_destructible_v<T>, "arena objects are never destroyed");
         return new (allocate(sizeof(T), alignof(T))) T(std::forward<Args>(args)...);
     }
 
     /// An uninitialised array of n T (T trivially destructible).
-    template <class T>
-    T* make_array(std::size_t n) {
+    template <class T> T* make_array(std::size_t n) {
         static_assert(std::is_trivially_destructible_v<T>, "arena objects are never destroyed");
         if (n == 0) {
             return nullptr;

@@ -40,9 +40,10 @@ public:
     /// 0 for either limit: no limit of that kind.
     Budget(std::uint64_t max_bytes, double max_seconds)
         : max_bytes_(max_bytes), start_(std::chrono::steady_clock::now()),
-          deadline_(max_seconds > 0 ? start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                   std::chrono::duration<double>(max_seconds))
-                                    : std::chrono::steady_clock::time_point::max()),
+          deadline_(max_seconds > 0
+                        ? start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                       std::chrono::duration<double>(max_seconds))
+                        : std::chrono::steady_clock::time_point::max()),
           max_seconds_(max_seconds), base_rss_(resident_bytes()) {
     }
 
@@ -79,10 +80,12 @@ public:
             return std::string(buf);
         };
         if (e.kind == BudgetExceeded::Kind::Memory) {
-            return diag::diags::compile_memory_limit(e.where, std::to_string(e.used >> 20),
-                                                     fixed(double(max_bytes_) / double(1 << 20), 1));
+            return diag::diags::compile_memory_limit(
+                e.where, std::to_string(e.used >> 20),
+                fixed(double(max_bytes_) / double(1 << 20), 1));
         }
-        return diag::diags::compile_time_limit(e.where, fixed(double(e.used) / 1000.0, 3), fixed(max_seconds_, 3));
+        return diag::diags::compile_time_limit(e.where, fixed(double(e.used) / 1000.0, 3),
+                                               fixed(max_seconds_, 3));
     }
 
     /// The resident set of this process in bytes (0 when it cannot be read).
@@ -104,8 +107,10 @@ private:
         }
         auto now = std::chrono::steady_clock::now();
         if (now > deadline_) {
-            throw BudgetExceeded{BudgetExceeded::Kind::Time, where,
-                                 std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count())};
+            throw BudgetExceeded{
+                BudgetExceeded::Kind::Time, where,
+                std::uint64_t(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count())};
         }
         if (max_bytes_ != 0 && read_rss) {
             std::uint64_t rss = resident_bytes();

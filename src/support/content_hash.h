@@ -71,9 +71,13 @@ struct Hash128 {
         word(p.first);
         word(p.second);
     }
-    std::pair<std::uint64_t, std::uint64_t> value() const { return {a, b}; }
+    std::pair<std::uint64_t, std::uint64_t> value() const {
+        return {a, b};
+    }
     /// 32 hex digits.
-    std::string hex() const { return hex64(a) + hex64(b); }
+    std::string hex() const {
+        return hex64(a) + hex64(b);
+    }
 };
 
 } // namespace tutti::support

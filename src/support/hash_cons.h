@@ -26,19 +26,18 @@ inline std::size_t mix(std::size_t h, std::size_t v) {
     return h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
 }
 
-template <class T>
-bool same(std::span<const T> a, std::span<const T> b) {
+template <class T> bool same(std::span<const T> a, std::span<const T> b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
 inline bool same_bits(std::span<const double> a, std::span<const double> b) {
     return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](double x, double y) { return bits(x) == bits(y); });
+           std::equal(a.begin(), a.end(), b.begin(),
+                      [](double x, double y) { return bits(x) == bits(y); });
 }
 
 /// A copy of `s` in the arena (empty spans stay empty).
-template <class T>
-std::span<const T> copy(Arena& arena, std::span<const T> s) {
+template <class T> std::span<const T> copy(Arena& arena, std::span<const T> s) {
     if (s.empty()) {
         return {};
     }

@@ -72,8 +72,7 @@ private:
 
 } // namespace tutti
 
-template <>
-struct std::hash<tutti::Symbol> {
+template <> struct std::hash<tutti::Symbol> {
     std::size_t operator()(tutti::Symbol s) const noexcept {
         return std::hash<const void*>()(s.key());
     }

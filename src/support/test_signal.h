@@ -40,8 +40,7 @@ inline long mix_period(int channel) {
 /// on a machine whatever the compiler), and the scaling by 1/4 is exact, so no
 /// fused multiply-add or evaluation order can change a sum. Computed in double,
 /// then converted to the sample type T.
-template <class T>
-void fill_mix(int channel, long frames, T* out) {
+template <class T> void fill_mix(int channel, long frames, T* out) {
     std::uint32_t st = noise_seed(channel);
     const long period = mix_period(channel);
     const double step = 6.283185307179586 / double(period);

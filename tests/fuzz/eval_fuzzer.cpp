@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     frontend::FrontendSession session(fuzz::frontend_options());
     std::string text(reinterpret_cast<const char*>(data), size);
-    const frontend::ParsedFile* pf = session.parse_program_text("fuzz.dsp", std::move(text), fuzz::program_dir);
+    const frontend::ParsedFile* pf =
+        session.parse_program_text("fuzz.dsp", std::move(text), fuzz::program_dir);
     if (pf != nullptr && !session.diagnostics().has_errors()) {
         boxes::BoxContext bc(session.interner());
         eval::Program prog = eval::evaluate_program(session, *pf, bc, fuzz::eval_options(false));
@@ -34,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)printed;
             sig::SignalContext sc(session.interner());
             sc.set_program_file(pf->id);
-            sig::PropagateResult pr = sig::propagate_process(prog.process, sc, fuzz::propagate_depth, &bc);
+            sig::PropagateResult pr =
+                sig::propagate_process(prog.process, sc, fuzz::propagate_depth, &bc);
             (void)pr;
         }
     }

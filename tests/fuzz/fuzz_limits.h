@@ -20,9 +20,9 @@ inline constexpr std::size_t max_input_bytes = 4096;
 
 inline frontend::FrontendOptions frontend_options() {
     frontend::FrontendOptions o;
-    o.use_environment = false;         // the same libraries wherever it runs
-    o.use_installed_libraries = true;  // stdfaust.lib and the rest, from /usr/share/faust
-    o.max_total_bytes = 16u << 20;     // the whole standard library is ~2 MB
+    o.use_environment = false;        // the same libraries wherever it runs
+    o.use_installed_libraries = true; // stdfaust.lib and the rest, from /usr/share/faust
+    o.max_total_bytes = 16u << 20;    // the whole standard library is ~2 MB
     o.max_files = 256;
     return o;
 }

@@ -56,8 +56,7 @@ constexpr std::uint32_t max_state_bytes = 64u << 20;
 /// Functions of the program's own C headers (in a compiler that supports them:
 /// ir::Module::foreign) are bound by the compiler, not here: such a module is not
 /// run. (Generic so that this target builds with and without that support.)
-template <typename M>
-bool calls_foreign_code(const M& m) {
+template <typename M> bool calls_foreign_code(const M& m) {
     if constexpr (requires { m.foreign.empty(); }) {
         return !m.foreign.empty();
     } else {
@@ -66,8 +65,8 @@ bool calls_foreign_code(const M& m) {
 }
 
 template <typename T>
-void run(const ir::Module& m, const ir::Interpreter& interp, const std::vector<lower::Control>& controls,
-         std::uint32_t inputs, std::uint32_t outputs) {
+void run(const ir::Module& m, const ir::Interpreter& interp,
+         const std::vector<lower::Control>& controls, std::uint32_t inputs, std::uint32_t outputs) {
     std::size_t bytes = std::max<std::size_t>(m.state_bytes, 16);
     void* state = ::operator new(bytes, std::align_val_t(64));
     std::memset(state, 0, bytes);
@@ -82,7 +81,8 @@ void run(const ir::Module& m, const ir::Interpreter& interp, const std::vector<l
     interp.init_constants(state, 44100);
     interp.reset_controls(state);
     interp.clear_state(state);
-    std::vector<std::vector<T>> in(inputs, std::vector<T>(block)), out(outputs, std::vector<T>(block));
+    std::vector<std::vector<T>> in(inputs, std::vector<T>(block)),
+        out(outputs, std::vector<T>(block));
     std::vector<const void*> in_ptrs;
     std::vector<void*> out_ptrs;
     for (auto& v : in) {
@@ -95,7 +95,8 @@ void run(const ir::Module& m, const ir::Interpreter& interp, const std::vector<l
         for (std::uint32_t c = 0; c < inputs; ++c) {
             for (int i = 0; i < block; ++i) {
                 int t = b * block + i;
-                in[c][std::size_t(i)] = t == 0 ? T(1) : T(((t * 37 + int(c) * 11) % 200) - 100) / T(100);
+                in[c][std::size_t(i)] =
+                    t == 0 ? T(1) : T(((t * 37 + int(c) * 11) % 200) - 100) / T(100);
             }
         }
         if (b > 0) {
@@ -117,12 +118,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     frontend::FrontendSession session(fuzz::frontend_options());
     std::string text(reinterpret_cast<const char*>(data), size);
-    const frontend::ParsedFile* pf = session.parse_program_text("fuzz.dsp", std::move(text), fuzz::program_dir);
+    const frontend::ParsedFile* pf =
+        session.parse_program_text("fuzz.dsp", std::move(text), fuzz::program_dir);
     if (pf == nullptr || session.diagnostics().has_errors()) {
         return 0;
     }
     boxes::BoxContext bc(session.interner());
-    eval::Program prog = eval::evaluate_program(session, *pf, bc, fuzz::eval_options(double_precision));
+    eval::Program prog =
+        eval::evaluate_program(session, *pf, bc, fuzz::eval_options(double_precision));
     if (prog.process == nullptr || session.diagnostics().has_errors()) {
         return 0;
     }
@@ -135,10 +138,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     sc.inherit_program_origins(pr.outputs);
     // the signal passes of compiler/pipeline.cpp (which this build, without LLVM, does not link)
-    std::vector<const sig::Signal*> normal =
-        passes::associate_as_printed(passes::normalize(pr.outputs, sc, passes::infer_types(pr.outputs)), sc);
-    lower::LowerResult lr = lower::lower(normal, prog.process->inputs, sc, passes::infer_types(normal),
-                                         passes::infer_intervals(normal), double_precision);
+    std::vector<const sig::Signal*> normal = passes::associate_as_printed(
+        passes::normalize(pr.outputs, sc, passes::infer_types(pr.outputs)), sc);
+    lower::LowerResult lr =
+        lower::lower(normal, prog.process->inputs, sc, passes::infer_types(normal),
+                     passes::infer_intervals(normal), double_precision);
     if (!lr.module) {
         return 0;
     }

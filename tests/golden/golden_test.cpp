@@ -24,7 +24,8 @@ TEST_P(GoldenAst, MatchesExpectedDump) {
     fs::path dir = tutti::test::source_dir() / "tests/golden/ast";
     fs::path dsp = dir / (GetParam() + ".dsp");
     fs::path expected = dir / (GetParam() + ".ast");
-    ASSERT_TRUE(fs::exists(expected)) << "missing " << expected << " (run scripts/update_goldens.sh)";
+    ASSERT_TRUE(fs::exists(expected))
+        << "missing " << expected << " (run scripts/update_goldens.sh)";
     tutti::frontend::FrontendOptions opts;
     opts.follow_imports = false;
     tutti::frontend::FrontendSession s(opts);

@@ -46,8 +46,8 @@ public:
             return pick(2) ? "(" + expr(depth - 1) + " <: +)"
                            : "(" + expr(depth - 1) + ", " + expr(depth - 1) + " :> _)";
         default: {
-            static const char* ops[] = {"+", "-", "*", "<", "<=", ">", ">=", "==", "!=",
-                                        "&", "|", "xor", "<<", ">>", "^"};
+            static const char* ops[] = {
+                "+", "-", "*", "<", "<=", ">", ">=", "==", "!=", "&", "|", "xor", "<<", ">>", "^"};
             std::string op = ops[pick(15)];
             if (op == "^" || op == "<<" || op == ">>") {
                 // small literal right operands keep the values in range
@@ -254,7 +254,8 @@ TEST(PrecedenceOracle, RandomExpressionsMatchTheReferenceCompiler) {
         program += (i ? ",\n  " : "") + exprs[i];
     }
     program += "\nwith { x = 3; y = 2; z = 7; };\n";
-    fs::path dsp = fs::temp_directory_path() / ("tutti-precedence-" + std::to_string(getpid()) + ".dsp");
+    fs::path dsp =
+        fs::temp_directory_path() / ("tutti-precedence-" + std::to_string(getpid()) + ".dsp");
     std::ofstream(dsp) << program;
     std::string cpp = tutti::test::run_command("faust -lang cpp " + dsp.string()).output;
     if (!getenv("TUTTI_KEEP_ORACLE_FILES")) {

@@ -5,7 +5,6 @@
 // exactly when the reference faust reports "syntax error". Programs on which
 // faust crashes are skipped (it crashes on some, e.g. `x letrec { } ]`).
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -28,7 +27,8 @@ struct Verdicts {
 };
 
 Verdicts judge(const std::string& program) {
-    fs::path dsp = fs::temp_directory_path() / ("tutti-syntax-" + std::to_string(getpid()) + ".dsp");
+    fs::path dsp =
+        fs::temp_directory_path() / ("tutti-syntax-" + std::to_string(getpid()) + ".dsp");
     std::ofstream(dsp) << program << "\n";
     auto r = tutti::test::run_command("faust -lang cpp -o /dev/null " + dsp.string());
     fs::remove(dsp);
@@ -83,13 +83,15 @@ TEST(SyntaxOracle, HandWrittenCasesAgreeWithFaust) {
 
 TEST(SyntaxOracle, MutantsAgreeWithFaust) {
     ASSERT_TRUE(tutti::test::faust_available()) << "install faust (make setup)";
-    static const char* extra[] = {",", ":", ";", "(", ")", "{", "}", "[", "]", "+", "-", "~",
-                                  "'", "@", "=", "with", "letrec", "where", "case", "=>", "_",
-                                  "!", ".", "\\", "x", "1", "par", "environment", "<:", ":>",
-                                  "^", "route", "waveform"};
+    static const char* extra[] = {
+        ",", ":",  ";", "(", ")",    "{",           "}",     "[",    "]",  "+",     "-",
+        "~", "'",  "@", "=", "with", "letrec",      "where", "case", "=>", "_",     "!",
+        ".", "\\", "x", "1", "par",  "environment", "<:",    ":>",   "^",  "route", "waveform"};
     auto all = cases();
     std::mt19937 rng(4242);
-    auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+    auto pick = [&](std::size_t n) {
+        return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+    };
     std::size_t compared = 0, disagreements = 0;
     for (int i = 0; i < 150; ++i) {
         auto toks = tokens_of(all[pick(all.size())]);

@@ -5,7 +5,6 @@
 // shared text format. These tests check that protocol on programs whose output
 // follows from the language's definition.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cmath>
@@ -35,7 +34,8 @@ Render render(const std::string& program, const std::string& args) {
     fs::path dsp = fs::temp_directory_path() / ("tutti_ref_" + std::to_string(getpid()) + ".dsp");
     std::ofstream(dsp) << program << "\n";
     std::string cmd = "TUTTI_REFERENCE_CACHE=" + std::string(TUTTI_BINARY_DIR) +
-                      "/reference-cache " + (tutti::test::source_dir() / "tools/reference/reference_render.sh").string() +
+                      "/reference-cache " +
+                      (tutti::test::source_dir() / "tools/reference/reference_render.sh").string() +
                       " " + dsp.string() + " -o - " + args;
     auto r = tutti::test::run_command(cmd);
     fs::remove(dsp);
@@ -55,7 +55,8 @@ Render render(const std::string& program, const std::string& args) {
         while (std::getline(ls, cell, '\t')) {
             cells.push_back(cell);
         }
-        if (!cells.empty() && !cells[0].empty() && std::isdigit(static_cast<unsigned char>(cells[0][0]))) {
+        if (!cells.empty() && !cells[0].empty() &&
+            std::isdigit(static_cast<unsigned char>(cells[0][0]))) {
             out.rows.push_back(cells);
         }
     }
@@ -207,7 +208,8 @@ TEST(ControlSchedule, SlidersMoveOffTheirInitOnTheirGrid) {
 
 TEST(ControlSchedule, ButtonsPressReleasePressCheckboxesToggle) {
     namespace ts = tutti::test_schedule;
-    auto sched = ts::schedule({{"/b", ts::Kind::Button, 0, 0, 1, 1}, {"/c", ts::Kind::Checkbox, 0, 0, 1, 1},
+    auto sched = ts::schedule({{"/b", ts::Kind::Button, 0, 0, 1, 1},
+                               {"/c", ts::Kind::Checkbox, 0, 0, 1, 1},
                                {"/b", ts::Kind::Button, 0, 0, 1, 1}},
                               20000, 64);
     std::vector<std::string> got;
@@ -216,12 +218,14 @@ TEST(ControlSchedule, ButtonsPressReleasePressCheckboxesToggle) {
         o << ch.frame << ":" << ch.address << "=" << ch.value;
         got.push_back(o.str());
     }
-    EXPECT_EQ(got, (std::vector<std::string>{"0:/b=1", "0:/c=1", "6656:/b=0", "9984:/c=0", "13312:/b=1"}));
+    EXPECT_EQ(got, (std::vector<std::string>{"0:/b=1", "0:/c=1", "6656:/b=0", "9984:/c=0",
+                                             "13312:/b=1"}));
 }
 
 TEST_F(ReferenceRunner, ScheduleUsesFaustAddressesAtBlockBoundaries) {
-    const std::string prog = "process = hgroup(\"my group\", hslider(\"f(1) [unit:Hz]\", 440, 20, 2000, 1), "
-                             "button(\"gate\"), checkbox(\"on\"));";
+    const std::string prog =
+        "process = hgroup(\"my group\", hslider(\"f(1) [unit:Hz]\", 440, 20, 2000, 1), "
+        "button(\"gate\"), checkbox(\"on\"));";
     Render r = render(prog, "--frames 300 --block 64 --schedule --double");
     ASSERT_EQ(r.exit_code, 0) << r.output;
     ASSERT_EQ(r.rows.size(), 300u) << r.output;
@@ -235,12 +239,16 @@ TEST_F(ReferenceRunner, ScheduleUsesFaustAddressesAtBlockBoundaries) {
             v1 = std::stod(h.substr(h.find('=') + 1));
         }
     }
-    EXPECT_NE(std::find(r.header.begin(), r.header.end(), "# control slider /my_group/f_1_ 440 20 2000 1"),
+    EXPECT_NE(std::find(r.header.begin(), r.header.end(),
+                        "# control slider /my_group/f_1_ 440 20 2000 1"),
               r.header.end())
         << r.output;
-    EXPECT_NE(std::find(r.header.begin(), r.header.end(), "# set-at 64:/my_group/gate=0"), r.header.end());
-    EXPECT_NE(std::find(r.header.begin(), r.header.end(), "# set-at 192:/my_group/gate=1"), r.header.end());
-    EXPECT_NE(std::find(r.header.begin(), r.header.end(), "# set-at 128:/my_group/on=0"), r.header.end());
+    EXPECT_NE(std::find(r.header.begin(), r.header.end(), "# set-at 64:/my_group/gate=0"),
+              r.header.end());
+    EXPECT_NE(std::find(r.header.begin(), r.header.end(), "# set-at 192:/my_group/gate=1"),
+              r.header.end());
+    EXPECT_NE(std::find(r.header.begin(), r.header.end(), "# set-at 128:/my_group/on=0"),
+              r.header.end());
     ASSERT_GE(v0, 20);
     ASSERT_GE(v1, 20);
     EXPECT_NE(v0, 440);
@@ -255,11 +263,13 @@ TEST_F(ReferenceRunner, ScheduleUsesFaustAddressesAtBlockBoundaries) {
     fs::path dir = fs::temp_directory_path() / ("tutti_json_" + std::to_string(getpid()));
     fs::create_directories(dir);
     std::ofstream(dir / "p.dsp") << prog << "\n";
-    auto j = tutti::test::run_command("cd " + dir.string() + " && faust -json p.dsp -o p.cpp > /dev/null && cat p.dsp.json");
+    auto j = tutti::test::run_command(
+        "cd " + dir.string() + " && faust -json p.dsp -o p.cpp > /dev/null && cat p.dsp.json");
     fs::remove_all(dir);
     ASSERT_EQ(j.exit_code, 0) << j.output;
     for (const char* a : {"\"/my_group/f_1_\"", "\"/my_group/gate\"", "\"/my_group/on\""}) {
-        EXPECT_NE(j.output.find(std::string("\"address\": ") + a), std::string::npos) << a << "\n" << j.output;
+        EXPECT_NE(j.output.find(std::string("\"address\": ") + a), std::string::npos) << a << "\n"
+                                                                                      << j.output;
     }
 }
 

@@ -17,8 +17,8 @@ public:
         tutti_rt_reset();
     }
     void TearDown() override {
-        EXPECT_EQ(tutti_rt_violations(), 0) << "first real-time violation inside an audio section: "
-                                            << tutti_rt_first_violation();
+        EXPECT_EQ(tutti_rt_violations(), 0)
+            << "first real-time violation inside an audio section: " << tutti_rt_first_violation();
     }
 };
 

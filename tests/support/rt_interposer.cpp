@@ -110,8 +110,7 @@ inline void check(const char* what) noexcept {
     }
 }
 
-template <class F>
-F next(const char* name) noexcept {
+template <class F> F next(const char* name) noexcept {
     return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
 }
 
@@ -201,8 +200,9 @@ int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
 }
 int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* t) {
     check("pthread_cond_timedwait");
-    static auto real = reinterpret_cast<int (*)(pthread_cond_t*, pthread_mutex_t*, const struct timespec*)>(
-        dlvsym(RTLD_NEXT, "pthread_cond_timedwait", "GLIBC_2.3.2"));
+    static auto real =
+        reinterpret_cast<int (*)(pthread_cond_t*, pthread_mutex_t*, const struct timespec*)>(
+            dlvsym(RTLD_NEXT, "pthread_cond_timedwait", "GLIBC_2.3.2"));
     return real(c, m, t);
 }
 int pthread_rwlock_rdlock(pthread_rwlock_t* l) {
@@ -227,7 +227,8 @@ int nanosleep(const struct timespec* a, struct timespec* b) {
 }
 int clock_nanosleep(clockid_t c, int f, const struct timespec* a, struct timespec* b) {
     check("clock_nanosleep");
-    static auto real = next<int (*)(clockid_t, int, const struct timespec*, struct timespec*)>("clock_nanosleep");
+    static auto real =
+        next<int (*)(clockid_t, int, const struct timespec*, struct timespec*)>("clock_nanosleep");
     return real(c, f, a, b);
 }
 int usleep(useconds_t u) {
@@ -254,7 +255,8 @@ int poll(struct pollfd* f, nfds_t n, int t) {
 // ---- more locks and waits
 int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* t) {
     check("pthread_mutex_timedlock");
-    static auto real = next<int (*)(pthread_mutex_t*, const struct timespec*)>("pthread_mutex_timedlock");
+    static auto real =
+        next<int (*)(pthread_mutex_t*, const struct timespec*)>("pthread_mutex_timedlock");
     return real(m, t);
 }
 int pthread_spin_lock(pthread_spinlock_t* l) {
@@ -262,10 +264,12 @@ int pthread_spin_lock(pthread_spinlock_t* l) {
     static auto real = next<int (*)(pthread_spinlock_t*)>("pthread_spin_lock");
     return real(l);
 }
-int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t k, const struct timespec* t) {
+int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t k,
+                           const struct timespec* t) {
     check("pthread_cond_clockwait");
     static auto real =
-        next<int (*)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*)>("pthread_cond_clockwait");
+        next<int (*)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*)>(
+            "pthread_cond_clockwait");
     return real(c, m, k, t);
 }
 int pthread_join(pthread_t t, void** r) {
@@ -302,7 +306,8 @@ long syscall(long number, ...) {
     va_end(ap);
     if (number == SYS_futex) {
         const int op = int(a[1]) & FUTEX_CMD_MASK;
-        if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET || op == FUTEX_LOCK_PI || op == FUTEX_WAIT_REQUEUE_PI) {
+        if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET || op == FUTEX_LOCK_PI ||
+            op == FUTEX_WAIT_REQUEUE_PI) {
             check("futex_wait");
         }
     }

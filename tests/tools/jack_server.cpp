@@ -59,10 +59,9 @@ void to_stderr(const char* message) {
 /// True once a client can connect to `server`.
 bool server_answers(const std::string& server) {
     jack_status_t status{};
-    jack_client_t* probe =
-        jack_client_open("tutti-ready-probe",
-                         static_cast<jack_options_t>(JackNoStartServer | JackServerName), &status,
-                         server.c_str());
+    jack_client_t* probe = jack_client_open(
+        "tutti-ready-probe", static_cast<jack_options_t>(JackNoStartServer | JackServerName),
+        &status, server.c_str());
     if (!probe) {
         return false;
     }
@@ -200,8 +199,8 @@ bool JackServer::start(std::string* error, int sample_rate, int period) {
     // Everything the child needs is prepared before fork(): between fork and
     // exec only async-signal-safe calls are allowed (the test may have threads).
     const std::string rate = std::to_string(sample_rate), frames = std::to_string(period);
-    std::vector<const char*> argv = {jackd.c_str(), "-n", name_.c_str(), "-d", "dummy",
-                                     "-r", rate.c_str(), "-p", frames.c_str(), nullptr};
+    std::vector<const char*> argv = {jackd.c_str(), "-n", name_.c_str(),  "-d",   "dummy", "-r",
+                                     rate.c_str(),  "-p", frames.c_str(), nullptr};
     const pid_t parent = getpid();
     const pid_t child = fork();
     if (child < 0) {
@@ -248,9 +247,9 @@ bool JackServer::start(std::string* error, int sample_rate, int period) {
     if (ready) {
         return true;
     }
-    std::string message = exited ? "jackd exited before accepting clients (status " +
-                                       std::to_string(status) + ")"
-                                 : "jackd did not accept clients within 5 s";
+    std::string message =
+        exited ? "jackd exited before accepting clients (status " + std::to_string(status) + ")"
+               : "jackd did not accept clients within 5 s";
     if (exited) {
         pid_ = -1;
         remove_named_files(name_);

@@ -85,38 +85,53 @@ int main(int argc, char** argv) {
     parse->add_flag("--stats", pa.stats, "Print the number of files, bytes and the parse time");
 
     tutti::app::RenderArgs ra;
-    CLI::App* render = app.add_subcommand("render", "Render a program offline to a WAV or text file");
+    CLI::App* render =
+        app.add_subcommand("render", "Render a program offline to a WAV or text file");
     render->add_option("program", ra.program, "Faust program (.dsp)")->required();
-    render->add_option("-o", ra.output, "Output: FILE.wav (float WAV), FILE.txt or - (text)")->required();
-    auto* frames_opt = render->add_option("--frames", ra.frames, "Number of frames (default 20000)");
+    render->add_option("-o", ra.output, "Output: FILE.wav (float WAV), FILE.txt or - (text)")
+        ->required();
+    auto* frames_opt =
+        render->add_option("--frames", ra.frames, "Number of frames (default 20000)");
     render->add_option("--seconds", ra.seconds, "Duration in seconds")->excludes(frames_opt);
     render->add_option("--sample-rate", ra.sample_rate, "Sample rate (default 44100)");
     render->add_option("--block", ra.block, "Block size (default 64)");
-    render->add_option("--input", ra.input, "impulse, silence (default), noise, mix (impulse + noise + sine) or FILE.wav");
+    render->add_option(
+        "--input", ra.input,
+        "impulse, silence (default), noise, mix (impulse + noise + sine) or FILE.wav");
     render->add_flag("--double", ra.double_precision, "Double precision (samples and computation)");
     render->add_option("--press-buttons", ra.press_buttons,
                        "Hold every button at 1 in the blocks that start before this frame");
-    render->add_option("--set", ra.sets, "Set a control: NAME=VALUE, NAME its address as faust -json writes it, short name or label");
+    render->add_option("--set", ra.sets,
+                       "Set a control: NAME=VALUE, NAME its address as faust -json writes it, "
+                       "short name or label");
     render->add_option("--backend", ra.backend, "llvm (default) or interp");
-    render->add_option("--opt-level", ra.opt_level, "LLVM optimisation level 0..3 (default 2)")->check(CLI::Range(0, 3));
+    render->add_option("--opt-level", ra.opt_level, "LLVM optimisation level 0..3 (default 2)")
+        ->check(CLI::Range(0, 3));
     render->add_option("-I", ra.include_dirs, "Add a folder to the library search path");
-    render->add_option("--swap-at", ra.swaps,
-                       "FRAME:OTHER.dsp: swap OTHER in at the first block boundary at or after FRAME, "
-                       "carrying the state (repeatable)");
+    render->add_option(
+        "--swap-at", ra.swaps,
+        "FRAME:OTHER.dsp: swap OTHER in at the first block boundary at or after FRAME, "
+        "carrying the state (repeatable)");
     render->add_option("--set-at", ra.set_at,
-                       "FRAME:PATH=VALUE: set a control at the first block boundary at or after FRAME (repeatable)");
-    render->add_option("--crossfade-ms", ra.crossfade_ms, "Crossfade length when state cannot be carried (default 20)");
+                       "FRAME:PATH=VALUE: set a control at the first block boundary at or after "
+                       "FRAME (repeatable)");
+    render->add_option("--crossfade-ms", ra.crossfade_ms,
+                       "Crossfade length when state cannot be carried (default 20)");
     render->add_flag("--quiet", ra.quiet, "Do not print the swap reports");
 
     tutti::app::PlayArgs pl;
-    CLI::App* play = app.add_subcommand("play", "Play a program on an audio driver; --watch swaps in every saved edit");
+    CLI::App* play = app.add_subcommand(
+        "play", "Play a program on an audio driver; --watch swaps in every saved edit");
     play->add_option("program", pl.program, "Faust program (.dsp)")->required();
     play->add_option("--driver", pl.driver, "jack (default) or null");
-    play->add_flag("--watch", pl.watch, "Recompile on every save and swap the new version in, keeping its state");
+    play->add_flag("--watch", pl.watch,
+                   "Recompile on every save and swap the new version in, keeping its state");
     play->add_option("--server", pl.server, "JACK server name");
     play->add_flag("--connect", pl.connect, "JACK: connect to the system playback/capture ports");
-    play->add_option("--seconds", pl.seconds, "Stop after this many seconds (default: until interrupted)");
-    play->add_option("--crossfade-ms", pl.crossfade_ms, "Crossfade length when state cannot be carried (default 20)");
+    play->add_option("--seconds", pl.seconds,
+                     "Stop after this many seconds (default: until interrupted)");
+    play->add_option("--crossfade-ms", pl.crossfade_ms,
+                     "Crossfade length when state cannot be carried (default 20)");
     play->add_option("--sample-rate", pl.sample_rate, "null driver: sample rate (default 48000)");
     play->add_option("--block", pl.block, "null driver: block size (default 64)");
     play->add_option("--set", pl.sets, "Set a control: NAME=VALUE (address, short name or label)");
@@ -127,7 +142,8 @@ int main(int argc, char** argv) {
     std::string check_program;
     std::vector<std::string> check_includes;
     bool check_double = false, check_json = false;
-    CLI::App* check = app.add_subcommand("check", "Compile a program fully and print its diagnostics");
+    CLI::App* check =
+        app.add_subcommand("check", "Compile a program fully and print its diagnostics");
     check->add_option("program", check_program, "Faust program (.dsp)")->required();
     check->add_option("-I", check_includes, "Add a folder to the library search path");
     check->add_flag("--double", check_double, "Double precision");
@@ -138,17 +154,21 @@ int main(int argc, char** argv) {
     check->add_option("--max-seconds", check_limits.max_seconds,
                       "Time limit of the compilation in seconds (default 60, 0: none)");
     tutti::app::CheckOutputs check_outputs;
-    check->add_flag("--timings", check_outputs.timings, "Print the time of each pass of the pipeline");
-    check->add_option("--dump-after", check_outputs.dump_after,
-                      "Print the output of this pass (repeatable; 'all': every pass)")
+    check->add_flag("--timings", check_outputs.timings,
+                    "Print the time of each pass of the pipeline");
+    check
+        ->add_option("--dump-after", check_outputs.dump_after,
+                     "Print the output of this pass (repeatable; 'all': every pass)")
         ->delimiter(',');
-    check->add_option("--dump-all", check_outputs.dump_dir, "Write every pass's output into DIR, one file per pass");
+    check->add_option("--dump-all", check_outputs.dump_dir,
+                      "Write every pass's output into DIR, one file per pass");
     check->add_option("--backend", check_outputs.backend, "interp (default) or llvm");
 
     std::string json_program;
     std::vector<std::string> json_includes;
     bool json_double = false;
-    CLI::App* json = app.add_subcommand("json", "Print the program's UI description (Faust's JSON format)");
+    CLI::App* json =
+        app.add_subcommand("json", "Print the program's UI description (Faust's JSON format)");
     json->add_option("program", json_program, "Faust program (.dsp)")->required();
     json->add_option("-I", json_includes, "Add a folder to the library search path");
     json->add_flag("--double", json_double, "Double precision");

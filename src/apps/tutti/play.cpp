@@ -66,7 +66,8 @@ public:
                 known = known || d == dir;
             }
             if (!known) {
-                int wd = inotify_add_watch(fd_, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+                int wd =
+                    inotify_add_watch(fd_, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
                 if (wd >= 0) {
                     dirs_.emplace_back(wd, dir);
                 }
@@ -119,7 +120,8 @@ int run_play(const PlayArgs& a) {
     co.include_dirs = a.include_dirs;
     auto t0 = std::chrono::steady_clock::now();
     CompileResult first = compile_file(a.program, co);
-    double first_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double first_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& d : first.diagnostics) {
         std::cerr << to_text(d);
     }
@@ -155,7 +157,8 @@ int run_play(const PlayArgs& a) {
     engine.submit(first.factory, a.program);
     for (const std::string& kv : a.sets) {
         std::size_t eq = kv.rfind('=');
-        if (eq == std::string::npos || !engine.set_parameter(kv.substr(0, eq), std::atof(kv.c_str() + eq + 1))) {
+        if (eq == std::string::npos ||
+            !engine.set_parameter(kv.substr(0, eq), std::atof(kv.c_str() + eq + 1))) {
             std::cerr << "tutti play: --set " << kv << ": no such control\n";
             return 2;
         }
@@ -165,9 +168,10 @@ int run_play(const PlayArgs& a) {
         std::cerr << "tutti play: " << a.driver << ": " << error << "\n";
         return 2;
     }
-    std::printf("playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms)%s\n",
-                a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
-                eo.outputs, first_ms, a.watch ? "; watching for saves" : "");
+    std::printf(
+        "playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms)%s\n",
+        a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
+        eo.outputs, first_ms, a.watch ? "; watching for saves" : "");
     std::fflush(stdout);
 
     std::signal(SIGINT, on_signal);
@@ -186,7 +190,8 @@ int run_play(const PlayArgs& a) {
     std::uint64_t xruns_seen = 0;
     while (!interrupted.load()) {
         if (a.seconds >= 0 &&
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= a.seconds) {
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
+                a.seconds) {
             break;
         }
         if (watch && watch->ok()) {
@@ -204,7 +209,8 @@ int run_play(const PlayArgs& a) {
             if (watch && r.compiled) {
                 watch->follow(r.sources); // a library imported by the new version
             }
-            if (!r.compiled && r.committed == false && (!r.diagnostics.empty() || r.compile_ms > 0)) {
+            if (!r.compiled && r.committed == false &&
+                (!r.diagnostics.empty() || r.compile_ms > 0)) {
                 std::printf("%s\n", swap_line(r).c_str());
                 for (const auto& d : r.diagnostics) {
                     std::fputs(to_text(d).c_str(), stdout);
@@ -214,8 +220,10 @@ int run_play(const PlayArgs& a) {
                 auto s = saved_at.find(r.generation);
                 if (s != saved_at.end()) {
                     char buf[64];
-                    std::snprintf(buf, sizeof buf, ", save to sound %.1f ms",
-                                  std::chrono::duration<double, std::milli>(r.committed_at - s->second).count());
+                    std::snprintf(
+                        buf, sizeof buf, ", save to sound %.1f ms",
+                        std::chrono::duration<double, std::milli>(r.committed_at - s->second)
+                            .count());
                     line += buf;
                 }
                 std::printf("%s\n", line.c_str());
@@ -231,7 +239,8 @@ int run_play(const PlayArgs& a) {
     }
     driver->stop();
     std::printf("stopped: %llu callbacks, %llu xruns, %llu frames\n",
-                static_cast<unsigned long long>(driver->callbacks()), static_cast<unsigned long long>(driver->xruns()),
+                static_cast<unsigned long long>(driver->callbacks()),
+                static_cast<unsigned long long>(driver->xruns()),
                 static_cast<unsigned long long>(engine.frames_processed()));
     return 0;
 }

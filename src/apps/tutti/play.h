@@ -11,17 +11,17 @@ namespace tutti::app {
 struct PlayArgs {
     std::string program;
     std::string driver = "jack";
-    std::string server;          ///< JACK server name (empty: the default one)
+    std::string server; ///< JACK server name (empty: the default one)
     bool watch = false;
-    bool connect = false;        ///< JACK: connect to the system ports
-    double seconds = -1;         ///< stop after this long (default: until SIGINT/SIGTERM)
+    bool connect = false; ///< JACK: connect to the system ports
+    double seconds = -1;  ///< stop after this long (default: until SIGINT/SIGTERM)
     double crossfade_ms = 20;
-    int sample_rate = 48000;     ///< null driver
-    int block = 64;              ///< null driver
+    int sample_rate = 48000;       ///< null driver
+    int block = 64;                ///< null driver
     std::vector<std::string> sets; ///< PATH=VALUE
     std::string backend = "llvm";
     std::vector<std::string> include_dirs;
-    bool fields = false;         ///< print every state field of each swap
+    bool fields = false; ///< print every state field of each swap
 };
 
 int run_play(const PlayArgs& args);

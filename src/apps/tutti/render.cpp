@@ -14,14 +14,14 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <iostream>
-#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 
 #include "apps/tutti/swap_report.h"
@@ -34,7 +34,8 @@ namespace tutti::app {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 struct Event {
@@ -94,8 +95,8 @@ std::vector<std::string> buttons_of(const Factory& f) {
 }
 
 template <class T>
-int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, std::vector<Event> events,
-              long frames) {
+int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
+              std::vector<Event> events, long frames) {
     // The offline driver: this thread is the engine's audio thread; versions and
     // parameter changes go through the same queues as in live use. A version takes
     // effect at the first block boundary at or after its frame; a parameter change
@@ -126,10 +127,12 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
             return 2;
         }
     }
-    std::stable_sort(events.begin(), events.end(), [](const Event& x, const Event& y) { return x.frame < y.frame; });
+    std::stable_sort(events.begin(), events.end(),
+                     [](const Event& x, const Event& y) { return x.frame < y.frame; });
     // Without swaps every --set-at addresses the main program: report every
     // unknown address at once, before rendering anything.
-    if (std::none_of(events.begin(), events.end(), [](const Event& e) { return bool(e.program); })) {
+    if (std::none_of(events.begin(), events.end(),
+                     [](const Event& e) { return bool(e.program); })) {
         std::vector<std::string> unknown;
         for (const Event& e : events) {
             const auto& ps = main_factory->parameters();
@@ -169,7 +172,8 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
         SF_INFO info{};
         SNDFILE* f = sf_open(a.input.c_str(), SFM_READ, &info);
         if (f == nullptr) {
-            std::cerr << "tutti render: cannot read input '" << a.input << "': " << sf_strerror(nullptr) << "\n";
+            std::cerr << "tutti render: cannot read input '" << a.input
+                      << "': " << sf_strerror(nullptr) << "\n";
             return 2;
         }
         std::vector<double> buf(std::size_t(info.channels) * std::size_t(frames), 0.0);
@@ -178,7 +182,8 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
         for (int c = 0; c < nin; ++c) {
             int src = info.channels > 0 ? c % info.channels : 0;
             for (long n = 0; n < got; ++n) {
-                in[std::size_t(c)][std::size_t(n)] = T(buf[std::size_t(n) * std::size_t(info.channels) + std::size_t(src)]);
+                in[std::size_t(c)][std::size_t(n)] =
+                    T(buf[std::size_t(n) * std::size_t(info.channels) + std::size_t(src)]);
             }
         }
     }
@@ -200,7 +205,8 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
                 latest = e.program;
                 swapped = true;
             } else if (!engine.set_parameter_at(e.frame, e.path, e.value)) {
-                std::cerr << "tutti render: frame " << e.frame << ": no control '" << e.path << "'\n";
+                std::cerr << "tutti render: frame " << e.frame << ": no control '" << e.path
+                          << "'\n";
                 list_controls(*latest);
                 return 2;
             }
@@ -208,10 +214,12 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
         // the changes inside this block, stamped with their frame, up to the next
         // swap (a swap waits for the next block boundary, and so do the changes
         // after it, which address the new version)
-        while (next_event < events.size() && events[next_event].frame < pos + n && !events[next_event].program) {
+        while (next_event < events.size() && events[next_event].frame < pos + n &&
+               !events[next_event].program) {
             const Event& e = events[next_event++];
             if (!engine.set_parameter_at(e.frame, e.path, e.value)) {
-                std::cerr << "tutti render: frame " << e.frame << ": no control '" << e.path << "'\n";
+                std::cerr << "tutti render: frame " << e.frame << ": no control '" << e.path
+                          << "'\n";
                 list_controls(*latest);
                 return 2;
             }
@@ -239,7 +247,8 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
         }
     }
     if (engine.dropped_messages() > 0) {
-        std::cerr << "tutti render: " << engine.dropped_messages() << " parameter messages were lost\n";
+        std::cerr << "tutti render: " << engine.dropped_messages()
+                  << " parameter messages were lost\n";
     }
 
     if (ends_with(a.output, ".wav")) {
@@ -249,13 +258,15 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
         info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
         SNDFILE* f = sf_open(a.output.c_str(), SFM_WRITE, &info);
         if (f == nullptr) {
-            std::cerr << "tutti render: cannot write '" << a.output << "': " << sf_strerror(nullptr) << "\n";
+            std::cerr << "tutti render: cannot write '" << a.output << "': " << sf_strerror(nullptr)
+                      << "\n";
             return 2;
         }
         std::vector<float> inter(std::size_t(frames) * std::size_t(info.channels), 0.0f);
         for (long n = 0; n < frames; ++n) {
             for (int c = 0; c < nout; ++c) {
-                inter[std::size_t(n) * std::size_t(info.channels) + std::size_t(c)] = float(out[std::size_t(c)][std::size_t(n)]);
+                inter[std::size_t(n) * std::size_t(info.channels) + std::size_t(c)] =
+                    float(out[std::size_t(c)][std::size_t(n)]);
             }
         }
         sf_writef_float(f, inter.data(), frames);
@@ -270,7 +281,8 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory, 
     const bool dbl = sizeof(T) == sizeof(double);
     std::fprintf(o, "# tutti render: %s (%s, %s)\n", a.program.c_str(), dbl ? "double" : "single",
                  a.backend.c_str());
-    std::fprintf(o, "# sample_rate: %d\n# block: %d\n# input: %s\n", a.sample_rate, a.block, a.input.c_str());
+    std::fprintf(o, "# sample_rate: %d\n# block: %d\n# input: %s\n", a.sample_rate, a.block,
+                 a.input.c_str());
     std::fprintf(o, "# inputs: %d\n# outputs: %d\n# frames: %ld\n", nin, nout, frames);
     for (long n = 0; n < frames; ++n) {
         std::fprintf(o, "%ld", n);
@@ -321,7 +333,7 @@ int run_render(const RenderArgs& a) {
     if (!r.ok()) {
         return 1;
     }
-    long frames = a.frames >= 0 ? a.frames
+    long frames = a.frames >= 0    ? a.frames
                   : a.seconds >= 0 ? long(std::floor(a.seconds * a.sample_rate + 0.5))
                                    : 20000;
     std::vector<Event> events;
@@ -333,7 +345,9 @@ int run_render(const RenderArgs& a) {
         }
         auto t0 = std::chrono::steady_clock::now();
         CompileResult other = compile_file(e.program_path, opts);
-        e.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        e.compile_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
         print_diagnostics(other.diagnostics, false);
         if (!other.ok()) {
             return 1;
@@ -355,7 +369,8 @@ int run_render(const RenderArgs& a) {
 }
 
 int run_check(const std::string& program, const std::vector<std::string>& include_dirs,
-              bool double_precision, bool json, const CheckLimits& limits, const CheckOutputs& outputs) {
+              bool double_precision, bool json, const CheckLimits& limits,
+              const CheckOutputs& outputs) {
     CompileOptions opts;
     if (limits.max_memory_mb >= 0) {
         opts.max_memory_bytes = std::uint64_t(limits.max_memory_mb * double(1 << 20));
@@ -396,7 +411,8 @@ int run_check(const std::string& program, const std::vector<std::string>& includ
         std::error_code ec;
         std::filesystem::create_directories(outputs.dump_dir, ec);
         if (ec) {
-            std::cerr << "tutti check: cannot make " << outputs.dump_dir << ": " << ec.message() << "\n";
+            std::cerr << "tutti check: cannot make " << outputs.dump_dir << ": " << ec.message()
+                      << "\n";
             return 2;
         }
         opts.dump_after = {"all"};
@@ -446,7 +462,8 @@ int run_check(const std::string& program, const std::vector<std::string>& includ
     return r.ok() ? 0 : 1;
 }
 
-int run_json(const std::string& program, const std::vector<std::string>& include_dirs, bool double_precision) {
+int run_json(const std::string& program, const std::vector<std::string>& include_dirs,
+             bool double_precision) {
     CompileOptions opts;
     opts.double_precision = double_precision;
     opts.backend = Backend::Interpreter;

@@ -19,13 +19,13 @@ struct RenderArgs {
     bool double_precision = false;
     long press_buttons = -1;
     std::vector<std::string> sets; ///< PATH=VALUE
-    int opt_level = 2;   ///< --opt-level: LLVM optimisation 0..3
+    int opt_level = 2;             ///< --opt-level: LLVM optimisation 0..3
     std::string backend = "llvm";
     std::vector<std::string> include_dirs;
     std::vector<std::string> swaps;  ///< FRAME:OTHER.dsp
     std::vector<std::string> set_at; ///< FRAME:PATH=VALUE
     double crossfade_ms = 20;
-    bool quiet = false;              ///< no swap report on stderr
+    bool quiet = false; ///< no swap report on stderr
 };
 
 /// Returns the process exit code (0 ok, 1 compile error, 2 usage error).
@@ -48,9 +48,11 @@ struct CheckOutputs {
 /// `tutti check`: full compilation, diagnostics only (and the pipeline's
 /// timings and dumps when asked).
 int run_check(const std::string& program, const std::vector<std::string>& include_dirs,
-              bool double_precision, bool json, const CheckLimits& limits = {}, const CheckOutputs& outputs = {});
+              bool double_precision, bool json, const CheckLimits& limits = {},
+              const CheckOutputs& outputs = {});
 
 /// `tutti json`: the JSON UI description on stdout.
-int run_json(const std::string& program, const std::vector<std::string>& include_dirs, bool double_precision);
+int run_json(const std::string& program, const std::vector<std::string>& include_dirs,
+             bool double_precision);
 
 } // namespace tutti::app

@@ -8,16 +8,20 @@ namespace tutti::app {
 std::string swap_line(const SwapReport& r) {
     char buf[512];
     if (!r.compiled) {
-        std::snprintf(buf, sizeof buf, "swap %llu %s: not compiled (%zu diagnostics), the old version plays on",
-                      static_cast<unsigned long long>(r.generation), r.program.c_str(), r.diagnostics.size());
+        std::snprintf(buf, sizeof buf,
+                      "swap %llu %s: not compiled (%zu diagnostics), the old version plays on",
+                      static_cast<unsigned long long>(r.generation), r.program.c_str(),
+                      r.diagnostics.size());
         return buf;
     }
-    std::snprintf(buf, sizeof buf,
-                  "swap %llu %s at frame %llu: compile %.1f ms, prepare %.2f ms, commit %.1f us, carried %d, "
-                  "resized %d, rebuilt %d, reset %d, dropped %d, %s",
-                  static_cast<unsigned long long>(r.generation), r.program.c_str(),
-                  static_cast<unsigned long long>(r.commit_frame), r.compile_ms, r.prepare_ms, r.commit_us,
-                  r.carried, r.resized, r.rebuilt, r.reset, r.dropped, r.crossfade ? "crossfade" : "no crossfade");
+    std::snprintf(
+        buf, sizeof buf,
+        "swap %llu %s at frame %llu: compile %.1f ms, prepare %.2f ms, commit %.1f us, carried %d, "
+        "resized %d, rebuilt %d, reset %d, dropped %d, %s",
+        static_cast<unsigned long long>(r.generation), r.program.c_str(),
+        static_cast<unsigned long long>(r.commit_frame), r.compile_ms, r.prepare_ms, r.commit_us,
+        r.carried, r.resized, r.rebuilt, r.reset, r.dropped,
+        r.crossfade ? "crossfade" : "no crossfade");
     return buf;
 }
 
@@ -32,7 +36,8 @@ std::string swap_fields(const SwapReport& r) {
             out += " " + to_string(c.identity);
         }
         out += ")";
-        if (!c.from.empty() && (c.from != c.name || c.from_kind != c.kind || c.action == FieldChange::Action::Moved)) {
+        if (!c.from.empty() &&
+            (c.from != c.name || c.from_kind != c.kind || c.action == FieldChange::Action::Moved)) {
             out += " from " + c.from;
             if (c.from_kind != c.kind) {
                 out += " (" + std::string(to_string(c.from_kind)) + ")";

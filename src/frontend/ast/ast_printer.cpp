@@ -188,7 +188,8 @@ std::string print(const Node* root, const diag::SourceManager* sm, PrintOptions 
             continue;
         }
         const Node* k = f.kids[f.next++];
-        bool top_level_stmt = f.node->kind == NodeKind::File || f.node->kind == NodeKind::Environment;
+        bool top_level_stmt =
+            f.node->kind == NodeKind::File || f.node->kind == NodeKind::Environment;
         if (top_level_stmt) {
             out += "\n";
             out.append(2 * stack.size(), ' ');

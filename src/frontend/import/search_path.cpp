@@ -25,8 +25,9 @@ std::vector<fs::path> installed_faust_library_dirs() {
     return out;
 }
 
-SearchPath SearchPath::make(const fs::path& program_dir, const std::vector<std::string>& include_dirs,
-                            const char* env_value, bool with_installed) {
+SearchPath SearchPath::make(const fs::path& program_dir,
+                            const std::vector<std::string>& include_dirs, const char* env_value,
+                            bool with_installed) {
     SearchPath sp;
     sp.dirs_.push_back(program_dir.empty() ? fs::path(".") : program_dir);
     for (const auto& d : include_dirs) {

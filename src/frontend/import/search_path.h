@@ -32,8 +32,8 @@ public:
 
     /// The first regular file named `name` in `first_dir` (if given) then in the
     /// search folders; an absolute name is taken as is.
-    std::optional<std::filesystem::path> find(std::string_view name,
-                                              const std::filesystem::path* first_dir = nullptr) const;
+    std::optional<std::filesystem::path>
+    find(std::string_view name, const std::filesystem::path* first_dir = nullptr) const;
 
     const std::vector<std::filesystem::path>& dirs() const {
         return dirs_;

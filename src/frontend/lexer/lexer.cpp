@@ -67,8 +67,9 @@ PunctTable build_punct_table() {
             ++i;
         }
         row[i] = p;
-        std::sort(row.begin(), row.begin() + long(i) + 1,
-                  [](const Punct& x, const Punct& y) { return x.spelling.size() > y.spelling.size(); });
+        std::sort(row.begin(), row.begin() + long(i) + 1, [](const Punct& x, const Punct& y) {
+            return x.spelling.size() > y.spelling.size();
+        });
     }
     return t;
 }

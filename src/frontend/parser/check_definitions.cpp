@@ -10,8 +10,8 @@ using ast::Node;
 using ast::NodeKind;
 
 namespace {
-constexpr std::uint8_t all_precisions = ast::PrecSingle | ast::PrecDouble | ast::PrecQuad |
-                                        ast::PrecFixed;
+constexpr std::uint8_t all_precisions =
+    ast::PrecSingle | ast::PrecDouble | ast::PrecQuad | ast::PrecFixed;
 
 std::uint8_t precisions(const Node* d) {
     return d->kind == NodeKind::Definition && d->op != 0 ? d->op : all_precisions;

@@ -313,8 +313,8 @@ private:
         explicit DepthGuard(Parser& parser) : p(parser) {
             if (++p.depth_ > p.ctx_.options.max_depth) {
                 --p.depth_;
-                p.report(diag::diags::nesting_too_deep(p.range_of(p.tok()),
-                                                       p.ctx_.options.max_depth));
+                p.report(
+                    diag::diags::nesting_too_deep(p.range_of(p.tok()), p.ctx_.options.max_depth));
                 throw SyntaxError{};
             }
         }
@@ -349,8 +349,8 @@ private:
                 recover(start);
             }
         }
-        check_definition_list(ctx_.diags, std::span<Node* const>(out.data() + first,
-                                                                 out.size() - first));
+        check_definition_list(ctx_.diags,
+                              std::span<Node* const>(out.data() + first, out.size() - first));
     }
 
     /// Skips to just after the first ';' at or after the error that is not nested
@@ -771,8 +771,7 @@ private:
             kids.push_back(n);
         }
         std::uint16_t nrec = static_cast<std::uint16_t>(kids.size() - first);
-        check_definition_list(ctx_.diags,
-                              std::span<Node* const>(kids.data() + first, nrec));
+        check_definition_list(ctx_.diags, std::span<Node* const>(kids.data() + first, nrec));
         if (accept(Tok::KwWhere)) {
             parse_deflist(kids);
         } else if (kind() != Tok::RBrace) {
@@ -905,8 +904,8 @@ private:
         }
         case Tok::KwButton:
         case Tok::KwCheckbox:
-            return parse_widget(t.kind == Tok::KwButton ? NodeKind::Button : NodeKind::Checkbox,
-                                0, false);
+            return parse_widget(t.kind == Tok::KwButton ? NodeKind::Button : NodeKind::Checkbox, 0,
+                                false);
         case Tok::KwVslider:
             return parse_widget(NodeKind::VSlider, 4, false);
         case Tok::KwHslider:
@@ -1182,8 +1181,7 @@ ast::Node* parse_tokens(ParseContext& ctx, diag::FileId file, std::string_view t
     return p.parse_file(path);
 }
 
-ast::Node* parse_source(ParseContext& ctx, diag::FileId file, std::string_view text,
-                        Symbol path) {
+ast::Node* parse_source(ParseContext& ctx, diag::FileId file, std::string_view text, Symbol path) {
     std::vector<Token> toks = lex(text, file, ctx.diags);
     return parse_tokens(ctx, file, text, toks, path);
 }

@@ -17,10 +17,12 @@ struct Fixture {
 TEST(Boxes, EqualStructuresAreOneBox) {
     Fixture f;
     auto& bc = f.bc;
-    const boxes::Box* a = bc.make_binary(BoxKind::Seq, bc.make_binary(BoxKind::Par, bc.make_wire(), bc.make_wire()),
-                                         bc.make_prim(ast::PrimOp::Add));
-    const boxes::Box* b = bc.make_binary(BoxKind::Seq, bc.make_binary(BoxKind::Par, bc.make_wire(), bc.make_wire()),
-                                         bc.make_prim(ast::PrimOp::Add));
+    const boxes::Box* a =
+        bc.make_binary(BoxKind::Seq, bc.make_binary(BoxKind::Par, bc.make_wire(), bc.make_wire()),
+                       bc.make_prim(ast::PrimOp::Add));
+    const boxes::Box* b =
+        bc.make_binary(BoxKind::Seq, bc.make_binary(BoxKind::Par, bc.make_wire(), bc.make_wire()),
+                       bc.make_prim(ast::PrimOp::Add));
     EXPECT_EQ(a, b);
     EXPECT_NE(bc.make_real(1.0), bc.make_int(1));
     EXPECT_NE(bc.make_real(0.0), bc.make_real(-0.0)); // bitwise identity
@@ -53,7 +55,8 @@ TEST(Boxes, ArityFollowsTheCompositionRules) {
     EXPECT_EQ(r->inputs, 2u);
     EXPECT_EQ(r->outputs, 2u);
     const boxes::Box* slot = bc.make_slot(bc.fresh_slot());
-    const boxes::Box* sym = bc.make_symbolic(slot, bc.make_binary(BoxKind::Seq, bc.make_binary(BoxKind::Par, slot, w), add));
+    const boxes::Box* sym = bc.make_symbolic(
+        slot, bc.make_binary(BoxKind::Seq, bc.make_binary(BoxKind::Par, slot, w), add));
     EXPECT_EQ(sym->inputs, 2u);
     EXPECT_EQ(sym->outputs, 1u);
 }
@@ -62,10 +65,12 @@ TEST(Boxes, PrinterIsReadable) {
     Fixture f;
     auto& bc = f.bc;
     const boxes::Box* b = bc.make_binary(
-        BoxKind::Seq, bc.make_binary(BoxKind::Par, bc.make_wire(), bc.make_real(0.5)), bc.make_prim(ast::PrimOp::Mul));
+        BoxKind::Seq, bc.make_binary(BoxKind::Par, bc.make_wire(), bc.make_real(0.5)),
+        bc.make_prim(ast::PrimOp::Mul));
     EXPECT_EQ(boxes::print(b), "((_,0.5) : *)");
-    EXPECT_EQ(boxes::print(bc.make_group(BoxKind::HGroup, f.in.intern("g"),
-                                         bc.make_slider(BoxKind::HSlider, f.in.intern("f"), 440, 20, 2000, 1))),
+    EXPECT_EQ(boxes::print(bc.make_group(
+                  BoxKind::HGroup, f.in.intern("g"),
+                  bc.make_slider(BoxKind::HSlider, f.in.intern("f"), 440, 20, 2000, 1))),
               "hgroup(\"g\", hslider(\"f\",440,20,2000,1))");
 }
 

@@ -28,7 +28,9 @@ Executor native_executor(const NativeCode& code, const Module& m) {
     ex.init_constants = [&code](void* s, int sr) { code.init_constants(s, sr); };
     ex.reset_controls = [&code](void* s) { code.reset_controls(s); };
     ex.clear_state = [&code](void* s) { code.clear_state(s); };
-    ex.compute = [&code](void* s, int n, const void* const* i, void* const* o) { code.compute(s, n, i, o); };
+    ex.compute = [&code](void* s, int n, const void* const* i, void* const* o) {
+        code.compute(s, n, i, o);
+    };
     ex.set_control = [&m](void* s, double v) { set_control_field(m, s, v); };
     return ex;
 }
@@ -40,8 +42,8 @@ struct Case {
 };
 
 std::string case_name(const testing::TestParamInfo<Case>& info) {
-    return std::string(info.param.pattern) + (info.param.real == Type::F32 ? "_f32" : "_f64") + "_O" +
-           std::to_string(info.param.opt_level);
+    return std::string(info.param.pattern) + (info.param.real == Type::F32 ? "_f32" : "_f64") +
+           "_O" + std::to_string(info.param.opt_level);
 }
 
 std::vector<Case> all_cases() {
@@ -68,14 +70,17 @@ TEST_P(JitMatchesInterpreter, BitForBit) {
     ASSERT_TRUE(code.module) << code.error;
     for (std::uint32_t seed : {1u, 2u}) {
         Scenario sc = standard_scenario(p, seed);
-        Rendering expected = render(interpreter_executor(interp, *m), real, m->num_inputs, m->num_outputs, sc);
-        Rendering actual = render(native_executor(code, *m), real, m->num_inputs, m->num_outputs, sc);
+        Rendering expected =
+            render(interpreter_executor(interp, *m), real, m->num_inputs, m->num_outputs, sc);
+        Rendering actual =
+            render(native_executor(code, *m), real, m->num_inputs, m->num_outputs, sc);
         ASSERT_GE(expected.frames(), 4000u);
         EXPECT_EQ(compare(expected, actual), "") << "seed " << seed;
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Patterns, JitMatchesInterpreter, testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Patterns, JitMatchesInterpreter, testing::ValuesIn(all_cases()),
+                         case_name);
 
 /// Runs clear_state of `m` in both executors on a zeroed state and compares the blocks.
 void expect_same_clear_state(const Module& m) {
@@ -162,8 +167,8 @@ TEST(Codegen, NestedLoopsIfsAndFrameLoopInsideIf) {
     EXPECT_EQ(expected.sample(0, 0), -sc.inputs[0][0]);
     EXPECT_EQ(expected.sample(0, 1), sc.inputs[0][1] * -2.0 + 0.0);
     EXPECT_EQ(expected.sample(0, 2), sc.inputs[0][2] * -2.0 - 1.0); // frame 1: t[1] = -(0 + 1)
-    EXPECT_EQ(expected.sample(0, 10), sc.inputs[0][10] * -2.0 + 21.0); // frame 9: t[4*2 + 1] = 2*10 + 1
-
+    EXPECT_EQ(expected.sample(0, 10),
+              sc.inputs[0][10] * -2.0 + 21.0); // frame 9: t[4*2 + 1] = 2*10 + 1
 }
 
 TEST(Codegen, FtoIEdgeCasesGiveIntMin) {
@@ -172,15 +177,17 @@ TEST(Codegen, FtoIEdgeCasesGiveIntMin) {
     m.num_inputs = 1;
     m.num_outputs = 1;
     Builder b(m);
-    m.compute.body.push_back(b.frame_loop({b.set_output(0, b.unary(Op::ItoF, b.unary(Op::FtoI, b.input(0))))}));
+    m.compute.body.push_back(
+        b.frame_loop({b.set_output(0, b.unary(Op::ItoF, b.unary(Op::FtoI, b.input(0))))}));
     layout(m);
     NativeCode code = compile_native(m);
     ASSERT_TRUE(code.module) << code.error;
     const double inf = std::numeric_limits<double>::infinity();
-    double in[] = {std::nan(""), inf, -inf, 2147483648.0, 2147483647.9, -2147483648.0, -2147483648.9,
-                   -2147483649.0, 1e300, -0.9, 3.99};
-    double expect[] = {-2147483648.0, -2147483648.0, -2147483648.0, -2147483648.0, 2147483647.0,
-                       -2147483648.0, -2147483648.0, -2147483648.0, -2147483648.0, 0.0, 3.0};
+    double in[] = {std::nan(""),  inf,           -inf,  2147483648.0, 2147483647.9, -2147483648.0,
+                   -2147483648.9, -2147483649.0, 1e300, -0.9,         3.99};
+    double expect[] = {
+        -2147483648.0, -2147483648.0, -2147483648.0, -2147483648.0, 2147483647.0, -2147483648.0,
+        -2147483648.0, -2147483648.0, -2147483648.0, 0.0,           3.0};
     constexpr int n = sizeof in / sizeof in[0];
     double out[n];
     const void* ins[] = {in};
@@ -203,7 +210,8 @@ TEST(Codegen, FtoIOfOutOfRangeConstantsGivesIntMin) {
                                  std::numeric_limits<double>::infinity()};
         std::vector<const Stmt*> body;
         for (std::uint32_t k = 0; k < 4; ++k) {
-            body.push_back(b.set_output(k, b.unary(Op::ItoF, b.unary(Op::FtoI, b.real(values[k])))));
+            body.push_back(
+                b.set_output(k, b.unary(Op::ItoF, b.unary(Op::FtoI, b.real(values[k])))));
         }
         m.compute.body.push_back(b.frame_loop(body));
         layout(m);
@@ -237,7 +245,8 @@ TEST(Codegen, InvalidModuleIsAnError) {
     m.real = Type::F32;
     m.num_outputs = 1;
     Builder b(m);
-    m.compute.body.push_back(b.frame_loop({b.set_output(0, b.call("sinus", Type::F32, {b.real(1)}))}));
+    m.compute.body.push_back(
+        b.frame_loop({b.set_output(0, b.call("sinus", Type::F32, {b.real(1)}))}));
     layout(m);
     NativeCode code = compile_native(m);
     EXPECT_EQ(code.module, nullptr);
@@ -251,7 +260,8 @@ TEST(Codegen, LlvmTextHasNoWrapFlagsNoFastMathAndNoBuiltinCalls) {
         std::string ll = codegen::emit_llvm_text(*m);
         EXPECT_EQ(ll.find(" nsw "), std::string::npos) << name;
         EXPECT_EQ(ll.find(" nuw "), std::string::npos) << name;
-        for (const char* flag : {" fast ", " nnan ", " ninf ", " nsz ", " arcp ", " contract ", " afn ", " reassoc "}) {
+        for (const char* flag : {" fast ", " nnan ", " ninf ", " nsz ", " arcp ", " contract ",
+                                 " afn ", " reassoc "}) {
             EXPECT_EQ(ll.find(flag), std::string::npos) << name << flag;
         }
         if (std::string(name) == "libm" || std::string(name) == "sine_table") {

@@ -13,16 +13,18 @@
 namespace {
 
 const char* const programs[] = {
-    "generator/noise.dsp",        "misc/switcher.dsp",          "old/freeverb.dsp",
-    "spat/panpot.dsp",            "generator/osc.dsp",          "generator/sawtoothLab.dsp",
-    "filtering/moogVCF.dsp",      "filtering/korg35LPF.dsp",    "filtering/diodeLadder.dsp",
-    "dynamic/compressor.dsp",     "delayEcho/echo.dsp",         "phasing/flanger.dsp",
-    "gameaudio/rain.dsp",         "physicalModeling/old/karplus.dsp", "reverb/zitaRev.dsp",
-    "reverb/greyhole.dsp",        "reverb/fdnRev.dsp",
+    "generator/noise.dsp",       "misc/switcher.dsp",
+    "old/freeverb.dsp",          "spat/panpot.dsp",
+    "generator/osc.dsp",         "generator/sawtoothLab.dsp",
+    "filtering/moogVCF.dsp",     "filtering/korg35LPF.dsp",
+    "filtering/diodeLadder.dsp", "dynamic/compressor.dsp",
+    "delayEcho/echo.dsp",        "phasing/flanger.dsp",
+    "gameaudio/rain.dsp",        "physicalModeling/old/karplus.dsp",
+    "reverb/zitaRev.dsp",        "reverb/greyhole.dsp",
+    "reverb/fdnRev.dsp",
 };
 
-template <class T>
-std::vector<T> render(const tutti::Factory& f, int frames) {
+template <class T> std::vector<T> render(const tutti::Factory& f, int frames) {
     auto dsp = f.create_instance();
     dsp->init(44100);
     int nin = dsp->num_inputs(), nout = dsp->num_outputs();
@@ -30,7 +32,8 @@ std::vector<T> render(const tutti::Factory& f, int frames) {
     for (auto& ch : in) {
         ch[0] = T(1);
     }
-    std::vector<std::vector<T>> out(static_cast<std::size_t>(nout), std::vector<T>(static_cast<std::size_t>(frames)));
+    std::vector<std::vector<T>> out(static_cast<std::size_t>(nout),
+                                    std::vector<T>(static_cast<std::size_t>(frames)));
     std::vector<std::size_t> buttons;
     for (std::size_t i = 0; i < dsp->parameters().size(); ++i) {
         if (dsp->parameters()[i].kind == tutti::Parameter::Kind::Button) {
@@ -72,19 +75,22 @@ TEST_P(BackendAgreement, JitEqualsInterpreterBitForBit) {
         auto ri = tutti::compile_file(path, o);
         o.backend = tutti::Backend::Llvm;
         auto rl = tutti::compile_file(path, o);
-        ASSERT_TRUE(ri.ok() && rl.ok()) << (ri.diagnostics.empty() ? "" : tutti::to_text(ri.diagnostics[0]));
+        ASSERT_TRUE(ri.ok() && rl.ok())
+            << (ri.diagnostics.empty() ? "" : tutti::to_text(ri.diagnostics[0]));
         const int frames = 4000;
         bool same;
         std::size_t nonzero = 0;
         if (dbl) {
             auto a = render<double>(*ri.factory, frames), b = render<double>(*rl.factory, frames);
-            same = a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+            same = a.size() == b.size() &&
+                   std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
             for (double v : a) {
                 nonzero += v != 0;
             }
         } else {
             auto a = render<float>(*ri.factory, frames), b = render<float>(*rl.factory, frames);
-            same = a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+            same = a.size() == b.size() &&
+                   std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
             for (float v : a) {
                 nonzero += v != 0;
             }
@@ -94,12 +100,13 @@ TEST_P(BackendAgreement, JitEqualsInterpreterBitForBit) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Examples, BackendAgreement, ::testing::ValuesIn(programs), [](const auto& param_info) {
-    std::string s = param_info.param;
-    for (char& c : s) {
-        c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    }
-    return s;
-});
+INSTANTIATE_TEST_SUITE_P(Examples, BackendAgreement, ::testing::ValuesIn(programs),
+                         [](const auto& param_info) {
+                             std::string s = param_info.param;
+                             for (char& c : s) {
+                                 c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                             }
+                             return s;
+                         });
 
 } // namespace

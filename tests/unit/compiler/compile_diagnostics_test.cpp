@@ -27,7 +27,8 @@ struct Expect {
 
 std::vector<std::string> programs() {
     std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(TUTTI_SOURCE_DIR "/tests/unit/compiler/diagnostics")) {
+    for (const auto& e :
+         fs::directory_iterator(TUTTI_SOURCE_DIR "/tests/unit/compiler/diagnostics")) {
         if (e.path().extension() == ".dsp") {
             names.push_back(e.path().stem().string());
         }
@@ -39,7 +40,8 @@ std::vector<std::string> programs() {
 class CompileDiagnostics : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CompileDiagnostics, MatchExpectations) {
-    fs::path file = fs::path(TUTTI_SOURCE_DIR "/tests/unit/compiler/diagnostics") / (GetParam() + ".dsp");
+    fs::path file =
+        fs::path(TUTTI_SOURCE_DIR "/tests/unit/compiler/diagnostics") / (GetParam() + ".dsp");
     std::ifstream in(file);
     std::vector<Expect> want;
     std::regex line_re(R"(^// expect-error: (\d+):(\d+): (\w+): (.*)$)");

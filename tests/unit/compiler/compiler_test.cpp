@@ -85,7 +85,8 @@ TEST_P(BothBackends, OnePoleFilterInDouble) {
 
 TEST_P(BothBackends, IntegerNoiseWraps) {
     // the LCG of noises.lib, written out: wraps modulo 2^32
-    auto y = run<double>("process = +(12345) ~ *(1103515245) : /(2147483647.0);", GetParam(), 10, true);
+    auto y =
+        run<double>("process = +(12345) ~ *(1103515245) : /(2147483647.0);", GetParam(), 10, true);
     ASSERT_EQ(y.size(), 10u);
     std::uint32_t x = 0;
     for (int n = 0; n < 10; ++n) {
@@ -95,8 +96,8 @@ TEST_P(BothBackends, IntegerNoiseWraps) {
 }
 
 TEST_P(BothBackends, TablesAndControls) {
-    auto y = run<float>("process = rdtable(4, +(1) ~ _, int(hslider(\"i\", 2, 0, 10, 1)));", GetParam(), 3,
-                        false);
+    auto y = run<float>("process = rdtable(4, +(1) ~ _, int(hslider(\"i\", 2, 0, 10, 1)));",
+                        GetParam(), 3, false);
     ASSERT_EQ(y.size(), 3u);
     EXPECT_EQ(y[0], 3.0f); // the table holds 1,2,3,4; index 2
 }
@@ -104,8 +105,8 @@ TEST_P(BothBackends, TablesAndControls) {
 TEST_P(BothBackends, RdtableOfAWaveform) {
     // Regression: a table and the waveform filling it shared one field, and the
     // table read zeros. Expected values are the reference faust's output.
-    auto y = run<double>("process = rdtable(waveform{10,20,30,40,50}, int(+(1)~_ : %(7)));", GetParam(), 8,
-                         true);
+    auto y = run<double>("process = rdtable(waveform{10,20,30,40,50}, int(+(1)~_ : %(7)));",
+                         GetParam(), 8, true);
     ASSERT_EQ(y, (std::vector<double>{20, 30, 40, 50, 50, 50, 10, 20}));
 }
 
@@ -115,8 +116,8 @@ TEST_P(BothBackends, RecursionReadThroughAVariableDelayThatIsZero) {
     // output read with a variable delay that is 0 is its current value, as in
     // the reference, for a shifted-array line (max 10) and a ring buffer (1000).
     for (int max : {10, 1000}) {
-        auto y = run<double>("process = + ~ *(0.4) : @(int(hslider(\"d\", 0, 0, " + std::to_string(max) +
-                                 ", 1)));",
+        auto y = run<double>("process = + ~ *(0.4) : @(int(hslider(\"d\", 0, 0, " +
+                                 std::to_string(max) + ", 1)));",
                              GetParam(), 2000, true);
         ASSERT_EQ(y.size(), 2000u);
         double want = 0;
@@ -127,13 +128,15 @@ TEST_P(BothBackends, RecursionReadThroughAVariableDelayThatIsZero) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BothBackends, ::testing::Values(Backend::Interpreter, Backend::Llvm),
-                         [](const auto& i) { return i.param == Backend::Llvm ? "llvm" : "interp"; });
+INSTANTIATE_TEST_SUITE_P(Backends, BothBackends,
+                         ::testing::Values(Backend::Interpreter, Backend::Llvm), [](const auto& i) {
+                             return i.param == Backend::Llvm ? "llvm" : "interp";
+                         });
 
 TEST(Compiler, ParametersAndJson) {
-    auto r = tutti::compile_source("ui.dsp",
-                                   "process = hslider(\"gain [unit:dB]\", -6, -70, 6, 0.1), button(\"gate\");",
-                                   {false, Backend::Interpreter, {}, 2});
+    auto r = tutti::compile_source(
+        "ui.dsp", "process = hslider(\"gain [unit:dB]\", -6, -70, 6, 0.1), button(\"gate\");",
+        {false, Backend::Interpreter, {}, 2});
     ASSERT_TRUE(r.ok()) << first_error(r);
     const auto& params = r.factory->parameters();
     ASSERT_EQ(params.size(), 2u);
@@ -156,8 +159,9 @@ TEST(Compiler, ParametersAndJson) {
 }
 
 TEST(Compiler, ASingleTopGroupIsNotWrapped) {
-    auto r = tutti::compile_source("x.dsp", "process = hgroup(\"g\", hslider(\"gain\", 1, 0, 2, 0.01));",
-                                   {false, Backend::Interpreter, {}, 2});
+    auto r =
+        tutti::compile_source("x.dsp", "process = hgroup(\"g\", hslider(\"gain\", 1, 0, 2, 0.01));",
+                              {false, Backend::Interpreter, {}, 2});
     ASSERT_TRUE(r.ok()) << first_error(r);
     ASSERT_EQ(r.factory->parameters().size(), 1u);
     EXPECT_EQ(r.factory->parameters()[0].path, "/g/gain");
@@ -168,7 +172,8 @@ TEST(Compiler, ParametersAreNamedByFaustAddressShortNameOrLabel) {
     auto r = tutti::compile_source(
         "n.dsp",
         "process = hgroup(\"echo 1000\", hslider(\"feedback (%) [unit:%]\", 0, 0, 1, 0.01)),"
-        " hgroup(\"Voice 2\", hslider(\"feedback (%)\", 0, 0, 1, 0.01)), vgroup(\"A b/c\", button(\"x/y\"));",
+        " hgroup(\"Voice 2\", hslider(\"feedback (%)\", 0, 0, 1, 0.01)), vgroup(\"A b/c\", "
+        "button(\"x/y\"));",
         {false, Backend::Interpreter, {}, 2});
     ASSERT_TRUE(r.ok()) << first_error(r);
     const auto& params = r.factory->parameters();
@@ -217,7 +222,8 @@ TEST(Compiler, ConstantFoldingFollowsTheReference) {
 }
 
 TEST(Compiler, UnboundedDelayIsADiagnostic) {
-    auto r = tutti::compile_source("d.dsp", "process = _ @ (+(1) ~ _);", {false, Backend::Interpreter, {}, 2});
+    auto r = tutti::compile_source("d.dsp", "process = _ @ (+(1) ~ _);",
+                                   {false, Backend::Interpreter, {}, 2});
     EXPECT_FALSE(r.ok());
     ASSERT_FALSE(r.diagnostics.empty());
     EXPECT_NE(r.diagnostics[0].message.find("delay"), std::string::npos) << first_error(r);
@@ -268,8 +274,9 @@ TEST(Compiler, StateIdentitiesAreStableAndLocal) {
                           " (no.noise : fi.lowpass(4, 1000));\n";
     auto ia = identities(a), ia2 = identities(a), ib = identities(b), ic = identities(c);
     ASSERT_GT(ia.size(), 20u);
-    EXPECT_EQ(ia, ia2);                   // compiled twice: the same identities, in the same order
-    EXPECT_EQ(std::set<std::string>(ia.begin(), ia.end()), std::set<std::string>(ib.begin(), ib.end()));
+    EXPECT_EQ(ia, ia2); // compiled twice: the same identities, in the same order
+    EXPECT_EQ(std::set<std::string>(ia.begin(), ia.end()),
+              std::set<std::string>(ib.begin(), ib.end()));
     // the structural edit changes the filter's state only: everything else keeps its identity
     std::set<std::string> sa(ia.begin(), ia.end()), sc(ic.begin(), ic.end());
     std::size_t kept = 0;
@@ -283,9 +290,11 @@ TEST(Compiler, StateIdentitiesAreStableAndLocal) {
 TEST(Compiler, ContentKey) {
     const std::string src = "process = + ~ *(0.5);";
     auto r1 = tutti::compile_source("k.dsp", src, {false, Backend::Interpreter, {}, 2});
-    auto r2 = tutti::compile_source("other-name.dsp", "process = +~*(0.5); // same program", {false, Backend::Interpreter, {}, 2});
+    auto r2 = tutti::compile_source("other-name.dsp", "process = +~*(0.5); // same program",
+                                    {false, Backend::Interpreter, {}, 2});
     auto r3 = tutti::compile_source("k.dsp", src, {true, Backend::Interpreter, {}, 2});
-    auto r4 = tutti::compile_source("k.dsp", "process = + ~ *(0.25);", {false, Backend::Interpreter, {}, 2});
+    auto r4 = tutti::compile_source("k.dsp", "process = + ~ *(0.25);",
+                                    {false, Backend::Interpreter, {}, 2});
     ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok() && r4.ok());
     EXPECT_EQ(r1.factory->content_key().size(), 32u);
     EXPECT_EQ(r1.factory->content_key(), r2.factory->content_key());
@@ -308,9 +317,10 @@ struct Recorder : tutti::UiVisitor {
 };
 
 TEST(Compiler, UiVisitorWalksGroupsInOrder) {
-    auto r = tutti::compile_source(
-        "v.dsp", "process = hgroup(\"A\", hslider(\"x\", 0, 0, 1, 0.1) + vgroup(\"B\", button(\"b\"))), checkbox(\"c\");",
-        {false, Backend::Interpreter, {}, 2});
+    auto r = tutti::compile_source("v.dsp",
+                                   "process = hgroup(\"A\", hslider(\"x\", 0, 0, 1, 0.1) + "
+                                   "vgroup(\"B\", button(\"b\"))), checkbox(\"c\");",
+                                   {false, Backend::Interpreter, {}, 2});
     ASSERT_TRUE(r.ok()) << first_error(r);
     Recorder rec;
     r.factory->build_user_interface(rec);
@@ -328,20 +338,22 @@ TEST(Compiler, AnInstanceKnowsTheFactoryThatMadeIt) {
     for (Backend backend : {Backend::Interpreter, Backend::Llvm}) {
         CompileOptions o;
         o.backend = backend;
-        auto r = tutti::compile_source("f.dsp", "process = _ * hslider(\"g\", 0.5, 0, 1, 0.1);\n", o);
+        auto r =
+            tutti::compile_source("f.dsp", "process = _ * hslider(\"g\", 0.5, 0, 1, 0.1);\n", o);
         ASSERT_TRUE(r.ok()) << first_error(r);
         auto dsp = r.factory->create_instance();
         EXPECT_EQ(&dsp->factory(), r.factory.get());
-        EXPECT_STREQ(r.factory->implementation(), backend == Backend::Llvm ? "llvm-jit" : "interpreter");
+        EXPECT_STREQ(r.factory->implementation(),
+                     backend == Backend::Llvm ? "llvm-jit" : "interpreter");
     }
 }
 
 // The state layout is typed: kinds, element types and identities are values,
 // the identity's kind agrees with the field's, and lines have a position.
 TEST(Compiler, TheStateLayoutIsTyped) {
-    auto r = tutti::compile_source("t.dsp",
-                                   "process = @(1000), (+ ~ (_ * hslider(\"g\", 0.5, 0, 1, 0.1)));\n",
-                                   {true, Backend::Interpreter, {}, 2});
+    auto r = tutti::compile_source(
+        "t.dsp", "process = @(1000), (+ ~ (_ * hslider(\"g\", 0.5, 0, 1, 0.1)));\n",
+        {true, Backend::Interpreter, {}, 2});
     ASSERT_TRUE(r.ok()) << first_error(r);
     using K = tutti::StateIdentity::Kind;
     int controls = 0, lines = 0, recursions = 0;

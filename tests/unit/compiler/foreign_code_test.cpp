@@ -81,7 +81,8 @@ TEST_F(ForeignCode, NoCompilerFoundIsAnError) {
     ASSERT_FALSE(r.ok());
     ASSERT_FALSE(r.diagnostics.empty());
     EXPECT_EQ(r.diagnostics[0].id, "foreign_code_failed");
-    EXPECT_NE(r.diagnostics[0].message.find("C++ compiler"), std::string::npos) << r.diagnostics[0].message;
+    EXPECT_NE(r.diagnostics[0].message.find("C++ compiler"), std::string::npos)
+        << r.diagnostics[0].message;
 }
 
 TEST_F(ForeignCode, AHeaderThatDoesNotCompileIsReported) {
@@ -89,7 +90,8 @@ TEST_F(ForeignCode, AHeaderThatDoesNotCompileIsReported) {
     ASSERT_FALSE(r.ok());
     ASSERT_FALSE(r.diagnostics.empty());
     EXPECT_EQ(r.diagnostics[0].id, "foreign_code_failed");
-    EXPECT_NE(r.diagnostics[0].message.find("does not compile"), std::string::npos) << r.diagnostics[0].message;
+    EXPECT_NE(r.diagnostics[0].message.find("does not compile"), std::string::npos)
+        << r.diagnostics[0].message;
     EXPECT_EQ(r.diagnostics[0].line, 1u);
 }
 

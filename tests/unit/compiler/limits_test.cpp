@@ -54,14 +54,16 @@ TEST(CompileLimits, TimeLimitIsADiagnosticAtThePlace) {
     CompileOptions o = interpreter();
     o.max_seconds = 0.02;
     // line 2, column 11: the iteration being expanded when time runs out
-    auto r = tutti::compile_source("t.dsp", "// a long compilation\nprocess = sum(i, 3000, sin(i*_));", o);
+    auto r = tutti::compile_source("t.dsp",
+                                   "// a long compilation\nprocess = sum(i, 3000, sin(i*_));", o);
     ASSERT_FALSE(r.ok());
     ASSERT_FALSE(r.diagnostics.empty());
     EXPECT_EQ(r.diagnostics[0].id, "compile_time_limit") << first_error(r);
     EXPECT_EQ(r.diagnostics[0].file, "t.dsp");
     EXPECT_EQ(r.diagnostics[0].line, 2u) << first_error(r);
     EXPECT_GE(r.diagnostics[0].column, 11u) << first_error(r);
-    EXPECT_NE(r.diagnostics[0].message.find("the limit is 0.020 s"), std::string::npos) << first_error(r);
+    EXPECT_NE(r.diagnostics[0].message.find("the limit is 0.020 s"), std::string::npos)
+        << first_error(r);
 }
 
 TEST(CompileLimits, MemoryLimitIsADiagnosticAtThePlace) {
@@ -74,7 +76,8 @@ TEST(CompileLimits, MemoryLimitIsADiagnosticAtThePlace) {
     EXPECT_EQ(r.diagnostics[0].file, "t.dsp");
     EXPECT_EQ(r.diagnostics[0].line, 1u);
     EXPECT_GE(r.diagnostics[0].column, 11u) << first_error(r);
-    EXPECT_NE(r.diagnostics[0].message.find("the limit is 8.0 MiB"), std::string::npos) << first_error(r);
+    EXPECT_NE(r.diagnostics[0].message.find("the limit is 8.0 MiB"), std::string::npos)
+        << first_error(r);
 }
 
 TEST(CompileLimits, NoLimitWhenZero) {
@@ -119,8 +122,9 @@ const char* deep_evaluation = "f(0) = _;\nf(n) = _ : f(n-1);\nprocess = f(100000
 
 TEST(CompileLimits, DeepEvaluationIsADiagnosticOnAn8MBThread) {
     CompileResult r;
-    on_thread_with_stack(std::size_t(8) << 20,
-                         [&] { r = tutti::compile_source("t.dsp", deep_evaluation, interpreter()); });
+    on_thread_with_stack(std::size_t(8) << 20, [&] {
+        r = tutti::compile_source("t.dsp", deep_evaluation, interpreter());
+    });
     ASSERT_FALSE(r.ok());
     ASSERT_FALSE(r.diagnostics.empty());
     EXPECT_EQ(r.diagnostics[0].id, "eval_too_deep") << first_error(r);
@@ -130,12 +134,14 @@ TEST(CompileLimits, DeepEvaluationIsADiagnosticOnAn8MBThread) {
 TEST(CompileLimits, DeepEvaluationIsADiagnosticOnASmallStack) {
     // 1 MB: the stack runs out before the depth limit; the evaluator sees it coming
     CompileResult r;
-    on_thread_with_stack(std::size_t(1) << 20,
-                         [&] { r = tutti::compile_source("t.dsp", deep_evaluation, interpreter()); });
+    on_thread_with_stack(std::size_t(1) << 20, [&] {
+        r = tutti::compile_source("t.dsp", deep_evaluation, interpreter());
+    });
     ASSERT_FALSE(r.ok());
     ASSERT_FALSE(r.diagnostics.empty());
     EXPECT_EQ(r.diagnostics[0].id, "eval_too_deep") << first_error(r);
-    EXPECT_NE(r.diagnostics[0].message.find("out of stack space"), std::string::npos) << first_error(r);
+    EXPECT_NE(r.diagnostics[0].message.find("out of stack space"), std::string::npos)
+        << first_error(r);
     EXPECT_EQ(r.diagnostics[0].line, 2u) << first_error(r);
 }
 
@@ -160,7 +166,8 @@ TEST(CompileLimits, DeepDiagramIsADiagnosticOnASmallStack) {
     ASSERT_FALSE(r.ok());
     ASSERT_FALSE(r.diagnostics.empty());
     EXPECT_EQ(r.diagnostics[0].id, "diagram_too_deep") << first_error(r);
-    EXPECT_NE(r.diagnostics[0].message.find("out of stack space"), std::string::npos) << first_error(r);
+    EXPECT_NE(r.diagnostics[0].message.find("out of stack space"), std::string::npos)
+        << first_error(r);
 }
 
 } // namespace

@@ -25,8 +25,9 @@ std::vector<std::string> names() {
 }
 
 TEST(Pipeline, ThePassesInOrder) {
-    EXPECT_EQ(names(), (std::vector<std::string>{"parse", "evaluate", "propagate", "type", "normalize", "associate",
-                                                 "intervals", "lower", "foreign", "verify", "interface", "backend"}));
+    EXPECT_EQ(names(), (std::vector<std::string>{"parse", "evaluate", "propagate", "type",
+                                                 "normalize", "associate", "intervals", "lower",
+                                                 "foreign", "verify", "interface", "backend"}));
 }
 
 TEST(Pipeline, EveryPassIsTimedInOrder) {
@@ -82,8 +83,8 @@ TEST(Pipeline, EveryPassHasADump) {
     // the lowpass's coefficients are computed at init from the sample rate, clamped to [1, 192000]
     EXPECT_NE(dumps["type"].find("math(min, 192000, S2) ; real init"), std::string::npos);
     EXPECT_NE(dumps["intervals"].find("; real init [1, 192000]"), std::string::npos);
-    EXPECT_NE(dumps["interface"].find("\"gain\""), std::string::npos);  // the JSON
-    EXPECT_NE(dumps["backend"].find("define"), std::string::npos);      // LLVM IR
+    EXPECT_NE(dumps["interface"].find("\"gain\""), std::string::npos); // the JSON
+    EXPECT_NE(dumps["backend"].find("define"), std::string::npos);     // LLVM IR
     EXPECT_EQ(dumps["interface"], r.factory->json() + "\n");
 }
 

@@ -8,7 +8,8 @@
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::cerr << "usage: tutti_stage_dump FILE.dsp boxes|signals|types|normal|intervals|ir [--double]\n";
+        std::cerr << "usage: tutti_stage_dump FILE.dsp boxes|signals|types|normal|intervals|ir "
+                     "[--double]\n";
         return 2;
     }
     std::ifstream in(argv[1]);

@@ -20,8 +20,8 @@ class StageGolden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(StageGolden, MatchesExpectedDumps) {
     auto dir = tutti::test::source_dir() / "tests/golden/stages";
-    auto d = tutti::compiler::dump_stages(GetParam() + ".dsp", tutti::test::read_file(dir / (GetParam() + ".dsp")),
-                                          false);
+    auto d = tutti::compiler::dump_stages(
+        GetParam() + ".dsp", tutti::test::read_file(dir / (GetParam() + ".dsp")), false);
     ASSERT_TRUE(d.diagnostics.empty()) << tutti::to_text(d.diagnostics[0]);
     EXPECT_EQ(d.boxes, tutti::test::read_file(dir / (GetParam() + ".boxes")));
     EXPECT_EQ(d.signals, tutti::test::read_file(dir / (GetParam() + ".sig")));

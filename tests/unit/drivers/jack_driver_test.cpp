@@ -3,11 +3,6 @@
  * The JACK driver against a real jackd (dummy backend, 48000 Hz, 64 frames),
  * one private server per test (tests/tools/jack_server.h).
  */
-#include "drivers/jack_driver.h"
-#include "test_callbacks.h"
-#include "tools/jack_server.h"
-#include "tutti/driver.h"
-
 #include <gtest/gtest.h>
 #include <jack/jack.h>
 #include <signal.h>
@@ -17,6 +12,11 @@
 #include <cstdio>
 #include <random>
 #include <thread>
+
+#include "drivers/jack_driver.h"
+#include "test_callbacks.h"
+#include "tools/jack_server.h"
+#include "tutti/driver.h"
 
 namespace tutti {
 namespace {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /** \file The null driver: pacing by the clock, block size, silence, stop, xruns. */
-#include "test_callbacks.h"
-#include "tutti/driver.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
+
+#include "test_callbacks.h"
+#include "tutti/driver.h"
 
 namespace tutti {
 namespace {
@@ -105,7 +105,7 @@ TEST(NullDriver, LateCallbackCountsAsXrun) {
     ASSERT_TRUE(driver->start(&probe, &error)) << error;
     ASSERT_TRUE(wait_until([&] { return probe.calls.load() >= 5; }));
     const auto before = driver->xruns(); // a loaded machine may already have missed one
-    probe.stall_us.store(10000); // 10 ms, 7.5 blocks of 64 at 48 kHz
+    probe.stall_us.store(10000);         // 10 ms, 7.5 blocks of 64 at 48 kHz
     ASSERT_TRUE(wait_until([&] { return driver->xruns() >= before + 1; }));
     // The clock restarts from the late block: no burst of catch-up callbacks.
     const auto calls = driver->callbacks();

@@ -2,14 +2,14 @@
 /** \file Audio callbacks and waiting helpers shared by the driver tests. */
 #pragma once
 
-#include "tutti/driver.h"
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <functional>
 #include <thread>
+
+#include "tutti/driver.h"
 
 namespace tutti::test {
 
@@ -47,8 +47,8 @@ public:
         }
         for (int c = 0; c < output_count; ++c) {
             for (int i = 0; i < frames; ++i) {
-                outputs[c][i] = write_sine ? 0.5f * std::sin(phase_ + 0.1f * static_cast<float>(i))
-                                           : 0.0f;
+                outputs[c][i] =
+                    write_sine ? 0.5f * std::sin(phase_ + 0.1f * static_cast<float>(i)) : 0.0f;
             }
         }
         phase_ = std::fmod(phase_ + 0.1f * static_cast<float>(frames), 6.2831853f);

@@ -26,7 +26,8 @@ int count(const SwapReport& r, FieldChange::Action a, const std::string& kind = 
 std::string describe(const SwapReport& r) {
     std::string s;
     for (const FieldChange& c : r.fields) {
-        s += std::string(to_string(c.action)) + " " + c.name + " " + to_string(c.kind) + " " + to_string(c.identity) + "\n";
+        s += std::string(to_string(c.action)) + " " + c.name + " " + to_string(c.kind) + " " +
+             to_string(c.identity) + "\n";
     }
     return s;
 }
@@ -77,7 +78,8 @@ TEST_F(EditBehaviour, DownstreamEditKeepsEverythingUpstream) {
     EXPECT_FALSE(swapped.reports[0].crossfade);
     for (long n = at; n < frames; ++n) {
         // the same noise through the same filter state, three times louder
-        ASSERT_NEAR(swapped.out[0][std::size_t(n)], old_only.out[0][std::size_t(n)] * 3, 1e-12) << n;
+        ASSERT_NEAR(swapped.out[0][std::size_t(n)], old_only.out[0][std::size_t(n)] * 3, 1e-12)
+            << n;
     }
 }
 
@@ -98,9 +100,12 @@ TEST_F(EditBehaviour, InsertingAStageKeepsTheStagesThatStay) {
     // only the filter is new; nothing old is lost
     EXPECT_EQ(r.dropped, 0) << describe(r);
     // fi.lowpass(1, f) has two: its recursion and the one-sample memory of its input
-    EXPECT_EQ(count(r, FieldChange::Action::Reset, "recursion") + count(r, FieldChange::Action::Reset, "delay"), 2)
+    EXPECT_EQ(count(r, FieldChange::Action::Reset, "recursion") +
+                  count(r, FieldChange::Action::Reset, "delay"),
+              2)
         << describe(r);
-    EXPECT_GE(count(r, FieldChange::Action::Moved), 2) << describe(r); // the oscillator's phase, the time counter
+    EXPECT_GE(count(r, FieldChange::Action::Moved), 2)
+        << describe(r); // the oscillator's phase, the time counter
     EXPECT_TRUE(r.crossfade);
     // The source stopped at frame 3000 (the time counter carried over), so after the
     // swap the new filter only sees silence and the reverb plays out its tail: once
@@ -202,16 +207,19 @@ TEST_F(EditBehaviour, ReportSaysWhereEachFieldComesFrom) {
     bool echo_line = false;
     for (const FieldChange& c : run.reports[0].fields) {
         if (c.kind == StateKind::Delay || c.kind == StateKind::Recursion) {
-            EXPECT_EQ(c.location.rfind("test.dsp:", 0), 0u) << c.name << " at '" << c.location << "'";
+            EXPECT_EQ(c.location.rfind("test.dsp:", 0), 0u)
+                << c.name << " at '" << c.location << "'";
         }
         // the echo's line: its own delay line, or (as Faust merges x@1@3000) the
         // recursion's memory grown to a 4096-sample ring either way
-        if ((c.kind == StateKind::Delay || c.kind == StateKind::Recursion) && c.location.rfind("test.dsp:3:", 0) == 0) {
+        if ((c.kind == StateKind::Delay || c.kind == StateKind::Recursion) &&
+            c.location.rfind("test.dsp:3:", 0) == 0) {
             echo_line = true;
             EXPECT_EQ(c.action, FieldChange::Action::Carried);
         }
         if (c.kind == StateKind::Recursion && c.location.rfind("test.dsp:2:", 0) == 0) {
-            EXPECT_NE(c.location.find("lib:"), std::string::npos) << c.location; // and the library's line
+            EXPECT_NE(c.location.find("lib:"), std::string::npos)
+                << c.location; // and the library's line
         }
     }
     EXPECT_TRUE(echo_line);
@@ -248,8 +256,9 @@ SwapReport expect_the_line_replays(const LineSwap& c, double crossfade_ms) {
     double level = 0;
     for (long n = 0; n < at + c.held; ++n) {
         double want = old_only.out[0][std::size_t(n)];
-        EXPECT_EQ(swapped.out[0][std::size_t(n)], want) << "frame " << n << " (swap at " << at << ")\n"
-                                                         << describe(swapped.reports[0]);
+        EXPECT_EQ(swapped.out[0][std::size_t(n)], want)
+            << "frame " << n << " (swap at " << at << ")\n"
+            << describe(swapped.reports[0]);
         if (swapped.out[0][std::size_t(n)] != want) {
             break;
         }
@@ -259,7 +268,8 @@ SwapReport expect_the_line_replays(const LineSwap& c, double crossfade_ms) {
     // and then the new program's own output follows (the stage changed it)
     double differ = 0;
     for (long n = at + c.held + 64; n < frames; ++n) {
-        differ = std::max(differ, std::fabs(swapped.out[0][std::size_t(n)] - old_only.out[0][std::size_t(n)]));
+        differ = std::max(
+            differ, std::fabs(swapped.out[0][std::size_t(n)] - old_only.out[0][std::size_t(n)]));
     }
     EXPECT_GT(differ, 1e-6);
     return swapped.reports[0];
@@ -267,7 +277,8 @@ SwapReport expect_the_line_replays(const LineSwap& c, double crossfade_ms) {
 
 /// The field of the new version that holds the line (the longest delay or
 /// recursion memory the report lists) must say where its content came from.
-void expect_line_taken_over(const SwapReport& r, const std::string& new_kind, const std::string& old_kind) {
+void expect_line_taken_over(const SwapReport& r, const std::string& new_kind,
+                            const std::string& old_kind) {
     bool found = false;
     for (const FieldChange& c : r.fields) {
         if (to_string(c.kind) == new_kind && to_string(c.from_kind) == old_kind &&
@@ -276,12 +287,15 @@ void expect_line_taken_over(const SwapReport& r, const std::string& new_kind, co
             found = true;
         }
     }
-    EXPECT_TRUE(found) << "no " << new_kind << " taken over from a " << old_kind << "\n" << describe(r);
+    EXPECT_TRUE(found) << "no " << new_kind << " taken over from a " << old_kind << "\n"
+                       << describe(r);
 }
 
 // A plain delay line, a stateless stage inserted before it: the line stays a line.
 TEST(PastOfADelay, PlainLineWithAStageInsertedBeforeIt) {
-    SwapReport r = expect_the_line_replays({"no.noise : de.delay(4800, 2400)", "no.noise : min(0.5) : de.delay(4800, 2400)", 2400}, 20);
+    SwapReport r = expect_the_line_replays(
+        {"no.noise : de.delay(4800, 2400)", "no.noise : min(0.5) : de.delay(4800, 2400)", 2400},
+        20);
     EXPECT_EQ(r.reset, 0) << describe(r);
     EXPECT_EQ(r.dropped, 0) << describe(r);
     EXPECT_FALSE(r.crossfade);
@@ -296,8 +310,10 @@ TEST(PastOfADelay, LineMovesIntoTheRingOfAFilterInsertedBeforeIt) {
     for (const char* src : {"os.osc(440)", "no.noise"}) {
         SCOPED_TRACE(src);
         std::string s = src;
-        SwapReport r = expect_the_line_replays(
-            {s + " : de.delay(4800, 2400)", s + " : fi.lowpass(1, 5000) : de.delay(4800, 2400)", 2400}, 20);
+        SwapReport r =
+            expect_the_line_replays({s + " : de.delay(4800, 2400)",
+                                     s + " : fi.lowpass(1, 5000) : de.delay(4800, 2400)", 2400},
+                                    20);
         EXPECT_EQ(r.reset, 0) << describe(r);
         EXPECT_EQ(r.dropped, 0) << describe(r);
         EXPECT_FALSE(r.crossfade);
@@ -311,8 +327,9 @@ TEST(PastOfADelay, RingOfARemovedFilterBecomesTheLine) {
     for (const char* src : {"os.osc(440)", "no.noise"}) {
         SCOPED_TRACE(src);
         std::string s = src;
-        SwapReport r = expect_the_line_replays(
-            {s + " : fi.lowpass(1, 5000) : de.delay(4800, 2400)", s + " : de.delay(4800, 2400)", 2400}, 0);
+        SwapReport r = expect_the_line_replays({s + " : fi.lowpass(1, 5000) : de.delay(4800, 2400)",
+                                                s + " : de.delay(4800, 2400)", 2400},
+                                               0);
         EXPECT_EQ(r.reset, 0) << describe(r);
         expect_line_taken_over(r, "delay", "recursion");
     }
@@ -320,8 +337,10 @@ TEST(PastOfADelay, RingOfARemovedFilterBecomesTheLine) {
 
 // Nested fixed delays are merged into one line ((x@m)@n = x@(m+n)).
 TEST(PastOfADelay, MergedNestedDelaysKeepTheirLine) {
-    SwapReport r = expect_the_line_replays(
-        {"no.noise : @(1000) : @(1400)", "no.noise : fi.lowpass(1, 5000) : @(1000) : @(1400)", 2400}, 20);
+    SwapReport r =
+        expect_the_line_replays({"no.noise : @(1000) : @(1400)",
+                                 "no.noise : fi.lowpass(1, 5000) : @(1000) : @(1400)", 2400},
+                                20);
     EXPECT_EQ(r.reset, 0) << describe(r);
     expect_line_taken_over(r, "recursion", "delay");
 }
@@ -329,13 +348,16 @@ TEST(PastOfADelay, MergedNestedDelaysKeepTheirLine) {
 // The ring grows (a longer maximum delay) as it moves into the filter's ring:
 // the most recent samples are kept, the replay is exact.
 TEST(PastOfADelay, ResizedRing) {
-    SwapReport r = expect_the_line_replays(
-        {"os.osc(440) : de.delay(4800, 2400)", "os.osc(440) : fi.lowpass(1, 5000) : de.delay(9600, 2400)", 2400}, 20);
+    SwapReport r =
+        expect_the_line_replays({"os.osc(440) : de.delay(4800, 2400)",
+                                 "os.osc(440) : fi.lowpass(1, 5000) : de.delay(9600, 2400)", 2400},
+                                20);
     EXPECT_EQ(r.reset, 0) << describe(r);
     expect_line_taken_over(r, "recursion", "delay");
     // and back, the ring shrinking into a line
-    r = expect_the_line_replays(
-        {"os.osc(440) : fi.lowpass(1, 5000) : de.delay(9600, 2400)", "os.osc(440) : de.delay(4800, 2400)", 2400}, 0);
+    r = expect_the_line_replays({"os.osc(440) : fi.lowpass(1, 5000) : de.delay(9600, 2400)",
+                                 "os.osc(440) : de.delay(4800, 2400)", 2400},
+                                0);
     expect_line_taken_over(r, "delay", "recursion");
 }
 

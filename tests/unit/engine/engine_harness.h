@@ -29,8 +29,8 @@ protected:
         tutti_rt_reset();
     }
     void TearDown() override {
-        EXPECT_EQ(tutti_rt_violations(), 0) << "first real-time violation on the audio thread: "
-                                            << tutti_rt_first_violation();
+        EXPECT_EQ(tutti_rt_violations(), 0)
+            << "first real-time violation on the audio thread: " << tutti_rt_first_violation();
     }
 };
 
@@ -72,9 +72,10 @@ struct Rendered {
 };
 
 /// Renders `frames` frames in double precision with an impulse (or silence) on every input.
-inline Rendered render(std::shared_ptr<const Factory> first, long frames, const std::vector<Swap>& swaps = {},
-                  const std::vector<SetAt>& sets = {}, int block = 64, bool impulse = true, double crossfade_ms = 20,
-                  int channels_out = -1) {
+inline Rendered render(std::shared_ptr<const Factory> first, long frames,
+                       const std::vector<Swap>& swaps = {}, const std::vector<SetAt>& sets = {},
+                       int block = 64, bool impulse = true, double crossfade_ms = 20,
+                       int channels_out = -1) {
     EngineOptions eo;
     eo.sample_rate = 44100;
     eo.max_block = block;
@@ -86,7 +87,8 @@ inline Rendered render(std::shared_ptr<const Factory> first, long frames, const 
     Engine engine(eo);
     EXPECT_NE(engine.submit(first, "first"), 0u);
     Rendered run;
-    std::vector<std::vector<double>> in(std::size_t(eo.inputs), std::vector<double>(std::size_t(frames), 0.0));
+    std::vector<std::vector<double>> in(std::size_t(eo.inputs),
+                                        std::vector<double>(std::size_t(frames), 0.0));
     if (impulse) {
         for (auto& c : in) {
             c[0] = 1;

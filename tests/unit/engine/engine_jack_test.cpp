@@ -42,7 +42,9 @@ public:
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         inner_.process(frames, in, out);
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
         long cpu = (c1.tv_sec - c0.tv_sec) * 1000000L + (c1.tv_nsec - c0.tv_nsec) / 1000;
         if (us > max_us.load(std::memory_order_relaxed)) {
             max_us.store(us, std::memory_order_relaxed);
@@ -112,11 +114,14 @@ TEST_F(EngineOnJack, HundredSwapsOfZitaRevWhilePlaying) {
         std::string variant = zita;
         char edit[160];
         if (i % 10 == 0) {
-            std::snprintf(edit, sizeof edit, "process = par(i, 2, fi.lowpass(1, %d)) : dm.zita_rev1;", 2000 + 10 * i);
+            std::snprintf(edit, sizeof edit,
+                          "process = par(i, 2, fi.lowpass(1, %d)) : dm.zita_rev1;", 2000 + 10 * i);
         } else {
-            std::snprintf(edit, sizeof edit, "process = dm.zita_rev1 : *(%g), *(%g);", 0.5 + 0.004 * i, 0.5 + 0.004 * i);
+            std::snprintf(edit, sizeof edit, "process = dm.zita_rev1 : *(%g), *(%g);",
+                          0.5 + 0.004 * i, 0.5 + 0.004 * i);
         }
-        variant.replace(variant.find("process = dm.zita_rev1;"), std::string("process = dm.zita_rev1;").size(), edit);
+        variant.replace(variant.find("process = dm.zita_rev1;"),
+                        std::string("process = dm.zita_rev1;").size(), edit);
         std::uint64_t gi = engine.load_source("zitaRev.dsp", variant);
         ASSERT_TRUE(engine.wait_prepared(gi)) << "version " << i;
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -137,10 +142,12 @@ TEST_F(EngineOnJack, HundredSwapsOfZitaRevWhilePlaying) {
     std::uint64_t callbacks = driver->callbacks();
     driver->stop();
     long violations = tutti_rt_violations();
-    std::printf("100 swaps: %llu callbacks, %llu xruns, %d crossfades, %d fully carried, max commit %.1f us, "
+    std::printf("100 swaps: %llu callbacks, %llu xruns, %d crossfades, %d fully carried, max "
+                "commit %.1f us, "
                 "%ld real-time violations\n",
-                static_cast<unsigned long long>(callbacks), static_cast<unsigned long long>(driver->xruns()),
-                crossfades, carried_all, max_commit_us, violations);
+                static_cast<unsigned long long>(callbacks),
+                static_cast<unsigned long long>(driver->xruns()), crossfades, carried_all,
+                max_commit_us, violations);
     // JACK's xrun count covers the whole graph, and the machine is a shared VM:
     // the server logs why each xrun happened. Its own timer waking late
     // ("JackTimedDriver::Process XRun") or our thread not yet started when the
@@ -149,18 +156,20 @@ TEST_F(EngineOnJack, HundredSwapsOfZitaRevWhilePlaying) {
     // *running* at the deadline ("state = Running") is, and so is a block longer
     // than the period. Those must never happen; every xrun must be explained.
     const std::vector<std::string> late = log_lines(server_.log_path(), "was not finished");
-    const std::vector<std::string> timer = log_lines(server_.log_path(), "JackTimedDriver::Process XRun");
+    const std::vector<std::string> timer =
+        log_lines(server_.log_path(), "JackTimedDriver::Process XRun");
     std::size_t running = 0, not_started = 0;
     for (const std::string& l : late) {
         running += l.find("state = Running") != std::string::npos ? 1 : 0;
         not_started += l.find("state = Triggered") != std::string::npos ? 1 : 0;
     }
     const long period_us = 1000000L * driver->block_size() / driver->sample_rate();
-    std::printf("longest block in the engine: %ld us of the %ld us period (%ld us of CPU time; %ld blocks "
-                "descheduled past the period); xruns explained by the server: timer late %zu, client not "
-                "started %zu, client still running %zu\n",
-                cb.max_us.load(), period_us, cb.max_cpu_us.load(), cb.preempted.load(), timer.size(), not_started,
-                running);
+    std::printf(
+        "longest block in the engine: %ld us of the %ld us period (%ld us of CPU time; %ld blocks "
+        "descheduled past the period); xruns explained by the server: timer late %zu, client not "
+        "started %zu, client still running %zu\n",
+        cb.max_us.load(), period_us, cb.max_cpu_us.load(), cb.preempted.load(), timer.size(),
+        not_started, running);
     // The engine's work fits in the period in every block, in CPU time, and on the
     // clock unless the OS descheduled the thread during that block. A client the
     // server finds still running at a deadline while every engine block ended within
@@ -179,7 +188,8 @@ TEST_F(EngineOnJack, HundredSwapsOfZitaRevWhilePlaying) {
             EXPECT_GT(cb.preempted.load(), 0) << "a block overran the period while working";
         }
     } else {
-        std::printf("the server's timer woke late %zu times: block times and xruns reported, not asserted\n",
+        std::printf("the server's timer woke late %zu times: block times and xruns reported, not "
+                    "asserted\n",
                     timer.size());
     }
     if (driver->xruns() > timer.size() + not_started + running) {

@@ -88,8 +88,9 @@ TEST_F(EngineSources, StampedChangeLandsAtItsFrame) {
     Engine engine(eo);
     ASSERT_NE(engine.submit(f, "g"), 0u);
     // frame -> value, out of order and some in one block
-    const std::vector<std::pair<std::int64_t, double>> stamps = {
-        {1000, 4}, {100, 1}, {101, 2}, {127, 3}, {4096, 5}, {4097, 6}, {4160, 7}, {5000, 8}, {5000, 9}};
+    const std::vector<std::pair<std::int64_t, double>> stamps = {{1000, 4}, {100, 1},  {101, 2},
+                                                                 {127, 3},  {4096, 5}, {4097, 6},
+                                                                 {4160, 7}, {5000, 8}, {5000, 9}};
     for (const auto& [frame, value] : stamps) {
         ASSERT_TRUE(engine.set_parameter_at(frame, "g", value));
     }
@@ -104,15 +105,24 @@ TEST_F(EngineSources, StampedChangeLandsAtItsFrame) {
         engine.process(int(std::min<long>(64, frames - pos)), nullptr, op);
     }
     auto expected = [](long n) {
-        if (n < 100) return 0.0;
-        if (n < 101) return 1.0;
-        if (n < 127) return 2.0;
-        if (n < 1000) return 3.0;
-        if (n < 2048) return 4.0;
-        if (n < 4096) return 10.0;
-        if (n < 4097) return 5.0;
-        if (n < 4160) return 6.0;
-        if (n < 5000) return 7.0;
+        if (n < 100)
+            return 0.0;
+        if (n < 101)
+            return 1.0;
+        if (n < 127)
+            return 2.0;
+        if (n < 1000)
+            return 3.0;
+        if (n < 2048)
+            return 4.0;
+        if (n < 4096)
+            return 10.0;
+        if (n < 4097)
+            return 5.0;
+        if (n < 4160)
+            return 6.0;
+        if (n < 5000)
+            return 7.0;
         return 9.0; // 8 then 9 at the same frame: the last one sent wins
     };
     for (long n = 0; n < frames; ++n) {
@@ -203,11 +213,13 @@ TEST_F(EngineSources, ChangesFromManyThreadsWhilePlaying) {
     audio.stop();
     const std::uint64_t played = engine.frames_processed();
     ASSERT_TRUE(all_applied());
-    EXPECT_EQ(engine.dropped_messages(), std::uint64_t(full.load())) << "a full queue is the only loss";
+    EXPECT_EQ(engine.dropped_messages(), std::uint64_t(full.load()))
+        << "a full queue is the only loss";
     for (std::size_t c = 0; c < 4; ++c) {
         const auto& x = audio.out()[c];
         for (std::size_t i = 1; i < std::min<std::size_t>(x.size(), played); ++i) {
-            ASSERT_GE(x[i], x[i - 1]) << "channel " << c << " frame " << i << ": a change overtook a later one";
+            ASSERT_GE(x[i], x[i - 1])
+                << "channel " << c << " frame " << i << ": a change overtook a later one";
         }
         EXPECT_EQ(x[std::min<std::size_t>(x.size(), played) - 1], n) << "channel " << c;
     }
@@ -262,7 +274,8 @@ TEST_F(EngineSources, StampedChangesFromManyThreadsLandExactly) {
                 continue;
             }
             ASSERT_LT(at, x.size());
-            // the value before is the previous change's (or the init value), from the frame on this one's
+            // the value before is the previous change's (or the init value), from the frame on this
+            // one's
             const double before = k == 0 ? -1.0 : s[k - 1].value;
             if (k == 0 || s[k - 1].in_time) {
                 ASSERT_EQ(x[at - 1], before) << "producer " << p << " change " << k << " at " << at;
@@ -280,7 +293,8 @@ TEST_F(EngineSources, StampedChangesFromManyThreadsLandExactly) {
 // shows the frame counter, so each read is checked against the frames that
 // framed it; the latest value is never lost (the final read is the last block's).
 TEST_F(EngineSources, MetersReadWhilePlaying) {
-    auto f = compile("process = attach(hslider(\"g\", 0, 0, 1, 0.001), (+(1) ~ _) : hbargraph(\"count\", 0, 1e7));",
+    auto f = compile("process = attach(hslider(\"g\", 0, 0, 1, 0.001), (+(1) ~ _) : "
+                     "hbargraph(\"count\", 0, 1e7));",
                      false);
     ASSERT_TRUE(f);
     std::size_t count_index = 0;
@@ -320,7 +334,8 @@ TEST_F(EngineSources, MetersReadWhilePlaying) {
                     // the bargraph holds the counter at a block's last frame (the frames
                     // played so far): at least the frame published before it was read,
                     // a whole number of blocks, never going back
-                    if (f0 > 0 && (count < double(f0) || std::fmod(count, 64) != 0 || count < previous)) {
+                    if (f0 > 0 &&
+                        (count < double(f0) || std::fmod(count, 64) != 0 || count < previous)) {
                         bad.fetch_add(1);
                     }
                     previous = count;
@@ -364,7 +379,8 @@ TEST_F(EngineSources, MetersReadWhilePlaying) {
 TEST_F(EngineSources, UiNotificationWhenASwapChangesIt) {
     auto a = compile("process = hslider(\"gain\", 0.5, 0, 1, 0.01);", false);
     auto a2 = compile("process = hslider(\"gain\", 0.5, 0, 1, 0.01) * 2;", false);
-    auto b = compile("process = hslider(\"gain\", 0.5, 0, 1, 0.01) * hslider(\"pan\", 0, -1, 1, 0.01);", false);
+    auto b = compile(
+        "process = hslider(\"gain\", 0.5, 0, 1, 0.01) * hslider(\"pan\", 0, -1, 1, 0.01);", false);
     ASSERT_TRUE(a && a2 && b);
     EngineOptions eo;
     eo.inputs = 0;
@@ -439,7 +455,8 @@ TEST_F(EngineSources, OldVersionsAreFreedWithoutCollect) {
     AudioThread audio(engine, 1, 64L * 1000000, 64, 50us);
     std::vector<std::weak_ptr<const Factory>> versions;
     for (int i = 0; i < 30; ++i) {
-        auto f = compile("process = " + std::to_string(i) + " * hslider(\"g\", 0.5, 0, 1, 0.01);", false);
+        auto f = compile("process = " + std::to_string(i) + " * hslider(\"g\", 0.5, 0, 1, 0.01);",
+                         false);
         ASSERT_TRUE(f);
         ASSERT_NE(engine.submit(f, "v"), 0u);
         versions.push_back(f);

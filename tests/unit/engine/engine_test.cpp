@@ -3,16 +3,15 @@
 // (JIT-compiled programs, lock-free hand-over, migration on the "audio thread").
 // Every test also checks that nothing inside the audio sections allocated,
 // locked or blocked (tests/support/rt_interposer.cpp is linked in).
-#include <gtest/gtest.h>
-
-#include <thread>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include "engine_harness.h"
 #include "support/rt_interposer.h"
@@ -27,7 +26,8 @@ using EngineTest = RtChecked;
 
 TEST(RtGuard, CatchesAnAllocationInsideAnAudioSection) {
     if (tutti_rt_checking() == 0) {
-        GTEST_SKIP() << "sanitizer build: the real-time checker is off (it runs in the normal build)";
+        GTEST_SKIP()
+            << "sanitizer build: the real-time checker is off (it runs in the normal build)";
     }
     tutti_rt_reset();
     {
@@ -48,7 +48,8 @@ TEST(RtGuard, CatchesAnAllocationInsideAnAudioSection) {
 // mmap/munmap, and file I/O. Each one made inside an audio section is caught.
 TEST(RtGuard, CatchesFutexWaitsYieldsMappingAndFileIo) {
     if (tutti_rt_checking() == 0) {
-        GTEST_SKIP() << "sanitizer build: the real-time checker is off (it runs in the normal build)";
+        GTEST_SKIP()
+            << "sanitizer build: the real-time checker is off (it runs in the normal build)";
     }
     tutti_rt_reset();
     {
@@ -58,7 +59,8 @@ TEST(RtGuard, CatchesFutexWaitsYieldsMappingAndFileIo) {
         // the word is 0, not 1: the kernel returns EAGAIN at once, but the call was a wait
         syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 1, &zero, nullptr, 0);
         std::this_thread::yield();
-        void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void* page =
+            mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         munmap(page, 4096);
         int fd = open("/dev/null", O_WRONLY);
         close(fd);
@@ -67,8 +69,8 @@ TEST(RtGuard, CatchesFutexWaitsYieldsMappingAndFileIo) {
         std::fclose(f);
     }
     EXPECT_STREQ(tutti_rt_first_violation(), "futex_wait");
-    for (const char* call : {"futex_wait", "sched_yield", "mmap", "munmap", "open", "close", "fopen", "fwrite",
-                             "fclose"}) {
+    for (const char* call : {"futex_wait", "sched_yield", "mmap", "munmap", "open", "close",
+                             "fopen", "fwrite", "fclose"}) {
         EXPECT_GE(tutti_rt_violations_of(call), 1) << call;
     }
     tutti_rt_reset();
@@ -86,7 +88,8 @@ TEST(RtGuard, CatchesFutexWaitsYieldsMappingAndFileIo) {
 TEST_F(EngineTest, NoOpSwapIsBitIdentical) {
     for (const char* name : {"generator/osc.dsp", "reverb/zitaRev.dsp", "filtering/moogVCF.dsp"}) {
         auto a = compile_path(examples + name);
-        auto again = compile_path(examples + name); // a second compilation: other code, same identities
+        auto again =
+            compile_path(examples + name); // a second compilation: other code, same identities
         ASSERT_TRUE(a && again);
         const long frames = 20000;
         Rendered plain = render(a, frames);
@@ -146,7 +149,8 @@ process = src <: (rev : par(i, 2, *(wet))), (_ <: _, _ : par(i, 2, *(1 - wet))) 
     }
     EXPECT_GT(tail, 1e-3); // the reverb still rings after the swap (the test is not vacuous)
     // no discontinuity: the steps around the swap are those of the signal itself
-    EXPECT_LE(max_step(swapped.out[0], at - 2, at + 2), max_step(moved.out[0], at - 200, at + 200) + 1e-12);
+    EXPECT_LE(max_step(swapped.out[0], at - 2, at + 2),
+              max_step(moved.out[0], at - 200, at + 200) + 1e-12);
 }
 
 // A change that cannot be matched (another source altogether) crossfades; the
@@ -222,11 +226,13 @@ TEST_F(EngineTest, ControlsCarryByPathAndClampIntoTheNewRange) {
     Rendered run = render(a, 30000, {{20000, b}}, {{0, "g", 0.9}}, 64, false);
     ASSERT_EQ(run.reports.size(), 1u);
     EXPECT_NEAR(run.out[0][19999], 0.9, 1e-6); // smoothed up to 0.9
-    EXPECT_NEAR(run.out[0][29999], 0.5, 1e-4); // clamped (0.999 pole: 0.4 * 0.999^10000 = 2e-5 left)
-    EXPECT_GT(run.out[0][20001], 0.89);        // the smoother's state was carried: no restart from 0
+    EXPECT_NEAR(run.out[0][29999], 0.5,
+                1e-4);                  // clamped (0.999 pole: 0.4 * 0.999^10000 = 2e-5 left)
+    EXPECT_GT(run.out[0][20001], 0.89); // the smoother's state was carried: no restart from 0
     bool clamped = false;
     for (const FieldChange& f : run.reports[0].fields) {
-        clamped = clamped || (f.kind == StateKind::Control && f.action == FieldChange::Action::Clamped);
+        clamped =
+            clamped || (f.kind == StateKind::Control && f.action == FieldChange::Action::Clamped);
     }
     EXPECT_TRUE(clamped);
 }
@@ -363,7 +369,8 @@ TEST_F(EngineTest, ConcurrentLoadsWhilePlaying) {
     eo.outputs = 2;
     eo.max_block = 64;
     Engine engine(eo);
-    std::uint64_t g = engine.load_source("v0.dsp", "import(\"stdfaust.lib\"); process = os.osc(440) <: _, _;");
+    std::uint64_t g =
+        engine.load_source("v0.dsp", "import(\"stdfaust.lib\"); process = os.osc(440) <: _, _;");
     ASSERT_TRUE(engine.wait_prepared(g));
     std::atomic<bool> stop{false};
     std::thread audio([&] {
@@ -375,7 +382,8 @@ TEST_F(EngineTest, ConcurrentLoadsWhilePlaying) {
         }
     });
     for (int i = 1; i <= 8; ++i) {
-        std::string src = "import(\"stdfaust.lib\"); process = os.osc(" + std::to_string(440 + 10 * i) +
+        std::string src = "import(\"stdfaust.lib\"); process = os.osc(" +
+                          std::to_string(440 + 10 * i) +
                           ") * hslider(\"g\", 0.5, 0, 1, 0.01) <: _, _;";
         std::uint64_t gi = engine.load_source("v.dsp", src);
         engine.set_parameter("g", 0.1 * i);

@@ -22,8 +22,9 @@ int count(const engine::MigrationPlan& p, FieldChange::Action a) {
 }
 
 TEST(Migration, SameProgramCarriesEverythingAsBytes) {
-    const std::string src = "import(\"stdfaust.lib\"); process = os.osc(hslider(\"f\", 440, 20, 2000, 1)) : "
-                            "de.delay(4096, 1000) : fi.lowpass(2, 1000);";
+    const std::string src =
+        "import(\"stdfaust.lib\"); process = os.osc(hslider(\"f\", 440, 20, 2000, 1)) : "
+        "de.delay(4096, 1000) : fi.lowpass(2, 1000);";
     auto a = compile(src), b = compile(src);
     ASSERT_TRUE(a && b);
     engine::MigrationPlan p = plan_migration(*a, *b, {}, {});
@@ -112,7 +113,8 @@ void run_noise(Instance& in, int inputs, int outputs, int frames) {
 // without a copy are each found.
 TEST(MigrationCheck, FindsWrongContentAndClaimsWithoutCopy) {
     auto a = compile("import(\"stdfaust.lib\"); process = _ : de.delay(4800, 2400);");
-    auto b = compile("import(\"stdfaust.lib\"); process = _ : fi.lowpass(1, 5000) : de.delay(4800, 2400);");
+    auto b = compile(
+        "import(\"stdfaust.lib\"); process = _ : fi.lowpass(1, 5000) : de.delay(4800, 2400);");
     ASSERT_TRUE(a && b);
     auto ia = a->create_instance(), ib = b->create_instance();
     ia->init(44100);

@@ -33,8 +33,8 @@ const char* const seeds[] = {
     "waveform{1, 2, 3}, si.bus(2) : par(i, 10, !);\n",
 };
 
-const char* const replacements[] = {"0", "1", "-1", "2.5", "1000000", "_", "!", "+", ":", ",",
-                                    "<:", ":>", "~", "f", "x", "(", ")", ""};
+const char* const replacements[] = {"0", "1",  "-1", "2.5", "1000000", "_", "!", "+", ":",
+                                    ",", "<:", ":>", "~",   "f",       "x", "(", ")", ""};
 
 std::string mutate(const std::string& src, std::mt19937& rng) {
     static const std::regex token(R"([A-Za-z_][A-Za-z0-9_.]*|[0-9]+(\.[0-9]*)?|<:|:>|[-+*/:,~()])");

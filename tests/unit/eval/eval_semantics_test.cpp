@@ -69,7 +69,7 @@ TEST(EvalSemantics, NumbersFoldInSequenceWithAPrimitive) {
 // ---------------------------------------------------------------- application
 
 TEST(EvalSemantics, PartialApplicationOfPrimitives) {
-    EXPECT_EQ(box_of("process = -(1);"), "((_,1) : -)");   // _ - 1
+    EXPECT_EQ(box_of("process = -(1);"), "((_,1) : -)"); // _ - 1
     EXPECT_EQ(box_of("process = /(2);"), "((_,2) : /)");
     EXPECT_EQ(box_of("process = @(3);"), "((_,3) : @)");
     EXPECT_EQ(box_of("process = ^(3);"), "((_,3) : ^)");
@@ -198,8 +198,9 @@ TEST(EvalSemantics, Environments) {
 TEST(EvalSemantics, StandardLibraries) {
     EXPECT_EQ(arity("import(\"stdfaust.lib\"); process = os.osc(440);"), "0->1");
     EXPECT_EQ(arity("import(\"stdfaust.lib\"); process = fi.lowpass(2, 1000);"), "1->1");
-    EXPECT_EQ(arity("import(\"stdfaust.lib\"); process = re.zita_rev1_stereo(0,200,6000,3,2,48000);"),
-              "2->2");
+    EXPECT_EQ(
+        arity("import(\"stdfaust.lib\"); process = re.zita_rev1_stereo(0,200,6000,3,2,48000);"),
+        "2->2");
     EXPECT_EQ(arity("import(\"stdfaust.lib\"); process = no.noise : si.smoo;"), "0->1");
     EXPECT_EQ(arity("import(\"stdfaust.lib\"); process = ro.interleave(2,3);"), "6->6");
 }
@@ -222,7 +223,7 @@ TEST(EvalSemantics, Iterations) {
     EXPECT_EQ(box_of("process = seq(i,2,+(i));"), "(((_,0) : +) : ((_,1) : +))");
     EXPECT_EQ(box_of("process = sum(i,3,i);"), "((((0,1) : +),2) : +)");
     EXPECT_EQ(box_of("process = prod(i,3,i+1);"), "((((1,2) : *),3) : *)");
-    EXPECT_EQ(arity("process = par(i, 2.5, _);"), "2->2"); // truncated
+    EXPECT_EQ(arity("process = par(i, 2.5, _);"), "2->2");  // truncated
     EXPECT_EQ(arity("process = 1, par(i, 0, _);"), "0->1"); // empty diagram
     EXPECT_EQ(arity("process = 1, sum(i, 0, _);"), "0->1");
     EXPECT_EQ(arity("process = seq(i, 0, (_,_));"), "2->2"); // a bus
@@ -293,8 +294,9 @@ TEST(EvalSemantics, Metadata) {
 TEST(EvalSemantics, MetadataDeclaredInsideAnEnvironmentCounts) {
     // Faust records a declaration as it parses it, wherever it is (faust -json,
     // 2.54.9, lists "inner" for this program).
-    auto e = evaluate_text("declare name \"bee\";\nenv = environment { declare inner \"x\"; a = 1; };\n"
-                           "process = 0;\n");
+    auto e =
+        evaluate_text("declare name \"bee\";\nenv = environment { declare inner \"x\"; a = 1; };\n"
+                      "process = 0;\n");
     ASSERT_TRUE(e.diags.empty());
     ASSERT_EQ(e.metadata.size(), 2u);
     EXPECT_EQ(e.metadata[1], (std::pair<std::string, std::string>{"inner", "x"}));
@@ -343,8 +345,8 @@ protected:
         auto p = tutti::eval::evaluate_program(s, *pf, boxes);
         auto d = s.resolved_diagnostics();
         if (!d.empty()) {
-            return fs::path(d[0].file).filename().string() + ":" + std::to_string(d[0].line) +
-                   ":" + std::to_string(d[0].column) + ": " + d[0].id;
+            return fs::path(d[0].file).filename().string() + ":" + std::to_string(d[0].line) + ":" +
+                   std::to_string(d[0].column) + ": " + d[0].id;
         }
         return tutti::boxes::print(p.process);
     }
@@ -352,7 +354,8 @@ protected:
 
 TEST_F(EvalFiles, ComponentIsTheProcessOfAFile) {
     write("sub/gain.dsp", "g = 2;\nprocess = *(g);\n");
-    auto main = write("main.dsp", "process = component(\"sub/gain.dsp\"), component(\"sub/gain.dsp\").g;\n");
+    auto main = write("main.dsp",
+                      "process = component(\"sub/gain.dsp\"), component(\"sub/gain.dsp\").g;\n");
     EXPECT_EQ(eval_file(main), "(((_,2) : *),2)");
 }
 
@@ -364,8 +367,9 @@ TEST_F(EvalFiles, ImportMergesDefinitionsAndRefusesRedefinitions) {
               "bad.dsp:2:1: redefinition");
     // the same text in two files is the same definition
     write("c.lib", "x = 1;\n");
-    EXPECT_EQ(eval_file(write("same.dsp", "import(\"a.lib\");\nimport(\"c.lib\");\nprocess = x;\n")),
-              "1");
+    EXPECT_EQ(
+        eval_file(write("same.dsp", "import(\"a.lib\");\nimport(\"c.lib\");\nprocess = x;\n")),
+        "1");
 }
 
 TEST_F(EvalFiles, ErrorsInLibrariesAreReportedAtTheUsersCall) {

@@ -12,7 +12,7 @@
 namespace tutti::test {
 
 struct Evaluated {
-    std::string box;  ///< boxes::print of process, or "" on error
+    std::string box; ///< boxes::print of process, or "" on error
     std::uint32_t inputs = 0, outputs = 0;
     std::vector<Diagnostic> diags;
     std::vector<std::pair<std::string, std::string>> metadata;

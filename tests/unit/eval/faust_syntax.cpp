@@ -115,7 +115,8 @@ struct Printer {
             return prim_text(b->prim());
         case BoxKind::FFun: {
             const auto* f = b->ffun;
-            std::string s = "ffunction(" + type_text(f->result) + " " + std::string(f->names[0].str());
+            std::string s =
+                "ffunction(" + type_text(f->result) + " " + std::string(f->names[0].str());
             if (f->names[1] != f->names[0]) {
                 s += "|" + std::string(f->names[1].str());
             }
@@ -159,20 +160,20 @@ struct Printer {
         }
         case BoxKind::VBargraph:
         case BoxKind::HBargraph:
-            return std::string(kind_name(b->kind)) + "(" + label(b) + ", " +
-                   real_text(b->nums[0]) + ", " + real_text(b->nums[1]) + ")";
+            return std::string(kind_name(b->kind)) + "(" + label(b) + ", " + real_text(b->nums[0]) +
+                   ", " + real_text(b->nums[1]) + ")";
         case BoxKind::VGroup:
         case BoxKind::HGroup:
         case BoxKind::TGroup:
-            return std::string(kind_name(b->kind)) + "(" + label(b) + ", " + print(b->kid(0)) +
-                   ")";
+            return std::string(kind_name(b->kind)) + "(" + label(b) + ", " + print(b->kid(0)) + ")";
         case BoxKind::Soundfile:
             return "soundfile(" + label(b) + ", " + std::to_string(b->ival) + ")";
         case BoxKind::Waveform: {
             std::string s = "waveform{";
             for (std::size_t k = 0; k < b->kids.size(); ++k) {
                 const Box* v = b->kids[k];
-                std::string t = v->kind == BoxKind::Int ? std::to_string(v->ival) : real_text(v->rval);
+                std::string t =
+                    v->kind == BoxKind::Int ? std::to_string(v->ival) : real_text(v->rval);
                 if (t.front() == '(') {
                     t = t.substr(1, t.size() - 2);
                 }

@@ -119,8 +119,8 @@ TEST(NumericEvaluatorTest, PropagatesThroughCompositions) {
     auto three = par(bx.make_int(1), par(bx.make_int(2), bx.make_int(3)));
     EXPECT_EQ(show(ev.constant(bx.make_binary(BoxKind::Merge, three, bx.make_wire()))), "int 6");
     // 2 <: + is 4
-    EXPECT_EQ(show(ev.constant(bx.make_binary(BoxKind::Split, bx.make_int(2),
-                                              bx.make_prim(PrimOp::Add)))),
+    EXPECT_EQ(show(ev.constant(
+                  bx.make_binary(BoxKind::Split, bx.make_int(2), bx.make_prim(PrimOp::Add)))),
               "int 4");
     // route(2,2,1,2,2,1) swaps
     const double pairs[] = {1, 2, 2, 1};
@@ -130,9 +130,9 @@ TEST(NumericEvaluatorTest, PropagatesThroughCompositions) {
     EXPECT_EQ(show(out[0]), "int 8");
     EXPECT_EQ(show(out[1]), "int 7");
     // a recursion or a widget is not a constant
-    EXPECT_EQ(show(ev.constant(bx.make_binary(BoxKind::Rec, bx.make_prim(PrimOp::Add),
-                                              bx.make_wire()))),
-              "unknown");
+    EXPECT_EQ(
+        show(ev.constant(bx.make_binary(BoxKind::Rec, bx.make_prim(PrimOp::Add), bx.make_wire()))),
+        "unknown");
     EXPECT_EQ(show(ev.constant(bx.make_button(interner.intern("b")))), "unknown");
     // symbolic boxes bind their slot: \(#1).(#1 * 2) applied to 21
     auto slot = bx.make_slot(1);

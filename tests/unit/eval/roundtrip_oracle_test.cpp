@@ -66,8 +66,8 @@ std::string normalize(const std::string& cpp) {
         std::size_t last = 0;
         for (auto it = begin; it != std::sregex_iterator(); ++it) {
             renamed += line.substr(last, std::size_t(it->position()) - last);
-            auto [n, fresh] = names.try_emplace(it->str(), (*it)[1].str() + "_" +
-                                                               std::to_string(names.size()));
+            auto [n, fresh] =
+                names.try_emplace(it->str(), (*it)[1].str() + "_" + std::to_string(names.size()));
             renamed += n->second;
             last = std::size_t(it->position() + it->length());
         }

@@ -35,13 +35,14 @@ std::vector<Tok> kinds(const std::string& s) {
 TEST(Lexer, Operators) {
     EXPECT_EQ(kinds(": , <: :> +> ~ + - * / % ^ @ ' & | << >> < <= > >= == != _ ! ; = ( ) { } [ ] "
                     "\\ . =>"),
-              (std::vector<Tok>{Tok::Seq, Tok::Par, Tok::Split, Tok::Merge, Tok::Merge, Tok::Rec,
-                                Tok::Add, Tok::Sub, Tok::Mul, Tok::Div, Tok::Mod, Tok::Pow,
-                                Tok::Delay, Tok::Delay1, Tok::And, Tok::Or, Tok::Lsh, Tok::Rsh,
-                                Tok::Lt, Tok::Le, Tok::Gt, Tok::Ge, Tok::Eq, Tok::Ne, Tok::Wire,
-                                Tok::Cut, Tok::Semi, Tok::Def, Tok::LParen, Tok::RParen,
-                                Tok::LBrace, Tok::RBrace, Tok::LBracket, Tok::RBracket,
-                                Tok::Lambda, Tok::Dot, Tok::Arrow, Tok::Eof}));
+              (std::vector<Tok>{Tok::Seq,    Tok::Par,    Tok::Split,    Tok::Merge,    Tok::Merge,
+                                Tok::Rec,    Tok::Add,    Tok::Sub,      Tok::Mul,      Tok::Div,
+                                Tok::Mod,    Tok::Pow,    Tok::Delay,    Tok::Delay1,   Tok::And,
+                                Tok::Or,     Tok::Lsh,    Tok::Rsh,      Tok::Lt,       Tok::Le,
+                                Tok::Gt,     Tok::Ge,     Tok::Eq,       Tok::Ne,       Tok::Wire,
+                                Tok::Cut,    Tok::Semi,   Tok::Def,      Tok::LParen,   Tok::RParen,
+                                Tok::LBrace, Tok::RBrace, Tok::LBracket, Tok::RBracket, Tok::Lambda,
+                                Tok::Dot,    Tok::Arrow,  Tok::Eof}));
 }
 
 TEST(Lexer, KeywordsAndIdentifiers) {
@@ -50,8 +51,8 @@ TEST(Lexer, KeywordsAndIdentifiers) {
                                 Tok::KwLetrec, Tok::KwWhere, Tok::Ident, Tok::Ident, Tok::Ident,
                                 Tok::Ident, Tok::Ident, Tok::Eof}));
     // a lone underscore, or underscores before a digit, are wires
-    EXPECT_EQ(kinds("_ __ _1"), (std::vector<Tok>{Tok::Wire, Tok::Wire, Tok::Wire, Tok::Wire,
-                                                  Tok::Int, Tok::Eof}));
+    EXPECT_EQ(kinds("_ __ _1"),
+              (std::vector<Tok>{Tok::Wire, Tok::Wire, Tok::Wire, Tok::Wire, Tok::Int, Tok::Eof}));
 }
 
 TEST(Lexer, QualifiedNamesNeedANameAfterEachColonPair) {
@@ -89,9 +90,8 @@ TEST(Lexer, UppercaseExponentIsAnError) {
 }
 
 TEST(Lexer, DotAfterIdentifierIsAccess) {
-    EXPECT_EQ(kinds("ma.PI x.5"),
-              (std::vector<Tok>{Tok::Ident, Tok::Dot, Tok::Ident, Tok::Ident, Tok::Float,
-                                Tok::Eof}));
+    EXPECT_EQ(kinds("ma.PI x.5"), (std::vector<Tok>{Tok::Ident, Tok::Dot, Tok::Ident, Tok::Ident,
+                                                    Tok::Float, Tok::Eof}));
 }
 
 TEST(Lexer, FileNamesFollowFlexLongestMatch) {
@@ -124,7 +124,7 @@ TEST(Lexer, InvalidCharactersBecomeErrorTokens) {
     // One Error token per bad character (a whole UTF-8 sequence): the parser
     // stays silent on them, so each is reported once.
     EXPECT_EQ(kinds("a $ b \xC3\xA9 c"), (std::vector<Tok>{Tok::Ident, Tok::Error, Tok::Ident,
-                                                            Tok::Error, Tok::Ident, Tok::Eof}));
+                                                           Tok::Error, Tok::Ident, Tok::Eof}));
     Lexed l = run("a $ b \xC3\xA9 c");
     ASSERT_EQ(l.diags.size(), 2u);
     EXPECT_EQ(l.diags.entries()[0].message, "invalid character '$'");
@@ -134,8 +134,8 @@ TEST(Lexer, InvalidCharactersBecomeErrorTokens) {
 TEST(Lexer, DocumentationBlocks) {
     EXPECT_EQ(kinds("<mdoc> text <equation>x + 1</equation> more <notice/> <listing a=\"1\"/> "
                     "<metadata>name</metadata></mdoc> y"),
-              (std::vector<Tok>{Tok::DocBegin, Tok::DocText, Tok::DocEqnBegin, Tok::Ident,
-                                Tok::Add, Tok::Int, Tok::DocEqnEnd, Tok::DocText, Tok::DocNotice,
+              (std::vector<Tok>{Tok::DocBegin, Tok::DocText, Tok::DocEqnBegin, Tok::Ident, Tok::Add,
+                                Tok::Int, Tok::DocEqnEnd, Tok::DocText, Tok::DocNotice,
                                 Tok::DocText, Tok::DocListing, Tok::DocText, Tok::DocMetaBegin,
                                 Tok::Ident, Tok::DocMetaEnd, Tok::DocEnd, Tok::Ident, Tok::Eof}));
     Lexed l = run("<mdoc> never closed");

@@ -12,8 +12,7 @@ using tutti::test::process_of;
 namespace {
 
 TEST(Parser, CompositionBindsLooserThanArithmetic) {
-    EXPECT_EQ(process_of("process = a : b + c;"),
-              "(seq (ident a) (infix + (ident b) (ident c)))");
+    EXPECT_EQ(process_of("process = a : b + c;"), "(seq (ident a) (infix + (ident b) (ident c)))");
     EXPECT_EQ(process_of("process = _ <: _*0.5 + _*0.25;"),
               "(split (_) (infix + (infix * (_) (real 0.5)) (infix * (_) (real 0.25))))");
 }
@@ -24,22 +23,18 @@ TEST(Parser, CompositionPriorities) {
               "(seq (par (ident a) (ident b)) (par (ident c) (ident d)))");
     EXPECT_EQ(process_of("process = a : b <: c :> d;"),
               "(split (seq (ident a) (ident b)) (merge (ident c) (ident d)))");
-    EXPECT_EQ(process_of("process = a ~ b, c;"),
-              "(par (rec (ident a) (ident b)) (ident c))");
+    EXPECT_EQ(process_of("process = a ~ b, c;"), "(par (rec (ident a) (ident b)) (ident c))");
     EXPECT_EQ(process_of("process = a +> b;"), "(merge (ident a) (ident b))");
 }
 
 TEST(Parser, RightAssociativeChainsPrintFlat) {
-    EXPECT_EQ(process_of("process = a, b, c, d;"),
-              "(par (ident a) (ident b) (ident c) (ident d))");
-    EXPECT_EQ(process_of("process = (a, b), c;"),
-              "(par (par (ident a) (ident b)) (ident c))");
+    EXPECT_EQ(process_of("process = a, b, c, d;"), "(par (ident a) (ident b) (ident c) (ident d))");
+    EXPECT_EQ(process_of("process = (a, b), c;"), "(par (par (ident a) (ident b)) (ident c))");
     EXPECT_EQ(process_of("process = a : b : c;"), "(seq (ident a) (ident b) (ident c))");
 }
 
 TEST(Parser, RecursionIsLeftAssociative) {
-    EXPECT_EQ(process_of("process = a ~ b ~ c;"),
-              "(rec (rec (ident a) (ident b)) (ident c))");
+    EXPECT_EQ(process_of("process = a ~ b ~ c;"), "(rec (rec (ident a) (ident b)) (ident c))");
 }
 
 TEST(Parser, PowerIsLeftAssociative) {
@@ -148,9 +143,10 @@ TEST(Parser, ForeignFunctionsAndConstants) {
               "(type float))");
     EXPECT_EQ(process_of("process = ffunction(int rand(), \"stdlib.h\", \"m\");"),
               "(ffunction int \"\\\"stdlib.h\\\"\" \"m\" (ident rand))");
-    EXPECT_EQ(process_of("process = fconstant(int fSamplingFreq, <math.h>), "
-                         "fvariable(int count, <math.h>);"),
-              "(par (fconstant int fSamplingFreq \"<math.h>\") (fvariable int count \"<math.h>\"))");
+    EXPECT_EQ(
+        process_of("process = fconstant(int fSamplingFreq, <math.h>), "
+                   "fvariable(int count, <math.h>);"),
+        "(par (fconstant int fSamplingFreq \"<math.h>\") (fvariable int count \"<math.h>\"))");
 }
 
 TEST(Parser, EnvironmentsAndFiles) {
@@ -175,7 +171,8 @@ TEST(Parser, NamespacedIdentifiersAndWires) {
     EXPECT_EQ(process_of("process = a::b, ::c, _x, _;"),
               "(par (ident a::b) (ident ::c) (ident _x) (_))");
     // `__` is two wires side by side, a syntax error as in Faust
-    EXPECT_EQ(process_of("process = __;"), "DIAG 1:12: unexpected '_', expected ';' to end 'process'");
+    EXPECT_EQ(process_of("process = __;"),
+              "DIAG 1:12: unexpected '_', expected ';' to end 'process'");
 }
 
 TEST(Parser, StatementsAndDefinitions) {
@@ -217,7 +214,8 @@ TEST(Parser, LongListsDoNotRecurse) {
 }
 
 TEST(Parser, DeepNestingIsADiagnostic) {
-    std::string src = "process = " + std::string(100000, '(') + "1" + std::string(100000, ')') + ";";
+    std::string src =
+        "process = " + std::string(100000, '(') + "1" + std::string(100000, ')') + ";";
     auto p = tutti::test::parse_text(src);
     ASSERT_FALSE(p.diags.empty());
     EXPECT_EQ(p.diags[0].id, "nesting_too_deep");

@@ -74,8 +74,8 @@ TEST_F(SessionTest, SearchOrderIsProgramDirThenIncludeDirsThenEnvironment) {
     write("inc2/y.lib", "w = 3;\n");
     write("env/z.lib", "u = 4;\n");
     write("inc2/z.lib", "u = 5;\n");
-    fs::path main = write("prog/main.dsp",
-                          "import(\"x.lib\");\nimport(\"y.lib\");\nimport(\"z.lib\");\n");
+    fs::path main =
+        write("prog/main.dsp", "import(\"x.lib\");\nimport(\"y.lib\");\nimport(\"z.lib\");\n");
     FrontendOptions o = no_system();
     o.include_dirs = {(dir_ / "inc1").string(), (dir_ / "inc2").string()};
     FrontendSession s(o);
@@ -144,7 +144,8 @@ TEST_F(SessionTest, FileSizeLimit) {
 
 TEST_F(SessionTest, FileCountLimit) {
     for (int i = 0; i < 10; ++i) {
-        write("l" + std::to_string(i) + ".lib", "import(\"l" + std::to_string(i + 1) + ".lib\");\n");
+        write("l" + std::to_string(i) + ".lib",
+              "import(\"l" + std::to_string(i + 1) + ".lib\");\n");
     }
     write("l10.lib", "\n");
     fs::path main = write("main.dsp", "import(\"l0.lib\");\n");

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Test support: replaces the global operator new/delete of the test binary with
 // a counting version, so a test can check that some code allocates nothing.
+#include "allocation_counter.h"
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
-
-#include "allocation_counter.h"
 
 namespace {
 std::atomic<std::size_t> g_allocations{0};

@@ -39,8 +39,7 @@ const Stmt* clear_array(Builder& b, Module& m, std::uint32_t field, std::uint32_
 // Plain C++ in the style of Faust's C++ backend; integer helpers written
 // independently of the interpreter's.
 
-template <class T>
-std::int32_t ref_ftoi(T x) {
+template <class T> std::int32_t ref_ftoi(T x) {
     if (std::isnan(x) || x < T(-2147483648.0) || x >= T(2147483648.0)) {
         return kIntMin;
     }
@@ -90,8 +89,7 @@ double ref_fmod(double x, double y) {
     return ::fmod(x, y);
 }
 
-template <class T>
-struct RefDsp {
+template <class T> struct RefDsp {
     void init(int) {
     }
     void reset() {
@@ -102,8 +100,7 @@ struct RefDsp {
     }
 };
 
-template <class D, class T>
-Executor wrap_reference() {
+template <class D, class T> Executor wrap_reference() {
     auto dsp = std::make_shared<D>();
     Executor ex;
     ex.state_bytes = 0; // the object keeps its own state
@@ -117,9 +114,9 @@ Executor wrap_reference() {
     return ex;
 }
 
-template <template <class> class D>
-Executor reference(Type real) {
-    return real == Type::F32 ? wrap_reference<D<float>, float>() : wrap_reference<D<double>, double>();
+template <template <class> class D> Executor reference(Type real) {
+    return real == Type::F32 ? wrap_reference<D<float>, float>()
+                             : wrap_reference<D<double>, double>();
 }
 
 // ------------------------------------------------------------------ constant
@@ -135,8 +132,7 @@ std::unique_ptr<Module> make_constant(Type real) {
     return m;
 }
 
-template <class T>
-struct ConstantDsp : RefDsp<T> {
+template <class T> struct ConstantDsp : RefDsp<T> {
     void compute(int count, const T* const* in, T* const* out) {
         for (int i = 0; i < count; ++i) {
             out[0][i] = T(0.25);
@@ -153,9 +149,9 @@ std::unique_ptr<Module> make_recursion(Type real) {
     std::uint32_t rec = b.add_field("fRec0", real, 2, FieldKind::Recursion, "rec:0");
     m->clear_state.body.push_back(clear_array(b, *m, rec, 0));
     m->compute.body.push_back(b.frame_loop({
-        b.set_field(rec, b.i32(0),
-                    b.binary(Op::Add, b.binary(Op::Mul, b.real(0.5), b.field(rec, b.i32(1))),
-                             b.input(0))),
+        b.set_field(
+            rec, b.i32(0),
+            b.binary(Op::Add, b.binary(Op::Mul, b.real(0.5), b.field(rec, b.i32(1))), b.input(0))),
         b.set_output(0, b.field(rec, b.i32(0))),
         b.set_field(rec, b.i32(1), b.field(rec, b.i32(0))),
     }));
@@ -163,8 +159,7 @@ std::unique_ptr<Module> make_recursion(Type real) {
     return m;
 }
 
-template <class T>
-struct RecursionDsp : RefDsp<T> {
+template <class T> struct RecursionDsp : RefDsp<T> {
     T fRec0[2];
     void clear() {
         fRec0[0] = fRec0[1] = 0;
@@ -188,7 +183,8 @@ std::unique_ptr<Module> make_delay(Type real) {
     m->clear_state.body.push_back(b.set_field(iota, nullptr, b.i32(0)));
     m->clear_state.body.push_back(clear_array(b, *m, vec, 0));
     auto tap = [&](std::int32_t d) {
-        return b.field(vec, b.binary(Op::And, b.binary(Op::Sub, b.field(iota), b.i32(d)), b.i32(1023)));
+        return b.field(vec,
+                       b.binary(Op::And, b.binary(Op::Sub, b.field(iota), b.i32(d)), b.i32(1023)));
     };
     m->compute.body.push_back(b.frame_loop({
         b.set_field(vec, b.binary(Op::And, b.field(iota), b.i32(1023)), b.input(0)),
@@ -200,8 +196,7 @@ std::unique_ptr<Module> make_delay(Type real) {
     return m;
 }
 
-template <class T>
-struct DelayDsp : RefDsp<T> {
+template <class T> struct DelayDsp : RefDsp<T> {
     T fVec0[1024];
     int IOTA0;
     void clear() {
@@ -232,17 +227,21 @@ std::unique_ptr<Module> make_sine_table(Type real) {
     const char* sin_name = real == Type::F32 ? "sinf" : "sin";
     m->init_constants.body.push_back(b.set_field(
         sr, nullptr,
-        b.unary(Op::ItoF, b.binary(Op::Max, b.i32(1), b.binary(Op::Min, b.i32(192000), b.sample_rate())))));
-    m->init_constants.body.push_back(b.for_loop(
-        7, b.i32(0), b.i32(65536),
-        {b.set_field(table, b.loop_var(7),
-                     b.call(sin_name, real,
-                            {b.binary(Op::Mul, b.unary(Op::ItoF, b.loop_var(7)), b.real(kTwoPiOver65536))}))}));
+        b.unary(Op::ItoF,
+                b.binary(Op::Max, b.i32(1), b.binary(Op::Min, b.i32(192000), b.sample_rate())))));
+    m->init_constants.body.push_back(
+        b.for_loop(7, b.i32(0), b.i32(65536),
+                   {b.set_field(table, b.loop_var(7),
+                                b.call(sin_name, real,
+                                       {b.binary(Op::Mul, b.unary(Op::ItoF, b.loop_var(7)),
+                                                 b.real(kTwoPiOver65536))}))}));
     std::uint32_t idx = Builder::add_local(m->compute, "iTemp0", Type::I32);
     const Expr* pos = b.binary(
-        Op::Mul, b.binary(Op::Add, b.binary(Op::Mul, b.input(0), b.real(0.5)), b.real(0.5)), b.real(65536));
+        Op::Mul, b.binary(Op::Add, b.binary(Op::Mul, b.input(0), b.real(0.5)), b.real(0.5)),
+        b.real(65536));
     m->compute.body.push_back(b.frame_loop({
-        b.set_local(idx, b.binary(Op::Max, b.i32(0), b.binary(Op::Min, b.unary(Op::FtoI, pos), b.i32(65535)))),
+        b.set_local(idx, b.binary(Op::Max, b.i32(0),
+                                  b.binary(Op::Min, b.unary(Op::FtoI, pos), b.i32(65535)))),
         b.set_output(0, b.field(table, b.local(idx, Type::I32))),
         b.set_output(1, b.binary(Op::Mul, b.input(0), b.field(sr))),
     }));
@@ -250,8 +249,7 @@ std::unique_ptr<Module> make_sine_table(Type real) {
     return m;
 }
 
-template <class T>
-struct SineTableDsp : RefDsp<T> {
+template <class T> struct SineTableDsp : RefDsp<T> {
     std::vector<T> fTable0 = std::vector<T>(65536);
     T fConst0;
     void init(int sr) {
@@ -262,7 +260,8 @@ struct SineTableDsp : RefDsp<T> {
     }
     void compute(int count, const T* const* in, T* const* out) {
         for (int i = 0; i < count; ++i) {
-            int iTemp0 = std::max(0, std::min(ref_ftoi((in[0][i] * T(0.5) + T(0.5)) * T(65536)), 65535));
+            int iTemp0 =
+                std::max(0, std::min(ref_ftoi((in[0][i] * T(0.5) + T(0.5)) * T(65536)), 65535));
             out[0][i] = fTable0[std::size_t(iTemp0)];
             out[1][i] = in[0][i] * fConst0;
         }
@@ -293,17 +292,17 @@ std::unique_ptr<Module> make_control(Type real) {
                     b.binary(Op::Add, b.local(slow, real),
                              b.binary(Op::Mul, b.real(0.999), b.field(rec, b.i32(1))))),
         b.set_output(0, b.binary(Op::Mul, b.input(0), b.field(rec, b.i32(0)))),
-        b.set_output(1, b.binary(Op::Mul,
-                                 b.unary(Op::ItoF, b.binary(Op::Add, b.local(slow1, Type::I32), b.frame())),
-                                 b.field(c))),
+        b.set_output(
+            1, b.binary(Op::Mul,
+                        b.unary(Op::ItoF, b.binary(Op::Add, b.local(slow1, Type::I32), b.frame())),
+                        b.field(c))),
         b.set_field(rec, b.i32(1), b.field(rec, b.i32(0))),
     }));
     layout(*m);
     return m;
 }
 
-template <class T>
-struct ControlDsp : RefDsp<T> {
+template <class T> struct ControlDsp : RefDsp<T> {
     T fHslider0;
     T fRec0[2];
     T fConst0;
@@ -342,15 +341,15 @@ std::unique_ptr<Module> make_noise(Type real) {
         b.set_field(rec, b.i32(0),
                     b.binary(Op::Add, b.binary(Op::Mul, b.i32(1103515245), b.field(rec, b.i32(1))),
                              b.i32(12345))),
-        b.set_output(0, b.binary(Op::Mul, b.real(4.656612875e-10), b.unary(Op::ItoF, b.field(rec, b.i32(0))))),
+        b.set_output(0, b.binary(Op::Mul, b.real(4.656612875e-10),
+                                 b.unary(Op::ItoF, b.field(rec, b.i32(0))))),
         b.set_field(rec, b.i32(1), b.field(rec, b.i32(0))),
     }));
     layout(*m);
     return m;
 }
 
-template <class T>
-struct NoiseDsp : RefDsp<T> {
+template <class T> struct NoiseDsp : RefDsp<T> {
     int iRec0[2];
     void clear() {
         iRec0[0] = iRec0[1] = 0;
@@ -385,16 +384,17 @@ std::unique_ptr<Module> make_integer_edges(Type real) {
     auto itof = [&](const Expr* e) { return b.unary(Op::ItoF, e); };
     auto bit = [&](const Expr* e, std::int32_t n) { return bin(Op::Shl, e, b.i32(n)); };
 
-    const Expr* real_cmp = bin(Op::Or, bin(Op::Or, bin(Op::Lt, x(), y()), bit(bin(Op::Le, x(), y()), 1)),
-                               bin(Op::Or, bin(Op::Or, bit(bin(Op::Gt, x(), y()), 2), bit(bin(Op::Ge, x(), y()), 3)),
-                                   bin(Op::Or, bit(bin(Op::Eq, x(), y()), 4), bit(bin(Op::Ne, x(), y()), 5))));
-    const Expr* int_cmp = bin(Op::Or, bin(Op::Or, bin(Op::Lt, A(), B()), bit(bin(Op::Le, A(), C()), 1)),
-                              bin(Op::Or, bin(Op::Or, bit(bin(Op::Eq, A(), B()), 2), bit(bin(Op::Ne, A(), C()), 3)),
-                                  bin(Op::Or, bit(bin(Op::Gt, A(), B()), 4), bit(bin(Op::Ge, A(), C()), 5))));
+    const Expr* real_cmp =
+        bin(Op::Or, bin(Op::Or, bin(Op::Lt, x(), y()), bit(bin(Op::Le, x(), y()), 1)),
+            bin(Op::Or, bin(Op::Or, bit(bin(Op::Gt, x(), y()), 2), bit(bin(Op::Ge, x(), y()), 3)),
+                bin(Op::Or, bit(bin(Op::Eq, x(), y()), 4), bit(bin(Op::Ne, x(), y()), 5))));
+    const Expr* int_cmp =
+        bin(Op::Or, bin(Op::Or, bin(Op::Lt, A(), B()), bit(bin(Op::Le, A(), C()), 1)),
+            bin(Op::Or, bin(Op::Or, bit(bin(Op::Eq, A(), B()), 2), bit(bin(Op::Ne, A(), C()), 3)),
+                bin(Op::Or, bit(bin(Op::Gt, A(), B()), 4), bit(bin(Op::Ge, A(), C()), 5))));
     const Expr* precision =
-        real == Type::F32
-            ? b.unary(Op::FTrunc, b.call("sin", Type::F64, {b.unary(Op::FExt, x())}))
-            : bin(Op::Mul, b.unary(Op::FExt, b.unary(Op::FTrunc, x())), y());
+        real == Type::F32 ? b.unary(Op::FTrunc, b.call("sin", Type::F64, {b.unary(Op::FExt, x())}))
+                          : bin(Op::Mul, b.unary(Op::FExt, b.unary(Op::FTrunc, x())), y());
 
     f.body.push_back(b.frame_loop({
         b.set_local(ia, b.unary(Op::FtoI, bin(Op::Mul, x(), b.real(3e9)))),
@@ -420,14 +420,14 @@ std::unique_ptr<Module> make_integer_edges(Type real) {
         b.set_output(15, itof(int_cmp)),
         b.set_output(16, itof(bin(Op::Sub, A(), bin(Op::Mul, B(), b.i32(1000000007))))),
         b.set_output(17, itof(b.unary(Op::FtoI, x()))),
-        b.set_output(18, itof(bin(Op::Add, bin(Op::Div, b.i32(kIntMin), B()), bin(Op::Rem, b.i32(kIntMin), B())))),
+        b.set_output(18, itof(bin(Op::Add, bin(Op::Div, b.i32(kIntMin), B()),
+                                  bin(Op::Rem, b.i32(kIntMin), B())))),
     }));
     layout(*m);
     return m;
 }
 
-template <class T>
-struct IntegerEdgesDsp : RefDsp<T> {
+template <class T> struct IntegerEdgesDsp : RefDsp<T> {
     void compute(int count, const T* const* in, T* const* out) {
         for (int i = 0; i < count; ++i) {
             T x = in[0][i];
@@ -502,12 +502,15 @@ std::unique_ptr<Module> make_libm(Type real) {
             break;
         case MathSignature::F_FI:
         case MathSignature::D_DI:
-            v = b.call(names[k].c_str(), rt, {x, b.unary(Op::FtoI, b.binary(Op::Mul, y, b.real(10)))});
+            v = b.call(names[k].c_str(), rt,
+                       {x, b.unary(Op::FtoI, b.binary(Op::Mul, y, b.real(10)))});
             break;
         case MathSignature::D_ID:
             // The order modulo 16: glibc's jn/yn take |n| steps (n = INT_MIN from NaN would hang).
-            v = b.call(names[k].c_str(), rt,
-                       {b.binary(Op::Rem, b.unary(Op::FtoI, b.binary(Op::Mul, y, b.real(5))), b.i32(16)), x});
+            v = b.call(
+                names[k].c_str(), rt,
+                {b.binary(Op::Rem, b.unary(Op::FtoI, b.binary(Op::Mul, y, b.real(5))), b.i32(16)),
+                 x});
             break;
         }
         if (rt == Type::I32) {
@@ -545,8 +548,8 @@ RefF ref_libm_f(std::string_view n) {
     TUTTI_REF1(acoshf) TUTTI_REF1(asinhf) TUTTI_REF1(atanhf) TUTTI_REF1(sinhf) TUTTI_REF1(coshf)
     TUTTI_REF1(tanhf) TUTTI_REF1(erff) TUTTI_REF1(erfcf) TUTTI_REF1(tgammaf) TUTTI_REF1(lgammaf)
     TUTTI_REF2(copysignf) TUTTI_REF2(nextafterf)
-    // clang-format on
-    if (n == "ldexpf") {
+        // clang-format on
+        if (n == "ldexpf") {
         return [](T x, T y) { return ::ldexpf(x, ref_ftoi(y * 10.0f)); };
     }
     if (n == "scalbnf") {
@@ -568,8 +571,8 @@ RefD ref_libm_d(std::string_view n) {
     TUTTI_REF1(tanh) TUTTI_REF1(erf) TUTTI_REF1(erfc) TUTTI_REF1(tgamma) TUTTI_REF1(lgamma)
     TUTTI_REF2(copysign) TUTTI_REF2(nextafter) TUTTI_REF1(j0) TUTTI_REF1(j1) TUTTI_REF1(y0)
     TUTTI_REF1(y1)
-    // clang-format on
-    if (n == "ldexp") {
+        // clang-format on
+        if (n == "ldexp") {
         return [](T x, T y) { return ::ldexp(x, ref_ftoi(y * 10.0)); };
     }
     if (n == "scalbn") {
@@ -587,8 +590,7 @@ RefD ref_libm_d(std::string_view n) {
 #undef TUTTI_REF1
 #undef TUTTI_REF2
 
-template <class T>
-struct LibmDsp : RefDsp<T> {
+template <class T> struct LibmDsp : RefDsp<T> {
     using Fn = T (*)(T, T);
     std::vector<Fn> fns;
     LibmDsp() {

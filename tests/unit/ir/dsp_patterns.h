@@ -17,8 +17,8 @@ namespace tutti::ir::test_support {
 struct Pattern {
     const char* name;
     std::uint32_t num_inputs;
-    bool specials; ///< inputs include NaN, inf, huge values...
-    bool control;  ///< the scenario moves the control between blocks
+    bool specials;                              ///< inputs include NaN, inf, huge values...
+    bool control;                               ///< the scenario moves the control between blocks
     std::unique_ptr<Module> (*make)(Type real); ///< laid out
     Executor (*reference)(Type real);
 };

@@ -46,12 +46,14 @@ TEST_P(InterpreterMatchesCpp, BitForBit) {
     ASSERT_TRUE(interp.ok()) << interp.errors()[0];
     Scenario sc = standard_scenario(p);
     Rendering expected = render(p.reference(real), real, m->num_inputs, m->num_outputs, sc);
-    Rendering actual = render(interpreter_executor(interp, *m), real, m->num_inputs, m->num_outputs, sc);
+    Rendering actual =
+        render(interpreter_executor(interp, *m), real, m->num_inputs, m->num_outputs, sc);
     ASSERT_GE(expected.frames(), 4000u);
     EXPECT_EQ(compare(expected, actual), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Patterns, InterpreterMatchesCpp, testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Patterns, InterpreterMatchesCpp, testing::ValuesIn(all_cases()),
+                         case_name);
 
 // The comparison itself can fail: a wrong constant in the reference shows.
 TEST(Interpreter, ComparisonDetectsADifference) {
@@ -67,7 +69,8 @@ TEST(Interpreter, ComparisonDetectsADifference) {
     broken->clear_state.body.push_back(bb.set_field(rec, bb.i32(1), bb.real(0)));
     broken->compute.body.push_back(bb.frame_loop({
         bb.set_field(rec, bb.i32(0),
-                     bb.binary(Op::Add, bb.binary(Op::Mul, bb.real(0.49), bb.field(rec, bb.i32(1))), bb.input(0))),
+                     bb.binary(Op::Add, bb.binary(Op::Mul, bb.real(0.49), bb.field(rec, bb.i32(1))),
+                               bb.input(0))),
         bb.set_output(0, bb.field(rec, bb.i32(0))),
         bb.set_field(rec, bb.i32(1), bb.field(rec, bb.i32(0))),
     }));
@@ -85,7 +88,8 @@ TEST(Interpreter, InvalidModuleIsRejectedAndComputesSilence) {
     m->real = Type::F32;
     m->num_outputs = 1;
     Builder b(*m);
-    m->compute.body.push_back(b.frame_loop({b.set_output(0, b.call("no_such_function", Type::F32, {}))}));
+    m->compute.body.push_back(
+        b.frame_loop({b.set_output(0, b.call("no_such_function", Type::F32, {}))}));
     layout(*m);
     Interpreter interp(*m);
     ASSERT_FALSE(interp.ok());
@@ -108,7 +112,8 @@ TEST(Interpreter, LocalsStartAtZeroInEachCall) {
     std::uint32_t f = b.add_field("f", Type::F64, 1, FieldKind::Other);
     std::uint32_t l = Builder::add_local(m->reset_controls, "acc", Type::F64);
     // f = acc + 1; acc = 5: a second call sees acc == 0 again.
-    m->reset_controls.body.push_back(b.set_field(f, nullptr, b.binary(Op::Add, b.local(l, Type::F64), b.real(1))));
+    m->reset_controls.body.push_back(
+        b.set_field(f, nullptr, b.binary(Op::Add, b.local(l, Type::F64), b.real(1))));
     m->reset_controls.body.push_back(b.set_local(l, b.real(5)));
     layout(*m);
     Interpreter interp(*m);
@@ -180,7 +185,9 @@ TEST(Interpreter, ConcurrentCallsOnDifferentStatesAgree) {
     std::vector<Rendering> results(4);
     std::vector<std::thread> threads;
     for (auto& r : results) {
-        threads.emplace_back([&] { r = render(interpreter_executor(interp, *m), Type::F64, 2, m->num_outputs, sc); });
+        threads.emplace_back([&] {
+            r = render(interpreter_executor(interp, *m), Type::F64, 2, m->num_outputs, sc);
+        });
     }
     for (auto& t : threads) {
         t.join();

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
-
 #include <math.h>
 
 #include <set>
@@ -13,9 +12,9 @@ namespace {
 using namespace tutti::ir;
 
 TEST(MathFunctions, HoldEveryFaustMathPrimitiveInBothPrecisions) {
-    for (const char* base : {"sin", "cos", "tan", "exp", "log", "log10", "sqrt", "pow", "fmod",
-                             "remainder", "floor", "ceil", "rint", "atan2", "asin", "acos", "atan",
-                             "fabs"}) {
+    for (const char* base :
+         {"sin", "cos", "tan", "exp", "log", "log10", "sqrt", "pow", "fmod", "remainder", "floor",
+          "ceil", "rint", "atan2", "asin", "acos", "atan", "fabs"}) {
         const MathFunction* d = find_math_function(base);
         const MathFunction* f = find_math_function(std::string(base) + "f");
         ASSERT_NE(d, nullptr) << base;

@@ -107,7 +107,8 @@ std::vector<std::vector<double>> random_inputs(std::uint32_t channels, int frame
 namespace {
 
 struct Aligned {
-    explicit Aligned(std::size_t bytes) : data(new std::max_align_t[bytes / sizeof(std::max_align_t) + 1]) {
+    explicit Aligned(std::size_t bytes)
+        : data(new std::max_align_t[bytes / sizeof(std::max_align_t) + 1]) {
     }
     std::unique_ptr<std::max_align_t[]> data;
     void* get() {
@@ -134,9 +135,10 @@ Rendering render(const Executor& ex, Type real, std::uint32_t num_inputs, std::u
         frames += b;
     }
     // Whole-run buffers in the real type; each block passes pointers into them.
-    std::vector<std::vector<unsigned char>> in(num_inputs, std::vector<unsigned char>(size * std::size_t(frames) + 1));
-    std::vector<std::vector<unsigned char>> outb(num_outputs,
-                                                 std::vector<unsigned char>(size * std::size_t(frames) + 1, 0xEE));
+    std::vector<std::vector<unsigned char>> in(
+        num_inputs, std::vector<unsigned char>(size * std::size_t(frames) + 1));
+    std::vector<std::vector<unsigned char>> outb(
+        num_outputs, std::vector<unsigned char>(size * std::size_t(frames) + 1, 0xEE));
     for (std::uint32_t c = 0; c < num_inputs; ++c) {
         for (int i = 0; i < frames; ++i) {
             double v = sc.inputs[c][std::size_t(i)];
@@ -188,7 +190,8 @@ std::string describe(const unsigned char* p, Type real) {
         std::uint64_t bits;
         std::memcpy(&d, p, 8);
         std::memcpy(&bits, p, 8);
-        std::snprintf(buf, sizeof buf, "%.17g (0x%016llx)", d, static_cast<unsigned long long>(bits));
+        std::snprintf(buf, sizeof buf, "%.17g (0x%016llx)", d,
+                      static_cast<unsigned long long>(bits));
     }
     return buf;
 }
@@ -229,8 +232,9 @@ std::string compare(const Rendering& expected, const Rendering& actual) {
             if (std::memcmp(&e[i], &a[i], size) != 0) {
                 ++mismatches;
                 if (shown++ < 8) {
-                    msg += "out" + std::to_string(c) + "[" + std::to_string(i / size) + "]: expected " +
-                           describe(&e[i], expected.real) + ", got " + describe(&a[i], expected.real) + "\n";
+                    msg += "out" + std::to_string(c) + "[" + std::to_string(i / size) +
+                           "]: expected " + describe(&e[i], expected.real) + ", got " +
+                           describe(&a[i], expected.real) + "\n";
                 }
             }
         }
@@ -275,7 +279,9 @@ Executor interpreter_executor(const Interpreter& in, const Module& m) {
     ex.init_constants = [&in](void* s, int sr) { in.init_constants(s, sr); };
     ex.reset_controls = [&in](void* s) { in.reset_controls(s); };
     ex.clear_state = [&in](void* s) { in.clear_state(s); };
-    ex.compute = [&in](void* s, int n, const void* const* i, void* const* o) { in.compute(s, n, i, o); };
+    ex.compute = [&in](void* s, int n, const void* const* i, void* const* o) {
+        in.compute(s, n, i, o);
+    };
     ex.set_control = [&m](void* s, double v) { set_control_field(m, s, v); };
     return ex;
 }

@@ -55,7 +55,7 @@ struct Fixture {
 #define EXPECT_REJECTED(fixture, text)                                                             \
     do {                                                                                           \
         std::string errs_ = (fixture).errors();                                                    \
-        EXPECT_NE(errs_.find(text), std::string::npos) << "messages:\n" << errs_;                 \
+        EXPECT_NE(errs_.find(text), std::string::npos) << "messages:\n" << errs_;                  \
     } while (0)
 
 TEST(Verifier, WellFormedModulesPass) {
@@ -127,7 +127,8 @@ TEST(Verifier, UnaryOperandTypes) {
 
 TEST(Verifier, NegOfF64InAnF32Module) {
     Fixture t;
-    t.in_frame(t.b.set_output(0, t.b.unary(Op::FTrunc, t.b.unary(Op::Neg, t.b.unary(Op::FExt, t.x())))));
+    t.in_frame(
+        t.b.set_output(0, t.b.unary(Op::FTrunc, t.b.unary(Op::Neg, t.b.unary(Op::FExt, t.x())))));
     EXPECT_REJECTED(t, "Neg operand is f64, expected i32 or the real type");
 }
 
@@ -213,20 +214,23 @@ TEST(Verifier, ChannelsInRange) {
 
 TEST(Verifier, LoopVarOnlyInsideItsFor) {
     Fixture t;
-    t.m->clear_state.body.push_back(t.b.for_loop(3, t.n(0), t.n(8), {t.b.set_field(t.vec, t.b.loop_var(3), t.b.real(0))}));
+    t.m->clear_state.body.push_back(
+        t.b.for_loop(3, t.n(0), t.n(8), {t.b.set_field(t.vec, t.b.loop_var(3), t.b.real(0))}));
     t.m->clear_state.body.push_back(t.b.set_field(t.iota, nullptr, t.b.loop_var(3)));
     EXPECT_REJECTED(t, "clear_state: stmt 1 (SetField IOTA0): LoopVar 3 outside its For");
     Fixture u; // not in its own bounds either
     u.m->clear_state.body.push_back(u.b.for_loop(3, u.n(0), u.b.loop_var(3), {}));
     EXPECT_REJECTED(u, "LoopVar 3 outside its For");
     Fixture v; // a different loop's id
-    v.m->clear_state.body.push_back(v.b.for_loop(1, v.n(0), v.n(8), {v.b.set_field(v.vec, v.b.loop_var(2), v.b.real(0))}));
+    v.m->clear_state.body.push_back(
+        v.b.for_loop(1, v.n(0), v.n(8), {v.b.set_field(v.vec, v.b.loop_var(2), v.b.real(0))}));
     EXPECT_REJECTED(v, "clear_state: stmt 0.0 (SetField fVec0): LoopVar 2 outside its For");
 }
 
 TEST(Verifier, NestedForsUseDistinctIds) {
     Fixture t;
-    t.m->clear_state.body.push_back(t.b.for_loop(1, t.n(0), t.n(2), {t.b.for_loop(1, t.n(0), t.n(2), {})}));
+    t.m->clear_state.body.push_back(
+        t.b.for_loop(1, t.n(0), t.n(2), {t.b.for_loop(1, t.n(0), t.n(2), {})}));
     EXPECT_REJECTED(t, "loop id 1 is already used by an enclosing For");
 }
 
@@ -325,7 +329,9 @@ TEST(Verifier, ModuleMustBeLaidOut) {
     // no layout(): every field sits at offset 0 in a 0-byte state
     auto errs = verify(*t.m);
     ASSERT_FALSE(errs.empty());
-    EXPECT_NE(errs[0].find("lie outside the state (0 bytes; was layout() called?)"), std::string::npos) << errs[0];
+    EXPECT_NE(errs[0].find("lie outside the state (0 bytes; was layout() called?)"),
+              std::string::npos)
+        << errs[0];
 }
 
 TEST(Verifier, FieldsMustNotOverlap) {

@@ -2,7 +2,6 @@
 // The ORC wrapper: code runs, libm calls are the process's libm, floating point
 // is not contracted into FMAs, integer arithmetic wraps, errors are strings.
 #include <gtest/gtest.h>
-
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
@@ -83,8 +82,9 @@ TEST(Jit, ErrorsAreReportedNotThrown) {
     EXPECT_NE(r.error.find("invalid LLVM module"), std::string::npos) << r.error;
 
     Fresh g;
-    auto* fn2 = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(*g.ctx), {}, false),
-                                       llvm::Function::ExternalLinkage, "ok", g.mod.get());
+    auto* fn2 =
+        llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(*g.ctx), {}, false),
+                               llvm::Function::ExternalLinkage, "ok", g.mod.get());
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(*g.ctx, "entry", fn2));
     b.CreateRetVoid();
     auto r2 = compile_module(std::move(g.ctx), std::move(g.mod));

@@ -35,7 +35,8 @@ struct Fx {
     const Signal* lowpass(const Signal* x, double a) {
         int id = sc.fresh_group();
         const Signal* prev = sc.make_delay1(sc.make_proj(0, sc.make_recvar(id)));
-        const Signal* body = sc.make_bin(PrimOp::Add, x, sc.make_bin(PrimOp::Mul, sc.make_real(a), prev));
+        const Signal* body =
+            sc.make_bin(PrimOp::Add, x, sc.make_bin(PrimOp::Mul, sc.make_real(a), prev));
         const Signal* bodies[1] = {body};
         return sc.make_proj(0, sc.make_recgroup(id, bodies));
     }
@@ -46,10 +47,10 @@ struct Fx {
     std::map<std::string, ir::FieldKind> ids(const Signal* out) {
         const Signal* outs[1] = {out};
         // the signal passes before lowering, in the pipeline's order (compiler/pipeline.cpp)
-        std::vector<const Signal*> normal =
-            passes::associate_as_printed(passes::normalize(outs, sc, passes::infer_types(outs)), sc);
-        lower::LowerResult r =
-            lower::lower(normal, 0, sc, passes::infer_types(normal), passes::infer_intervals(normal), true);
+        std::vector<const Signal*> normal = passes::associate_as_printed(
+            passes::normalize(outs, sc, passes::infer_types(outs)), sc);
+        lower::LowerResult r = lower::lower(normal, 0, sc, passes::infer_types(normal),
+                                            passes::infer_intervals(normal), true);
         EXPECT_TRUE(r.module) << r.error;
         std::map<std::string, ir::FieldKind> m;
         if (!r.module) {
@@ -84,8 +85,10 @@ TEST(StateIdentity, AnUpstreamConstantDoesNotMoveState) {
 
 TEST(StateIdentity, ADownstreamGainDoesNotMoveState) {
     Fx a, b;
-    auto ia = a.ids(a.sc.make_bin(PrimOp::Mul, a.lowpass(a.phasor(0.01), 0.5), a.sc.make_real(0.3)));
-    auto ib = b.ids(b.sc.make_bin(PrimOp::Mul, b.lowpass(b.phasor(0.01), 0.5), b.sc.make_real(0.9)));
+    auto ia =
+        a.ids(a.sc.make_bin(PrimOp::Mul, a.lowpass(a.phasor(0.01), 0.5), a.sc.make_real(0.3)));
+    auto ib =
+        b.ids(b.sc.make_bin(PrimOp::Mul, b.lowpass(b.phasor(0.01), 0.5), b.sc.make_real(0.9)));
     EXPECT_EQ(ia, ib);
 }
 

@@ -61,8 +61,8 @@ struct Fx {
     }
     /// float(fSamplingFreq), as the reference's promotion makes it in a real context.
     const Signal* sr() {
-        const Signal* k[1] = {sc.make_fconst(SigKind::FConst, ast::ValueType::Int, in.intern("fSamplingFreq"),
-                                             in.intern("<math.h>"))};
+        const Signal* k[1] = {sc.make_fconst(SigKind::FConst, ast::ValueType::Int,
+                                             in.intern("fSamplingFreq"), in.intern("<math.h>"))};
         return sc.make(SigKind::FloatCast, k);
     }
     const Signal* slider(const char* name) {
@@ -146,7 +146,8 @@ TEST(Normalize, CommonCoefficientIsFactoredOut) {
     const Signal* c = f.mul(x2, f.k(3));
     {
         std::string got = f.normal(f.add(ab, c));
-        EXPECT_EQ(got, f.text(f.add(f.mul(f.r(2.0), f.add(f.x(0), f.x(1))), f.mul(f.r(3.0), f.x(2)))));
+        EXPECT_EQ(got,
+                  f.text(f.add(f.mul(f.r(2.0), f.add(f.x(0), f.x(1))), f.mul(f.r(3.0), f.x(2)))));
     }
 }
 
@@ -294,7 +295,8 @@ void expect_chain_as_in_full(const std::function<Terms(Fx&)>& make_terms) {
     Fx fa;
     std::vector<const Signal*> prefixes_a = chain_of(fa, make_terms(fa));
     const Signal* alone[1] = {prefixes_a.back()};
-    std::vector<const Signal*> chained = passes::normalize(alone, fa.sc, passes::infer_types(alone));
+    std::vector<const Signal*> chained =
+        passes::normalize(alone, fa.sc, passes::infer_types(alone));
     Fx fb;
     std::vector<const Signal*> all = chain_of(fb, make_terms(fb));
     std::reverse(all.begin(), all.end()); // the whole sum first
@@ -319,12 +321,24 @@ TEST(Normalize, ChainOfSumsIsNormalisedAsEachPrefixInFull) {
         for (int i = 0; i < 60; ++i) {
             const Signal* g = f.slider(i % 2 == 0 ? "a" : "b");
             switch (i % 6) {
-            case 0: t.push_back({f.mul(f.k(i + 2), f.delay(f.x(1), i + 1)), false}); break;
-            case 1: t.push_back({f.mul(g, f.delay(f.x(0), i)), true}); break;
-            case 2: t.push_back({f.div(f.delay(f.x(2), i), f.r(i + 0.5)), false}); break;
-            case 3: t.push_back({f.mul(f.delay(f.x(3), i), f.delay(f.x(3), i)), true}); break;
-            case 4: t.push_back({f.div(f.sr(), f.k(i)), false}); break;
-            default: t.push_back({f.r(0.25 * i), i % 4 == 1}); break;
+            case 0:
+                t.push_back({f.mul(f.k(i + 2), f.delay(f.x(1), i + 1)), false});
+                break;
+            case 1:
+                t.push_back({f.mul(g, f.delay(f.x(0), i)), true});
+                break;
+            case 2:
+                t.push_back({f.div(f.delay(f.x(2), i), f.r(i + 0.5)), false});
+                break;
+            case 3:
+                t.push_back({f.mul(f.delay(f.x(3), i), f.delay(f.x(3), i)), true});
+                break;
+            case 4:
+                t.push_back({f.div(f.sr(), f.k(i)), false});
+                break;
+            default:
+                t.push_back({f.r(0.25 * i), i % 4 == 1});
+                break;
             }
         }
         return t;

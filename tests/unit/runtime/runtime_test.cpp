@@ -24,7 +24,8 @@ std::shared_ptr<const Factory> gain_factory() {
     ir::Builder b(*m);
     std::uint32_t gain = b.add_field("fHslider0", ir::Type::F32, 1, ir::FieldKind::Control);
     m->reset_controls.body.push_back(b.set_field(gain, nullptr, b.real(0.5)));
-    m->compute.body.push_back(b.frame_loop({b.set_output(0, b.binary(ir::Op::Mul, b.input(0), b.field(gain)))}));
+    m->compute.body.push_back(
+        b.frame_loop({b.set_output(0, b.binary(ir::Op::Mul, b.input(0), b.field(gain)))}));
     ir::layout(*m);
 
     FactoryInfo info;

@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: MIT
 // The sound loader (runtime/sound_files.h) against the reference's layout
 // (faust/gui/Soundfile.h): parts, silent parts, shared channels, search folders.
-#include "runtime/sound_files.h"
-
+#include <gtest/gtest.h>
 #include <sndfile.h>
 #include <unistd.h>
 
 #include <cstdio>
-
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
+#include "runtime/sound_files.h"
 
 namespace {
 
@@ -39,17 +37,19 @@ std::filesystem::path write_stereo(const std::filesystem::path& dir, const char*
 }
 
 std::filesystem::path temp_dir(const char* name) {
-    auto d = std::filesystem::temp_directory_path() / ("tutti_sound_test_" + std::string(name) + "_" +
-                                                       std::to_string(::getpid()));
+    auto d = std::filesystem::temp_directory_path() /
+             ("tutti_sound_test_" + std::string(name) + "_" + std::to_string(::getpid()));
     std::filesystem::remove_all(d);
     return d;
 }
 
 TEST(SoundUrl, SplitsTheReferenceList) {
     bool ok = false;
-    EXPECT_EQ(tutti::runtime::split_sound_url("{'a.wav';'b c.wav'}", &ok), (std::vector<std::string>{"a.wav", "b c.wav"}));
+    EXPECT_EQ(tutti::runtime::split_sound_url("{'a.wav';'b c.wav'}", &ok),
+              (std::vector<std::string>{"a.wav", "b c.wav"}));
     EXPECT_TRUE(ok);
-    EXPECT_EQ(tutti::runtime::split_sound_url("{a.wav}", &ok), (std::vector<std::string>{"{a.wav}"}));
+    EXPECT_EQ(tutti::runtime::split_sound_url("{a.wav}", &ok),
+              (std::vector<std::string>{"{a.wav}"}));
     EXPECT_FALSE(ok);
 }
 
@@ -79,7 +79,7 @@ TEST(SoundFiles, PartsOffsetsSilentPartsAndSharedChannels) {
     EXPECT_EQ(d.info[0], 3);
     EXPECT_EQ(d.info[256], 8000);
     EXPECT_EQ(d.info[512], 0);
-    EXPECT_EQ(d.info[1], 1024);   // the missing file: a silent part
+    EXPECT_EQ(d.info[1], 1024); // the missing file: a silent part
     EXPECT_EQ(d.info[257], 44100);
     EXPECT_EQ(d.info[513], 3);
     EXPECT_EQ(d.info[514], 3 + 1024);
