@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "support/json_text.h"
 #include "tutti/compiler.h"
 #include "tutti/diagnostics.h"
 #include "tutti/engine.h"
@@ -58,38 +59,6 @@ void set_out(char** out, const std::string& s) {
     if (out != nullptr) {
         *out = copy_out(s);
     }
-}
-
-void json_string(std::string& out, const std::string& s) {
-    out += '"';
-    for (char c : s) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
 }
 
 void json_number(std::string& out, double v) {
@@ -137,7 +106,7 @@ tutti_factory* finish_compile(tutti::CompileResult result, char** text, char** j
 
 std::string report_json(const tutti::SwapReport& r) {
     std::string out = "{\"generation\": " + std::to_string(r.generation) + ", \"program\": ";
-    json_string(out, r.program);
+    tutti::append_json_string(out, r.program);
     out += std::string(", \"compiled\": ") + (r.compiled ? "true" : "false");
     out += ", \"diagnostics\": " + tutti::to_json(r.diagnostics);
     out += ", \"compile_ms\": ";
@@ -156,17 +125,17 @@ std::string report_json(const tutti::SwapReport& r) {
     for (const tutti::FieldChange& f : r.fields) {
         out += first ? "{\"action\": " : ", {\"action\": ";
         first = false;
-        json_string(out, tutti::to_string(f.action));
+        tutti::append_json_string(out, tutti::to_string(f.action));
         out += ", \"name\": ";
-        json_string(out, f.name);
+        tutti::append_json_string(out, f.name);
         out += ", \"kind\": ";
-        json_string(out, tutti::to_string(f.kind));
+        tutti::append_json_string(out, tutti::to_string(f.kind));
         out += ", \"identity\": ";
-        json_string(out, tutti::to_string(f.identity));
+        tutti::append_json_string(out, tutti::to_string(f.identity));
         out += ", \"from\": ";
-        json_string(out, f.from);
+        tutti::append_json_string(out, f.from);
         out += ", \"location\": ";
-        json_string(out, f.location);
+        tutti::append_json_string(out, f.location);
         out += "}";
     }
     out += "]}";

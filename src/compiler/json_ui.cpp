@@ -13,6 +13,7 @@
 
 #include "compiler/sound_url.h"
 #include "signals/ui_path.h"
+#include "support/json_text.h"
 
 namespace tutti::compiler {
 
@@ -240,21 +241,9 @@ void assign_short_names(const std::vector<UiNode*>& widgets) {
 
 // ---- writing
 
-std::string quote(std::string_view s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += char(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += char(c);
-        }
-    }
-    return out + "\"";
+/// faust -json writes every control character as \u00XX.
+std::string json_ui_quote(std::string_view s) {
+    return json_string(s, JsonEscapes::Unicode);
 }
 
 /// The shortest text that reads back as v (JSON has no infinities: +-1e999
@@ -282,7 +271,7 @@ void emit_meta(std::string& out, const Metadata& meta, int t) {
     for (std::size_t i = 0; i < meta.size(); ++i) {
         out += i ? "," : "";
         tab(out, t + 1);
-        out += "{ " + quote(meta[i].first) + ": " + quote(meta[i].second) + " }";
+        out += "{ " + json_ui_quote(meta[i].first) + ": " + json_ui_quote(meta[i].second) + " }";
     }
     tab(out, t);
     out += "]";
@@ -292,9 +281,9 @@ void emit(std::string& out, const UiNode& n, int t, const std::vector<lower::Con
     tab(out, t);
     out += "{";
     tab(out, t + 1);
-    out += "\"type\": " + quote(n.kind) + ",";
+    out += "\"type\": " + json_ui_quote(n.kind) + ",";
     tab(out, t + 1);
-    out += "\"label\": " + quote(n.label) + ",";
+    out += "\"label\": " + json_ui_quote(n.label) + ",";
     if (n.control < 0) {
         if (!n.meta.empty()) {
             emit_meta(out, n.meta, t + 1);
@@ -314,9 +303,9 @@ void emit(std::string& out, const UiNode& n, int t, const std::vector<lower::Con
     }
     if (n.kind == "soundfile") {
         tab(out, t + 1);
-        out += "\"url\": " + quote(sound_url(n.raw)) + ",";
+        out += "\"url\": " + json_ui_quote(sound_url(n.raw)) + ",";
         tab(out, t + 1);
-        out += "\"address\": " + quote(n.address);
+        out += "\"address\": " + json_ui_quote(n.address);
         tab(out, t);
         out += "}";
         return;
@@ -337,9 +326,9 @@ void emit(std::string& out, const UiNode& n, int t, const std::vector<lower::Con
         break;
     }
     tab(out, t + 1);
-    out += "\"shortname\": " + quote(n.shortname) + ",";
+    out += "\"shortname\": " + json_ui_quote(n.shortname) + ",";
     tab(out, t + 1);
-    out += "\"address\": " + quote(n.address);
+    out += "\"address\": " + json_ui_quote(n.address);
     if (!n.meta.empty()) {
         out += ",";
         emit_meta(out, n.meta, t + 1);
@@ -479,9 +468,9 @@ std::optional<DuplicateAddress> find_duplicate_address(const UiTree& tree) {
 std::string json_ui(const JsonInfo& info, const UiTree& tree) {
     std::string out = "{";
     tab(out, 1);
-    out += "\"name\": " + quote(info.name) + ",";
+    out += "\"name\": " + json_ui_quote(info.name) + ",";
     tab(out, 1);
-    out += "\"filename\": " + quote(info.filename) + ",";
+    out += "\"filename\": " + json_ui_quote(info.filename) + ",";
     tab(out, 1);
     out += "\"version\": \"2.54.9\",";
     tab(out, 1);
@@ -494,7 +483,7 @@ std::string json_ui(const JsonInfo& info, const UiTree& tree) {
     for (std::size_t i = 0; i < meta.size(); ++i) {
         out += i ? "," : "";
         tab(out, 2);
-        out += "{ " + quote(meta[i].first) + ": " + quote(meta[i].second) + " }";
+        out += "{ " + json_ui_quote(meta[i].first) + ": " + json_ui_quote(meta[i].second) + " }";
     }
     tab(out, 1);
     out += "],";

@@ -2,6 +2,7 @@
 /** \file Text and JSON forms of public diagnostics (tutti/diagnostics.h). */
 #include <cstdio>
 
+#include "support/json_text.h"
 #include "tutti/diagnostics.h"
 
 namespace tutti {
@@ -52,55 +53,21 @@ std::string to_text(const Diagnostic& d, bool with_source) {
     return out;
 }
 
-namespace {
-void json_string(std::string& out, const std::string& s) {
-    out += '"';
-    for (unsigned char c : s) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += char(c);
-            }
-        }
-    }
-    out += '"';
-}
-} // namespace
-
 std::string to_json(const Diagnostic& d) {
     std::string out = "{\"id\":";
-    json_string(out, d.id);
+    append_json_string(out, d.id);
     out += ",\"severity\":";
-    json_string(out, severity_name(d.severity));
+    append_json_string(out, severity_name(d.severity));
     out += ",\"message\":";
-    json_string(out, d.message);
+    append_json_string(out, d.message);
     out += ",\"file\":";
-    json_string(out, d.file);
+    append_json_string(out, d.file);
     out += ",\"line\":" + std::to_string(d.line);
     out += ",\"column\":" + std::to_string(d.column);
     out += ",\"end_line\":" + std::to_string(d.end_line);
     out += ",\"end_column\":" + std::to_string(d.end_column);
     out += ",\"source_line\":";
-    json_string(out, d.source_line);
+    append_json_string(out, d.source_line);
     out += '}';
     return out;
 }
