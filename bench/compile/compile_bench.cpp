@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     int runs = argc > 1 ? std::atoi(argv[1]) : 3;
     std::vector<std::string> programs;
     for (int i = 2; i < argc; ++i) {
-        programs.push_back(argv[i]);
+        programs.emplace_back(argv[i]);
     }
     if (programs.empty()) {
         for (const char* p : {"generator/osc.dsp", "reverb/zitaRev.dsp", "reverb/fdnRev.dsp"}) {

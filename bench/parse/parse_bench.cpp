@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
         bytes = s.sources().total_bytes();
     }
     std::vector<std::string> texts;
+    texts.reserve(paths.size());
     for (const auto& p : paths) {
         texts.push_back(slurp(p));
     }

@@ -21,10 +21,10 @@ std::string digest(const Box* root) {
             continue;
         }
         if (!expanded) {
-            stack.push_back({b, true});
+            stack.emplace_back(b, true);
             for (const Box* k : b->kids) {
                 if (k != nullptr && !done.count(k)) {
-                    stack.push_back({k, false});
+                    stack.emplace_back(k, false);
                 }
             }
             continue;

@@ -87,7 +87,7 @@ private:
         return llvm::Align(ir::type_size(t));
     }
 
-    void function(const char* name, const ir::Function& f, std::vector<llvm::Type*> params) {
+    void function(const char* name, const ir::Function& f, const std::vector<llvm::Type*>& params) {
         auto* fty = llvm::FunctionType::get(void_, params, false);
         fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, mod_);
         fn_->setDoesNotThrow();

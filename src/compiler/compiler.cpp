@@ -102,6 +102,7 @@ in_faust_value_order(std::vector<std::pair<std::string, std::string>> metadata,
     }
     std::vector<std::pair<std::size_t, std::size_t>>
         rank; // searched only where a key has several values
+    rank.reserve(metadata.size());
     for (const auto& kv : metadata) {
         rank.push_back(values_of[kv.first] > 1 ? first_seen(kv.second)
                                                : std::pair<std::size_t, std::size_t>());
@@ -115,6 +116,7 @@ in_faust_value_order(std::vector<std::pair<std::string, std::string>> metadata,
                (metadata[a].first == metadata[b].first && rank[a] < rank[b]);
     });
     std::vector<std::pair<std::string, std::string>> out;
+    out.reserve(order.size());
     for (std::size_t i : order) {
         out.push_back(std::move(metadata[i]));
     }

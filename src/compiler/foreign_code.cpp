@@ -70,6 +70,7 @@ fs::path cache_dir() {
 /// Runs argv, its output into `log`; the exit status (or -1).
 int run(const std::vector<std::string>& argv, const fs::path& log) {
     std::vector<char*> args;
+    args.reserve(argv.size());
     for (const std::string& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
@@ -148,6 +149,7 @@ ForeignBuild build_foreign_code(ir::Module& module, const std::vector<fs::path>&
                      std::to_string(k) + "]";
         }
         f.symbol = "tutti_ffi_" + tag + "_" + std::to_string(i);
+        // NOLINTNEXTLINE(performance-inefficient-string-concatenation): once per function
         bodies += "extern \"C\" " + std::string(c_type(f.result)) + " " + f.symbol + "(" + params +
                   ") { return (" + c_type(f.result) + ")" + f.name + "(" + call + "); }\n";
         bodies += "extern \"C\" void " + f.symbol +

@@ -46,7 +46,7 @@ std::string format_message(std::string_view fmt, const std::vector<std::string>&
     return out;
 }
 
-Diag detail::make(DiagId id, SourceRange range, std::vector<std::string> args) {
+Diag detail::make(DiagId id, SourceRange range, const std::vector<std::string>& args) {
     Diag d;
     d.id = id;
     d.severity = diag_severity(id);

@@ -59,7 +59,7 @@ inline std::string to_arg(Symbol s) {
 template <class T, class = std::enable_if_t<std::is_arithmetic_v<T>>> std::string to_arg(T v) {
     return std::to_string(v);
 }
-Diag make(DiagId id, SourceRange range, std::vector<std::string> args);
+Diag make(DiagId id, SourceRange range, const std::vector<std::string>& args);
 } // namespace detail
 
 namespace diags {

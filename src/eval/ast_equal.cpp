@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "eval/ast_equal.h"
 
-#include <cstring>
+#include <bit>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -17,7 +18,8 @@ bool same_fields(const ast::Node* a, const ast::Node* b) {
         return a->ival == b->ival;
     }
     if (a->kind == ast::NodeKind::Real) {
-        return std::memcmp(&a->rval, &b->rval, sizeof a->rval) == 0;
+        // Bit identity: 0.0 and -0.0 differ, a NaN equals itself.
+        return std::bit_cast<std::uint64_t>(a->rval) == std::bit_cast<std::uint64_t>(b->rval);
     }
     return true;
 }

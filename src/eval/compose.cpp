@@ -57,11 +57,11 @@ bool numerical_tuple(const Box* b, std::vector<MaybeNum>& out) {
     // Iterative over the right spine of a parallel list of numbers.
     for (;;) {
         if (b->kind == BoxKind::Int) {
-            out.push_back(Num::of_int(b->ival));
+            out.emplace_back(Num::of_int(b->ival));
             return true;
         }
         if (b->kind == BoxKind::Real) {
-            out.push_back(Num::of_real(b->rval));
+            out.emplace_back(Num::of_real(b->rval));
             return true;
         }
         if (b->kind != BoxKind::Par) {
@@ -69,9 +69,9 @@ bool numerical_tuple(const Box* b, std::vector<MaybeNum>& out) {
         }
         const Box* head = b->kid(0);
         if (head->kind == BoxKind::Int) {
-            out.push_back(Num::of_int(head->ival));
+            out.emplace_back(Num::of_int(head->ival));
         } else if (head->kind == BoxKind::Real) {
-            out.push_back(Num::of_real(head->rval));
+            out.emplace_back(Num::of_real(head->rval));
         } else if (!numerical_tuple(head, out)) {
             return false;
         }

@@ -4,6 +4,7 @@
 #include "eval/evaluator.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <filesystem>
 
 #include "eval/closure_params.h"
@@ -19,7 +20,7 @@ using boxes::BoxKind;
 std::size_t Evaluator::ClosureKeyHash::operator()(const ClosureKey& k) const {
     std::size_t h = std::hash<const void*>()(k.node);
     h ^= std::hash<const void*>()(k.env) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    return h ^ (k.index * 0x85ebca6bu);
+    return h ^ (static_cast<std::size_t>(static_cast<std::uint32_t>(k.index * 0x85ebca6bu)));
 }
 
 Evaluator::Evaluator(frontend::FrontendSession& session, const frontend::ParsedFile& main,

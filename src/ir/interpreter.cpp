@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ir/interpreter.h"
 
-#include <math.h>
-
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <utility>

@@ -56,7 +56,7 @@ private:
         if (errors_.size() < kMaxErrors) {
             errors_.push_back(std::move(msg));
         } else if (errors_.size() == kMaxErrors) {
-            errors_.push_back("more errors were not reported");
+            errors_.emplace_back("more errors were not reported");
         }
     }
 

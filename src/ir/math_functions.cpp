@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ir/math_functions.h"
 
-#include <math.h> // the C declarations (::sinf...), not the <cmath> overloads
+#include <math.h> // NOLINT(modernize-deprecated-headers): the C declarations (::sinf...), not the <cmath> overloads
 
 namespace tutti::ir {
 

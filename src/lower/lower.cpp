@@ -218,7 +218,7 @@ private:
         return ir::find_math_function(arg == Type::F32 ? std::string(base) + "f"
                                                        : std::string(base));
     }
-    std::string math_name(std::string base) const {
+    std::string math_name(const std::string& base) const {
         return m_->real == Type::F64 ? base : base + "f";
     }
     std::uint32_t new_field(const char* prefix_f, const char* prefix_i, Type t, std::uint32_t count,

@@ -91,7 +91,8 @@ const Signal* fold_constant(const Signal* s, sig::SignalContext& sc) {
         case PrimOp::Xor:
             return sc.make_int(to_int(x) ^ to_int(y));
         case PrimOp::Lsh:
-            return sc.make_int(wrap(std::int64_t(std::uint32_t(to_int(x)) << (to_int(y) & 31))));
+            return sc.make_int(
+                wrap(std::int64_t(std::uint32_t(std::uint32_t(to_int(x)) << (to_int(y) & 31)))));
         case PrimOp::Rsh:
             return sc.make_int(to_int(x) >> (to_int(y) & 31));
         case PrimOp::Lt:

@@ -134,7 +134,6 @@ SigType rule(const Signal* s, const TypeTable& t,
     case SigKind::Highest:
         return {t.of(s->kid(0)).nature, Variability::Konst};
     case SigKind::RecVar:
-        return {Nature::Int, Variability::Sample};
     case SigKind::RecGroup:
         return {Nature::Int, Variability::Sample};
     case SigKind::Proj: {

@@ -345,11 +345,9 @@ private:
                 return false; // a number in disguise; 1.0 / x
             }
         }
-        if (unit && m.factors.size() == 1 && m.factors.begin()->second == 1 &&
-            is_sum(m.factors.begin()->first)) {
-            return false; // the tree is a sum
-        }
-        return true;
+        // False when the tree is a sum.
+        return !(unit && m.factors.size() == 1 && m.factors.begin()->second == 1 &&
+                 is_sum(m.factors.begin()->first));
     }
 
     /// Adds m to the index of c; false when m has a common divisor with a
@@ -408,11 +406,11 @@ private:
         const Signal* negs[4];
         for (int o = 0; o < 4; ++o) {
             pos[o] = negs[o] = sc_.make_int(0);
-            if (!c.partials[std::size_t(o * 2)].empty()) {
-                pos[o] = c.partials[std::size_t(o * 2)].rbegin()->second;
+            if (!c.partials[std::size_t(o) * 2].empty()) {
+                pos[o] = c.partials[std::size_t(o) * 2].rbegin()->second;
             }
-            if (!c.partials[std::size_t(o * 2 + 1)].empty()) {
-                negs[o] = c.partials[std::size_t(o * 2 + 1)].rbegin()->second;
+            if (!c.partials[std::size_t(o) * 2 + 1].empty()) {
+                negs[o] = c.partials[std::size_t(o) * 2 + 1].rbegin()->second;
             }
         }
         bool positive = true;
@@ -776,8 +774,8 @@ private:
                 }
             } else if (is_bin(x, PrimOp::Mul) || is_bin(x, PrimOp::Div)) {
                 bool inverse = x->prim() == PrimOp::Div;
-                stack.push_back({x->kid(1), inverse ? !div : div});
-                stack.push_back({x->kid(0), div});
+                stack.emplace_back(x->kid(1), inverse ? !div : div);
+                stack.emplace_back(x->kid(0), div);
             } else if (is_int_power(x) && own_powers_.count(x)) {
                 int q = x->kid(1)->ival;
                 ranks_.key(x->kid(0));

@@ -190,7 +190,7 @@ void SignalContext::inherit_program_origins(std::span<const Signal* const> roots
     std::unordered_set<const Signal*> seen;
     std::vector<std::pair<const Signal*, diag::SourceRange>> stack;
     for (std::size_t i = roots.size(); i-- > 0;) {
-        stack.push_back({roots[i], diag::SourceRange{}});
+        stack.emplace_back(roots[i], diag::SourceRange{});
     }
     while (!stack.empty()) {
         auto [s, above] = stack.back();
@@ -204,7 +204,7 @@ void SignalContext::inherit_program_origins(std::span<const Signal* const> roots
             own = above;
         }
         for (std::size_t i = s->kids.size(); i-- > 0;) {
-            stack.push_back({s->kid(i), own});
+            stack.emplace_back(s->kid(i), own);
         }
     }
 }

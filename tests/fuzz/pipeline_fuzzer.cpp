@@ -75,6 +75,7 @@ void run(const ir::Module& m, const ir::Interpreter& interp,
     for (const ir::Field& f : m.fields) {
         if (f.kind == ir::FieldKind::Sound) {
             const ir::SoundData* p = &silent->data;
+            // NOLINTNEXTLINE(bugprone-sizeof-expression): the field holds the pointer itself
             std::memcpy(static_cast<char*>(state) + f.offset, &p, sizeof p);
         }
     }
@@ -85,9 +86,11 @@ void run(const ir::Module& m, const ir::Interpreter& interp,
         out(outputs, std::vector<T>(block));
     std::vector<const void*> in_ptrs;
     std::vector<void*> out_ptrs;
+    in_ptrs.reserve(in.size());
     for (auto& v : in) {
         in_ptrs.push_back(v.data());
     }
+    out_ptrs.reserve(out.size());
     for (auto& v : out) {
         out_ptrs.push_back(v.data());
     }

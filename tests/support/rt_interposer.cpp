@@ -51,17 +51,17 @@ int tutti_rt_checking(void) {
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdarg>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "support/rt_section.h"
 

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <jack/jack.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +12,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -139,7 +140,7 @@ std::vector<std::string> walk_registry(pid_t pid, bool release, bool* server_slo
         const std::uint32_t slot_len = (hdr_len - kHeaderFixed) / kMaxServers;
         std::vector<char> blank(slot_len, 0);
         for (std::uint32_t i = 0; i < kMaxServers; ++i) {
-            const off_t at = static_cast<off_t>(kHeaderFixed + i * slot_len);
+            const off_t at = static_cast<off_t>(kHeaderFixed + std::size_t(i) * slot_len);
             std::int32_t slot_pid = 0;
             if (pread(fd, &slot_pid, sizeof slot_pid, at) == sizeof slot_pid && slot_pid == pid) {
                 if (server_slot_found) {

@@ -209,8 +209,7 @@ int run_play(const PlayArgs& a) {
             if (watch && r.compiled) {
                 watch->follow(r.sources); // a library imported by the new version
             }
-            if (!r.compiled && r.committed == false &&
-                (!r.diagnostics.empty() || r.compile_ms > 0)) {
+            if (!r.compiled && !r.committed && (!r.diagnostics.empty() || r.compile_ms > 0)) {
                 std::printf("%s\n", swap_line(r).c_str());
                 for (const auto& d : r.diagnostics) {
                     std::fputs(to_text(d).c_str(), stdout);

@@ -95,6 +95,7 @@ bool is_keyword(Tok k) {
 
 /// The primitive a token names when used as a box (`+`, `sin`, `rdtable`...).
 bool prim_of(Tok k, PrimOp& op) {
+    // NOLINTNEXTLINE(bugprone-branch-clone): one case per token; ** and pow are both pow
     switch (k) {
 #define P(tok, prim)                                                                               \
     case Tok::tok:                                                                                 \

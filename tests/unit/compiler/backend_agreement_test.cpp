@@ -47,9 +47,11 @@ template <class T> std::vector<T> render(const tutti::Factory& f, int frames) {
         int n = std::min(64, frames - pos);
         std::vector<const void*> ip;
         std::vector<void*> op;
+        ip.reserve(in.size());
         for (auto& ch : in) {
             ip.push_back(ch.data() + pos);
         }
+        op.reserve(out.size());
         for (auto& ch : out) {
             op.push_back(ch.data() + pos);
         }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <set>
 #include <vector>
 
@@ -43,9 +44,11 @@ std::vector<T> run(const std::string& src, Backend backend, int frames, bool dbl
         int n = std::min(block, frames - pos);
         std::vector<const void*> ip;
         std::vector<void*> op;
+        ip.reserve(in.size());
         for (auto& ch : in) {
             ip.push_back(ch.data() + pos);
         }
+        op.reserve(out.size());
         for (auto& ch : out) {
             op.push_back(ch.data() + pos);
         }
@@ -207,10 +210,11 @@ TEST(Compiler, ConstantFoldingFollowsTheReference) {
     ASSERT_TRUE(r.ok()) << first_error(r);
     auto dsp = r.factory->create_instance();
     dsp->init(44100);
-    std::vector<double> out(6 * 2);
+    std::vector<double> out(std::size_t(6) * 2);
     std::vector<void*> op;
+    op.reserve(6);
     for (int c = 0; c < 6; ++c) {
-        op.push_back(out.data() + 2 * c);
+        op.push_back(out.data() + std::ptrdiff_t(2) * c);
     }
     dsp->compute(2, nullptr, op.data());
     EXPECT_EQ(out[0], 1.0);

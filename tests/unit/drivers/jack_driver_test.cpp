@@ -5,10 +5,10 @@
  */
 #include <gtest/gtest.h>
 #include <jack/jack.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <random>
 #include <thread>

@@ -2,6 +2,7 @@
 // Migration plans from two state layouts (engine/migration.h).
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "engine/migration.h"
@@ -90,9 +91,11 @@ void run_noise(Instance& in, int inputs, int outputs, int frames) {
     std::vector<std::vector<double>> ob(std::size_t(std::max(outputs, 1)), std::vector<double>(64));
     std::vector<const void*> ip;
     std::vector<void*> op;
+    ip.reserve(ib.size());
     for (auto& c : ib) {
         ip.push_back(c.data());
     }
+    op.reserve(ob.size());
     for (auto& c : ob) {
         op.push_back(c.data());
     }
@@ -136,9 +139,9 @@ TEST(MigrationCheck, FindsWrongContentAndClaimsWithoutCopy) {
     ASSERT_NE(line, nullptr);
     std::vector<std::byte> bad = to;
     double x;
-    std::memcpy(&x, bad.data() + line->dst_offset + 8 * 100, 8);
+    std::memcpy(&x, bad.data() + line->dst_offset + std::size_t(8) * 100, 8);
     x += 1;
-    std::memcpy(bad.data() + line->dst_offset + 8 * 100, &x, 8);
+    std::memcpy(bad.data() + line->dst_offset + std::size_t(8) * 100, &x, 8);
     auto errors = engine::verify_migration(p, *b, from.data(), bad.data());
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_NE(errors[0].find("samples ago"), std::string::npos) << errors[0];

@@ -30,9 +30,9 @@ int main(int argc, char** argv) {
         } else if (std::strcmp(argv[i], "--max-steps") == 0 && i + 1 < argc) {
             eo.max_steps = std::stoull(argv[++i]);
         } else if (std::strcmp(argv[i], "-I") == 0 && i + 1 < argc) {
-            includes.push_back(argv[++i]);
+            includes.emplace_back(argv[++i]);
         } else {
-            files.push_back(argv[i]);
+            files.emplace_back(argv[i]);
         }
     }
     int status = 0;

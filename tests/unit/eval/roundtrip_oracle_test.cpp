@@ -111,7 +111,7 @@ TEST_P(RoundTrip, SameGeneratedCode) {
     std::string program = tutti::test::faust_program(p.process);
     for (const auto& [key, value] : p.metadata) {
         if (key == "name") {
-            program = "declare name \"" + value + "\";\n" + program;
+            program.insert(0, "declare name \"" + value + "\";\n");
         }
     }
     fs::path ours = tmp_ / "ours" / file.filename();

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "dsp_patterns.h"
 
-#include <math.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -184,6 +184,7 @@ TEST(Interpreter, ConcurrentCallsOnDifferentStatesAgree) {
     Rendering alone = render(interpreter_executor(interp, *m), Type::F64, 2, m->num_outputs, sc);
     std::vector<Rendering> results(4);
     std::vector<std::thread> threads;
+    threads.reserve(results.size());
     for (auto& r : results) {
         threads.emplace_back([&] {
             r = render(interpreter_executor(interp, *m), Type::F64, 2, m->num_outputs, sc);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
-#include <math.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 
