@@ -546,6 +546,9 @@ struct Engine::Impl {
     void apply(const ParameterChange& m, std::uint64_t frame) noexcept {
         if (m.is_note) {
             if (current == nullptr) {
+                commit_pending(frame);
+            }
+            if (current == nullptr) {
                 dropped.fetch_add(1, std::memory_order_relaxed);
             } else {
                 current->instance->note(m.note);
