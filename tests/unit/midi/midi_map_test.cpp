@@ -40,7 +40,7 @@ std::size_t index_of(const Factory& f, const std::string& label) {
 }
 
 TEST(MidiMap, ControllersOnTheirChannelMappedOntoTheRange) {
-    auto f = compile(R"(process = hslider("a[midi:ctrl 7]", 0, 100, 300, 1),
+    auto f = compile(R"(process = hslider("a[midi:ctrl 7]", 100, 100, 300, 1),
                                   hslider("b[midi:ctrl 7 2]", 0, 0, 1, 0.01),
                                   hslider("c[midi:ctrl 1][scale:log]", 10, 10, 1000, 1),
                                   checkbox("d[midi:ctrl 64]");)");
