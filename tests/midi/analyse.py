@@ -35,19 +35,27 @@ for k, on in enumerate(loud + [False]):
         start = None
 ok = True
 seen = set()
+onsets = []
 for a, b in segments:
     if a == 0 or b >= len(x) - win:
         print("segment %d..%d cut by the recording's ends: skipped" % (a, b))
         continue
     mid = x[a + (b - a) // 4: a + 3 * (b - a) // 4]
-    crossings = sum(1 for i in range(1, len(mid)) if mid[i - 1] < 0 <= mid[i])
-    freq = crossings * RATE / len(mid)
+    # rising zero crossings, placed between samples by linear interpolation
+    ups = [i - 1 + mid[i - 1] / (mid[i - 1] - mid[i])
+           for i in range(1, len(mid)) if mid[i - 1] < 0 <= mid[i]]
+    freq = (len(ups) - 1) * RATE / (ups[-1] - ups[0]) if len(ups) > 1 else 0
     key = min(PITCH, key=lambda k: abs(PITCH[k] - freq))
     peak = max(abs(v) for v in mid)
     dur = (b - a) / RATE
-    good = abs(freq - PITCH[key]) / PITCH[key] < 0.01 and 0.45 < dur < 0.75
-    print("note at %.3f s: %.2f Hz (key %d: %.2f Hz), %.3f s, peak %.4f -> %s"
-          % (a / RATE, freq, key, PITCH[key], dur, peak, "ok" if good else "WRONG"))
+    # the onset to the sample: the first sample above -80 dB
+    onset = a - win
+    while onset < b and abs(x[onset]) < 1e-4:
+        onset += 1
+    onsets.append(onset)
+    good = abs(freq - PITCH[key]) / PITCH[key] < 0.002 and 0.45 < dur < 0.75
+    print("note at frame %d (%.3f s): %.2f Hz (key %d: %.2f Hz), %.3f s, peak %.4f -> %s"
+          % (onset, onset / RATE, freq, key, PITCH[key], dur, peak, "ok" if good else "WRONG"))
     ok = ok and good
     seen.add((key, round(peak, 2)))
 keys = {k for k, _ in seen}
@@ -65,5 +73,12 @@ for a, b in segments:
     if rest and max(abs(v) for v in rest) > 0.01:
         print("no silence after the note ending at %.3f s" % (b / RATE))
         ok = False
+# the notes are 48000 frames apart in the sequence: so are their onsets, to
+# a few samples (a JACK period is 256 frames: events land at their frame)
+gaps = [b - a for a, b in zip(onsets, onsets[1:])]
+print("onset spacing (frames):", gaps)
+if not gaps or not all(abs(g - 48000) <= 16 for g in gaps):
+    print("onsets are not 48000 frames apart")
+    ok = False
 print("notes heard: %d" % len(segments))
 sys.exit(0 if ok and len(segments) >= 3 else 1)
