@@ -25,9 +25,9 @@ public:
 
 /// One MIDI message of a block, as the driver received it.
 struct MidiEvent {
-    std::uint32_t frame = 0;             ///< offset into the block (0..frames-1)
-    std::uint32_t size = 0;              ///< bytes
-    const std::uint8_t* data = nullptr;  ///< valid during the call only
+    std::uint32_t frame = 0;            ///< offset into the block (0..frames-1)
+    std::uint32_t size = 0;             ///< bytes
+    const std::uint8_t* data = nullptr; ///< valid during the call only
 };
 
 class MidiCallback {

@@ -430,11 +430,10 @@ CompileResult compile_instrument(const ProgramSource& program, const CompileOpti
     effect_options.entry = "effect";
     CompileResult effect = compile_program(program, effect_options);
     const bool no_effect =
-        !effect.ok() && std::any_of(effect.diagnostics.begin(), effect.diagnostics.end(),
-                                    [](const Diagnostic& d) {
-                                        return d.id == "undefined_symbol" &&
-                                               d.message == "undefined symbol 'effect'";
-                                    });
+        !effect.ok() &&
+        std::any_of(effect.diagnostics.begin(), effect.diagnostics.end(), [](const Diagnostic& d) {
+            return d.id == "undefined_symbol" && d.message == "undefined symbol 'effect'";
+        });
     CompileResult result;
     result.diagnostics = voice.diagnostics;
     result.timings = voice.timings;
@@ -444,8 +443,8 @@ CompileResult compile_instrument(const ProgramSource& program, const CompileOpti
         return result;
     }
     std::string error;
-    result.factory = runtime::make_poly_factory(voice.factory, no_effect ? nullptr : effect.factory,
-                                                n, &error);
+    result.factory =
+        runtime::make_poly_factory(voice.factory, no_effect ? nullptr : effect.factory, n, &error);
     if (!result.factory) {
         Diagnostic d;
         d.id = "polyphony";

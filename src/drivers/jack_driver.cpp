@@ -128,8 +128,8 @@ bool JackDriver::open(const DriverOptions& options, std::string* error) {
         return false;
     }
     if (options.midi != nullptr) {
-        midi_port_ = jack_port_register(client_, "midi_in", JACK_DEFAULT_MIDI_TYPE,
-                                        JackPortIsInput, 0);
+        midi_port_ =
+            jack_port_register(client_, "midi_in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
         if (midi_port_ == nullptr) {
             set_error(error, "jack: cannot register port 'midi_in'");
             close_client();

@@ -43,8 +43,7 @@ public:
     /// Decodes `n` bytes, calling `emit(const MidiMessage&)` for each complete
     /// message. State (running status, a message cut between calls, RPN) is kept
     /// across calls; reset() forgets it.
-    template <class Emit>
-    void feed(const std::uint8_t* data, std::size_t n, Emit&& emit) {
+    template <class Emit> void feed(const std::uint8_t* data, std::size_t n, Emit&& emit) {
         for (std::size_t i = 0; i < n; ++i) {
             MidiMessage m;
             if (byte(data[i], m)) {

@@ -62,7 +62,7 @@ private:
     std::atomic<MidiMap*> map_{nullptr};
     std::atomic<bool> in_midi_{false};
     std::unique_ptr<MidiMap> owned_; ///< the current map (refresh's side)
-    std::mutex refresh_mutex_; ///< refresh() from the watcher and from a caller
+    std::mutex refresh_mutex_;       ///< refresh() from the watcher and from a caller
     std::uint64_t seen_ = 0;
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> messages_{0}, pushed_{0}, refused_{0};

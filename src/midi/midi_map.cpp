@@ -45,11 +45,13 @@ int parse(const std::string& text, const char* word, unsigned* n, unsigned* c) {
 double MidiMap::convert(const Binding& b, double v) {
     switch (b.scale) {
     case Scale::Log: {
-        const double lo = std::log(std::max(DBL_MIN, b.min)), hi = std::log(std::max(DBL_MIN, b.max));
+        const double lo = std::log(std::max(DBL_MIN, b.min)),
+                     hi = std::log(std::max(DBL_MIN, b.max));
         return std::exp(interpolate(0, 127, lo, hi, v));
     }
     case Scale::Exp: {
-        const double lo = std::min(DBL_MAX, std::exp(b.min)), hi = std::min(DBL_MAX, std::exp(b.max));
+        const double lo = std::min(DBL_MAX, std::exp(b.min)),
+                     hi = std::min(DBL_MAX, std::exp(b.max));
         return std::log(interpolate(0, 127, lo, hi, v));
     }
     default:
@@ -58,7 +60,8 @@ double MidiMap::convert(const Binding& b, double v) {
 }
 
 double MidiMap::wheel(const Binding& b, double v) {
-    return v < 8191 ? interpolate(0, 8191, b.low, b.mid, v) : interpolate(8191, 16383, b.mid, b.high, v);
+    return v < 8191 ? interpolate(0, 8191, b.low, b.mid, v)
+                    : interpolate(8191, 16383, b.mid, b.high, v);
 }
 
 MidiMap::MidiMap(const Factory& factory, std::uint64_t generation)

@@ -49,8 +49,7 @@ public:
 
     /// Audio thread. Calls `emit(const ParameterChange&)` for each change or
     /// note `m` makes, stamped with `frame`.
-    template <class Emit>
-    void apply(const MidiMessage& m, std::int64_t frame, Emit&& emit) {
+    template <class Emit> void apply(const MidiMessage& m, std::int64_t frame, Emit&& emit) {
         ParameterChange c;
         c.generation = generation_;
         c.frame = frame;
@@ -147,7 +146,16 @@ public:
         }
     }
 
-    enum class Kind : std::uint8_t { Ctrl, KeyOn, KeyOff, Key, KeyPress, Pgm, ChanPress, PitchWheel };
+    enum class Kind : std::uint8_t {
+        Ctrl,
+        KeyOn,
+        KeyOff,
+        Key,
+        KeyPress,
+        Pgm,
+        ChanPress,
+        PitchWheel
+    };
     enum class Scale : std::uint8_t { Lin, Log, Exp };
     struct Binding {
         Kind kind = Kind::Ctrl;

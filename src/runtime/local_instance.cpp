@@ -20,8 +20,7 @@ LocalInstance::LocalInstance(std::shared_ptr<const Factory> factory, const Sound
 
 LocalInstance::LocalInstance(std::shared_ptr<const Factory> factory, const SoundSlots& sounds,
                              std::byte* state)
-    : Instance(factory), state_(state),
-      bytes_(std::max<std::size_t>(factory->state_bytes(), 16)),
+    : Instance(factory), state_(state), bytes_(std::max<std::size_t>(factory->state_bytes(), 16)),
       double_(factory->double_precision()), owned_(false) {
     std::memset(state_, 0, bytes_);
     for (const auto& [offset, sound] : sounds) {

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -205,8 +205,8 @@ class PolyInstance final : public Instance {
 public:
     explicit PolyInstance(std::shared_ptr<const Factory> self)
         : Instance(self), f_(static_cast<const PolyFactory&>(*self)),
-          bytes_(std::max<std::size_t>(f_.state_bytes(), 16)),
-          double_(f_.double_precision()), sample_bytes_(double_ ? 8 : 4) {
+          bytes_(std::max<std::size_t>(f_.state_bytes(), 16)), double_(f_.double_precision()),
+          sample_bytes_(double_ ? 8 : 4) {
         state_ = static_cast<std::byte*>(::operator new(bytes_, std::align_val_t(64)));
         std::memset(state_, 0, bytes_);
         master_ = f_.voice_->create_instance_in(state_);
@@ -358,7 +358,8 @@ private:
 
     void key_on(int v, int key, int velocity) {
         const NoteControls& n = f_.notes_;
-        const double freq = n.key_is_number ? double(key) : 440.0 * std::pow(2.0, (key - 69.0) / 12.0);
+        const double freq =
+            n.key_is_number ? double(key) : 440.0 * std::pow(2.0, (key - 69.0) / 12.0);
         const double gain = n.vel_is_number ? double(velocity) : double(velocity) / 127.0;
         for (std::size_t i : n.freq) {
             voices_[std::size_t(v)]->set_parameter(i, freq);
@@ -429,8 +430,7 @@ private:
     }
 
     /// Adds the voice's output to the mix; its peak.
-    template <class T>
-    double mix_voice(int n) {
+    template <class T> double mix_voice(int n) {
         double peak = 0;
         for (std::size_t c = 0; c < mix_.size(); ++c) {
             const T* from = static_cast<const T*>(voice_out_[c]);
@@ -443,8 +443,7 @@ private:
         return peak;
     }
 
-    template <class T>
-    void run(int frames, const void* const* inputs, void* const* outputs) {
+    template <class T> void run(int frames, const void* const* inputs, void* const* outputs) {
         const std::size_t nout = out_slice_.size();
         for (int done = 0; done < frames; done += kChunk) {
             const int n = std::min(kChunk, frames - done);
@@ -480,8 +479,7 @@ private:
                     const double peak = mix_voice<T>(n);
                     set_level(v, float(peak));
                     book(v, Release) -= n;
-                    if (state == kReleaseVoice && book(v, Release) < 0 &&
-                        peak < kVoiceStopLevel) {
+                    if (state == kReleaseVoice && book(v, Release) < 0 && peak < kVoiceStopLevel) {
                         book(v, Note) = kFreeVoice;
                     }
                 }
@@ -602,8 +600,8 @@ std::shared_ptr<const Factory> make_poly_factory(std::shared_ptr<const Factory> 
             if (f.kind == StateKind::Control) {
                 // its own values (freq, gate, gain...), carried voice to voice
                 f.kind = StateKind::Other;
-                f.identity = StateIdentity{StateIdentity::Kind::Held,
-                                           support::fnv1a(prefix + f.identity.path), 0, {}};
+                f.identity = StateIdentity{
+                    StateIdentity::Kind::Held, support::fnv1a(prefix + f.identity.path), 0, {}};
             } else {
                 f.identity = salted(f.identity, std::uint64_t(v + 1));
             }
@@ -642,8 +640,8 @@ std::shared_ptr<const Factory> make_poly_factory(std::shared_ptr<const Factory> 
             f.name = std::string("poly.") + kBookNames[b] + "[" + std::to_string(v) + "]";
             f.kind = StateKind::Other;
             f.type = b == Level ? ValueType::F32 : ValueType::I32;
-            f.identity = StateIdentity{StateIdentity::Kind::Held,
-                                       support::fnv1a(f.name, 0x70017ull), 0, {}};
+            f.identity =
+                StateIdentity{StateIdentity::Kind::Held, support::fnv1a(f.name, 0x70017ull), 0, {}};
             f.offset = book_base + 4u * (b * std::uint32_t(voices) + std::uint32_t(v));
             f.bytes = 4;
             info.state_layout.push_back(std::move(f));
@@ -656,8 +654,7 @@ std::shared_ptr<const Factory> make_poly_factory(std::shared_ptr<const Factory> 
         key += "|effect=" + effect->content_key();
     }
     char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx",
-                  static_cast<unsigned long long>(support::fnv1a(key)));
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(support::fnv1a(key)));
     info.content_key = vi.content_key.substr(0, 16) + hex;
     return std::make_shared<PolyFactory>(std::move(info), std::move(voice), std::move(effect),
                                          voices, stride, effect_base, book_base);

@@ -103,8 +103,9 @@ TEST_F(MidiOnJack, NotesLandAtTheirFrameWithoutRealTimeViolations) {
 
     Helper h;
     jack_status_t st{};
-    h.client = jack_client_open("helper", static_cast<jack_options_t>(JackServerName | JackNoStartServer),
-                                &st, server_.name().c_str());
+    h.client =
+        jack_client_open("helper", static_cast<jack_options_t>(JackServerName | JackNoStartServer),
+                         &st, server_.name().c_str());
     ASSERT_NE(h.client, nullptr);
     h.midi_out = jack_port_register(h.client, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
     h.audio_in = jack_port_register(h.client, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);

@@ -63,8 +63,8 @@ TEST(MidiMap, ControllersOnTheirChannelMappedOntoTheRange) {
     // log scale: exp of the linear map between the logs
     c = run(map, {0xB0, 1, 64});
     ASSERT_EQ(c.size(), 1u);
-    EXPECT_NEAR(c[0].value, std::exp(std::log(10.0) + (std::log(1000.0) - std::log(10.0)) * 64 / 127),
-                1e-9);
+    EXPECT_NEAR(c[0].value,
+                std::exp(std::log(10.0) + (std::log(1000.0) - std::log(10.0)) * 64 / 127), 1e-9);
     // checkbox: 0..127 onto 0..1
     c = run(map, {0xB0, 64, 127});
     ASSERT_EQ(c.size(), 1u);

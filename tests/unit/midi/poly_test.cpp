@@ -16,8 +16,8 @@
 #include <sstream>
 
 #include "midi/midi_input.h"
-#include "runtime/poly_factory.h"
 #include "oracle/oracle_support.h"
+#include "runtime/poly_factory.h"
 #include "tools/test_support.h"
 #include "tutti/compiler.h"
 #include "tutti/engine.h"
@@ -149,14 +149,19 @@ TEST_F(Poly, TwoVoicesAreTheSumOfEachAlone) {
     auto poly = instrument_file(kVoice, 4);
     ASSERT_TRUE(poly);
     const long frames = 12000;
-    auto a = play(poly, frames, {{100, NoteEvent::Type::On, 60, 90}, {6000, NoteEvent::Type::Off, 60, 0}});
-    auto b = play(poly, frames, {{2000, NoteEvent::Type::On, 67, 40}, {9000, NoteEvent::Type::Off, 67, 0}});
+    auto a = play(poly, frames,
+                  {{100, NoteEvent::Type::On, 60, 90}, {6000, NoteEvent::Type::Off, 60, 0}});
+    auto b = play(poly, frames,
+                  {{2000, NoteEvent::Type::On, 67, 40}, {9000, NoteEvent::Type::Off, 67, 0}});
     auto both = play(poly, frames,
-                     {{100, NoteEvent::Type::On, 60, 90}, {2000, NoteEvent::Type::On, 67, 40},
-                      {6000, NoteEvent::Type::Off, 60, 0}, {9000, NoteEvent::Type::Off, 67, 0}});
+                     {{100, NoteEvent::Type::On, 60, 90},
+                      {2000, NoteEvent::Type::On, 67, 40},
+                      {6000, NoteEvent::Type::Off, 60, 0},
+                      {9000, NoteEvent::Type::Off, 67, 0}});
     double worst = 0;
     for (long n = 0; n < frames; ++n) {
-        worst = std::max(worst, std::fabs(both[std::size_t(n)] - a[std::size_t(n)] - b[std::size_t(n)]));
+        worst = std::max(worst,
+                         std::fabs(both[std::size_t(n)] - a[std::size_t(n)] - b[std::size_t(n)]));
     }
     std::printf("two voices vs the sum: max difference %.3g\n", worst);
     EXPECT_LT(worst, 1e-12);
@@ -259,7 +264,8 @@ TEST_F(Poly, HotSwapCarriesAHeldNote) {
     std::string src = read_file(kVoice);
     // the same voices, halved downstream
     src.replace(src.find("<: _, _;"), 8, "<: _, _ : par(i, 2, *(0.5));");
-    auto v2 = instrument(ProgramSource{false, (source_dir() / "tests/midi/voice2.dsp").string(), src}, 3);
+    auto v2 =
+        instrument(ProgramSource{false, (source_dir() / "tests/midi/voice2.dsp").string(), src}, 3);
     ASSERT_TRUE(v1 && v2);
     const long frames = 16384, swap = 8192;
     std::vector<NoteAt> notes = {{512, NoteEvent::Type::On, 57, 127},
@@ -270,8 +276,7 @@ TEST_F(Poly, HotSwapCarriesAHeldNote) {
     ASSERT_TRUE(report.committed);
     EXPECT_FALSE(report.crossfade);
     std::printf("swap: carried %d, reset %d, dropped %d, commit frame %llu\n", report.carried,
-                report.reset, report.dropped,
-                static_cast<unsigned long long>(report.commit_frame));
+                report.reset, report.dropped, static_cast<unsigned long long>(report.commit_frame));
     double worst = 0, peak = 0;
     for (long n = long(report.commit_frame); n < frames; ++n) {
         worst = std::max(worst, std::fabs(swapped[std::size_t(n)] - 0.5 * alone[std::size_t(n)]));
