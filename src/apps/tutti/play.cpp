@@ -205,6 +205,10 @@ int run_play(const PlayArgs& a) {
         "playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms)%s\n",
         a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
         eo.outputs, first_ms, a.watch ? "; watching for saves" : "");
+    if (first.factory->info().voices > 0) {
+        std::printf("polyphonic: %d voices%s\n", first.factory->info().voices,
+                    a.midi ? ", notes from midi_in" : "");
+    }
     std::fflush(stdout);
 
     std::signal(SIGINT, on_signal);
