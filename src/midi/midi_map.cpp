@@ -124,6 +124,11 @@ MidiMap::MidiMap(const Factory& factory, std::uint64_t generation)
                 b.low = b.min;
                 b.high = b.max;
                 b.mid = (b.min <= 0 && b.max >= 0) ? 0.0 : b.min + (b.max - b.min) / 2;
+            } else if (value == "start" || value == "stop" || value == "clock") {
+                b.kind = value == "start"  ? Kind::Start
+                         : value == "stop" ? Kind::Stop
+                                           : Kind::Clock;
+                ok = true;
             }
             if (ok) {
                 bindings_.push_back(b);

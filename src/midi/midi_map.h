@@ -14,6 +14,8 @@
  *  - `[midi:pitchwheel]`/`[midi:pitchbend]` (`... C`): 0..8191..16383 onto
  *    min..0..max when min <= 0 <= max (else min..(min+max)/2..max); the
  *    pitch-bend range RPN (0) sets the range to +-semitones;
+ *  - `[midi:start]`, `[midi:stop]`: 1 on MIDI start (or continue), 0 on stop;
+ *    `[midi:clock]`: each clock toggles it between 1 and 0;
  *  - buttons and checkboxes range over 0..1; bargraphs take no MIDI input;
  *  - a polyphonic program (Factory info().voices > 0) also gets every note as a
  *    NoteEvent, and controllers 120 and 123 make an all-notes-off.
@@ -141,6 +143,20 @@ public:
                 }
             }
             break;
+        case T::Start:
+        case T::Stop:
+        case T::Clock:
+            for (Binding& b : bindings_) {
+                if (m.type == T::Start && b.kind == Kind::Start) {
+                    set(b, 1);
+                } else if (m.type == T::Stop && b.kind == Kind::Stop) {
+                    set(b, 0);
+                } else if (m.type == T::Clock && b.kind == Kind::Clock) {
+                    b.state = !b.state; // each clock toggles it (uiMidiClock)
+                    set(b, b.state ? 1 : 0);
+                }
+            }
+            break;
         default:
             break;
         }
@@ -154,7 +170,10 @@ public:
         KeyPress,
         Pgm,
         ChanPress,
-        PitchWheel
+        PitchWheel,
+        Start,
+        Stop,
+        Clock
     };
     enum class Scale : std::uint8_t { Lin, Log, Exp };
     struct Binding {
@@ -165,6 +184,7 @@ public:
         std::uint32_t index = 0;  ///< into the parameters
         double min = 0, max = 0;
         double low = 0, mid = 0, high = 0; ///< pitch wheel: the values at 0, 8191, 16383
+        bool state = false;                ///< clock: the value it toggles
     };
     const std::vector<Binding>& all() const {
         return bindings_;

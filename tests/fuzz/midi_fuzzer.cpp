@@ -57,6 +57,9 @@ std::shared_ptr<const tutti::Factory> program() {
         {tutti::Parameter::Kind::HSlider, "pitchwheel", "", -2, 2},
         {tutti::Parameter::Kind::HSlider, "pitchbend 1", "", 100, 200},
         {tutti::Parameter::Kind::HSlider, "ctrl 999", "", 0, 1},
+        {tutti::Parameter::Kind::Checkbox, "start", "", 0, 1},
+        {tutti::Parameter::Kind::Checkbox, "stop", "", 0, 1},
+        {tutti::Parameter::Kind::Button, "clock", "", 0, 1},
         {tutti::Parameter::Kind::HBargraph, "ctrl 7", "", 0, 1},
     };
     for (const P& p : ps) {

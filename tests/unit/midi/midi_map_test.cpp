@@ -107,6 +107,22 @@ TEST(MidiMap, KeysProgramPressureAndWheel) {
     EXPECT_DOUBLE_EQ(c[0].value, 12);
 }
 
+TEST(MidiMap, StartStopAndClock) {
+    auto f = compile(
+        R"(process = checkbox("run[midi:start][midi:stop]"), checkbox("tick[midi:clock]");)");
+    MidiMap map(*f, 1);
+    EXPECT_EQ(map.bindings(), 3u);
+    auto c = run(map, {0xFA, 0xF8, 0xF8, 0xFC, 0xFB});
+    ASSERT_EQ(c.size(), 5u);
+    EXPECT_EQ(c[0].index, index_of(*f, "run"));
+    EXPECT_DOUBLE_EQ(c[0].value, 1);
+    EXPECT_EQ(c[1].index, index_of(*f, "tick"));
+    EXPECT_DOUBLE_EQ(c[1].value, 1);
+    EXPECT_DOUBLE_EQ(c[2].value, 0) << "each clock toggles";
+    EXPECT_DOUBLE_EQ(c[3].value, 0) << "stop";
+    EXPECT_DOUBLE_EQ(c[4].value, 1) << "continue starts";
+}
+
 TEST(MidiMap, PolyphonicProgramsGetNotes) {
     CompileOptions o;
     o.double_precision = true;
