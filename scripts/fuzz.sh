@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-600}"
-targets="${FUZZ_TARGETS:-parse eval ir pipeline}"
+targets="${FUZZ_TARGETS:-parse eval ir pipeline midi}"
 timeout="${FUZZ_TIMEOUT:-60}"
 rss="${FUZZ_RSS_MB:-2048}"
 niceness="${FUZZ_NICE:-10}"
@@ -39,7 +39,7 @@ mkdir -p build-fuzz/artifacts
 for t in $targets; do
     run=build-fuzz/corpus/$t
     seeds=(tests/fuzz/corpus/"$t")
-    if [ "$t" != parse ]; then
+    if [ "$t" != parse ] && [ "$t" != midi ]; then
         seeds+=(tests/fuzz/seeds)
         [ -d tests/fuzz/regressions ] && seeds+=(tests/fuzz/regressions)
         [ "$examples" = 1 ] && [ -d /usr/share/faust/examples ] && seeds+=(/usr/share/faust/examples)

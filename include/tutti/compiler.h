@@ -45,6 +45,10 @@ struct CompileOptions {
     std::vector<std::string> dump_after{};
     /// Receives the printed output of each pass named in `dump_after`.
     std::function<void(std::string_view pass, std::string_view text)> dump{};
+    /// The top-level definition of the program file to compile: Faust's
+    /// `process`, or another, such as the `effect` of a polyphonic program
+    /// (faust -effect auto). An undefined name is an undefined_symbol error.
+    std::string entry = "process";
 };
 
 /// One pass of the compilation pipeline (docs/pipeline.md), in order.
@@ -84,5 +88,14 @@ struct ProgramSource {
 /// compile_file or compile_source, as `program` says (what the engine's
 /// EngineOptions::compiler is set to for it to compile in this process).
 CompileResult compile_program(const ProgramSource& program, const CompileOptions& options = {});
+
+/// A program as Faust's MIDI architectures make it (faust2jack -midi -nvoices N
+/// -effect auto): polyphonic with `voices` voices when `voices` > 0, else with
+/// as many as it declares (`declare nvoices "N"`), each playing `process`, mixed
+/// into the `effect` definition of the same file when it has one; the program
+/// itself (options.entry) when neither asks for voices. The factory's
+/// info().voices says which (runtime/poly_factory.h describes the voices).
+CompileResult compile_instrument(const ProgramSource& program, const CompileOptions& options = {},
+                                 int voices = 0);
 
 } // namespace tutti

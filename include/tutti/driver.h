@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,6 +23,22 @@ public:
                          float* const* outputs) noexcept = 0;
 };
 
+/// One MIDI message of a block, as the driver received it.
+struct MidiEvent {
+    std::uint32_t frame = 0;            ///< offset into the block (0..frames-1)
+    std::uint32_t size = 0;             ///< bytes
+    const std::uint8_t* data = nullptr; ///< valid during the call only
+};
+
+class MidiCallback {
+public:
+    virtual ~MidiCallback() = default;
+    /// Audio thread, before the AudioCallback of the same block: the MIDI
+    /// events of the next `frames` frames, in time order. Must not allocate,
+    /// lock, log or throw.
+    virtual void midi(int frames, const MidiEvent* events, std::size_t count) noexcept = 0;
+};
+
 struct DriverOptions {
     std::string client_name = "tutti"; ///< JACK client name
     std::string server_name;           ///< JACK server (empty: default / $JACK_DEFAULT_SERVER)
@@ -29,6 +46,10 @@ struct DriverOptions {
     int sample_rate = 48000;           ///< null driver only (JACK's is the server's)
     int block_size = 64;               ///< null driver only
     bool connect_physical = false;     ///< JACK: connect to the system ports
+    /// JACK: a MIDI input port (midi_in) whose events go to this callback
+    /// (nullptr: no MIDI port). Other drivers have no MIDI input.
+    MidiCallback* midi = nullptr;
+    std::size_t max_midi_events = 1024; ///< per block; more are dropped (midi_dropped())
 };
 
 class Driver {

@@ -136,6 +136,10 @@ struct ParameterChange {
     /// first one computed with the new value. A frame already played lands at the
     /// start of the next block; `now` too.
     std::int64_t frame = now;
+    /// A note for a polyphonic program (Instance::note) instead of a value:
+    /// generation and index are ignored; it goes to the version playing at `frame`.
+    bool is_note = false;
+    NoteEvent note{};
 };
 
 /// The value of every control of one version, as the audio thread last wrote

@@ -168,6 +168,18 @@ struct FactoryInfo {
     std::uint32_t state_bytes = 0;
     std::string content_key;
     std::vector<std::string> source_files;
+    /// A polyphonic program (runtime/poly_factory.h): how many voices its
+    /// instances play notes on (Instance::note); 0 for any other program.
+    int voices = 0;
+};
+
+/// A note event for a polyphonic instance (Faust's dsp_poly keyOn/keyOff/allNotesOff).
+struct NoteEvent {
+    enum class Type : std::uint8_t { On, Off, AllOff };
+    Type type = Type::On;
+    std::uint8_t channel = 0;  ///< 0..15
+    std::uint8_t key = 0;      ///< 0..127
+    std::uint8_t velocity = 0; ///< 0..127 (On with 0 is an Off, as MIDI says)
 };
 
 class Instance;
@@ -229,11 +241,19 @@ public:
     /// A new instance, not yet initialised (call init()), whose factory() is this
     /// factory (which it keeps alive).
     std::unique_ptr<Instance> create_instance() const;
+    /// A new instance whose state block is `state`: state_bytes() bytes (at least
+    /// 16), 64-byte aligned, zeroed, owned by the caller and outliving the
+    /// instance (a polyphonic instance lays its voices out in one block this way).
+    /// nullptr when the implementation keeps its state elsewhere (a remote one).
+    std::unique_ptr<Instance> create_instance_in(std::byte* state) const;
 
 protected:
     explicit Factory(FactoryInfo info);
     /// The implementation's instance; `self` is this factory.
     virtual std::unique_ptr<Instance> make_instance(std::shared_ptr<const Factory> self) const = 0;
+    /// The same in a block the caller owns; nullptr by default (not supported).
+    virtual std::unique_ptr<Instance> make_instance_in(std::shared_ptr<const Factory> self,
+                                                       std::byte* state) const;
 
 private:
     FactoryInfo info_;
@@ -254,6 +274,9 @@ public:
     /// inputs/outputs: num_inputs()/num_outputs() arrays of `frames` samples
     /// (float, or double for double-precision programs).
     virtual void compute(int frames, const void* const* inputs, void* const* outputs) = 0;
+    /// Audio thread. A note for a polyphonic instance (factory().info().voices > 0),
+    /// taking effect at the next sample computed; other instances ignore it.
+    virtual void note(const NoteEvent& event);
 
     int num_inputs() const;
     int num_outputs() const;

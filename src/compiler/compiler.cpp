@@ -28,6 +28,7 @@
 #include "jit/jit_factory.h"
 #include "lower/lower.h"
 #include "runtime/interpreted_factory.h"
+#include "runtime/poly_factory.h"
 #include "runtime/sound_files.h"
 #include "signals/ui_path.h"
 #include "support/content_hash.h"
@@ -413,6 +414,47 @@ CompileResult compile_source(const std::string& name, const std::string& source,
 CompileResult compile_program(const ProgramSource& program, const CompileOptions& options) {
     return program.is_file ? compile_file(program.path_or_name, options)
                            : compile_source(program.path_or_name, program.text, options);
+}
+
+CompileResult compile_instrument(const ProgramSource& program, const CompileOptions& options,
+                                 int voices) {
+    CompileOptions process_options = options;
+    process_options.entry = "process";
+    CompileResult voice = compile_program(program, process_options);
+    if (!voice.ok()) {
+        return voice;
+    }
+    const int n = voices > 0 ? voices : runtime::declared_voices(*voice.factory);
+    if (n <= 0) {
+        return voice;
+    }
+    CompileOptions effect_options = options;
+    effect_options.entry = "effect";
+    CompileResult effect = compile_program(program, effect_options);
+    const bool no_effect =
+        !effect.ok() &&
+        std::any_of(effect.diagnostics.begin(), effect.diagnostics.end(), [](const Diagnostic& d) {
+            return d.id == "undefined_symbol" && d.message == "undefined symbol 'effect'";
+        });
+    CompileResult result;
+    result.diagnostics = voice.diagnostics;
+    result.timings = voice.timings;
+    if (!effect.ok() && !no_effect) {
+        result.diagnostics.insert(result.diagnostics.end(), effect.diagnostics.begin(),
+                                  effect.diagnostics.end());
+        return result;
+    }
+    std::string error;
+    result.factory =
+        runtime::make_poly_factory(voice.factory, no_effect ? nullptr : effect.factory, n, &error);
+    if (!result.factory) {
+        Diagnostic d;
+        d.id = "polyphony";
+        d.message = error;
+        d.file = program.path_or_name;
+        result.diagnostics.push_back(std::move(d));
+    }
+    return result;
 }
 
 } // namespace tutti

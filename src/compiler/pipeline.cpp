@@ -78,6 +78,7 @@ bool evaluate(PipelineState& st) {
     eval::EvalOptions eo;
     eo.double_precision = st.options.double_precision;
     eo.budget = &st.budget;
+    eo.entry = st.options.entry;
     st.program = eval::evaluate_program(st.fs, *st.parsed, *st.boxes, eo);
     return st.program.process != nullptr && !st.fs.diagnostics().has_errors();
 }

@@ -3,6 +3,7 @@
 #include "drivers/jack_driver.h"
 
 #include <jack/jack.h>
+#include <jack/midiport.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -126,6 +127,17 @@ bool JackDriver::open(const DriverOptions& options, std::string* error) {
         close_client();
         return false;
     }
+    if (options.midi != nullptr) {
+        midi_port_ =
+            jack_port_register(client_, "midi_in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
+        if (midi_port_ == nullptr) {
+            set_error(error, "jack: cannot register port 'midi_in'");
+            close_client();
+            return false;
+        }
+        midi_events_.assign(std::max<std::size_t>(options.max_midi_events, 1), MidiEvent{});
+        midi_dropped_.store(0);
+    }
     in_base_.assign(in_ports_.size(), nullptr);
     in_slice_.assign(in_ports_.size(), nullptr);
     out_base_.assign(out_ports_.size(), nullptr);
@@ -227,6 +239,7 @@ void JackDriver::close_client() {
     callback_.store(nullptr);
     in_ports_.clear();
     out_ports_.clear();
+    midi_port_ = nullptr;
 }
 
 void JackDriver::detach_callback() {
@@ -267,6 +280,27 @@ int JackDriver::process(jack_nframes_t frames) {
         return 0;
     }
     const int total = static_cast<int>(frames);
+    if (midi_port_ != nullptr && options_.midi != nullptr) {
+        // the cycle's events, with their frame in the cycle, before its audio
+        void* buffer = jack_port_get_buffer(midi_port_, frames);
+        const std::uint32_t n = jack_midi_get_event_count(buffer);
+        std::size_t count = 0;
+        for (std::uint32_t i = 0; i < n; ++i) {
+            jack_midi_event_t e;
+            if (jack_midi_event_get(&e, buffer, i) != 0) {
+                continue;
+            }
+            if (count == midi_events_.size()) {
+                midi_dropped_.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            MidiEvent& m = midi_events_[count++];
+            m.frame = std::min<std::uint32_t>(e.time, frames > 0 ? frames - 1 : 0);
+            m.size = static_cast<std::uint32_t>(e.size);
+            m.data = e.buffer;
+        }
+        options_.midi->midi(total, midi_events_.data(), count);
+    }
     if (total <= block_size_) {
         callback->process(total, in_base_.data(), out_base_.data());
         callbacks_.fetch_add(1, std::memory_order_relaxed);

@@ -75,6 +75,11 @@ public:
     bool alive() const {
         return open_.load(std::memory_order_acquire) && !dead_.load(std::memory_order_acquire);
     }
+    /// Any thread: MIDI events dropped because a block had more than
+    /// DriverOptions::max_midi_events.
+    std::uint64_t midi_dropped() const {
+        return midi_dropped_.load(std::memory_order_relaxed);
+    }
     /// Control thread: the full name of the client as JACK knows it ("tutti",
     /// or "tutti-01" when the name was taken), empty when not open.
     std::string client_name() const;
@@ -91,6 +96,9 @@ private:
     // Preallocated by open(); written only by the audio thread.
     std::vector<const float*> in_base_, in_slice_;
     std::vector<float*> out_base_, out_slice_;
+    jack_port_t* midi_port_ = nullptr;
+    std::vector<MidiEvent> midi_events_; ///< preallocated: max_midi_events
+    std::atomic<std::uint64_t> midi_dropped_{0};
     DriverOptions options_;
     int sample_rate_ = 0;
     int block_size_ = 0;

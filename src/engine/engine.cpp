@@ -544,6 +544,17 @@ struct Engine::Impl {
     }
 
     void apply(const ParameterChange& m, std::uint64_t frame) noexcept {
+        if (m.is_note) {
+            if (current == nullptr) {
+                commit_pending(frame);
+            }
+            if (current == nullptr) {
+                dropped.fetch_add(1, std::memory_order_relaxed);
+            } else {
+                current->instance->note(m.note);
+            }
+            return;
+        }
         if (current == nullptr || m.generation > current->generation) {
             // meant for a version queued after this block's commits began: take it now
             commit_pending(frame);

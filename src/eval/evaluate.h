@@ -35,6 +35,9 @@ struct EvalOptions {
     /// 0: evaluate on the calling thread; otherwise on a thread of its own with a
     /// stack of this many bytes. Either way the stack left bounds the nesting.
     std::size_t stack_bytes = 0;
+    /// The top-level definition of the program file to evaluate (Faust's
+    /// `process`; `effect` for the effect stage of a polyphonic program).
+    std::string entry = "process";
 };
 
 struct Program {

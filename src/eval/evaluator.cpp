@@ -475,7 +475,7 @@ void Evaluator::record_metadata(const frontend::ParsedFile* file, Symbol functio
 const Box* Evaluator::evaluate_process() {
     record_metadata(&main_, {});
     const Env* env = file_env(&main_);
-    Symbol process = session_.interner().intern("process");
+    Symbol process = session_.interner().intern(options_.entry);
     Entry* e = env->find_here(process);
     if (e == nullptr) {
         diag::SourceRange start{main_.root->range.begin, main_.root->range.begin};

@@ -18,6 +18,8 @@ public:
 
 protected:
     std::unique_ptr<Instance> make_instance(std::shared_ptr<const Factory> self) const override;
+    std::unique_ptr<Instance> make_instance_in(std::shared_ptr<const Factory> self,
+                                               std::byte* state) const override;
 
 private:
     std::unique_ptr<CompiledModule> code_;
@@ -31,6 +33,10 @@ public:
     JitInstance(std::shared_ptr<const Factory> self, const EntryPoints& entry,
                 const runtime::SoundSlots& sounds)
         : LocalInstance(std::move(self), sounds), entry_(entry) {
+    }
+    JitInstance(std::shared_ptr<const Factory> self, const EntryPoints& entry,
+                const runtime::SoundSlots& sounds, std::byte* state)
+        : LocalInstance(std::move(self), sounds, state), entry_(entry) {
     }
     void instance_constants(int sample_rate) override {
         entry_.init_constants(state(), sample_rate);
@@ -51,6 +57,10 @@ private:
 
 std::unique_ptr<Instance> JitFactory::make_instance(std::shared_ptr<const Factory> self) const {
     return std::make_unique<JitInstance>(std::move(self), entry_, sounds_);
+}
+std::unique_ptr<Instance> JitFactory::make_instance_in(std::shared_ptr<const Factory> self,
+                                                       std::byte* state) const {
+    return std::make_unique<JitInstance>(std::move(self), entry_, sounds_, state);
 }
 
 } // namespace

@@ -23,6 +23,8 @@ public:
 
 protected:
     std::unique_ptr<Instance> make_instance(std::shared_ptr<const Factory> self) const override;
+    std::unique_ptr<Instance> make_instance_in(std::shared_ptr<const Factory> self,
+                                               std::byte* state) const override;
 
 private:
     std::unique_ptr<ir::Module> module_;
@@ -35,6 +37,10 @@ public:
     InterpretedInstance(std::shared_ptr<const Factory> self, const ir::Interpreter& code,
                         const SoundSlots& sounds)
         : LocalInstance(std::move(self), sounds), code_(code) {
+    }
+    InterpretedInstance(std::shared_ptr<const Factory> self, const ir::Interpreter& code,
+                        const SoundSlots& sounds, std::byte* state)
+        : LocalInstance(std::move(self), sounds, state), code_(code) {
     }
     void instance_constants(int sample_rate) override {
         code_.init_constants(state(), sample_rate);
@@ -56,6 +62,10 @@ private:
 std::unique_ptr<Instance>
 InterpretedFactory::make_instance(std::shared_ptr<const Factory> self) const {
     return std::make_unique<InterpretedInstance>(std::move(self), interpreter_, sounds_);
+}
+std::unique_ptr<Instance> InterpretedFactory::make_instance_in(std::shared_ptr<const Factory> self,
+                                                               std::byte* state) const {
+    return std::make_unique<InterpretedInstance>(std::move(self), interpreter_, sounds_, state);
 }
 
 } // namespace

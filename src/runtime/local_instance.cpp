@@ -18,8 +18,21 @@ LocalInstance::LocalInstance(std::shared_ptr<const Factory> factory, const Sound
     }
 }
 
+LocalInstance::LocalInstance(std::shared_ptr<const Factory> factory, const SoundSlots& sounds,
+                             std::byte* state)
+    : Instance(factory), state_(state), bytes_(std::max<std::size_t>(factory->state_bytes(), 16)),
+      double_(factory->double_precision()), owned_(false) {
+    std::memset(state_, 0, bytes_);
+    for (const auto& [offset, sound] : sounds) {
+        const ir::SoundData* p = &sound->data;
+        std::memcpy(state_ + offset, &p, sizeof p);
+    }
+}
+
 LocalInstance::~LocalInstance() {
-    ::operator delete(state_, std::align_val_t(64));
+    if (owned_) {
+        ::operator delete(state_, std::align_val_t(64));
+    }
 }
 
 void LocalInstance::set_parameter(std::size_t index, double value) {

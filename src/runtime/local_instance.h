@@ -26,6 +26,9 @@ class LocalInstance : public Instance {
 public:
     /// `sounds` must outlive the instance (its factory keeps them).
     LocalInstance(std::shared_ptr<const Factory> factory, const SoundSlots& sounds);
+    /// In a block the caller owns (Factory::create_instance_in), not freed here.
+    LocalInstance(std::shared_ptr<const Factory> factory, const SoundSlots& sounds,
+                  std::byte* state);
     ~LocalInstance() override;
 
     void set_parameter(std::size_t index, double value) override;
@@ -46,6 +49,7 @@ private:
     std::byte* state_ = nullptr;
     std::size_t bytes_ = 0;
     bool double_ = false;
+    bool owned_ = true;
 };
 
 } // namespace tutti::runtime

@@ -120,12 +120,22 @@ void Factory::build_user_interface(UiVisitor& visitor) const {
 std::unique_ptr<Instance> Factory::create_instance() const {
     return make_instance(shared_from_this());
 }
+std::unique_ptr<Instance> Factory::create_instance_in(std::byte* state) const {
+    return make_instance_in(shared_from_this(), state);
+}
+std::unique_ptr<Instance> Factory::make_instance_in(std::shared_ptr<const Factory>,
+                                                    std::byte*) const {
+    return nullptr;
+}
 
 // ---------------------------------------------------------------- Instance
 
 Instance::Instance(std::shared_ptr<const Factory> factory) : factory_(std::move(factory)) {
 }
 Instance::~Instance() = default;
+
+void Instance::note(const NoteEvent&) {
+}
 
 void Instance::init(int sample_rate) {
     instance_constants(sample_rate);

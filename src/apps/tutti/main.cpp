@@ -138,6 +138,13 @@ int main(int argc, char** argv) {
     play->add_option("--backend", pl.backend, "llvm (default) or interp");
     play->add_option("-I", pl.include_dirs, "Add a folder to the library search path");
     play->add_flag("--fields", pl.fields, "Print every state field of each swap");
+    play->add_flag("--midi", pl.midi,
+                   "JACK: a MIDI input port (midi_in) driving [midi:...] controls, and the "
+                   "voices of a program that declares nvoices");
+    play->add_option("--voices", pl.voices,
+                     "Polyphony: play the program on N voices (overrides declare nvoices; "
+                     "an effect definition is the effect stage)")
+        ->check(CLI::Range(1, 256));
 
     std::string check_program;
     std::vector<std::string> check_includes;

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "apps/tutti/swap_report.h"
+#include "midi/midi_input.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
@@ -119,7 +120,16 @@ int run_play(const PlayArgs& a) {
     co.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
     co.include_dirs = a.include_dirs;
     auto t0 = std::chrono::steady_clock::now();
-    CompileResult first = compile_file(a.program, co);
+    // with --midi or --voices, a program declaring nvoices (or given --voices) is
+    // polyphonic, with its effect definition as the effect stage
+    const bool instrument = a.midi || a.voices > 0;
+    CompileFunction compiler = compile_program;
+    if (instrument) {
+        compiler = [voices = a.voices](const ProgramSource& p, const CompileOptions& o) {
+            return compile_instrument(p, o, voices);
+        };
+    }
+    CompileResult first = compiler(ProgramSource{true, a.program, {}}, co);
     double first_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& d : first.diagnostics) {
@@ -140,21 +150,44 @@ int run_play(const PlayArgs& a) {
     dopt.sample_rate = a.sample_rate;
     dopt.block_size = a.block;
     dopt.connect_physical = a.connect;
-    std::string error;
-    if (!driver->open(dopt, &error)) {
-        std::cerr << "tutti play: " << a.driver << ": " << error << "\n";
+    if (a.midi && a.driver != "jack") {
+        std::cerr << "tutti play: --midi needs the jack driver\n";
         return 2;
     }
+    std::string error;
     EngineOptions eo;
-    eo.compiler = compile_program;
-    eo.sample_rate = driver->sample_rate();
-    eo.max_block = driver->block_size();
+    eo.compiler = compiler;
     eo.inputs = dopt.inputs;
     eo.outputs = dopt.outputs;
     eo.crossfade_ms = a.crossfade_ms;
     eo.compile = co;
+    // the engine runs at the driver's rate and block: open the driver first;
+    // the MIDI input needs the engine, so it is made before the driver opens
+    // and fed only once the driver starts
+    struct Forward final : MidiCallback {
+        std::atomic<MidiCallback*> to{nullptr};
+        void midi(int frames, const MidiEvent* events, std::size_t count) noexcept override {
+            if (MidiCallback* t = to.load(std::memory_order_acquire)) {
+                t->midi(frames, events, count);
+            }
+        }
+    } forward;
+    if (a.midi) {
+        dopt.midi = &forward;
+    }
+    if (!driver->open(dopt, &error)) {
+        std::cerr << "tutti play: " << a.driver << ": " << error << "\n";
+        return 2;
+    }
+    eo.sample_rate = driver->sample_rate();
+    eo.max_block = driver->block_size();
     Engine engine(eo);
     engine.submit(first.factory, a.program);
+    std::unique_ptr<midi::MidiInput> midi_input; // after the engine: destroyed before it
+    if (a.midi) {
+        midi_input = std::make_unique<midi::MidiInput>(engine);
+        forward.to.store(midi_input.get(), std::memory_order_release);
+    }
     for (const std::string& kv : a.sets) {
         std::size_t eq = kv.rfind('=');
         if (eq == std::string::npos ||
@@ -172,6 +205,10 @@ int run_play(const PlayArgs& a) {
         "playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms)%s\n",
         a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
         eo.outputs, first_ms, a.watch ? "; watching for saves" : "");
+    if (first.factory->info().voices > 0) {
+        std::printf("polyphonic: %d voices%s\n", first.factory->info().voices,
+                    a.midi ? ", notes from midi_in" : "");
+    }
     std::fflush(stdout);
 
     std::signal(SIGINT, on_signal);
@@ -237,6 +274,11 @@ int run_play(const PlayArgs& a) {
         }
     }
     driver->stop();
+    if (midi_input) {
+        std::printf("midi: %llu messages, %llu changes and notes\n",
+                    static_cast<unsigned long long>(midi_input->messages()),
+                    static_cast<unsigned long long>(midi_input->pushed()));
+    }
     std::printf("stopped: %llu callbacks, %llu xruns, %llu frames\n",
                 static_cast<unsigned long long>(driver->callbacks()),
                 static_cast<unsigned long long>(driver->xruns()),

@@ -22,6 +22,8 @@ struct PlayArgs {
     std::string backend = "llvm";
     std::vector<std::string> include_dirs;
     bool fields = false; ///< print every state field of each swap
+    bool midi = false;   ///< a JACK MIDI input (midi_in) driving the controls and voices
+    int voices = 0;      ///< polyphony (0: as the program declares nvoices, with --midi)
 };
 
 int run_play(const PlayArgs& args);
