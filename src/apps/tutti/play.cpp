@@ -23,6 +23,8 @@
 #include <thread>
 
 #include "apps/tutti/swap_report.h"
+#include "control/control_hub.h"
+#include "osc/osc_server.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
@@ -158,7 +160,7 @@ int run_play(const PlayArgs& a) {
     for (const std::string& kv : a.sets) {
         std::size_t eq = kv.rfind('=');
         if (eq == std::string::npos ||
-            !engine.set_parameter(kv.substr(0, eq), std::atof(kv.c_str() + eq + 1))) {
+            control::set_by_path(engine, kv.substr(0, eq), std::atof(kv.c_str() + eq + 1)) == 0) {
             std::cerr << "tutti play: --set " << kv << ": no such control\n";
             return 2;
         }
@@ -172,6 +174,35 @@ int run_play(const PlayArgs& a) {
         "playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms)%s\n",
         a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
         eo.outputs, first_ms, a.watch ? "; watching for saves" : "");
+    std::fflush(stdout);
+
+    // Control from other processes (issue 11): the hub every source shares, then OSC.
+    control::ControlHub::Options hub_options;
+    hub_options.token = a.token;
+    control::ControlHub hub(hub_options);
+    hub.add_program(engine, std::filesystem::path(a.program).stem().string());
+    std::unique_ptr<osc::Server> osc_server;
+    if (a.osc) {
+        osc::ServerOptions oo;
+        oo.listen = a.listen;
+        oo.port = a.osc_port;
+        oo.outport = a.osc_outport;
+        oo.errport = a.osc_errport;
+        oo.desthost = a.desthost;
+        oo.xmit = a.xmit;
+        oo.xmitfilter = a.xmitfilter;
+        oo.bundle = a.bundle;
+        osc_server = std::make_unique<osc::Server>(hub, oo);
+        if (!osc_server->start(&error)) {
+            std::cerr << "tutti play: OSC: " << error << "\n";
+            return 2;
+        }
+        std::printf("OSC: %s (replies on %d, errors on %d)\n%s\n", osc_server->url().c_str(),
+                    osc_server->outport(), osc_server->errport(), osc_server->infos().c_str());
+    }
+    if (a.listen.rfind("127.", 0) != 0) {
+        std::printf("control token (writes from off loopback need it): %s\n", hub.token().c_str());
+    }
     std::fflush(stdout);
 
     std::signal(SIGINT, on_signal);
@@ -236,6 +267,9 @@ int run_play(const PlayArgs& a) {
         if (driver->xruns() != xruns_seen) {
             xruns_seen = driver->xruns();
         }
+    }
+    if (osc_server) {
+        osc_server->stop();
     }
     driver->stop();
     std::printf("stopped: %llu callbacks, %llu xruns, %llu frames\n",
