@@ -353,8 +353,11 @@ Writer& Writer::arg(const Arg& a) {
     case 'd':
         return d(a.d);
     case 's':
-    case 'S':
         return s(a.s);
+    case 'S':
+        tags_ += 'S';
+        put_string(data_, std::string_view(a.s).substr(0, a.s.find('\0')));
+        return *this;
     case 'h':
         return h(a.i);
     case 'T':

@@ -112,6 +112,18 @@ std::pair<double, double> range_of(const Parameter& p) {
     return {p.min, p.max};
 }
 
+/// The address a reply or feedback about `path` of `p` is sent at: the JSON
+/// address, prefixed with "/<instance>" when another program has the same root.
+std::string out_address(const Snapshot& s, const Program& p, const std::string& path) {
+    for (const Program& q : s.programs) {
+        if (q.id != p.id && !q.space->empty() && !p.space->empty() &&
+            q.space->root().name == p.space->root().name) {
+            return "/" + p.name + path;
+        }
+    }
+    return path;
+}
+
 } // namespace
 
 double Server::Alias::scale(double x) const {
@@ -487,20 +499,22 @@ void Server::process_aliases(const Message& m, const Request& from, const Snapsh
     }
 }
 
-void Server::get_node(const Request& to, const Program& p, AddressSpace::NodeId id) {
+void Server::get_node(const Request& to, const Snapshot& s, const Program& p,
+                      AddressSpace::NodeId id) {
     for (AddressSpace::NodeId w : p.space->widgets(id)) {
         std::size_t k = p.space->node(w).parameter;
         const Parameter& par = p.space->parameters()[k];
         double v = p.ui.values && k < p.ui.values->size() ? p.ui.values->value(k) : par.init;
         auto [lo, hi] = range_of(par);
-        Writer r(par.path);
+        Writer r(out_address(s, p, par.path));
         r.f(float(v)).f(float(lo)).f(float(hi));
         reply(to, r);
     }
 }
 
-void Server::get_root(const Request& to, const Program& p, const std::string& what) {
-    const std::string root = p.space->root().address;
+void Server::get_root(const Request& to, const Snapshot& s, const Program& p,
+                      const std::string& what) {
+    const std::string root = out_address(s, p, p.space->root().address);
     int xmit, bundle, outport, errport;
     std::uint32_t dest;
     std::vector<std::pair<std::string, Alias>> aliases;
@@ -540,15 +554,19 @@ void Server::get_root(const Request& to, const Program& p, const std::string& wh
     }
     if (all) {
         for (const auto& [name, a] : aliases) {
-            reply(to, Writer(a.target).s("alias").s(name).f(float(a.imin)).f(float(a.imax)));
+            reply(to, Writer(out_address(s, p, a.target))
+                          .s("alias")
+                          .s(name)
+                          .f(float(a.imin))
+                          .f(float(a.imax)));
         }
-        get_node(to, p, 0);
+        get_node(to, s, p, 0);
     }
 }
 
 bool Server::handle_root(const Message& m, const Request& from, const Snapshot& s,
                          const Program& p) {
-    const std::string root = p.space->root().address;
+    const std::string root = out_address(s, p, p.space->root().address);
     std::optional<std::string_view> first = m.args.empty() ? std::nullopt : m.args[0].string();
     if (!first) {
         return false;
@@ -577,9 +595,9 @@ bool Server::handle_root(const Message& m, const Request& from, const Snapshot& 
     }
     if (cmd == "get") {
         if (m.args.size() == 1) {
-            get_root(from, p, "");
+            get_root(from, s, p, "");
         } else if (auto what = m.args[1].string(); what && m.args.size() == 2) {
-            get_root(from, p, std::string(*what));
+            get_root(from, s, p, std::string(*what));
         }
         return true;
     }
@@ -705,7 +723,7 @@ void Server::send_values(const Request& to, int port, const Snapshot& s) {
         }
         for (std::size_t k = 0; k < p.space->parameters().size() && k < p.ui.values->size(); ++k) {
             const std::string& addr = p.space->parameters()[k].path;
-            Writer w(s.programs.size() > 1 ? "/" + p.name + addr : addr);
+            Writer w(out_address(s, p, addr));
             w.f(float(p.ui.values->value(k)));
             send(to.ip, port, w.bytes(), addr);
         }
@@ -758,7 +776,7 @@ void Server::handle(const Message& m, const Request& from, const Snapshot& s) {
             std::optional<std::string_view> first =
                 m.args.empty() ? std::nullopt : m.args[0].string();
             if (first == std::optional<std::string_view>("get") && m.args.size() == 1) {
-                get_node(from, p, id);
+                get_node(from, s, p, id);
                 continue;
             }
             if (node.kind != AddressSpace::Node::Kind::Widget) {
@@ -809,7 +827,7 @@ void Server::feedback(const control::Feedback& fb) {
     for (const control::ValueChange& c : fb.changes) {
         const Program& p = s.programs[c.program];
         const std::string& addr = p.space->parameters()[c.parameter].path;
-        std::string out_addr = s.programs.size() > 1 ? "/" + p.name + addr : addr;
+        std::string out_addr = out_address(s, p, addr);
         if (!subscribers_.empty()) {
             subs.push_back(Writer(out_addr).f(float(c.value)).bytes());
         }

@@ -112,8 +112,10 @@ private:
     void handle(const Message& m, const Request& from, const control::Snapshot& s);
     bool handle_root(const Message& m, const Request& from, const control::Snapshot& s,
                      const control::Program& p);
-    void get_node(const Request& to, const control::Program& p, control::AddressSpace::NodeId id);
-    void get_root(const Request& to, const control::Program& p, const std::string& what);
+    void get_node(const Request& to, const control::Snapshot& s, const control::Program& p,
+                  control::AddressSpace::NodeId id);
+    void get_root(const Request& to, const control::Snapshot& s, const control::Program& p,
+                  const std::string& what);
     void process_aliases(const Message& m, const Request& from, const control::Snapshot& s);
     bool set_value(const control::Program& p, std::size_t parameter, double value,
                    std::uint64_t timetag);
