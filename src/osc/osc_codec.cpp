@@ -146,7 +146,7 @@ bool decode_message(const std::uint8_t* p, std::size_t n, std::uint64_t timetag,
             }
             float f;
             std::memcpy(&f, &u, 4);
-            a.d = f;
+            a.d = static_cast<double>(f);
             break;
         }
         case 'h':
