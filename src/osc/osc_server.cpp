@@ -29,6 +29,7 @@ namespace {
 constexpr const char* version_str = "1.22"; // the oscfaust version whose behaviour we follow
 constexpr std::size_t max_subscribers = 32;
 constexpr std::size_t max_aliases = 4096;
+constexpr int max_errors_per_second = 200;
 
 std::string ip_text(std::uint32_t ip_network) {
     char buf[INET_ADDRSTRLEN] = {};
@@ -50,8 +51,13 @@ bool parse_ip(std::string host, std::uint32_t& ip) {
     return true;
 }
 
-/// Whether an address (not a pattern) matches a pattern, segment by segment.
+/// Whether an address matches an xmitfilter pattern: segment by segment, or as
+/// a whole where '*' also spans '/' (Faust's OSCRegexp turns '*' into ".*" and
+/// matches the whole address).
 bool path_matches(std::string_view pattern, std::string_view address) {
+    if (control::match_segment(pattern, address)) {
+        return true;
+    }
     auto p = control::split_path(pattern);
     auto a = control::split_path(address);
     if (p.size() != a.size()) {
@@ -260,9 +266,7 @@ std::string Server::infos() const {
     if (xmit_ > 0) {
         o << ", with xmit mode = " << xmit_;
     }
-    if (bundle_) {
-        o << ", with bundle mode ON.";
-    }
+    o << (bundle_ ? ", with bundle mode ON." : ".");
     o << " Listening on " << options_.listen << ".";
     return o.str();
 }
@@ -424,6 +428,16 @@ void Server::error(const Request& to, const std::string& address, const std::str
     {
         std::lock_guard<std::mutex> lock(mutex_);
         port = errport_;
+        // At most max_errors_per_second error messages: a flood of bad packets
+        // (perhaps with a forged source) cannot turn the server into a sender.
+        auto now = std::chrono::steady_clock::now();
+        if (now - error_window_ >= std::chrono::seconds(1)) {
+            error_window_ = now;
+            errors_in_window_ = 0;
+        }
+        if (++errors_in_window_ > max_errors_per_second) {
+            return;
+        }
     }
     Writer w(address.empty() || address[0] != '/' ? "/" + address : address);
     w.s("error").s(text.substr(0, 4000));
