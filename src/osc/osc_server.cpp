@@ -2,6 +2,7 @@
 #include "osc/osc_server.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <strings.h>
@@ -48,6 +49,21 @@ bool parse_ip(std::string host, std::uint32_t& ip) {
         return false;
     }
     ip = a.s_addr;
+    return true;
+}
+
+/// A host name's first IPv4 address (the command line's --desthost; a
+/// `desthost` message takes an address only: no DNS on the receive thread).
+bool lookup_ip(const std::string& host, std::uint32_t& ip) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* res = nullptr;
+    if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) {
+        return false;
+    }
+    ip = reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr.s_addr;
+    freeaddrinfo(res);
     return true;
 }
 
@@ -163,7 +179,7 @@ Server::Server(control::ControlHub& hub, ServerOptions options)
     xmit_ = options_.xmit;
     bundle_ = options_.bundle;
     filters_ = options_.xmitfilter;
-    if (!parse_ip(options_.desthost, dest_ip_)) {
+    if (!parse_ip(options_.desthost, dest_ip_) && !lookup_ip(options_.desthost, dest_ip_)) {
         parse_ip("127.0.0.1", dest_ip_);
     }
     dest_from_sender_ = options_.desthost == "127.0.0.1" || options_.desthost == "localhost";
