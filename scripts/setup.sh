@@ -19,6 +19,8 @@ packages=(
     faust
     # libFuzzer and sanitizers (make fuzz)
     clang libclang-rt-14-dev
+    # OSC interop tests: liblo's oscsend/oscdump, a client nobody here wrote (never linked)
+    liblo-tools
 )
 
 missing=()

@@ -145,6 +145,24 @@ int main(int argc, char** argv) {
                      "Polyphony: play the program on N voices (overrides declare nvoices; "
                      "an effect definition is the effect stage)")
         ->check(CLI::Range(1, 256));
+    // Control (issue 11): shared options, then OSC (Faust's -port -outport ... options).
+    play->add_option("--listen", pl.listen,
+                     "Address the control servers bind (default 127.0.0.1; off loopback, "
+                     "writes need the token)");
+    play->add_option("--token", pl.token, "Token for writes from off loopback (default: random)");
+    play->add_flag("!--no-osc", pl.osc, "Do not start the OSC server");
+    play->add_option("--osc-port", pl.osc_port,
+                     "OSC: UDP in port (default 5510, next free if busy)");
+    play->add_option("--osc-outport", pl.osc_outport,
+                     "OSC: UDP port of replies and feedback (default 5511)");
+    play->add_option("--osc-errport", pl.osc_errport, "OSC: UDP port of errors (default 5512)");
+    play->add_option("--desthost", pl.desthost, "OSC: host feedback goes to (default 127.0.0.1)");
+    play->add_option("--xmit", pl.xmit, "OSC: feedback 0 none (default), 1 all, 2 aliases only");
+    play->add_option("--xmitfilter", pl.xmitfilter,
+                     "OSC: never send feedback of the addresses matching this pattern (repeatable)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    play->add_flag("--bundle", pl.bundle, "OSC: send the feedback of each refresh in one bundle");
 
     std::string check_program;
     std::vector<std::string> check_includes;

@@ -24,6 +24,8 @@
 
 #include "apps/tutti/swap_report.h"
 #include "midi/midi_input.h"
+#include "control/control_hub.h"
+#include "osc/osc_server.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
@@ -191,7 +193,7 @@ int run_play(const PlayArgs& a) {
     for (const std::string& kv : a.sets) {
         std::size_t eq = kv.rfind('=');
         if (eq == std::string::npos ||
-            !engine.set_parameter(kv.substr(0, eq), std::atof(kv.c_str() + eq + 1))) {
+            control::set_by_path(engine, kv.substr(0, eq), std::atof(kv.c_str() + eq + 1)) == 0) {
             std::cerr << "tutti play: --set " << kv << ": no such control\n";
             return 2;
         }
@@ -208,6 +210,35 @@ int run_play(const PlayArgs& a) {
     if (first.factory->info().voices > 0) {
         std::printf("polyphonic: %d voices%s\n", first.factory->info().voices,
                     a.midi ? ", notes from midi_in" : "");
+    }
+    std::fflush(stdout);
+
+    // Control from other processes (issue 11): the hub every source shares, then OSC.
+    control::ControlHub::Options hub_options;
+    hub_options.token = a.token;
+    control::ControlHub hub(hub_options);
+    hub.add_program(engine, std::filesystem::path(a.program).stem().string());
+    std::unique_ptr<osc::Server> osc_server;
+    if (a.osc) {
+        osc::ServerOptions oo;
+        oo.listen = a.listen;
+        oo.port = a.osc_port;
+        oo.outport = a.osc_outport;
+        oo.errport = a.osc_errport;
+        oo.desthost = a.desthost;
+        oo.xmit = a.xmit;
+        oo.xmitfilter = a.xmitfilter;
+        oo.bundle = a.bundle;
+        osc_server = std::make_unique<osc::Server>(hub, oo);
+        if (!osc_server->start(&error)) {
+            std::cerr << "tutti play: OSC: " << error << "\n";
+            return 2;
+        }
+        std::printf("OSC: %s (replies on %d, errors on %d)\n%s\n", osc_server->url().c_str(),
+                    osc_server->outport(), osc_server->errport(), osc_server->infos().c_str());
+    }
+    if (a.listen.rfind("127.", 0) != 0) {
+        std::printf("control token (writes from off loopback need it): %s\n", hub.token().c_str());
     }
     std::fflush(stdout);
 
@@ -272,6 +303,9 @@ int run_play(const PlayArgs& a) {
         if (driver->xruns() != xruns_seen) {
             xruns_seen = driver->xruns();
         }
+    }
+    if (osc_server) {
+        osc_server->stop();
     }
     driver->stop();
     if (midi_input) {

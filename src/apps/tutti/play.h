@@ -24,6 +24,16 @@ struct PlayArgs {
     bool fields = false; ///< print every state field of each swap
     bool midi = false;   ///< a JACK MIDI input (midi_in) driving the controls and voices
     int voices = 0;      ///< polyphony (0: as the program declares nvoices, with --midi)
+    // Control from other processes (issue 11): shared by every protocol.
+    std::string listen = "127.0.0.1"; ///< the address the control servers bind
+    std::string token;                ///< writes from off loopback need it (empty: a random one)
+    // OSC (src/osc): Faust's options.
+    bool osc = true;
+    int osc_port = 5510, osc_outport = 5511, osc_errport = 5512;
+    std::string desthost = "127.0.0.1";
+    int xmit = 0;
+    std::vector<std::string> xmitfilter;
+    bool bundle = false;
 };
 
 int run_play(const PlayArgs& args);
