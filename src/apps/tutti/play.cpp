@@ -26,6 +26,7 @@
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
+#include "web/control_banner.h"
 
 namespace tutti::app {
 
@@ -173,6 +174,10 @@ int run_play(const PlayArgs& a) {
         a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
         eo.outputs, first_ms, a.watch ? "; watching for saves" : "");
     std::fflush(stdout);
+    // The control URLs and the QR code of the page: each control server fills in
+    // its part once it listens (issue 11 section 5).
+    web::ControlBanner banner;
+    web::print_control_banner(std::cout, banner);
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
