@@ -28,7 +28,8 @@ bool at_or_under(std::string_view path, std::string_view group) {
 /// Collects the httpd spelling of every control while the factory walks its UI.
 class HttpdPaths : public UiVisitor {
 public:
-    explicit HttpdPaths(std::vector<Control>* controls) : controls_(controls) {
+    HttpdPaths(std::vector<Control>* controls, std::vector<std::size_t>* order)
+        : controls_(controls), order_(order) {
     }
     void open_group(std::string_view, std::string_view label,
                     const std::vector<std::pair<std::string, std::string>>&) override {
@@ -43,6 +44,7 @@ public:
     }
     void widget(const Parameter& p, std::size_t index) override {
         if (index < controls_->size()) {
+            order_->push_back(index);
             (*controls_)[index].httpd_path = (prefix_.empty() ? std::string() : prefix_.back()) +
                                              "/" + AddressTable::httpd_label(p.label);
         }
@@ -50,6 +52,7 @@ public:
 
 private:
     std::vector<Control>* controls_;
+    std::vector<std::size_t>* order_;
     std::vector<std::string> prefix_;
 };
 
@@ -94,8 +97,21 @@ std::string AddressTable::httpd_label(std::string_view label) {
 }
 
 AddressTable::AddressTable(std::uint64_t generation, std::string json,
-                           std::vector<Control> controls)
+                           std::vector<Control> controls, std::vector<std::size_t> ui_order)
     : generation_(generation), json_(std::move(json)), controls_(std::move(controls)) {
+    // the order given when it names every control once, else the controls' own
+    std::vector<bool> seen(controls_.size(), false);
+    for (std::size_t i : ui_order) {
+        if (i < controls_.size() && !seen[i]) {
+            seen[i] = true;
+            ui_order_.push_back(i);
+        }
+    }
+    for (std::size_t i = 0; i < controls_.size(); ++i) {
+        if (!seen[i]) {
+            ui_order_.push_back(i);
+        }
+    }
     // the JSON spelling first: where both spellings of two controls collide, an
     // address means what faust -json calls it
     for (std::size_t i = 0; i < controls_.size(); ++i) {
@@ -121,14 +137,15 @@ AddressTable AddressTable::from_factory(std::uint64_t generation, const Factory&
         c.init = p.init;
         controls.push_back(std::move(c));
     }
-    HttpdPaths walk(&controls);
+    std::vector<std::size_t> order;
+    HttpdPaths walk(&controls, &order);
     factory.build_user_interface(walk);
     for (Control& c : controls) {
         if (c.httpd_path.empty()) {
             c.httpd_path = c.path;
         }
     }
-    return AddressTable(generation, factory.json(), std::move(controls));
+    return AddressTable(generation, factory.json(), std::move(controls), std::move(order));
 }
 
 std::optional<std::size_t> AddressTable::find(std::string_view address) const {
@@ -143,7 +160,7 @@ std::vector<std::size_t> AddressTable::under(std::string_view address, Spelling*
     std::string_view a = trim_slash(address);
     std::vector<std::size_t> out;
     for (Spelling s : {Spelling::Json, Spelling::Httpd}) {
-        for (std::size_t i = 0; i < controls_.size(); ++i) {
+        for (std::size_t i : ui_order_) {
             const std::string& p =
                 s == Spelling::Json ? controls_[i].path : controls_[i].httpd_path;
             if (at_or_under(p, a)) {

@@ -39,7 +39,9 @@ enum class Spelling { Json, Httpd };
 class AddressTable {
 public:
     AddressTable() = default;
-    AddressTable(std::uint64_t generation, std::string json, std::vector<Control> controls);
+    /// `ui_order`: the controls in the order the UI shows them (default: as given).
+    AddressTable(std::uint64_t generation, std::string json, std::vector<Control> controls,
+                 std::vector<std::size_t> ui_order = {});
     /// The table of a compiled program (parameters() indices are the control indices).
     static AddressTable from_factory(std::uint64_t generation, const Factory& factory);
 
@@ -54,7 +56,8 @@ public:
     }
     /// The control at `address` (either spelling; a trailing '/' is allowed).
     std::optional<std::size_t> find(std::string_view address) const;
-    /// The controls at or under `address` (a group or a control), in UI order,
+    /// The controls at or under `address` (a group or a control), in UI order
+    /// (the order Faust's httpd lists a group in),
     /// and which spelling matched; empty when nothing is there.
     std::vector<std::size_t> under(std::string_view address, Spelling* spelling) const;
 
@@ -65,6 +68,7 @@ private:
     std::uint64_t generation_ = 0;
     std::string json_;
     std::vector<Control> controls_;
+    std::vector<std::size_t> ui_order_;
     std::unordered_map<std::string, std::size_t> by_path_;
 };
 

@@ -479,7 +479,9 @@ void Server::Impl::levels_and_scope() {
     if (scope.size() > limit) {
         scope.erase(scope.begin(), scope.begin() + std::ptrdiff_t(scope.size() - limit));
     }
-    if (now - last_scope >= std::chrono::duration<double>(1.0 / opt.scope_hz)) {
+    // every 1/scope_hz, give or take half a refresh (the timer's granularity)
+    if (now - last_scope >=
+        std::chrono::duration<double>(1.0 / opt.scope_hz - 0.5 / std::max(opt.refresh_hz, 1.0))) {
         last_scope = now;
         const double rate = engine.options().sample_rate / double(decimation);
         broadcast(
@@ -490,8 +492,15 @@ void Server::Impl::levels_and_scope() {
 }
 
 void Server::Impl::tick() {
-    timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(1.0 / std::max(opt.refresh_hz, 1.0))));
+    // at a steady rate, whatever the time the work took
+    const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(1.0 / std::max(opt.refresh_hz, 1.0)));
+    const auto now = std::chrono::steady_clock::now();
+    auto next = timer.expiry() + period;
+    if (next < now) {
+        next = now + period; // late (a busy machine): no burst to catch up
+    }
+    timer.expires_at(next);
     timer.async_wait([this](beast::error_code ec) {
         if (ec) {
             return;
@@ -564,7 +573,7 @@ bool Server::start(std::string* error) {
     s.listener_id = s.engine.add_ui_listener([&s](const VersionUi&) {
         net::post(s.ioc, [&s] {
             if (s.live_ws() > 0) {
-                s.refresh(true);
+                s.refresh(false); // the UI goes out unless the clients have it already
             }
         });
     });

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility> // for Boost.Asio 1.74 in server.cpp, which uses std::exchange without it
 
 namespace tutti {
 class Engine;
