@@ -23,6 +23,8 @@ packages=(
     # tests (zbarimg), the headless browser of the page's test (playwright-core
     # drives /usr/bin/chromium)
     libqrencode-dev zbar-tools chromium
+    # the HTTP + WebSocket control server (Boost.Beast, header-only) and its tests (curl)
+    libboost-dev curl
 )
 # node and npm lint and test the page (web/); only when the machine has no node
 # (an image may bring its own, newer node)

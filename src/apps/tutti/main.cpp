@@ -138,6 +138,15 @@ int main(int argc, char** argv) {
     play->add_option("--backend", pl.backend, "llvm (default) or interp");
     play->add_option("-I", pl.include_dirs, "Add a folder to the library search path");
     play->add_flag("--fields", pl.fields, "Print every state field of each swap");
+    play->add_flag("!--no-http", pl.http, "No HTTP/WebSocket control server");
+    play->add_option("--http-port", pl.http_port,
+                     "HTTP/WebSocket control port (default 5510; the next free one when busy)");
+    play->add_option("--listen", pl.listen,
+                     "Address the control servers bind (default 127.0.0.1; 0.0.0.0: every "
+                     "interface, writes then need the token)");
+    play->add_option("--token", pl.token,
+                     "Token writes from other machines need (default: a random one when "
+                     "--listen is not loopback)");
 
     std::string check_program;
     std::vector<std::string> check_includes;

@@ -17,12 +17,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "apps/tutti/swap_report.h"
+#include "http/server.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
@@ -113,6 +115,25 @@ private:
     std::set<std::string> files_;
 };
 
+/// 127.0.0.0/8, ::1 or localhost.
+bool loopback_address(const std::string& a) {
+    return a.rfind("127.", 0) == 0 || a == "::1" || a == "localhost";
+}
+
+/// A token for writes from other machines: 128 random bits, in hex.
+std::string make_token() {
+    std::ifstream urandom("/dev/urandom", std::ios::binary);
+    unsigned char bytes[16] = {};
+    urandom.read(reinterpret_cast<char*>(bytes), sizeof bytes);
+    static const char* hex = "0123456789abcdef";
+    std::string t;
+    for (unsigned char b : bytes) {
+        t += hex[b >> 4];
+        t += hex[b & 15];
+    }
+    return t;
+}
+
 } // namespace
 
 int run_play(const PlayArgs& a) {
@@ -154,6 +175,9 @@ int run_play(const PlayArgs& a) {
     eo.outputs = dopt.outputs;
     eo.crossfade_ms = a.crossfade_ms;
     eo.compile = co;
+    if (a.http) {
+        eo.output_tap_frames = std::size_t(eo.sample_rate); // a second, for the page's meters
+    }
     Engine engine(eo);
     engine.submit(first.factory, a.program);
     for (const std::string& kv : a.sets) {
@@ -177,7 +201,25 @@ int run_play(const PlayArgs& a) {
     // The control URLs and the QR code of the page: each control server fills in
     // its part once it listens (issue 11 section 5).
     web::ControlBanner banner;
+    std::unique_ptr<http::Server> http_server;
+    if (a.http) {
+        http::ServerOptions so;
+        so.listen = a.listen;
+        so.port = a.http_port;
+        so.token = a.token.empty() && !loopback_address(a.listen) ? make_token() : a.token;
+        http_server = std::make_unique<http::Server>(engine, so);
+        if (!http_server->start(&error)) {
+            std::cerr << "tutti play: http: " << error << "\n";
+            return 2;
+        }
+        std::string host = loopback_address(a.listen) || a.listen == "0.0.0.0" || a.listen == "::"
+                               ? (loopback_address(a.listen) ? a.listen : std::string("127.0.0.1"))
+                               : a.listen;
+        banner.http = "http://" + host + ":" + std::to_string(http_server->port()) + "/";
+        banner.page_url = banner.http + (so.token.empty() ? "" : "?token=" + so.token);
+    }
     web::print_control_banner(std::cout, banner);
+    std::fflush(stdout);
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
@@ -208,6 +250,9 @@ int run_play(const PlayArgs& a) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         for (const SwapReport& r : engine.take_reports()) {
+            if (http_server) {
+                http_server->publish_swap(r);
+            }
             if (r.generation == 1) {
                 continue;
             }
@@ -241,6 +286,9 @@ int run_play(const PlayArgs& a) {
         if (driver->xruns() != xruns_seen) {
             xruns_seen = driver->xruns();
         }
+    }
+    if (http_server) {
+        http_server->stop();
     }
     driver->stop();
     std::printf("stopped: %llu callbacks, %llu xruns, %llu frames\n",

@@ -22,6 +22,11 @@ struct PlayArgs {
     std::string backend = "llvm";
     std::vector<std::string> include_dirs;
     bool fields = false; ///< print every state field of each swap
+    // HTTP + WebSocket control (src/http)
+    bool http = true;                 ///< --no-http turns it off
+    int http_port = 5510;             ///< --http-port (the next free one when busy)
+    std::string listen = "127.0.0.1"; ///< --listen ADDR (0.0.0.0: every interface)
+    std::string token;                ///< --token (else one is made when not on loopback)
 };
 
 int run_play(const PlayArgs& args);
