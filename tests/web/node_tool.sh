@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Runs one of the page's node tools from web/ for ctest:
 #   node_tool.sh lint | unit | static ARTIFACTS_DIR | qr TUTTI_QR_PRINT ARTIFACTS_DIR
+#                | live TUTTI PROGRAM.dsp ARTIFACTS_DIR PORT
 # Exits 77 (ctest: skipped) when node is absent, with a message saying so;
 # scripts/setup.sh installs node and the pinned tools, so CI runs them all.
 set -euo pipefail
@@ -39,8 +40,12 @@ case "${1:-}" in
         need_modules playwright-core
         in_netns node e2e/qr_decode.js "$2" "$3"
         ;;
+    live)
+        need_modules playwright-core
+        in_netns node e2e/live_page.js "$2" "$3" "$4" "$5"
+        ;;
     *)
-        echo "usage: node_tool.sh lint|unit|static DIR|qr QR_PRINT DIR" >&2
+        echo "usage: node_tool.sh lint|unit|static DIR|qr QR_PRINT DIR|live TUTTI DSP DIR PORT" >&2
         exit 2
         ;;
 esac

@@ -112,7 +112,7 @@ try {
 
   // A swap: a new ui array; the page redraws, the report shows.
   const gen = await page.getAttribute('#ui', 'data-generation');
-  server.socket.send(JSON.stringify({ type: 'swap', report: { generation: 2, compile_ms: 31.4, carried: 12, reset: 0 } }));
+  server.socket.send(JSON.stringify({ type: 'swap', report: { generation: 2, compiled: true, committed: true, compile_ms: 31.4, carried: 12, reset: 0 } }));
   const smaller = [{ type: 'vgroup', label: 'all widgets', items: [ui[0].items[0]] }];
   server.socket.send(JSON.stringify({ type: 'ui', ui: smaller }));
   await page.waitForFunction((g) => document.querySelector('#ui').dataset.generation !== g, gen);

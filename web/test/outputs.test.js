@@ -26,6 +26,7 @@ test('the scope triggers on a rising zero crossing', () => {
 test('swap reports as shown', () => {
   const ok = describeSwap({ generation: 3, compile_ms: 42.123, carried: 5, reset: ['a'], crossfade: false, kind: 'edit' });
   assert.deepEqual(ok, {
+    state: 'ok',
     ok: true,
     title: 'swapped #3',
     details: ['compiled in 42.1 ms', '5 carried', '1 reset', 'edit'],
@@ -35,9 +36,26 @@ test('swap reports as shown', () => {
     generation: 4, compiled: false, committed: false,
     diagnostics: [{ file: 'p.dsp', line: 3, col: 7, severity: 'error', message: 'unknown identifier' }, 'plain'],
   });
-  assert.equal(bad.ok, false);
-  assert.equal(bad.title, 'swap failed #4');
+  assert.equal(bad.state, 'fail');
+  assert.equal(bad.title, 'compile failed #4');
   assert.deepEqual(bad.diagnostics, ['p.dsp:3:7: error: unknown identifier', 'plain']);
   assert.deepEqual(describeSwap({ crossfade: 20 }).details, ['crossfade 20.0 ms']);
   assert.equal(diagnosticText({ message: 'm' }), 'error: m');
+});
+
+test("swap reports of tutti's server: compiled, then committed", () => {
+  const pending = describeSwap({ generation: 2, compiled: true, committed: false, compile_ms: 12 });
+  assert.equal(pending.state, 'pending');
+  assert.equal(pending.title, 'compiled #2, not playing yet');
+  const played = describeSwap({
+    generation: 2, compiled: true, committed: true, compile_ms: 12, carried: 15, resized: 2, rebuilt: 0, dropped: 1,
+    reset: 0, crossfade: true, diagnostics: '',
+  });
+  assert.equal(played.state, 'ok');
+  assert.deepEqual(played.details, ['compiled in 12.0 ms', '15 carried', '0 reset', 'crossfade', '2 resized', '1 dropped']);
+  const failed = describeSwap({
+    generation: 3, compiled: false, committed: false, diagnostics: 'p.dsp:1:11: error: undefined symbol\n  process;\n',
+  });
+  assert.deepEqual(failed.diagnostics, ['p.dsp:1:11: error: undefined symbol', '  process;']);
+  assert.equal(describeSwap({ generation: 1, compiled: true, committed: true }).title, 'started #1');
 });

@@ -86,15 +86,24 @@ export class App {
     this.doc.body.classList.toggle('offline', state !== 'open');
   }
 
+  /** A swap report: a new entry, or the update of its version's entry (a
+   * version is reported when compiled, then when it plays). */
   showSwap(report) {
     const d = describeSwap(report);
-    const li = this.doc.createElement('li');
-    li.className = d.ok ? 'ok' : 'fail';
+    const list = this.els.swaps;
+    const key = report.generation !== undefined ? String(report.generation) : '';
+    let li = key ? [...list.children].find((e) => e.dataset.generation === key) : null;
+    if (!li) {
+      li = this.doc.createElement('li');
+      li.dataset.generation = key;
+      li.dataset.time = new Date().toLocaleTimeString();
+      list.prepend(li);
+    }
+    li.className = d.state;
     const head = this.doc.createElement('div');
     head.className = 'swap-title';
-    const time = new Date().toLocaleTimeString();
-    head.textContent = `${time} ${d.title}`;
-    li.append(head);
+    head.textContent = `${li.dataset.time} ${d.title}`;
+    li.replaceChildren(head);
     if (d.details.length) {
       const p = this.doc.createElement('div');
       p.className = 'swap-details';
@@ -106,13 +115,11 @@ export class App {
       pre.textContent = d.diagnostics.join('\n');
       li.append(pre);
     }
-    const list = this.els.swaps;
-    list.prepend(li);
     while (list.children.length > MAX_SWAPS) list.lastElementChild.remove();
     const last = this.els.lastSwap;
     if (last) {
       last.textContent = `${d.title}${d.details.length ? ` \u00b7 ${d.details[0]}` : ''}`;
-      last.className = `last-swap ${d.ok ? 'ok' : 'fail'} flash`;
+      last.className = `last-swap ${d.state} flash`;
       setTimeout(() => last.classList.remove('flash'), 1200);
     }
   }

@@ -72,10 +72,19 @@ export function diagnosticText(d) {
   return `${where ? `${where}: ` : ''}${sev}: ${d.message ?? d.text ?? JSON.stringify(d)}`;
 }
 
-/** A swap report as the page shows it: { ok, title, details: [..], diagnostics: [..] }. */
+/**
+ * A swap report as the page shows it: { state, title, details: [..],
+ * diagnostics: [..] }. The engine tells a version's story in steps: compiled
+ * (or not: state 'fail', with the diagnostics), then committed on the audio
+ * thread (state 'ok'); in between, or when a newer version replaced it before
+ * it played, the state is 'pending'. A report without these fields is 'ok'
+ * unless it says ok: false.
+ */
 export function describeSwap(r) {
-  const failed = r.ok === false || r.committed === false || r.compiled === false;
-  const gen = r.generation !== undefined ? `#${r.generation}` : '';
+  const gen = r.generation !== undefined ? ` #${r.generation}` : '';
+  let state = 'ok';
+  if (r.ok === false || r.compiled === false) state = 'fail';
+  else if (r.committed === false) state = 'pending';
   const details = [];
   const ms = num(r.compile_ms);
   if (ms !== null) details.push(`compiled in ${ms} ms`);
@@ -85,14 +94,19 @@ export function describeSwap(r) {
   if (reset !== null) details.push(`${reset} reset`);
   if (r.crossfade === true) details.push('crossfade');
   else if (typeof r.crossfade === 'number' && r.crossfade > 0) details.push(`crossfade ${num(r.crossfade)} ms`);
+  for (const k of ['resized', 'rebuilt', 'dropped']) {
+    const n = count(r[k]);
+    if (n) details.push(`${n} ${k}`);
+  }
   if (typeof r.kind === 'string' && r.kind) details.push(r.kind);
-  const diagnostics = (Array.isArray(r.diagnostics) ? r.diagnostics : []).map(diagnosticText);
-  return {
-    ok: !failed,
-    title: `${failed ? 'swap failed' : 'swapped'}${gen ? ` ${gen}` : ''}`,
-    details,
-    diagnostics,
-  };
+  // Diagnostics: a list (strings or objects), or one text of lines.
+  const list = Array.isArray(r.diagnostics) ? r.diagnostics
+    : typeof r.diagnostics === 'string' ? r.diagnostics.split('\n').filter((l) => l.trim() !== '') : [];
+  const diagnostics = list.map(diagnosticText);
+  const title = state === 'fail' ? `compile failed${gen}`
+    : state === 'pending' ? `compiled${gen}, not playing yet`
+      : r.generation === 1 ? `started${gen}` : `swapped${gen}`;
+  return { state, ok: state !== 'fail', title, details, diagnostics };
 }
 
 const METER_FLOOR = -60;
