@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SampleRing, triggerIndex, describeSwap, diagnosticText } from '../public/js/outputs.js';
+import { SampleRing, triggerIndex, describeSwap, diagnosticText, scopeSpan } from '../public/js/outputs.js';
 
 test('the sample ring keeps the last samples of each channel', () => {
   const r = new SampleRing(8);
@@ -54,8 +54,18 @@ test("swap reports of tutti's server: compiled, then committed", () => {
   assert.equal(played.state, 'ok');
   assert.deepEqual(played.details, ['compiled in 12.0 ms', '15 carried', '0 reset', 'crossfade', '2 resized', '1 dropped']);
   const failed = describeSwap({
-    generation: 3, compiled: false, committed: false, diagnostics: 'p.dsp:1:11: error: undefined symbol\n  process;\n',
+    generation: 3, compiled: false, committed: false, compile_ms: 12.6, carried: 0, reset: 0,
+    diagnostics: 'p.dsp:1:11: error: undefined symbol\n  process;\n',
   });
+  assert.deepEqual(failed.details, ['after 12.6 ms; the old version plays on']);
   assert.deepEqual(failed.diagnostics, ['p.dsp:1:11: error: undefined symbol', '  process;']);
   assert.equal(describeSwap({ generation: 1, compiled: true, committed: true }).title, 'started #1');
+});
+
+test('the scope shows about four periods', () => {
+  const wave = (period) => Float32Array.from({ length: 2048 }, (_, i) => Math.sin((2 * Math.PI * (i + 0.5)) / period));
+  assert.equal(scopeSpan(wave(100)), 400);
+  assert.equal(scopeSpan(wave(8)), 64); // at least min
+  assert.equal(scopeSpan(wave(1000)), 1024); // two crossings only: max
+  assert.equal(scopeSpan(new Float32Array(100)), 1024); // silence
 });

@@ -87,16 +87,22 @@ export function describeSwap(r) {
   else if (r.committed === false) state = 'pending';
   const details = [];
   const ms = num(r.compile_ms);
-  if (ms !== null) details.push(`compiled in ${ms} ms`);
+  if (state === 'fail') {
+    if (ms !== null) details.push(`after ${ms} ms; the old version plays on`);
+  } else if (ms !== null) {
+    details.push(`compiled in ${ms} ms`);
+  }
   const carried = count(r.carried);
   const reset = count(r.reset);
-  if (carried !== null) details.push(`${carried} carried`);
-  if (reset !== null) details.push(`${reset} reset`);
-  if (r.crossfade === true) details.push('crossfade');
-  else if (typeof r.crossfade === 'number' && r.crossfade > 0) details.push(`crossfade ${num(r.crossfade)} ms`);
-  for (const k of ['resized', 'rebuilt', 'dropped']) {
-    const n = count(r[k]);
-    if (n) details.push(`${n} ${k}`);
+  if (state !== 'fail') {
+    if (carried !== null) details.push(`${carried} carried`);
+    if (reset !== null) details.push(`${reset} reset`);
+    if (r.crossfade === true) details.push('crossfade');
+    else if (typeof r.crossfade === 'number' && r.crossfade > 0) details.push(`crossfade ${num(r.crossfade)} ms`);
+    for (const k of ['resized', 'rebuilt', 'dropped']) {
+      const n = count(r[k]);
+      if (n) details.push(`${n} ${k}`);
+    }
   }
   if (typeof r.kind === 'string' && r.kind) details.push(r.kind);
   // Diagnostics: a list (strings or objects), or one text of lines.
@@ -183,9 +189,28 @@ function fitCanvas(canvas) {
   return { w, h: hgt, dpr };
 }
 
+/** How many samples the scope shows: about four periods of the first
+ * channel's wave (from its rising zero crossings), within [min, max]; max
+ * when there is no period to see. */
+export function scopeSpan(samples, min = 64, max = 1024) {
+  let first = -1;
+  let last = -1;
+  let crossings = 0;
+  for (let i = 1; i < samples.length; i++) {
+    if (samples[i - 1] < 0 && samples[i] >= 0) {
+      if (first < 0) first = i;
+      last = i;
+      crossings++;
+    }
+  }
+  if (crossings < 3) return max;
+  const period = (last - first) / (crossings - 1);
+  return Math.max(min, Math.min(max, Math.round(4 * period)));
+}
+
 /** The oscilloscope: the newest frames of every channel, triggered on a
  * rising zero crossing of the first. */
-export function drawScope(canvas, ring, span = 512) {
+export function drawScope(canvas, ring, span = scopeSpan(ring.last(0, 2048))) {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const { w, h, dpr } = fitCanvas(canvas);
