@@ -1,5 +1,5 @@
 // ESLint flat config for the page (web/public/js, browser ES modules), its unit
-// tests (web/test, node) and the browser test (tests/web, node + playwright).
+// tests (web/test, node) and the browser tests (web/e2e, node + playwright).
 import js from '@eslint/js';
 import globals from 'globals';
 
@@ -23,4 +23,6 @@ export default [
   },
   { files: ['public/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   { files: ['test/**/*.js', 'eslint.config.js'], languageOptions: { globals: { ...globals.node } } },
+  // The browser tests run in node and hand functions to the page (page.evaluate).
+  { files: ['e2e/**/*.js'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
 ];

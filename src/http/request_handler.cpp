@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "web/assets.h"
+#include "web/qr_code.h"
 
 namespace tutti::http {
 
@@ -324,6 +325,16 @@ Answer handle_request(const Request& r, ControlPort& port, const Access& access)
             }
             return a;
         }
+    }
+    if (path == "/qr.svg" && !access.page_url.empty()) {
+        // The code holds the token: only for a loopback peer or one that has it.
+        if (!access.loopback_peer && !token_matches(query.token, access.token)) {
+            return text(403, "forbidden: the QR code needs the token (?token=...)\n");
+        }
+        Answer a;
+        a.content_type = "image/svg+xml";
+        a.body = web::qr_svg(access.page_url);
+        return a;
     }
     if (const web::Asset* asset = web::find_asset(path)) {
         Answer a;

@@ -47,6 +47,8 @@ struct Request {
 struct Access {
     bool loopback_peer = true;
     std::string_view token; ///< the server's write token ("" when there is none)
+    /// The page's URL (with the token): GET /qr.svg draws its QR code ("": 404).
+    std::string_view page_url;
 };
 
 /// The token in a query string equals `token` (compared in constant time).

@@ -61,6 +61,7 @@ struct Server::Impl {
     std::shared_ptr<const AddressTable> told_table;
     std::vector<double> told;
     Message last_swap;
+    std::string page_url; // for GET /qr.svg (network thread)
     // the output tap
     std::uint64_t tap_cursor = 0;
     std::vector<float> tap_buf;
@@ -299,6 +300,7 @@ private:
         Access access;
         access.loopback_peer = loopback_;
         access.token = s_.opt.token;
+        access.page_url = s_.page_url;
         Answer a = handle_request(r, s_.port, access);
         if (a.websocket) {
             stream_.expires_never();
@@ -610,6 +612,11 @@ void Server::stop() {
     if (s.thread.joinable()) {
         s.thread.join();
     }
+}
+
+void Server::set_page_url(std::string url) {
+    Impl& s = *impl_;
+    net::post(s.ioc, [&s, u = std::move(url)]() mutable { s.page_url = std::move(u); });
 }
 
 void Server::publish_swap(const SwapReport& report) {

@@ -64,6 +64,10 @@ public:
     int port() const;
     const ServerOptions& options() const;
 
+    /// Any thread: the page's URL as a user opens it (with the token), which
+    /// GET /qr.svg draws as a QR code (web/qr_code.h); until set, /qr.svg is 404.
+    void set_page_url(std::string url);
+
     /// Any thread: tells the WebSocket clients about a swap (`swap` message).
     void publish_swap(const SwapReport& report);
 

@@ -8,6 +8,7 @@
 
 #include <ostream>
 #include <string>
+#include <string_view>
 
 namespace tutti::web {
 
@@ -20,5 +21,15 @@ struct ControlBanner {
 
 /// Prints one line per known URL, then the QR code of page_url (if any).
 void print_control_banner(std::ostream& out, const ControlBanner& banner);
+
+/// The host part of a URL that reaches a server bound to `listen` from where a
+/// user is: `listen` itself (in brackets when IPv6); for the wildcards
+/// ("0.0.0.0", "::", "") this machine's first IPv4 address that is not
+/// loopback (so a phone on the same network can open it), else "127.0.0.1".
+std::string reachable_host(std::string_view listen);
+
+/// "http://HOST:PORT/" for a server bound to `listen` (reachable_host), with
+/// "?token=TOKEN" when there is a token (the page passes it on to /ws).
+std::string page_url(std::string_view listen, int port, std::string_view token);
 
 } // namespace tutti::web

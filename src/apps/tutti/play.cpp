@@ -212,11 +212,9 @@ int run_play(const PlayArgs& a) {
             std::cerr << "tutti play: http: " << error << "\n";
             return 2;
         }
-        std::string host = loopback_address(a.listen) || a.listen == "0.0.0.0" || a.listen == "::"
-                               ? (loopback_address(a.listen) ? a.listen : std::string("127.0.0.1"))
-                               : a.listen;
-        banner.http = "http://" + host + ":" + std::to_string(http_server->port()) + "/";
-        banner.page_url = banner.http + (so.token.empty() ? "" : "?token=" + so.token);
+        banner.http = web::page_url(a.listen, http_server->port(), "");
+        banner.page_url = web::page_url(a.listen, http_server->port(), so.token);
+        http_server->set_page_url(banner.page_url);
     }
     web::print_control_banner(std::cout, banner);
     std::fflush(stdout);

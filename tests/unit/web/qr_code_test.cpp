@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -89,4 +90,20 @@ TEST(ControlBanner, PrintsWhatIsKnown) {
     std::ostringstream no_qr;
     print_control_banner(no_qr, b);
     EXPECT_EQ(no_qr.str().find("\u2588"), std::string::npos);
+}
+
+TEST(ControlBanner, ReachableHost) {
+    EXPECT_EQ(reachable_host("127.0.0.1"), "127.0.0.1");
+    EXPECT_EQ(reachable_host("192.168.1.20"), "192.168.1.20");
+    EXPECT_EQ(reachable_host("::1"), "[::1]");
+    EXPECT_EQ(reachable_host("[::1]"), "[::1]");
+    // A wildcard: some IPv4 address of this machine, never the wildcard itself.
+    for (const char* any : {"0.0.0.0", "::", ""}) {
+        std::string h = reachable_host(any);
+        in_addr a{};
+        EXPECT_EQ(inet_pton(AF_INET, h.c_str(), &a), 1) << h;
+        EXPECT_NE(h, "0.0.0.0");
+    }
+    EXPECT_EQ(page_url("127.0.0.1", 5510, ""), "http://127.0.0.1:5510/");
+    EXPECT_EQ(page_url("10.0.0.2", 23000, "abc"), "http://10.0.0.2:23000/?token=abc");
 }
