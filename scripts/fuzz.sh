@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-600}"
-targets="${FUZZ_TARGETS:-parse eval ir pipeline http_request ws_message}"
+targets="${FUZZ_TARGETS:-parse eval ir pipeline osc http_request ws_message}"
 timeout="${FUZZ_TIMEOUT:-60}"
 rss="${FUZZ_RSS_MB:-2048}"
 niceness="${FUZZ_NICE:-10}"
@@ -39,9 +39,8 @@ mkdir -p build-fuzz/artifacts
 for t in $targets; do
     run=build-fuzz/corpus/$t
     seeds=(tests/fuzz/corpus/"$t")
-    dict=tests/fuzz/faust.dict
-    case $t in http_request | ws_message) dict=tests/fuzz/control.dict ;; esac
-    if [ "$t" != parse ] && [ "$dict" = tests/fuzz/faust.dict ]; then
+    case $t in parse | osc | http_request | ws_message) compiler=0 ;; *) compiler=1 ;; esac
+    if [ "$compiler" = 1 ]; then
         seeds+=(tests/fuzz/seeds)
         [ -d tests/fuzz/regressions ] && seeds+=(tests/fuzz/regressions)
         [ "$examples" = 1 ] && [ -d /usr/share/faust/examples ] && seeds+=(/usr/share/faust/examples)
@@ -64,7 +63,7 @@ for t in $targets; do
     echo "== $t: ${seconds}s (log: $log)"
     set +e
     nice -n "$niceness" build-fuzz/bin/"${t}"_fuzzer -max_total_time="$seconds" -timeout="$timeout" \
-        -rss_limit_mb="$rss" -max_len=4096 -dict="$dict" \
+        -rss_limit_mb="$rss" -max_len=4096 -dict="$(dict=tests/fuzz/$t.dict; [ -f "$dict" ] || dict=tests/fuzz/faust.dict; echo "$dict")" \
         -artifact_prefix=build-fuzz/artifacts/"$t"- -print_final_stats=1 "$run" "${seeds[@]}" > "$log" 2>&1
     rc=$?
     set -e

@@ -25,6 +25,8 @@ packages=(
     libqrencode-dev zbar-tools chromium
     # the HTTP + WebSocket control server (Boost.Beast, header-only) and its tests (curl)
     libboost-dev curl
+    # OSC interop tests: liblo's oscsend/oscdump, a client nobody here wrote (never linked)
+    liblo-tools
 )
 # node and npm lint and test the page (web/); only when the machine has no node
 # (an image may bring its own, newer node)

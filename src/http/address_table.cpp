@@ -150,10 +150,16 @@ AddressTable AddressTable::from_factory(std::uint64_t generation, const Factory&
 
 std::optional<std::size_t> AddressTable::find(std::string_view address) const {
     auto it = by_path_.find(std::string(trim_slash(address)));
-    if (it == by_path_.end()) {
-        return std::nullopt;
+    if (it != by_path_.end()) {
+        return it->second;
     }
-    return it->second;
+    if (fallback_) {
+        std::vector<std::size_t> named = fallback_(address);
+        if (named.size() == 1 && named[0] < controls_.size()) {
+            return named[0];
+        }
+    }
+    return std::nullopt;
 }
 
 std::vector<std::size_t> AddressTable::under(std::string_view address, Spelling* spelling) const {
@@ -172,6 +178,16 @@ std::vector<std::size_t> AddressTable::under(std::string_view address, Spelling*
                 *spelling = s;
             }
             return out;
+        }
+    }
+    if (fallback_) {
+        for (std::size_t i : fallback_(a)) {
+            if (i < controls_.size()) {
+                out.push_back(i);
+            }
+        }
+        if (spelling != nullptr) {
+            *spelling = Spelling::Json;
         }
     }
     return out;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,14 @@ public:
     /// and which spelling matched; empty when nothing is there.
     std::vector<std::size_t> under(std::string_view address, Spelling* spelling) const;
 
+    /// Other spellings (labels, short names, OSC patterns, no root segment:
+    /// the control hub's AddressSpace) for what neither spelling above names:
+    /// the controls a path names, in UI order.
+    using Fallback = std::function<std::vector<std::size_t>(std::string_view)>;
+    void set_fallback(Fallback fallback) {
+        fallback_ = std::move(fallback);
+    }
+
     /// One label in the httpd spelling.
     static std::string httpd_label(std::string_view label);
 
@@ -70,6 +79,7 @@ private:
     std::vector<Control> controls_;
     std::vector<std::size_t> ui_order_;
     std::unordered_map<std::string, std::size_t> by_path_;
+    Fallback fallback_;
 };
 
 } // namespace tutti::http

@@ -18,7 +18,8 @@
 #include <utility> // before Boost.Asio 1.74, which uses std::exchange without it
 #include <vector>
 
-#include "http/engine_port.h"
+#include "control/control_hub.h"
+#include "http/hub_port.h"
 #include "http/json_scan.h"
 #include "http/request_handler.h"
 #include "http/ws_protocol.h"
@@ -42,6 +43,8 @@ class WsSession;
 } // namespace
 
 struct Server::Impl {
+    control::ControlHub& hub;
+    int program_id;
     Engine& engine;
     ServerOptions opt;
     // declared before the io_context: sessions destroyed with it still count down
@@ -53,9 +56,9 @@ struct Server::Impl {
     net::steady_timer timer{ioc};
     std::thread thread;
     int bound_port = 0;
-    int listener_id = -1;
+    int listener_id = -1, subscription = -1;
     bool started = false;
-    EnginePort port;
+    HubPort port;
     std::vector<std::weak_ptr<WsSession>> ws_sessions;
     // what the clients were last told
     std::shared_ptr<const AddressTable> told_table;
@@ -69,12 +72,14 @@ struct Server::Impl {
     std::vector<float> dec_acc, scope;
     std::chrono::steady_clock::time_point last_scope{};
 
-    Impl(Engine& e, ServerOptions o) : engine(e), opt(std::move(o)), port(e) {
+    Impl(control::ControlHub& h, int id, Engine& e, ServerOptions o)
+        : hub(h), program_id(id), engine(e), opt(std::move(o)), port(h, id) {
     }
 
     void accept();
     void tick();
     void refresh(bool force_ui);
+    void feedback(const control::Feedback& f);
     void broadcast(const Message& m, const WsSession* except, bool droppable);
     void apply_changes(const AddressTable& table,
                        const std::vector<std::pair<std::size_t, double>>& changed,
@@ -159,13 +164,13 @@ private:
         s_.ws_sessions.push_back(weak_from_this());
         s_.ws_clients.store(s_.live_ws());
         // the UI and every value, then the last swap
-        std::shared_ptr<const AddressTable> table = s_.port.table();
-        send(make_message(ui_message(*table)), false);
-        std::vector<double> values(table->controls().size());
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            values[i] = s_.port.value(*table, i);
+        if (!s_.told_table) {
+            s_.refresh(true); // the first client: the table every client is told about
+        } else {
+            std::shared_ptr<const AddressTable> table = s_.told_table;
+            send(make_message(ui_message(*table)), false);
+            send(make_message(values_message(*table, s_.told)), false);
         }
-        send(make_message(values_message(*table, values)), false);
         if (s_.last_swap) {
             send(s_.last_swap, false);
         }
@@ -432,13 +437,30 @@ void Server::Impl::refresh(bool force_ui) {
         }
         told_table = table;
         broadcast(make_message(values_message(*table, told)), nullptr, false);
+    }
+}
+
+void Server::Impl::feedback(const control::Feedback& f) {
+    // the hub's changes since its last call (every value on the first call and
+    // after a swap); what the clients were told already is no news
+    refresh(false);
+    if (!told_table || !f.snapshot) {
         return;
     }
-    for (std::size_t i = 0; i < told.size(); ++i) {
-        const double v = port.value(*table, i);
-        if (v != told[i] && !(std::isnan(v) && std::isnan(told[i]))) {
-            told[i] = v;
-            broadcast(make_message(param_message(table->controls()[i].path, v)), nullptr, false);
+    for (const control::ValueChange& c : f.changes) {
+        if (c.program >= f.snapshot->programs.size()) {
+            continue;
+        }
+        const control::Program& p = f.snapshot->programs[c.program];
+        if (p.id != program_id || p.ui.generation != told_table->generation() ||
+            c.parameter >= told.size()) {
+            continue;
+        }
+        const double v = c.value;
+        if (v != told[c.parameter] && !(std::isnan(v) && std::isnan(told[c.parameter]))) {
+            told[c.parameter] = v;
+            broadcast(make_message(param_message(told_table->controls()[c.parameter].path, v)),
+                      nullptr, false);
         }
     }
 }
@@ -518,8 +540,8 @@ void Server::Impl::tick() {
     });
 }
 
-Server::Server(Engine& engine, ServerOptions options)
-    : impl_(std::make_unique<Impl>(engine, std::move(options))) {
+Server::Server(control::ControlHub& hub, int program_id, Engine& engine, ServerOptions options)
+    : impl_(std::make_unique<Impl>(hub, program_id, engine, std::move(options))) {
 }
 
 Server::~Server() {
@@ -572,10 +594,17 @@ bool Server::start(std::string* error) {
                  ": " + ec.message();
         return false;
     }
-    s.listener_id = s.engine.add_ui_listener([&s](const VersionUi&) {
+    s.listener_id = s.hub.add_ui_listener([&s](const control::Snapshot&, std::size_t) {
         net::post(s.ioc, [&s] {
             if (s.live_ws() > 0) {
                 s.refresh(false); // the UI goes out unless the clients have it already
+            }
+        });
+    });
+    s.subscription = s.hub.subscribe(s.opt.refresh_hz, [&s](const control::Feedback& f) {
+        net::post(s.ioc, [&s, f] {
+            if (s.live_ws() > 0) {
+                s.feedback(f);
             }
         });
     });
@@ -593,8 +622,12 @@ void Server::stop() {
     }
     s.started = false;
     if (s.listener_id >= 0) {
-        s.engine.remove_ui_listener(s.listener_id);
+        s.hub.remove_ui_listener(s.listener_id);
         s.listener_id = -1;
+    }
+    if (s.subscription >= 0) {
+        s.hub.unsubscribe(s.subscription);
+        s.subscription = -1;
     }
     net::post(s.ioc, [&s] {
         beast::error_code ec;

@@ -6,10 +6,16 @@
  * change, the output levels and an oscilloscope's frames, and takes values
  * from the clients.
  *
+ * It serves one program of the control hub (control/control_hub.h), which it
+ * shares with the other control sources: the addresses (every spelling of the
+ * hub's AddressSpace), the writes (ControlHub::set), the feedback of changed
+ * values (a hub subscription at refresh_hz), the UI changes (a hub UI
+ * listener) and the token. The engine itself is read only for its output tap.
+ *
  * Threads: one network thread of its own runs every socket, timer and session
  * (Boost.Beast on one io_context), so sessions need no locks between them; the
- * engine is touched only through its any-thread control API (push, submitted_ui,
- * read_output). The audio thread never waits for it. Every connection is
+ * hub's poller thread only posts to it. The engine is touched only through its
+ * any-thread API (push, read_output); the audio thread never waits for it. Every connection is
  * bounded (header, body and message sizes, a timeout on requests, a count of
  * connections), and every WebSocket has its own write queue: a client that does
  * not read is dropped when its queue is full, the others go on.
@@ -25,6 +31,9 @@
 namespace tutti {
 class Engine;
 struct SwapReport;
+namespace control {
+class ControlHub;
+}
 } // namespace tutti
 
 namespace tutti::http {
@@ -49,8 +58,9 @@ struct ServerOptions {
 
 class Server {
 public:
-    /// Control thread. The engine must outlive the server.
-    Server(Engine& engine, ServerOptions options);
+    /// Control thread. Serves the hub's program `program_id` (ControlHub::
+    /// add_program), whose engine is `engine`; both must outlive the server.
+    Server(control::ControlHub& hub, int program_id, Engine& engine, ServerOptions options);
     /// Stops the network thread and closes every connection.
     ~Server();
     Server(const Server&) = delete;

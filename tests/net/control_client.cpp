@@ -104,6 +104,16 @@ int run_check(const std::string& host, int port, const std::string& json_addr,
               b.wait_for(param_is(json_addr, 500), 2s, nullptr),
           "a change over HTTP is pushed to A and B");
 
+    // a value the program computes (the bargraph follows freq) comes through the
+    // hub's feedback, as does any change made elsewhere (OSC, the engine)
+    a.send(param("/ctl/freq", 1500));
+    check(b.wait_for(param_is("/ctl/shown", 1500), 2s, nullptr),
+          "A sets /ctl/freq = 1500: B sees the bargraph /ctl/shown follow (hub feedback)");
+    // other spellings of the hub's address space: a short name
+    a.send(param("freq", 1600));
+    check(b.wait_for(param_is("/ctl/freq", 1600), 2s, nullptr),
+          "A sets 'freq' (short name): B is told");
+
     a.send("this is not JSON {");
     Received err;
     const bool got_error = a.wait_for(of_type("error"), 2s, &err);

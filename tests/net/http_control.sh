@@ -64,8 +64,9 @@ body=$(curl -sS "$base/ctl/gain__dB_")
 [ "$body" = "/ctl/gain__dB_ 250.000 " ] || fail "read by the JSON spelling: '$body'"
 body=$(curl -sS "$base/ctl/freq?value=99999")
 [ "$body" = "/ctl/freq 20000.0 " ] || fail "clipped: '$body'"
-curl -sS "$base/ctl/freq?value=1234.5" >/dev/null
-ok "GET and ?value= by both spellings, as Faust's httpd answers"
+body=$(curl -sS "$base/freq?value=1234.5")
+[ "$body" = "/freq 1234.50 " ] || fail "set by the short name (the hub's address space): '$body'"
+ok "GET and ?value= by both spellings, as Faust's httpd answers, and by the short name"
 # the value reaches the engine: the bargraph the program computes from freq follows
 shown=
 for _ in $(seq 100); do

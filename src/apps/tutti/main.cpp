@@ -138,15 +138,27 @@ int main(int argc, char** argv) {
     play->add_option("--backend", pl.backend, "llvm (default) or interp");
     play->add_option("-I", pl.include_dirs, "Add a folder to the library search path");
     play->add_flag("--fields", pl.fields, "Print every state field of each swap");
+    // Control (issue 11): shared options, then OSC (Faust's -port -outport ... options).
+    play->add_option("--listen", pl.listen,
+                     "Address the control servers bind (default 127.0.0.1; off loopback, "
+                     "writes need the token)");
+    play->add_option("--token", pl.token, "Token for writes from off loopback (default: random)");
+    play->add_flag("!--no-osc", pl.osc, "Do not start the OSC server");
+    play->add_option("--osc-port", pl.osc_port,
+                     "OSC: UDP in port (default 5510, next free if busy)");
+    play->add_option("--osc-outport", pl.osc_outport,
+                     "OSC: UDP port of replies and feedback (default 5511)");
+    play->add_option("--osc-errport", pl.osc_errport, "OSC: UDP port of errors (default 5512)");
+    play->add_option("--desthost", pl.desthost, "OSC: host feedback goes to (default 127.0.0.1)");
+    play->add_option("--xmit", pl.xmit, "OSC: feedback 0 none (default), 1 all, 2 aliases only");
+    play->add_option("--xmitfilter", pl.xmitfilter,
+                     "OSC: never send feedback of the addresses matching this pattern (repeatable)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    play->add_flag("--bundle", pl.bundle, "OSC: send the feedback of each refresh in one bundle");
     play->add_flag("!--no-http", pl.http, "No HTTP/WebSocket control server");
     play->add_option("--http-port", pl.http_port,
                      "HTTP/WebSocket control port (default 5510; the next free one when busy)");
-    play->add_option("--listen", pl.listen,
-                     "Address the control servers bind (default 127.0.0.1; 0.0.0.0: every "
-                     "interface, writes then need the token)");
-    play->add_option("--token", pl.token,
-                     "Token writes from other machines need (default: a random one when "
-                     "--listen is not loopback)");
 
     std::string check_program;
     std::vector<std::string> check_includes;

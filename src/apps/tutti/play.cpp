@@ -17,14 +17,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "apps/tutti/swap_report.h"
+#include "control/control_hub.h"
 #include "http/server.h"
+#include "osc/osc_server.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
@@ -120,20 +121,6 @@ bool loopback_address(const std::string& a) {
     return a.rfind("127.", 0) == 0 || a == "::1" || a == "localhost";
 }
 
-/// A token for writes from other machines: 128 random bits, in hex.
-std::string make_token() {
-    std::ifstream urandom("/dev/urandom", std::ios::binary);
-    unsigned char bytes[16] = {};
-    urandom.read(reinterpret_cast<char*>(bytes), sizeof bytes);
-    static const char* hex = "0123456789abcdef";
-    std::string t;
-    for (unsigned char b : bytes) {
-        t += hex[b >> 4];
-        t += hex[b & 15];
-    }
-    return t;
-}
-
 } // namespace
 
 int run_play(const PlayArgs& a) {
@@ -183,7 +170,7 @@ int run_play(const PlayArgs& a) {
     for (const std::string& kv : a.sets) {
         std::size_t eq = kv.rfind('=');
         if (eq == std::string::npos ||
-            !engine.set_parameter(kv.substr(0, eq), std::atof(kv.c_str() + eq + 1))) {
+            control::set_by_path(engine, kv.substr(0, eq), std::atof(kv.c_str() + eq + 1)) == 0) {
             std::cerr << "tutti play: --set " << kv << ": no such control\n";
             return 2;
         }
@@ -198,6 +185,36 @@ int run_play(const PlayArgs& a) {
         a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
         eo.outputs, first_ms, a.watch ? "; watching for saves" : "");
     std::fflush(stdout);
+    // Control from other processes (issue 11): the hub every source shares, then OSC.
+    control::ControlHub::Options hub_options;
+    hub_options.token = a.token;
+    control::ControlHub hub(hub_options);
+    const int program_id =
+        hub.add_program(engine, std::filesystem::path(a.program).stem().string());
+    std::unique_ptr<osc::Server> osc_server;
+    if (a.osc) {
+        osc::ServerOptions oo;
+        oo.listen = a.listen;
+        oo.port = a.osc_port;
+        oo.outport = a.osc_outport;
+        oo.errport = a.osc_errport;
+        oo.desthost = a.desthost;
+        oo.xmit = a.xmit;
+        oo.xmitfilter = a.xmitfilter;
+        oo.bundle = a.bundle;
+        osc_server = std::make_unique<osc::Server>(hub, oo);
+        if (!osc_server->start(&error)) {
+            std::cerr << "tutti play: OSC: " << error << "\n";
+            return 2;
+        }
+        std::printf("OSC: %s (replies on %d, errors on %d)\n%s\n", osc_server->url().c_str(),
+                    osc_server->outport(), osc_server->errport(), osc_server->infos().c_str());
+    }
+    if (a.listen.rfind("127.", 0) != 0) {
+        std::printf("control token (writes from off loopback need it): %s\n", hub.token().c_str());
+    }
+    std::fflush(stdout);
+
     // The control URLs and the QR code of the page: each control server fills in
     // its part once it listens (issue 11 section 5).
     web::ControlBanner banner;
@@ -206,14 +223,15 @@ int run_play(const PlayArgs& a) {
         http::ServerOptions so;
         so.listen = a.listen;
         so.port = a.http_port;
-        so.token = a.token.empty() && !loopback_address(a.listen) ? make_token() : a.token;
-        http_server = std::make_unique<http::Server>(engine, so);
+        so.token = hub.token(); // the one token of every control source
+        http_server = std::make_unique<http::Server>(hub, program_id, engine, so);
         if (!http_server->start(&error)) {
             std::cerr << "tutti play: http: " << error << "\n";
             return 2;
         }
         banner.http = web::page_url(a.listen, http_server->port(), "");
-        banner.page_url = web::page_url(a.listen, http_server->port(), so.token);
+        banner.page_url = web::page_url(a.listen, http_server->port(),
+                                        loopback_address(a.listen) ? "" : so.token);
         http_server->set_page_url(banner.page_url);
     }
     web::print_control_banner(std::cout, banner);
@@ -287,6 +305,9 @@ int run_play(const PlayArgs& a) {
     }
     if (http_server) {
         http_server->stop();
+    }
+    if (osc_server) {
+        osc_server->stop();
     }
     driver->stop();
     std::printf("stopped: %llu callbacks, %llu xruns, %llu frames\n",

@@ -22,11 +22,19 @@ struct PlayArgs {
     std::string backend = "llvm";
     std::vector<std::string> include_dirs;
     bool fields = false; ///< print every state field of each swap
-    // HTTP + WebSocket control (src/http)
-    bool http = true;                 ///< --no-http turns it off
-    int http_port = 5510;             ///< --http-port (the next free one when busy)
-    std::string listen = "127.0.0.1"; ///< --listen ADDR (0.0.0.0: every interface)
-    std::string token;                ///< --token (else one is made when not on loopback)
+    // Control from other processes (issue 11): shared by every protocol.
+    std::string listen = "127.0.0.1"; ///< the address the control servers bind
+    std::string token;                ///< writes from off loopback need it (empty: a random one)
+    // OSC (src/osc): Faust's options.
+    bool osc = true;
+    int osc_port = 5510, osc_outport = 5511, osc_errport = 5512;
+    std::string desthost = "127.0.0.1";
+    int xmit = 0;
+    std::vector<std::string> xmitfilter;
+    bool bundle = false;
+    // HTTP + WebSocket (src/http)
+    bool http = true;     ///< --no-http turns it off
+    int http_port = 5510; ///< --http-port (the next free one when busy)
 };
 
 int run_play(const PlayArgs& args);

@@ -25,6 +25,7 @@
 #include <memory>
 
 #include "apps/tutti/swap_report.h"
+#include "control/control_hub.h"
 #include "support/test_signal.h"
 #include "tutti/compiler.h"
 #include "tutti/engine.h"
@@ -121,7 +122,7 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
             std::cerr << "tutti render: --set takes PATH=VALUE\n";
             return 2;
         }
-        if (!engine.set_parameter(name, value)) {
+        if (control::set_by_path(engine, name, value) == 0) {
             std::cerr << "tutti render: no control '" << name << "'\n";
             list_controls(*main_factory);
             return 2;
