@@ -29,7 +29,7 @@ fail() { echo "FAIL: $*"; echo "--- tutti play log:"; cat "$work/log"; exit 1; }
 ok() { echo "ok: $*"; }
 
 cp "$here/control.dsp" "$work/control.dsp"
-"$tutti" play "$work/control.dsp" --driver null --watch --http-port 22100 >"$work/log" 2>&1 &
+"$tutti" play "$work/control.dsp" --driver null --watch --no-osc --http-port 22100 >"$work/log" 2>&1 &
 pid=$!
 port=
 for _ in $(seq 400); do
@@ -122,7 +122,7 @@ if unshare -n true 2>/dev/null; then
         set -e
         ip link set lo up
         ip addr add 10.200.0.1/32 dev lo
-        "$0" play "$1" --driver null --listen 0.0.0.0 --http-port 22150 --token s3cret >"$2/log2" 2>&1 &
+        "$0" play "$1" --driver null --no-osc --listen 0.0.0.0 --http-port 22150 --token s3cret >"$2/log2" 2>&1 &
         p=$!
         for _ in $(seq 400); do curl -s -o /dev/null "http://127.0.0.1:22150/JSON" && break; sleep 0.025; done
         r1=$(curl -sS -o /dev/null -w "%{http_code}" --interface 10.200.0.1 "http://10.200.0.1:22150/ctl/freq?value=700")
