@@ -387,6 +387,10 @@ void Server::Impl::accept() {
                 beast::error_code ignored;
                 socket.close(ignored);
             } else {
+                beast::error_code ignored;
+                socket.set_option(net::socket_base::send_buffer_size(opt.socket_send_buffer),
+                                  ignored);
+                socket.set_option(tcp::no_delay(true), ignored);
                 std::make_shared<HttpSession>(*this, std::move(socket))->run();
             }
         }

@@ -50,6 +50,9 @@ struct ServerOptions {
     std::size_t max_body_bytes = 4096;      ///< a request's body (413 beyond)
     std::size_t max_ws_message = 16384;     ///< a client's WebSocket message (closed beyond)
     std::size_t max_queue_bytes = 4u << 20; ///< a WebSocket's unsent messages (dropped beyond)
+    /// The kernel's send buffer of each connection (SO_SNDBUF): what a client
+    /// that does not read can hold in the kernel besides its queue.
+    int socket_send_buffer = 256 * 1024;
     std::chrono::milliseconds request_timeout{10000}; ///< to read one request
     double refresh_hz = 60;                           ///< values and levels pushed this often
     double scope_hz = 30;                             ///< oscilloscope frames pushed this often
