@@ -119,6 +119,9 @@ try {
   check('a swap redraws the UI', (await page.$$('#ui [data-widget]')).length === 4);
   check('the swap report is shown', (await page.textContent('#swaps li')).includes('swapped #2'));
   check('values survive the swap', (await page.inputValue(freqBox)) === '500 Hz', await page.inputValue(freqBox));
+  server.socket.send(JSON.stringify({ type: 'error', error: 'this connection may not set values (the token is missing)' }));
+  await page.waitForTimeout(50);
+  check('a refusal from the server is shown', (await page.textContent('#last-swap')).includes('token is missing'));
   server.socket.send(JSON.stringify({ type: 'ui', ui: [{ type: 'vgroup', label: 'silent', items: [] }] }));
   await page.waitForSelector('.no-controls');
   check('a program without controls says so', (await page.$$('#ui [data-widget]')).length === 0);

@@ -130,6 +130,15 @@ export class App {
     }
   }
 
+  /** The server refused something the page sent (no token, a full queue). */
+  showError(text) {
+    const last = this.els.lastSwap;
+    if (!last) return;
+    last.textContent = text;
+    last.className = 'last-swap fail';
+    last.title = text;
+  }
+
   setLevels(peak, rms) {
     this.meters.set(peak, rms);
   }
