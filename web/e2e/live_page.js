@@ -164,6 +164,18 @@ try {
   await phone.page.tap('[data-address="/all_widgets/play/mute"] .w-check');
   await phone.page.waitForTimeout(200);
   await phone.page.screenshot({ path: join(out, 'live-phone.png'), fullPage: true });
+  // The other tab, and a radio button there, on the phone; the engine follows.
+  await phone.page.tap('.g-tab:has-text("voice")');
+  await phone.page.tap('[data-address="/all_widgets/choices/voice/voice"] .w-radio:has-text("high")');
+  const voice = await until(async () => {
+    const v = Number((await get('/all_widgets/choices/voice/voice')).trim().split(/\s+/)[1]);
+    return v === 2 ? v : null;
+  }, 3000);
+  check('a radio button tapped on the phone sets the engine (voice = 2)', voice === 2);
+  const desktopVoice = await until(() => page.$eval(
+    '[data-address="/all_widgets/choices/voice/voice"] input[value="2"]', (e) => e.checked), 3000);
+  check('... and page 1 shows it (on its hidden tab)', desktopVoice);
+  await phone.page.screenshot({ path: join(out, 'live-phone-voice-tab.png'), fullPage: false });
 
   // ---- a swap: save an edited program ----
   const gen = await page.getAttribute('#ui', 'data-generation');
