@@ -63,6 +63,7 @@ bench: build
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/generator/osc.dsp 6
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/reverb/zitaRev.dsp 6
 	bash bench/cost/cost.sh $(BUILD)
+	bash bench/control/ws_latency.sh $(BUILD) 200
 
 fuzz:
 	bash scripts/fuzz.sh

@@ -19,9 +19,20 @@ packages=(
     faust
     # libFuzzer and sanitizers (make fuzz)
     clang libclang-rt-14-dev
+    # the browser page (issue 11): QR codes (libqrencode), their decoder for the
+    # tests (zbarimg), the headless browser of the page's test (playwright-core
+    # drives /usr/bin/chromium)
+    libqrencode-dev zbar-tools chromium
+    # the HTTP + WebSocket control server (Boost.Beast, header-only) and its tests (curl)
+    libboost-dev curl
     # OSC interop tests: liblo's oscsend/oscdump, a client nobody here wrote (never linked)
     liblo-tools
 )
+# node and npm lint and test the page (web/); only when the machine has no node
+# (an image may bring its own, newer node)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,8 +41,23 @@ for p in "${packages[@]}"; do
     fi
 done
 
+# The page's pinned dev tools (eslint, playwright-core) from web/package-lock.json,
+# into web/node_modules; again only when the lock file changed since.
+web_tools() {
+    local web
+    web="$(cd "$(dirname "$0")/.." && pwd)/web"
+    if [ -f "$web/package-lock.json" ] && command -v npm >/dev/null 2>&1; then
+        if ! cmp -s "$web/package-lock.json" "$web/node_modules/.tutti-installed-lock"; then
+            echo "setup: npm ci in web/ (eslint, playwright-core)"
+            (cd "$web" && npm ci --no-audit --no-fund --loglevel=error &&
+                cp package-lock.json node_modules/.tutti-installed-lock)
+        fi
+    fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
     echo "setup: all ${#packages[@]} packages are installed"
+    web_tools
     exit 0
 fi
 
@@ -43,4 +69,5 @@ export DEBIAN_FRONTEND=noninteractive
 echo "setup: installing ${missing[*]}"
 "${as_root[@]}" apt-get update -q
 "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+web_tools
 echo "setup: done"

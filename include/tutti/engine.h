@@ -64,6 +64,9 @@ struct EngineOptions {
     /// state into buffers prepared with the version (memcpy only), and the control
     /// thread checks every carried field against them (SwapReport::migration_errors).
     bool check_migrations = false;
+    /// Keep the last `output_tap_frames` output frames for readers off the audio
+    /// thread (read_output(): meters, oscilloscopes); 0 (the default): no tap.
+    std::size_t output_tap_frames = 0;
 };
 
 /// What happened to one state field of the new version in a swap.
@@ -281,6 +284,14 @@ public:
     FrameClock frame_clock() const;
     std::uint64_t
     dropped_messages() const; ///< parameter changes and commit events lost to full queues
+
+    /// Any thread, with EngineOptions::output_tap_frames > 0 (else returns 0).
+    /// Copies the output frames played from engine frame `*cursor` on (at most
+    /// `max_frames`, interleaved: options().outputs floats per frame) into `out`,
+    /// advances `*cursor` past them and returns how many. A reader that fell
+    /// behind by more than the tap holds skips to the oldest frame kept. The
+    /// audio thread only stores into a preallocated ring (engine/output_tap.h).
+    std::size_t read_output(std::uint64_t* cursor, float* out, std::size_t max_frames) const;
 
     struct Impl;
 

@@ -32,6 +32,7 @@
 #include "engine/denormals.h"
 #include "engine/migration.h"
 #include "engine/mpsc_queue.h"
+#include "engine/output_tap.h"
 #include "engine/spsc_queue.h"
 #include "support/rt_section.h"
 
@@ -105,6 +106,7 @@ struct Engine::Impl {
     engine::SpscQueue<Slot*> retired{max_live_slots * 2};
     engine::MpscQueue<ParameterChange> params;
     engine::SpscQueue<CommitEvent> commits{max_live_slots * 2};
+    std::unique_ptr<engine::OutputTap> tap; ///< written by the audio thread, read by any
     std::atomic<std::uint64_t> playing{0};
     std::atomic<std::uint64_t> frames{0};
     std::atomic<std::uint64_t> dropped{0};
@@ -166,6 +168,10 @@ struct Engine::Impl {
             fade_in_gain[i] = float(std::sin(t * std::numbers::pi / 2));
         }
         zeros.assign(std::size_t(opt.max_block) * sample_bytes, std::byte{0});
+        if (opt.output_tap_frames > 0) {
+            tap = std::make_unique<engine::OutputTap>(opt.output_tap_frames, opt.outputs,
+                                                      std::size_t(opt.max_block));
+        }
         worker = std::thread([this] { work(); });
         service = std::thread([this] { serve(); });
     }
@@ -682,6 +688,13 @@ struct Engine::Impl {
         }
         pending_head = 0;
         pending_count = left;
+        if (tap) {
+            if (opt.double_precision) {
+                tap->write<double>(std::size_t(n), outputs, std::size_t(opt.outputs));
+            } else {
+                tap->write<float>(std::size_t(n), outputs, std::size_t(opt.outputs));
+            }
+        }
         if (current != nullptr) {
             publish_values(frame0 + std::uint64_t(n));
         }
@@ -895,6 +908,9 @@ std::uint64_t Engine::frames_processed() const {
 }
 FrameClock Engine::frame_clock() const {
     return impl_->read_clock();
+}
+std::size_t Engine::read_output(std::uint64_t* cursor, float* out, std::size_t max_frames) const {
+    return impl_->tap ? impl_->tap->read(cursor, out, max_frames) : 0;
 }
 std::uint64_t Engine::dropped_messages() const {
     return impl_->dropped.load(std::memory_order_relaxed);

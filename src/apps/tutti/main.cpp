@@ -163,6 +163,9 @@ int main(int argc, char** argv) {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     play->add_flag("--bundle", pl.bundle, "OSC: send the feedback of each refresh in one bundle");
+    play->add_flag("!--no-http", pl.http, "No HTTP/WebSocket control server");
+    play->add_option("--http-port", pl.http_port,
+                     "HTTP/WebSocket control port (default 5510; the next free one when busy)");
 
     std::string check_program;
     std::vector<std::string> check_includes;

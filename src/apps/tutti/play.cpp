@@ -25,10 +25,12 @@
 #include "apps/tutti/swap_report.h"
 #include "midi/midi_input.h"
 #include "control/control_hub.h"
+#include "http/server.h"
 #include "osc/osc_server.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
+#include "web/control_banner.h"
 
 namespace tutti::app {
 
@@ -115,6 +117,11 @@ private:
     std::set<std::string> files_;
 };
 
+/// 127.0.0.0/8, ::1 or localhost.
+bool loopback_address(const std::string& a) {
+    return a.rfind("127.", 0) == 0 || a == "::1" || a == "localhost";
+}
+
 } // namespace
 
 int run_play(const PlayArgs& a) {
@@ -183,6 +190,9 @@ int run_play(const PlayArgs& a) {
     }
     eo.sample_rate = driver->sample_rate();
     eo.max_block = driver->block_size();
+    if (a.http) {
+        eo.output_tap_frames = std::size_t(eo.sample_rate); // a second, for the page's meters
+    }
     Engine engine(eo);
     engine.submit(first.factory, a.program);
     std::unique_ptr<midi::MidiInput> midi_input; // after the engine: destroyed before it
@@ -212,12 +222,12 @@ int run_play(const PlayArgs& a) {
                     a.midi ? ", notes from midi_in" : "");
     }
     std::fflush(stdout);
-
     // Control from other processes (issue 11): the hub every source shares, then OSC.
     control::ControlHub::Options hub_options;
     hub_options.token = a.token;
     control::ControlHub hub(hub_options);
-    hub.add_program(engine, std::filesystem::path(a.program).stem().string());
+    const int program_id =
+        hub.add_program(engine, std::filesystem::path(a.program).stem().string());
     std::unique_ptr<osc::Server> osc_server;
     if (a.osc) {
         osc::ServerOptions oo;
@@ -240,6 +250,28 @@ int run_play(const PlayArgs& a) {
     if (a.listen.rfind("127.", 0) != 0) {
         std::printf("control token (writes from off loopback need it): %s\n", hub.token().c_str());
     }
+    std::fflush(stdout);
+
+    // The control URLs and the QR code of the page: each control server fills in
+    // its part once it listens (issue 11 section 5).
+    web::ControlBanner banner;
+    std::unique_ptr<http::Server> http_server;
+    if (a.http) {
+        http::ServerOptions so;
+        so.listen = a.listen;
+        so.port = a.http_port;
+        so.token = hub.token(); // the one token of every control source
+        http_server = std::make_unique<http::Server>(hub, program_id, engine, so);
+        if (!http_server->start(&error)) {
+            std::cerr << "tutti play: http: " << error << "\n";
+            return 2;
+        }
+        banner.http = web::page_url(a.listen, http_server->port(), "");
+        banner.page_url = web::page_url(a.listen, http_server->port(),
+                                        loopback_address(a.listen) ? "" : so.token);
+        http_server->set_page_url(banner.page_url);
+    }
+    web::print_control_banner(std::cout, banner);
     std::fflush(stdout);
 
     std::signal(SIGINT, on_signal);
@@ -271,6 +303,9 @@ int run_play(const PlayArgs& a) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         for (const SwapReport& r : engine.take_reports()) {
+            if (http_server) {
+                http_server->publish_swap(r);
+            }
             if (r.generation == 1) {
                 continue;
             }
@@ -303,6 +338,9 @@ int run_play(const PlayArgs& a) {
         if (driver->xruns() != xruns_seen) {
             xruns_seen = driver->xruns();
         }
+    }
+    if (http_server) {
+        http_server->stop();
     }
     if (osc_server) {
         osc_server->stop();

@@ -34,6 +34,9 @@ struct PlayArgs {
     int xmit = 0;
     std::vector<std::string> xmitfilter;
     bool bundle = false;
+    // HTTP + WebSocket (src/http)
+    bool http = true;     ///< --no-http turns it off
+    int http_port = 5510; ///< --http-port (the next free one when busy)
 };
 
 int run_play(const PlayArgs& args);
