@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (libFuzzer, clang, ASan+UBSan; tests/fuzz/CMakeLists.txt)
 # one after the other, FUZZ_SECONDS each (default 600).
-#   FUZZ_TARGETS   which ones (default: parse eval ir pipeline)
+#   FUZZ_TARGETS   which ones (default: parse eval ir pipeline netjack)
 #   FUZZ_TIMEOUT   wall-clock seconds one input may take before it is reported as
 #                  a hang (60: the largest example programs take a few seconds of
 #                  CPU under the sanitizers, and the machine may be shared)
@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-600}"
-targets="${FUZZ_TARGETS:-parse eval ir pipeline}"
+targets="${FUZZ_TARGETS:-parse eval ir pipeline netjack}"
 timeout="${FUZZ_TIMEOUT:-60}"
 rss="${FUZZ_RSS_MB:-2048}"
 niceness="${FUZZ_NICE:-10}"
@@ -39,7 +39,9 @@ mkdir -p build-fuzz/artifacts
 for t in $targets; do
     run=build-fuzz/corpus/$t
     seeds=(tests/fuzz/corpus/"$t")
-    if [ "$t" != parse ]; then
+    dict=(-dict=tests/fuzz/faust.dict)
+    [ "$t" = netjack ] && dict=() # binary datagrams: no Faust tokens
+    if [ "$t" != parse ] && [ "$t" != netjack ]; then
         seeds+=(tests/fuzz/seeds)
         [ -d tests/fuzz/regressions ] && seeds+=(tests/fuzz/regressions)
         [ "$examples" = 1 ] && [ -d /usr/share/faust/examples ] && seeds+=(/usr/share/faust/examples)
@@ -62,7 +64,7 @@ for t in $targets; do
     echo "== $t: ${seconds}s (log: $log)"
     set +e
     nice -n "$niceness" build-fuzz/bin/"${t}"_fuzzer -max_total_time="$seconds" -timeout="$timeout" \
-        -rss_limit_mb="$rss" -max_len=4096 -dict=tests/fuzz/faust.dict \
+        -rss_limit_mb="$rss" -max_len=4096 "${dict[@]}" \
         -artifact_prefix=build-fuzz/artifacts/"$t"- -print_final_stats=1 "$run" "${seeds[@]}" > "$log" 2>&1
     rc=$?
     set -e

@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
     CLI::App* play = app.add_subcommand(
         "play", "Play a program on an audio driver; --watch swaps in every saved edit");
     play->add_option("program", pl.program, "Faust program (.dsp)")->required();
-    play->add_option("--driver", pl.driver, "jack (default) or null");
+    play->add_option("--driver", pl.driver,
+                     "jack (default), null, netjack-slave or netjack-master");
     play->add_flag("--watch", pl.watch,
                    "Recompile on every save and swap the new version in, keeping its state");
     play->add_option("--server", pl.server, "JACK server name");
@@ -138,6 +139,17 @@ int main(int argc, char** argv) {
     play->add_option("--backend", pl.backend, "llvm (default) or interp");
     play->add_option("-I", pl.include_dirs, "Add a folder to the library search path");
     play->add_flag("--fields", pl.fields, "Print every state field of each swap");
+    play->add_option(
+        "--master", pl.master,
+        "netjack-slave: the master's ADDR[:PORT] (default: multicast 225.3.19.154:19000)");
+    play->add_option(
+        "--listen", pl.listen,
+        "netjack-master: ADDR[:PORT] to listen on (default: multicast 225.3.19.154:19000)");
+    play->add_option("--latency", pl.latency, "netjack-slave: latency in cycles (default 2)");
+    play->add_option("--format", pl.format, "netjack: float (default) or int16");
+    play->add_option("--name", pl.net_name, "netjack-slave: the name the master shows");
+    play->add_option("--period", pl.block, "netjack-master: frames per cycle (as --block)");
+    play->add_option("--clock", pl.clock, "netjack-master: timer (default)");
 
     std::string check_program;
     std::vector<std::string> check_includes;

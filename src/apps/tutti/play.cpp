@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "apps/tutti/swap_report.h"
+#include "netjack/netjack_driver.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
@@ -128,9 +129,30 @@ int run_play(const PlayArgs& a) {
     if (!first.ok()) {
         return 1;
     }
-    std::unique_ptr<Driver> driver = make_driver(a.driver);
+    std::unique_ptr<Driver> driver;
+    if (a.driver.rfind("netjack-", 0) == 0) {
+        netjack::NetOptions net;
+        net.address = a.driver == "netjack-slave" ? a.master : a.listen;
+        net.latency = a.latency;
+        net.name = a.net_name.empty() ? std::string("tutti") : a.net_name;
+        if (a.format == "int16") {
+            net.encoder = netjack::Encoder::Int16;
+        } else if (a.format != "float") {
+            std::cerr << "tutti play: --format " << a.format
+                      << ": not available (float or int16; opus: not yet)\n";
+            return 2;
+        }
+        if (a.clock != "timer") {
+            std::cerr << "tutti play: --clock " << a.clock << ": not available (timer)\n";
+            return 2;
+        }
+        driver = netjack::make_driver(a.driver, net);
+    } else {
+        driver = make_driver(a.driver);
+    }
     if (!driver) {
-        std::cerr << "tutti play: unknown driver '" << a.driver << "' (jack or null)\n";
+        std::cerr << "tutti play: unknown driver '" << a.driver
+                  << "' (jack, null, netjack-slave or netjack-master)\n";
         return 2;
     }
     DriverOptions dopt;

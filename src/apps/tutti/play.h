@@ -22,6 +22,13 @@ struct PlayArgs {
     std::string backend = "llvm";
     std::vector<std::string> include_dirs;
     bool fields = false; ///< print every state field of each swap
+    // NetJack drivers (netjack-slave, netjack-master)
+    std::string master;           ///< slave: the master's ADDR[:PORT] (empty: multicast)
+    std::string listen;           ///< master: ADDR[:PORT] to listen on (empty: multicast)
+    int latency = 2;              ///< slave: cycles
+    std::string format = "float"; ///< float or int16
+    std::string net_name;         ///< slave: the name the master shows
+    std::string clock = "timer";  ///< master: timer (jack: not yet)
 };
 
 int run_play(const PlayArgs& args);
