@@ -65,6 +65,7 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
     silence_.assign(frames, 0.0f);
     silence_view_.assign(rx, silence_.data());
     have_taken_ = false;
+    rx_cycle_offset_ = 0;
 
     tx_buffer_.assign(kReceiveCapacity, 0);
     rx_ports_list_.resize(rx);
@@ -116,6 +117,7 @@ bool Link::on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t
         counters_.foreign_packets.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
+    h.cycle += rx_cycle_offset_;
     if (have_taken_ && cycle_diff(h.cycle, last_taken_) <= 0) {
         counters_.late_packets.fetch_add(1, std::memory_order_relaxed);
         return false;

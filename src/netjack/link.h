@@ -66,6 +66,14 @@ public:
         return period_;
     }
 
+    /// Control or network thread, before the first datagram of a session: a
+    /// number added to the peer's cycle numbers. An asynchronous jackd slave
+    /// (jackd without -S) numbers its replies by its own count from 1, not
+    /// with the master's cycle: its cycle 1 answers our first cycle.
+    void set_rx_cycle_offset(std::uint32_t offset) {
+        rx_cycle_offset_ = offset;
+    }
+
     /// Network thread. Files one datagram; returns its cycle number in *cycle
     /// when it was ours (true), false for anything else.
     bool on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t* cycle);
@@ -117,6 +125,7 @@ private:
     std::vector<const float*> rx_view_;
     std::vector<float> silence_;
     std::vector<const float*> silence_view_;
+    std::uint32_t rx_cycle_offset_ = 0;
     bool have_taken_ = false;
     std::uint32_t last_taken_ = 0;
     // sending

@@ -175,6 +175,9 @@ void MasterDriver::on_session_datagram(const std::uint8_t* data, long size, std:
         }
         effective_latency_ = std::max(1, static_cast<int>(setup_.latency));
         first_cycle_ = tick + 1;
+        if (setup_.sync_mode == 0) {
+            link_.set_rx_cycle_offset(first_cycle_ - 1);
+        }
         last_packet_ = Clock::now();
         connections_.fetch_add(1, std::memory_order_relaxed);
         state_.store(State::Running, std::memory_order_relaxed);
@@ -182,6 +185,39 @@ void MasterDriver::on_session_datagram(const std::uint8_t* data, long size, std:
     }
     if (link_.on_datagram(data, static_cast<std::size_t>(size), nullptr)) {
         last_packet_ = Clock::now();
+    }
+}
+
+void MasterDriver::pump(std::int64_t deadline, std::uint32_t tick,
+                        std::optional<std::uint32_t> until_complete) {
+    std::uint8_t* in = rx_buffer_.data();
+    for (;;) {
+        if (until_complete && link_.complete(*until_complete)) {
+            return;
+        }
+        const std::int64_t left = deadline - now_ns();
+        if (left <= 0) {
+            return;
+        }
+        pollfd fds[2] = {{listen_.fd(), POLLIN, 0}, {session_.fd(), POLLIN, 0}};
+        timespec wait{static_cast<time_t>(left / kNanosPerSecond),
+                      static_cast<long>(left % kNanosPerSecond)};
+        if (ppoll(fds, 2, &wait, nullptr) <= 0) {
+            continue;
+        }
+        if (fds[0].revents & POLLIN) {
+            sockaddr_in from{};
+            const long got = listen_.receive(in, rx_buffer_.size(), 0, &from);
+            if (got > 0) {
+                on_listen_datagram(in, got, from);
+            }
+        }
+        if (fds[1].revents & POLLIN) {
+            const long got = session_.receive(in, rx_buffer_.size(), 0);
+            if (got > 0) {
+                on_session_datagram(in, got, tick);
+            }
+        }
     }
 }
 
@@ -197,13 +233,17 @@ void MasterDriver::run(AudioCallback* callback) noexcept {
     std::int64_t t0 = now_ns();
     std::int64_t n = 0;
     std::uint32_t tick = 0;
-    std::uint8_t* in = rx_buffer_.data();
     while (running_.load(std::memory_order_acquire)) {
         ++tick;
         const State state = state_.load(std::memory_order_relaxed);
         const bool live = state == State::Running;
         if (live) {
             const std::uint32_t reply = tick - static_cast<std::uint32_t>(effective_latency_);
+            if (cycle_diff(reply, first_cycle_) >= 0 && !link_.complete(reply)) {
+                // Late by a little (a slave that answers when our next cycle
+                // comes, as an asynchronous jackd does): wait half a period.
+                pump(now_ns() + period / 2, tick, reply);
+            }
             if (cycle_diff(reply, first_cycle_) >= 0) {
                 const float* const* rx = link_.take(reply);
                 const int shared = std::min(link_.rx_channels(), options_.inputs);
@@ -235,34 +275,7 @@ void MasterDriver::run(AudioCallback* callback) noexcept {
         // Wait for the next block's deadline, taking datagrams as they come.
         ++n;
         const std::int64_t deadline = t0 + offset_ns(n * block);
-        for (;;) {
-            const std::int64_t left = deadline - now_ns();
-            if (left <= 0) {
-                break;
-            }
-            pollfd fds[2] = {{-1, POLLIN, 0}, {-1, POLLIN, 0}};
-            fds[0].fd = listen_.fd();
-            fds[1].fd = session_.fd();
-            timespec wait{static_cast<time_t>(left / kNanosPerSecond),
-                          static_cast<long>(left % kNanosPerSecond)};
-            const int ready = ppoll(fds, 2, &wait, nullptr);
-            if (ready <= 0) {
-                continue;
-            }
-            if (fds[0].revents & POLLIN) {
-                sockaddr_in from{};
-                const long got = listen_.receive(in, rx_buffer_.size(), 0, &from);
-                if (got > 0) {
-                    on_listen_datagram(in, got, from);
-                }
-            }
-            if (fds[1].revents & POLLIN) {
-                const long got = session_.receive(in, rx_buffer_.size(), 0);
-                if (got > 0) {
-                    on_session_datagram(in, got, tick);
-                }
-            }
-        }
+        pump(deadline, tick, std::nullopt);
         if (state_.load(std::memory_order_relaxed) == State::Running &&
             Clock::now() - last_packet_ > peer_timeout) {
             drop_session(); // the slave is gone: listen again

@@ -13,15 +13,19 @@
  *    2 s at most) until START_MASTER comes back; the slave's channel counts
  *    are kept (-1 becomes the program's).
  *  - Running: each block runs the callback with the slave's reply to cycle
- *    k - max(1, latency) as inputs (silence before the first reply), then
- *    sends its outputs as cycle k. A slave silent for peer_timeout_s is gone:
- *    the master listens again (a slave that restarts is taken back at once).
+ *    k - max(1, latency) as inputs (silence before the first reply; a reply
+ *    not complete yet is waited for up to half a period, then taken as it
+ *    is), then sends its outputs as cycle k. An asynchronous jackd slave
+ *    numbers its replies by its own count: they are mapped to ours. A slave silent for
+ * peer_timeout_s is gone: the master listens again (a slave that restarts is taken back at once).
  * Without a slave the callback still runs every block, with silent inputs.
  */
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -84,6 +88,10 @@ private:
     void on_listen_datagram(const std::uint8_t* data, long size, const sockaddr_in& from);
     void on_session_datagram(const std::uint8_t* data, long size, std::uint32_t tick);
     void drop_session();
+    /// Takes datagrams from both sockets until `deadline` (CLOCK_MONOTONIC
+    /// ns) or, when given, until that cycle is complete.
+    void pump(std::int64_t deadline, std::uint32_t tick,
+              std::optional<std::uint32_t> until_complete);
 
     NetOptions net_;
     DriverOptions options_;
