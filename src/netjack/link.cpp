@@ -93,6 +93,13 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
     return true;
 }
 
+int Link::socket_buffer_bytes() const {
+    const long channels = std::max(rx_audio_, tx_audio_);
+    const long cycle = channels * period_ * 4 + (channels * period_ * 4 / 1000 + 2) * 112;
+    const long bytes = (static_cast<long>(params_.latency) + 4) * cycle * 2; // kernel overhead
+    return static_cast<int>(std::clamp(bytes, 1L << 20, 64L << 20));
+}
+
 void Link::reset(Slot& slot, std::uint32_t c) {
     slot.cycle = c;
     slot.used = true;

@@ -65,6 +65,9 @@ public:
     int period() const {
         return period_;
     }
+    /// Socket buffer bytes that hold latency + 4 cycles of the larger
+    /// direction with the packets' headers (1 MB at least, 64 MB at most).
+    int socket_buffer_bytes() const;
 
     /// Control or network thread, before the first datagram of a session: a
     /// number added to the peer's cycle numbers. An asynchronous jackd slave

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "netjack/realtime.h"
 #include "support/rt_section.h"
 
 namespace tutti::netjack {
@@ -102,7 +103,10 @@ bool MasterDriver::start(AudioCallback* callback, std::string* error) {
     callbacks_.store(0);
     xruns_.store(0);
     running_.store(true, std::memory_order_release);
-    thread_ = std::thread([this, callback] { run(callback); });
+    thread_ = std::thread([this, callback] {
+        try_realtime();
+        run(callback);
+    });
     return true;
 }
 
@@ -149,7 +153,6 @@ void MasterDriver::on_listen_datagram(const std::uint8_t* data, long size,
     if (!session_.open(&why) || !session_.connect(from, &why)) {
         return;
     }
-    session_.set_buffers(1 << 21);
     setup_ = p;
     state_.store(State::SettingUp, std::memory_order_relaxed);
     setup_started_ = Clock::now();
@@ -169,6 +172,7 @@ void MasterDriver::on_session_datagram(const std::uint8_t* data, long size, std:
             drop_session();
             return;
         }
+        session_.set_buffers(link_.socket_buffer_bytes());
         tx_.assign(static_cast<std::size_t>(link_.tx_channels()), silence_.data());
         for (int i = 0; i < std::min(link_.tx_channels(), options_.outputs); ++i) {
             tx_[static_cast<std::size_t>(i)] = outputs_[static_cast<std::size_t>(i)];

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "netjack/realtime.h"
 #include "support/rt_section.h"
 
 namespace tutti::netjack {
@@ -160,7 +161,7 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
                 *error = "the master's session cannot run here: " + config_error;
                 return false;
             }
-            socket_.set_buffers(1 << 21);
+            socket_.set_buffers(link_.socket_buffer_bytes());
             *agreed = reply;
             connections_.fetch_add(1, std::memory_order_relaxed);
             return true;
@@ -181,7 +182,10 @@ bool SlaveDriver::start(AudioCallback* callback, std::string* error) {
     }
     callbacks_.store(0);
     running_.store(true, std::memory_order_release);
-    thread_ = std::thread([this, callback] { run(callback); });
+    thread_ = std::thread([this, callback] {
+        try_realtime();
+        run(callback);
+    });
     return true;
 }
 
