@@ -29,6 +29,7 @@
 
 #include "netjack/master_driver.h"
 #include "netjack/slave_driver.h"
+#include "test_signals.h"
 #include "tools/jack_server.h"
 
 namespace tutti::netjack {
@@ -436,6 +437,97 @@ TEST(NetJackInteropMaster, SyncJackdNetSlaveRoundTripFloatLatency2) {
 TEST(NetJackInteropMaster, SyncJackdNetSlaveRoundTripFloatLatency3Period128) {
     master_round_trip(3, 128, 24015, true);
 }
+
+#ifdef TUTTI_JACKNET_PEER
+/// tutti master <- libjacknet slave (a child process that echoes): every
+/// frame back latency x period frames later; int16 too (libjacknet truncates
+/// to 16 bits: within one step of 1/32767).
+void master_with_jacknet_slave(Encoder encoder, int latency, int period, int port) {
+    NetOptions net;
+    net.address = "127.0.0.1:" + std::to_string(port);
+    MasterDriver master(net);
+    DriverOptions options;
+    options.sample_rate = kRate;
+    options.block_size = period;
+    std::string error;
+    ASSERT_TRUE(master.open(options, &error)) << error;
+    nettest::Checker checker(2, static_cast<std::int64_t>(std::max(latency, 1)) * period,
+                             encoder == Encoder::Float ? 0.0f : 1.01f / 32767.0f);
+    ASSERT_TRUE(master.start(&checker, &error)) << error;
+    nettest::Child slave;
+    ASSERT_TRUE(
+        slave.start({TUTTI_JACKNET_PEER, "slave", "127.0.0.1", std::to_string(port), "2",
+                     std::to_string(static_cast<int>(encoder)), std::to_string(latency), "3"}));
+    ASSERT_TRUE(nettest::wait_for([&] { return checker.locked_.load(); }, std::chrono::seconds(5)))
+        << slave.output();
+    nettest::wait_for([&] { return checker.blocks_.load() * period >= kRate; },
+                      std::chrono::seconds(5));
+    const SessionParams s = master.session();
+    master.stop();
+    const int status = slave.wait(std::chrono::seconds(10));
+    EXPECT_EQ(s.encoder, encoder);
+    EXPECT_GE(checker.blocks_.load() * static_cast<std::uint64_t>(period),
+              static_cast<std::uint64_t>(kRate));
+    EXPECT_EQ(checker.wrong_.load(), 0u);
+    std::printf("netjack interop: tutti master <-> libjacknet slave, %s, latency %d, period %d: "
+                "round trip %d frames, %llu samples checked, %llu wrong; child %s\n",
+                encoder == Encoder::Float ? "float" : "int16", latency, period,
+                std::max(latency, 1) * period,
+                static_cast<unsigned long long>(checker.checked_.load()),
+                static_cast<unsigned long long>(checker.wrong_.load()),
+                nettest::describe_status(status).c_str());
+}
+
+TEST(NetJackInteropLibjacknet, TuttiMasterLibjacknetSlaveFloat) {
+    master_with_jacknet_slave(Encoder::Float, 2, 256, 24021);
+}
+
+TEST(NetJackInteropLibjacknet, TuttiMasterLibjacknetSlaveInt16) {
+    master_with_jacknet_slave(Encoder::Int16, 3, 128, 24022);
+}
+
+/// tutti slave -> libjacknet master (a child that sends the signal and checks
+/// its echo at latency x period frames).
+void slave_with_jacknet_master(Encoder encoder, int latency, int period, int port) {
+    nettest::Child master;
+    ASSERT_TRUE(
+        master.start({TUTTI_JACKNET_PEER, "master", "127.0.0.1", std::to_string(port), "2",
+                      std::to_string(period), std::to_string(static_cast<int>(encoder)), "2"}));
+    NetOptions net;
+    net.address = "127.0.0.1:" + std::to_string(port);
+    net.latency = latency;
+    net.encoder = encoder;
+    net.connect_timeout_s = 5;
+    SlaveDriver slave(net);
+    DriverOptions options;
+    std::string error;
+    ASSERT_TRUE(slave.open(options, &error)) << error;
+    EXPECT_EQ(slave.block_size(), period);
+    nettest::EchoAll echo(2);
+    ASSERT_TRUE(slave.start(&echo, &error)) << error;
+    const int status = master.wait(std::chrono::seconds(15));
+    slave.stop();
+    const std::string out = master.output();
+    const auto at = out.find("jacknet master:");
+    ASSERT_NE(at, std::string::npos) << out;
+    const std::string line = out.substr(at, out.find('\n', at) - at);
+    EXPECT_EQ(nettest::describe_status(status), "ok");
+    EXPECT_NE(line.find("locked 1"), std::string::npos) << line;
+    EXPECT_NE(line.find(" wrong 0 "), std::string::npos) << line;
+    std::printf("netjack interop: tutti slave <-> libjacknet master, %s, latency %d, period %d: "
+                "%s (round trip %d frames)\n",
+                encoder == Encoder::Float ? "float" : "int16", latency, period, line.c_str(),
+                latency * period);
+}
+
+TEST(NetJackInteropLibjacknet, TuttiSlaveLibjacknetMasterFloat) {
+    slave_with_jacknet_master(Encoder::Float, 2, 256, 24023);
+}
+
+TEST(NetJackInteropLibjacknet, TuttiSlaveLibjacknetMasterInt16) {
+    slave_with_jacknet_master(Encoder::Int16, 1, 256, 24024);
+}
+#endif
 
 } // namespace
 } // namespace tutti::netjack
