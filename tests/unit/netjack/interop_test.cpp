@@ -17,6 +17,7 @@
  */
 #include <gtest/gtest.h>
 #include <jack/jack.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -436,6 +437,108 @@ TEST(NetJackInteropMaster, SyncJackdNetSlaveRoundTripFloatLatency2) {
 
 TEST(NetJackInteropMaster, SyncJackdNetSlaveRoundTripFloatLatency3Period128) {
     master_round_trip(3, 128, 24015, true);
+}
+
+/// jackd -d net SIGKILLed: the master waits; a new jackd slave is taken
+/// within 3 s and its echo is right again.
+TEST(NetJackInteropMaster, JackdSlaveKilledAndBack) {
+    NetOptions net;
+    net.address = "127.0.0.1:24031";
+    MasterDriver master(net);
+    DriverOptions options;
+    options.sample_rate = kRate;
+    options.block_size = 256;
+    std::string error;
+    ASSERT_TRUE(master.open(options, &error)) << error;
+    nettest::Checker checker(2, 2 * 256, 0.0f);
+    ASSERT_TRUE(master.start(&checker, &error)) << error;
+    auto start_slave = [&](test::JackServer& slave) {
+        slave.server_args = {"-S"};
+        slave.driver_args = {"net", "-a", "127.0.0.1", "-p", "24031", "-C",     "2",
+                             "-P",  "2",  "-l",        "2",  "-n",    "tjslave"};
+        ASSERT_TRUE(slave.start(&error)) << error;
+        ASSERT_TRUE(nettest::wait_for(
+            [&] {
+                return run("jack_connect -s " + slave.name() +
+                           " system:capture_1 system:playback_1") == 0;
+            },
+            std::chrono::seconds(5)));
+        ASSERT_EQ(run("jack_connect -s " + slave.name() + " system:capture_2 system:playback_2"),
+                  0);
+    };
+    {
+        test::JackServer slave;
+        start_slave(slave);
+        ASSERT_TRUE(
+            nettest::wait_for([&] { return checker.locked_.load(); }, std::chrono::seconds(5)));
+        kill(slave.pid(), SIGKILL);
+        slave.stop(); // reaps it and clears its shared memory
+        std::remove(slave.log_path().c_str());
+    }
+    ASSERT_TRUE(nettest::wait_for([&] { return !master.connected(); }, std::chrono::seconds(4)));
+    const auto back = Clock::now();
+    test::JackServer slave;
+    start_slave(slave);
+    ASSERT_TRUE(nettest::wait_for([&] { return master.connected(); }, std::chrono::seconds(5)));
+    const double seconds = std::chrono::duration<double>(Clock::now() - back).count();
+    const std::uint64_t blocks = checker.blocks_.load();
+    ASSERT_TRUE(nettest::wait_for([&] { return checker.blocks_.load() > blocks + 100; },
+                                  std::chrono::seconds(3)));
+    const std::uint64_t settled = checker.wrong_.load();
+    ASSERT_TRUE(nettest::wait_for([&] { return checker.blocks_.load() > blocks + 300; },
+                                  std::chrono::seconds(4)));
+    master.stop();
+    EXPECT_LT(seconds, 3.0);
+    EXPECT_EQ(master.connections(), 2u);
+    EXPECT_EQ(checker.wrong_.load(), settled) << "the echo after the new slave settled";
+    std::printf("netjack reconnect: jackd -d net SIGKILLed, its successor taken %.3f s after it "
+                "started\n",
+                seconds);
+}
+
+/// jackd with netmanager SIGKILLed: the tutti slave keeps looking and joins
+/// the next jackd + netmanager on that port within 3 s of its netmanager.
+TEST(NetJackInteropSlave, NetmanagerKilledAndBack) {
+    auto start_master = [&](test::JackServer& jackd) {
+        std::string error;
+        ASSERT_TRUE(jackd.start(&error, kRate, 256)) << error;
+        ASSERT_EQ(run("jack_load -s " + jackd.name() + " -i '-a 127.0.0.1 -p 24032' netmanager"),
+                  0);
+    };
+    NetOptions net;
+    net.address = "127.0.0.1:24032";
+    net.name = "tslave";
+    SlaveDriver slave(net);
+    nettest::EchoAll echo(2);
+    std::string error;
+    {
+        test::JackServer jackd;
+        start_master(jackd);
+        ASSERT_TRUE(slave.open(DriverOptions{}, &error)) << error;
+        ASSERT_TRUE(slave.start(&echo, &error)) << error;
+        ASSERT_TRUE(
+            nettest::wait_for([&] { return echo.calls.load() > 50; }, std::chrono::seconds(5)));
+        kill(jackd.pid(), SIGKILL);
+        jackd.stop();
+        std::remove(jackd.log_path().c_str());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    test::JackServer jackd;
+    start_master(jackd);
+    const auto back = Clock::now();
+    ASSERT_TRUE(
+        nettest::wait_for([&] { return slave.connections() == 2; }, std::chrono::seconds(6)));
+    const double seconds = std::chrono::duration<double>(Clock::now() - back).count();
+    const long calls = echo.calls.load();
+    ASSERT_TRUE(
+        nettest::wait_for([&] { return echo.calls.load() > calls + 50; }, std::chrono::seconds(3)));
+    slave.stop();
+    run("jack_unload netmanager " + jackd.name());
+    EXPECT_TRUE(jackd.stop()) << jackd.log();
+    EXPECT_LT(seconds, 3.0);
+    std::printf("netjack reconnect: jackd + netmanager SIGKILLed, the slave joined the next one "
+                "%.3f s after its netmanager was loaded\n",
+                seconds);
 }
 
 #ifdef TUTTI_JACKNET_PEER

@@ -160,6 +160,93 @@ TEST(NetJackLoopback, GridOfChannelsAndPeriodsLosesNoFrame) {
     EXPECT_EQ(failures, 0);
 }
 
+/// A master whose slave disappears (no goodbye: its packets stop) waits for
+/// it; the slave, back, is taken within 3 s and the audio is right again.
+TEST(NetJackLoopback, MasterTakesBackASlaveThatDied) {
+    NetOptions net;
+    net.address = "127.0.0.1:24201";
+    MasterDriver master(net);
+    DriverOptions options;
+    options.block_size = 128;
+    std::string error;
+    ASSERT_TRUE(master.open(options, &error)) << error;
+    Checker checker(2, 2 * 128, 0.0f);
+    ASSERT_TRUE(master.start(&checker, &error)) << error;
+    NetOptions snet = net;
+    snet.latency = 2;
+    {
+        SlaveDriver slave(snet);
+        ASSERT_TRUE(slave.open(options, &error)) << error;
+        Echo echo(2);
+        ASSERT_TRUE(slave.start(&echo, &error)) << error;
+        ASSERT_TRUE(wait_for([&] { return checker.locked_.load(); }, std::chrono::seconds(3)));
+        slave.stop(); // gone without a word
+    }
+    // The master notices after peer_timeout_s (2 s) and listens again.
+    ASSERT_TRUE(wait_for([&] { return !master.connected(); }, std::chrono::seconds(4)));
+    const auto back = Clock::now();
+    SlaveDriver slave(snet);
+    ASSERT_TRUE(slave.open(options, &error)) << error;
+    const double seconds = std::chrono::duration<double>(Clock::now() - back).count();
+    EXPECT_LT(seconds, 3.0);
+    EXPECT_EQ(master.connections(), 2u);
+    Echo echo(2);
+    ASSERT_TRUE(slave.start(&echo, &error)) << error;
+    const std::uint64_t wrong_before = checker.wrong_.load();
+    const std::uint64_t blocks_before = checker.blocks_.load();
+    ASSERT_TRUE(wait_for([&] { return checker.blocks_.load() > blocks_before + 200; },
+                         std::chrono::seconds(3)));
+    // Frames lost while the slave was away are counted; none after its return
+    // beyond the first latency's worth.
+    const std::uint64_t settle = checker.wrong_.load();
+    ASSERT_TRUE(wait_for([&] { return checker.blocks_.load() > blocks_before + 400; },
+                         std::chrono::seconds(3)));
+    EXPECT_EQ(checker.wrong_.load(), settle) << "wrong before the return: " << wrong_before;
+    slave.stop();
+    master.stop();
+    std::printf("netjack reconnect: a slave that died was taken back %.3f s after it returned\n",
+                seconds);
+}
+
+/// A slave whose master disappears keeps looking; a master back on the same
+/// address is found within 3 s of its return, without restarting the slave.
+TEST(NetJackLoopback, SlaveFindsItsMasterAgain) {
+    NetOptions net;
+    net.address = "127.0.0.1:24202";
+    DriverOptions options;
+    options.block_size = 128;
+    std::string error;
+    SlaveDriver slave(net);
+    Echo echo(2);
+    {
+        MasterDriver master(net);
+        ASSERT_TRUE(master.open(options, &error)) << error;
+        Checker checker(2, 2 * 128, 0.0f);
+        ASSERT_TRUE(master.start(&checker, &error)) << error;
+        ASSERT_TRUE(slave.open(options, &error)) << error;
+        ASSERT_TRUE(slave.start(&echo, &error)) << error;
+        ASSERT_TRUE(wait_for([&] { return checker.locked_.load(); }, std::chrono::seconds(3)));
+        master.stop();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const long calls_before = static_cast<long>(slave.callbacks());
+    MasterDriver master(net);
+    ASSERT_TRUE(master.open(options, &error)) << error;
+    Checker checker(2, 2 * 128, 0.0f);
+    const auto back = Clock::now();
+    ASSERT_TRUE(master.start(&checker, &error)) << error;
+    ASSERT_TRUE(wait_for([&] { return checker.locked_.load(); }, std::chrono::seconds(6)));
+    const double seconds = std::chrono::duration<double>(Clock::now() - back).count();
+    EXPECT_LT(seconds, 3.0);
+    EXPECT_EQ(slave.connections(), 2u);
+    EXPECT_GT(static_cast<long>(slave.callbacks()), calls_before);
+    slave.stop();
+    master.stop();
+    std::printf("netjack reconnect: a slave found its master again %.3f s after it returned "
+                "(the master was away 0.5 s)\n",
+                seconds);
+}
+
 #ifdef TUTTI_JACKNET_PEER
 /// The same grid through libjacknet (master and slave in one child process
 /// per setting), for comparison: printed, never fatal to the test. jack2
