@@ -62,6 +62,13 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
             int16_storage_.empty() ? nullptr : int16_storage_.data() + i * rx * 2 * frames;
     }
     rx_view_.assign(rx, nullptr);
+    rx_mutable_.assign(rx, nullptr);
+    conceal_storage_.assign(rx * frames, 0.0f);
+    conceal_view_.assign(rx, nullptr);
+    for (std::size_t i = 0; i < rx; ++i) {
+        conceal_view_[i] = conceal_storage_.data() + i * frames;
+    }
+    concealer_.prepare(rx_audio_, period_, static_cast<int>(p.sample_rate));
     silence_.assign(frames, 0.0f);
     silence_view_.assign(rx, silence_.data());
     have_taken_ = false;
@@ -208,13 +215,18 @@ const float* const* Link::take(std::uint32_t c) {
     Slot& slot = slot_for(c);
     have_taken_ = true;
     last_taken_ = c;
-    if (!slot.used || slot.cycle != c) {
-        counters_.cycles_missing.fetch_add(1, std::memory_order_relaxed);
-        return silence_view_.data();
+    const bool here = slot.used && slot.cycle == c;
+    if (here) {
+        slot.used = false;
     }
-    (full ? counters_.cycles_received : counters_.cycles_incomplete)
-        .fetch_add(1, std::memory_order_relaxed);
-    slot.used = false;
+    if (!full) {
+        (here ? counters_.cycles_incomplete : counters_.cycles_missing)
+            .fetch_add(1, std::memory_order_relaxed);
+        counters_.cycles_concealed.fetch_add(1, std::memory_order_relaxed);
+        concealer_.conceal(conceal_view_.data());
+        return const_cast<const float* const*>(conceal_view_.data());
+    }
+    counters_.cycles_received.fetch_add(1, std::memory_order_relaxed);
     const std::size_t frames = static_cast<std::size_t>(period_);
     for (int i = 0; i < rx_audio_; ++i) {
         float* channel = slot.audio + static_cast<std::size_t>(i) * frames;
@@ -222,8 +234,10 @@ const float* const* Link::take(std::uint32_t c) {
             int16_le_to_float(slot.int16 + static_cast<std::size_t>(i) * 2 * frames, period_,
                               channel);
         }
+        rx_mutable_[static_cast<std::size_t>(i)] = channel;
         rx_view_[static_cast<std::size_t>(i)] = channel;
     }
+    concealer_.received(rx_mutable_.data());
     return rx_view_.data();
 }
 

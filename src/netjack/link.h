@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "netjack/audio_layout.h"
+#include "netjack/concealment.h"
 #include "netjack/protocol.h"
 #include "netjack/udp_socket.h"
 
@@ -40,6 +41,7 @@ struct LinkCounters {
     std::atomic<std::uint64_t> cycles_received{0};   ///< taken complete
     std::atomic<std::uint64_t> cycles_incomplete{0}; ///< taken with packets missing
     std::atomic<std::uint64_t> cycles_missing{0};    ///< taken with nothing received
+    std::atomic<std::uint64_t> cycles_concealed{0};  ///< incomplete or missing, filled in
     std::atomic<std::uint64_t> late_packets{0};      ///< for a cycle already taken
     std::atomic<std::uint64_t> bad_packets{0};       ///< failed to decode
     std::atomic<std::uint64_t> foreign_packets{0};   ///< other id or stream
@@ -85,7 +87,9 @@ public:
     /// Network thread. True when some packet of cycle c arrived (and was not taken).
     bool seen(std::uint32_t c) const;
     /// Network thread. The received channels of cycle c (rx_channels() arrays
-    /// of period() frames, valid until the next on_datagram or take); frees the slot.
+    /// of period() frames, valid until the next on_datagram or take); frees the
+    /// slot. A cycle that is not complete is concealed (netjack/concealment.h),
+    /// never waited for: the latency stays what the session agreed.
     const float* const* take(std::uint32_t c);
     /// Network thread. Sends cycle c of `tx` (tx_channels() arrays of period()
     /// frames) to the socket's connected peer.
@@ -126,6 +130,10 @@ private:
     std::vector<float> audio_storage_;
     std::vector<std::uint8_t> int16_storage_;
     std::vector<const float*> rx_view_;
+    std::vector<float*> rx_mutable_;
+    std::vector<float> conceal_storage_;
+    std::vector<float*> conceal_view_;
+    Concealer concealer_;
     std::vector<float> silence_;
     std::vector<const float*> silence_view_;
     std::uint32_t rx_cycle_offset_ = 0;

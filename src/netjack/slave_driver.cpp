@@ -213,7 +213,9 @@ void SlaveDriver::process(AudioCallback* callback, std::uint32_t cycle) noexcept
 void SlaveDriver::run(AudioCallback* callback) noexcept {
     std::uint8_t* in = rx_buffer_.data();
     bool have_next = false;
-    std::uint32_t next = 0;
+    std::uint32_t next = 0;        // the next cycle to run
+    std::uint32_t newest_done = 0; // the newest complete cycle seen
+    bool any_done = false;
     auto last_packet = Clock::now();
     const auto peer_timeout = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(net_.peer_timeout_s));
@@ -239,16 +241,20 @@ void SlaveDriver::run(AudioCallback* callback) noexcept {
                 if (!have_next || ahead > kMaxLatency + 2 || ahead < -(kMaxLatency + 2)) {
                     next = cycle; // first cycle, or the master restarted its count
                     have_next = true;
+                    any_done = false;
+                }
+                if (link_.complete(cycle) && (!any_done || cycle_diff(cycle, newest_done) > 0)) {
+                    newest_done = cycle;
+                    any_done = true;
                 }
             }
         }
-        while (have_next && (link_.complete(next) || link_.complete(next + 1))) {
+        // Cycles run in order: a complete one at once; one that is not (a
+        // packet lost or late) once a later cycle is complete, concealed.
+        while (have_next &&
+               (link_.complete(next) || (any_done && cycle_diff(newest_done, next) > 0))) {
             process(callback, next);
             ++next;
-            while (have_next && !link_.seen(next) && link_.complete(next + 1)) {
-                process(callback, next); // a cycle that never came: silence
-                ++next;
-            }
         }
         if (Clock::now() - last_packet > peer_timeout) {
             // The master is gone: look for it again, as long as we run.

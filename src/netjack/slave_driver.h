@@ -10,8 +10,8 @@
  * start() starts the network thread, which is the audio thread: it receives
  * datagrams (poll, 50 ms at most, so stop() is quick), files them by cycle
  * (netjack/link.h), and runs the cycles in order: a cycle runs when it is
- * complete, or as it is (missing packets silent) once the next cycle is
- * complete; its reply is sent at once with the same cycle number. Only the
+ * complete, or concealed once a later cycle is complete (a jitter buffer of
+ * one cycle); its reply is sent at once with the same cycle number. Only the
  * callback is an audio section; the socket calls around it are the driver's
  * waiting, like the null driver's sleep. After peer_timeout_s without a
  * packet the master is gone: the thread looks for it again (same handshake)

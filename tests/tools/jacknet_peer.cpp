@@ -125,6 +125,8 @@ int run_master(const char* ip, int port, int channels, int period, int encoder, 
     clock_gettime(CLOCK_MONOTONIC, &next);
     bool locked = false;
     unsigned long long checked = 0, wrong = 0;
+    long blocks = 0, touched = 0;
+    double touched_signal = 0, touched_error = 0;
     long errors = 0;
     for (long k = 0; k < cycles; ++k) {
         const unsigned long long t0 = static_cast<unsigned long long>(k) * period;
@@ -140,12 +142,24 @@ int run_master(const char* ip, int port, int channels, int period, int encoder, 
             ++errors;
         }
         unsigned long long bad = 0;
+        double block_signal = 0, block_error = 0;
         for (int c = 0; c < std::min(send, receive); ++c) {
             for (int i = 0; i < period; ++i) {
                 const long long t =
                     static_cast<long long>(t0) + i - static_cast<long long>(latency) * period;
                 const float want = t >= 0 ? signal(c, static_cast<unsigned long long>(t)) : 0.0f;
                 bad += std::fabs(rbuf[c][i] - want) > tolerance;
+                const double d = static_cast<double>(rbuf[c][i]) - static_cast<double>(want);
+                block_signal += static_cast<double>(want) * static_cast<double>(want);
+                block_error += d * d;
+            }
+        }
+        if (locked) {
+            ++blocks;
+            if (bad > 0) {
+                ++touched;
+                touched_signal += block_signal;
+                touched_error += block_error;
             }
         }
         if (std::getenv("JACKNET_PEER_DEBUG") && k == 50 && receive > 0) {
@@ -172,8 +186,10 @@ int run_master(const char* ip, int port, int channels, int period, int encoder, 
         }
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
     }
-    std::printf("jacknet master: locked %d checked %llu wrong %llu cycles %ld errors %ld\n",
-                locked ? 1 : 0, checked, wrong, cycles, errors);
+    std::printf("jacknet master: locked %d checked %llu wrong %llu cycles %ld errors %ld blocks "
+                "%ld touched %ld touched-snr %.1f dB\n",
+                locked ? 1 : 0, checked, wrong, cycles, errors, blocks, touched,
+                touched_error > 0 ? 10.0 * std::log10(touched_signal / touched_error) : 999.0);
     std::fflush(stdout);
     jack_net_master_close(net);
     return 0;

@@ -8,12 +8,15 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include "netjack/audio_layout.h"
 #include "netjack/bytes.h"
+#include "netjack/concealment.h"
 #include "netjack/midi.h"
 #include "netjack/protocol.h"
 
@@ -384,6 +387,113 @@ TEST(NetJackMidi, ShortEventsRoundTripLongOnesAreDropped) {
     EXPECT_FALSE(decode_midi(wire, a + b, 2, 64, out, ports, 8, &r, &error));
     EXPECT_STREQ(error, "MIDI event count beyond the data");
     EXPECT_EQ(encode_midi_port(events, 2, 64, wire, 10), 0u);
+}
+
+} // namespace
+} // namespace tutti::netjack
+
+namespace tutti::netjack {
+namespace {
+
+/// SNR in dB of `got` against `want` over [from, to).
+double snr_db(const std::vector<float>& want, const std::vector<float>& got, std::size_t from,
+              std::size_t to) {
+    double s = 0, e = 0;
+    for (std::size_t i = from; i < to; ++i) {
+        const double w = want[i], d = static_cast<double>(got[i]) - w;
+        s += w * w;
+        e += d * d;
+    }
+    return 10.0 * std::log10(s / std::max(e, 1e-30));
+}
+
+/// Plays `signal` through a concealer in cycles of `period`, losing the
+/// cycles in `lost`; returns what came out.
+std::vector<float> through_concealer(const std::vector<float>& signal, int period,
+                                     const std::vector<int>& lost) {
+    Concealer concealer;
+    concealer.prepare(1, period, 48000);
+    std::vector<float> out(signal.size());
+    std::vector<float> cycle(static_cast<std::size_t>(period));
+    float* channels[1] = {cycle.data()};
+    const int cycles = static_cast<int>(signal.size()) / period;
+    for (int k = 0; k < cycles; ++k) {
+        if (std::find(lost.begin(), lost.end(), k) != lost.end()) {
+            concealer.conceal(channels);
+        } else {
+            std::copy(signal.begin() + k * period, signal.begin() + (k + 1) * period,
+                      cycle.begin());
+            concealer.received(channels);
+        }
+        std::copy(cycle.begin(), cycle.end(), out.begin() + k * period);
+    }
+    return out;
+}
+
+TEST(NetJackConcealment, ATonalSignalIsContinuedAbove18dB) {
+    const int period = 256;
+    std::vector<float> sine(48000), chord(48000);
+    for (std::size_t i = 0; i < sine.size(); ++i) {
+        const double t = static_cast<double>(i) / 48000.0;
+        sine[i] = static_cast<float>(0.5 * std::sin(2 * M_PI * 441.0 * t));
+        chord[i] = static_cast<float>(0.3 * std::sin(2 * M_PI * 220.0 * t) +
+                                      0.2 * std::sin(2 * M_PI * 330.0 * t) +
+                                      0.1 * std::sin(2 * M_PI * 440.0 * t + 1.0));
+    }
+    for (const auto* name : {"sine 441 Hz", "chord 220+330+440 Hz"}) {
+        const std::vector<float>& x = name[0] == 's' ? sine : chord;
+        const std::vector<float> out = through_concealer(x, period, {40, 90, 91});
+        const double one = snr_db(x, out, 40 * period, 41 * period);
+        const double two = snr_db(x, out, 90 * period, 92 * period);
+        const std::vector<float> zeros(x.size(), 0.0f);
+        const double zero = snr_db(x, zeros, 40 * period, 41 * period);
+        // The crossfade back into real audio is part of the error.
+        const double back = snr_db(x, out, 41 * period, 42 * period);
+        EXPECT_GE(one, 18.0) << name;
+        EXPECT_GE(two, 18.0) << name;
+        EXPECT_GE(back, 18.0) << name;
+        EXPECT_NEAR(zero, 0.0, 1e-9);
+        std::printf("concealment, %s, 256-frame cycles: one lost %.1f dB, two lost %.1f dB, "
+                    "the cycle after %.1f dB (zeros: %.1f dB)\n",
+                    name, one, two, back, zero);
+    }
+}
+
+TEST(NetJackConcealment, NoiseFadesAndALongLossEndsInSilence) {
+    const int period = 128;
+    std::vector<float> noise(24000);
+    std::uint32_t seed = 1;
+    for (float& v : noise) {
+        seed = seed * 1664525u + 1013904223u;
+        v = static_cast<float>(static_cast<int>(seed >> 9) - (1 << 22)) /
+            static_cast<float>(1 << 23);
+    }
+    std::vector<int> lost;
+    for (int k = 50; k < 70; ++k) {
+        lost.push_back(k);
+    }
+    const std::vector<float> out = through_concealer(noise, period, lost);
+    // No pitch in noise: the first lost cycle fades out, the next are silent.
+    EXPECT_EQ(out[static_cast<std::size_t>(51 * period + 5)], 0.0f);
+    float peak = 0;
+    for (int i = 0; i < period; ++i) {
+        peak = std::max(peak, std::fabs(out[static_cast<std::size_t>(50 * period + i)]));
+    }
+    EXPECT_GT(peak, 0.0f);
+    EXPECT_LE(peak, 0.5f);
+    // A tone lost for 40 ms: full for 20 ms, faded to silence by 40 ms.
+    std::vector<float> sine(24000);
+    for (std::size_t i = 0; i < sine.size(); ++i) {
+        sine[i] =
+            static_cast<float>(0.5 * std::sin(2 * M_PI * 500.0 * static_cast<double>(i) / 48000.0));
+    }
+    std::vector<int> long_loss;
+    for (int k = 50; k < 70; ++k) {
+        long_loss.push_back(k); // 20 cycles of 128 = 53 ms
+    }
+    const std::vector<float> tone = through_concealer(sine, period, long_loss);
+    EXPECT_EQ(tone[static_cast<std::size_t>(68 * period)], 0.0f);
+    EXPECT_GT(std::fabs(tone[static_cast<std::size_t>(50 * period + 3)]), 0.0f);
 }
 
 } // namespace
