@@ -40,4 +40,10 @@ struct NetOptions {
 /// "netjack-slave" or "netjack-master"; nullptr for another name.
 std::unique_ptr<Driver> make_driver(const std::string& name, const NetOptions& options);
 
+/// Control thread. For a NetJack driver, one line of its link's state: the
+/// session (rate, period, channels, format, latency in cycles and frames)
+/// and the counters (cycles received, concealed, late packets,
+/// connections); empty for any other driver.
+std::string describe(const Driver& driver);
+
 } // namespace tutti::netjack

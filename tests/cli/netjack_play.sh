@@ -41,7 +41,10 @@ grep -q "playing .*echo.dsp on netjack-slave: 48000 Hz, 256 frames per block, 2 
     || fail "slave banner"
 calls=$(sed -n 's/^stopped: \([0-9]*\) callbacks.*/\1/p' "$dir/slave.log")
 [ "${calls:-0}" -ge 300 ] || fail "slave ran $calls cycles in 2 s (expected about 375)"
+grep -q "^netjack: float, master -> slave 2 channels, slave -> master 2, latency 3 cycles = 768 frames; cycles received [0-9]*, concealed [0-9]*" "$dir/slave.log" \
+    || fail "slave's link report"
 echo "slave: $calls cycles in 2 s at 48000/256"
+grep "^netjack:" "$dir/slave.log"
 jack_unload netmanager "$M" > /dev/null
 kill "${pids[0]}"; wait "${pids[0]}"
 
@@ -63,7 +66,10 @@ grep -q "Sample rate : 44100 frames per second" "$dir/jslave.log" || fail "the m
 wait $T || fail "tutti play (master) exited with $?"
 grep -q "playing .*echo.dsp on netjack-master: 44100 Hz, 128 frames per block, 2 in, 2 out" "$dir/tmaster.log" \
     || fail "master banner"
+grep -q "^netjack: float, master -> slave 2 channels, slave -> master 2, latency 2 cycles = 256 frames" "$dir/tmaster.log" \
+    || fail "master's link report"
 echo "master: jackd -d net ran at the master's 44100 Hz, 128 frames"
+grep "^netjack:" "$dir/tmaster.log"
 
 # 3. refused options
 "$TUTTI" play "$dir/echo.dsp" --driver netjack-slave --format opus > "$dir/err1.log" 2>&1 && fail "opus accepted"

@@ -264,6 +264,9 @@ int run_play(const PlayArgs& a) {
                 static_cast<unsigned long long>(driver->callbacks()),
                 static_cast<unsigned long long>(driver->xruns()),
                 static_cast<unsigned long long>(engine.frames_processed()));
+    if (std::string net = netjack::describe(*driver); !net.empty()) {
+        std::printf("%s\n", net.c_str());
+    }
     return 0;
 }
 
