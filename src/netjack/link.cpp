@@ -80,6 +80,7 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
         rx_ports_list_[static_cast<std::size_t>(i)] = i;
     }
     wanted_ = std::make_unique<bool[]>(static_cast<std::size_t>(std::max(tx_audio_, 1)));
+    wanted_scratch_ = std::make_unique<bool[]>(static_cast<std::size_t>(std::max(tx_audio_, 1)));
     for (int i = 0; i < tx_audio_; ++i) {
         wanted_[static_cast<std::size_t>(i)] = true; // until the peer says otherwise
     }
@@ -124,16 +125,16 @@ bool Link::on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t
     PacketHeader h;
     const char* why = nullptr;
     if (!decode_header(data, size, &h, &why)) {
-        counters_.bad_packets.fetch_add(1, std::memory_order_relaxed);
+        counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
     if (h.stream != rx_stream_ || h.id != params_.id) {
-        counters_.foreign_packets.fetch_add(1, std::memory_order_relaxed);
+        counters_->foreign_packets.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
     h.cycle += rx_cycle_offset_;
     if (have_taken_ && cycle_diff(h.cycle, last_taken_) <= 0) {
-        counters_.late_packets.fetch_add(1, std::memory_order_relaxed);
+        counters_->late_packets.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
     Slot& slot = slot_for(h.cycle);
@@ -145,9 +146,13 @@ bool Link::on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t
     bool ok = true;
     switch (h.type) {
     case DataType::Sync:
-        if (tx_audio_ > 0) {
-            ok =
-                decode_active_ports(payload, bytes, h.active_ports, tx_audio_, wanted_.get(), &why);
+        // A bad port list is counted and ignored (the last good one stays):
+        // the cycle itself is not lost for it.
+        if (tx_audio_ > 0 && decode_active_ports(payload, bytes, h.active_ports, tx_audio_,
+                                                 wanted_scratch_.get(), &why)) {
+            std::copy(wanted_scratch_.get(), wanted_scratch_.get() + tx_audio_, wanted_.get());
+        } else if (tx_audio_ > 0) {
+            counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
         }
         slot.sync = true;
         break;
@@ -182,7 +187,7 @@ bool Link::on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t
         break;
     }
     if (!ok) {
-        counters_.bad_packets.fetch_add(1, std::memory_order_relaxed);
+        counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
     if (cycle) {
@@ -220,13 +225,13 @@ const float* const* Link::take(std::uint32_t c) {
         slot.used = false;
     }
     if (!full) {
-        (here ? counters_.cycles_incomplete : counters_.cycles_missing)
+        (here ? counters_->cycles_incomplete : counters_->cycles_missing)
             .fetch_add(1, std::memory_order_relaxed);
-        counters_.cycles_concealed.fetch_add(1, std::memory_order_relaxed);
+        counters_->cycles_concealed.fetch_add(1, std::memory_order_relaxed);
         concealer_.conceal(conceal_view_.data());
         return const_cast<const float* const*>(conceal_view_.data());
     }
-    counters_.cycles_received.fetch_add(1, std::memory_order_relaxed);
+    counters_->cycles_received.fetch_add(1, std::memory_order_relaxed);
     const std::size_t frames = static_cast<std::size_t>(period_);
     for (int i = 0; i < rx_audio_; ++i) {
         float* channel = slot.audio + static_cast<std::size_t>(i) * frames;
@@ -246,7 +251,7 @@ bool Link::send_packet(UdpSocket& socket, const PacketHeader& header, std::size_
     h.packet_size = static_cast<std::uint32_t>(kHeaderSize + payload);
     encode_header(h, tx_buffer_.data());
     if (!socket.send(tx_buffer_.data(), kHeaderSize + payload)) {
-        counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
+        counters_->send_errors.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
     return true;
@@ -329,7 +334,7 @@ bool Link::send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx
             }
         }
     }
-    counters_.cycles_sent.fetch_add(1, std::memory_order_relaxed);
+    counters_->cycles_sent.fetch_add(1, std::memory_order_relaxed);
     return ok;
 }
 

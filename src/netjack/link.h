@@ -96,10 +96,15 @@ public:
     bool send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx);
 
     LinkCounters& counters() {
-        return counters_;
+        return *counters_;
     }
     const LinkCounters& counters() const {
-        return counters_;
+        return *counters_;
+    }
+    /// Control thread, before use: count into `shared` (a driver's counters,
+    /// kept across its sessions) instead of the link's own.
+    void use_counters(LinkCounters* shared) {
+        counters_ = shared ? shared : &own_counters_;
     }
 
 private:
@@ -143,6 +148,7 @@ private:
     std::vector<std::uint8_t> tx_buffer_;
     std::vector<int> rx_ports_list_; ///< 0..rx_audio_-1: what we ask for
     std::unique_ptr<bool[]> wanted_; ///< per tx port: the peer asked for it
+    std::unique_ptr<bool[]> wanted_scratch_;
     std::vector<int> tx_active_;
     std::vector<std::uint8_t> tx_int16_;
     std::vector<const std::uint8_t*> tx_int16_view_;
@@ -150,7 +156,8 @@ private:
     bool float_layout_ready_ = false;
     Int16Layout int16_layout_;
     std::vector<std::uint8_t> midi_empty_; ///< empty MIDI buffers of tx_midi_ ports
-    LinkCounters counters_;
+    LinkCounters own_counters_;
+    LinkCounters* counters_ = &own_counters_;
 };
 
 } // namespace tutti::netjack

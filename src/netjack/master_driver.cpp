@@ -37,10 +37,19 @@ bool is_params(const std::uint8_t* data, long size) {
     return size == static_cast<long>(kParamsSize) && std::memcmp(data, "params", 7) == 0;
 }
 
+bool same_endpoint(const sockaddr_in& a, const sockaddr_in& b) {
+    return a.sin_addr.s_addr == b.sin_addr.s_addr && a.sin_port == b.sin_port;
+}
+
 } // namespace
 
 MasterDriver::~MasterDriver() {
     stop();
+}
+
+SessionParams MasterDriver::session() const {
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    return last_session_;
 }
 
 bool MasterDriver::open(const DriverOptions& options, std::string* error) {
@@ -84,7 +93,6 @@ bool MasterDriver::open(const DriverOptions& options, std::string* error) {
         outputs_[o] = output_storage_.data() + o * frames;
     }
     rx_buffer_.assign(kDatagramCapacity, 0);
-    state_.store(State::Listening);
     open_ = true;
     return true;
 }
@@ -103,6 +111,7 @@ bool MasterDriver::start(AudioCallback* callback, std::string* error) {
     callbacks_.store(0);
     xruns_.store(0);
     running_.store(true, std::memory_order_release);
+    listener_ = std::thread([this] { listen(); });
     thread_ = std::thread([this, callback] {
         try_realtime();
         run(callback);
@@ -115,112 +124,130 @@ void MasterDriver::stop() {
     if (thread_.joinable()) {
         thread_.join();
     }
-    drop_session();
+    if (listener_.joinable()) {
+        listener_.join();
+    }
+    delete current_;
+    current_ = nullptr;
+    delete pending_.exchange(nullptr);
+    delete retired_.exchange(nullptr);
+    connected_.store(false);
 }
 
-void MasterDriver::drop_session() {
-    session_.close();
-    state_.store(State::Listening, std::memory_order_relaxed);
-}
-
-void MasterDriver::on_listen_datagram(const std::uint8_t* data, long size,
-                                      const sockaddr_in& from) {
-    SessionParams p;
-    if (!is_params(data, size) ||
-        !decode_params(data, static_cast<std::size_t>(size), &p, nullptr) ||
-        p.type != SyncType::SlaveAvailable || p.version != kProtocolVersion) {
-        return;
-    }
-    if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16) {
-        return; // Opus and CELT: not implemented; the slave keeps asking
-    }
-    // A slave asking again while we run it has restarted: take it back now.
-    p.type = SyncType::SlaveSetup;
-    p.id = next_id_++;
-    p.master_host = host_name();
-    p.sample_rate = static_cast<std::uint32_t>(sample_rate_);
-    p.period = static_cast<std::uint32_t>(block_size_);
-    if (p.send_audio < 0) {
-        p.send_audio = options_.outputs;
-    }
-    if (p.return_audio < 0) {
-        p.return_audio = options_.inputs;
-    }
-    p.send_midi = std::max(p.send_midi, 0);
-    p.return_midi = std::max(p.return_midi, 0);
-    std::string why;
-    session_.close();
-    if (!session_.open(&why) || !session_.connect(from, &why)) {
-        return;
-    }
-    setup_ = p;
-    state_.store(State::SettingUp, std::memory_order_relaxed);
-    setup_started_ = Clock::now();
-    last_setup_sent_ = Clock::time_point{};
-}
-
-void MasterDriver::on_session_datagram(const std::uint8_t* data, long size, std::uint32_t tick) {
-    if (state_.load(std::memory_order_relaxed) == State::SettingUp) {
+void MasterDriver::listen() noexcept {
+    std::vector<std::uint8_t> buffer(kDatagramCapacity);
+    sockaddr_in last_slave{};
+    auto last_session = Clock::time_point{};
+    while (running_.load(std::memory_order_acquire)) {
+        delete retired_.exchange(nullptr, std::memory_order_acq_rel);
+        sockaddr_in from{};
+        const long n = listen_.receive(buffer.data(), buffer.size(), 50, &from);
         SessionParams p;
-        if (!is_params(data, size) ||
-            !decode_params(data, static_cast<std::size_t>(size), &p, nullptr) ||
-            p.type != SyncType::StartMaster) {
-            return;
+        if (n <= 0 || !is_params(buffer.data(), n) ||
+            !decode_params(buffer.data(), static_cast<std::size_t>(n), &p, nullptr) ||
+            p.type != SyncType::SlaveAvailable || p.version != kProtocolVersion) {
+            continue;
         }
-        std::string why;
-        if (!link_.configure(Role::Master, setup_, &why)) {
-            drop_session();
-            return;
+        if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16) {
+            continue; // Opus and CELT: not implemented; the slave keeps asking
         }
-        session_.set_buffers(link_.socket_buffer_bytes());
-        tx_.assign(static_cast<std::size_t>(link_.tx_channels()), silence_.data());
-        for (int i = 0; i < std::min(link_.tx_channels(), options_.outputs); ++i) {
-            tx_[static_cast<std::size_t>(i)] = outputs_[static_cast<std::size_t>(i)];
+        // A slave repeats SLAVE_AVAILABLE until it has our setup: the copies
+        // that were on their way are not a new slave.
+        if (same_endpoint(from, last_slave) &&
+            Clock::now() - last_session < std::chrono::seconds(2)) {
+            continue;
         }
-        effective_latency_ = std::max(1, static_cast<int>(setup_.latency));
-        first_cycle_ = tick + 1;
-        if (setup_.sync_mode == 0) {
-            link_.set_rx_cycle_offset(first_cycle_ - 1);
+        p.type = SyncType::SlaveSetup;
+        p.id = next_id_++;
+        p.master_host = host_name();
+        p.sample_rate = static_cast<std::uint32_t>(sample_rate_);
+        p.period = static_cast<std::uint32_t>(block_size_);
+        if (p.send_audio < 0) {
+            p.send_audio = options_.outputs;
         }
-        last_packet_ = Clock::now();
-        connections_.fetch_add(1, std::memory_order_relaxed);
-        state_.store(State::Running, std::memory_order_relaxed);
-        return;
+        if (p.return_audio < 0) {
+            p.return_audio = options_.inputs;
+        }
+        p.send_midi = std::max(p.send_midi, 0);
+        p.return_midi = std::max(p.return_midi, 0);
+        std::unique_ptr<Session> session = handshake(p, from);
+        if (!session) {
+            continue;
+        }
+        last_slave = from;
+        last_session = Clock::now();
+        {
+            std::lock_guard<std::mutex> lock(session_mutex_);
+            last_session_ = session->params;
+        }
+        // A session the audio thread has not taken yet is replaced.
+        delete pending_.exchange(session.release(), std::memory_order_acq_rel);
     }
-    if (link_.on_datagram(data, static_cast<std::size_t>(size), nullptr)) {
-        last_packet_ = Clock::now();
-    }
+    delete retired_.exchange(nullptr, std::memory_order_acq_rel);
 }
 
-void MasterDriver::pump(std::int64_t deadline, std::uint32_t tick,
-                        std::optional<std::uint32_t> until_complete) {
+std::unique_ptr<MasterDriver::Session> MasterDriver::handshake(SessionParams params,
+                                                               const sockaddr_in& slave) {
+    auto s = std::make_unique<Session>();
+    s->params = std::move(params);
+    std::string why;
+    if (!s->socket.open(&why) || !s->socket.connect(slave, &why)) {
+        return nullptr;
+    }
+    std::uint8_t out[kParamsSize];
+    encode_params(s->params, out);
+    std::vector<std::uint8_t> in(kDatagramCapacity);
+    const auto deadline = Clock::now() + std::chrono::seconds(2);
+    bool started = false;
+    while (!started && Clock::now() < deadline && running_.load(std::memory_order_acquire)) {
+        s->socket.send(out, kParamsSize);
+        const auto resend = Clock::now() + std::chrono::milliseconds(200);
+        while (!started && Clock::now() < resend) {
+            const long n = s->socket.receive(in.data(), in.size(), 20);
+            SessionParams reply;
+            started = n > 0 && is_params(in.data(), n) &&
+                      decode_params(in.data(), static_cast<std::size_t>(n), &reply, nullptr) &&
+                      reply.type == SyncType::StartMaster;
+        }
+    }
+    if (!started || !s->link.configure(Role::Master, s->params, &why)) {
+        return nullptr;
+    }
+    s->link.use_counters(&counters_);
+    s->socket.set_buffers(s->link.socket_buffer_bytes());
+    s->tx.assign(static_cast<std::size_t>(s->link.tx_channels()), silence_.data());
+    for (int i = 0; i < std::min(s->link.tx_channels(), options_.outputs); ++i) {
+        s->tx[static_cast<std::size_t>(i)] = outputs_[static_cast<std::size_t>(i)];
+    }
+    s->effective_latency = std::max(1, static_cast<int>(s->params.latency));
+    return s;
+}
+
+void MasterDriver::retire(Session* session) {
+    // The listener frees it (it empties the slot every 50 ms at most).
+    retired_.store(session, std::memory_order_release);
+}
+
+void MasterDriver::pump(std::int64_t deadline, std::optional<std::uint32_t> until_complete) {
     std::uint8_t* in = rx_buffer_.data();
     for (;;) {
-        if (until_complete && link_.complete(*until_complete)) {
+        if (until_complete && current_ && current_->link.complete(*until_complete)) {
             return;
         }
         const std::int64_t left = deadline - now_ns();
         if (left <= 0) {
             return;
         }
-        pollfd fds[2] = {{listen_.fd(), POLLIN, 0}, {session_.fd(), POLLIN, 0}};
+        pollfd fd{current_ ? current_->socket.fd() : -1, POLLIN, 0};
         timespec wait{static_cast<time_t>(left / kNanosPerSecond),
                       static_cast<long>(left % kNanosPerSecond)};
-        if (ppoll(fds, 2, &wait, nullptr) <= 0) {
+        if (ppoll(&fd, 1, &wait, nullptr) <= 0 || !current_ || !(fd.revents & POLLIN)) {
             continue;
         }
-        if (fds[0].revents & POLLIN) {
-            sockaddr_in from{};
-            const long got = listen_.receive(in, rx_buffer_.size(), 0, &from);
-            if (got > 0) {
-                on_listen_datagram(in, got, from);
-            }
-        }
-        if (fds[1].revents & POLLIN) {
-            const long got = session_.receive(in, rx_buffer_.size(), 0);
-            if (got > 0) {
-                on_session_datagram(in, got, tick);
-            }
+        const long got = current_->socket.receive(in, rx_buffer_.size(), 0);
+        if (got > 0 && !is_params(in, got) &&
+            current_->link.on_datagram(in, static_cast<std::size_t>(got), nullptr)) {
+            last_packet_ = Clock::now();
         }
     }
 }
@@ -239,50 +266,63 @@ void MasterDriver::run(AudioCallback* callback) noexcept {
     std::uint32_t tick = 0;
     while (running_.load(std::memory_order_acquire)) {
         ++tick;
-        const State state = state_.load(std::memory_order_relaxed);
-        const bool live = state == State::Running;
-        if (live) {
-            const std::uint32_t reply = tick - static_cast<std::uint32_t>(effective_latency_);
-            if (cycle_diff(reply, first_cycle_) >= 0 && !link_.complete(reply)) {
-                // Late by a little (a slave that answers when our next cycle
-                // comes, as an asynchronous jackd does): wait half a period.
-                pump(now_ns() + period / 2, tick, reply);
+        // A new session, when the slot for handing the old one back is free.
+        if (pending_.load(std::memory_order_acquire) &&
+            (!current_ || !retired_.load(std::memory_order_acquire))) {
+            if (Session* next = pending_.exchange(nullptr, std::memory_order_acq_rel)) {
+                if (current_) {
+                    retire(current_);
+                }
+                current_ = next;
+                first_cycle_ = tick;
+                if (current_->params.sync_mode == 0) {
+                    // An asynchronous jackd slave's cycle 1 answers our first.
+                    current_->link.set_rx_cycle_offset(first_cycle_ - 1);
+                }
+                last_packet_ = Clock::now();
+                connections_.fetch_add(1, std::memory_order_relaxed);
+                connected_.store(true, std::memory_order_relaxed);
             }
+        }
+        const float* const* in = silent_inputs_.data();
+        if (current_) {
+            const std::uint32_t reply =
+                tick - static_cast<std::uint32_t>(current_->effective_latency);
             if (cycle_diff(reply, first_cycle_) >= 0) {
-                const float* const* rx = link_.take(reply);
-                const int shared = std::min(link_.rx_channels(), options_.inputs);
+                if (!current_->link.complete(reply)) {
+                    // Late by a little (a slave that answers when our next
+                    // cycle comes, as an asynchronous jackd does): wait half a period.
+                    pump(now_ns() + period / 2, reply);
+                }
+                const float* const* rx = current_->link.take(reply);
+                const int shared = std::min(current_->link.rx_channels(), options_.inputs);
                 for (int i = 0; i < shared; ++i) {
                     inputs_[static_cast<std::size_t>(i)] = rx[i];
                 }
+                for (int i = shared; i < options_.inputs; ++i) {
+                    inputs_[static_cast<std::size_t>(i)] = silence_.data();
+                }
+                in = inputs_.data();
             }
         }
         {
             rt::AudioSection section;
-            callback->process(block_size_, live ? inputs_.data() : silent_inputs_.data(),
-                              outputs_.data());
+            callback->process(block_size_, in, outputs_.data());
         }
         callbacks_.fetch_add(1, std::memory_order_relaxed);
-        if (live) {
-            link_.send_cycle(session_, tick, tx_.data());
-        } else if (state == State::SettingUp) {
-            const auto now = Clock::now();
-            if (now - setup_started_ > std::chrono::seconds(2)) {
-                drop_session();
-            } else if (now - last_setup_sent_ > std::chrono::milliseconds(200)) {
-                std::uint8_t out[kParamsSize];
-                encode_params(setup_, out);
-                session_.send(out, kParamsSize);
-                last_setup_sent_ = now;
-            }
+        if (current_) {
+            current_->link.send_cycle(current_->socket, tick, current_->tx.data());
         }
 
         // Wait for the next block's deadline, taking datagrams as they come.
         ++n;
         const std::int64_t deadline = t0 + offset_ns(n * block);
-        pump(deadline, tick, std::nullopt);
-        if (state_.load(std::memory_order_relaxed) == State::Running &&
-            Clock::now() - last_packet_ > peer_timeout) {
-            drop_session(); // the slave is gone: listen again
+        pump(deadline, std::nullopt);
+        if (current_ && Clock::now() - last_packet_ > peer_timeout &&
+            !retired_.load(std::memory_order_acquire)) {
+            retire(current_); // the slave is gone: the listener listens on
+            current_ = nullptr;
+            connected_.store(false, std::memory_order_relaxed);
         }
         const std::int64_t now = now_ns();
         if (now - deadline > period) {

@@ -3,21 +3,27 @@
  * The NetJack master driver ("netjack-master", see netjack_driver.h), paced by
  * its own clock (--clock timer).
  *
- * open() binds the listening socket (address:port, or the multicast group's
- * port) and fixes the rate and period from the options. start() starts one
- * thread that is both the clock and the network: block k is due at
- * t0 + k * period / rate (absolute deadlines, like the null driver); between
- * blocks it waits on the sockets with poll() until the next deadline.
- *  - Listening: a SLAVE_AVAILABLE (protocol 8) makes a session: a new socket
- *    connected to the slave's address sends SLAVE_SETUP (every 200 ms, for
- *    2 s at most) until START_MASTER comes back; the slave's channel counts
- *    are kept (-1 becomes the program's).
- *  - Running: each block runs the callback with the slave's reply to cycle
- *    k - max(1, latency) as inputs (silence before the first reply; a reply
- *    not complete yet is waited for up to half a period, then taken as it
- *    is), then sends its outputs as cycle k. An asynchronous jackd slave
- *    numbers its replies by its own count: they are mapped to ours. A slave silent for
- * peer_timeout_s is gone: the master listens again (a slave that restarts is taken back at once).
+ * Two threads, started by start() and joined by stop():
+ *  - the listener (a control thread) owns the listening socket (address:port,
+ *    or the multicast group's port, bound by open()). A SLAVE_AVAILABLE of
+ *    protocol 8 makes a session: a new socket connected to the slave's address
+ *    sends SLAVE_SETUP (every 200 ms, for 2 s at most) until START_MASTER
+ *    comes back; the slave's channel counts are kept (-1 becomes the
+ *    program's). The session (socket, link buffers) is prepared there and
+ *    handed to the audio thread through an atomic pointer; sessions the audio
+ *    thread is done with come back through another and are freed there. A
+ *    slave that asks again while it runs (it restarted) gets a new session at
+ *    once.
+ *  - the audio thread is the clock: block k is due at t0 + k * period / rate
+ *    (absolute deadlines, like the null driver). Each block it takes a new
+ *    session if one is ready, runs the callback with the slave's reply to
+ *    cycle k - max(1, latency) as inputs (a reply not complete yet is waited
+ *    for up to half a period, then concealed; silence before the first
+ *    reply), sends the outputs as cycle k, and until the next deadline files
+ *    the slave's datagrams. It allocates nothing, takes no lock and decodes no
+ *    session parameters. A slave silent for peer_timeout_s is gone: its
+ *    session is handed back, and the listener listens on. An asynchronous
+ *    jackd slave numbers its replies by its own count: they are mapped to ours.
  * Without a slave the callback still runs every block, with silent inputs.
  */
 #pragma once
@@ -25,6 +31,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -61,8 +69,9 @@ public:
     const char* name() const override {
         return "netjack-master";
     }
+    /// Any thread: the counters of every session so far.
     const LinkCounters& counters() const {
-        return link_.counters();
+        return counters_;
     }
     /// Any thread: sessions started (a slave joined).
     std::uint64_t connections() const {
@@ -70,47 +79,50 @@ public:
     }
     /// Any thread: a slave is connected now.
     bool connected() const {
-        return state_.load(std::memory_order_relaxed) == State::Running;
+        return connected_.load(std::memory_order_relaxed);
     }
-    /// Control thread, after a connection: the session's parameters (races
-    /// with a reconnection; for tests and reports).
-    SessionParams session() const {
-        return link_.params();
-    }
-    /// The local address the listening socket is bound to.
-    sockaddr_in listen_address() const {
-        return listen_.local();
-    }
+    /// Any thread: the parameters of the last session (default ones before).
+    SessionParams session() const;
 
 private:
-    enum class State { Listening, SettingUp, Running };
+    struct Session {
+        UdpSocket socket;
+        Link link;
+        SessionParams params;
+        std::vector<const float*> tx; ///< the driver's outputs, or silence
+        int effective_latency = 1;
+    };
+    void listen() noexcept;
+    std::unique_ptr<Session> handshake(SessionParams params, const sockaddr_in& slave);
     void run(AudioCallback* callback) noexcept;
-    void on_listen_datagram(const std::uint8_t* data, long size, const sockaddr_in& from);
-    void on_session_datagram(const std::uint8_t* data, long size, std::uint32_t tick);
-    void drop_session();
-    /// Takes datagrams from both sockets until `deadline` (CLOCK_MONOTONIC
-    /// ns) or, when given, until that cycle is complete.
-    void pump(std::int64_t deadline, std::uint32_t tick,
-              std::optional<std::uint32_t> until_complete);
+    /// Audio thread: files the current session's datagrams until `deadline`
+    /// (CLOCK_MONOTONIC ns) or, when given, until that cycle is complete.
+    void pump(std::int64_t deadline, std::optional<std::uint32_t> until_complete);
+    void retire(Session* session);
 
     NetOptions net_;
     DriverOptions options_;
     sockaddr_in listen_address_{};
-    UdpSocket listen_, session_;
-    Link link_;
-    SessionParams setup_;
-    std::atomic<State> state_{State::Listening};
+    UdpSocket listen_;
+    LinkCounters counters_;
+    // listener -> audio thread, and back
+    std::atomic<Session*> pending_{nullptr};
+    std::atomic<Session*> retired_{nullptr};
+    std::atomic<bool> connected_{false};
+    std::atomic<std::uint32_t> current_id_{0}; ///< the running session's slave id
+    mutable std::mutex session_mutex_;
+    SessionParams last_session_;
     std::uint32_t next_id_ = 1;
+    // audio thread only
+    Session* current_ = nullptr;
     std::uint32_t first_cycle_ = 0;
-    int effective_latency_ = 1;
-    std::chrono::steady_clock::time_point setup_started_{}, last_setup_sent_{}, last_packet_{};
+    std::chrono::steady_clock::time_point last_packet_{};
     int sample_rate_ = 0, block_size_ = 0;
     std::vector<float> output_storage_, silence_;
     std::vector<const float*> inputs_, silent_inputs_;
     std::vector<float*> outputs_;
-    std::vector<const float*> tx_;
     std::vector<std::uint8_t> rx_buffer_;
-    std::thread thread_;
+    std::thread thread_, listener_;
     std::atomic<bool> running_{false};
     std::atomic<std::uint64_t> callbacks_{0}, xruns_{0}, connections_{0};
     bool open_ = false;

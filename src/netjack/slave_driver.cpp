@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "netjack/bytes.h"
 #include "netjack/realtime.h"
 #include "support/rt_section.h"
 
@@ -223,14 +224,12 @@ void SlaveDriver::run(AudioCallback* callback) noexcept {
         const long n = socket_.receive(in, rx_buffer_.size(), 50);
         if (n > 0) {
             if (is_params(in, n)) {
-                // Our START_MASTER was lost and the master repeats its setup.
-                SessionParams p;
-                if (decode_params(in, static_cast<std::size_t>(n), &p, nullptr) &&
-                    p.type == SyncType::SlaveSetup) {
-                    p.type = SyncType::StartMaster;
-                    std::uint8_t out[kParamsSize];
-                    encode_params(p, out);
-                    socket_.send(out, kParamsSize);
+                // Our START_MASTER was lost and the master repeats its setup:
+                // answer with its own bytes, the packet id changed (nothing to
+                // decode or allocate on this thread).
+                if (get_be32(in + 12) == static_cast<std::uint32_t>(SyncType::SlaveSetup)) {
+                    put_be32(in + 12, static_cast<std::uint32_t>(SyncType::StartMaster));
+                    socket_.send(in, kParamsSize);
                 }
                 continue;
             }

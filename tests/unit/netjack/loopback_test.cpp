@@ -187,9 +187,11 @@ TEST(NetJackLoopback, MasterTakesBackASlaveThatDied) {
     const auto back = Clock::now();
     SlaveDriver slave(snet);
     ASSERT_TRUE(slave.open(options, &error)) << error;
+    // open() returns once START_MASTER is sent; the master counts the session
+    // when its audio thread takes it.
+    ASSERT_TRUE(wait_for([&] { return master.connections() == 2; }, std::chrono::seconds(1)));
     const double seconds = std::chrono::duration<double>(Clock::now() - back).count();
     EXPECT_LT(seconds, 3.0);
-    EXPECT_EQ(master.connections(), 2u);
     Echo echo(2);
     ASSERT_TRUE(slave.start(&echo, &error)) << error;
     const std::uint64_t wrong_before = checker.wrong_.load();
