@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (libFuzzer, clang, ASan+UBSan; tests/fuzz/CMakeLists.txt)
 # one after the other, FUZZ_SECONDS each (default 600).
-#   FUZZ_TARGETS   which ones (default: parse eval ir pipeline http_request ws_message)
+#   FUZZ_TARGETS   which ones (default: parse eval ir pipeline midi osc http_request ws_message netjack)
 #   FUZZ_TIMEOUT   wall-clock seconds one input may take before it is reported as
 #                  a hang (60: the largest example programs take a few seconds of
 #                  CPU under the sanitizers, and the machine may be shared)
@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-600}"
-targets="${FUZZ_TARGETS:-parse eval ir pipeline midi osc http_request ws_message}"
+targets="${FUZZ_TARGETS:-parse eval ir pipeline midi osc http_request ws_message netjack}"
 timeout="${FUZZ_TIMEOUT:-60}"
 rss="${FUZZ_RSS_MB:-2048}"
 niceness="${FUZZ_NICE:-10}"
@@ -39,7 +39,7 @@ mkdir -p build-fuzz/artifacts
 for t in $targets; do
     run=build-fuzz/corpus/$t
     seeds=(tests/fuzz/corpus/"$t")
-    case $t in parse | midi | osc | http_request | ws_message) compiler=0 ;; *) compiler=1 ;; esac
+    case $t in parse | midi | osc | http_request | ws_message | netjack) compiler=0 ;; *) compiler=1 ;; esac
     if [ "$compiler" = 1 ]; then
         seeds+=(tests/fuzz/seeds)
         [ -d tests/fuzz/regressions ] && seeds+=(tests/fuzz/regressions)
@@ -58,12 +58,16 @@ for t in $targets; do
         echo "$t: seeds $(tr '\n' ' ' < build-fuzz/sample-seeds/"$t".txt)"
         seeds=(build-fuzz/sample-seeds/"$t")
     fi
+    # A target's own dictionary, else Faust's tokens; none for binary datagrams.
+    dict=(-dict=tests/fuzz/faust.dict)
+    [ -f tests/fuzz/"$t".dict ] && dict=(-dict=tests/fuzz/"$t".dict)
+    [ "$t" = netjack ] && dict=()
     mkdir -p "$run"
     log=build-fuzz/fuzz-$t.log
     echo "== $t: ${seconds}s (log: $log)"
     set +e
     nice -n "$niceness" build-fuzz/bin/"${t}"_fuzzer -max_total_time="$seconds" -timeout="$timeout" \
-        -rss_limit_mb="$rss" -max_len=4096 -dict="$(dict=tests/fuzz/$t.dict; [ -f "$dict" ] || dict=tests/fuzz/faust.dict; echo "$dict")" \
+        -rss_limit_mb="$rss" -max_len=4096 "${dict[@]}" \
         -artifact_prefix=build-fuzz/artifacts/"$t"- -print_final_stats=1 "$run" "${seeds[@]}" > "$log" 2>&1
     rc=$?
     set -e

@@ -15,6 +15,8 @@ packages=(
     # audio: the JACK server and client library (the driver tests run a dummy-backend
     # jackd); iproute2 for `ip` in the network namespaces of the integration tests
     jackd2 libjack-jackd2-dev iproute2
+    # NetJack tests: packet loss inside a network namespace (nft numgen rules)
+    nftables
     # the reference compiler and its libraries (/usr/share/faust): test oracle
     faust
     # libFuzzer and sanitizers (make fuzz)

@@ -202,6 +202,20 @@ bool JackServer::start(std::string* error, int sample_rate, int period) {
     const std::string rate = std::to_string(sample_rate), frames = std::to_string(period);
     std::vector<const char*> argv = {jackd.c_str(), "-n", name_.c_str(),  "-d",   "dummy", "-r",
                                      rate.c_str(),  "-p", frames.c_str(), nullptr};
+    if (!driver_args.empty() || !server_args.empty()) {
+        argv = {jackd.c_str(), "-n", name_.c_str()};
+        for (const std::string& a : server_args) {
+            argv.push_back(a.c_str());
+        }
+        argv.push_back("-d");
+        if (driver_args.empty()) {
+            argv.insert(argv.end(), {"dummy", "-r", rate.c_str(), "-p", frames.c_str()});
+        }
+        for (const std::string& a : driver_args) {
+            argv.push_back(a.c_str());
+        }
+        argv.push_back(nullptr);
+    }
     const pid_t parent = getpid();
     const pid_t child = fork();
     if (child < 0) {

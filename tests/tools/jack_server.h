@@ -57,6 +57,12 @@ public:
     /// The log without the dummy backend's continuous "XRun" lines.
     std::string log() const;
 
+    /// When not empty: the backend and its options, after "-d", instead of
+    /// the dummy backend (e.g. {"net", "-a", "127.0.0.1", "-p", "24010"}).
+    std::vector<std::string> driver_args;
+    /// Server options before "-d" (e.g. {"-S"}: synchronous mode).
+    std::vector<std::string> server_args;
+
 private:
     std::string name_;
     std::string log_path_;

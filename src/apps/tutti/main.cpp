@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
     CLI::App* play = app.add_subcommand(
         "play", "Play a program on an audio driver; --watch swaps in every saved edit");
     play->add_option("program", pl.program, "Faust program (.dsp)")->required();
-    play->add_option("--driver", pl.driver, "jack (default) or null");
+    play->add_option("--driver", pl.driver,
+                     "jack (default), null, netjack-slave or netjack-master");
     play->add_flag("--watch", pl.watch,
                    "Recompile on every save and swap the new version in, keeping its state");
     play->add_option("--server", pl.server, "JACK server name");
@@ -147,8 +148,10 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 256));
     // Control (issue 11): shared options, then OSC (Faust's -port -outport ... options).
     play->add_option("--listen", pl.listen,
-                     "Address the control servers bind (default 127.0.0.1; off loopback, "
-                     "writes need the token)");
+                     "ADDR[:PORT] this tutti serves on: the control servers bind ADDR (default "
+                     "127.0.0.1; off loopback, writes need the token); netjack-master listens "
+                     "there (default: multicast 225.3.19.154:19000; control then stays on "
+                     "127.0.0.1)");
     play->add_option("--token", pl.token, "Token for writes from off loopback (default: random)");
     play->add_flag("!--no-osc", pl.osc, "Do not start the OSC server");
     play->add_option("--osc-port", pl.osc_port,
@@ -166,6 +169,14 @@ int main(int argc, char** argv) {
     play->add_flag("!--no-http", pl.http, "No HTTP/WebSocket control server");
     play->add_option("--http-port", pl.http_port,
                      "HTTP/WebSocket control port (default 5510; the next free one when busy)");
+    play->add_option(
+        "--master", pl.master,
+        "netjack-slave: the master's ADDR[:PORT] (default: multicast 225.3.19.154:19000)");
+    play->add_option("--latency", pl.latency, "netjack-slave: latency in cycles (default 2)");
+    play->add_option("--format", pl.format, "netjack: float (default) or int16");
+    play->add_option("--name", pl.net_name, "netjack-slave: the name the master shows");
+    play->add_option("--period", pl.block, "netjack-master: frames per cycle (as --block)");
+    play->add_option("--clock", pl.clock, "netjack-master: timer (default)");
 
     std::string check_program;
     std::vector<std::string> check_includes;

@@ -12,6 +12,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -23,9 +24,10 @@
 #include <thread>
 
 #include "apps/tutti/swap_report.h"
-#include "midi/midi_input.h"
 #include "control/control_hub.h"
 #include "http/server.h"
+#include "midi/midi_input.h"
+#include "netjack/netjack_driver.h"
 #include "osc/osc_server.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
@@ -122,6 +124,19 @@ bool loopback_address(const std::string& a) {
     return a.rfind("127.", 0) == 0 || a == "::1" || a == "localhost";
 }
 
+/// The address the control servers bind, from --listen ADDR[:PORT] (which
+/// netjack-master also listens on): ADDR without its port; 127.0.0.1 when
+/// --listen is absent or names a multicast group (NetJack's discovery).
+std::string control_address(const std::string& listen) {
+    std::string host = listen;
+    if (std::count(host.begin(), host.end(), ':') == 1) { // IPv4 or name with a port
+        host.resize(host.find(':'));
+    }
+    int first = std::atoi(host.c_str());
+    bool multicast = host.find('.') != std::string::npos && first >= 224 && first <= 239;
+    return host.empty() || multicast ? "127.0.0.1" : host;
+}
+
 } // namespace
 
 int run_play(const PlayArgs& a) {
@@ -147,9 +162,30 @@ int run_play(const PlayArgs& a) {
     if (!first.ok()) {
         return 1;
     }
-    std::unique_ptr<Driver> driver = make_driver(a.driver);
+    std::unique_ptr<Driver> driver;
+    if (a.driver.rfind("netjack-", 0) == 0) {
+        netjack::NetOptions net;
+        net.address = a.driver == "netjack-slave" ? a.master : a.listen;
+        net.latency = a.latency;
+        net.name = a.net_name.empty() ? std::string("tutti") : a.net_name;
+        if (a.format == "int16") {
+            net.encoder = netjack::Encoder::Int16;
+        } else if (a.format != "float") {
+            std::cerr << "tutti play: --format " << a.format
+                      << ": not available (float or int16; opus: not yet)\n";
+            return 2;
+        }
+        if (a.clock != "timer") {
+            std::cerr << "tutti play: --clock " << a.clock << ": not available (timer)\n";
+            return 2;
+        }
+        driver = netjack::make_driver(a.driver, net);
+    } else {
+        driver = make_driver(a.driver);
+    }
     if (!driver) {
-        std::cerr << "tutti play: unknown driver '" << a.driver << "' (jack or null)\n";
+        std::cerr << "tutti play: unknown driver '" << a.driver
+                  << "' (jack, null, netjack-slave or netjack-master)\n";
         return 2;
     }
     DriverOptions dopt;
@@ -223,6 +259,7 @@ int run_play(const PlayArgs& a) {
     }
     std::fflush(stdout);
     // Control from other processes (issue 11): the hub every source shares, then OSC.
+    const std::string listen = control_address(a.listen);
     control::ControlHub::Options hub_options;
     hub_options.token = a.token;
     control::ControlHub hub(hub_options);
@@ -231,7 +268,7 @@ int run_play(const PlayArgs& a) {
     std::unique_ptr<osc::Server> osc_server;
     if (a.osc) {
         osc::ServerOptions oo;
-        oo.listen = a.listen;
+        oo.listen = listen;
         oo.port = a.osc_port;
         oo.outport = a.osc_outport;
         oo.errport = a.osc_errport;
@@ -247,7 +284,7 @@ int run_play(const PlayArgs& a) {
         std::printf("OSC: %s (replies on %d, errors on %d)\n%s\n", osc_server->url().c_str(),
                     osc_server->outport(), osc_server->errport(), osc_server->infos().c_str());
     }
-    if (a.listen.rfind("127.", 0) != 0) {
+    if (listen.rfind("127.", 0) != 0) {
         std::printf("control token (writes from off loopback need it): %s\n", hub.token().c_str());
     }
     std::fflush(stdout);
@@ -258,7 +295,7 @@ int run_play(const PlayArgs& a) {
     std::unique_ptr<http::Server> http_server;
     if (a.http) {
         http::ServerOptions so;
-        so.listen = a.listen;
+        so.listen = listen;
         so.port = a.http_port;
         so.token = hub.token(); // the one token of every control source
         http_server = std::make_unique<http::Server>(hub, program_id, engine, so);
@@ -266,9 +303,9 @@ int run_play(const PlayArgs& a) {
             std::cerr << "tutti play: http: " << error << "\n";
             return 2;
         }
-        banner.http = web::page_url(a.listen, http_server->port(), "");
-        banner.page_url = web::page_url(a.listen, http_server->port(),
-                                        loopback_address(a.listen) ? "" : so.token);
+        banner.http = web::page_url(listen, http_server->port(), "");
+        banner.page_url =
+            web::page_url(listen, http_server->port(), loopback_address(listen) ? "" : so.token);
         http_server->set_page_url(banner.page_url);
     }
     web::print_control_banner(std::cout, banner);
@@ -355,6 +392,9 @@ int run_play(const PlayArgs& a) {
                 static_cast<unsigned long long>(driver->callbacks()),
                 static_cast<unsigned long long>(driver->xruns()),
                 static_cast<unsigned long long>(engine.frames_processed()));
+    if (std::string net = netjack::describe(*driver); !net.empty()) {
+        std::printf("%s\n", net.c_str());
+    }
     return 0;
 }
 

@@ -25,8 +25,10 @@ struct PlayArgs {
     bool midi = false;   ///< a JACK MIDI input (midi_in) driving the controls and voices
     int voices = 0;      ///< polyphony (0: as the program declares nvoices, with --midi)
     // Control from other processes (issue 11): shared by every protocol.
-    std::string listen = "127.0.0.1"; ///< the address the control servers bind
-    std::string token;                ///< writes from off loopback need it (empty: a random one)
+    /// ADDR[:PORT] this tutti serves on: the control servers bind ADDR (empty or a
+    /// multicast group: 127.0.0.1), netjack-master listens there (empty: multicast).
+    std::string listen;
+    std::string token; ///< writes from off loopback need it (empty: a random one)
     // OSC (src/osc): Faust's options.
     bool osc = true;
     int osc_port = 5510, osc_outport = 5511, osc_errport = 5512;
@@ -37,6 +39,12 @@ struct PlayArgs {
     // HTTP + WebSocket (src/http)
     bool http = true;     ///< --no-http turns it off
     int http_port = 5510; ///< --http-port (the next free one when busy)
+    // NetJack drivers (netjack-slave, netjack-master)
+    std::string master;           ///< slave: the master's ADDR[:PORT] (empty: multicast)
+    int latency = 2;              ///< slave: cycles
+    std::string format = "float"; ///< float or int16
+    std::string net_name;         ///< slave: the name the master shows
+    std::string clock = "timer";  ///< master: timer (jack: not yet)
 };
 
 int run_play(const PlayArgs& args);

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+/** \file A running session's packets (see link.h). */
+#include "netjack/link.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "netjack/midi.h"
+
+namespace tutti::netjack {
+
+namespace {
+
+constexpr std::size_t kReceiveCapacity = 65536;
+
+int slot_count(int latency) {
+    return std::clamp(2 * latency + 4, 8, 64);
+}
+
+} // namespace
+
+bool Link::configure(Role role, const SessionParams& p, std::string* error) {
+    auto fail = [&](const char* why) {
+        if (error) {
+            *error = why;
+        }
+        return false;
+    };
+    if (p.period < 1 || p.period > static_cast<std::uint32_t>(kMaxPeriod)) {
+        return fail("period out of range (1..8192 frames)");
+    }
+    if (p.send_audio < 0 || p.return_audio < 0 || p.send_midi < 0 || p.return_midi < 0) {
+        return fail("channel counts are not resolved");
+    }
+    if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16) {
+        return fail("only the float and int16 encoders are implemented (Opus: not yet)");
+    }
+    if (p.mtu < static_cast<std::uint32_t>(kMinMtu) ||
+        p.mtu > static_cast<std::uint32_t>(kMaxMtu)) {
+        return fail("MTU out of range (576..9000)");
+    }
+    role_ = role;
+    params_ = p;
+    period_ = static_cast<int>(p.period);
+    mtu_ = static_cast<int>(p.mtu);
+    const bool slave = role == Role::Slave;
+    rx_audio_ = slave ? p.send_audio : p.return_audio;
+    tx_audio_ = slave ? p.return_audio : p.send_audio;
+    rx_midi_ = slave ? p.send_midi : p.return_midi;
+    tx_midi_ = slave ? p.return_midi : p.send_midi;
+    rx_stream_ = slave ? Stream::Send : Stream::Return;
+    tx_stream_ = slave ? Stream::Return : Stream::Send;
+
+    const std::size_t frames = static_cast<std::size_t>(period_);
+    const std::size_t rx = static_cast<std::size_t>(rx_audio_);
+    slots_.assign(static_cast<std::size_t>(slot_count(static_cast<int>(p.latency))), Slot{});
+    audio_storage_.assign(slots_.size() * rx * frames, 0.0f);
+    int16_storage_.assign(p.encoder == Encoder::Int16 ? slots_.size() * rx * 2 * frames : 0, 0);
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        slots_[i].audio = audio_storage_.data() + i * rx * frames;
+        slots_[i].int16 =
+            int16_storage_.empty() ? nullptr : int16_storage_.data() + i * rx * 2 * frames;
+    }
+    rx_view_.assign(rx, nullptr);
+    rx_mutable_.assign(rx, nullptr);
+    conceal_storage_.assign(rx * frames, 0.0f);
+    conceal_view_.assign(rx, nullptr);
+    for (std::size_t i = 0; i < rx; ++i) {
+        conceal_view_[i] = conceal_storage_.data() + i * frames;
+    }
+    concealer_.prepare(rx_audio_, period_, static_cast<int>(p.sample_rate));
+    silence_.assign(frames, 0.0f);
+    silence_view_.assign(rx, silence_.data());
+    have_taken_ = false;
+    rx_cycle_offset_ = 0;
+
+    tx_buffer_.assign(kReceiveCapacity, 0);
+    rx_ports_list_.resize(rx);
+    for (int i = 0; i < rx_audio_; ++i) {
+        rx_ports_list_[static_cast<std::size_t>(i)] = i;
+    }
+    wanted_ = std::make_unique<bool[]>(static_cast<std::size_t>(std::max(tx_audio_, 1)));
+    wanted_scratch_ = std::make_unique<bool[]>(static_cast<std::size_t>(std::max(tx_audio_, 1)));
+    for (int i = 0; i < tx_audio_; ++i) {
+        wanted_[static_cast<std::size_t>(i)] = true; // until the peer says otherwise
+    }
+    tx_active_.assign(static_cast<std::size_t>(tx_audio_), 0);
+    const std::size_t tx = static_cast<std::size_t>(tx_audio_);
+    tx_int16_.assign(p.encoder == Encoder::Int16 ? tx * 2 * frames : 0, 0);
+    tx_int16_view_.assign(tx, nullptr);
+    for (std::size_t i = 0; i < tx && !tx_int16_.empty(); ++i) {
+        tx_int16_view_[i] = tx_int16_.data() + i * 2 * frames;
+    }
+    float_layout_ready_ = false;
+    int16_layout_ = plan_int16(period_, mtu_, tx_audio_);
+    midi_empty_.assign(static_cast<std::size_t>(tx_midi_) * midi_port_bytes(0), 0);
+    for (int i = 0; i < tx_midi_; ++i) {
+        encode_midi_port(nullptr, 0, period_, midi_empty_.data() + i * midi_port_bytes(0),
+                         midi_port_bytes(0));
+    }
+    return true;
+}
+
+int Link::socket_buffer_bytes() const {
+    const long channels = std::max(rx_audio_, tx_audio_);
+    const long cycle = channels * period_ * 4 + (channels * period_ * 4 / 1000 + 2) * 112;
+    const long bytes = (static_cast<long>(params_.latency) + 4) * cycle * 2; // kernel overhead
+    return static_cast<int>(std::clamp(bytes, 1L << 20, 64L << 20));
+}
+
+void Link::reset(Slot& slot, std::uint32_t c) {
+    slot.cycle = c;
+    slot.used = true;
+    slot.sync = false;
+    slot.audio_packets = slot.audio_expected = 0;
+    slot.midi_packets = slot.midi_expected = 0;
+    const std::size_t n = static_cast<std::size_t>(rx_audio_) * static_cast<std::size_t>(period_);
+    std::fill(slot.audio, slot.audio + n, 0.0f);
+    if (slot.int16) {
+        std::fill(slot.int16, slot.int16 + 2 * n, std::uint8_t{0});
+    }
+}
+
+bool Link::on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t* cycle) {
+    PacketHeader h;
+    const char* why = nullptr;
+    if (!decode_header(data, size, &h, &why)) {
+        counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    if (h.stream != rx_stream_ || h.id != params_.id) {
+        counters_->foreign_packets.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    h.cycle += rx_cycle_offset_;
+    if (have_taken_ && cycle_diff(h.cycle, last_taken_) <= 0) {
+        counters_->late_packets.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    Slot& slot = slot_for(h.cycle);
+    if (!slot.used || slot.cycle != h.cycle) {
+        reset(slot, h.cycle);
+    }
+    const std::uint8_t* payload = data + kHeaderSize;
+    const std::size_t bytes = size - kHeaderSize;
+    bool ok = true;
+    switch (h.type) {
+    case DataType::Sync:
+        // A bad port list is counted and ignored (the last good one stays):
+        // the cycle itself is not lost for it.
+        if (tx_audio_ > 0 && decode_active_ports(payload, bytes, h.active_ports, tx_audio_,
+                                                 wanted_scratch_.get(), &why)) {
+            std::copy(wanted_scratch_.get(), wanted_scratch_.get() + tx_audio_, wanted_.get());
+        } else if (tx_audio_ > 0) {
+            counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
+        }
+        slot.sync = true;
+        break;
+    case DataType::Audio: {
+        if (params_.encoder == Encoder::Float) {
+            float* channels[kMaxChannels];
+            for (int i = 0; i < rx_audio_; ++i) {
+                channels[i] =
+                    slot.audio + static_cast<std::size_t>(i) * static_cast<std::size_t>(period_);
+            }
+            ok = decode_float_packet(payload, bytes, h.active_ports, h.sub_cycle, period_,
+                                     rx_audio_, channels, nullptr, &why);
+        } else {
+            std::uint8_t* ports[kMaxChannels];
+            for (int i = 0; i < rx_audio_; ++i) {
+                ports[i] = slot.int16 +
+                           static_cast<std::size_t>(i) * 2 * static_cast<std::size_t>(period_);
+            }
+            ok = decode_int16_packet(payload, bytes, h.num_packets, h.sub_cycle, period_, rx_audio_,
+                                     ports, &why);
+        }
+        if (ok) {
+            ++slot.audio_packets;
+            slot.audio_expected = h.num_packets;
+        }
+        break;
+    }
+    case DataType::Midi:
+        // MIDI is not handed to the callback yet; count it for completeness.
+        ++slot.midi_packets;
+        slot.midi_expected = h.num_packets;
+        break;
+    }
+    if (!ok) {
+        counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    if (cycle) {
+        *cycle = h.cycle;
+    }
+    return true;
+}
+
+bool Link::seen(std::uint32_t c) const {
+    const Slot& slot = slot_for(c);
+    return slot.used && slot.cycle == c;
+}
+
+bool Link::complete(std::uint32_t c) const {
+    const Slot& slot = slot_for(c);
+    if (!slot.used || slot.cycle != c || !slot.sync) {
+        return false;
+    }
+    if (rx_audio_ > 0 && (slot.audio_expected == 0 || slot.audio_packets < slot.audio_expected)) {
+        return false;
+    }
+    if (rx_midi_ > 0 && (slot.midi_expected == 0 || slot.midi_packets < slot.midi_expected)) {
+        return false;
+    }
+    return true;
+}
+
+const float* const* Link::take(std::uint32_t c) {
+    const bool full = complete(c);
+    Slot& slot = slot_for(c);
+    have_taken_ = true;
+    last_taken_ = c;
+    const bool here = slot.used && slot.cycle == c;
+    if (here) {
+        slot.used = false;
+    }
+    if (!full) {
+        (here ? counters_->cycles_incomplete : counters_->cycles_missing)
+            .fetch_add(1, std::memory_order_relaxed);
+        counters_->cycles_concealed.fetch_add(1, std::memory_order_relaxed);
+        concealer_.conceal(conceal_view_.data());
+        return const_cast<const float* const*>(conceal_view_.data());
+    }
+    counters_->cycles_received.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t frames = static_cast<std::size_t>(period_);
+    for (int i = 0; i < rx_audio_; ++i) {
+        float* channel = slot.audio + static_cast<std::size_t>(i) * frames;
+        if (slot.int16) {
+            int16_le_to_float(slot.int16 + static_cast<std::size_t>(i) * 2 * frames, period_,
+                              channel);
+        }
+        rx_mutable_[static_cast<std::size_t>(i)] = channel;
+        rx_view_[static_cast<std::size_t>(i)] = channel;
+    }
+    concealer_.received(rx_mutable_.data());
+    return rx_view_.data();
+}
+
+bool Link::send_packet(UdpSocket& socket, const PacketHeader& header, std::size_t payload) {
+    PacketHeader h = header;
+    h.packet_size = static_cast<std::uint32_t>(kHeaderSize + payload);
+    encode_header(h, tx_buffer_.data());
+    if (!socket.send(tx_buffer_.data(), kHeaderSize + payload)) {
+        counters_->send_errors.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
+bool Link::send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx) {
+    std::uint8_t* payload = tx_buffer_.data() + kHeaderSize;
+    PacketHeader h;
+    h.stream = tx_stream_;
+    h.id = params_.id;
+    h.cycle = c;
+    h.frames = period_;
+
+    // sync: the ports we want to receive
+    h.type = DataType::Sync;
+    h.active_ports = static_cast<std::uint32_t>(rx_audio_);
+    h.num_packets = 0;
+    h.sub_cycle = 0;
+    h.is_last = (tx_audio_ == 0 && tx_midi_ == 0) ? 1 : 0;
+    bool ok =
+        send_packet(socket, h, encode_active_ports(rx_ports_list_.data(), rx_audio_, payload));
+
+    // MIDI: empty buffers for now, in packets of MTU - 48 bytes
+    if (tx_midi_ > 0) {
+        const std::size_t total = midi_empty_.size();
+        const std::size_t stride = static_cast<std::size_t>(mtu_) - kHeaderSize;
+        const std::uint32_t packets = static_cast<std::uint32_t>((total + stride - 1) / stride);
+        h.type = DataType::Midi;
+        h.num_packets = packets;
+        h.active_ports = 0;
+        for (std::uint32_t p = 0; p < packets; ++p) {
+            const std::size_t n = std::min(stride, total - p * stride);
+            std::memcpy(payload, midi_empty_.data() + p * stride, n);
+            h.sub_cycle = p;
+            h.is_last = (p + 1 == packets && tx_audio_ == 0) ? 1 : 0;
+            ok = send_packet(socket, h, n) && ok;
+        }
+    }
+
+    if (tx_audio_ > 0) {
+        h.type = DataType::Audio;
+        if (params_.encoder == Encoder::Float) {
+            int active = 0;
+            for (int i = 0; i < tx_audio_; ++i) {
+                if (wanted_[static_cast<std::size_t>(i)]) {
+                    tx_active_[static_cast<std::size_t>(active++)] = i;
+                }
+            }
+            if (active != float_layout_.active || !float_layout_ready_) {
+                float_layout_ =
+                    plan_float(period_, mtu_, active); // only when the peer's wish changes
+                float_layout_ready_ = true;
+            }
+            const FloatLayout& layout = float_layout_;
+            h.num_packets = static_cast<std::uint32_t>(layout.packets);
+            for (int p = 0; p < layout.packets; ++p) {
+                std::uint32_t sub = 0, ports = 0;
+                const std::size_t n =
+                    encode_float_packet(layout, p, tx_active_.data(), tx, payload, &sub, &ports);
+                h.sub_cycle = sub;
+                h.active_ports = ports;
+                h.is_last = p + 1 == layout.packets ? 1 : 0;
+                ok = send_packet(socket, h, n) && ok;
+            }
+        } else {
+            for (int i = 0; i < tx_audio_; ++i) {
+                float_to_int16_le(tx[i], period_,
+                                  tx_int16_.data() + static_cast<std::size_t>(i) * 2 *
+                                                         static_cast<std::size_t>(period_));
+            }
+            const Int16Layout& layout = int16_layout_;
+            h.num_packets = static_cast<std::uint32_t>(layout.packets);
+            h.active_ports = static_cast<std::uint32_t>(tx_audio_);
+            for (int p = 0; p < layout.packets; ++p) {
+                const std::size_t n =
+                    encode_int16_packet(layout, p, tx_int16_view_.data(), payload);
+                h.sub_cycle = static_cast<std::uint32_t>(p);
+                h.is_last = p + 1 == layout.packets ? 1 : 0;
+                ok = send_packet(socket, h, n) && ok;
+            }
+        }
+    }
+    counters_->cycles_sent.fetch_add(1, std::memory_order_relaxed);
+    return ok;
+}
+
+} // namespace tutti::netjack

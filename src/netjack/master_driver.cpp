@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/** \file The NetJack master driver (see master_driver.h). */
+#include "netjack/master_driver.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "netjack/realtime.h"
+#include "support/rt_section.h"
+
+namespace tutti::netjack {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+constexpr std::size_t kDatagramCapacity = 65536;
+
+std::int64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * kNanosPerSecond + ts.tv_nsec;
+}
+
+std::string host_name() {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    return name;
+}
+
+bool is_params(const std::uint8_t* data, long size) {
+    return size == static_cast<long>(kParamsSize) && std::memcmp(data, "params", 7) == 0;
+}
+
+bool same_endpoint(const sockaddr_in& a, const sockaddr_in& b) {
+    return a.sin_addr.s_addr == b.sin_addr.s_addr && a.sin_port == b.sin_port;
+}
+
+} // namespace
+
+MasterDriver::~MasterDriver() {
+    stop();
+}
+
+SessionParams MasterDriver::session() const {
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    return last_session_;
+}
+
+bool MasterDriver::open(const DriverOptions& options, std::string* error) {
+    stop();
+    open_ = false;
+    auto fail = [&](const std::string& why) {
+        if (error) {
+            *error = why;
+        }
+        return false;
+    };
+    if (options.inputs < 0 || options.outputs < 0 || options.inputs > kMaxChannels ||
+        options.outputs > kMaxChannels) {
+        return fail("netjack-master: channel counts must be 0..256");
+    }
+    if (options.block_size < 1 || options.block_size > kMaxPeriod) {
+        return fail("netjack-master: the period must be 1..8192 frames");
+    }
+    if (options.sample_rate < 1 || options.sample_rate > kMaxSampleRate) {
+        return fail("netjack-master: bad sample rate");
+    }
+    const std::string address =
+        net_.address.empty() ? std::string(kDefaultMulticast) : net_.address;
+    if (!parse_endpoint(address, kDefaultPort, &listen_address_)) {
+        return fail("netjack-master: bad listen address '" + address + "' (A.B.C.D[:PORT])");
+    }
+    std::string why;
+    if (!listen_.open(&why) || !listen_.bind(listen_address_, &why)) {
+        return fail("netjack-master: " + why);
+    }
+    options_ = options;
+    sample_rate_ = options.sample_rate;
+    block_size_ = options.block_size;
+    const std::size_t frames = static_cast<std::size_t>(block_size_);
+    output_storage_.assign(frames * static_cast<std::size_t>(options.outputs), 0.0f);
+    silence_.assign(frames, 0.0f);
+    inputs_.assign(static_cast<std::size_t>(options.inputs), silence_.data());
+    silent_inputs_.assign(static_cast<std::size_t>(options.inputs), silence_.data());
+    outputs_.resize(static_cast<std::size_t>(options.outputs));
+    for (std::size_t o = 0; o < outputs_.size(); ++o) {
+        outputs_[o] = output_storage_.data() + o * frames;
+    }
+    rx_buffer_.assign(kDatagramCapacity, 0);
+    open_ = true;
+    return true;
+}
+
+bool MasterDriver::start(AudioCallback* callback, std::string* error) {
+    const char* problem = !open_ ? "netjack-master: start() before a successful open()"
+                          : thread_.joinable()  ? "netjack-master: already started"
+                          : callback == nullptr ? "netjack-master: no callback"
+                                                : nullptr;
+    if (problem) {
+        if (error) {
+            *error = problem;
+        }
+        return false;
+    }
+    callbacks_.store(0);
+    xruns_.store(0);
+    running_.store(true, std::memory_order_release);
+    listener_ = std::thread([this] { listen(); });
+    thread_ = std::thread([this, callback] {
+        try_realtime();
+        run(callback);
+    });
+    return true;
+}
+
+void MasterDriver::stop() {
+    running_.store(false, std::memory_order_release);
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    if (listener_.joinable()) {
+        listener_.join();
+    }
+    delete current_;
+    current_ = nullptr;
+    delete pending_.exchange(nullptr);
+    delete retired_.exchange(nullptr);
+    connected_.store(false);
+}
+
+void MasterDriver::listen() noexcept {
+    std::vector<std::uint8_t> buffer(kDatagramCapacity);
+    sockaddr_in last_slave{};
+    auto last_session = Clock::time_point{};
+    while (running_.load(std::memory_order_acquire)) {
+        delete retired_.exchange(nullptr, std::memory_order_acq_rel);
+        sockaddr_in from{};
+        const long n = listen_.receive(buffer.data(), buffer.size(), 50, &from);
+        SessionParams p;
+        if (n <= 0 || !is_params(buffer.data(), n) ||
+            !decode_params(buffer.data(), static_cast<std::size_t>(n), &p, nullptr) ||
+            p.type != SyncType::SlaveAvailable || p.version != kProtocolVersion) {
+            continue;
+        }
+        if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16) {
+            continue; // Opus and CELT: not implemented; the slave keeps asking
+        }
+        // A slave repeats SLAVE_AVAILABLE until it has our setup: the copies
+        // that were on their way are not a new slave.
+        if (same_endpoint(from, last_slave) &&
+            Clock::now() - last_session < std::chrono::seconds(2)) {
+            continue;
+        }
+        p.type = SyncType::SlaveSetup;
+        p.id = next_id_++;
+        p.master_host = host_name();
+        p.sample_rate = static_cast<std::uint32_t>(sample_rate_);
+        p.period = static_cast<std::uint32_t>(block_size_);
+        if (p.send_audio < 0) {
+            p.send_audio = options_.outputs;
+        }
+        if (p.return_audio < 0) {
+            p.return_audio = options_.inputs;
+        }
+        p.send_midi = std::max(p.send_midi, 0);
+        p.return_midi = std::max(p.return_midi, 0);
+        std::unique_ptr<Session> session = handshake(p, from);
+        if (!session) {
+            continue;
+        }
+        last_slave = from;
+        last_session = Clock::now();
+        {
+            std::lock_guard<std::mutex> lock(session_mutex_);
+            last_session_ = session->params;
+        }
+        // A session the audio thread has not taken yet is replaced.
+        delete pending_.exchange(session.release(), std::memory_order_acq_rel);
+    }
+    delete retired_.exchange(nullptr, std::memory_order_acq_rel);
+}
+
+std::unique_ptr<MasterDriver::Session> MasterDriver::handshake(SessionParams params,
+                                                               const sockaddr_in& slave) {
+    auto s = std::make_unique<Session>();
+    s->params = std::move(params);
+    std::string why;
+    if (!s->socket.open(&why) || !s->socket.connect(slave, &why)) {
+        return nullptr;
+    }
+    std::uint8_t out[kParamsSize];
+    encode_params(s->params, out);
+    std::vector<std::uint8_t> in(kDatagramCapacity);
+    const auto deadline = Clock::now() + std::chrono::seconds(2);
+    bool started = false;
+    while (!started && Clock::now() < deadline && running_.load(std::memory_order_acquire)) {
+        s->socket.send(out, kParamsSize);
+        const auto resend = Clock::now() + std::chrono::milliseconds(200);
+        while (!started && Clock::now() < resend) {
+            const long n = s->socket.receive(in.data(), in.size(), 20);
+            SessionParams reply;
+            started = n > 0 && is_params(in.data(), n) &&
+                      decode_params(in.data(), static_cast<std::size_t>(n), &reply, nullptr) &&
+                      reply.type == SyncType::StartMaster;
+        }
+    }
+    if (!started || !s->link.configure(Role::Master, s->params, &why)) {
+        return nullptr;
+    }
+    s->link.use_counters(&counters_);
+    s->socket.set_buffers(s->link.socket_buffer_bytes());
+    s->tx.assign(static_cast<std::size_t>(s->link.tx_channels()), silence_.data());
+    for (int i = 0; i < std::min(s->link.tx_channels(), options_.outputs); ++i) {
+        s->tx[static_cast<std::size_t>(i)] = outputs_[static_cast<std::size_t>(i)];
+    }
+    s->effective_latency = std::max(1, static_cast<int>(s->params.latency));
+    return s;
+}
+
+void MasterDriver::retire(Session* session) {
+    // The listener frees it (it empties the slot every 50 ms at most).
+    retired_.store(session, std::memory_order_release);
+}
+
+void MasterDriver::pump(std::int64_t deadline, std::optional<std::uint32_t> until_complete) {
+    std::uint8_t* in = rx_buffer_.data();
+    for (;;) {
+        if (until_complete && current_ && current_->link.complete(*until_complete)) {
+            return;
+        }
+        const std::int64_t left = deadline - now_ns();
+        if (left <= 0) {
+            return;
+        }
+        pollfd fd{current_ ? current_->socket.fd() : -1, POLLIN, 0};
+        timespec wait{static_cast<time_t>(left / kNanosPerSecond),
+                      static_cast<long>(left % kNanosPerSecond)};
+        if (ppoll(&fd, 1, &wait, nullptr) <= 0 || !current_ || !(fd.revents & POLLIN)) {
+            continue;
+        }
+        const long got = current_->socket.receive(in, rx_buffer_.size(), 0);
+        if (got > 0 && !is_params(in, got) &&
+            current_->link.on_datagram(in, static_cast<std::size_t>(got), nullptr)) {
+            last_packet_ = Clock::now();
+        }
+    }
+}
+
+void MasterDriver::run(AudioCallback* callback) noexcept {
+    const std::int64_t rate = sample_rate_;
+    const std::int64_t block = block_size_;
+    auto offset_ns = [rate](std::int64_t frames) {
+        return frames / rate * kNanosPerSecond + frames % rate * kNanosPerSecond / rate;
+    };
+    const std::int64_t period = offset_ns(block);
+    const auto peer_timeout = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(net_.peer_timeout_s));
+    std::int64_t t0 = now_ns();
+    std::int64_t n = 0;
+    std::uint32_t tick = 0;
+    while (running_.load(std::memory_order_acquire)) {
+        ++tick;
+        // A new session, when the slot for handing the old one back is free.
+        if (pending_.load(std::memory_order_acquire) &&
+            (!current_ || !retired_.load(std::memory_order_acquire))) {
+            if (Session* next = pending_.exchange(nullptr, std::memory_order_acq_rel)) {
+                if (current_) {
+                    retire(current_);
+                }
+                current_ = next;
+                first_cycle_ = tick;
+                if (current_->params.sync_mode == 0) {
+                    // An asynchronous jackd slave's cycle 1 answers our first.
+                    current_->link.set_rx_cycle_offset(first_cycle_ - 1);
+                }
+                last_packet_ = Clock::now();
+                connections_.fetch_add(1, std::memory_order_relaxed);
+                connected_.store(true, std::memory_order_relaxed);
+            }
+        }
+        const float* const* in = silent_inputs_.data();
+        if (current_) {
+            const std::uint32_t reply =
+                tick - static_cast<std::uint32_t>(current_->effective_latency);
+            if (cycle_diff(reply, first_cycle_) >= 0) {
+                if (!current_->link.complete(reply)) {
+                    // Late by a little (a slave that answers when our next
+                    // cycle comes, as an asynchronous jackd does): wait half a period.
+                    pump(now_ns() + period / 2, reply);
+                }
+                const float* const* rx = current_->link.take(reply);
+                const int shared = std::min(current_->link.rx_channels(), options_.inputs);
+                for (int i = 0; i < shared; ++i) {
+                    inputs_[static_cast<std::size_t>(i)] = rx[i];
+                }
+                for (int i = shared; i < options_.inputs; ++i) {
+                    inputs_[static_cast<std::size_t>(i)] = silence_.data();
+                }
+                in = inputs_.data();
+            }
+        }
+        {
+            rt::AudioSection section;
+            callback->process(block_size_, in, outputs_.data());
+        }
+        callbacks_.fetch_add(1, std::memory_order_relaxed);
+        if (current_) {
+            current_->link.send_cycle(current_->socket, tick, current_->tx.data());
+        }
+
+        // Wait for the next block's deadline, taking datagrams as they come.
+        ++n;
+        const std::int64_t deadline = t0 + offset_ns(n * block);
+        pump(deadline, std::nullopt);
+        if (current_ && Clock::now() - last_packet_ > peer_timeout &&
+            !retired_.load(std::memory_order_acquire)) {
+            retire(current_); // the slave is gone: the listener listens on
+            current_ = nullptr;
+            connected_.store(false, std::memory_order_relaxed);
+        }
+        const std::int64_t now = now_ns();
+        if (now - deadline > period) {
+            xruns_.fetch_add(1, std::memory_order_relaxed);
+            t0 = now;
+            n = 0;
+        }
+    }
+}
+
+} // namespace tutti::netjack

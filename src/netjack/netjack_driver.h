@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * The NetJack audio drivers (include/tutti/driver.h) and their options:
+ *  - "netjack-slave": joins a NetJack master (jackd with netmanager, a tutti
+ *    master, jack_net_master); paced by the master's packets: each cycle the
+ *    master sends is handed to the callback as its inputs, and the outputs go
+ *    back with the same cycle number. The master sets the sample rate and the
+ *    period (known after open(), which waits for the master).
+ *  - "netjack-master": serves NetJack slaves (jackd -d net, tutti slaves,
+ *    jack_net_slave), paced by its own clock (--clock timer); the slave's
+ *    reply to cycle k is the callback's input at cycle k + max(1, latency).
+ * Channel counts follow the program: the slave asks for its inputs as the
+ * master's send channels and its outputs as the return channels; a master
+ * takes the counts a slave asks for (-1: the program's) and maps channels
+ * one to one (extra ones are silent).
+ */
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "netjack/protocol.h"
+#include "tutti/driver.h"
+
+namespace tutti::netjack {
+
+struct NetOptions {
+    /// Slave: the master's address[:port]; master: the address[:port] to listen
+    /// on. Empty: NetJack's multicast group 225.3.19.154:19000.
+    std::string address;
+    int latency = 2; ///< slave: cycles asked of the master (0..30)
+    Encoder encoder = Encoder::Float;
+    int kbps = 0;
+    std::string name = "tutti"; ///< slave: the name the master shows (its JACK client)
+    int mtu = kDefaultMtu;
+    double connect_timeout_s = 10; ///< slave open(): how long to look for a master
+    double peer_timeout_s = 2;     ///< silence after which the peer is gone
+};
+
+/// "netjack-slave" or "netjack-master"; nullptr for another name.
+std::unique_ptr<Driver> make_driver(const std::string& name, const NetOptions& options);
+
+/// Control thread. For a NetJack driver, one line of its link's state: the
+/// session (rate, period, channels, format, latency in cycles and frames)
+/// and the counters (cycles received, concealed, late packets,
+/// connections); empty for any other driver.
+std::string describe(const Driver& driver);
+
+} // namespace tutti::netjack

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/** \file The NetJack slave driver (see slave_driver.h). */
+#include "netjack/slave_driver.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "netjack/bytes.h"
+#include "netjack/realtime.h"
+#include "support/rt_section.h"
+
+namespace tutti::netjack {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kDatagramCapacity = 65536;
+
+std::string host_name() {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    return name;
+}
+
+bool is_params(const std::uint8_t* data, long size) {
+    return size == static_cast<long>(kParamsSize) && std::memcmp(data, "params", 7) == 0;
+}
+
+} // namespace
+
+SlaveDriver::~SlaveDriver() {
+    stop();
+}
+
+std::uint64_t SlaveDriver::xruns() const {
+    const LinkCounters& c = link_.counters();
+    return c.cycles_incomplete.load(std::memory_order_relaxed) +
+           c.cycles_missing.load(std::memory_order_relaxed);
+}
+
+bool SlaveDriver::open(const DriverOptions& options, std::string* error) {
+    stop();
+    open_ = false;
+    auto fail = [&](const std::string& why) {
+        if (error) {
+            *error = why;
+        }
+        return false;
+    };
+    if (options.inputs < 0 || options.outputs < 0 || options.inputs > kMaxChannels ||
+        options.outputs > kMaxChannels) {
+        return fail("netjack-slave: channel counts must be 0..256");
+    }
+    if (net_.latency < 0 || net_.latency > kMaxLatency) {
+        return fail("netjack-slave: latency must be 0..30 cycles");
+    }
+    if (net_.encoder != Encoder::Float && net_.encoder != Encoder::Int16) {
+        return fail("netjack-slave: only the float and int16 formats are implemented");
+    }
+    const std::string address =
+        net_.address.empty() ? std::string(kDefaultMulticast) : net_.address;
+    if (!parse_endpoint(address, kDefaultPort, &master_)) {
+        return fail("netjack-slave: bad master address '" + address + "' (A.B.C.D[:PORT])");
+    }
+    options_ = options;
+    request_ = SessionParams{};
+    request_.type = SyncType::SlaveAvailable;
+    request_.name = net_.name.empty() ? std::string("tutti") : net_.name;
+    request_.slave_host = host_name();
+    request_.mtu = static_cast<std::uint32_t>(net_.mtu);
+    request_.send_audio = options.inputs;
+    request_.return_audio = options.outputs;
+    request_.encoder = net_.encoder;
+    request_.kbps = static_cast<std::uint32_t>(net_.kbps);
+    request_.sync_mode = 1;
+    request_.latency = static_cast<std::uint32_t>(net_.latency);
+    rx_buffer_.assign(kDatagramCapacity, 0);
+
+    SessionParams agreed;
+    std::string why;
+    if (!handshake(net_.connect_timeout_s, false, &agreed, &why)) {
+        return fail("netjack-slave: " + why);
+    }
+    sample_rate_ = static_cast<int>(agreed.sample_rate);
+    block_size_ = static_cast<int>(agreed.period);
+    const std::size_t frames = static_cast<std::size_t>(block_size_);
+    input_storage_.assign(frames * static_cast<std::size_t>(options.inputs), 0.0f);
+    output_storage_.assign(frames * static_cast<std::size_t>(options.outputs), 0.0f);
+    silence_.assign(frames, 0.0f);
+    inputs_.assign(static_cast<std::size_t>(options.inputs), silence_.data());
+    outputs_.resize(static_cast<std::size_t>(options.outputs));
+    for (std::size_t o = 0; o < outputs_.size(); ++o) {
+        outputs_[o] = output_storage_.data() + o * frames;
+    }
+    tx_.assign(static_cast<std::size_t>(std::max(link_.tx_channels(), 0)), silence_.data());
+    for (int i = 0; i < std::min(link_.tx_channels(), options.outputs); ++i) {
+        tx_[static_cast<std::size_t>(i)] = outputs_[static_cast<std::size_t>(i)];
+    }
+    open_ = true;
+    return true;
+}
+
+bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams* agreed,
+                            std::string* error) {
+    std::string why;
+    if (!socket_.open(&why)) {
+        *error = why;
+        return false;
+    }
+    std::uint8_t out[kParamsSize];
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(timeout_s));
+    std::uint8_t* in = rx_buffer_.data();
+    for (;;) {
+        if (until_stopped ? !running_.load(std::memory_order_acquire) : Clock::now() >= deadline) {
+            *error = "no NetJack master answered at " + endpoint_text(master_) + " within " +
+                     std::to_string(timeout_s) + " s";
+            return false;
+        }
+        encode_params(request_, out);
+        socket_.send_to(out, kParamsSize, master_);
+        const auto resend = Clock::now() + std::chrono::milliseconds(250);
+        while (Clock::now() < resend) {
+            sockaddr_in from{};
+            const long n = socket_.receive(in, rx_buffer_.size(), 50, &from);
+            if (n <= 0) {
+                if (until_stopped && !running_.load(std::memory_order_acquire)) {
+                    break;
+                }
+                continue;
+            }
+            SessionParams reply;
+            const char* bad = nullptr;
+            if (!is_params(in, n) ||
+                !decode_params(in, static_cast<std::size_t>(n), &reply, &bad) ||
+                reply.type != SyncType::SlaveSetup) {
+                continue;
+            }
+            if (reply.version != kProtocolVersion) {
+                *error = "the master at " + endpoint_text(from) + " speaks NetJack protocol " +
+                         std::to_string(reply.version) + ", not 8";
+                return false;
+            }
+            if (reply.period < 1 || reply.sample_rate < 1 || reply.send_audio < 0 ||
+                reply.return_audio < 0 || reply.send_midi < 0 || reply.return_midi < 0) {
+                continue; // incomplete setup: not something we can run
+            }
+            if (!socket_.connect(from, &why)) {
+                *error = why;
+                return false;
+            }
+            SessionParams start = reply;
+            start.type = SyncType::StartMaster;
+            encode_params(start, out);
+            socket_.send(out, kParamsSize);
+            std::string config_error;
+            if (!link_.configure(Role::Slave, reply, &config_error)) {
+                *error = "the master's session cannot run here: " + config_error;
+                return false;
+            }
+            socket_.set_buffers(link_.socket_buffer_bytes());
+            *agreed = reply;
+            connections_.fetch_add(1, std::memory_order_relaxed);
+            return true;
+        }
+    }
+}
+
+bool SlaveDriver::start(AudioCallback* callback, std::string* error) {
+    const char* problem = !open_               ? "netjack-slave: start() before a successful open()"
+                          : thread_.joinable() ? "netjack-slave: already started"
+                          : callback == nullptr ? "netjack-slave: no callback"
+                                                : nullptr;
+    if (problem) {
+        if (error) {
+            *error = problem;
+        }
+        return false;
+    }
+    callbacks_.store(0);
+    running_.store(true, std::memory_order_release);
+    thread_ = std::thread([this, callback] {
+        try_realtime();
+        run(callback);
+    });
+    return true;
+}
+
+void SlaveDriver::stop() {
+    running_.store(false, std::memory_order_release);
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void SlaveDriver::process(AudioCallback* callback, std::uint32_t cycle) noexcept {
+    const float* const* rx = link_.take(cycle);
+    const int shared = std::min(link_.rx_channels(), options_.inputs);
+    for (int i = 0; i < shared; ++i) {
+        inputs_[static_cast<std::size_t>(i)] = rx[i];
+    }
+    {
+        rt::AudioSection section;
+        callback->process(block_size_, inputs_.data(), outputs_.data());
+    }
+    callbacks_.fetch_add(1, std::memory_order_relaxed);
+    link_.send_cycle(socket_, cycle, tx_.data());
+}
+
+void SlaveDriver::run(AudioCallback* callback) noexcept {
+    std::uint8_t* in = rx_buffer_.data();
+    bool have_next = false;
+    std::uint32_t next = 0;        // the next cycle to run
+    std::uint32_t newest_done = 0; // the newest complete cycle seen
+    bool any_done = false;
+    auto last_packet = Clock::now();
+    const auto peer_timeout = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(net_.peer_timeout_s));
+    while (running_.load(std::memory_order_acquire)) {
+        const long n = socket_.receive(in, rx_buffer_.size(), 50);
+        if (n > 0) {
+            if (is_params(in, n)) {
+                // Our START_MASTER was lost and the master repeats its setup:
+                // answer with its own bytes, the packet id changed (nothing to
+                // decode or allocate on this thread).
+                if (get_be32(in + 12) == static_cast<std::uint32_t>(SyncType::SlaveSetup)) {
+                    put_be32(in + 12, static_cast<std::uint32_t>(SyncType::StartMaster));
+                    socket_.send(in, kParamsSize);
+                }
+                continue;
+            }
+            std::uint32_t cycle = 0;
+            if (link_.on_datagram(in, static_cast<std::size_t>(n), &cycle)) {
+                last_packet = Clock::now();
+                const std::int32_t ahead = cycle_diff(cycle, next);
+                if (!have_next || ahead > kMaxLatency + 2 || ahead < -(kMaxLatency + 2)) {
+                    next = cycle; // first cycle, or the master restarted its count
+                    have_next = true;
+                    any_done = false;
+                }
+                if (link_.complete(cycle) && (!any_done || cycle_diff(cycle, newest_done) > 0)) {
+                    newest_done = cycle;
+                    any_done = true;
+                }
+            }
+        }
+        // Cycles run in order: a complete one at once; one that is not (a
+        // packet lost or late) once a later cycle is complete, concealed.
+        while (have_next &&
+               (link_.complete(next) || (any_done && cycle_diff(newest_done, next) > 0))) {
+            process(callback, next);
+            ++next;
+        }
+        if (Clock::now() - last_packet > peer_timeout) {
+            // The master is gone: look for it again, as long as we run.
+            SessionParams agreed;
+            std::string why;
+            if (!handshake(0, true, &agreed, &why)) {
+                break;
+            }
+            if (static_cast<int>(agreed.period) != block_size_ ||
+                static_cast<int>(agreed.sample_rate) != sample_rate_) {
+                break; // the engine cannot change its rate or block size under it
+            }
+            have_next = false;
+            last_packet = Clock::now();
+        }
+    }
+}
+
+} // namespace tutti::netjack

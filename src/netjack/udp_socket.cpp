@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/** \file UDP sockets (see udp_socket.h). */
+#include "netjack/udp_socket.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace tutti::netjack {
+
+namespace {
+
+bool fail(std::string* error, const std::string& what) {
+    if (error) {
+        *error = what + ": " + std::strerror(errno);
+    }
+    return false;
+}
+
+} // namespace
+
+bool parse_endpoint(const std::string& text, int default_port, sockaddr_in* out) {
+    std::string host = text;
+    int port = default_port;
+    if (auto colon = text.rfind(':'); colon != std::string::npos) {
+        host = text.substr(0, colon);
+        const std::string digits = text.substr(colon + 1);
+        if (digits.empty() || digits.size() > 5 ||
+            digits.find_first_not_of("0123456789") != std::string::npos) {
+            return false;
+        }
+        port = std::atoi(digits.c_str());
+    }
+    if (port <= 0 || port > 65535) {
+        return false;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
+        return false;
+    }
+    *out = a;
+    return true;
+}
+
+std::string endpoint_text(const sockaddr_in& address) {
+    char ip[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &address.sin_addr, ip, sizeof ip);
+    return std::string(ip) + ":" + std::to_string(ntohs(address.sin_port));
+}
+
+bool is_multicast(const sockaddr_in& address) {
+    return IN_MULTICAST(ntohl(address.sin_addr.s_addr));
+}
+
+bool UdpSocket::open(std::string* error) {
+    close();
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) {
+        return fail(error, "cannot create a UDP socket");
+    }
+    return true;
+}
+
+void UdpSocket::close() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+bool UdpSocket::bind(const sockaddr_in& address, std::string* error) {
+    int on = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in local = address;
+    const bool group = is_multicast(address);
+    if (group) {
+        local.sin_addr.s_addr = htonl(INADDR_ANY);
+    }
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+        return fail(error, "cannot bind " + endpoint_text(local));
+    }
+    if (group) {
+        ip_mreq request{};
+        request.imr_multiaddr = address.sin_addr;
+        request.imr_interface.s_addr = htonl(INADDR_ANY);
+        if (setsockopt(fd_, IPPROTO_IP, IP_ADD_MEMBERSHIP, &request, sizeof request) != 0) {
+            return fail(error, "cannot join the multicast group " + endpoint_text(address));
+        }
+    }
+    return true;
+}
+
+bool UdpSocket::connect(const sockaddr_in& peer, std::string* error) {
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&peer), sizeof peer) != 0) {
+        return fail(error, "cannot connect to " + endpoint_text(peer));
+    }
+    return true;
+}
+
+void UdpSocket::set_buffers(int bytes) {
+    // The FORCE options pass net.core.[rw]mem_max when the process may (root).
+    if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0) {
+        setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+    }
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    }
+}
+
+bool UdpSocket::send(const void* data, std::size_t size) {
+    return ::send(fd_, data, size, MSG_NOSIGNAL) == static_cast<ssize_t>(size);
+}
+
+bool UdpSocket::send_to(const void* data, std::size_t size, const sockaddr_in& to) {
+    return ::sendto(fd_, data, size, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&to),
+                    sizeof to) == static_cast<ssize_t>(size);
+}
+
+long UdpSocket::receive(void* buffer, std::size_t capacity, int timeout_ms, sockaddr_in* from) {
+    pollfd p{fd_, POLLIN, 0};
+    int ready = ::poll(&p, 1, timeout_ms);
+    if (ready < 0) {
+        return errno == EINTR ? 0 : -1;
+    }
+    if (ready == 0) {
+        return 0;
+    }
+    sockaddr_in sender{};
+    socklen_t length = sizeof sender;
+    ssize_t n = ::recvfrom(fd_, buffer, capacity, MSG_DONTWAIT,
+                           reinterpret_cast<sockaddr*>(&sender), &length);
+    if (n < 0) {
+        // ECONNREFUSED: an ICMP "port unreachable" from a peer that went away.
+        return (errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED) ? 0 : -1;
+    }
+    if (from) {
+        *from = sender;
+    }
+    return static_cast<long>(n);
+}
+
+sockaddr_in UdpSocket::local() const {
+    sockaddr_in a{};
+    socklen_t length = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
+    return a;
+}
+
+} // namespace tutti::netjack
