@@ -24,12 +24,12 @@ configure: $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# After the suite, a short fuzz run (FUZZ_CI_SECONDS each, default 60) of every
+# After the suite, a short fuzz run (FUZZ_CI_SECONDS each, default 30) of every
 # fuzz target (scripts/fuzz.sh: clang, ASan+UBSan, only the fuzz targets and
 # what they link, in build-fuzz/), from FUZZ_CI_SEEDS seeds drawn at random
 # from the stored corpora, the seeds and the regression inputs (all of which
 # ctest has just replayed); any finding fails `make test`.
-FUZZ_CI_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 30
 FUZZ_CI_SEEDS ?= 8
 
 test: build
