@@ -192,6 +192,11 @@ std::vector<AddressSpace::NodeId> AddressSpace::exact(std::string_view path, boo
     return {};
 }
 
+std::vector<AddressSpace::NodeId> AddressSpace::at_address(const std::string& address) const {
+    auto it = by_address_.find(address);
+    return it == by_address_.end() ? std::vector<NodeId>{} : it->second;
+}
+
 std::vector<AddressSpace::NodeId> AddressSpace::resolve(std::string_view path) const {
     if (nodes_.empty()) {
         return {};

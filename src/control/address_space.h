@@ -87,6 +87,8 @@ public:
     /// The parameter indices below the nodes `path` names (a widget: itself),
     /// in UI order, without duplicates.
     std::vector<std::size_t> resolve_parameters(std::string_view path) const;
+    /// The nodes whose JSON address is exactly `address` (no other spelling).
+    std::vector<NodeId> at_address(const std::string& address) const;
     /// Every widget at or below `id`, in UI order.
     std::vector<NodeId> widgets(NodeId id) const;
     /// Nodes matching an OSC pattern segment by segment, from the root (the

@@ -248,13 +248,7 @@ std::vector<Target> ControlHub::resolve(const Snapshot& s, std::string_view path
     }
     // 1. The JSON address as it is, in any program.
     for (std::size_t i = 0; i < s.programs.size(); ++i) {
-        const AddressSpace& sp = *s.programs[i].space;
-        std::vector<AddressSpace::NodeId> ids;
-        for (AddressSpace::NodeId id = 0; id < sp.nodes().size(); ++id) {
-            if (sp.node(id).address == norm) {
-                ids.push_back(id);
-            }
-        }
+        std::vector<AddressSpace::NodeId> ids = s.programs[i].space->at_address(norm);
         if (!ids.empty()) {
             out.push_back({i, std::move(ids)});
         }

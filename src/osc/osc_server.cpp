@@ -2,6 +2,7 @@
 #include "osc/osc_server.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <strings.h>
@@ -29,6 +30,7 @@ namespace {
 constexpr const char* version_str = "1.22"; // the oscfaust version whose behaviour we follow
 constexpr std::size_t max_subscribers = 32;
 constexpr std::size_t max_aliases = 4096;
+constexpr int max_errors_per_second = 200;
 
 std::string ip_text(std::uint32_t ip_network) {
     char buf[INET_ADDRSTRLEN] = {};
@@ -50,8 +52,28 @@ bool parse_ip(std::string host, std::uint32_t& ip) {
     return true;
 }
 
-/// Whether an address (not a pattern) matches a pattern, segment by segment.
+/// A host name's first IPv4 address (the command line's --desthost; a
+/// `desthost` message takes an address only: no DNS on the receive thread).
+bool lookup_ip(const std::string& host, std::uint32_t& ip) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* res = nullptr;
+    if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) {
+        return false;
+    }
+    ip = reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr.s_addr;
+    freeaddrinfo(res);
+    return true;
+}
+
+/// Whether an address matches an xmitfilter pattern: segment by segment, or as
+/// a whole where '*' also spans '/' (Faust's OSCRegexp turns '*' into ".*" and
+/// matches the whole address).
 bool path_matches(std::string_view pattern, std::string_view address) {
+    if (control::match_segment(pattern, address)) {
+        return true;
+    }
     auto p = control::split_path(pattern);
     auto a = control::split_path(address);
     if (p.size() != a.size()) {
@@ -157,7 +179,7 @@ Server::Server(control::ControlHub& hub, ServerOptions options)
     xmit_ = options_.xmit;
     bundle_ = options_.bundle;
     filters_ = options_.xmitfilter;
-    if (!parse_ip(options_.desthost, dest_ip_)) {
+    if (!parse_ip(options_.desthost, dest_ip_) && !lookup_ip(options_.desthost, dest_ip_)) {
         parse_ip("127.0.0.1", dest_ip_);
     }
     dest_from_sender_ = options_.desthost == "127.0.0.1" || options_.desthost == "localhost";
@@ -260,9 +282,7 @@ std::string Server::infos() const {
     if (xmit_ > 0) {
         o << ", with xmit mode = " << xmit_;
     }
-    if (bundle_) {
-        o << ", with bundle mode ON.";
-    }
+    o << (bundle_ ? ", with bundle mode ON." : ".");
     o << " Listening on " << options_.listen << ".";
     return o.str();
 }
@@ -424,6 +444,16 @@ void Server::error(const Request& to, const std::string& address, const std::str
     {
         std::lock_guard<std::mutex> lock(mutex_);
         port = errport_;
+        // At most max_errors_per_second error messages: a flood of bad packets
+        // (perhaps with a forged source) cannot turn the server into a sender.
+        auto now = std::chrono::steady_clock::now();
+        if (now - error_window_ >= std::chrono::seconds(1)) {
+            error_window_ = now;
+            errors_in_window_ = 0;
+        }
+        if (++errors_in_window_ > max_errors_per_second) {
+            return;
+        }
     }
     Writer w(address.empty() || address[0] != '/' ? "/" + address : address);
     w.s("error").s(text.substr(0, 4000));

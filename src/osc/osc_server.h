@@ -39,6 +39,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -149,6 +150,8 @@ private:
     std::set<std::uint32_t> authorised_; ///< sender IPs that gave the token
     std::vector<std::pair<std::uint32_t, std::uint16_t>> subscribers_;
     ServerStats stats_;
+    std::chrono::steady_clock::time_point error_window_{};
+    int errors_in_window_ = 0;
 };
 
 } // namespace tutti::osc

@@ -18,8 +18,12 @@ if ! command -v oscsend >/dev/null || ! command -v oscdump >/dev/null; then
     echo "SKIP: oscsend/oscdump missing (apt-get install liblo-tools; scripts/setup.sh)"
     exit 77
 fi
-if [ -z "${TUTTI_IN_NETNS:-}" ] && unshare -n true 2>/dev/null; then
-    TUTTI_IN_NETNS=1 exec unshare -n bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$tutti" "$transcript"
+if [ -z "${TUTTI_IN_NETNS:-}" ]; then
+    for ns in "-n" "-rn"; do # as root; as a user (a user namespace too)
+        if unshare $ns true 2>/dev/null; then
+            TUTTI_IN_NETNS=1 exec unshare $ns bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$tutti" "$transcript"
+        fi
+    done
 fi
 grep() { command grep -a "$@"; } # oscdump's output may hold control bytes
 work=$(mktemp -d)
