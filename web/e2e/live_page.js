@@ -1,6 +1,7 @@
 // The page against the real thing: `tutti play --driver null --watch` serving
 // tests/web/all_widgets.dsp, in headless Chromium (run inside `unshare -n`).
-//   - the terminal banner's QR code and the served /qr.svg decode to the page URL;
+//   - the terminal banner prints the OSC and HTTP URLs; its QR code and the
+//     served /qr.svg decode to the page URL;
 //   - the page draws every widget kind;
 //   - moving a slider changes the engine's value (read back with GET /<address>)
 //     and what the program renders (its level bargraph, fed by the output);
@@ -8,7 +9,7 @@
 //   - two pages stay in sync (and how long a change takes to cross);
 //   - saving an edited program swaps it in and the page redraws, with the report;
 //   - screenshots, desktop and phone.
-// usage: node e2e/live_page.js TUTTI PROGRAM.dsp OUTDIR [PORT]
+// usage: node e2e/live_page.js TUTTI PROGRAM.dsp OUTDIR [PORT]   (HTTP on PORT, OSC on the next three)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,9 @@ const original = readFileSync(source, 'utf8');
 writeFileSync(program, original);
 
 // ---- start tutti play and read its banner ----
-const child = spawn(tutti, ['play', program, '--driver', 'null', '--watch', '--http-port', portArg],
+const osc = [1, 2, 3].map((k) => String(Number(portArg) + k)); // in, out, errors
+const child = spawn(tutti, ['play', program, '--driver', 'null', '--watch', '--http-port', portArg,
+  '--osc-port', osc[0], '--osc-outport', osc[1], '--osc-errport', osc[2]],
   { stdio: ['ignore', 'pipe', 'pipe'] });
 let stdout = '';
 let stderr = '';
@@ -50,6 +53,8 @@ try {
   const pageUrl = /control: page (\S+)/.exec(stdout)[1];
   const httpUrl = /control: HTTP (\S+)/.exec(stdout)?.[1];
   check('the banner prints the HTTP URL', httpUrl === `http://127.0.0.1:${portArg}/`, httpUrl);
+  const oscLine = /^OSC: .*$/m.exec(stdout)?.[0];
+  check('tutti play prints the OSC URL', oscLine?.startsWith(`OSC: osc.udp://127.0.0.1:${osc[0]}/`), oscLine);
   const printed = decodeTerminal(stdout, join(out, 'terminal-qr.pbm'));
   check('the printed QR code decodes to the page URL', printed.length === 1 && printed[0] === pageUrl,
     JSON.stringify(printed));
@@ -159,6 +164,18 @@ try {
   await phone.page.tap('[data-address="/all_widgets/play/mute"] .w-check');
   await phone.page.waitForTimeout(200);
   await phone.page.screenshot({ path: join(out, 'live-phone.png'), fullPage: true });
+  // The other tab, and a radio button there, on the phone; the engine follows.
+  await phone.page.tap('.g-tab:has-text("voice")');
+  await phone.page.tap('[data-address="/all_widgets/choices/voice/voice"] .w-radio:has-text("high")');
+  const voice = await until(async () => {
+    const v = Number((await get('/all_widgets/choices/voice/voice')).trim().split(/\s+/)[1]);
+    return v === 2 ? v : null;
+  }, 3000);
+  check('a radio button tapped on the phone sets the engine (voice = 2)', voice === 2);
+  const desktopVoice = await until(() => page.$eval(
+    '[data-address="/all_widgets/choices/voice/voice"] input[value="2"]', (e) => e.checked), 3000);
+  check('... and page 1 shows it (on its hidden tab)', desktopVoice);
+  await phone.page.screenshot({ path: join(out, 'live-phone-voice-tab.png'), fullPage: false });
 
   // ---- a swap: save an edited program ----
   const gen = await page.getAttribute('#ui', 'data-generation');

@@ -90,6 +90,21 @@ try {
   const presses = server.received.slice(before).map((m) => m.value);
   check('the button sends 1 then 0', presses.join() === '1,0', presses.join());
 
+  // The knob: dragged up 100 px, half its range (200 px for all of it): 1 -> 5.5.
+  const dial = await (await page.$('[data-address="/all_widgets/oscillator/drive"] .w-dial')).boundingBox();
+  await page.mouse.move(dial.x + dial.width / 2, dial.y + dial.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(dial.x + dial.width / 2, dial.y + dial.height / 2 - 100, { steps: 10 });
+  await page.mouse.up();
+  await page.waitForTimeout(50);
+  const knob = server.received.filter((m) => m.path === '/all_widgets/oscillator/drive').at(-1);
+  check('dragging the knob up 100 px sends the middle of its range', knob?.value === 5.5, JSON.stringify(knob));
+  // The entry: + steps it.
+  await page.click('[data-address="/all_widgets/play/octave"] .w-step:has-text("+")');
+  await page.waitForTimeout(30);
+  check('the entry\'s + sends one step up', server.received.at(-1)?.path === '/all_widgets/play/octave'
+    && server.received.at(-1).value === 1);
+
   await page.click('.w-check');
   await page.waitForTimeout(30);
   check('the checkbox sends 1', server.received.at(-1)?.path === '/all_widgets/play/mute' && server.received.at(-1).value === 1);
@@ -119,6 +134,12 @@ try {
   check('a swap redraws the UI', (await page.$$('#ui [data-widget]')).length === 4);
   check('the swap report is shown', (await page.textContent('#swaps li')).includes('swapped #2'));
   check('values survive the swap', (await page.inputValue(freqBox)) === '500 Hz', await page.inputValue(freqBox));
+  server.socket.send(JSON.stringify({ type: 'error', error: 'this connection may not set values (the token is missing)' }));
+  await page.waitForTimeout(50);
+  check('a refusal from the server is shown', (await page.textContent('#last-swap')).includes('token is missing'));
+  server.socket.send(JSON.stringify({ type: 'ui', ui: [{ type: 'vgroup', label: 'silent', items: [] }] }));
+  await page.waitForSelector('.no-controls');
+  check('a program without controls says so', (await page.$$('#ui [data-widget]')).length === 0);
   check('no error in the page', errors.length === 0, errors.join(' | '));
   await context.close();
 

@@ -61,7 +61,7 @@ function setup() {
   const sockets = [];
   const calls = [];
   const view = {};
-  for (const m of ['setUi', 'setValue', 'showSwap', 'setLevels', 'addScope', 'setStatus']) {
+  for (const m of ['setUi', 'setValue', 'showSwap', 'setLevels', 'addScope', 'setStatus', 'showError']) {
     view[m] = (...args) => calls.push([m, ...args]);
   }
   const timers = new FakeTimers();
@@ -113,6 +113,12 @@ test('messages reach the view', () => {
   assert.equal(session.values.get('/p/a'), 0.75);
   assert.deepEqual(calls.at(-2), ['setLevels', [0.5, 0.25], [0.3, 0.1]]);
   assert.deepEqual(calls.at(-1), ['addScope', 12000, [[0, 1], [1, 0]]]);
+});
+
+test('a refusal from the server is shown', () => {
+  const { session, calls } = setup();
+  assert.equal(session.handle('{"type":"error","error":"this connection may not set values (the token is missing)"}'), 'error');
+  assert.deepEqual(calls, [['showError', 'this connection may not set values (the token is missing)']]);
 });
 
 test('after a swap the new UI gets the values already known', () => {

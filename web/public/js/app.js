@@ -1,7 +1,7 @@
 // The page: the Session's view. Draws the program's UI (again after every
 // swap), shows the values the server sends, the outputs and the swap reports.
 
-import { buildTree } from './ui_model.js';
+import { buildTree, controls } from './ui_model.js';
 import { layout } from './layout.js';
 import { renderTree } from './widgets.js';
 import { SampleRing, LevelMeters, drawScope, drawSpectrum, describeSwap } from './outputs.js';
@@ -65,6 +65,12 @@ export class App {
     }
     this.widgets = widgets;
     this.els.ui.replaceChildren(el);
+    if (controls(this.tree).length === 0) {
+      const note = this.doc.createElement('p');
+      note.className = 'no-controls';
+      note.textContent = 'This program has no controls.';
+      this.els.ui.append(note);
+    }
     this.generation++;
     this.els.ui.dataset.generation = String(this.generation);
   }
@@ -122,6 +128,15 @@ export class App {
       last.className = `last-swap ${d.state} flash`;
       setTimeout(() => last.classList.remove('flash'), 1200);
     }
+  }
+
+  /** The server refused something the page sent (no token, a full queue). */
+  showError(text) {
+    const last = this.els.lastSwap;
+    if (!last) return;
+    last.textContent = text;
+    last.className = 'last-swap fail';
+    last.title = text;
   }
 
   setLevels(peak, rms) {

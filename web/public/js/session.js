@@ -6,6 +6,7 @@
 //                   {"type":"swap","report":{...}}      a hot swap happened (or failed)
 //                   {"type":"levels","peak":[..],"rms":[..]} per output channel, linear
 //                   {"type":"scope","rate":R,"channels":[[..],..]} output frames
+//                   {"type":"error","error":TEXT}       a message of ours refused
 //   page -> server: {"type":"param","path":A,"value":v}
 // The Session owns the socket (made by a factory, so tests give a fake one),
 // reconnects when it drops, throttles what the page sends, and hands every
@@ -29,7 +30,7 @@ export function withToken(path, loc) {
 const OPEN = 1;
 
 /** What a view implements (all optional). */
-export const VIEW_METHODS = ['setUi', 'setValue', 'showSwap', 'setLevels', 'addScope', 'setStatus'];
+export const VIEW_METHODS = ['setUi', 'setValue', 'showSwap', 'setLevels', 'addScope', 'setStatus', 'showError'];
 
 export class Session {
   /**
@@ -165,6 +166,9 @@ export class Session {
         if (!Array.isArray(m.channels) || !(m.rate > 0)) break;
         this.call('addScope', m.rate, m.channels);
         return 'scope';
+      case 'error':
+        this.call('showError', typeof m.error === 'string' ? m.error : JSON.stringify(m.error ?? m));
+        return 'error';
       default:
         break;
     }
