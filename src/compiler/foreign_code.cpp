@@ -149,12 +149,13 @@ ForeignBuild build_foreign_code(ir::Module& module, const std::vector<fs::path>&
                      std::to_string(k) + "]";
         }
         f.symbol = "tutti_ffi_" + tag + "_" + std::to_string(i);
-        // NOLINTNEXTLINE(performance-inefficient-string-concatenation): once per function
+        // NOLINTBEGIN(performance-inefficient-string-concatenation): once per function
         bodies += "extern \"C\" " + std::string(c_type(f.result)) + " " + f.symbol + "(" + params +
                   ") { return (" + c_type(f.result) + ")" + f.name + "(" + call + "); }\n";
         bodies += "extern \"C\" void " + f.symbol +
                   "_u(const double* a, double* r) { *r = (double)" + f.name + "(" + ucall +
                   "); }\n";
+        // NOLINTEND(performance-inefficient-string-concatenation)
     }
     const std::string source =
         "// made by tutti for the foreign functions of a Faust program\n#include <cmath>\n" +

@@ -97,7 +97,7 @@ std::string AddressTable::httpd_label(std::string_view label) {
 }
 
 AddressTable::AddressTable(std::uint64_t generation, std::string json,
-                           std::vector<Control> controls, std::vector<std::size_t> ui_order)
+                           std::vector<Control> controls, const std::vector<std::size_t>& ui_order)
     : generation_(generation), json_(std::move(json)), controls_(std::move(controls)) {
     // the order given when it names every control once, else the controls' own
     std::vector<bool> seen(controls_.size(), false);

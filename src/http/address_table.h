@@ -42,7 +42,7 @@ public:
     AddressTable() = default;
     /// `ui_order`: the controls in the order the UI shows them (default: as given).
     AddressTable(std::uint64_t generation, std::string json, std::vector<Control> controls,
-                 std::vector<std::size_t> ui_order = {});
+                 const std::vector<std::size_t>& ui_order = {});
     /// The table of a compiled program (parameters() indices are the control indices).
     static AddressTable from_factory(std::uint64_t generation, const Factory& factory);
 

@@ -115,7 +115,7 @@ public:
     WsSession(Server::Impl& s, tcp::socket socket, std::unique_ptr<Slot> slot, bool can_write)
         : s_(s), ws_(std::move(socket)), slot_(std::move(slot)), can_write_(can_write) {
     }
-    void run(bhttp::request<bhttp::string_body> req) {
+    void run(const bhttp::request<bhttp::string_body>& req) {
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
         ws_.set_option(websocket::stream_base::decorator(
             [](websocket::response_type& res) { res.set(bhttp::field::server, "tutti"); }));

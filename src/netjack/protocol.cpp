@@ -25,7 +25,8 @@ constexpr char kParamsMagic[] = "params"; // with its NUL: 7 bytes of the 8
 constexpr char kHeaderMagic[] = "header";
 
 void put_text(std::uint8_t* out, std::size_t field, const std::string& text) {
-    std::memset(out, 0, field);
+    std::memset(out, 0, field); // the terminating NUL: the text fills at most field - 1 bytes
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
     std::memcpy(out, text.data(), std::min(text.size(), field - 1));
 }
 

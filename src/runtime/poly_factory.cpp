@@ -461,7 +461,8 @@ private:
                     }
                     compute_voice<T>(v, 0, half, inputs, std::size_t(done));
                     key_on(v, book(v, NextNote), book(v, NextVel));
-                    compute_voice<T>(v, half, n - half, inputs, std::size_t(done + half));
+                    compute_voice<T>(v, half, n - half, inputs,
+                                     std::size_t(done) + std::size_t(half));
                     for (std::size_t c = 0; c < voice_out_.size(); ++c) {
                         T* s = static_cast<T*>(voice_out_[c]);
                         double factor = 1, step = 1.0 / double(half);
@@ -603,7 +604,7 @@ std::shared_ptr<const Factory> make_poly_factory(std::shared_ptr<const Factory> 
                 f.identity = StateIdentity{
                     StateIdentity::Kind::Held, support::fnv1a(prefix + f.identity.path), 0, {}};
             } else {
-                f.identity = salted(f.identity, std::uint64_t(v + 1));
+                f.identity = salted(f.identity, std::uint64_t(v) + 1);
             }
             info.state_layout.push_back(std::move(f));
         }

@@ -56,8 +56,9 @@ const char* program =
     "process = vgroup(\"my synth\", hslider(\"freq [unit:Hz]\", 440, 20, 2000, 1) * "
     "hslider(\"gain (dB)\", 0.5, 0, 1, 0.01) * checkbox(\"on/off\") : hbargraph(\"level\", 0, 1));";
 
-Answer get(FakePort& port, std::string target, bool loopback = true, std::string token = "",
-           std::string origin = "", std::string host = "127.0.0.1:5510") {
+Answer get(FakePort& port, const std::string& target, bool loopback = true,
+           const std::string& token = "", const std::string& origin = "",
+           const std::string& host = "127.0.0.1:5510") {
     Request r;
     r.method = "GET";
     r.target = target;

@@ -34,7 +34,7 @@ namespace {
 
 /// A program playing on the null driver, served by the hub and a server.
 struct Served {
-    explicit Served(http::ServerOptions so) {
+    explicit Served(const http::ServerOptions& so) {
         CompileResult r = compile_source(
             "ctl.dsp", "process = hslider(\"freq\", 440, 0, 100000, 0.001) * 1e-9 : "
                        "attach(_, hslider(\"gain\", 0, 0, 1, 0.01) : hbargraph(\"g\", 0, 1));");

@@ -234,7 +234,7 @@ TEST(NetJackFloatLayout, EveryFrameArrivesForAnyPortCount) {
                 src[static_cast<std::size_t>(c)] = in.data() + c * period;
                 dst[static_cast<std::size_t>(c)] = out.data() + c * period;
                 for (int f = 0; f < period; ++f) {
-                    in[static_cast<std::size_t>(c * period + f)] =
+                    in[std::size_t(c) * std::size_t(period) + std::size_t(f)] =
                         static_cast<float>(c * 10000 + f);
                 }
             }
@@ -477,7 +477,8 @@ TEST(NetJackConcealment, NoiseFadesAndALongLossEndsInSilence) {
     EXPECT_EQ(out[static_cast<std::size_t>(51 * period + 5)], 0.0f);
     float peak = 0;
     for (int i = 0; i < period; ++i) {
-        peak = std::max(peak, std::fabs(out[static_cast<std::size_t>(50 * period + i)]));
+        peak =
+            std::max(peak, std::fabs(out[std::size_t(50) * std::size_t(period) + std::size_t(i)]));
     }
     EXPECT_GT(peak, 0.0f);
     EXPECT_LE(peak, 0.5f);

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -130,6 +130,7 @@ public:
         posix_spawn_file_actions_adddup2(&actions, fd, 1);
         posix_spawn_file_actions_adddup2(&actions, fd, 2);
         std::vector<char*> argv;
+        argv.reserve(args.size() + 1);
         for (const std::string& a : args) {
             argv.push_back(const_cast<char*>(a.c_str()));
         }

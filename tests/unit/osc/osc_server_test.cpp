@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #include "osc/osc_server.h"
 #include "tutti/compiler.h"
@@ -113,8 +114,8 @@ process = (os.osc(freq) * gain * (1 + gate) * q : hbargraph("h:Synth/level", -1,
 
 /// One program playing on the null driver, served by a hub and an OSC server.
 struct Playing {
-    Playing(int base, std::string source = synth, ServerOptions extra = {},
-            std::string name = "synth") {
+    Playing(int base, const std::string& source = synth, ServerOptions extra = {},
+            const std::string& name = "synth") {
         factory = compile(name + ".dsp", "import(\"stdfaust.lib\");\n" + source);
         EngineOptions eo;
         eo.sample_rate = 48000;
@@ -138,7 +139,7 @@ struct Playing {
         EXPECT_TRUE(driver->start(callback.get(), &err)) << err;
         hub = std::make_unique<control::ControlHub>();
         hub->add_program(*engine, name);
-        ServerOptions o = extra;
+        ServerOptions o = std::move(extra);
         o.port = base;
         o.outport = base + 1;
         o.errport = base + 2;
@@ -252,6 +253,7 @@ TEST(OscServer, RootMessages) {
     client.send(21120, Writer("/synth").s("get").bytes());
     std::vector<Message> got = out.receive(500ms);
     std::vector<std::string> seen;
+    seen.reserve(got.size());
     for (const Message& m : got) {
         seen.push_back(to_text(m));
     }
