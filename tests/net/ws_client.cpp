@@ -6,6 +6,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <future>
 #include <utility> // before Boost.Asio 1.74
 
 namespace tutti::testing {
@@ -19,12 +20,32 @@ using tcp = boost::asio::ip::tcp;
 struct WsClient::Impl {
     net::io_context ioc;
     websocket::stream<tcp::socket> ws{ioc};
-    std::thread reader;
+    beast::flat_buffer buffer;
+    std::thread reader; ///< runs ioc: every operation on `ws` after the handshake happens there
     mutable std::mutex mutex;
     std::condition_variable arrived;
     std::vector<Received> messages;
     std::size_t taken = 0;
     bool open = false;
+
+    void read_next() {
+        ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
+            if (ec) {
+                std::lock_guard<std::mutex> l(mutex);
+                open = false;
+                arrived.notify_all();
+                return;
+            }
+            Received r{Clock::now(), beast::buffers_to_string(buffer.data())};
+            buffer.consume(buffer.size());
+            {
+                std::lock_guard<std::mutex> l(mutex);
+                messages.push_back(std::move(r));
+            }
+            arrived.notify_all();
+            read_next();
+        });
+    }
 };
 
 WsClient::WsClient() : impl_(std::make_unique<Impl>()) {
@@ -53,33 +74,30 @@ bool WsClient::connect(const std::string& host, int port, const std::string& tar
         return false;
     }
     impl_->open = true;
-    impl_->reader = std::thread([this] {
-        for (;;) {
-            beast::flat_buffer b;
-            beast::error_code ec;
-            impl_->ws.read(b, ec);
-            if (ec) {
-                break;
-            }
-            Received r{Clock::now(), beast::buffers_to_string(b.data())};
-            {
-                std::lock_guard<std::mutex> l(impl_->mutex);
-                impl_->messages.push_back(std::move(r));
-            }
-            impl_->arrived.notify_all();
-        }
-        std::lock_guard<std::mutex> l(impl_->mutex);
-        impl_->open = false;
-        impl_->arrived.notify_all();
-    });
+    impl_->ws.text(true);
+    // One thread owns the stream from here on: reads, writes (send() posts them)
+    // and the close all run on it, so no two threads touch the stream at once.
+    impl_->read_next();
+    impl_->reader = std::thread([this] { impl_->ioc.run(); });
     return true;
 }
 
 bool WsClient::send(const std::string& text) {
-    beast::error_code ec;
-    impl_->ws.text(true);
-    impl_->ws.write(net::buffer(text), ec);
-    return !ec;
+    if (!impl_->reader.joinable() || impl_->ioc.stopped()) {
+        return false; // never connected, or the server closed: nothing runs posted work
+    }
+    auto done = std::make_shared<std::promise<bool>>();
+    std::future<bool> result = done->get_future();
+    auto message = std::make_shared<std::string>(text);
+    net::post(impl_->ioc, [this, done, message] {
+        impl_->ws.async_write(
+            net::buffer(*message),
+            [done, message](beast::error_code ec, std::size_t) { done->set_value(!ec); });
+    });
+    if (result.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+        return false;
+    }
+    return result.get();
 }
 
 bool WsClient::wait_for(const std::function<bool(const Received&)>& match,
@@ -112,10 +130,15 @@ std::vector<Received> WsClient::all() const {
 
 void WsClient::close() {
     if (impl_->reader.joinable()) {
-        beast::error_code ec;
-        impl_->ws.next_layer().shutdown(tcp::socket::shutdown_both, ec);
-        impl_->ws.next_layer().close(ec);
+        // On the stream's own thread: the pending read ends, ioc runs out of work.
+        net::post(impl_->ioc, [this] {
+            beast::error_code ec;
+            impl_->ws.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+            impl_->ws.next_layer().close(ec);
+        });
         impl_->reader.join();
+        beast::error_code ec;
+        impl_->ws.next_layer().close(ec); // when the server had closed first
     }
 }
 

@@ -230,7 +230,7 @@ int run_play(const PlayArgs& a) {
         eo.output_tap_frames = std::size_t(eo.sample_rate); // a second, for the page's meters
     }
     Engine engine(eo);
-    engine.submit(first.factory, a.program);
+    engine.submit(first.factory, a.program, nullptr, first_ms); // its report says how long it took
     std::unique_ptr<midi::MidiInput> midi_input; // after the engine: destroyed before it
     if (a.midi) {
         midi_input = std::make_unique<midi::MidiInput>(engine);

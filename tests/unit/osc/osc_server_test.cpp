@@ -424,7 +424,7 @@ TEST(OscServer, OnePortServesSeveralPrograms) {
     eo.outputs = 1;
     Engine b(eo);
     b.submit(fb, "b");
-    a.hub->add_program(b, "second");
+    const int second = a.hub->add_program(b, "second");
     Udp client, out(21181), err(21182);
     // Both programs have "/b/gain"-like addresses? Their roots differ: "synth" and "b".
     client.send(21180, Writer("/second/gain").f(0.125f).bytes());
@@ -444,6 +444,9 @@ TEST(OscServer, OnePortServesSeveralPrograms) {
     // The JSON address of the first program still works.
     client.send(21180, Writer("/synth/gain").f(0.625f).bytes());
     EXPECT_TRUE(value_becomes(client, out, 21180, "/synth/gain", 0.625));
+    // The hub's poller reads every program's engine: take b out before it is destroyed
+    // (ThreadSanitizer saw the poller read a destroyed engine when this was missing).
+    a.hub->remove_program(second);
 }
 
 } // namespace
