@@ -42,7 +42,7 @@ for _ in $(seq 400); do
     sleep 0.025
 done
 grep -q '^playing' "$work/play.log" || fail "tutti play did not start"
-jack_lsp | grep -qx 'tutti:midi_in' || fail "no tutti:midi_in port"
+grep -qx 'tutti:midi_in' <<<"$(jack_lsp)" || fail "no tutti:midi_in port"
 
 # 2 s at 48 kHz: key 60 held 0.5 s at 0, key 67 held 0.5 s at 1 s
 jack_rec -f "$work/out.wav" -d 5 tutti:out_1 >"$work/rec.log" 2>&1 &
@@ -50,7 +50,7 @@ rec_pid=$!
 jack_midiseq seq 96000 0 60 24000 48000 67 24000 >"$work/seq.log" 2>&1 &
 seq_pid=$!
 for _ in $(seq 200); do
-    jack_lsp | grep -q '^seq:' && break
+    grep -q '^seq:' <<<"$(jack_lsp)" && break
     sleep 0.025
 done
 seq_port=$(jack_lsp | grep '^seq:' | head -1)

@@ -94,7 +94,7 @@ ok "a 20 KB header (431) and a 100 KB body (413) refused"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Origin: http://evil.example' "$base/ctl/freq?value=1")
 [ "$code" = 403 ] || fail "foreign Origin write: $code"
 ok "a write from a foreign Origin refused (403)"
-if curl -sS -D - -o /dev/null "$base/JSON" | grep -qi 'access-control-allow-origin'; then
+if grep -qi 'access-control-allow-origin' <<<"$(curl -sS -D - -o /dev/null "$base/JSON")"; then
     fail "an Access-Control-Allow-Origin header"
 fi
 # garbage on the socket, then the server still answers

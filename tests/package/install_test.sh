@@ -38,8 +38,8 @@ so=$(readlink -f "$prefix/lib/libtutti.so")
 [ -f "$so" ] || fail "no libtutti.so"
 echo "installed $(cd "$prefix" && find . -type f | wc -l) files; $(basename "$so"): $(du -h "$so" | cut -f1)," \
      "soname $(objdump -p "$so" | awk '/SONAME/ {print $2}')"
-ldd "$so" | grep -q 'libLLVM' || fail "libtutti.so does not link libLLVM dynamically"
-ldd "$so" | grep -q 'libjack' || fail "libtutti.so does not link libjack dynamically"
+grep -q 'libLLVM' <<<"$(ldd "$so")" || fail "libtutti.so does not link libLLVM dynamically"
+grep -q 'libjack' <<<"$(ldd "$so")" || fail "libtutti.so does not link libjack dynamically"
 grep -q "TUTTI_VERSION_STRING \"$(sed -n 's/^project(tutti VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")\"" \
     "$prefix/include/tutti/version.h" || fail "version.h does not carry project()'s version"
 
@@ -64,7 +64,7 @@ cmake -S "$src/examples/host" -B "$work/host-build" -DCMAKE_PREFIX_PATH="$prefix
     >"$work/host-configure.log" 2>&1 || { cat "$work/host-configure.log"; fail "configure the example"; }
 cmake --build "$work/host-build" >"$work/host-build.log" 2>&1 || { cat "$work/host-build.log"; fail "build the example"; }
 host=$work/host-build/tutti-host
-ldd "$host" | grep -q "$prefix/lib/libtutti.so" || fail "the example does not use the installed libtutti.so"
+grep -q "$prefix/lib/libtutti.so" <<<"$(ldd "$host")" || fail "the example does not use the installed libtutti.so"
 lines=$(wc -l <"$src/examples/host/host.cpp")
 [ "$lines" -lt 150 ] || fail "examples/host/host.cpp has $lines lines (the issue asks for well under 150)"
 echo "ok: built the $lines-line host.cpp"
@@ -89,7 +89,7 @@ DSP
 hpid=$!
 wait_for '^playing' 1
 wait_for '^version 1 playing' 1
-jack_lsp -s "$server" 2>/dev/null | grep -q '^tutti-host:' || fail "no tutti-host ports on $server"
+grep -q '^tutti-host:' <<<"$(jack_lsp -s "$server" 2>/dev/null)" || fail "no tutti-host ports on $server"
 sleep 1.1 # a later modification time on file systems with 1 s resolution
 sed -i 's/2000/900/' "$work/live.dsp"
 wait_for '^version 2 playing' 1
@@ -119,6 +119,6 @@ gcc -std=c99 -Wall -Werror "$src/tests/package/tiny_c.c" -o "$work/tiny_c" $(pkg
 g++ -std=c++20 "$src/tests/package/tiny.cpp" -o "$work/tiny_static" $(pkg-config --cflags tutti) \
     -Wl,-Bstatic -ltutti -Wl,-Bdynamic $(pkg-config --static --libs tutti | sed 's/-ltutti//') \
     || fail "build tiny.cpp against libtutti.a"
-ldd "$work/tiny_static" | grep -q libtutti && fail "tiny_static uses libtutti.so"
+grep -q libtutti <<<"$(ldd "$work/tiny_static")" && fail "tiny_static uses libtutti.so"
 "$work/tiny_static" || fail "tiny (static)"
 echo "ok"
