@@ -283,8 +283,8 @@ public:
     const std::vector<Parameter>& parameters() const;
     /// By address ("/g/gain"), short name or label ("gain"): every parameter so
     /// named; false when none is.
-    bool set_parameter(std::string_view path_or_label, double value);
-    std::optional<double> get_parameter(std::string_view path_or_label) const;
+    bool set_parameter(std::string_view name, double value);
+    std::optional<double> get_parameter(std::string_view name) const;
     /// Direct access to the value of parameters()[index].
     virtual void set_parameter(std::size_t index, double value) = 0;
     virtual double get_parameter(std::size_t index) const = 0;

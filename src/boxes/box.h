@@ -85,7 +85,7 @@ public:
     const Box* make_fconst(ast::ValueType t, Symbol name, Symbol include);
     const Box* make_fvar(ast::ValueType t, Symbol name, Symbol include);
     /// Seq, Par, Split, Merge, Rec.
-    const Box* make_binary(BoxKind k, const Box* a, const Box* b);
+    const Box* make_binary(BoxKind k, const Box* x, const Box* y);
     const Box* make_button(Symbol label);
     const Box* make_checkbox(Symbol label);
     /// VSlider, HSlider, NEntry.

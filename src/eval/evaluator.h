@@ -168,7 +168,7 @@ private:
     // ---- pattern_match.cpp
     Value apply_rules(MatcherRules& rules, std::span<const Value> args, diag::SourceRange where);
     void compile_rules(MatcherRules& rules);
-    const Pattern* compile_pattern(const ast::Node* p, const Env* env);
+    const Pattern* compile_pattern(const ast::Node* n, const Env* env);
     const Pattern* pattern_of_value(Value v);
     bool match(const Pattern* p, Value v, std::vector<std::pair<Symbol, Value>>& bindings);
 

@@ -145,7 +145,7 @@ AddressTable AddressTable::from_factory(std::uint64_t generation, const Factory&
             c.httpd_path = c.path;
         }
     }
-    return AddressTable(generation, factory.json(), std::move(controls), std::move(order));
+    return AddressTable(generation, factory.json(), std::move(controls), order);
 }
 
 std::optional<std::size_t> AddressTable::find(std::string_view address) const {

@@ -71,7 +71,7 @@ Answer handle_request(const Request& request, ControlPort& port, const Access& a
 
 /// Faust's httpd reading of a value: [spaces][+|-]digits[(.|,)digits]; nullopt
 /// when no digit was read.
-std::optional<double> parse_httpd_value(std::string_view text);
+std::optional<double> parse_httpd_value(std::string_view s);
 /// A value as Faust's httpd prints it (a float with showpoint: "%#g").
 std::string format_httpd_value(double value);
 /// `%XX` escapes decoded (and '+' as space when `plus_is_space`); nullopt on a

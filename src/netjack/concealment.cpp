@@ -24,7 +24,7 @@ void Concealer::prepare(int channels, int period, int sample_rate) {
     for (Channel& ch : channels_) {
         ch.history.assign(kHistory, 0.0f);
     }
-    scratch_.assign(static_cast<std::size_t>(kWindow + kMaxLag), 0.0f);
+    scratch_.assign(static_cast<std::size_t>(kWindow) + kMaxLag, 0.0f);
     period_ = period;
     write_ = 0;
     fill_ = 0;

@@ -32,9 +32,9 @@ public:
     void prepare(int channels, int period, int sample_rate);
     /// Audio thread. A received cycle: crossfaded in after a concealment, and
     /// remembered. `channels[c]` is modified in place.
-    void received(float* const* channels);
+    void received(float* const* in);
     /// Audio thread. Fills a lost cycle into `channels`.
-    void conceal(float* const* channels);
+    void conceal(float* const* out);
     /// Frames concealed in a row now (0 after a received cycle).
     int run_length() const {
         return run_frames_;

@@ -14,6 +14,7 @@ LocalInstance::LocalInstance(std::shared_ptr<const Factory> factory, const Sound
     std::memset(state_, 0, bytes_);
     for (const auto& [offset, sound] : sounds) {
         const ir::SoundData* p = &sound->data;
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): the field holds the pointer itself
         std::memcpy(state_ + offset, &p, sizeof p);
     }
 }
@@ -25,6 +26,7 @@ LocalInstance::LocalInstance(std::shared_ptr<const Factory> factory, const Sound
     std::memset(state_, 0, bytes_);
     for (const auto& [offset, sound] : sounds) {
         const ir::SoundData* p = &sound->data;
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): the field holds the pointer itself
         std::memcpy(state_ + offset, &p, sizeof p);
     }
 }

@@ -33,7 +33,7 @@ std::string find_sound(const std::string& name, const std::vector<std::string>& 
                        std::string* error) {
     std::vector<std::string> tries{name};
     for (const std::string& d : dirs) {
-        tries.push_back(d + "/" + name);
+        tries.emplace_back(d).append("/").append(name);
     }
     for (const std::string& p : tries) {
         std::string e;
@@ -128,7 +128,7 @@ SoundLoad build_sound(std::vector<std::string> names, const std::vector<std::str
     total += std::int64_t(ir::sound_parts - std::int32_t(names.size())) * silent_frames;
 
     auto s = std::make_shared<LoadedSound>();
-    s->info.assign(std::size_t(3 * ir::sound_parts), 0);
+    s->info.assign(std::size_t(3) * ir::sound_parts, 0);
     // one frame more than the parts hold: a part of 0 frames still reads inside
     const std::size_t frames = std::size_t(total) + 1;
     if (double_samples) {
@@ -173,8 +173,8 @@ SoundLoad build_sound(std::vector<std::string> names, const std::vector<std::str
             }
         }
         s->info[std::size_t(part)] = length;
-        s->info[std::size_t(ir::sound_parts + part)] = rate;
-        s->info[std::size_t(2 * ir::sound_parts + part)] = std::int32_t(offset);
+        s->info[std::size_t(ir::sound_parts) + std::size_t(part)] = rate;
+        s->info[std::size_t(2) * ir::sound_parts + std::size_t(part)] = std::int32_t(offset);
         offset += length;
     }
     const std::int32_t pointers = std::max({shared_channels, channels, widest});

@@ -37,10 +37,10 @@ std::size_t SameRecursions::shape(const Signal* root) {
             continue;
         }
         if (!kids_done) {
-            stack.push_back({s, true});
+            stack.emplace_back(s, true);
             for (const Signal* k : s->kids) {
                 if (shapes_.count(k) == 0) {
-                    stack.push_back({k, false});
+                    stack.emplace_back(k, false);
                 }
             }
             continue;
@@ -90,7 +90,7 @@ bool SameRecursions::equal(const Signal* a, const Signal* b) const {
             }
         }
         for (std::size_t i = 0; i < x->kids.size(); ++i) {
-            stack.push_back({x->kid(i), y->kid(i)});
+            stack.emplace_back(x->kid(i), y->kid(i));
         }
     }
     return true;

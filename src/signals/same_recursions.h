@@ -30,7 +30,7 @@ public:
     const Signal* canonical(const Signal* group);
 
 private:
-    std::size_t shape(const Signal* s);
+    std::size_t shape(const Signal* root);
     bool equal(const Signal* a, const Signal* b) const;
 
     std::unordered_map<const Signal*, std::size_t> shapes_; ///< hash that ignores group ids

@@ -17,7 +17,7 @@ struct PrintOptions {
     bool locations = false; ///< prefix every node with @line:col (needs a SourceManager)
 };
 
-std::string print(const Node* node, const diag::SourceManager* sm = nullptr,
+std::string print(const Node* root, const diag::SourceManager* sm = nullptr,
                   PrintOptions opts = {});
 
 } // namespace tutti::ast

@@ -95,7 +95,6 @@ bool is_keyword(Tok k) {
 
 /// The primitive a token names when used as a box (`+`, `sin`, `rdtable`...).
 bool prim_of(Tok k, PrimOp& op) {
-    // NOLINTNEXTLINE(bugprone-branch-clone): one case per token; ** and pow are both pow
     switch (k) {
 #define P(tok, prim)                                                                               \
     case Tok::tok:                                                                                 \
@@ -106,6 +105,7 @@ bool prim_of(Tok k, PrimOp& op) {
         P(Mul, Mul)
         P(Div, Div)
         P(Mod, Mod)
+        // NOLINTNEXTLINE(bugprone-branch-clone): one case per token; ** and pow are both pow
         P(Pow, Pow)
         P(KwPow, Pow)
         P(Delay, Delay)

@@ -105,24 +105,33 @@ TEST_F(EngineSources, StampedChangeLandsAtItsFrame) {
         engine.process(int(std::min<long>(64, frames - pos)), nullptr, op);
     }
     auto expected = [](long n) {
-        if (n < 100)
+        if (n < 100) {
             return 0.0;
-        if (n < 101)
+        }
+        if (n < 101) {
             return 1.0;
-        if (n < 127)
+        }
+        if (n < 127) {
             return 2.0;
-        if (n < 1000)
+        }
+        if (n < 1000) {
             return 3.0;
-        if (n < 2048)
+        }
+        if (n < 2048) {
             return 4.0;
-        if (n < 4096)
+        }
+        if (n < 4096) {
             return 10.0;
-        if (n < 4097)
+        }
+        if (n < 4097) {
             return 5.0;
-        if (n < 4160)
+        }
+        if (n < 4160) {
             return 6.0;
-        if (n < 5000)
+        }
+        if (n < 5000) {
             return 7.0;
+        }
         return 9.0; // 8 then 9 at the same frame: the last one sent wins
     };
     for (long n = 0; n < frames; ++n) {
@@ -183,6 +192,7 @@ TEST_F(EngineSources, ChangesFromManyThreadsWhilePlaying) {
     AudioThread audio(engine, 4, frames, 64, 20us);
     std::atomic<long> full{0};
     std::vector<std::thread> producers;
+    producers.reserve(4);
     for (int p = 0; p < 4; ++p) {
         producers.emplace_back([&, p] {
             const std::string name(1, char('a' + p));
@@ -246,6 +256,7 @@ TEST_F(EngineSources, StampedChangesFromManyThreadsLandExactly) {
     };
     std::vector<std::vector<Sent>> sent(3);
     std::vector<std::thread> producers;
+    producers.reserve(3);
     for (int p = 0; p < 3; ++p) {
         producers.emplace_back([&, p] {
             const std::string name(1, char('a' + p));
@@ -323,6 +334,7 @@ TEST_F(EngineSources, MetersReadWhilePlaying) {
     std::atomic<bool> stop{false};
     std::atomic<long> reads{0}, bad{0};
     std::vector<std::thread> readers;
+    readers.reserve(3);
     for (int r = 0; r < 3; ++r) {
         readers.emplace_back([&] {
             double previous = 0;

@@ -26,7 +26,7 @@ struct Evaluated {
     }
 };
 
-inline Evaluated evaluate_text(const std::string& source, eval::EvalOptions options = {}) {
+inline Evaluated evaluate_text(const std::string& source, const eval::EvalOptions& options = {}) {
     frontend::FrontendOptions fo;
     fo.use_environment = false;
     frontend::FrontendSession s(fo);

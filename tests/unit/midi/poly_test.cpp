@@ -70,6 +70,7 @@ std::vector<double> play(std::shared_ptr<const Factory> f, long frames,
     }
     std::vector<std::vector<double>> out(std::size_t(eo.outputs), std::vector<double>(64));
     std::vector<void*> ptrs;
+    ptrs.reserve(out.size());
     for (auto& o : out) {
         ptrs.push_back(o.data());
     }

@@ -17,11 +17,11 @@
  */
 #include <gtest/gtest.h>
 #include <jack/jack.h>
-#include <signal.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <functional>
 #include <string>
