@@ -359,7 +359,10 @@ TEST_F(NetJackInterop, TuttiSlaveInt16ReachesNetmanager) {
 
 /// `sync`: jackd -S (the slave answers each cycle with its number); without
 /// it the slave is asynchronous and numbers its replies by its own count.
-void master_round_trip(int latency, int period, int port, bool sync) {
+/// `retry`: a run in which jackd's slave (not real-time here) missed cycles and
+/// samples differ is a scheduling hiccup, not a protocol error: it is run once
+/// more (the second run must be clean), as the grid test does.
+void master_round_trip(int latency, int period, int port, bool sync, bool retry = true) {
     NetOptions net;
     net.address = "127.0.0.1:" + std::to_string(port);
     MasterDriver master(net);
@@ -412,6 +415,15 @@ void master_round_trip(int latency, int period, int port, bool sync) {
                 static_cast<unsigned long long>(master.counters().cycles_incomplete.load()),
                 static_cast<unsigned long long>(master.counters().cycles_missing.load()),
                 static_cast<unsigned long long>(master.counters().late_packets.load()));
+    const auto disturbed = master.counters().cycles_missing.load() +
+                           master.counters().late_packets.load() +
+                           master.counters().cycles_incomplete.load();
+    if (retry && a.mismatched > 0 && disturbed > 0) {
+        std::printf("netjack interop: %llu cycles missing or late on the way: once more\n",
+                    static_cast<unsigned long long>(disturbed));
+        master_round_trip(latency, period, port, sync, false);
+        return;
+    }
     ASSERT_GE(a.delays.size(), 5u) << "impulses that came back (from frame " << from << ")";
     for (std::int64_t d : a.delays) {
         EXPECT_EQ(d, expected) << "round trip in frames: latency x period";
