@@ -57,10 +57,6 @@ int set_by_path(Engine& engine, std::string_view path, double value, std::int64_
     return n;
 }
 
-bool is_loopback_ipv4(std::uint32_t address_network_order) {
-    return (ntohl(address_network_order) >> 24) == 127;
-}
-
 std::string make_token() {
     std::random_device rd;
     static const char* hex = "0123456789abcdef";

@@ -84,8 +84,6 @@ struct Feedback {
 int set_by_path(Engine& engine, std::string_view path, double value,
                 std::int64_t frame = ParameterChange::now);
 
-/// Whether an IPv4 address (network byte order, as in sockaddr_in) is loopback (127/8).
-bool is_loopback_ipv4(std::uint32_t address_network_order);
 /// A fresh random token (32 hex digits, from the system's random source).
 std::string make_token();
 

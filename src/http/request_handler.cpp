@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "support/loopback.h"
 #include "web/assets.h"
 #include "web/qr_code.h"
 
@@ -101,7 +102,7 @@ std::string write_refusal(const Request& r, const Access& access, std::string_vi
     if (!r.origin.empty() && !origin_matches_host(r.origin, r.host)) {
         return "the Origin does not match the Host";
     }
-    if (!*token_ok && !host_is_loopback(r.host)) {
+    if (!*token_ok && !is_loopback_host(r.host)) {
         return "writes without the token must be sent to a loopback host name";
     }
     return {};
@@ -191,32 +192,6 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
         out += c;
     }
     return out;
-}
-
-bool host_is_loopback(std::string_view host) {
-    // strip the port
-    if (!host.empty() && host.front() == '[') {
-        std::size_t close = host.find(']');
-        return close != std::string_view::npos && host.substr(0, close + 1) == "[::1]";
-    }
-    std::size_t colon = host.rfind(':');
-    std::string_view name = host.substr(0, colon);
-    if (iequals(name, "localhost")) {
-        return true;
-    }
-    // 127.0.0.0/8 as a dotted quad
-    if (name.substr(0, 4) != "127.") {
-        return false;
-    }
-    int dots = 0;
-    for (char c : name) {
-        if (c == '.') {
-            ++dots;
-        } else if (!std::isdigit(static_cast<unsigned char>(c))) {
-            return false;
-        }
-    }
-    return dots == 3;
 }
 
 Answer handle_request(const Request& r, ControlPort& port, const Access& access) {

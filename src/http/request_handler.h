@@ -77,8 +77,5 @@ std::string format_httpd_value(double value);
 /// `%XX` escapes decoded (and '+' as space when `plus_is_space`); nullopt on a
 /// bad escape or a NUL byte.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
-/// Whether a Host header names this machine's loopback (localhost, 127.x.y.z,
-/// [::1]), with or without a port.
-bool host_is_loopback(std::string_view host);
 
 } // namespace tutti::http

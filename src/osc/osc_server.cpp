@@ -18,6 +18,7 @@
 #include <tuple>
 
 #include "control/osc_pattern.h"
+#include "support/loopback.h"
 
 namespace tutti::osc {
 
@@ -312,7 +313,7 @@ void Server::receive_loop() {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             ++stats_.packets;
-            r.trusted = control::is_loopback_ipv4(r.ip) || authorised_.count(r.ip) > 0;
+            r.trusted = is_loopback_ipv4(r.ip) || authorised_.count(r.ip) > 0;
         }
         if (std::size_t(n) > max_packet) {
             {
@@ -345,7 +346,7 @@ void Server::handle_packet(const std::uint8_t* data, std::size_t size, const Req
         stats_.messages += msgs.size();
         // OSCListener: the first sender off loopback becomes the destination
         // of feedback when it was left to localhost.
-        if (dest_from_sender_ && from.trusted && !control::is_loopback_ipv4(from.ip)) {
+        if (dest_from_sender_ && from.trusted && !is_loopback_ipv4(from.ip)) {
             dest_ip_ = from.ip;
             dest_from_sender_ = false;
         }

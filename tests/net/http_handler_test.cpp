@@ -13,6 +13,7 @@
 #include "http/json_scan.h"
 #include "http/request_handler.h"
 #include "http/ws_protocol.h"
+#include "support/loopback.h"
 #include "tutti/compiler.h"
 
 using namespace tutti;
@@ -206,11 +207,15 @@ TEST(HttpValues, ReadAsFaustReadsThem) {
     EXPECT_EQ(format_httpd_value(440), "440.000");
     EXPECT_EQ(format_httpd_value(0.5), "0.500000");
     EXPECT_EQ(format_httpd_value(1e-5), "1.00000e-05");
-    EXPECT_TRUE(host_is_loopback("127.0.0.1:5510"));
-    EXPECT_TRUE(host_is_loopback("localhost"));
-    EXPECT_TRUE(host_is_loopback("[::1]:80"));
-    EXPECT_FALSE(host_is_loopback("127.evil.com"));
-    EXPECT_FALSE(host_is_loopback("10.0.0.1:5510"));
+    EXPECT_TRUE(is_loopback_host("127.0.0.1:5510"));
+    EXPECT_TRUE(is_loopback_host("localhost"));
+    EXPECT_TRUE(is_loopback_host("[::1]:80"));
+    EXPECT_FALSE(is_loopback_host("127.evil.com"));
+    EXPECT_FALSE(is_loopback_host("10.0.0.1:5510"));
+    EXPECT_TRUE(is_loopback_host("::1"));
+    EXPECT_TRUE(is_loopback_host("LocalHost:7777"));
+    EXPECT_FALSE(is_loopback_host("[::2]:80"));
+    EXPECT_FALSE(is_loopback_host("0.0.0.0"));
 }
 
 TEST(WsMessages, ParamFromAClient) {

@@ -29,6 +29,7 @@
 #include "midi/midi_input.h"
 #include "netjack/netjack_driver.h"
 #include "osc/osc_server.h"
+#include "support/loopback.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
@@ -118,11 +119,6 @@ private:
     std::vector<std::pair<int, std::string>> dirs_;
     std::set<std::string> files_;
 };
-
-/// 127.0.0.0/8, ::1 or localhost.
-bool loopback_address(const std::string& a) {
-    return a.rfind("127.", 0) == 0 || a == "::1" || a == "localhost";
-}
 
 /// The address the control servers bind, from --listen ADDR[:PORT] (which
 /// netjack-master also listens on): ADDR without its port; 127.0.0.1 when
@@ -284,7 +280,7 @@ int run_play(const PlayArgs& a) {
         std::printf("OSC: %s (replies on %d, errors on %d)\n%s\n", osc_server->url().c_str(),
                     osc_server->outport(), osc_server->errport(), osc_server->infos().c_str());
     }
-    if (listen.rfind("127.", 0) != 0) {
+    if (!is_loopback_host(listen)) {
         std::printf("control token (writes from off loopback need it): %s\n", hub.token().c_str());
     }
     std::fflush(stdout);
@@ -305,7 +301,7 @@ int run_play(const PlayArgs& a) {
         }
         banner.http = web::page_url(listen, http_server->port(), "");
         banner.page_url =
-            web::page_url(listen, http_server->port(), loopback_address(listen) ? "" : so.token);
+            web::page_url(listen, http_server->port(), is_loopback_host(listen) ? "" : so.token);
         http_server->set_page_url(banner.page_url);
     }
     web::print_control_banner(std::cout, banner);
