@@ -34,7 +34,7 @@ FUZZ_CI_SEEDS ?= 8
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
-	FUZZ_SECONDS=$(FUZZ_CI_SECONDS) FUZZ_EXAMPLES=0 FUZZ_SAMPLE=$(FUZZ_CI_SEEDS) bash scripts/fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_CI_SECONDS) FUZZ_JOBS=$(JOBS) FUZZ_EXAMPLES=0 FUZZ_SAMPLE=$(FUZZ_CI_SEEDS) bash scripts/fuzz.sh
 
 demo: build
 	@echo "== tutti render: an oscillator into a reverb, 3 seconds, to build/demo.wav"
