@@ -32,8 +32,8 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
     if (p.send_audio < 0 || p.return_audio < 0 || p.send_midi < 0 || p.return_midi < 0) {
         return fail("channel counts are not resolved");
     }
-    if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16) {
-        return fail("only the float and int16 encoders are implemented (Opus: not yet)");
+    if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16 && p.encoder != Encoder::Opus) {
+        return fail("the CELT encoder is not implemented (float, int16 and Opus are)");
     }
     if (p.mtu < static_cast<std::uint32_t>(kMinMtu) ||
         p.mtu > static_cast<std::uint32_t>(kMaxMtu)) {
@@ -50,16 +50,30 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
     tx_midi_ = slave ? p.return_midi : p.send_midi;
     rx_stream_ = slave ? Stream::Send : Stream::Return;
     tx_stream_ = slave ? Stream::Return : Stream::Send;
+    raw_per_port_ = 0;
+    if (p.encoder == Encoder::Opus) {
+        std::string why;
+        if (!opus_.prepare(static_cast<int>(p.sample_rate), static_cast<int>(p.period),
+                           static_cast<int>(p.kbps), tx_audio_, rx_audio_, &why)) {
+            if (error) {
+                *error = why;
+            }
+            return false;
+        }
+        raw_per_port_ = static_cast<std::size_t>(opus_.stream_bytes());
+        opus_layout_ = plan_opus(opus_.stream_bytes(), static_cast<int>(p.mtu), tx_audio_);
+    } else if (p.encoder == Encoder::Int16) {
+        raw_per_port_ = 2 * static_cast<std::size_t>(p.period);
+    }
 
     const std::size_t frames = static_cast<std::size_t>(period_);
     const std::size_t rx = static_cast<std::size_t>(rx_audio_);
     slots_.assign(static_cast<std::size_t>(slot_count(static_cast<int>(p.latency))), Slot{});
     audio_storage_.assign(slots_.size() * rx * frames, 0.0f);
-    int16_storage_.assign(p.encoder == Encoder::Int16 ? slots_.size() * rx * 2 * frames : 0, 0);
+    raw_storage_.assign(slots_.size() * rx * raw_per_port_, 0);
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         slots_[i].audio = audio_storage_.data() + i * rx * frames;
-        slots_[i].int16 =
-            int16_storage_.empty() ? nullptr : int16_storage_.data() + i * rx * 2 * frames;
+        slots_[i].raw = raw_per_port_ == 0 ? nullptr : raw_storage_.data() + i * rx * raw_per_port_;
     }
     rx_view_.assign(rx, nullptr);
     rx_mutable_.assign(rx, nullptr);
@@ -86,10 +100,10 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
     }
     tx_active_.assign(static_cast<std::size_t>(tx_audio_), 0);
     const std::size_t tx = static_cast<std::size_t>(tx_audio_);
-    tx_int16_.assign(p.encoder == Encoder::Int16 ? tx * 2 * frames : 0, 0);
-    tx_int16_view_.assign(tx, nullptr);
-    for (std::size_t i = 0; i < tx && !tx_int16_.empty(); ++i) {
-        tx_int16_view_[i] = tx_int16_.data() + i * 2 * frames;
+    tx_raw_.assign(tx * raw_per_port_, 0);
+    tx_raw_view_.assign(tx, nullptr);
+    for (std::size_t i = 0; i < tx && raw_per_port_ > 0; ++i) {
+        tx_raw_view_[i] = tx_raw_.data() + i * raw_per_port_;
     }
     float_layout_ready_ = false;
     int16_layout_ = plan_int16(period_, mtu_, tx_audio_);
@@ -116,8 +130,9 @@ void Link::reset(Slot& slot, std::uint32_t c) {
     slot.midi_packets = slot.midi_expected = 0;
     const std::size_t n = static_cast<std::size_t>(rx_audio_) * static_cast<std::size_t>(period_);
     std::fill(slot.audio, slot.audio + n, 0.0f);
-    if (slot.int16) {
-        std::fill(slot.int16, slot.int16 + 2 * n, std::uint8_t{0});
+    if (slot.raw) {
+        std::fill(slot.raw, slot.raw + static_cast<std::size_t>(rx_audio_) * raw_per_port_,
+                  std::uint8_t{0});
     }
 }
 
@@ -168,11 +183,13 @@ bool Link::on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t
         } else {
             std::uint8_t* ports[kMaxChannels];
             for (int i = 0; i < rx_audio_; ++i) {
-                ports[i] = slot.int16 +
-                           static_cast<std::size_t>(i) * 2 * static_cast<std::size_t>(period_);
+                ports[i] = slot.raw + static_cast<std::size_t>(i) * raw_per_port_;
             }
-            ok = decode_int16_packet(payload, bytes, h.num_packets, h.sub_cycle, period_, rx_audio_,
-                                     ports, &why);
+            ok = params_.encoder == Encoder::Int16
+                     ? decode_int16_packet(payload, bytes, h.num_packets, h.sub_cycle, period_,
+                                           rx_audio_, ports, &why)
+                     : decode_opus_packet(payload, bytes, h.num_packets, h.sub_cycle,
+                                          static_cast<int>(raw_per_port_), rx_audio_, ports, &why);
         }
         if (ok) {
             ++slot.audio_packets;
@@ -228,6 +245,13 @@ const float* const* Link::take(std::uint32_t c) {
         (here ? counters_->cycles_incomplete : counters_->cycles_missing)
             .fetch_add(1, std::memory_order_relaxed);
         counters_->cycles_concealed.fetch_add(1, std::memory_order_relaxed);
+        if (params_.encoder == Encoder::Opus) {
+            // libopus's own concealment keeps each decoder in step (its
+            // output is replaced by ours).
+            for (int i = 0; i < rx_audio_; ++i) {
+                opus_.decode(i, nullptr, conceal_view_[static_cast<std::size_t>(i)]);
+            }
+        }
         concealer_.conceal(conceal_view_.data());
         return const_cast<const float* const*>(conceal_view_.data());
     }
@@ -235,9 +259,12 @@ const float* const* Link::take(std::uint32_t c) {
     const std::size_t frames = static_cast<std::size_t>(period_);
     for (int i = 0; i < rx_audio_; ++i) {
         float* channel = slot.audio + static_cast<std::size_t>(i) * frames;
-        if (slot.int16) {
-            int16_le_to_float(slot.int16 + static_cast<std::size_t>(i) * 2 * frames, period_,
-                              channel);
+        const std::uint8_t* raw =
+            slot.raw ? slot.raw + static_cast<std::size_t>(i) * raw_per_port_ : nullptr;
+        if (raw && params_.encoder == Encoder::Int16) {
+            int16_le_to_float(raw, period_, channel);
+        } else if (raw && !opus_.decode(i, raw, channel)) {
+            counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
         }
         rx_mutable_[static_cast<std::size_t>(i)] = channel;
         rx_view_[static_cast<std::size_t>(i)] = channel;
@@ -316,18 +343,30 @@ bool Link::send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx
                 h.is_last = p + 1 == layout.packets ? 1 : 0;
                 ok = send_packet(socket, h, n) && ok;
             }
+        } else if (params_.encoder == Encoder::Opus) {
+            for (int i = 0; i < tx_audio_; ++i) {
+                opus_.encode(i, tx[i],
+                             tx_raw_.data() + static_cast<std::size_t>(i) * raw_per_port_);
+            }
+            const OpusLayout& layout = opus_layout_;
+            h.num_packets = static_cast<std::uint32_t>(layout.packets);
+            h.active_ports = static_cast<std::uint32_t>(tx_audio_);
+            for (int p = 0; p < layout.packets; ++p) {
+                const std::size_t n = encode_opus_packet(layout, p, tx_raw_view_.data(), payload);
+                h.sub_cycle = static_cast<std::uint32_t>(p);
+                h.is_last = p + 1 == layout.packets ? 1 : 0;
+                ok = send_packet(socket, h, n) && ok;
+            }
         } else {
             for (int i = 0; i < tx_audio_; ++i) {
                 float_to_int16_le(tx[i], period_,
-                                  tx_int16_.data() + static_cast<std::size_t>(i) * 2 *
-                                                         static_cast<std::size_t>(period_));
+                                  tx_raw_.data() + static_cast<std::size_t>(i) * raw_per_port_);
             }
             const Int16Layout& layout = int16_layout_;
             h.num_packets = static_cast<std::uint32_t>(layout.packets);
             h.active_ports = static_cast<std::uint32_t>(tx_audio_);
             for (int p = 0; p < layout.packets; ++p) {
-                const std::size_t n =
-                    encode_int16_packet(layout, p, tx_int16_view_.data(), payload);
+                const std::size_t n = encode_int16_packet(layout, p, tx_raw_view_.data(), payload);
                 h.sub_cycle = static_cast<std::uint32_t>(p);
                 h.is_last = p + 1 == layout.packets ? 1 : 0;
                 ok = send_packet(socket, h, n) && ok;

@@ -28,6 +28,8 @@
 
 #include "netjack/audio_layout.h"
 #include "netjack/concealment.h"
+#include "netjack/opus_codec.h"
+#include "netjack/opus_layout.h"
 #include "netjack/protocol.h"
 #include "netjack/udp_socket.h"
 
@@ -114,8 +116,8 @@ private:
         bool sync = false;
         std::uint32_t audio_packets = 0, audio_expected = 0;
         std::uint32_t midi_packets = 0, midi_expected = 0;
-        float* audio = nullptr;        ///< rx_audio_ * period_
-        std::uint8_t* int16 = nullptr; ///< rx_audio_ * 2 * period_
+        float* audio = nullptr;      ///< rx_audio_ * period_
+        std::uint8_t* raw = nullptr; ///< int16: rx_audio_ * 2 * period_; opus: rx_audio_ * T
     };
     Slot& slot_for(std::uint32_t c) {
         return slots_[c % slots_.size()];
@@ -133,7 +135,8 @@ private:
     Stream rx_stream_ = Stream::Send, tx_stream_ = Stream::Return;
     std::vector<Slot> slots_;
     std::vector<float> audio_storage_;
-    std::vector<std::uint8_t> int16_storage_;
+    std::vector<std::uint8_t> raw_storage_;
+    std::size_t raw_per_port_ = 0; ///< int16: 2 * period; opus: T; float: 0
     std::vector<const float*> rx_view_;
     std::vector<float*> rx_mutable_;
     std::vector<float> conceal_storage_;
@@ -150,11 +153,13 @@ private:
     std::unique_ptr<bool[]> wanted_; ///< per tx port: the peer asked for it
     std::unique_ptr<bool[]> wanted_scratch_;
     std::vector<int> tx_active_;
-    std::vector<std::uint8_t> tx_int16_;
-    std::vector<const std::uint8_t*> tx_int16_view_;
+    std::vector<std::uint8_t> tx_raw_; ///< int16 or opus bytes of each tx port
+    std::vector<const std::uint8_t*> tx_raw_view_;
     FloatLayout float_layout_;
     bool float_layout_ready_ = false;
     Int16Layout int16_layout_;
+    OpusCodec opus_;
+    OpusLayout opus_layout_;
     std::vector<std::uint8_t> midi_empty_; ///< empty MIDI buffers of tx_midi_ ports
     LinkCounters own_counters_;
     LinkCounters* counters_ = &own_counters_;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -61,20 +62,14 @@ bool MasterDriver::open(const DriverOptions& options, std::string* error) {
         }
         return false;
     };
-    if (options.inputs < 0 || options.outputs < 0 || options.inputs > kMaxChannels ||
-        options.outputs > kMaxChannels) {
-        return fail("netjack-master: channel counts must be 0..256");
+    if (!open_preamble("netjack-master", options, net_, &listen_address_, error)) {
+        return false;
     }
     if (options.block_size < 1 || options.block_size > kMaxPeriod) {
         return fail("netjack-master: the period must be 1..8192 frames");
     }
     if (options.sample_rate < 1 || options.sample_rate > kMaxSampleRate) {
         return fail("netjack-master: bad sample rate");
-    }
-    const std::string address =
-        net_.address.empty() ? std::string(kDefaultMulticast) : net_.address;
-    if (!parse_endpoint(address, kDefaultPort, &listen_address_)) {
-        return fail("netjack-master: bad listen address '" + address + "' (A.B.C.D[:PORT])");
     }
     std::string why;
     if (!listen_.open(&why) || !listen_.bind(listen_address_, &why)) {
@@ -148,8 +143,8 @@ void MasterDriver::listen() noexcept {
             p.type != SyncType::SlaveAvailable || p.version != kProtocolVersion) {
             continue;
         }
-        if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16) {
-            continue; // Opus and CELT: not implemented; the slave keeps asking
+        if (p.encoder == Encoder::Celt) {
+            continue; // CELT: not implemented; the slave keeps asking
         }
         // A slave repeats SLAVE_AVAILABLE until it has our setup: the copies
         // that were on their way are not a new slave.
@@ -191,6 +186,11 @@ std::unique_ptr<MasterDriver::Session> MasterDriver::handshake(SessionParams par
     auto s = std::make_unique<Session>();
     s->params = std::move(params);
     std::string why;
+    if (!s->link.configure(Role::Master, s->params, &why)) {
+        std::fprintf(stderr, "netjack-master: the slave '%s' cannot be served: %s\n",
+                     s->params.name.c_str(), why.c_str());
+        return nullptr;
+    }
     if (!s->socket.open(&why) || !s->socket.connect(slave, &why)) {
         return nullptr;
     }
@@ -210,7 +210,7 @@ std::unique_ptr<MasterDriver::Session> MasterDriver::handshake(SessionParams par
                       reply.type == SyncType::StartMaster;
         }
     }
-    if (!started || !s->link.configure(Role::Master, s->params, &why)) {
+    if (!started) {
         return nullptr;
     }
     s->link.use_counters(&counters_);

@@ -4,11 +4,57 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "netjack/master_driver.h"
+#include "netjack/opus_layout.h"
 #include "netjack/slave_driver.h"
 
 namespace tutti::netjack {
+
+bool parse_format(const std::string& text, Encoder* encoder, int* kbps, std::string* error) {
+    if (text == "float" || text == "int16") {
+        *encoder = text == "float" ? Encoder::Float : Encoder::Int16;
+        return true;
+    }
+    if (text == "opus" || text.rfind("opus:", 0) == 0) {
+        int value = kOpusDefaultKbps;
+        if (text.size() > 5) {
+            const std::string number = text.substr(5);
+            char* end = nullptr;
+            const long v = std::strtol(number.c_str(), &end, 10);
+            if (number.empty() || *end != '\0' || v < 8 || v > 1000) {
+                *error = "--format " + text + ": opus:KBPS takes 8..1000 kbit/s per channel";
+                return false;
+            }
+            value = static_cast<int>(v);
+        }
+        *encoder = Encoder::Opus;
+        *kbps = value;
+        return true;
+    }
+    *error = "--format " + text + ": float, int16, opus or opus:KBPS";
+    return false;
+}
+
+bool open_preamble(const char* who, const DriverOptions& options, const NetOptions& net,
+                   sockaddr_in* endpoint, std::string* error) {
+    auto fail = [&](const std::string& why) {
+        if (error) {
+            *error = std::string(who) + ": " + why;
+        }
+        return false;
+    };
+    if (options.inputs < 0 || options.outputs < 0 || options.inputs > kMaxChannels ||
+        options.outputs > kMaxChannels) {
+        return fail("channel counts must be 0..256");
+    }
+    const std::string address = net.address.empty() ? std::string(kDefaultMulticast) : net.address;
+    if (!parse_endpoint(address, kDefaultPort, endpoint)) {
+        return fail("bad address '" + address + "' (A.B.C.D[:PORT])");
+    }
+    return true;
+}
 
 std::unique_ptr<Driver> make_driver(const std::string& name, const NetOptions& options) {
     if (name == "netjack-slave") {
@@ -24,14 +70,20 @@ namespace {
 
 std::string line(const SessionParams& p, const LinkCounters& c, std::uint64_t connections,
                  int effective_latency) {
+    char format[32];
+    if (p.encoder == Encoder::Opus) {
+        std::snprintf(format, sizeof format, "opus %u kbit/s", p.kbps);
+    } else {
+        std::snprintf(format, sizeof format, "%s", p.encoder == Encoder::Int16 ? "int16" : "float");
+    }
     char text[512];
     std::snprintf(
         text, sizeof text,
         "netjack: %s, master -> slave %d channels, slave -> master %d, latency %d "
         "cycles = %d frames; cycles received %llu, concealed %llu (incomplete %llu, missing "
         "%llu), late packets %llu, bad packets %llu, connections %llu",
-        p.encoder == Encoder::Int16 ? "int16" : "float", p.send_audio, p.return_audio,
-        effective_latency, effective_latency * static_cast<int>(p.period),
+        format, p.send_audio, p.return_audio, effective_latency,
+        effective_latency * static_cast<int>(p.period),
         static_cast<unsigned long long>(c.cycles_received.load()),
         static_cast<unsigned long long>(c.cycles_concealed.load()),
         static_cast<unsigned long long>(c.cycles_incomplete.load()),

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "netjack/protocol.h"
+#include "netjack/udp_socket.h"
 #include "tutti/driver.h"
 
 namespace tutti::netjack {
@@ -36,6 +37,16 @@ struct NetOptions {
     double connect_timeout_s = 10; ///< slave open(): how long to look for a master
     double peer_timeout_s = 2;     ///< silence after which the peer is gone
 };
+
+/// Parses a --format value: float, int16, opus or opus:KBPS (kbit/s per
+/// channel, 8..1000; default 128). False with *error.
+bool parse_format(const std::string& text, Encoder* encoder, int* kbps, std::string* error);
+
+/// Control thread: the checks both drivers' open() begin with (channel
+/// counts, the address: the options' or NetJack's multicast group) and the
+/// endpoint they name. `who` prefixes the error.
+bool open_preamble(const char* who, const DriverOptions& options, const NetOptions& net,
+                   sockaddr_in* endpoint, std::string* error);
 
 /// "netjack-slave" or "netjack-master"; nullptr for another name.
 std::unique_ptr<Driver> make_driver(const std::string& name, const NetOptions& options);

@@ -168,11 +168,8 @@ int run_play(const PlayArgs& a) {
         net.address = a.driver == "netjack-slave" ? a.master : a.listen;
         net.latency = a.latency;
         net.name = a.net_name.empty() ? std::string("tutti") : a.net_name;
-        if (a.format == "int16") {
-            net.encoder = netjack::Encoder::Int16;
-        } else if (a.format != "float") {
-            std::cerr << "tutti play: --format " << a.format
-                      << ": not available (float or int16; opus: not yet)\n";
+        if (std::string why; !netjack::parse_format(a.format, &net.encoder, &net.kbps, &why)) {
+            std::cerr << "tutti play: " << why << "\n";
             return 2;
         }
         if (a.clock != "timer") {
