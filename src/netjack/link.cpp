@@ -107,12 +107,28 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
     }
     float_layout_ready_ = false;
     int16_layout_ = plan_int16(period_, mtu_, tx_audio_);
-    midi_empty_.assign(static_cast<std::size_t>(tx_midi_) * midi_port_bytes(0), 0);
-    for (int i = 0; i < tx_midi_; ++i) {
-        encode_midi_port(nullptr, 0, period_, midi_empty_.data() + i * midi_port_bytes(0),
-                         midi_port_bytes(0));
+    midi_tx_.assign(static_cast<std::size_t>(tx_midi_) * midi_port_bytes(kMaxControlEvents), 0);
+    midi_capacity_ = static_cast<std::size_t>(rx_midi_) * midi_port_bytes(kMaxControlEvents);
+    midi_storage_.assign(slots_.size() * midi_capacity_, 0);
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        slots_[i].midi = midi_capacity_ == 0 ? nullptr : midi_storage_.data() + i * midi_capacity_;
     }
+    tx_events_.assign(kMaxControlEvents, MidiEvent{});
+    const std::size_t rx_events =
+        static_cast<std::size_t>(std::max(rx_midi_, 1)) * kMaxControlEvents;
+    rx_events_.assign(rx_events, MidiEvent{});
+    rx_other_.assign(rx_events, MidiEvent{});
+    rx_event_ports_.assign(rx_events, 0);
+    rx_changes_.assign(kMaxControlEvents, ControlChange{});
+    rx_change_count_ = 0;
+    sender_.prepare(0, period_, static_cast<int>(p.sample_rate));
+    receiver_.prepare(0);
     return true;
+}
+
+void Link::set_controls(int count) {
+    sender_.prepare(tx_midi_ > 0 ? count : 0, period_, static_cast<int>(params_.sample_rate));
+    receiver_.prepare(rx_midi_ > 0 ? count : 0);
 }
 
 int Link::socket_buffer_bytes() const {
@@ -128,6 +144,7 @@ void Link::reset(Slot& slot, std::uint32_t c) {
     slot.sync = false;
     slot.audio_packets = slot.audio_expected = 0;
     slot.midi_packets = slot.midi_expected = 0;
+    slot.midi_bytes = 0;
     const std::size_t n = static_cast<std::size_t>(rx_audio_) * static_cast<std::size_t>(period_);
     std::fill(slot.audio, slot.audio + n, 0.0f);
     if (slot.raw) {
@@ -197,11 +214,19 @@ bool Link::on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t
         }
         break;
     }
-    case DataType::Midi:
-        // MIDI is not handed to the callback yet; count it for completeness.
+    case DataType::Midi: {
+        const std::size_t stride = static_cast<std::size_t>(mtu_) - kHeaderSize;
+        const std::size_t at = std::size_t{h.sub_cycle} * stride;
+        if (rx_midi_ == 0 || h.sub_cycle >= h.num_packets || at + bytes > midi_capacity_) {
+            ok = false;
+            break;
+        }
+        std::memcpy(slot.midi + at, payload, bytes);
+        slot.midi_bytes = std::max(slot.midi_bytes, at + bytes);
         ++slot.midi_packets;
         slot.midi_expected = h.num_packets;
         break;
+    }
     }
     if (!ok) {
         counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
@@ -240,6 +265,27 @@ const float* const* Link::take(std::uint32_t c) {
     const bool here = slot.used && slot.cycle == c;
     if (here) {
         slot.used = false;
+    }
+    rx_change_count_ = 0;
+    if (full && rx_midi_ > 0 && slot.midi_bytes > 0) {
+        MidiDecodeResult decoded;
+        const char* why = nullptr;
+        if (decode_midi(slot.midi, slot.midi_bytes, rx_midi_, period_, rx_events_.data(),
+                        rx_event_ports_.data(), static_cast<int>(rx_events_.size()), &decoded,
+                        &why)) {
+            int first_port = 0; // the events of port 0 come first
+            while (first_port < decoded.events &&
+                   rx_event_ports_[static_cast<std::size_t>(first_port)] == 0) {
+                ++first_port;
+            }
+            int changes = 0, others = 0, bad = 0;
+            decode_controls(rx_events_.data(), first_port, rx_changes_.data(),
+                            static_cast<int>(rx_changes_.size()), &changes, rx_other_.data(),
+                            static_cast<int>(rx_other_.size()), &others, &bad);
+            rx_change_count_ = receiver_.filter(rx_changes_.data(), changes);
+        } else {
+            counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
+        }
     }
     if (!full) {
         (here ? counters_->cycles_incomplete : counters_->cycles_missing)
@@ -301,9 +347,17 @@ bool Link::send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx
     bool ok =
         send_packet(socket, h, encode_active_ports(rx_ports_list_.data(), rx_audio_, payload));
 
-    // MIDI: empty buffers for now, in packets of MTU - 48 bytes
+    // MIDI: the control changes in the first port (others empty), in packets
+    // of MTU - 48 bytes
     if (tx_midi_ > 0) {
-        const std::size_t total = midi_empty_.size();
+        const int events =
+            sender_.take_events(period_, tx_events_.data(), static_cast<int>(tx_events_.size()));
+        std::size_t total = 0;
+        for (int port = 0; port < tx_midi_; ++port) {
+            total +=
+                encode_midi_port(port == 0 ? tx_events_.data() : nullptr, port == 0 ? events : 0,
+                                 period_, midi_tx_.data() + total, midi_tx_.size() - total);
+        }
         const std::size_t stride = static_cast<std::size_t>(mtu_) - kHeaderSize;
         const std::uint32_t packets = static_cast<std::uint32_t>((total + stride - 1) / stride);
         h.type = DataType::Midi;
@@ -311,7 +365,7 @@ bool Link::send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx
         h.active_ports = 0;
         for (std::uint32_t p = 0; p < packets; ++p) {
             const std::size_t n = std::min(stride, total - p * stride);
-            std::memcpy(payload, midi_empty_.data() + p * stride, n);
+            std::memcpy(payload, midi_tx_.data() + p * stride, n);
             h.sub_cycle = p;
             h.is_last = (p + 1 == packets && tx_audio_ == 0) ? 1 : 0;
             ok = send_packet(socket, h, n) && ok;

@@ -165,7 +165,14 @@ void MasterDriver::listen() noexcept {
         }
         p.send_midi = std::max(p.send_midi, 0);
         p.return_midi = std::max(p.return_midi, 0);
-        std::unique_ptr<Session> session = handshake(p, from);
+        bool refused = false;
+        std::unique_ptr<Session> session = handshake(p, from, &refused);
+        if (refused) {
+            // Said once (stderr); the slave, which keeps asking, is not
+            // answered for 2 s (then said again).
+            last_slave = from;
+            last_session = Clock::now();
+        }
         if (!session) {
             continue;
         }
@@ -181,14 +188,15 @@ void MasterDriver::listen() noexcept {
     delete retired_.exchange(nullptr, std::memory_order_acq_rel);
 }
 
-std::unique_ptr<MasterDriver::Session> MasterDriver::handshake(SessionParams params,
-                                                               const sockaddr_in& slave) {
+std::unique_ptr<MasterDriver::Session>
+MasterDriver::handshake(SessionParams params, const sockaddr_in& slave, bool* refused) {
     auto s = std::make_unique<Session>();
     s->params = std::move(params);
     std::string why;
     if (!s->link.configure(Role::Master, s->params, &why)) {
         std::fprintf(stderr, "netjack-master: the slave '%s' cannot be served: %s\n",
                      s->params.name.c_str(), why.c_str());
+        *refused = true;
         return nullptr;
     }
     if (!s->socket.open(&why) || !s->socket.connect(slave, &why)) {
@@ -214,6 +222,7 @@ std::unique_ptr<MasterDriver::Session> MasterDriver::handshake(SessionParams par
         return nullptr;
     }
     s->link.use_counters(&counters_);
+    s->link.set_controls(net_.controls);
     s->socket.set_buffers(s->link.socket_buffer_bytes());
     s->tx.assign(static_cast<std::size_t>(s->link.tx_channels()), silence_.data());
     for (int i = 0; i < std::min(s->link.tx_channels(), options_.outputs); ++i) {
@@ -295,6 +304,13 @@ void MasterDriver::run(AudioCallback* callback) noexcept {
                     pump(now_ns() + period / 2, reply);
                 }
                 const float* const* rx = current_->link.take(reply);
+                if (net_.control_sink) {
+                    const ControlChange* changes = nullptr;
+                    if (const int k = current_->link.taken_controls(&changes); k > 0) {
+                        rt::AudioSection section;
+                        net_.control_sink->controls(changes, k);
+                    }
+                }
                 const int shared = std::min(current_->link.rx_channels(), options_.inputs);
                 for (int i = 0; i < shared; ++i) {
                     inputs_[static_cast<std::size_t>(i)] = rx[i];

@@ -81,6 +81,11 @@ public:
     bool connected() const {
         return connected_.load(std::memory_order_relaxed);
     }
+    /// Audio thread (from the callback): a control change at `frame` of the
+    /// block being computed, sent with it (dropped without a slave).
+    bool send_control(std::uint32_t frame, std::uint32_t index, float value) noexcept {
+        return current_ && current_->link.push_control(frame, index, value);
+    }
     /// Any thread: the parameters of the last session (default ones before).
     SessionParams session() const;
 
@@ -93,7 +98,9 @@ private:
         int effective_latency = 1;
     };
     void listen() noexcept;
-    std::unique_ptr<Session> handshake(SessionParams params, const sockaddr_in& slave);
+    /// *refused: the session cannot run here (said on stderr).
+    std::unique_ptr<Session> handshake(SessionParams params, const sockaddr_in& slave,
+                                       bool* refused);
     void run(AudioCallback* callback) noexcept;
     /// Audio thread: files the current session's datagrams until `deadline`
     /// (CLOCK_MONOTONIC ns) or, when given, until that cycle is complete.

@@ -19,11 +19,22 @@
 #include <memory>
 #include <string>
 
+#include "netjack/controls.h"
 #include "netjack/protocol.h"
 #include "netjack/udp_socket.h"
 #include "tutti/driver.h"
 
 namespace tutti::netjack {
+
+/// Receives the control changes a link carries (netjack/controls.h).
+class ControlSink {
+public:
+    virtual ~ControlSink() = default;
+    /// Audio thread, before the AudioCallback of the same cycle: its changes
+    /// in frame order (frames within the cycle), repairs of the state sweep
+    /// included. Must not allocate, lock or wait.
+    virtual void controls(const ControlChange* changes, int count) noexcept = 0;
+};
 
 struct NetOptions {
     /// Slave: the master's address[:port]; master: the address[:port] to listen
@@ -36,6 +47,11 @@ struct NetOptions {
     int mtu = kDefaultMtu;
     double connect_timeout_s = 10; ///< slave open(): how long to look for a master
     double peer_timeout_s = 2;     ///< silence after which the peer is gone
+    /// Control values carried each way in the first MIDI port (0: none; the
+    /// slave then asks for no MIDI ports). Sent with send_control() from the
+    /// callback, received through `control_sink`.
+    int controls = 0;
+    ControlSink* control_sink = nullptr;
 };
 
 /// Parses a --format value: float, int16, opus or opus:KBPS (kbit/s per

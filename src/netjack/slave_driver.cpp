@@ -73,6 +73,8 @@ bool SlaveDriver::open(const DriverOptions& options, std::string* error) {
     request_.kbps = static_cast<std::uint32_t>(
         net_.encoder == Encoder::Opus && net_.kbps <= 0 ? kOpusDefaultKbps : net_.kbps);
     request_.sync_mode = 1;
+    request_.send_midi = net_.controls > 0 ? 1 : 0;
+    request_.return_midi = net_.controls > 0 ? 1 : 0;
     request_.latency = static_cast<std::uint32_t>(net_.latency);
     rx_buffer_.assign(kDatagramCapacity, 0);
 
@@ -150,6 +152,7 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
                 *error = "the master's session cannot run here: " + config_error;
                 return false;
             }
+            link_.set_controls(net_.controls);
             if (!socket_.connect(from, &why)) {
                 *error = why;
                 return false;
@@ -195,6 +198,13 @@ void SlaveDriver::stop() {
 
 void SlaveDriver::process(AudioCallback* callback, std::uint32_t cycle) noexcept {
     const float* const* rx = link_.take(cycle);
+    if (net_.control_sink) {
+        const ControlChange* changes = nullptr;
+        if (const int n = link_.taken_controls(&changes); n > 0) {
+            rt::AudioSection section;
+            net_.control_sink->controls(changes, n);
+        }
+    }
     const int shared = std::min(link_.rx_channels(), options_.inputs);
     for (int i = 0; i < shared; ++i) {
         inputs_[static_cast<std::size_t>(i)] = rx[i];
