@@ -52,6 +52,9 @@ struct NetOptions {
     /// callback, received through `control_sink`.
     int controls = 0;
     ControlSink* control_sink = nullptr;
+    /// Master: paced by the cycles of a local jackd (DriverOptions::server_name)
+    /// instead of a timer (--clock jack).
+    bool jack_clock = false;
 };
 
 /// Parses a --format value: float, int16, opus or opus:KBPS (kbit/s per

@@ -176,7 +176,9 @@ int main(int argc, char** argv) {
     play->add_option("--format", pl.format, "netjack: float (default), int16, opus or opus:KBPS");
     play->add_option("--name", pl.net_name, "netjack-slave: the name the master shows");
     play->add_option("--period", pl.block, "netjack-master: frames per cycle (as --block)");
-    play->add_option("--clock", pl.clock, "netjack-master: timer (default)");
+    play->add_option(
+        "--clock", pl.clock,
+        "netjack-master: timer (default) or jack (paced by the local jackd, --server)");
 
     std::string check_program;
     std::vector<std::string> check_includes;

@@ -600,6 +600,68 @@ TEST(NetJackInteropMaster, OpusPeriodLibopusCannotTakeIsRefused) {
     master.stop();
 }
 
+/// --clock jack: a tutti master paced by a local jackd's cycles (dummy
+/// backend, 128 frames): it takes the server's rate and period, runs one
+/// cycle per JACK cycle, and a tutti slave's echo comes back latency x
+/// period frames later, every sample.
+TEST(NetJackInteropMaster, MasterPacedByJackdClock) {
+    test::JackServer jackd;
+    std::string error;
+    ASSERT_TRUE(jackd.start(&error, 44100, 128)) << error;
+    NetOptions net;
+    net.address = "127.0.0.1:25004";
+    net.jack_clock = true;
+    MasterDriver master(net);
+    DriverOptions options;
+    options.server_name = jackd.name();
+    options.block_size = 512; // ignored: the server's period
+    options.sample_rate = 48000;
+    ASSERT_TRUE(master.open(options, &error)) << error;
+    EXPECT_EQ(master.sample_rate(), 44100);
+    EXPECT_EQ(master.block_size(), 128);
+    nettest::Checker checker(2, 2 * 128, 0.0f);
+    ASSERT_TRUE(master.start(&checker, &error)) << error;
+    NetOptions snet = net;
+    snet.jack_clock = false;
+    snet.latency = 2;
+    SlaveDriver slave(snet);
+    ASSERT_TRUE(slave.open(DriverOptions{}, &error)) << error;
+    EXPECT_EQ(slave.sample_rate(), 44100);
+    Echo echo;
+    ASSERT_TRUE(slave.start(&echo, &error)) << error;
+    ASSERT_TRUE(wait_for([&] { return checker.locked_.load(); }, std::chrono::seconds(3)));
+    const auto t0 = Clock::now();
+    const std::uint64_t calls0 = master.callbacks();
+    ASSERT_TRUE(wait_for([&] { return checker.blocks_.load() >= 600; }, std::chrono::seconds(5)));
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double rate = static_cast<double>(master.callbacks() - calls0) * 128 / seconds;
+    slave.stop();
+    master.stop();
+    EXPECT_TRUE(jackd.stop()) << jackd.log();
+    std::printf("netjack --clock jack: master paced by jackd (dummy, 44100 Hz, 128 frames): "
+                "%llu blocks checked, %llu of %llu samples wrong, round trip 256 frames; "
+                "%.0f frames/s of callbacks\n",
+                static_cast<unsigned long long>(checker.blocks_.load()),
+                static_cast<unsigned long long>(checker.wrong_.load()),
+                static_cast<unsigned long long>(checker.checked_.load()), rate);
+    EXPECT_EQ(checker.wrong_.load(), 0u);
+    EXPECT_GT(rate, 44100 * 0.8);
+    EXPECT_LT(rate, 44100 * 1.2);
+}
+
+/// --clock jack without a server: a clear error.
+TEST(NetJackInteropMaster, JackClockWithoutAServerIsAClearError) {
+    NetOptions net;
+    net.address = "127.0.0.1:25005";
+    net.jack_clock = true;
+    MasterDriver master(net);
+    DriverOptions options;
+    options.server_name = "tnj2-no-such-server";
+    std::string error;
+    EXPECT_FALSE(master.open(options, &error));
+    EXPECT_NE(error.find("--clock jack"), std::string::npos) << error;
+}
+
 TEST(NetJackInteropMaster, JackdNetSlaveRoundTripFloatLatency2) {
     master_round_trip(2, 256, 24011, false);
 }
