@@ -130,6 +130,9 @@ bool MasterDriver::start(AudioCallback* callback, std::string* error) {
     callback_ = callback;
     running_.store(true, std::memory_order_release);
     listener_ = std::thread([this] { listen(); });
+    if (net_.caller_clock) {
+        return true; // cycles run when the caller calls cycle()
+    }
     if (jack_) {
         if (jack_activate(jack_) != 0) {
             stop();
@@ -333,7 +336,8 @@ void MasterDriver::tick(AudioCallback* callback) noexcept {
             if (!current_->link.complete(reply)) {
                 // Late by a little (a slave that answers when our next
                 // cycle comes, as an asynchronous jackd does): wait half a period.
-                pump(now_ns() + period_ns() / 2, reply);
+                pump(now_ns() + (net_.reply_wait_ns >= 0 ? net_.reply_wait_ns : period_ns() / 2),
+                     reply);
             }
             const float* const* rx = current_->link.take(reply);
             if (net_.control_sink) {
@@ -410,6 +414,16 @@ int MasterDriver::jack_process(std::uint32_t frames, void* self) noexcept {
     m->tick(m->callback_);
     m->check_peer();
     return 0;
+}
+
+bool MasterDriver::cycle() noexcept {
+    if (!net_.caller_clock || !running_.load(std::memory_order_acquire)) {
+        return false;
+    }
+    drain();
+    tick(callback_);
+    check_peer();
+    return true;
 }
 
 void MasterDriver::drain() noexcept {

@@ -91,6 +91,10 @@ public:
     bool send_control(std::uint32_t frame, std::uint32_t index, float value) noexcept {
         return current_ && current_->link.push_control(frame, index, value);
     }
+    /// The caller's thread, with NetOptions::caller_clock after start(): runs
+    /// one cycle (the datagrams that are in filed, the reply taken, the
+    /// callback, our cycle sent). False when not started in that mode.
+    bool cycle() noexcept;
     /// Any thread: the parameters of the last session (default ones before).
     SessionParams session() const;
 

@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,12 @@ struct NetOptions {
     /// Master: paced by the cycles of a local jackd (DriverOptions::server_name)
     /// instead of a timer (--clock jack).
     bool jack_clock = false;
+    /// Master: no clock of its own; each cycle runs when the caller calls
+    /// MasterDriver::cycle() (netjack/remote_processor.h).
+    bool caller_clock = false;
+    /// Master: how long a cycle waits for a reply that is not complete
+    /// (ns; < 0: half a period), then conceals it.
+    std::int64_t reply_wait_ns = -1;
 };
 
 /// Parses a --format value: float, int16, opus or opus:KBPS (kbit/s per
