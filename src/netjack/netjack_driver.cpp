@@ -51,7 +51,9 @@ bool open_preamble(const char* who, const DriverOptions& options, const NetOptio
     }
     const std::string address = net.address.empty() ? std::string(kDefaultMulticast) : net.address;
     if (!parse_endpoint(address, kDefaultPort, endpoint)) {
-        return fail("bad address '" + address + "' (A.B.C.D[:PORT])");
+        const bool slave = std::string(who) == "netjack-slave";
+        return fail(std::string(slave ? "bad master" : "bad listen") + " address '" + address +
+                    "' (A.B.C.D[:PORT])");
     }
     return true;
 }
