@@ -98,6 +98,40 @@ std::string line(const SessionParams& p, const LinkCounters& c, std::uint64_t co
 
 } // namespace
 
+std::vector<StatusValue> status(const Driver& driver) {
+    const LinkCounters* c = nullptr;
+    SessionParams p;
+    double connections = 0, latency = 0, repairs = 0;
+    if (const auto* slave = dynamic_cast<const SlaveDriver*>(&driver)) {
+        c = &slave->counters();
+        p = slave->session();
+        connections = static_cast<double>(slave->connections());
+        latency = p.latency;
+        repairs = static_cast<double>(slave->control_repairs());
+    } else if (const auto* master = dynamic_cast<const MasterDriver*>(&driver)) {
+        c = &master->counters();
+        p = master->session();
+        connections = static_cast<double>(master->connections());
+        latency = connections > 0 ? std::max(1u, p.latency) : 0;
+    } else {
+        return {};
+    }
+    auto n = [](const std::atomic<std::uint64_t>& v) {
+        return static_cast<double>(v.load(std::memory_order_relaxed));
+    };
+    return {
+        {"/tutti/netjack/received", n(c->cycles_received)},
+        {"/tutti/netjack/lost", n(c->cycles_missing) + n(c->cycles_incomplete)},
+        {"/tutti/netjack/concealed", n(c->cycles_concealed)},
+        {"/tutti/netjack/late", n(c->late_packets)},
+        {"/tutti/netjack/bad", n(c->bad_packets)},
+        {"/tutti/netjack/connections", connections},
+        {"/tutti/netjack/latency_cycles", latency},
+        {"/tutti/netjack/latency_frames", latency * p.period},
+        {"/tutti/netjack/control_repairs", repairs},
+    };
+}
+
 std::string describe(const Driver& driver) {
     if (const auto* slave = dynamic_cast<const SlaveDriver*>(&driver)) {
         const SessionParams& p = slave->session();

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "netjack/controls.h"
 #include "netjack/protocol.h"
@@ -82,5 +83,17 @@ std::unique_ptr<Driver> make_driver(const std::string& name, const NetOptions& o
 /// and the counters (cycles received, concealed, late packets,
 /// connections); empty for any other driver.
 std::string describe(const Driver& driver);
+
+/// One read-only value of a link's state, for the control plane (addresses
+/// under /tutti/netjack/...; e.g. "/tutti/netjack/concealed").
+struct StatusValue {
+    std::string address;
+    double value = 0;
+};
+/// Any thread. A NetJack driver's counters: cycles received, lost (missing
+/// or incomplete), concealed, late packets, bad packets, connections, the
+/// effective latency in cycles and in frames, the control repairs (slave);
+/// empty for any other driver.
+std::vector<StatusValue> status(const Driver& driver);
 
 } // namespace tutti::netjack

@@ -198,6 +198,15 @@ ControlRun run_controls(int port, int every, double seconds) {
     slave.stop();
     master.stop();
     r.repairs = slave.control_repairs();
+    for (const StatusValue& v : status(slave)) {
+        if (v.address == "/tutti/netjack/control_repairs") {
+            EXPECT_EQ(v.value, static_cast<double>(r.repairs));
+        }
+        if (v.address == "/tutti/netjack/latency_frames") {
+            EXPECT_EQ(v.value, 2.0 * kPeriod);
+        }
+    }
+    EXPECT_EQ(status(master).size(), 9u);
     r.concealed = slave.counters().cycles_concealed.load();
 
     const long moves = mover.count.load();
