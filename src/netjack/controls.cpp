@@ -125,7 +125,7 @@ void ControlReceiver::prepare(int controls) {
     controls = std::clamp(controls, 0, kMaxControls);
     values_.assign(static_cast<std::size_t>(controls), 0.0f);
     known_.assign(static_cast<std::size_t>(controls), false);
-    repairs_ = 0;
+    repairs_.store(0, std::memory_order_relaxed);
 }
 
 int ControlReceiver::filter(ControlChange* changes, int count) noexcept {
@@ -140,7 +140,9 @@ int ControlReceiver::filter(ControlChange* changes, int count) noexcept {
             if (known_[at] && values_[at] == c.value) {
                 continue; // nothing to repair
             }
-            repairs_ += known_[at] ? 1 : 0; // (the first is the initial state)
+            if (known_[at]) { // (the first is the initial state)
+                repairs_.fetch_add(1, std::memory_order_relaxed);
+            }
         }
         values_[at] = c.value;
         known_[at] = true;

@@ -19,6 +19,7 @@
  */
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -83,14 +84,15 @@ public:
     /// Audio thread: filters a cycle's decoded changes in place; returns how
     /// many are handed over (changes, and refreshes that repair).
     int filter(ControlChange* changes, int count) noexcept;
+    /// Any thread.
     std::uint64_t repairs() const {
-        return repairs_;
+        return repairs_.load(std::memory_order_relaxed);
     }
 
 private:
     std::vector<float> values_;
     std::vector<bool> known_;
-    std::uint64_t repairs_ = 0;
+    std::atomic<std::uint64_t> repairs_{0};
 };
 
 } // namespace tutti::netjack
