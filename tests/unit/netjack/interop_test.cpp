@@ -530,6 +530,27 @@ TEST_F(NetJackInterop, TuttiSlaveOpusThroughNetmanager) {
     EXPECT_GE(a.snr_db, 20.0);
 }
 
+/// Opus asked of a netmanager whose period libopus would abort on (256 at
+/// 48 kHz): the tutti slave refuses the session with a clear error before
+/// any audio flows, and jackd (which would abort decoding it) lives on.
+TEST_F(NetJackInterop, TuttiSlaveRefusesOpusAtAPeriodLibopusAbortsOn) {
+    start_master_server(256, 25006);
+    NetOptions net;
+    net.address = "127.0.0.1:25006";
+    net.encoder = Encoder::Opus;
+    net.name = "tslave";
+    net.connect_timeout_s = 3;
+    SlaveDriver slave(net);
+    std::string error;
+    EXPECT_FALSE(slave.open(DriverOptions{}, &error));
+    std::printf("netjack opus: a tutti slave asking Opus of netmanager at 256 frames: %s\n",
+                error.c_str());
+    EXPECT_NE(error.find("more than 21 bands"), std::string::npos) << error;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(jackd_.running());
+    EXPECT_EQ(run("jack_lsp -s " + jackd_.name()), 0) << "jackd still answers";
+}
+
 /// A tutti master serving `jackd -d net -O 128` (jackd's Opus mode).
 TEST(NetJackInteropMaster, JackdNetSlaveOpus) {
     constexpr int kPeriod = 240;
