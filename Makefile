@@ -10,6 +10,7 @@ TUTTI := $(BUILD)/bin/tutti
 FAUST_EXAMPLES ?= /usr/share/faust/examples
 
 .PHONY: all setup configure build test demo bench fuzz asan tsan format format-check tidy install clean conformance
+.PHONY: netjack-tables netjack-soak
 
 all: build
 
@@ -64,6 +65,20 @@ bench: build
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/reverb/zitaRev.dsp 6
 	bash bench/cost/cost.sh $(BUILD)
 	bash bench/control/ws_latency.sh $(BUILD) 200
+
+# NetJack (issue 12): the must-show tables (about 4 minutes), and the
+# 10-minute loss run at 1 % and 2 % (two network namespaces at once).
+netjack-tables: build
+	bash bench/netjack/tables.sh $(BUILD)
+
+netjack-soak: build
+	for p in 1 2; do \
+	    NETJACK_LOSS_SECONDS=600 NETJACK_LOSS_PERCENT=$$p tests/tools/in_netns.sh \
+	        $(BUILD)/bin/tutti_netjack_interop_tests \
+	        --gtest_filter=NetJackLoopback.LossIsConcealedAtAConstantLatency \
+	        > $(BUILD)/netjack-soak-$$p.log 2>&1 & \
+	done; wait; grep -hE '^(netjack loss|libjacknet|\[  )' $(BUILD)/netjack-soak-1.log $(BUILD)/netjack-soak-2.log; \
+	! grep -q FAILED $(BUILD)/netjack-soak-1.log $(BUILD)/netjack-soak-2.log
 
 fuzz:
 	bash scripts/fuzz.sh

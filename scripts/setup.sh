@@ -17,6 +17,8 @@ packages=(
     jackd2 libjack-jackd2-dev iproute2
     # NetJack tests: packet loss inside a network namespace (nft numgen rules)
     nftables
+    # NetJack's Opus format (libopus custom modes, BSD)
+    libopus-dev
     # the reference compiler and its libraries (/usr/share/faust): test oracle
     faust
     # libFuzzer and sanitizers (make fuzz)

@@ -32,8 +32,8 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
     if (p.send_audio < 0 || p.return_audio < 0 || p.send_midi < 0 || p.return_midi < 0) {
         return fail("channel counts are not resolved");
     }
-    if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16) {
-        return fail("only the float and int16 encoders are implemented (Opus: not yet)");
+    if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16 && p.encoder != Encoder::Opus) {
+        return fail("the CELT encoder is not implemented (float, int16 and Opus are)");
     }
     if (p.mtu < static_cast<std::uint32_t>(kMinMtu) ||
         p.mtu > static_cast<std::uint32_t>(kMaxMtu)) {
@@ -50,16 +50,30 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
     tx_midi_ = slave ? p.return_midi : p.send_midi;
     rx_stream_ = slave ? Stream::Send : Stream::Return;
     tx_stream_ = slave ? Stream::Return : Stream::Send;
+    raw_per_port_ = 0;
+    if (p.encoder == Encoder::Opus) {
+        std::string why;
+        if (!opus_.prepare(static_cast<int>(p.sample_rate), static_cast<int>(p.period),
+                           static_cast<int>(p.kbps), tx_audio_, rx_audio_, &why)) {
+            if (error) {
+                *error = why;
+            }
+            return false;
+        }
+        raw_per_port_ = static_cast<std::size_t>(opus_.stream_bytes());
+        opus_layout_ = plan_opus(opus_.stream_bytes(), static_cast<int>(p.mtu), tx_audio_);
+    } else if (p.encoder == Encoder::Int16) {
+        raw_per_port_ = 2 * static_cast<std::size_t>(p.period);
+    }
 
     const std::size_t frames = static_cast<std::size_t>(period_);
     const std::size_t rx = static_cast<std::size_t>(rx_audio_);
     slots_.assign(static_cast<std::size_t>(slot_count(static_cast<int>(p.latency))), Slot{});
     audio_storage_.assign(slots_.size() * rx * frames, 0.0f);
-    int16_storage_.assign(p.encoder == Encoder::Int16 ? slots_.size() * rx * 2 * frames : 0, 0);
+    raw_storage_.assign(slots_.size() * rx * raw_per_port_, 0);
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         slots_[i].audio = audio_storage_.data() + i * rx * frames;
-        slots_[i].int16 =
-            int16_storage_.empty() ? nullptr : int16_storage_.data() + i * rx * 2 * frames;
+        slots_[i].raw = raw_per_port_ == 0 ? nullptr : raw_storage_.data() + i * rx * raw_per_port_;
     }
     rx_view_.assign(rx, nullptr);
     rx_mutable_.assign(rx, nullptr);
@@ -86,19 +100,35 @@ bool Link::configure(Role role, const SessionParams& p, std::string* error) {
     }
     tx_active_.assign(static_cast<std::size_t>(tx_audio_), 0);
     const std::size_t tx = static_cast<std::size_t>(tx_audio_);
-    tx_int16_.assign(p.encoder == Encoder::Int16 ? tx * 2 * frames : 0, 0);
-    tx_int16_view_.assign(tx, nullptr);
-    for (std::size_t i = 0; i < tx && !tx_int16_.empty(); ++i) {
-        tx_int16_view_[i] = tx_int16_.data() + i * 2 * frames;
+    tx_raw_.assign(tx * raw_per_port_, 0);
+    tx_raw_view_.assign(tx, nullptr);
+    for (std::size_t i = 0; i < tx && raw_per_port_ > 0; ++i) {
+        tx_raw_view_[i] = tx_raw_.data() + i * raw_per_port_;
     }
     float_layout_ready_ = false;
     int16_layout_ = plan_int16(period_, mtu_, tx_audio_);
-    midi_empty_.assign(static_cast<std::size_t>(tx_midi_) * midi_port_bytes(0), 0);
-    for (int i = 0; i < tx_midi_; ++i) {
-        encode_midi_port(nullptr, 0, period_, midi_empty_.data() + i * midi_port_bytes(0),
-                         midi_port_bytes(0));
+    midi_tx_.assign(static_cast<std::size_t>(tx_midi_) * midi_port_bytes(kMaxControlEvents), 0);
+    midi_capacity_ = static_cast<std::size_t>(rx_midi_) * midi_port_bytes(kMaxControlEvents);
+    midi_storage_.assign(slots_.size() * midi_capacity_, 0);
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        slots_[i].midi = midi_capacity_ == 0 ? nullptr : midi_storage_.data() + i * midi_capacity_;
     }
+    tx_events_.assign(kMaxControlEvents, MidiEvent{});
+    const std::size_t rx_events =
+        static_cast<std::size_t>(std::max(rx_midi_, 1)) * kMaxControlEvents;
+    rx_events_.assign(rx_events, MidiEvent{});
+    rx_other_.assign(rx_events, MidiEvent{});
+    rx_event_ports_.assign(rx_events, 0);
+    rx_changes_.assign(kMaxControlEvents, ControlChange{});
+    rx_change_count_ = 0;
+    sender_.prepare(0, period_, static_cast<int>(p.sample_rate));
+    receiver_.prepare(0);
     return true;
+}
+
+void Link::set_controls(int count) {
+    sender_.prepare(tx_midi_ > 0 ? count : 0, period_, static_cast<int>(params_.sample_rate));
+    receiver_.prepare(rx_midi_ > 0 ? count : 0);
 }
 
 int Link::socket_buffer_bytes() const {
@@ -114,10 +144,12 @@ void Link::reset(Slot& slot, std::uint32_t c) {
     slot.sync = false;
     slot.audio_packets = slot.audio_expected = 0;
     slot.midi_packets = slot.midi_expected = 0;
+    slot.midi_bytes = 0;
     const std::size_t n = static_cast<std::size_t>(rx_audio_) * static_cast<std::size_t>(period_);
     std::fill(slot.audio, slot.audio + n, 0.0f);
-    if (slot.int16) {
-        std::fill(slot.int16, slot.int16 + 2 * n, std::uint8_t{0});
+    if (slot.raw) {
+        std::fill(slot.raw, slot.raw + static_cast<std::size_t>(rx_audio_) * raw_per_port_,
+                  std::uint8_t{0});
     }
 }
 
@@ -168,11 +200,13 @@ bool Link::on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t
         } else {
             std::uint8_t* ports[kMaxChannels];
             for (int i = 0; i < rx_audio_; ++i) {
-                ports[i] = slot.int16 +
-                           static_cast<std::size_t>(i) * 2 * static_cast<std::size_t>(period_);
+                ports[i] = slot.raw + static_cast<std::size_t>(i) * raw_per_port_;
             }
-            ok = decode_int16_packet(payload, bytes, h.num_packets, h.sub_cycle, period_, rx_audio_,
-                                     ports, &why);
+            ok = params_.encoder == Encoder::Int16
+                     ? decode_int16_packet(payload, bytes, h.num_packets, h.sub_cycle, period_,
+                                           rx_audio_, ports, &why)
+                     : decode_opus_packet(payload, bytes, h.num_packets, h.sub_cycle,
+                                          static_cast<int>(raw_per_port_), rx_audio_, ports, &why);
         }
         if (ok) {
             ++slot.audio_packets;
@@ -180,11 +214,19 @@ bool Link::on_datagram(const std::uint8_t* data, std::size_t size, std::uint32_t
         }
         break;
     }
-    case DataType::Midi:
-        // MIDI is not handed to the callback yet; count it for completeness.
+    case DataType::Midi: {
+        const std::size_t stride = static_cast<std::size_t>(mtu_) - kHeaderSize;
+        const std::size_t at = std::size_t{h.sub_cycle} * stride;
+        if (rx_midi_ == 0 || h.sub_cycle >= h.num_packets || at + bytes > midi_capacity_) {
+            ok = false;
+            break;
+        }
+        std::memcpy(slot.midi + at, payload, bytes);
+        slot.midi_bytes = std::max(slot.midi_bytes, at + bytes);
         ++slot.midi_packets;
         slot.midi_expected = h.num_packets;
         break;
+    }
     }
     if (!ok) {
         counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
@@ -224,10 +266,38 @@ const float* const* Link::take(std::uint32_t c) {
     if (here) {
         slot.used = false;
     }
+    rx_change_count_ = 0;
+    if (full && rx_midi_ > 0 && slot.midi_bytes > 0) {
+        MidiDecodeResult decoded;
+        const char* why = nullptr;
+        if (decode_midi(slot.midi, slot.midi_bytes, rx_midi_, period_, rx_events_.data(),
+                        rx_event_ports_.data(), static_cast<int>(rx_events_.size()), &decoded,
+                        &why)) {
+            int first_port = 0; // the events of port 0 come first
+            while (first_port < decoded.events &&
+                   rx_event_ports_[static_cast<std::size_t>(first_port)] == 0) {
+                ++first_port;
+            }
+            int changes = 0, others = 0, bad = 0;
+            decode_controls(rx_events_.data(), first_port, rx_changes_.data(),
+                            static_cast<int>(rx_changes_.size()), &changes, rx_other_.data(),
+                            static_cast<int>(rx_other_.size()), &others, &bad);
+            rx_change_count_ = receiver_.filter(rx_changes_.data(), changes);
+        } else {
+            counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
     if (!full) {
         (here ? counters_->cycles_incomplete : counters_->cycles_missing)
             .fetch_add(1, std::memory_order_relaxed);
         counters_->cycles_concealed.fetch_add(1, std::memory_order_relaxed);
+        if (params_.encoder == Encoder::Opus) {
+            // libopus's own concealment keeps each decoder in step (its
+            // output is replaced by ours).
+            for (int i = 0; i < rx_audio_; ++i) {
+                opus_.decode(i, nullptr, conceal_view_[static_cast<std::size_t>(i)]);
+            }
+        }
         concealer_.conceal(conceal_view_.data());
         return const_cast<const float* const*>(conceal_view_.data());
     }
@@ -235,9 +305,12 @@ const float* const* Link::take(std::uint32_t c) {
     const std::size_t frames = static_cast<std::size_t>(period_);
     for (int i = 0; i < rx_audio_; ++i) {
         float* channel = slot.audio + static_cast<std::size_t>(i) * frames;
-        if (slot.int16) {
-            int16_le_to_float(slot.int16 + static_cast<std::size_t>(i) * 2 * frames, period_,
-                              channel);
+        const std::uint8_t* raw =
+            slot.raw ? slot.raw + static_cast<std::size_t>(i) * raw_per_port_ : nullptr;
+        if (raw && params_.encoder == Encoder::Int16) {
+            int16_le_to_float(raw, period_, channel);
+        } else if (raw && !opus_.decode(i, raw, channel)) {
+            counters_->bad_packets.fetch_add(1, std::memory_order_relaxed);
         }
         rx_mutable_[static_cast<std::size_t>(i)] = channel;
         rx_view_[static_cast<std::size_t>(i)] = channel;
@@ -274,9 +347,17 @@ bool Link::send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx
     bool ok =
         send_packet(socket, h, encode_active_ports(rx_ports_list_.data(), rx_audio_, payload));
 
-    // MIDI: empty buffers for now, in packets of MTU - 48 bytes
+    // MIDI: the control changes in the first port (others empty), in packets
+    // of MTU - 48 bytes
     if (tx_midi_ > 0) {
-        const std::size_t total = midi_empty_.size();
+        const int events =
+            sender_.take_events(period_, tx_events_.data(), static_cast<int>(tx_events_.size()));
+        std::size_t total = 0;
+        for (int port = 0; port < tx_midi_; ++port) {
+            total +=
+                encode_midi_port(port == 0 ? tx_events_.data() : nullptr, port == 0 ? events : 0,
+                                 period_, midi_tx_.data() + total, midi_tx_.size() - total);
+        }
         const std::size_t stride = static_cast<std::size_t>(mtu_) - kHeaderSize;
         const std::uint32_t packets = static_cast<std::uint32_t>((total + stride - 1) / stride);
         h.type = DataType::Midi;
@@ -284,7 +365,7 @@ bool Link::send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx
         h.active_ports = 0;
         for (std::uint32_t p = 0; p < packets; ++p) {
             const std::size_t n = std::min(stride, total - p * stride);
-            std::memcpy(payload, midi_empty_.data() + p * stride, n);
+            std::memcpy(payload, midi_tx_.data() + p * stride, n);
             h.sub_cycle = p;
             h.is_last = (p + 1 == packets && tx_audio_ == 0) ? 1 : 0;
             ok = send_packet(socket, h, n) && ok;
@@ -316,18 +397,30 @@ bool Link::send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx
                 h.is_last = p + 1 == layout.packets ? 1 : 0;
                 ok = send_packet(socket, h, n) && ok;
             }
+        } else if (params_.encoder == Encoder::Opus) {
+            for (int i = 0; i < tx_audio_; ++i) {
+                opus_.encode(i, tx[i],
+                             tx_raw_.data() + static_cast<std::size_t>(i) * raw_per_port_);
+            }
+            const OpusLayout& layout = opus_layout_;
+            h.num_packets = static_cast<std::uint32_t>(layout.packets);
+            h.active_ports = static_cast<std::uint32_t>(tx_audio_);
+            for (int p = 0; p < layout.packets; ++p) {
+                const std::size_t n = encode_opus_packet(layout, p, tx_raw_view_.data(), payload);
+                h.sub_cycle = static_cast<std::uint32_t>(p);
+                h.is_last = p + 1 == layout.packets ? 1 : 0;
+                ok = send_packet(socket, h, n) && ok;
+            }
         } else {
             for (int i = 0; i < tx_audio_; ++i) {
                 float_to_int16_le(tx[i], period_,
-                                  tx_int16_.data() + static_cast<std::size_t>(i) * 2 *
-                                                         static_cast<std::size_t>(period_));
+                                  tx_raw_.data() + static_cast<std::size_t>(i) * raw_per_port_);
             }
             const Int16Layout& layout = int16_layout_;
             h.num_packets = static_cast<std::uint32_t>(layout.packets);
             h.active_ports = static_cast<std::uint32_t>(tx_audio_);
             for (int p = 0; p < layout.packets; ++p) {
-                const std::size_t n =
-                    encode_int16_packet(layout, p, tx_int16_view_.data(), payload);
+                const std::size_t n = encode_int16_packet(layout, p, tx_raw_view_.data(), payload);
                 h.sub_cycle = static_cast<std::uint32_t>(p);
                 h.is_last = p + 1 == layout.packets ? 1 : 0;
                 ok = send_packet(socket, h, n) && ok;

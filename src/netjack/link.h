@@ -28,6 +28,9 @@
 
 #include "netjack/audio_layout.h"
 #include "netjack/concealment.h"
+#include "netjack/controls.h"
+#include "netjack/opus_codec.h"
+#include "netjack/opus_layout.h"
 #include "netjack/protocol.h"
 #include "netjack/udp_socket.h"
 
@@ -95,6 +98,25 @@ public:
     /// frames) to the socket's connected peer.
     bool send_cycle(UdpSocket& socket, std::uint32_t c, const float* const* tx);
 
+    /// Control thread, after configure(): carry `count` control values in the
+    /// first MIDI port each way (netjack/controls.h), when the session has
+    /// MIDI ports in that direction.
+    void set_controls(int count);
+    /// Audio thread: a control change at `frame` of the next cycle sent.
+    bool push_control(std::uint32_t frame, std::uint32_t index, float value) noexcept {
+        return sender_.push(frame, index, value);
+    }
+    /// Network thread, after take(c): the control changes of cycle c (and the
+    /// repairs of the state sweep, at frame period - 1 of the sender's cycle);
+    /// none for a concealed cycle. Valid until the next take().
+    int taken_controls(const ControlChange** changes) const {
+        *changes = rx_changes_.data();
+        return rx_change_count_;
+    }
+    const ControlReceiver& control_receiver() const {
+        return receiver_;
+    }
+
     LinkCounters& counters() {
         return *counters_;
     }
@@ -114,8 +136,10 @@ private:
         bool sync = false;
         std::uint32_t audio_packets = 0, audio_expected = 0;
         std::uint32_t midi_packets = 0, midi_expected = 0;
-        float* audio = nullptr;        ///< rx_audio_ * period_
-        std::uint8_t* int16 = nullptr; ///< rx_audio_ * 2 * period_
+        float* audio = nullptr;       ///< rx_audio_ * period_
+        std::uint8_t* raw = nullptr;  ///< int16: rx_audio_ * 2 * period_; opus: rx_audio_ * T
+        std::uint8_t* midi = nullptr; ///< midi_capacity_ bytes
+        std::size_t midi_bytes = 0;
     };
     Slot& slot_for(std::uint32_t c) {
         return slots_[c % slots_.size()];
@@ -133,7 +157,8 @@ private:
     Stream rx_stream_ = Stream::Send, tx_stream_ = Stream::Return;
     std::vector<Slot> slots_;
     std::vector<float> audio_storage_;
-    std::vector<std::uint8_t> int16_storage_;
+    std::vector<std::uint8_t> raw_storage_;
+    std::size_t raw_per_port_ = 0; ///< int16: 2 * period; opus: T; float: 0
     std::vector<const float*> rx_view_;
     std::vector<float*> rx_mutable_;
     std::vector<float> conceal_storage_;
@@ -150,12 +175,22 @@ private:
     std::unique_ptr<bool[]> wanted_; ///< per tx port: the peer asked for it
     std::unique_ptr<bool[]> wanted_scratch_;
     std::vector<int> tx_active_;
-    std::vector<std::uint8_t> tx_int16_;
-    std::vector<const std::uint8_t*> tx_int16_view_;
+    std::vector<std::uint8_t> tx_raw_; ///< int16 or opus bytes of each tx port
+    std::vector<const std::uint8_t*> tx_raw_view_;
     FloatLayout float_layout_;
     bool float_layout_ready_ = false;
     Int16Layout int16_layout_;
-    std::vector<std::uint8_t> midi_empty_; ///< empty MIDI buffers of tx_midi_ ports
+    OpusCodec opus_;
+    OpusLayout opus_layout_;
+    std::vector<std::uint8_t> midi_tx_; ///< the MIDI buffers of tx_midi_ ports
+    std::vector<std::uint8_t> midi_storage_;
+    std::size_t midi_capacity_ = 0; ///< per slot
+    ControlSender sender_;
+    ControlReceiver receiver_;
+    std::vector<MidiEvent> tx_events_, rx_events_, rx_other_;
+    std::vector<int> rx_event_ports_;
+    std::vector<ControlChange> rx_changes_;
+    int rx_change_count_ = 0;
     LinkCounters own_counters_;
     LinkCounters* counters_ = &own_counters_;
 };

@@ -2,11 +2,13 @@
 /** \file The NetJack master driver (see master_driver.h). */
 #include "netjack/master_driver.h"
 
+#include <jack/jack.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -61,28 +63,42 @@ bool MasterDriver::open(const DriverOptions& options, std::string* error) {
         }
         return false;
     };
-    if (options.inputs < 0 || options.outputs < 0 || options.inputs > kMaxChannels ||
-        options.outputs > kMaxChannels) {
-        return fail("netjack-master: channel counts must be 0..256");
+    if (!open_preamble("netjack-master", options, net_, &listen_address_, error)) {
+        return false;
     }
-    if (options.block_size < 1 || options.block_size > kMaxPeriod) {
+    int rate = options.sample_rate, period = options.block_size;
+    if (net_.jack_clock) {
+        // --clock jack: a client of the local jackd whose cycles pace the
+        // master; the rate and the period are the server's.
+        jack_status_t status{};
+        const int flags = JackNoStartServer | (options.server_name.empty() ? 0 : JackServerName);
+        jack_ = jack_client_open((options.client_name + "-netjack").c_str(),
+                                 static_cast<jack_options_t>(flags), &status,
+                                 options.server_name.c_str());
+        if (!jack_) {
+            return fail(
+                "netjack-master: --clock jack: no JACK server" +
+                (options.server_name.empty() ? std::string() : " '" + options.server_name + "'") +
+                " to pace the master (status 0x" + std::to_string(status) + ")");
+        }
+        rate = static_cast<int>(jack_get_sample_rate(jack_));
+        period = static_cast<int>(jack_get_buffer_size(jack_));
+        jack_set_process_callback(
+            jack_, [](jack_nframes_t n, void* self) { return jack_process(n, self); }, this);
+    }
+    if (period < 1 || period > kMaxPeriod) {
         return fail("netjack-master: the period must be 1..8192 frames");
     }
-    if (options.sample_rate < 1 || options.sample_rate > kMaxSampleRate) {
+    if (rate < 1 || rate > kMaxSampleRate) {
         return fail("netjack-master: bad sample rate");
-    }
-    const std::string address =
-        net_.address.empty() ? std::string(kDefaultMulticast) : net_.address;
-    if (!parse_endpoint(address, kDefaultPort, &listen_address_)) {
-        return fail("netjack-master: bad listen address '" + address + "' (A.B.C.D[:PORT])");
     }
     std::string why;
     if (!listen_.open(&why) || !listen_.bind(listen_address_, &why)) {
         return fail("netjack-master: " + why);
     }
     options_ = options;
-    sample_rate_ = options.sample_rate;
-    block_size_ = options.block_size;
+    sample_rate_ = rate;
+    block_size_ = period;
     const std::size_t frames = static_cast<std::size_t>(block_size_);
     output_storage_.assign(frames * static_cast<std::size_t>(options.outputs), 0.0f);
     silence_.assign(frames, 0.0f);
@@ -110,8 +126,23 @@ bool MasterDriver::start(AudioCallback* callback, std::string* error) {
     }
     callbacks_.store(0);
     xruns_.store(0);
+    tick_ = 0;
+    callback_ = callback;
     running_.store(true, std::memory_order_release);
     listener_ = std::thread([this] { listen(); });
+    if (net_.caller_clock) {
+        return true; // cycles run when the caller calls cycle()
+    }
+    if (jack_) {
+        if (jack_activate(jack_) != 0) {
+            stop();
+            if (error) {
+                *error = "netjack-master: --clock jack: cannot activate the JACK client";
+            }
+            return false;
+        }
+        return true;
+    }
     thread_ = std::thread([this, callback] {
         try_realtime();
         run(callback);
@@ -121,6 +152,12 @@ bool MasterDriver::start(AudioCallback* callback, std::string* error) {
 
 void MasterDriver::stop() {
     running_.store(false, std::memory_order_release);
+    if (jack_) {
+        jack_deactivate(jack_); // returns when no cycle runs
+        jack_client_close(jack_);
+        jack_ = nullptr;
+        open_ = false;
+    }
     if (thread_.joinable()) {
         thread_.join();
     }
@@ -148,8 +185,8 @@ void MasterDriver::listen() noexcept {
             p.type != SyncType::SlaveAvailable || p.version != kProtocolVersion) {
             continue;
         }
-        if (p.encoder != Encoder::Float && p.encoder != Encoder::Int16) {
-            continue; // Opus and CELT: not implemented; the slave keeps asking
+        if (p.encoder == Encoder::Celt) {
+            continue; // CELT: not implemented; the slave keeps asking
         }
         // A slave repeats SLAVE_AVAILABLE until it has our setup: the copies
         // that were on their way are not a new slave.
@@ -170,7 +207,14 @@ void MasterDriver::listen() noexcept {
         }
         p.send_midi = std::max(p.send_midi, 0);
         p.return_midi = std::max(p.return_midi, 0);
-        std::unique_ptr<Session> session = handshake(p, from);
+        bool refused = false;
+        std::unique_ptr<Session> session = handshake(p, from, &refused);
+        if (refused) {
+            // Said once (stderr); the slave, which keeps asking, is not
+            // answered for 2 s (then said again).
+            last_slave = from;
+            last_session = Clock::now();
+        }
         if (!session) {
             continue;
         }
@@ -186,11 +230,17 @@ void MasterDriver::listen() noexcept {
     delete retired_.exchange(nullptr, std::memory_order_acq_rel);
 }
 
-std::unique_ptr<MasterDriver::Session> MasterDriver::handshake(SessionParams params,
-                                                               const sockaddr_in& slave) {
+std::unique_ptr<MasterDriver::Session>
+MasterDriver::handshake(SessionParams params, const sockaddr_in& slave, bool* refused) {
     auto s = std::make_unique<Session>();
     s->params = std::move(params);
     std::string why;
+    if (!s->link.configure(Role::Master, s->params, &why)) {
+        std::fprintf(stderr, "netjack-master: the slave '%s' cannot be served: %s\n",
+                     s->params.name.c_str(), why.c_str());
+        *refused = true;
+        return nullptr;
+    }
     if (!s->socket.open(&why) || !s->socket.connect(slave, &why)) {
         return nullptr;
     }
@@ -210,10 +260,11 @@ std::unique_ptr<MasterDriver::Session> MasterDriver::handshake(SessionParams par
                       reply.type == SyncType::StartMaster;
         }
     }
-    if (!started || !s->link.configure(Role::Master, s->params, &why)) {
+    if (!started) {
         return nullptr;
     }
     s->link.use_counters(&counters_);
+    s->link.set_controls(net_.controls);
     s->socket.set_buffers(s->link.socket_buffer_bytes());
     s->tx.assign(static_cast<std::size_t>(s->link.tx_channels()), silence_.data());
     for (int i = 0; i < std::min(s->link.tx_channels(), options_.outputs); ++i) {
@@ -252,83 +303,139 @@ void MasterDriver::pump(std::int64_t deadline, std::optional<std::uint32_t> unti
     }
 }
 
+std::int64_t MasterDriver::period_ns() const {
+    const std::int64_t rate = sample_rate_;
+    const std::int64_t block = block_size_;
+    return block / rate * kNanosPerSecond + block % rate * kNanosPerSecond / rate;
+}
+
+void MasterDriver::tick(AudioCallback* callback) noexcept {
+    const std::uint32_t tick = ++tick_;
+    // A new session, when the slot for handing the old one back is free.
+    if (pending_.load(std::memory_order_acquire) &&
+        (!current_ || !retired_.load(std::memory_order_acquire))) {
+        if (Session* next = pending_.exchange(nullptr, std::memory_order_acq_rel)) {
+            if (current_) {
+                retire(current_);
+            }
+            current_ = next;
+            first_cycle_ = tick;
+            if (current_->params.sync_mode == 0) {
+                // An asynchronous jackd slave's cycle 1 answers our first.
+                current_->link.set_rx_cycle_offset(first_cycle_ - 1);
+            }
+            last_packet_ = Clock::now();
+            connections_.fetch_add(1, std::memory_order_relaxed);
+            connected_.store(true, std::memory_order_relaxed);
+        }
+    }
+    const float* const* in = silent_inputs_.data();
+    if (current_) {
+        const std::uint32_t reply = tick - static_cast<std::uint32_t>(current_->effective_latency);
+        if (cycle_diff(reply, first_cycle_) >= 0) {
+            if (!current_->link.complete(reply)) {
+                // Late by a little (a slave that answers when our next
+                // cycle comes, as an asynchronous jackd does): wait half a period.
+                pump(now_ns() + (net_.reply_wait_ns >= 0 ? net_.reply_wait_ns : period_ns() / 2),
+                     reply);
+            }
+            const float* const* rx = current_->link.take(reply);
+            if (net_.control_sink) {
+                const ControlChange* changes = nullptr;
+                if (const int k = current_->link.taken_controls(&changes); k > 0) {
+                    rt::AudioSection section;
+                    net_.control_sink->controls(changes, k);
+                }
+            }
+            const int shared = std::min(current_->link.rx_channels(), options_.inputs);
+            for (int i = 0; i < shared; ++i) {
+                inputs_[static_cast<std::size_t>(i)] = rx[i];
+            }
+            for (int i = shared; i < options_.inputs; ++i) {
+                inputs_[static_cast<std::size_t>(i)] = silence_.data();
+            }
+            in = inputs_.data();
+        }
+    }
+    {
+        rt::AudioSection section;
+        callback->process(block_size_, in, outputs_.data());
+    }
+    callbacks_.fetch_add(1, std::memory_order_relaxed);
+    if (current_) {
+        current_->link.send_cycle(current_->socket, tick, current_->tx.data());
+    }
+}
+
+void MasterDriver::check_peer() noexcept {
+    const auto peer_timeout = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(net_.peer_timeout_s));
+    if (current_ && Clock::now() - last_packet_ > peer_timeout &&
+        !retired_.load(std::memory_order_acquire)) {
+        retire(current_); // the slave is gone: the listener listens on
+        current_ = nullptr;
+        connected_.store(false, std::memory_order_relaxed);
+    }
+}
+
 void MasterDriver::run(AudioCallback* callback) noexcept {
     const std::int64_t rate = sample_rate_;
     const std::int64_t block = block_size_;
     auto offset_ns = [rate](std::int64_t frames) {
         return frames / rate * kNanosPerSecond + frames % rate * kNanosPerSecond / rate;
     };
-    const std::int64_t period = offset_ns(block);
-    const auto peer_timeout = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(net_.peer_timeout_s));
+    const std::int64_t period = period_ns();
     std::int64_t t0 = now_ns();
     std::int64_t n = 0;
-    std::uint32_t tick = 0;
     while (running_.load(std::memory_order_acquire)) {
-        ++tick;
-        // A new session, when the slot for handing the old one back is free.
-        if (pending_.load(std::memory_order_acquire) &&
-            (!current_ || !retired_.load(std::memory_order_acquire))) {
-            if (Session* next = pending_.exchange(nullptr, std::memory_order_acq_rel)) {
-                if (current_) {
-                    retire(current_);
-                }
-                current_ = next;
-                first_cycle_ = tick;
-                if (current_->params.sync_mode == 0) {
-                    // An asynchronous jackd slave's cycle 1 answers our first.
-                    current_->link.set_rx_cycle_offset(first_cycle_ - 1);
-                }
-                last_packet_ = Clock::now();
-                connections_.fetch_add(1, std::memory_order_relaxed);
-                connected_.store(true, std::memory_order_relaxed);
-            }
-        }
-        const float* const* in = silent_inputs_.data();
-        if (current_) {
-            const std::uint32_t reply =
-                tick - static_cast<std::uint32_t>(current_->effective_latency);
-            if (cycle_diff(reply, first_cycle_) >= 0) {
-                if (!current_->link.complete(reply)) {
-                    // Late by a little (a slave that answers when our next
-                    // cycle comes, as an asynchronous jackd does): wait half a period.
-                    pump(now_ns() + period / 2, reply);
-                }
-                const float* const* rx = current_->link.take(reply);
-                const int shared = std::min(current_->link.rx_channels(), options_.inputs);
-                for (int i = 0; i < shared; ++i) {
-                    inputs_[static_cast<std::size_t>(i)] = rx[i];
-                }
-                for (int i = shared; i < options_.inputs; ++i) {
-                    inputs_[static_cast<std::size_t>(i)] = silence_.data();
-                }
-                in = inputs_.data();
-            }
-        }
-        {
-            rt::AudioSection section;
-            callback->process(block_size_, in, outputs_.data());
-        }
-        callbacks_.fetch_add(1, std::memory_order_relaxed);
-        if (current_) {
-            current_->link.send_cycle(current_->socket, tick, current_->tx.data());
-        }
-
+        tick(callback);
         // Wait for the next block's deadline, taking datagrams as they come.
         ++n;
         const std::int64_t deadline = t0 + offset_ns(n * block);
         pump(deadline, std::nullopt);
-        if (current_ && Clock::now() - last_packet_ > peer_timeout &&
-            !retired_.load(std::memory_order_acquire)) {
-            retire(current_); // the slave is gone: the listener listens on
-            current_ = nullptr;
-            connected_.store(false, std::memory_order_relaxed);
-        }
+        check_peer();
         const std::int64_t now = now_ns();
         if (now - deadline > period) {
             xruns_.fetch_add(1, std::memory_order_relaxed);
             t0 = now;
             n = 0;
+        }
+    }
+}
+
+int MasterDriver::jack_process(std::uint32_t frames, void* self) noexcept {
+    auto* m = static_cast<MasterDriver*>(self);
+    if (static_cast<int>(frames) != m->block_size_ ||
+        !m->running_.load(std::memory_order_acquire)) {
+        return 0; // a changed buffer size: not ours to follow (counted)
+    }
+    // The datagrams that came since the last cycle, then the cycle.
+    m->drain();
+    m->tick(m->callback_);
+    m->check_peer();
+    return 0;
+}
+
+bool MasterDriver::cycle() noexcept {
+    if (!net_.caller_clock || !running_.load(std::memory_order_acquire)) {
+        return false;
+    }
+    drain();
+    tick(callback_);
+    check_peer();
+    return true;
+}
+
+void MasterDriver::drain() noexcept {
+    std::uint8_t* in = rx_buffer_.data();
+    while (current_) {
+        const long got = current_->socket.receive(in, rx_buffer_.size(), 0);
+        if (got <= 0) {
+            return;
+        }
+        if (!is_params(in, got) &&
+            current_->link.on_datagram(in, static_cast<std::size_t>(got), nullptr)) {
+            last_packet_ = Clock::now();
         }
     }
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /** \file
  * The NetJack master driver ("netjack-master", see netjack_driver.h), paced by
- * its own clock (--clock timer).
+ * its own clock (--clock timer) or by a local jackd's cycles (--clock jack: a
+ * JACK client whose process callback runs the master's cycle; the rate and
+ * the period are the server's; the datagrams that came since the last cycle
+ * are filed at its start).
  *
  * Two threads, started by start() and joined by stop():
  *  - the listener (a control thread) owns the listening socket (address:port,
@@ -40,6 +43,8 @@
 
 #include "netjack/link.h"
 #include "netjack/netjack_driver.h"
+
+struct _jack_client; // libjack's jack_client_t (--clock jack)
 
 namespace tutti::netjack {
 
@@ -81,6 +86,15 @@ public:
     bool connected() const {
         return connected_.load(std::memory_order_relaxed);
     }
+    /// Audio thread (from the callback): a control change at `frame` of the
+    /// block being computed, sent with it (dropped without a slave).
+    bool send_control(std::uint32_t frame, std::uint32_t index, float value) noexcept {
+        return current_ && current_->link.push_control(frame, index, value);
+    }
+    /// The caller's thread, with NetOptions::caller_clock after start(): runs
+    /// one cycle (the datagrams that are in filed, the reply taken, the
+    /// callback, our cycle sent). False when not started in that mode.
+    bool cycle() noexcept;
     /// Any thread: the parameters of the last session (default ones before).
     SessionParams session() const;
 
@@ -93,8 +107,19 @@ private:
         int effective_latency = 1;
     };
     void listen() noexcept;
-    std::unique_ptr<Session> handshake(SessionParams params, const sockaddr_in& slave);
+    /// *refused: the session cannot run here (said on stderr).
+    std::unique_ptr<Session> handshake(SessionParams params, const sockaddr_in& slave,
+                                       bool* refused);
     void run(AudioCallback* callback) noexcept;
+    /// Audio thread: one cycle (a new session taken, the reply, the
+    /// callback, our cycle sent).
+    void tick(AudioCallback* callback) noexcept;
+    /// Audio thread: a slave silent for peer_timeout_s is handed back.
+    void check_peer() noexcept;
+    /// Audio thread (--clock jack): files the datagrams that are in.
+    void drain() noexcept;
+    std::int64_t period_ns() const;
+    static int jack_process(std::uint32_t frames, void* self) noexcept;
     /// Audio thread: files the current session's datagrams until `deadline`
     /// (CLOCK_MONOTONIC ns) or, when given, until that cycle is complete.
     void pump(std::int64_t deadline, std::optional<std::uint32_t> until_complete);
@@ -115,6 +140,9 @@ private:
     std::uint32_t next_id_ = 1;
     // audio thread only
     Session* current_ = nullptr;
+    std::uint32_t tick_ = 0;
+    AudioCallback* callback_ = nullptr;
+    ::_jack_client* jack_ = nullptr; ///< --clock jack
     std::uint32_t first_cycle_ = 0;
     std::chrono::steady_clock::time_point last_packet_{};
     int sample_rate_ = 0, block_size_ = 0;

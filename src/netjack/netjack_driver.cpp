@@ -4,11 +4,59 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "netjack/master_driver.h"
+#include "netjack/opus_layout.h"
 #include "netjack/slave_driver.h"
 
 namespace tutti::netjack {
+
+bool parse_format(const std::string& text, Encoder* encoder, int* kbps, std::string* error) {
+    if (text == "float" || text == "int16") {
+        *encoder = text == "float" ? Encoder::Float : Encoder::Int16;
+        return true;
+    }
+    if (text == "opus" || text.rfind("opus:", 0) == 0) {
+        int value = kOpusDefaultKbps;
+        if (text.size() > 5) {
+            const std::string number = text.substr(5);
+            char* end = nullptr;
+            const long v = std::strtol(number.c_str(), &end, 10);
+            if (number.empty() || *end != '\0' || v < 8 || v > 1000) {
+                *error = "--format " + text + ": opus:KBPS takes 8..1000 kbit/s per channel";
+                return false;
+            }
+            value = static_cast<int>(v);
+        }
+        *encoder = Encoder::Opus;
+        *kbps = value;
+        return true;
+    }
+    *error = "--format " + text + ": float, int16, opus or opus:KBPS";
+    return false;
+}
+
+bool open_preamble(const char* who, const DriverOptions& options, const NetOptions& net,
+                   sockaddr_in* endpoint, std::string* error) {
+    auto fail = [&](const std::string& why) {
+        if (error) {
+            *error = std::string(who) + ": " + why;
+        }
+        return false;
+    };
+    if (options.inputs < 0 || options.outputs < 0 || options.inputs > kMaxChannels ||
+        options.outputs > kMaxChannels) {
+        return fail("channel counts must be 0..256");
+    }
+    const std::string address = net.address.empty() ? std::string(kDefaultMulticast) : net.address;
+    if (!parse_endpoint(address, kDefaultPort, endpoint)) {
+        const bool slave = std::string(who) == "netjack-slave";
+        return fail(std::string(slave ? "bad master" : "bad listen") + " address '" + address +
+                    "' (A.B.C.D[:PORT])");
+    }
+    return true;
+}
 
 std::unique_ptr<Driver> make_driver(const std::string& name, const NetOptions& options) {
     if (name == "netjack-slave") {
@@ -24,14 +72,20 @@ namespace {
 
 std::string line(const SessionParams& p, const LinkCounters& c, std::uint64_t connections,
                  int effective_latency) {
+    char format[32];
+    if (p.encoder == Encoder::Opus) {
+        std::snprintf(format, sizeof format, "opus %u kbit/s", p.kbps);
+    } else {
+        std::snprintf(format, sizeof format, "%s", p.encoder == Encoder::Int16 ? "int16" : "float");
+    }
     char text[512];
     std::snprintf(
         text, sizeof text,
         "netjack: %s, master -> slave %d channels, slave -> master %d, latency %d "
         "cycles = %d frames; cycles received %llu, concealed %llu (incomplete %llu, missing "
         "%llu), late packets %llu, bad packets %llu, connections %llu",
-        p.encoder == Encoder::Int16 ? "int16" : "float", p.send_audio, p.return_audio,
-        effective_latency, effective_latency * static_cast<int>(p.period),
+        format, p.send_audio, p.return_audio, effective_latency,
+        effective_latency * static_cast<int>(p.period),
         static_cast<unsigned long long>(c.cycles_received.load()),
         static_cast<unsigned long long>(c.cycles_concealed.load()),
         static_cast<unsigned long long>(c.cycles_incomplete.load()),
@@ -43,6 +97,40 @@ std::string line(const SessionParams& p, const LinkCounters& c, std::uint64_t co
 }
 
 } // namespace
+
+std::vector<StatusValue> status(const Driver& driver) {
+    const LinkCounters* c = nullptr;
+    SessionParams p;
+    double connections = 0, latency = 0, repairs = 0;
+    if (const auto* slave = dynamic_cast<const SlaveDriver*>(&driver)) {
+        c = &slave->counters();
+        p = slave->session();
+        connections = static_cast<double>(slave->connections());
+        latency = p.latency;
+        repairs = static_cast<double>(slave->control_repairs());
+    } else if (const auto* master = dynamic_cast<const MasterDriver*>(&driver)) {
+        c = &master->counters();
+        p = master->session();
+        connections = static_cast<double>(master->connections());
+        latency = connections > 0 ? std::max(1u, p.latency) : 0;
+    } else {
+        return {};
+    }
+    auto n = [](const std::atomic<std::uint64_t>& v) {
+        return static_cast<double>(v.load(std::memory_order_relaxed));
+    };
+    return {
+        {"/tutti/netjack/received", n(c->cycles_received)},
+        {"/tutti/netjack/lost", n(c->cycles_missing) + n(c->cycles_incomplete)},
+        {"/tutti/netjack/concealed", n(c->cycles_concealed)},
+        {"/tutti/netjack/late", n(c->late_packets)},
+        {"/tutti/netjack/bad", n(c->bad_packets)},
+        {"/tutti/netjack/connections", connections},
+        {"/tutti/netjack/latency_cycles", latency},
+        {"/tutti/netjack/latency_frames", latency * p.period},
+        {"/tutti/netjack/control_repairs", repairs},
+    };
+}
 
 std::string describe(const Driver& driver) {
     if (const auto* slave = dynamic_cast<const SlaveDriver*>(&driver)) {

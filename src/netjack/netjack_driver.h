@@ -16,13 +16,27 @@
  */
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "netjack/controls.h"
 #include "netjack/protocol.h"
+#include "netjack/udp_socket.h"
 #include "tutti/driver.h"
 
 namespace tutti::netjack {
+
+/// Receives the control changes a link carries (netjack/controls.h).
+class ControlSink {
+public:
+    virtual ~ControlSink() = default;
+    /// Audio thread, before the AudioCallback of the same cycle: its changes
+    /// in frame order (frames within the cycle), repairs of the state sweep
+    /// included. Must not allocate, lock or wait.
+    virtual void controls(const ControlChange* changes, int count) noexcept = 0;
+};
 
 struct NetOptions {
     /// Slave: the master's address[:port]; master: the address[:port] to listen
@@ -35,7 +49,31 @@ struct NetOptions {
     int mtu = kDefaultMtu;
     double connect_timeout_s = 10; ///< slave open(): how long to look for a master
     double peer_timeout_s = 2;     ///< silence after which the peer is gone
+    /// Control values carried each way in the first MIDI port (0: none; the
+    /// slave then asks for no MIDI ports). Sent with send_control() from the
+    /// callback, received through `control_sink`.
+    int controls = 0;
+    ControlSink* control_sink = nullptr;
+    /// Master: paced by the cycles of a local jackd (DriverOptions::server_name)
+    /// instead of a timer (--clock jack).
+    bool jack_clock = false;
+    /// Master: no clock of its own; each cycle runs when the caller calls
+    /// MasterDriver::cycle() (netjack/remote_processor.h).
+    bool caller_clock = false;
+    /// Master: how long a cycle waits for a reply that is not complete
+    /// (ns; < 0: half a period), then conceals it.
+    std::int64_t reply_wait_ns = -1;
 };
+
+/// Parses a --format value: float, int16, opus or opus:KBPS (kbit/s per
+/// channel, 8..1000; default 128). False with *error.
+bool parse_format(const std::string& text, Encoder* encoder, int* kbps, std::string* error);
+
+/// Control thread: the checks both drivers' open() begin with (channel
+/// counts, the address: the options' or NetJack's multicast group) and the
+/// endpoint they name. `who` prefixes the error.
+bool open_preamble(const char* who, const DriverOptions& options, const NetOptions& net,
+                   sockaddr_in* endpoint, std::string* error);
 
 /// "netjack-slave" or "netjack-master"; nullptr for another name.
 std::unique_ptr<Driver> make_driver(const std::string& name, const NetOptions& options);
@@ -45,5 +83,17 @@ std::unique_ptr<Driver> make_driver(const std::string& name, const NetOptions& o
 /// and the counters (cycles received, concealed, late packets,
 /// connections); empty for any other driver.
 std::string describe(const Driver& driver);
+
+/// One read-only value of a link's state, for the control plane (addresses
+/// under /tutti/netjack/...; e.g. "/tutti/netjack/concealed").
+struct StatusValue {
+    std::string address;
+    double value = 0;
+};
+/// Any thread. A NetJack driver's counters: cycles received, lost (missing
+/// or incomplete), concealed, late packets, bad packets, connections, the
+/// effective latency in cycles and in frames, the control repairs (slave);
+/// empty for any other driver.
+std::vector<StatusValue> status(const Driver& driver);
 
 } // namespace tutti::netjack

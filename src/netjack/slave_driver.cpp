@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "netjack/bytes.h"
+#include "netjack/opus_layout.h"
 #include "netjack/realtime.h"
 #include "support/rt_section.h"
 
@@ -51,20 +52,14 @@ bool SlaveDriver::open(const DriverOptions& options, std::string* error) {
         }
         return false;
     };
-    if (options.inputs < 0 || options.outputs < 0 || options.inputs > kMaxChannels ||
-        options.outputs > kMaxChannels) {
-        return fail("netjack-slave: channel counts must be 0..256");
+    if (!open_preamble("netjack-slave", options, net_, &master_, error)) {
+        return false;
     }
     if (net_.latency < 0 || net_.latency > kMaxLatency) {
         return fail("netjack-slave: latency must be 0..30 cycles");
     }
-    if (net_.encoder != Encoder::Float && net_.encoder != Encoder::Int16) {
-        return fail("netjack-slave: only the float and int16 formats are implemented");
-    }
-    const std::string address =
-        net_.address.empty() ? std::string(kDefaultMulticast) : net_.address;
-    if (!parse_endpoint(address, kDefaultPort, &master_)) {
-        return fail("netjack-slave: bad master address '" + address + "' (A.B.C.D[:PORT])");
+    if (net_.encoder == Encoder::Celt) {
+        return fail("netjack-slave: the CELT format is not implemented (float, int16, opus)");
     }
     options_ = options;
     request_ = SessionParams{};
@@ -75,8 +70,11 @@ bool SlaveDriver::open(const DriverOptions& options, std::string* error) {
     request_.send_audio = options.inputs;
     request_.return_audio = options.outputs;
     request_.encoder = net_.encoder;
-    request_.kbps = static_cast<std::uint32_t>(net_.kbps);
+    request_.kbps = static_cast<std::uint32_t>(
+        net_.encoder == Encoder::Opus && net_.kbps <= 0 ? kOpusDefaultKbps : net_.kbps);
     request_.sync_mode = 1;
+    request_.send_midi = net_.controls > 0 ? 1 : 0;
+    request_.return_midi = net_.controls > 0 ? 1 : 0;
     request_.latency = static_cast<std::uint32_t>(net_.latency);
     rx_buffer_.assign(kDatagramCapacity, 0);
 
@@ -149,6 +147,12 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
                 reply.return_audio < 0 || reply.send_midi < 0 || reply.return_midi < 0) {
                 continue; // incomplete setup: not something we can run
             }
+            std::string config_error;
+            if (!link_.configure(Role::Slave, reply, &config_error)) {
+                *error = "the master's session cannot run here: " + config_error;
+                return false;
+            }
+            link_.set_controls(net_.controls);
             if (!socket_.connect(from, &why)) {
                 *error = why;
                 return false;
@@ -157,11 +161,6 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
             start.type = SyncType::StartMaster;
             encode_params(start, out);
             socket_.send(out, kParamsSize);
-            std::string config_error;
-            if (!link_.configure(Role::Slave, reply, &config_error)) {
-                *error = "the master's session cannot run here: " + config_error;
-                return false;
-            }
             socket_.set_buffers(link_.socket_buffer_bytes());
             *agreed = reply;
             connections_.fetch_add(1, std::memory_order_relaxed);
@@ -199,6 +198,13 @@ void SlaveDriver::stop() {
 
 void SlaveDriver::process(AudioCallback* callback, std::uint32_t cycle) noexcept {
     const float* const* rx = link_.take(cycle);
+    if (net_.control_sink) {
+        const ControlChange* changes = nullptr;
+        if (const int n = link_.taken_controls(&changes); n > 0) {
+            rt::AudioSection section;
+            net_.control_sink->controls(changes, n);
+        }
+    }
     const int shared = std::min(link_.rx_channels(), options_.inputs);
     for (int i = 0; i < shared; ++i) {
         inputs_[static_cast<std::size_t>(i)] = rx[i];

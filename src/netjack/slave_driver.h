@@ -61,6 +61,15 @@ public:
     const SessionParams& session() const {
         return link_.params();
     }
+    /// Audio thread (from the callback): a control change at `frame` of the
+    /// cycle being computed, sent with its outputs.
+    bool send_control(std::uint32_t frame, std::uint32_t index, float value) noexcept {
+        return link_.push_control(frame, index, value);
+    }
+    /// Any thread: state sweep entries that repaired a lost change.
+    std::uint64_t control_repairs() const {
+        return link_.control_receiver().repairs();
+    }
     /// Any thread: handshakes completed (1 after open, +1 per reconnection).
     std::uint64_t connections() const {
         return connections_.load(std::memory_order_relaxed);

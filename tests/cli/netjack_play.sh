@@ -6,7 +6,8 @@
 #     and period for --seconds;
 #  2. --driver netjack-master serves `jackd -S -d net`: the slave jackd runs at
 #     the master's --period and --sample-rate;
-#  3. bad options are refused with a message.
+#  3. a tutti slave in Opus mode (--format opus:96) with a tutti master;
+#  4. bad options are refused with a message.
 # usage: netjack_play.sh TUTTI
 set -u
 TUTTI=$1
@@ -71,12 +72,25 @@ grep -q "^netjack: float, master -> slave 2 channels, slave -> master 2, latency
 echo "master: jackd -d net ran at the master's 44100 Hz, 128 frames"
 grep "^netjack:" "$dir/tmaster.log"
 
-# 3. refused options
-"$TUTTI" play "$dir/echo.dsp" --driver netjack-slave --format opus > "$dir/err1.log" 2>&1 && fail "opus accepted"
-grep -q "format opus: not available" "$dir/err1.log" || fail "opus message"
+# 3. Opus between two tutti (period 240: one libopus takes at 48 kHz)
+"$TUTTI" play "$dir/echo.dsp" --driver netjack-master --listen 127.0.0.1:25041 --period 240 \
+    --seconds 3 > "$dir/omaster.log" 2>&1 & T=$!
+sleep 0.3
+"$TUTTI" play "$dir/echo.dsp" --driver netjack-slave --master 127.0.0.1:25041 --format opus:96 \
+    --seconds 2 > "$dir/oslave.log" 2>&1 || fail "tutti play (opus slave) exited with $?"
+wait $T || fail "tutti play (opus master) exited with $?"
+grep -q "^netjack: opus 96 kbit/s, master -> slave 2 channels, slave -> master 2, latency 2 cycles = 480 frames" "$dir/oslave.log" \
+    || fail "opus slave's link report"
+grep "^netjack:" "$dir/oslave.log"
+
+# 4. refused options
+"$TUTTI" play "$dir/echo.dsp" --driver netjack-slave --format opus:5 > "$dir/err1.log" 2>&1 && fail "opus:5 accepted"
+grep -q "opus:KBPS takes 8..1000 kbit/s per channel" "$dir/err1.log" || fail "opus message"
 "$TUTTI" play "$dir/echo.dsp" --driver netjack-slave --master 300.1.2.3 > "$dir/err2.log" 2>&1 && fail "bad address accepted"
 grep -q "bad master address '300.1.2.3'" "$dir/err2.log" || fail "address message"
 "$TUTTI" play "$dir/echo.dsp" --driver netjack-slave --latency 31 > "$dir/err3.log" 2>&1 && fail "latency 31 accepted"
 grep -q "latency must be 0..30 cycles" "$dir/err3.log" || fail "latency message"
-echo "refused: --format opus, a bad address, --latency 31"
+"$TUTTI" play "$dir/echo.dsp" --driver netjack-master --clock wall > "$dir/err4.log" 2>&1 && fail "--clock wall accepted"
+grep -q "clock wall: timer or jack" "$dir/err4.log" || fail "clock message"
+echo "refused: --format opus:5, a bad address, --latency 31, --clock wall"
 echo PASS

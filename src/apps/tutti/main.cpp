@@ -173,10 +173,12 @@ int main(int argc, char** argv) {
         "--master", pl.master,
         "netjack-slave: the master's ADDR[:PORT] (default: multicast 225.3.19.154:19000)");
     play->add_option("--latency", pl.latency, "netjack-slave: latency in cycles (default 2)");
-    play->add_option("--format", pl.format, "netjack: float (default) or int16");
+    play->add_option("--format", pl.format, "netjack: float (default), int16, opus or opus:KBPS");
     play->add_option("--name", pl.net_name, "netjack-slave: the name the master shows");
     play->add_option("--period", pl.block, "netjack-master: frames per cycle (as --block)");
-    play->add_option("--clock", pl.clock, "netjack-master: timer (default)");
+    play->add_option(
+        "--clock", pl.clock,
+        "netjack-master: timer (default) or jack (paced by the local jackd, --server)");
 
     std::string check_program;
     std::vector<std::string> check_includes;

@@ -164,17 +164,15 @@ int run_play(const PlayArgs& a) {
         net.address = a.driver == "netjack-slave" ? a.master : a.listen;
         net.latency = a.latency;
         net.name = a.net_name.empty() ? std::string("tutti") : a.net_name;
-        if (a.format == "int16") {
-            net.encoder = netjack::Encoder::Int16;
-        } else if (a.format != "float") {
-            std::cerr << "tutti play: --format " << a.format
-                      << ": not available (float or int16; opus: not yet)\n";
+        if (std::string why; !netjack::parse_format(a.format, &net.encoder, &net.kbps, &why)) {
+            std::cerr << "tutti play: " << why << "\n";
             return 2;
         }
-        if (a.clock != "timer") {
-            std::cerr << "tutti play: --clock " << a.clock << ": not available (timer)\n";
+        if (a.clock != "timer" && a.clock != "jack") {
+            std::cerr << "tutti play: --clock " << a.clock << ": timer or jack\n";
             return 2;
         }
+        net.jack_clock = a.clock == "jack";
         driver = netjack::make_driver(a.driver, net);
     } else {
         driver = make_driver(a.driver);
@@ -321,6 +319,9 @@ int run_play(const PlayArgs& a) {
     std::map<std::uint64_t, std::chrono::steady_clock::time_point> saved_at;
     auto start = std::chrono::steady_clock::now();
     std::uint64_t xruns_seen = 0;
+    auto net_report_at = start;
+    std::string net_report;
+    std::uint64_t net_xruns = 0;
     while (!interrupted.load()) {
         if (a.seconds >= 0 &&
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
@@ -370,6 +371,19 @@ int run_play(const PlayArgs& a) {
         }
         if (driver->xruns() != xruns_seen) {
             xruns_seen = driver->xruns();
+        }
+        // NetJack: the link's counters on stderr every 10 s while cycles are
+        // lost or concealed (the same line as at the end).
+        if (auto now = std::chrono::steady_clock::now();
+            now - net_report_at >= std::chrono::seconds(10)) {
+            net_report_at = now;
+            if (std::string net = netjack::describe(*driver); !net.empty() && net != net_report) {
+                if (driver->xruns() != net_xruns) {
+                    std::fprintf(stderr, "%s\n", net.c_str());
+                }
+                net_report = net;
+                net_xruns = driver->xruns();
+            }
         }
     }
     if (http_server) {

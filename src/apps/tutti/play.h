@@ -42,9 +42,9 @@ struct PlayArgs {
     // NetJack drivers (netjack-slave, netjack-master)
     std::string master;           ///< slave: the master's ADDR[:PORT] (empty: multicast)
     int latency = 2;              ///< slave: cycles
-    std::string format = "float"; ///< float or int16
+    std::string format = "float"; ///< float, int16, opus or opus:KBPS
     std::string net_name;         ///< slave: the name the master shows
-    std::string clock = "timer";  ///< master: timer (jack: not yet)
+    std::string clock = "timer";  ///< master: timer or jack
 };
 
 int run_play(const PlayArgs& args);

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <jack/jack.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "netjack/master_driver.h"
+#include "netjack/opus_layout.h"
 #include "netjack/slave_driver.h"
 #include "test_signals.h"
 #include "tools/jack_server.h"
@@ -429,6 +431,256 @@ void master_round_trip(int latency, int period, int port, bool sync, bool retry 
         EXPECT_EQ(d, expected) << "round trip in frames: latency x period";
     }
     EXPECT_EQ(a.mismatched, 0u) << "worst " << a.worst;
+}
+
+/// Opus: the impulses come back smeared by the codec (each pass delays by
+/// its MDCT overlap): the round trip is where each impulse's peak lands; the
+/// sine is compared at that delay by its SNR.
+struct OpusAnalysis {
+    std::vector<std::int64_t> delays;
+    std::int64_t delay = -1; ///< the most common one
+    double snr_db = 0;
+    std::uint64_t compared = 0;
+};
+
+OpusAnalysis analyse_opus(const SignalEnds& ends, std::uint64_t from) {
+    OpusAnalysis a;
+    for (std::uint64_t emit = kEvery / 2; emit + kEvery < kRecordFrames; emit += kEvery) {
+        if (emit < from) {
+            continue;
+        }
+        std::uint64_t best = emit;
+        float peak = 0;
+        for (std::uint64_t t = emit; t < emit + kEvery / 2; ++t) {
+            if (std::fabs(ends.in1[t]) > peak) {
+                peak = std::fabs(ends.in1[t]);
+                best = t;
+            }
+        }
+        if (peak > 0.1f) {
+            a.delays.push_back(static_cast<std::int64_t>(best - emit));
+        }
+    }
+    if (a.delays.empty()) {
+        return a;
+    }
+    std::vector<std::int64_t> sorted = a.delays;
+    std::sort(sorted.begin(), sorted.end());
+    a.delay = sorted[sorted.size() / 2];
+    double signal = 0, error = 0;
+    const auto d = static_cast<std::uint64_t>(a.delay);
+    for (std::uint64_t t = std::max(from, d) + kEvery; t < kRecordFrames; ++t) {
+        const double want = sine_at(t + kEvery * 16 - d);
+        const double e = static_cast<double>(ends.in2[t]) - want;
+        signal += want * want;
+        error += e * e;
+        ++a.compared;
+    }
+    a.snr_db = 10 * std::log10(signal / std::max(error, 1e-30));
+    return a;
+}
+
+/// Frames one Opus pass delays by: the custom mode's MDCT overlap (its
+/// short block rounded down to a multiple of 4).
+std::int64_t opus_pass_delay(int period) {
+    return opus_short_block(kRate, period) / 4 * 4;
+}
+
+/// A tutti slave in Opus mode through jackd's netmanager (period 240: one
+/// of the periods libopus takes at 48 kHz), both directions.
+TEST_F(NetJackInterop, TuttiSlaveOpusThroughNetmanager) {
+    constexpr int kPeriod = 240;
+    start_master_server(kPeriod, 25001);
+    NetOptions net;
+    net.address = "127.0.0.1:25001";
+    net.latency = 2;
+    net.encoder = Encoder::Opus;
+    net.kbps = 128;
+    net.name = "tslave";
+    SlaveDriver slave(net);
+    DriverOptions options;
+    std::string error;
+    ASSERT_TRUE(slave.open(options, &error)) << error;
+    EXPECT_EQ(slave.session().encoder, Encoder::Opus);
+    EXPECT_EQ(slave.block_size(), kPeriod);
+    Echo echo;
+    ASSERT_TRUE(slave.start(&echo, &error)) << error;
+    Probe probe(jackd_.name());
+    ASSERT_TRUE(probe.ok());
+    ASSERT_TRUE(
+        wait_for([&] { return probe.has_port("tslave:from_slave_2"); }, std::chrono::seconds(5)));
+    ASSERT_TRUE(probe.activate());
+    ASSERT_EQ(probe.connect("probe:out_1", "tslave:to_slave_1"), 0);
+    ASSERT_EQ(probe.connect("probe:out_2", "tslave:to_slave_2"), 0);
+    ASSERT_EQ(probe.connect("tslave:from_slave_1", "probe:in_1"), 0);
+    ASSERT_EQ(probe.connect("tslave:from_slave_2", "probe:in_2"), 0);
+    ASSERT_TRUE(wait_for([&] { return probe.ends.full(); }, std::chrono::seconds(10)));
+    slave.stop();
+    const OpusAnalysis a = analyse_opus(probe.ends, 0);
+    const std::int64_t expected = 3 * kPeriod + 2 * opus_pass_delay(kPeriod);
+    std::printf("netjack interop: tutti slave <-> jackd netmanager, opus 128 kbit/s, latency 2, "
+                "period %d: round trip %lld frames (expected (L+1) x P + 2 x %lld = %lld), %zu "
+                "impulses, sine SNR %.1f dB over %llu frames; slave concealed %llu\n",
+                kPeriod, static_cast<long long>(a.delay),
+                static_cast<long long>(opus_pass_delay(kPeriod)), static_cast<long long>(expected),
+                a.delays.size(), a.snr_db, static_cast<unsigned long long>(a.compared),
+                static_cast<unsigned long long>(slave.counters().cycles_concealed.load()));
+    ASSERT_GE(a.delays.size(), 5u);
+    EXPECT_EQ(a.delay, expected);
+    EXPECT_GE(a.snr_db, 20.0);
+}
+
+/// Opus asked of a netmanager whose period libopus would abort on (256 at
+/// 48 kHz): the tutti slave refuses the session with a clear error before
+/// any audio flows, and jackd (which would abort decoding it) lives on.
+TEST_F(NetJackInterop, TuttiSlaveRefusesOpusAtAPeriodLibopusAbortsOn) {
+    start_master_server(256, 25006);
+    NetOptions net;
+    net.address = "127.0.0.1:25006";
+    net.encoder = Encoder::Opus;
+    net.name = "tslave";
+    net.connect_timeout_s = 3;
+    SlaveDriver slave(net);
+    std::string error;
+    EXPECT_FALSE(slave.open(DriverOptions{}, &error));
+    std::printf("netjack opus: a tutti slave asking Opus of netmanager at 256 frames: %s\n",
+                error.c_str());
+    EXPECT_NE(error.find("more than 21 bands"), std::string::npos) << error;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(jackd_.running());
+    EXPECT_EQ(run("jack_lsp -s " + jackd_.name()), 0) << "jackd still answers";
+}
+
+/// A tutti master serving `jackd -d net -O 128` (jackd's Opus mode).
+TEST(NetJackInteropMaster, JackdNetSlaveOpus) {
+    constexpr int kPeriod = 240;
+    NetOptions net;
+    net.address = "127.0.0.1:25002";
+    MasterDriver master(net);
+    DriverOptions options;
+    options.sample_rate = kRate;
+    options.block_size = kPeriod;
+    std::string error;
+    ASSERT_TRUE(master.open(options, &error)) << error;
+    Ends ends;
+    ASSERT_TRUE(master.start(&ends, &error)) << error;
+    test::JackServer slave;
+    slave.server_args = {"-S"};
+    slave.driver_args = {"net", "-a", "127.0.0.1", "-p", "25002", "-C", "2",      "-P",
+                         "2",   "-l", "2",         "-O", "128",   "-n", "tjslave"};
+    ASSERT_TRUE(slave.start(&error)) << error;
+    ASSERT_TRUE(wait_for([&] { return master.connected(); }, std::chrono::seconds(5)))
+        << slave.log();
+    ASSERT_TRUE(wait_for(
+        [&] {
+            return run("jack_connect -s " + slave.name() + " system:capture_1 system:playback_1") ==
+                   0;
+        },
+        std::chrono::seconds(5)));
+    ASSERT_EQ(run("jack_connect -s " + slave.name() + " system:capture_2 system:playback_2"), 0);
+    const std::uint64_t from = ends.ends.frames.load() + kPeriod;
+    ASSERT_TRUE(wait_for([&] { return ends.ends.full(); }, std::chrono::seconds(10)));
+    master.stop();
+    EXPECT_TRUE(slave.stop()) << slave.log();
+    EXPECT_EQ(master.session().encoder, Encoder::Opus);
+    EXPECT_EQ(master.session().kbps, 128u);
+    const OpusAnalysis a = analyse_opus(ends.ends, from);
+    const std::int64_t expected = 2 * kPeriod + 2 * opus_pass_delay(kPeriod);
+    std::printf("netjack interop: tutti master <-> jackd -S -d net -O 128, opus, latency 2, "
+                "period %d: round trip %lld frames (expected L x P + 2 x %lld = %lld), %zu "
+                "impulses, sine SNR %.1f dB over %llu frames; master concealed %llu\n",
+                kPeriod, static_cast<long long>(a.delay),
+                static_cast<long long>(opus_pass_delay(kPeriod)), static_cast<long long>(expected),
+                a.delays.size(), a.snr_db, static_cast<unsigned long long>(a.compared),
+                static_cast<unsigned long long>(master.counters().cycles_concealed.load()));
+    ASSERT_GE(a.delays.size(), 5u);
+    EXPECT_EQ(a.delay, expected);
+    EXPECT_GE(a.snr_db, 20.0);
+}
+
+/// A jackd slave asking for Opus at a period libopus would abort on (256 at
+/// 48 kHz) is refused by our master with a clear error, and nothing crashes.
+TEST(NetJackInteropMaster, OpusPeriodLibopusCannotTakeIsRefused) {
+    NetOptions net;
+    net.address = "127.0.0.1:25003";
+    net.encoder = Encoder::Opus;
+    net.kbps = 128;
+    net.connect_timeout_s = 1;
+    MasterDriver master(NetOptions{"127.0.0.1:25003"});
+    DriverOptions options;
+    options.block_size = 256;
+    std::string error;
+    ASSERT_TRUE(master.open(options, &error)) << error;
+    Ends ends;
+    ASSERT_TRUE(master.start(&ends, &error)) << error;
+    SlaveDriver slave(net);
+    EXPECT_FALSE(slave.open(DriverOptions{}, &error));
+    std::printf("netjack opus: a tutti slave asking Opus of a 256-frame master: %s\n",
+                error.c_str());
+    EXPECT_FALSE(master.connected());
+    master.stop();
+}
+
+/// --clock jack: a tutti master paced by a local jackd's cycles (dummy
+/// backend, 128 frames): it takes the server's rate and period, runs one
+/// cycle per JACK cycle, and a tutti slave's echo comes back latency x
+/// period frames later, every sample.
+TEST(NetJackInteropMaster, MasterPacedByJackdClock) {
+    test::JackServer jackd;
+    std::string error;
+    ASSERT_TRUE(jackd.start(&error, 44100, 128)) << error;
+    NetOptions net;
+    net.address = "127.0.0.1:25004";
+    net.jack_clock = true;
+    MasterDriver master(net);
+    DriverOptions options;
+    options.server_name = jackd.name();
+    options.block_size = 512; // ignored: the server's period
+    options.sample_rate = 48000;
+    ASSERT_TRUE(master.open(options, &error)) << error;
+    EXPECT_EQ(master.sample_rate(), 44100);
+    EXPECT_EQ(master.block_size(), 128);
+    nettest::Checker checker(2, 2 * 128, 0.0f);
+    ASSERT_TRUE(master.start(&checker, &error)) << error;
+    NetOptions snet = net;
+    snet.jack_clock = false;
+    snet.latency = 2;
+    SlaveDriver slave(snet);
+    ASSERT_TRUE(slave.open(DriverOptions{}, &error)) << error;
+    EXPECT_EQ(slave.sample_rate(), 44100);
+    Echo echo;
+    ASSERT_TRUE(slave.start(&echo, &error)) << error;
+    ASSERT_TRUE(wait_for([&] { return checker.locked_.load(); }, std::chrono::seconds(3)));
+    const auto t0 = Clock::now();
+    const std::uint64_t calls0 = master.callbacks();
+    ASSERT_TRUE(wait_for([&] { return checker.blocks_.load() >= 600; }, std::chrono::seconds(5)));
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double rate = static_cast<double>(master.callbacks() - calls0) * 128 / seconds;
+    slave.stop();
+    master.stop();
+    EXPECT_TRUE(jackd.stop()) << jackd.log();
+    std::printf("netjack --clock jack: master paced by jackd (dummy, 44100 Hz, 128 frames): "
+                "%llu blocks checked, %llu of %llu samples wrong, round trip 256 frames; "
+                "%.0f frames/s of callbacks\n",
+                static_cast<unsigned long long>(checker.blocks_.load()),
+                static_cast<unsigned long long>(checker.wrong_.load()),
+                static_cast<unsigned long long>(checker.checked_.load()), rate);
+    EXPECT_EQ(checker.wrong_.load(), 0u);
+    EXPECT_GT(rate, 44100 * 0.8);
+    EXPECT_LT(rate, 44100 * 1.2);
+}
+
+/// --clock jack without a server: a clear error.
+TEST(NetJackInteropMaster, JackClockWithoutAServerIsAClearError) {
+    NetOptions net;
+    net.address = "127.0.0.1:25005";
+    net.jack_clock = true;
+    MasterDriver master(net);
+    DriverOptions options;
+    options.server_name = "tnj2-no-such-server";
+    std::string error;
+    EXPECT_FALSE(master.open(options, &error));
+    EXPECT_NE(error.find("--clock jack"), std::string::npos) << error;
 }
 
 TEST(NetJackInteropMaster, JackdNetSlaveRoundTripFloatLatency2) {
