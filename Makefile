@@ -64,6 +64,7 @@ bench: build
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/reverb/zitaRev.dsp 6
 	bash bench/cost/cost.sh $(BUILD)
 	bash bench/control/ws_latency.sh $(BUILD) 200
+	$(BUILD)/bin/bench_cache
 
 fuzz:
 	bash scripts/fuzz.sh

@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "tutti/machine_code.h"
+
 namespace llvm {
 class LLVMContext;
 class Module;
@@ -33,11 +35,15 @@ struct JitOptions {
     /// programs with thousands of channels, where its run-time alias checks
     /// between every pair of channel buffers cost seconds for nothing.
     bool vectorize_loops = true;
+    /// Keep a copy of the relocatable object the JIT links (CompiledModule::object()),
+    /// for the compiled-code cache and thin clients.
+    bool keep_object = false;
 };
 
 class CompiledModule {
 public:
-    explicit CompiledModule(std::unique_ptr<llvm::orc::LLJIT> jit);
+    explicit CompiledModule(std::unique_ptr<llvm::orc::LLJIT> jit,
+                            std::shared_ptr<const std::string> object = {});
     ~CompiledModule();
     CompiledModule(const CompiledModule&) = delete;
     CompiledModule& operator=(const CompiledModule&) = delete;
@@ -49,8 +55,13 @@ public:
         return reinterpret_cast<F>(lookup(name, error));
     }
 
+    /// The relocatable object file the JIT made and linked, once a lookup made
+    /// it compile (JitOptions::keep_object; empty otherwise).
+    const std::string& object() const;
+
 private:
     std::unique_ptr<llvm::orc::LLJIT> jit_;
+    std::shared_ptr<const std::string> object_;
 };
 
 struct CompileResult {
@@ -65,5 +76,23 @@ CompileResult compile_module(std::unique_ptr<llvm::LLVMContext> context,
 
 /// The host CPU name and features LLVM generates code for (part of cache keys).
 std::string host_cpu_description();
+/// The same as a MachineTarget (tutti::host_machine_target()).
+MachineTarget host_machine_target();
+
+/// Verifies, optimises and compiles `module` (of `context`) for `target` into a
+/// relocatable object file (position-independent, small code model), with the
+/// floating point rules of compile_module; no JIT is made. `error` set on failure.
+struct ObjectResult {
+    std::string object;
+    std::string error;
+};
+ObjectResult emit_object(std::unique_ptr<llvm::LLVMContext> context,
+                         std::unique_ptr<llvm::Module> module, const JitOptions& options,
+                         const MachineTarget& target);
+
+/// A new JIT holding a relocatable object made for this machine (by
+/// compile_module with keep_object, or emit_object); its symbols link at the
+/// first lookup.
+CompileResult load_object(std::string_view object);
 
 } // namespace tutti::jit
