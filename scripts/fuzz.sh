@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (libFuzzer, clang, ASan+UBSan; tests/fuzz/CMakeLists.txt)
 # one after the other, FUZZ_SECONDS each (default 600).
-#   FUZZ_TARGETS   which ones (default: parse eval ir pipeline midi osc http_request ws_message netjack)
+#   FUZZ_TARGETS   which ones (default: parse eval ir pipeline midi osc http_request ws_message netjack factory_info)
 #   FUZZ_TIMEOUT   wall-clock seconds one input may take before it is reported as
 #                  a hang (60: the largest example programs take a few seconds of
 #                  CPU under the sanitizers, and the machine may be shared)

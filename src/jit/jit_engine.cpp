@@ -19,6 +19,7 @@
 #include <llvm/TargetParser/Host.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -109,7 +110,16 @@ CompiledModule::CompiledModule(std::unique_ptr<llvm::orc::LLJIT> jit,
     : jit_(std::move(jit)), object_(std::move(object)) {
 }
 
-CompiledModule::~CompiledModule() = default;
+CompiledModule::CompiledModule(llvm::orc::LLJIT& shared, llvm::orc::JITDylib& dylib)
+    : shared_(&shared), dylib_(&dylib) {
+}
+
+CompiledModule::~CompiledModule() {
+    if (dylib_ != nullptr) {
+        // frees the code and data of this object only
+        llvm::consumeError(shared_->getExecutionSession().removeJITDylib(*dylib_));
+    }
+}
 
 const std::string& CompiledModule::object() const {
     static const std::string none;
@@ -117,7 +127,9 @@ const std::string& CompiledModule::object() const {
 }
 
 void* CompiledModule::lookup(std::string_view name, std::string* error) const {
-    auto sym = jit_->lookup(llvm::StringRef(name.data(), name.size()));
+    auto sym = dylib_ != nullptr
+                   ? shared_->lookup(*dylib_, llvm::StringRef(name.data(), name.size()))
+                   : jit_->lookup(llvm::StringRef(name.data(), name.size()));
     if (!sym) {
         std::string msg = llvm::toString(sym.takeError());
         if (error != nullptr) {
@@ -236,27 +248,53 @@ ObjectResult emit_object(std::unique_ptr<llvm::LLVMContext> context,
     return result;
 }
 
+namespace {
+
+/// The process's JIT for loaded objects: made at the first load, never
+/// destroyed (objects may be unloaded until the process ends).
+llvm::orc::LLJIT* object_jit(std::string& error) {
+    static std::mutex mutex;
+    static llvm::orc::LLJIT* jit = nullptr;
+    std::lock_guard lock(mutex);
+    if (jit == nullptr) {
+        llvm::orc::JITTargetMachineBuilder jtmb = host_builder(2, error);
+        if (!error.empty()) {
+            return nullptr;
+        }
+        auto made = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create();
+        if (!made) {
+            error = "cannot create the JIT: " + llvm::toString(made.takeError());
+            return nullptr;
+        }
+        jit = made->release(); // NOLINT(cppcoreguidelines-owning-memory): lives as long as the
+                               // process
+    }
+    return jit;
+}
+
+} // namespace
+
 CompileResult load_object(std::string_view object) {
     CompileResult result;
     initialize_llvm();
-    std::string error;
-    llvm::orc::JITTargetMachineBuilder jtmb = host_builder(2, error);
-    if (!error.empty()) {
-        result.error = error;
+    llvm::orc::LLJIT* jit = object_jit(result.error);
+    if (jit == nullptr) {
         return result;
     }
-    auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create();
-    if (!jit) {
-        result.error = "cannot create the JIT: " + llvm::toString(jit.takeError());
+    static std::atomic<std::uint64_t> serial{0};
+    auto dylib = jit->createJITDylib("tutti-object-" + std::to_string(serial++));
+    if (!dylib) {
+        result.error = "cannot make a JITDylib: " + llvm::toString(dylib.takeError());
         return result;
     }
     auto buffer = llvm::MemoryBuffer::getMemBufferCopy(
         llvm::StringRef(object.data(), object.size()), "tutti-object");
-    if (auto err = (*jit)->addObjectFile(std::move(buffer))) {
+    if (auto err = jit->addObjectFile(*dylib, std::move(buffer))) {
         result.error = "cannot add the object to the JIT: " + llvm::toString(std::move(err));
+        llvm::consumeError(jit->getExecutionSession().removeJITDylib(*dylib));
         return result;
     }
-    result.module = std::make_unique<CompiledModule>(std::move(*jit));
+    result.module = std::make_unique<CompiledModule>(*jit, *dylib);
     return result;
 }
 
