@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cache/code_cache.h"
@@ -253,6 +254,33 @@ TEST_F(CodeCacheTest, SizeIsBounded) {
     EXPECT_EQ(how, Outcome::DiskHit);
     later.compile(file(program(0)), {}, &how);
     EXPECT_EQ(how, Outcome::Miss);
+}
+
+TEST_F(CodeCacheTest, ThreadsOfOneProcessShareIt) {
+    // a compile server's pool: one cache, compilations of the same and other programs at once
+    const std::string a = write("a.dsp", "process = _ : + ~ *(0.9);\n");
+    const std::string b = write("b.dsp", "process = _ <: @(7), @(9) :> _;\n");
+    CodeCache cache(settings());
+    std::vector<std::vector<std::uint8_t>> got(8);
+    std::vector<std::thread> pool;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        pool.emplace_back([&, i] {
+            auto r = cache.compile(file(i % 2 == 0 ? a : b), {});
+            if (r.ok()) {
+                got[i] = tutti_test::render_bits(*r.factory);
+            }
+        });
+    }
+    for (auto& t : pool) {
+        t.join();
+    }
+    const auto want_a = fresh(a), want_b = fresh(b);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i], i % 2 == 0 ? want_a : want_b) << i;
+    }
+    const auto st = cache.stats();
+    EXPECT_EQ(st.objects, 2u);
+    EXPECT_EQ(st.memory_hits + st.misses, got.size());
 }
 
 /// Runs tutti with `args` in the background; returns its pid.
