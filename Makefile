@@ -65,6 +65,7 @@ bench: build
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/reverb/zitaRev.dsp 6
 	bash bench/cost/cost.sh $(BUILD)
 	bash bench/control/ws_latency.sh $(BUILD) 200
+	$(BUILD)/bin/bench_cache
 
 # NetJack (issue 12): the must-show tables (about 4 minutes), and the
 # 10-minute loss run at 1 % and 2 % (two network namespaces at once).

@@ -45,6 +45,7 @@ struct PlayArgs {
     std::string format = "float"; ///< float, int16, opus or opus:KBPS
     std::string net_name;         ///< slave: the name the master shows
     std::string clock = "timer";  ///< master: timer or jack
+    bool no_cache = false; ///< --no-cache: compile without the compiled-code cache (issue 13)
 };
 
 int run_play(const PlayArgs& args);
