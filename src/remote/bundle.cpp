@@ -105,6 +105,9 @@ std::optional<Bundle> decode_bundle(std::string_view text, std::string* error,
         if (!count || count->empty()) {
             return fail("file '" + std::string(*name) + "': no byte count (truncated?)");
         }
+        if (count->size() > 1 && count->front() == '0') {
+            return fail("file '" + std::string(*name) + "': a byte count has no leading zero");
+        }
         std::size_t n = 0;
         for (char c : *count) {
             if (c < '0' || c > '9' || n > (std::size_t(1) << 40)) {

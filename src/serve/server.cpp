@@ -209,7 +209,13 @@ private:
                 Reply{400, "application/json", error_json("this is a WebSocket: send an Upgrade")},
                 version, false);
         }
-        req.target(call.ws_query.empty() ? "/ws" : "/ws?" + call.ws_query);
+        // the request passed this server's token check: the control server, which
+        // shares the token, is told so (a client may have sent it as a header)
+        std::string query = call.ws_query;
+        if (!s_.token.empty() && query.find("token=") == std::string::npos) {
+            query += (query.empty() ? "" : "&") + std::string("token=") + s_.token;
+        }
+        req.target(query.empty() ? "/ws" : "/ws?" + query);
         std::ostringstream out;
         out << req;
         stream_.expires_never();

@@ -66,6 +66,8 @@ TEST(ServeBundle, BadTextsAreErrors) {
     EXPECT_FALSE(remote::decode_bundle("tutti-bundle 1\na.dsp\n99999999999999999999\nx\n", &error));
     EXPECT_FALSE(remote::decode_bundle("tutti-bundle 1\na.dsp\n5\nx\n", &error));
     EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+    // one spelling of a count (found by the fuzzer: "00" re-encoded as "0")
+    EXPECT_FALSE(remote::decode_bundle("tutti-bundle 1\na.dsp\n00\n\n", &error));
     EXPECT_FALSE(remote::decode_bundle("tutti-bundle 2\n", &error));
     EXPECT_FALSE(remote::decode_bundle("tutti-bundle 1\n", &error)); // no program
 }
@@ -494,6 +496,17 @@ TEST(ServeServer, TokenWhenRequired) {
     EXPECT_EQ(anonymous.request("GET", "/v1/health?token=" + s.server->token()).status, 200);
     remote::Client with(s.endpoint);
     EXPECT_EQ(with.request("GET", "/v1/factories").status, 200);
+    // the instance's WebSocket too
+    auto created = remote::RemoteFactory::create(s.endpoint, bundle_of("tone.dsp", gain_program));
+    ASSERT_TRUE(created.ok());
+    auto inst = created.factory->create_remote_instance();
+    const std::string ws = "/v1/instances/" + inst->id() + "/ws";
+    std::string error;
+    tutti::testing::WsClient refused;
+    EXPECT_FALSE(refused.connect("127.0.0.1", 26108, ws, &error));
+    tutti::testing::WsClient admitted;
+    EXPECT_TRUE(admitted.connect("127.0.0.1", 26108, ws + "?token=" + s.server->token(), &error))
+        << error;
 }
 
 std::string tutti_binary() {
