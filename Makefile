@@ -69,6 +69,7 @@ bench: build
 bench-serve: build
 	bash bench/serve/serve_load.sh $(BUILD)
 	bash bench/control/ws_latency.sh $(BUILD) 200
+	$(BUILD)/bin/bench_cache
 
 fuzz:
 	bash scripts/fuzz.sh

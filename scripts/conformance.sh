@@ -58,6 +58,8 @@ done
 out=${TUTTI_CONFORMANCE_OUT:-build/conformance}
 tutti=$(realpath -m "${TUTTI_BIN:-build/bin/tutti}")
 mkdir -p "$out"
+# a compiled-code cache of its own (src/cache), never the user's
+export TUTTI_CACHE_DIR="${TUTTI_CACHE_DIR:-$(realpath -m "$out")/code-cache}"
 results="$out/results.$precision.$$.tsv"
 [ -x "$tutti" ] || { echo "build first (make), or set TUTTI_BIN" >&2; exit 1; }
 if [ "$precision" = double ]; then tol=1e-9; else tol=1e-4; fi

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tutti/diagnostics.h"
+#include "tutti/machine_code.h"
 #include "tutti/runtime.h"
 
 namespace tutti {
@@ -97,5 +98,33 @@ CompileResult compile_program(const ProgramSource& program, const CompileOptions
 /// info().voices says which (runtime/poly_factory.h describes the voices).
 CompileResult compile_instrument(const ProgramSource& program, const CompileOptions& options = {},
                                  int voices = 0);
+/// The same, compiling the voice and the effect with `compile` (e.g. through
+/// the compiled-code cache) instead of compile_program.
+CompileResult compile_instrument(
+    const ProgramSource& program, const CompileOptions& options, int voices,
+    const std::function<CompileResult(const ProgramSource&, const CompileOptions&)>& compile);
+
+/// A compilation to relocatable machine code (tutti/machine_code.h), which a
+/// process without the compiler loads with load_machine_code.
+struct MachineCodeResult {
+    /// The code; absent when the compilation failed (diagnostics) or when the
+    /// program needs what machine code does not carry (`refused` says what).
+    std::optional<MachineCode> code;
+    /// For this machine's CPU: a ready factory from the same compilation (the
+    /// code as the JIT linked it); null for another CPU or on failure.
+    std::shared_ptr<const Factory> factory;
+    std::string refused; ///< foreign functions (ffunction of a header), sound files
+    std::vector<Diagnostic> diagnostics;
+    std::vector<PassTiming> timings;
+    bool ok() const {
+        return code.has_value();
+    }
+};
+
+/// Compiles `program` with the LLVM backend (whatever options.backend says) for
+/// `target` (this machine's CPU when absent), which goes into the content key.
+MachineCodeResult compile_machine_code(const ProgramSource& program,
+                                       const CompileOptions& options = {},
+                                       const std::optional<MachineTarget>& target = std::nullopt);
 
 } // namespace tutti

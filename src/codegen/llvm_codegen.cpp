@@ -581,6 +581,21 @@ NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
     return out;
 }
 
+jit::ObjectResult emit_native_object(const ir::Module& m, const jit::JitOptions& options,
+                                     const MachineTarget& target) {
+    Generated g = generate(m);
+    if (!g.error.empty()) {
+        jit::ObjectResult r;
+        r.error = std::move(g.error);
+        return r;
+    }
+    jit::JitOptions jo = options;
+    if (m.num_inputs + m.num_outputs > max_vectorized_channels) {
+        jo.vectorize_loops = false;
+    }
+    return jit::emit_object(std::move(g.context), std::move(g.module), jo, target);
+}
+
 std::string emit_llvm_text(const ir::Module& m) {
     Generated g = generate(m);
     if (!g.error.empty()) {

@@ -55,6 +55,11 @@ struct NativeCode {
 /// `module` is null and `error` says why (verifier messages joined by newlines).
 NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options = {});
 
+/// Generates LLVM IR for `m` and compiles it for `target` into a relocatable
+/// object file (jit::emit_object), with the options compile_native would use.
+jit::ObjectResult emit_native_object(const ir::Module& m, const jit::JitOptions& options,
+                                     const MachineTarget& target);
+
 /// The unoptimised LLVM IR text of `m` (for dumps and debugging); the verifier
 /// messages instead when `m` is invalid.
 std::string emit_llvm_text(const ir::Module& m);

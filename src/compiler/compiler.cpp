@@ -126,11 +126,12 @@ in_faust_value_order(std::vector<std::pair<std::string, std::string>> metadata,
 
 /// A 128-bit hash (support/content_hash.h) of the evaluated program, the options, the
 /// compiler version and the host CPU.
-std::string content_key_of(const std::string& program, const CompileOptions& o) {
+std::string content_key_of(const std::string& program, const CompileOptions& o,
+                           const std::string& cpu) {
     std::string text = program;
     text += "|double=" + std::to_string(o.double_precision) +
             "|backend=" + std::to_string(int(o.backend)) + "|opt=" + std::to_string(o.opt_level);
-    text += "|tutti=" + std::string(tutti::version) + "|cpu=" + jit::host_cpu_description();
+    text += "|tutti=" + std::string(tutti::version) + "|cpu=" + cpu;
     support::Hash128 h;
     h.bytes(text);
     return h.hex();
@@ -353,7 +354,9 @@ bool describe_interface(PipelineState& st) {
     }
     // the digest of the expanded program, not its printed tree (which grows with
     // the number of paths through shared boxes: 2.4 GB for a user's smoother)
-    impl->content_key = content_key_of(boxes::digest(prog.process), options);
+    impl->content_key = content_key_of(boxes::digest(prog.process), options,
+                                       st.object_target ? to_string(*st.object_target)
+                                                        : jit::host_cpu_description());
     for (std::size_t id = 1; id <= fs.sources().file_count(); ++id) {
         impl->source_files.push_back(fs.sources().path(diag::FileId(id)));
     }
@@ -416,11 +419,68 @@ CompileResult compile_program(const ProgramSource& program, const CompileOptions
                            : compile_source(program.path_or_name, program.text, options);
 }
 
+MachineCodeResult compile_machine_code(const ProgramSource& program, const CompileOptions& options,
+                                       const std::optional<MachineTarget>& target) {
+    MachineCodeResult result;
+    CompileOptions o = options;
+    o.backend = Backend::Llvm;
+    frontend::FrontendOptions fo;
+    fo.include_dirs = o.include_dirs;
+    frontend::FrontendSession fs(fo);
+    const MachineTarget host = jit::host_machine_target();
+    compiler::PipelineState st(fs, program.path_or_name,
+                               program.is_file ? std::nullopt : std::optional(program.text), o);
+    st.keep_object = true;
+    if (target && !(*target == host)) {
+        st.object_target = target;
+    }
+    if (compiler::run_pipeline(st, result.timings)) {
+        MachineCode code;
+        code.info = *st.factory;
+        code.target = st.object_target ? *st.object_target : host;
+        const std::vector<ir::ForeignFunction>& foreign = st.lowered.module->foreign;
+        if (!foreign.empty()) {
+            result.refused = "the program calls foreign functions (" + foreign[0].name +
+                             "), which machine code does not carry";
+        } else if (std::any_of(code.info.state_layout.begin(), code.info.state_layout.end(),
+                               [](const StateField& f) { return f.kind == StateKind::Sound; })) {
+            result.refused = "the program reads sound files, which machine code does not carry";
+        }
+        if (!st.object_target) {
+            codegen::NativeCode& native = st.native;
+            code.object = native.module->object();
+            jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state,
+                                   native.compute};
+            result.factory =
+                jit::make_jit_factory(std::move(*st.factory), std::move(native.module), entry,
+                                      std::move(st.lowered.module), std::move(st.sounds));
+        } else {
+            code.object = std::move(st.object);
+        }
+        if (result.refused.empty() && code.object.empty()) {
+            result.refused = "the backend made no object file";
+        }
+        if (result.refused.empty()) {
+            result.code = std::move(code);
+        }
+    }
+    result.diagnostics = fs.resolved_diagnostics();
+    return result;
+}
+
 CompileResult compile_instrument(const ProgramSource& program, const CompileOptions& options,
                                  int voices) {
+    return compile_instrument(
+        program, options, voices,
+        [](const ProgramSource& p, const CompileOptions& o) { return compile_program(p, o); });
+}
+
+CompileResult compile_instrument(
+    const ProgramSource& program, const CompileOptions& options, int voices,
+    const std::function<CompileResult(const ProgramSource&, const CompileOptions&)>& compile) {
     CompileOptions process_options = options;
     process_options.entry = "process";
-    CompileResult voice = compile_program(program, process_options);
+    CompileResult voice = compile(program, process_options);
     if (!voice.ok()) {
         return voice;
     }
@@ -430,7 +490,7 @@ CompileResult compile_instrument(const ProgramSource& program, const CompileOpti
     }
     CompileOptions effect_options = options;
     effect_options.entry = "effect";
-    CompileResult effect = compile_program(program, effect_options);
+    CompileResult effect = compile(program, effect_options);
     const bool no_effect =
         !effect.ok() &&
         std::any_of(effect.diagnostics.begin(), effect.diagnostics.end(), [](const Diagnostic& d) {

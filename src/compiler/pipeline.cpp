@@ -307,6 +307,16 @@ bool backend(PipelineState& st) {
     if (channels > max_optimised_channels || st.lowered.controls.size() > max_optimised_controls) {
         jo.opt_level = 0;
     }
+    if (st.object_target) {
+        jit::ObjectResult obj = codegen::emit_native_object(m, jo, *st.object_target);
+        if (!obj.error.empty()) {
+            st.fs.diagnostics().add(diag::diags::backend_failed(st.program_start, obj.error));
+            return false;
+        }
+        st.object = std::move(obj.object);
+        return true;
+    }
+    jo.keep_object = st.keep_object;
     st.native = codegen::compile_native(m, jo);
     if (!st.native.module) {
         st.fs.diagnostics().add(diag::diags::backend_failed(st.program_start, st.native.error));

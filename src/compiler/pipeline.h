@@ -59,6 +59,12 @@ struct PipelineState {
     runtime::SoundSlots sounds;      ///< interface: the soundfiles' sounds, loaded (compiler.cpp)
     std::unique_ptr<FactoryInfo> factory; ///< interface (compiler.cpp)
     codegen::NativeCode native; ///< backend (LLVM; the interpreter runs lowered.module as it is)
+    /// Relocatable machine code (compile_machine_code): keep the object the JIT
+    /// links (native.module->object()), or, with `object_target` (another CPU),
+    /// make only the object, into `object`, and no JIT.
+    bool keep_object = false;
+    std::optional<MachineTarget> object_target;
+    std::string object; ///< backend, with object_target
 
     /// The place of the process definition, or the start of the program.
     diag::SourceRange process_origin() const;

@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: MIT
 #include "jit/jit_engine.h"
 
+#include <llvm/ADT/SmallVector.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ObjectTransformLayer.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
+#include <algorithm>
+#include <atomic>
 #include <mutex>
+#include <vector>
 
 namespace tutti::jit {
 
@@ -27,23 +35,49 @@ void initialize_llvm() {
     });
 }
 
+/// Every target LLVM was built with, for objects made for another machine.
+void initialize_all_targets() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        llvm::InitializeAllTargetInfos();
+        llvm::InitializeAllTargets();
+        llvm::InitializeAllTargetMCs();
+        llvm::InitializeAllAsmPrinters();
+    });
+}
+
+/// The floating point rules and the optimisation level every compilation uses.
+void configure(llvm::orc::JITTargetMachineBuilder& jtmb, int opt_level) {
+    llvm::TargetOptions& to = jtmb.getOptions();
+    to.AllowFPOpFusion = llvm::FPOpFusion::Strict; // no FMA contraction
+    to.UnsafeFPMath = false;
+    to.NoInfsFPMath = false;
+    to.NoNaNsFPMath = false;
+    to.NoSignedZerosFPMath = false;
+    jtmb.setCodeGenOptLevel(opt_level <= 0   ? llvm::CodeGenOptLevel::None
+                            : opt_level == 1 ? llvm::CodeGenOptLevel::Less
+                            : opt_level == 2 ? llvm::CodeGenOptLevel::Default
+                                             : llvm::CodeGenOptLevel::Aggressive);
+}
+
 llvm::orc::JITTargetMachineBuilder host_builder(int opt_level, std::string& error) {
     auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
     if (!jtmb) {
         error = "cannot detect the host target: " + llvm::toString(jtmb.takeError());
         return llvm::orc::JITTargetMachineBuilder(llvm::Triple());
     }
-    llvm::TargetOptions& to = jtmb->getOptions();
-    to.AllowFPOpFusion = llvm::FPOpFusion::Strict; // no FMA contraction
-    to.UnsafeFPMath = false;
-    to.NoInfsFPMath = false;
-    to.NoNaNsFPMath = false;
-    to.NoSignedZerosFPMath = false;
-    jtmb->setCodeGenOptLevel(opt_level <= 0   ? llvm::CodeGenOptLevel::None
-                             : opt_level == 1 ? llvm::CodeGenOptLevel::Less
-                             : opt_level == 2 ? llvm::CodeGenOptLevel::Default
-                                              : llvm::CodeGenOptLevel::Aggressive);
+    configure(*jtmb, opt_level);
     return std::move(*jtmb);
+}
+
+/// LLVM's host features, sorted, "+name" for the enabled, "-name" for the others.
+std::vector<std::string> host_features() {
+    std::vector<std::string> out;
+    for (const auto& f : llvm::sys::getHostCPUFeatures()) {
+        out.push_back((f.second ? "+" : "-") + f.first().str());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 void optimise(llvm::Module& m, llvm::TargetMachine* tm, int opt_level, bool vectorize_loops) {
@@ -71,13 +105,31 @@ void optimise(llvm::Module& m, llvm::TargetMachine* tm, int opt_level, bool vect
 
 } // namespace
 
-CompiledModule::CompiledModule(std::unique_ptr<llvm::orc::LLJIT> jit) : jit_(std::move(jit)) {
+CompiledModule::CompiledModule(std::unique_ptr<llvm::orc::LLJIT> jit,
+                               std::shared_ptr<const std::string> object)
+    : jit_(std::move(jit)), object_(std::move(object)) {
 }
 
-CompiledModule::~CompiledModule() = default;
+CompiledModule::CompiledModule(llvm::orc::LLJIT& shared, llvm::orc::JITDylib& dylib)
+    : shared_(&shared), dylib_(&dylib) {
+}
+
+CompiledModule::~CompiledModule() {
+    if (dylib_ != nullptr) {
+        // frees the code and data of this object only
+        llvm::consumeError(shared_->getExecutionSession().removeJITDylib(*dylib_));
+    }
+}
+
+const std::string& CompiledModule::object() const {
+    static const std::string none;
+    return object_ ? *object_ : none;
+}
 
 void* CompiledModule::lookup(std::string_view name, std::string* error) const {
-    auto sym = jit_->lookup(llvm::StringRef(name.data(), name.size()));
+    auto sym = dylib_ != nullptr
+                   ? shared_->lookup(*dylib_, llvm::StringRef(name.data(), name.size()))
+                   : jit_->lookup(llvm::StringRef(name.data(), name.size()));
     if (!sym) {
         std::string msg = llvm::toString(sym.takeError());
         if (error != nullptr) {
@@ -121,12 +173,140 @@ CompileResult compile_module(std::unique_ptr<llvm::LLVMContext> context,
     module->setDataLayout((*jit)->getDataLayout());
     module->setTargetTriple((*tm)->getTargetTriple().str());
     optimise(*module, tm->get(), options.opt_level, options.vectorize_loops);
+    std::shared_ptr<std::string> object;
+    if (options.keep_object) {
+        // the object file IRCompileLayer made, on its way to the linker
+        object = std::make_shared<std::string>();
+        (*jit)->getObjTransformLayer().setTransform(
+            [object](std::unique_ptr<llvm::MemoryBuffer> buffer)
+                -> llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> {
+                *object = buffer->getBuffer().str();
+                return buffer;
+            });
+    }
     if (auto err = (*jit)->addIRModule(
             llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
         return fail("cannot add the module to the JIT: " + llvm::toString(std::move(err)));
     }
-    result.module = std::make_unique<CompiledModule>(std::move(*jit));
+    result.module = std::make_unique<CompiledModule>(std::move(*jit), std::move(object));
     return result;
+}
+
+ObjectResult emit_object(std::unique_ptr<llvm::LLVMContext> context,
+                         std::unique_ptr<llvm::Module> module, const JitOptions& options,
+                         const MachineTarget& target) {
+    ObjectResult result;
+    auto fail = [&](std::string msg) {
+        module.reset();
+        context.reset();
+        result.error = std::move(msg);
+        return std::move(result);
+    };
+    initialize_llvm();
+    const llvm::Triple triple(target.triple);
+    if (triple.str() != llvm::sys::getProcessTriple()) {
+        initialize_all_targets();
+    }
+    std::string verify_msg;
+    llvm::raw_string_ostream vs(verify_msg);
+    if (llvm::verifyModule(*module, &vs)) {
+        return fail("invalid LLVM module: " + vs.str());
+    }
+    llvm::orc::JITTargetMachineBuilder jtmb(triple);
+    jtmb.setCPU(target.cpu);
+    std::vector<std::string> features;
+    std::string_view f = target.features;
+    while (!f.empty()) {
+        std::size_t comma = std::min(f.find(','), f.size());
+        if (comma > 0) {
+            features.emplace_back(f.substr(0, comma));
+        }
+        f.remove_prefix(std::min(comma + 1, f.size()));
+    }
+    jtmb.addFeatures(features);
+    configure(jtmb, options.opt_level);
+    jtmb.setRelocationModel(llvm::Reloc::PIC_);
+    jtmb.setCodeModel(llvm::CodeModel::Small);
+    auto tm = jtmb.createTargetMachine();
+    if (!tm) {
+        return fail("cannot create the target machine for " + to_string(target) + ": " +
+                    llvm::toString(tm.takeError()));
+    }
+    module->setDataLayout((*tm)->createDataLayout());
+    module->setTargetTriple(triple.str());
+    optimise(*module, tm->get(), options.opt_level, options.vectorize_loops);
+    llvm::SmallVector<char, 0> buffer;
+    llvm::raw_svector_ostream os(buffer);
+    llvm::legacy::PassManager pm;
+    if ((*tm)->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+        return fail("the target " + to_string(target) + " cannot emit object files");
+    }
+    pm.run(*module);
+    module.reset();
+    context.reset();
+    result.object.assign(buffer.begin(), buffer.end());
+    return result;
+}
+
+namespace {
+
+/// The process's JIT for loaded objects: made at the first load, never
+/// destroyed (objects may be unloaded until the process ends).
+llvm::orc::LLJIT* object_jit(std::string& error) {
+    static std::mutex mutex;
+    static llvm::orc::LLJIT* jit = nullptr;
+    std::lock_guard lock(mutex);
+    if (jit == nullptr) {
+        llvm::orc::JITTargetMachineBuilder jtmb = host_builder(2, error);
+        if (!error.empty()) {
+            return nullptr;
+        }
+        auto made = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create();
+        if (!made) {
+            error = "cannot create the JIT: " + llvm::toString(made.takeError());
+            return nullptr;
+        }
+        jit = made->release(); // NOLINT(cppcoreguidelines-owning-memory): lives as long as the
+                               // process
+    }
+    return jit;
+}
+
+} // namespace
+
+CompileResult load_object(std::string_view object) {
+    CompileResult result;
+    initialize_llvm();
+    llvm::orc::LLJIT* jit = object_jit(result.error);
+    if (jit == nullptr) {
+        return result;
+    }
+    static std::atomic<std::uint64_t> serial{0};
+    auto dylib = jit->createJITDylib("tutti-object-" + std::to_string(serial++));
+    if (!dylib) {
+        result.error = "cannot make a JITDylib: " + llvm::toString(dylib.takeError());
+        return result;
+    }
+    auto buffer = llvm::MemoryBuffer::getMemBufferCopy(
+        llvm::StringRef(object.data(), object.size()), "tutti-object");
+    if (auto err = jit->addObjectFile(*dylib, std::move(buffer))) {
+        result.error = "cannot add the object to the JIT: " + llvm::toString(std::move(err));
+        llvm::consumeError(jit->getExecutionSession().removeJITDylib(*dylib));
+        return result;
+    }
+    result.module = std::make_unique<CompiledModule>(*jit, *dylib);
+    return result;
+}
+
+MachineTarget host_machine_target() {
+    initialize_llvm();
+    MachineTarget t;
+    t.triple = llvm::sys::getProcessTriple();
+    t.cpu = llvm::sys::getHostCPUName().str();
+    for (const std::string& f : host_features()) {
+        t.features += (t.features.empty() ? "" : ",") + f;
+    }
+    return t;
 }
 
 std::string host_cpu_description() {
@@ -141,3 +321,11 @@ std::string host_cpu_description() {
 }
 
 } // namespace tutti::jit
+
+namespace tutti {
+
+MachineTarget host_machine_target() {
+    return jit::host_machine_target();
+}
+
+} // namespace tutti

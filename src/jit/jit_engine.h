@@ -17,12 +17,15 @@
 #include <string>
 #include <string_view>
 
+#include "tutti/machine_code.h"
+
 namespace llvm {
 class LLVMContext;
 class Module;
 namespace orc {
 class LLJIT;
-}
+class JITDylib;
+} // namespace orc
 } // namespace llvm
 
 namespace tutti::jit {
@@ -33,11 +36,18 @@ struct JitOptions {
     /// programs with thousands of channels, where its run-time alias checks
     /// between every pair of channel buffers cost seconds for nothing.
     bool vectorize_loops = true;
+    /// Keep a copy of the relocatable object the JIT links (CompiledModule::object()),
+    /// for the compiled-code cache and thin clients.
+    bool keep_object = false;
 };
 
 class CompiledModule {
 public:
-    explicit CompiledModule(std::unique_ptr<llvm::orc::LLJIT> jit);
+    explicit CompiledModule(std::unique_ptr<llvm::orc::LLJIT> jit,
+                            std::shared_ptr<const std::string> object = {});
+    /// Code in `dylib` of the process's JIT for loaded objects (load_object),
+    /// removed from it when this module is destroyed.
+    CompiledModule(llvm::orc::LLJIT& shared, llvm::orc::JITDylib& dylib);
     ~CompiledModule();
     CompiledModule(const CompiledModule&) = delete;
     CompiledModule& operator=(const CompiledModule&) = delete;
@@ -49,8 +59,15 @@ public:
         return reinterpret_cast<F>(lookup(name, error));
     }
 
+    /// The relocatable object file the JIT made and linked, once a lookup made
+    /// it compile (JitOptions::keep_object; empty otherwise).
+    const std::string& object() const;
+
 private:
     std::unique_ptr<llvm::orc::LLJIT> jit_;
+    std::shared_ptr<const std::string> object_;
+    llvm::orc::LLJIT* shared_ = nullptr;
+    llvm::orc::JITDylib* dylib_ = nullptr;
 };
 
 struct CompileResult {
@@ -65,5 +82,24 @@ CompileResult compile_module(std::unique_ptr<llvm::LLVMContext> context,
 
 /// The host CPU name and features LLVM generates code for (part of cache keys).
 std::string host_cpu_description();
+/// The same as a MachineTarget (tutti::host_machine_target()).
+MachineTarget host_machine_target();
+
+/// Verifies, optimises and compiles `module` (of `context`) for `target` into a
+/// relocatable object file (position-independent, small code model), with the
+/// floating point rules of compile_module; no JIT is made. `error` set on failure.
+struct ObjectResult {
+    std::string object;
+    std::string error;
+};
+ObjectResult emit_object(std::unique_ptr<llvm::LLVMContext> context,
+                         std::unique_ptr<llvm::Module> module, const JitOptions& options,
+                         const MachineTarget& target);
+
+/// Adds a relocatable object made for this machine (by compile_module with
+/// keep_object, or emit_object) to the process's JIT for loaded objects, in a
+/// JITDylib of its own (no JIT to create per object: a load takes well under a
+/// millisecond); its symbols link at the first lookup. Thread-safe.
+CompileResult load_object(std::string_view object);
 
 } // namespace tutti::jit

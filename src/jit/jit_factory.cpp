@@ -8,12 +8,13 @@ namespace {
 class JitFactory final : public Factory {
 public:
     JitFactory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
-               std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds)
+               std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds,
+               const char* implementation)
         : Factory(std::move(info)), code_(std::move(code)), entry_(entry),
-          module_(std::move(module)), sounds_(std::move(sounds)) {
+          module_(std::move(module)), sounds_(std::move(sounds)), implementation_(implementation) {
     }
     const char* implementation() const override {
-        return "llvm-jit";
+        return implementation_;
     }
 
 protected:
@@ -26,6 +27,7 @@ private:
     EntryPoints entry_;
     std::unique_ptr<ir::Module> module_;
     runtime::SoundSlots sounds_;
+    const char* implementation_;
 };
 
 class JitInstance final : public runtime::LocalInstance {
@@ -69,7 +71,13 @@ std::shared_ptr<const Factory>
 make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
                  std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds) {
     return std::make_shared<JitFactory>(std::move(info), std::move(code), entry, std::move(module),
-                                        std::move(sounds));
+                                        std::move(sounds), "llvm-jit");
+}
+
+std::shared_ptr<const Factory>
+make_object_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry) {
+    return std::make_shared<JitFactory>(std::move(info), std::move(code), entry, nullptr,
+                                        runtime::SoundSlots{}, "llvm-object");
 }
 
 } // namespace tutti::jit

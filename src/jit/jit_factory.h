@@ -30,4 +30,9 @@ std::shared_ptr<const Factory>
 make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
                  std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds = {});
 
+/// The same for code loaded from a relocatable object (tutti::load_machine_code):
+/// implementation() "llvm-object", no loop IR, no sounds.
+std::shared_ptr<const Factory>
+make_object_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry);
+
 } // namespace tutti::jit

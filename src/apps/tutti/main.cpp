@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/tutti/cache_command.h"
 #include "apps/tutti/play.h"
 #include "apps/tutti/render.h"
 #include "apps/tutti/serve.h"
@@ -119,11 +120,15 @@ int main(int argc, char** argv) {
     render->add_option("--crossfade-ms", ra.crossfade_ms,
                        "Crossfade length when state cannot be carried (default 20)");
     render->add_flag("--quiet", ra.quiet, "Do not print the swap reports");
+    render->add_flag("--no-cache", ra.no_cache,
+                     "Compile without the compiled-code cache (also TUTTI_CACHE=0)");
 
     tutti::app::PlayArgs pl;
     CLI::App* play = app.add_subcommand(
         "play", "Play a program on an audio driver; --watch swaps in every saved edit");
     play->add_option("program", pl.program, "Faust program (.dsp)")->required();
+    play->add_flag("--no-cache", pl.no_cache,
+                   "Compile without the compiled-code cache (also TUTTI_CACHE=0)");
     play->add_option("--driver", pl.driver,
                      "jack (default), null, netjack-slave or netjack-master");
     play->add_flag("--watch", pl.watch,
@@ -245,6 +250,11 @@ int main(int argc, char** argv) {
         "bundle", "Print a program and every file it reads as one bundle (what serve compiles)");
     bundle->add_option("program", bundle_program, "Faust program (.dsp)")->required();
     bundle->add_option("-I", bundle_includes, "Add a folder to the library search path");
+    CLI::App* cache = app.add_subcommand(
+        "cache", "The compiled-code cache: 'stats' (entries, size, hits, where) or 'clear'");
+    cache->require_subcommand(1);
+    CLI::App* cache_stats = cache->add_subcommand("stats", "Print what the cache holds");
+    cache->add_subcommand("clear", "Remove every entry of the cache");
 
     try {
         app.parse(argc, argv);
@@ -254,6 +264,9 @@ int main(int argc, char** argv) {
     try {
         if (parse->parsed()) {
             return run_parse(pa);
+        }
+        if (cache->parsed()) {
+            return tutti::app::run_cache(cache_stats->parsed() ? "stats" : "clear");
         }
         if (render->parsed()) {
             return tutti::app::run_render(ra);

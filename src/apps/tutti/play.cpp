@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "apps/tutti/swap_report.h"
+#include "cache/code_cache.h"
 #include "control/control_hub.h"
 #include "http/server.h"
 #include "midi/midi_input.h"
@@ -148,9 +149,13 @@ int run_play(const PlayArgs& a) {
     // polyphonic, with its effect definition as the effect stage
     const bool instrument = a.midi || a.voices > 0;
     CompileFunction compiler = compile_program;
+    if (!a.no_cache) {
+        compiler = cache::compile_program_cached; // the compiled-code cache (issue 13)
+    }
     if (instrument) {
-        compiler = [voices = a.voices](const ProgramSource& p, const CompileOptions& o) {
-            return compile_instrument(p, o, voices);
+        compiler = [voices = a.voices, one = compiler](const ProgramSource& p,
+                                                       const CompileOptions& o) {
+            return compile_instrument(p, o, voices, one);
         };
     }
     CompileResult first = compiler(ProgramSource{true, a.program, {}}, co);

@@ -45,6 +45,7 @@ struct PlayArgs {
     std::string format = "float"; ///< float or int16
     std::string net_name;         ///< slave: the name the master shows
     std::string clock = "timer";  ///< master: timer (jack: not yet)
+    bool no_cache = false; ///< --no-cache: compile without the compiled-code cache (issue 13)
 };
 
 int run_play(const PlayArgs& args);

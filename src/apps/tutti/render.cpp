@@ -25,6 +25,7 @@
 #include <memory>
 
 #include "apps/tutti/swap_report.h"
+#include "cache/code_cache.h"
 #include "control/control_hub.h"
 #include "support/test_signal.h"
 #include "tutti/compiler.h"
@@ -329,7 +330,11 @@ int run_render(const RenderArgs& a) {
     opts.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
     opts.include_dirs = a.include_dirs;
     opts.opt_level = a.opt_level;
-    CompileResult r = compile_file(a.program, opts);
+    auto compile = [&](const std::string& path) {
+        return a.no_cache ? compile_file(path, opts)
+                          : cache::compile_program_cached(ProgramSource{true, path, {}}, opts);
+    };
+    CompileResult r = compile(a.program);
     print_diagnostics(r.diagnostics, false);
     if (!r.ok()) {
         return 1;
@@ -345,7 +350,7 @@ int run_render(const RenderArgs& a) {
             return 2;
         }
         auto t0 = std::chrono::steady_clock::now();
-        CompileResult other = compile_file(e.program_path, opts);
+        CompileResult other = compile(e.program_path);
         e.compile_ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count();

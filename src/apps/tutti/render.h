@@ -25,7 +25,8 @@ struct RenderArgs {
     std::vector<std::string> swaps;  ///< FRAME:OTHER.dsp
     std::vector<std::string> set_at; ///< FRAME:PATH=VALUE
     double crossfade_ms = 20;
-    bool quiet = false; ///< no swap report on stderr
+    bool quiet = false;    ///< no swap report on stderr
+    bool no_cache = false; ///< --no-cache: compile without the compiled-code cache
 };
 
 /// Returns the process exit code (0 ok, 1 compile error, 2 usage error).
