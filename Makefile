@@ -64,6 +64,11 @@ bench: build
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/generator/osc.dsp 6
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/reverb/zitaRev.dsp 6
 	bash bench/cost/cost.sh $(BUILD)
+
+# tutti serve under load (issue 13): 8 clients compiling at once and one out of time.
+.PHONY: bench-serve
+bench-serve: build
+	bash bench/serve/serve_load.sh $(BUILD)
 	bash bench/control/ws_latency.sh $(BUILD) 200
 	$(BUILD)/bin/bench_cache
 

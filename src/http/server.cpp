@@ -8,6 +8,9 @@
  */
 #include "http/server.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -250,9 +253,13 @@ bool is_loopback(const tcp::endpoint& ep) {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(Server::Impl& s, tcp::socket socket)
+    HttpSession(Server::Impl& s, tcp::socket socket, std::string_view received = {})
         : s_(s), stream_(std::move(socket)), slot_(std::make_unique<Slot>(&s)),
           buffer_(s.opt.max_header_bytes + s.opt.max_body_bytes + 1024) {
+        if (!received.empty() && received.size() <= buffer_.max_size()) {
+            buffer_.commit(net::buffer_copy(buffer_.prepare(received.size()),
+                                            net::buffer(received.data(), received.size())));
+        }
         beast::error_code ec;
         tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
         loopback_ = !ec && is_loopback(peer);
@@ -568,7 +575,7 @@ bool Server::start(std::string* error) {
         *error = "cannot listen on '" + s.opt.listen + "': " + ec.message();
         return false;
     }
-    const int tries = s.opt.port == 0 ? 1 : std::max(s.opt.port_tries, 1);
+    const int tries = !s.opt.bind ? 0 : s.opt.port == 0 ? 1 : std::max(s.opt.port_tries, 1);
     for (int k = 0; k < tries; ++k) {
         const int port = s.opt.port == 0 ? 0 : s.opt.port + k;
         if (port > 65535) {
@@ -593,7 +600,7 @@ bool Server::start(std::string* error) {
         }
         ec = e;
     }
-    if (s.bound_port == 0) {
+    if (s.bound_port == 0 && s.opt.bind) {
         *error = "no free TCP port from " + std::to_string(s.opt.port) + " on " + s.opt.listen +
                  ": " + ec.message();
         return false;
@@ -612,7 +619,9 @@ bool Server::start(std::string* error) {
             }
         });
     });
-    s.accept();
+    if (s.opt.bind) {
+        s.accept();
+    }
     s.tick();
     s.thread = std::thread([&s] { s.ioc.run(); });
     s.started = true;
@@ -649,6 +658,31 @@ void Server::stop() {
     if (s.thread.joinable()) {
         s.thread.join();
     }
+}
+
+void Server::adopt(int native_socket, std::string request) {
+    Impl& s = *impl_;
+    net::post(s.ioc, [&s, native_socket, req = std::move(request)] {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        beast::error_code ec;
+        tcp::socket socket(net::make_strand(s.ioc));
+        if (::getsockname(native_socket, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+            ::close(native_socket);
+            return;
+        }
+        socket.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), native_socket, ec);
+        if (ec) {
+            ::close(native_socket);
+            return;
+        }
+        if (s.connections >= s.opt.max_connections) {
+            s.refused.fetch_add(1);
+            socket.close(ec);
+            return;
+        }
+        std::make_shared<HttpSession>(s, std::move(socket), req)->run();
+    });
 }
 
 void Server::set_page_url(std::string url) {

@@ -57,6 +57,9 @@ struct ServerOptions {
     double refresh_hz = 60;                           ///< values and levels pushed this often
     double scope_hz = 30;                             ///< oscilloscope frames pushed this often
     std::size_t scope_frames = 400; ///< about this many decimated frames per scope message
+    /// false: start() binds no port; connections come only through adopt()
+    /// (tutti serve hands each instance's /ws connections to its server).
+    bool bind = true;
 };
 
 class Server {
@@ -76,6 +79,12 @@ public:
     /// The port bound (after start()).
     int port() const;
     const ServerOptions& options() const;
+
+    /// Any thread, after start(): serves a connection accepted elsewhere (a
+    /// connected TCP socket, which it now owns) whose first request, read
+    /// already, is `request` (its bytes, headers and body, as received): tutti
+    /// serve checks its own token, then hands over an instance's /ws upgrade.
+    void adopt(int native_socket, std::string request);
 
     /// Any thread: the page's URL as a user opens it (with the token), which
     /// GET /qr.svg draws as a QR code (web/qr_code.h); until set, /qr.svg is 404.

@@ -10,6 +10,7 @@
 #include "apps/tutti/cache_command.h"
 #include "apps/tutti/play.h"
 #include "apps/tutti/render.h"
+#include "apps/tutti/serve.h"
 #include "frontend/ast/ast_printer.h"
 #include "frontend/frontend_session.h"
 #include "tutti/diagnostics.h"
@@ -219,6 +220,38 @@ int main(int argc, char** argv) {
     json->add_option("-I", json_includes, "Add a folder to the library search path");
     json->add_flag("--double", json_double, "Double precision");
 
+    // Compute anywhere (issue 13): the compile server and its clients.
+    tutti::app::ServeArgs sa;
+    CLI::App* serve = app.add_subcommand(
+        "serve", "Serve compilations and running instances over HTTP (docs/serve-api.md)");
+    serve->add_option("--port", sa.port, "TCP port (0: any free one)")->capture_default_str();
+    serve
+        ->add_option("--listen", sa.listen,
+                     "Address to listen on (off loopback every request needs the token)")
+        ->capture_default_str();
+    serve->add_option("--jobs", sa.jobs, "Compilations at once")->capture_default_str();
+    serve->add_option("--token", sa.token, "The token (default: a random one, printed once)");
+    serve->add_option("--max-seconds", sa.max_seconds, "Time limit of one compilation")
+        ->capture_default_str();
+    serve->add_option("--max-memory-mb", sa.max_memory_mb, "Memory limit of one compilation")
+        ->capture_default_str();
+    serve->add_option("--max-body-mb", sa.max_body_mb, "Largest bundle accepted")
+        ->capture_default_str();
+    serve->add_option("--seconds", sa.seconds, "Stop after this long");
+    std::string factories_server, factories_token;
+    bool factories_json = false;
+    CLI::App* factories =
+        app.add_subcommand("factories", "List the factories of a server (tutti serve)");
+    factories->add_option("server", factories_server, "HOST[:PORT] (default port 7777)")
+        ->required();
+    factories->add_option("--token", factories_token, "The server's token");
+    factories->add_flag("--json", factories_json, "Print the server's JSON answer");
+    std::string bundle_program;
+    std::vector<std::string> bundle_includes;
+    CLI::App* bundle = app.add_subcommand(
+        "bundle", "Print a program and every file it reads as one bundle (what serve compiles)");
+    bundle->add_option("program", bundle_program, "Faust program (.dsp)")->required();
+    bundle->add_option("-I", bundle_includes, "Add a folder to the library search path");
     CLI::App* cache = app.add_subcommand(
         "cache", "The compiled-code cache: 'stats' (entries, size, hits, where) or 'clear'");
     cache->require_subcommand(1);
@@ -245,6 +278,15 @@ int main(int argc, char** argv) {
         }
         if (json->parsed()) {
             return tutti::app::run_json(json_program, json_includes, json_double);
+        }
+        if (serve->parsed()) {
+            return tutti::app::run_serve(sa);
+        }
+        if (factories->parsed()) {
+            return tutti::app::run_factories(factories_server, factories_token, factories_json);
+        }
+        if (bundle->parsed()) {
+            return tutti::app::run_bundle(bundle_program, bundle_includes);
         }
         if (check->parsed()) {
             return tutti::app::run_check(check_program, check_includes, check_double, check_json,

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+/** \file `tutti serve` (a compile and compute server, docs/serve-api.md),
+ * `tutti factories HOST[:PORT]` (what a server holds) and `tutti bundle`
+ * (a program and the files it reads, as the server takes it). */
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tutti::app {
+
+struct ServeArgs {
+    int port = 7777;
+    std::string listen = "127.0.0.1";
+    int jobs = 2;
+    std::string token;           ///< off loopback; empty: a random one, printed once
+    double max_seconds = 30;     ///< per compilation
+    double max_memory_mb = 1024; ///< per compilation (growth of the process)
+    std::size_t max_body_mb = 32;
+    double seconds = -1; ///< stop after this long (default: until SIGINT/SIGTERM)
+};
+int run_serve(const ServeArgs& args);
+
+int run_factories(const std::string& server, const std::string& token, bool json);
+
+int run_bundle(const std::string& program, const std::vector<std::string>& include_dirs);
+
+} // namespace tutti::app

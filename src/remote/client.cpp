@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: MIT
+// The compile server's client (client.h): a Beast HTTP client and the remote
+// factory and instance over it.
+#include "remote/client.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <utility> // before Boost.Asio 1.74, which uses std::exchange without it
+
+#include "http/json_scan.h"
+#include "runtime/factory_info_codec.h"
+
+namespace tutti::remote {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = boost::asio::ip::tcp;
+
+std::optional<Endpoint> parse_endpoint(std::string_view text) {
+    Endpoint e;
+    std::string_view host = text, port;
+    if (!text.empty() && text.front() == '[') {
+        const std::size_t close = text.find(']');
+        if (close == std::string_view::npos) {
+            return std::nullopt;
+        }
+        host = text.substr(1, close - 1);
+        std::string_view rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') {
+                return std::nullopt;
+            }
+            port = rest.substr(1);
+        }
+    } else if (const std::size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+        if (text.find(':') != colon) {
+            host = text; // a bare IPv6 address
+        } else {
+            host = text.substr(0, colon);
+            port = text.substr(colon + 1);
+        }
+    }
+    if (host.empty() || host.size() > 253) {
+        return std::nullopt;
+    }
+    e.host = std::string(host);
+    if (!text.empty() && text.back() == ':') {
+        return std::nullopt;
+    }
+    if (!port.empty()) {
+        int p = 0;
+        for (char c : port) {
+            if (c < '0' || c > '9' || p > 65535) {
+                return std::nullopt;
+            }
+            p = p * 10 + (c - '0');
+        }
+        if (p <= 0 || p > 65535) {
+            return std::nullopt;
+        }
+        e.port = p;
+    }
+    return e;
+}
+
+namespace {
+
+std::string where(const Endpoint& e) {
+    return e.host + ":" + std::to_string(e.port);
+}
+
+/// The "error" member of an error answer, or its body.
+std::string error_message(const Response& r) {
+    if (auto ms = http::json_object_members(r.body)) {
+        for (const http::JsonMember& m : *ms) {
+            if (m.key == "error") {
+                if (auto s = http::json_string_value(m.value)) {
+                    return *s;
+                }
+            }
+        }
+    }
+    return r.body.substr(0, 200);
+}
+
+/// The raw elements of a JSON array (validated by the caller's object parse).
+std::vector<std::string_view> array_elements(std::string_view a) {
+    std::vector<std::string_view> out;
+    if (a.size() < 2 || a.front() != '[') {
+        return out;
+    }
+    int depth = 0;
+    bool in_string = false, escape = false;
+    std::size_t start = 1;
+    for (std::size_t i = 1; i + 1 < a.size(); ++i) {
+        const char c = a[i];
+        if (in_string) {
+            if (escape) {
+                escape = false;
+            } else if (c == '\\') {
+                escape = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        } else if (c == ',' && depth == 0) {
+            out.push_back(a.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    std::string_view last = a.substr(start, a.size() - 1 - start);
+    if (last.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+        out.push_back(last);
+    }
+    return out;
+}
+
+std::optional<std::string_view> member_raw(const std::vector<http::JsonMember>& ms,
+                                           std::string_view key) {
+    for (const http::JsonMember& m : ms) {
+        if (m.key == key) {
+            return m.value;
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<http::JsonMember> members_or_throw(std::string_view body, int max_depth = 64) {
+    auto ms = http::json_object_members(body, max_depth);
+    if (!ms) {
+        throw RemoteError(0, "the server's answer is not JSON");
+    }
+    return std::move(*ms);
+}
+
+std::string string_member(const std::vector<http::JsonMember>& ms, std::string_view key) {
+    auto raw = member_raw(ms, key);
+    auto s = raw ? http::json_string_value(*raw) : std::nullopt;
+    if (!s) {
+        throw RemoteError(0, "the server's answer has no \"" + std::string(key) + "\"");
+    }
+    return *s;
+}
+
+double number_member(const std::vector<http::JsonMember>& ms, std::string_view key) {
+    auto raw = member_raw(ms, key);
+    auto v = raw ? http::json_number_value(*raw) : std::nullopt;
+    if (!v) {
+        throw RemoteError(0, "the server's answer has no number \"" + std::string(key) + "\"");
+    }
+    return *v;
+}
+
+/// The diagnostics of a failed compilation's answer (best effort).
+std::vector<Diagnostic> diagnostics_of(std::string_view body) {
+    std::vector<Diagnostic> out;
+    auto ms = http::json_object_members(body, 64);
+    if (!ms) {
+        return out;
+    }
+    auto list = member_raw(*ms, "diagnostics");
+    if (!list) {
+        return out;
+    }
+    for (std::string_view e : array_elements(*list)) {
+        auto dm = http::json_object_members(e, 16);
+        if (!dm) {
+            continue;
+        }
+        Diagnostic d;
+        for (const http::JsonMember& m : *dm) {
+            auto s = http::json_string_value(m.value);
+            auto n = http::json_number_value(m.value);
+            if (m.key == "id" && s) {
+                d.id = *s;
+            } else if (m.key == "message" && s) {
+                d.message = *s;
+            } else if (m.key == "file" && s) {
+                d.file = *s;
+            } else if (m.key == "line" && n) {
+                d.line = std::uint32_t(*n);
+            } else if (m.key == "column" && n) {
+                d.column = std::uint32_t(*n);
+            } else if (m.key == "severity" && s) {
+                d.severity = *s == "warning" ? Severity::Warning
+                             : *s == "note"  ? Severity::Note
+                                             : Severity::Error;
+            }
+        }
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+} // namespace
+
+struct Client::Connection {
+    net::io_context ioc;
+    beast::tcp_stream stream{ioc};
+    beast::flat_buffer buffer;
+    bool open = false;
+};
+
+Client::Client(Endpoint endpoint) : endpoint_(std::move(endpoint)) {
+}
+Client::~Client() = default;
+
+Response Client::request(std::string_view method, std::string_view target, std::string_view body,
+                         std::string_view content_type) {
+    std::lock_guard lock(mutex_);
+    bhttp::request<bhttp::string_body> req;
+    req.method_string(beast::string_view(method.data(), method.size()));
+    req.target(beast::string_view(target.data(), target.size()));
+    req.version(11);
+    req.set(bhttp::field::host, where(endpoint_));
+    req.set(bhttp::field::user_agent, "tutti-remote");
+    if (!endpoint_.token.empty()) {
+        req.set(bhttp::field::authorization, "Bearer " + endpoint_.token);
+    }
+    if (!body.empty() || method == "POST" || method == "PUT") {
+        req.set(bhttp::field::content_type,
+                beast::string_view(content_type.data(), content_type.size()));
+        req.body() = std::string(body);
+    }
+    req.keep_alive(true);
+    req.prepare_payload();
+    // a kept connection the server closed meanwhile fails at once: one retry on a new one
+    for (int attempt = 0;; ++attempt) {
+        const bool reused = connection_ && connection_->open;
+        beast::error_code ec;
+        if (!reused) {
+            connection_ = std::make_unique<Connection>();
+            tcp::resolver resolver(connection_->ioc);
+            auto results = resolver.resolve(endpoint_.host, std::to_string(endpoint_.port), ec);
+            if (ec) {
+                throw RemoteError(0, "cannot resolve " + endpoint_.host + ": " + ec.message());
+            }
+            connection_->stream.expires_after(endpoint_.timeout);
+            connection_->stream.connect(results, ec);
+            if (ec) {
+                connection_.reset();
+                throw RemoteError(0, "cannot reach the server at " + where(endpoint_) + ": " +
+                                         ec.message());
+            }
+            connection_->open = true;
+        }
+        Connection& c = *connection_;
+        c.stream.expires_after(endpoint_.timeout);
+        bhttp::write(c.stream, req, ec);
+        bhttp::response_parser<bhttp::string_body> parser;
+        parser.body_limit(std::uint64_t(256) << 20);
+        if (!ec) {
+            bhttp::read(c.stream, c.buffer, parser, ec);
+        }
+        if (ec) {
+            connection_.reset();
+            const bool closed_before_answer =
+                ec == bhttp::error::end_of_stream || ec == net::error::connection_reset ||
+                ec == net::error::broken_pipe || ec == net::error::eof;
+            if (reused && attempt == 0 && closed_before_answer) {
+                continue;
+            }
+            throw RemoteError(0, "the server at " + where(endpoint_) +
+                                     " did not answer: " + ec.message() +
+                                     (ec == beast::error::timeout ? " (timed out)" : ""));
+        }
+        auto& res = parser.get();
+        Response r;
+        r.status = int(res.result_int());
+        r.content_type = std::string(res[bhttp::field::content_type]);
+        r.body = std::move(res.body());
+        if (!res.keep_alive()) {
+            connection_.reset();
+        }
+        return r;
+    }
+}
+
+Response Client::call(std::string_view method, std::string_view target, std::string_view body,
+                      std::string_view content_type) {
+    Response r = request(method, target, body, content_type);
+    if (r.status < 200 || r.status >= 300) {
+        throw RemoteError(r.status, "server " + where(endpoint_) + ": " + std::to_string(r.status) +
+                                        ": " + error_message(r));
+    }
+    return r;
+}
+
+std::vector<FactorySummary> list_factories(const Endpoint& server) {
+    Client client(server);
+    Response r = client.call("GET", "/v1/factories");
+    auto ms = members_or_throw(r.body);
+    auto list = member_raw(ms, "factories");
+    if (!list) {
+        throw RemoteError(0, "the server's answer has no factory list");
+    }
+    std::vector<FactorySummary> out;
+    for (std::string_view e : array_elements(*list)) {
+        auto fm = members_or_throw(e);
+        FactorySummary s;
+        s.key = string_member(fm, "key");
+        s.name = string_member(fm, "name");
+        s.options = string_member(fm, "options");
+        s.last_use_ms = std::int64_t(number_member(fm, "last_use"));
+        s.compile_ms = number_member(fm, "compile_ms");
+        s.instances = int(number_member(fm, "instances"));
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+namespace {
+
+std::shared_ptr<const RemoteFactory>
+fetch_factory(const Endpoint& server, std::shared_ptr<Client> client, const std::string& key) {
+    Response r = client->call("GET", "/v1/factories/" + key + "/info");
+    std::string error;
+    std::optional<FactoryInfo> info = decode_factory_info(r.body, &error);
+    if (!info) {
+        throw RemoteError(0, "the server's factory description is not valid: " + error);
+    }
+    return std::make_shared<const RemoteFactory>(server, std::move(client), std::move(*info));
+}
+
+} // namespace
+
+RemoteFactory::RemoteFactory(Endpoint endpoint, std::shared_ptr<Client> client, FactoryInfo info)
+    : Factory(std::move(info)), endpoint_(std::move(endpoint)), client_(std::move(client)) {
+}
+
+RemoteFactory::Created RemoteFactory::create(const Endpoint& server, const Bundle& bundle,
+                                             const RemoteCompileOptions& options) {
+    auto client = std::make_shared<Client>(server);
+    const std::string target = std::string("/v1/factories?backend=") +
+                               (options.interpreter ? "interpreter" : "llvm") +
+                               "&double=" + (options.double_precision ? "1" : "0") +
+                               "&opt=" + std::to_string(options.opt_level);
+    Response r =
+        client->request("POST", target, encode_bundle(bundle), "application/x-tutti-bundle");
+    Created out;
+    if (r.status == 422) {
+        out.diagnostics = diagnostics_of(r.body);
+        if (auto ms = http::json_object_members(r.body, 64)) {
+            if (auto raw = member_raw(*ms, "compile_ms")) {
+                out.compile_ms = http::json_number_value(*raw).value_or(0);
+            }
+        }
+        if (out.diagnostics.empty()) {
+            Diagnostic d;
+            d.id = "remote_compile_failed";
+            d.message = error_message(r);
+            out.diagnostics.push_back(d);
+        }
+        return out;
+    }
+    if (r.status != 200 && r.status != 201) {
+        throw RemoteError(r.status, "server " + where(server) + ": " + std::to_string(r.status) +
+                                        ": " + error_message(r));
+    }
+    auto ms = members_or_throw(r.body);
+    out.compile_ms = number_member(ms, "compile_ms");
+    out.factory = fetch_factory(server, client, string_member(ms, "key"));
+    return out;
+}
+
+std::shared_ptr<const RemoteFactory> RemoteFactory::lookup(const Endpoint& server,
+                                                           const std::string& key) {
+    return fetch_factory(server, std::make_shared<Client>(server), key);
+}
+
+void RemoteFactory::remove() const {
+    client_->call("DELETE", "/v1/factories/" + content_key());
+}
+
+std::unique_ptr<Instance> RemoteFactory::make_instance(std::shared_ptr<const Factory> self) const {
+    auto me = std::static_pointer_cast<const RemoteFactory>(self);
+    return std::make_unique<RemoteInstance>(std::move(me), 0, 64);
+}
+
+std::unique_ptr<RemoteInstance> RemoteFactory::create_remote_instance(int sample_rate,
+                                                                      int block) const {
+    auto me = std::static_pointer_cast<const RemoteFactory>(shared_from_this());
+    return std::make_unique<RemoteInstance>(std::move(me), sample_rate, block);
+}
+
+RemoteInstance::RemoteInstance(std::shared_ptr<const RemoteFactory> factory, int sample_rate,
+                               int block)
+    : Instance(factory), factory_(factory), current_(factory), client_(factory->client_),
+      sample_rate_(sample_rate), block_(block) {
+    if (sample_rate > 0) {
+        create_on_server();
+    }
+}
+
+RemoteInstance::~RemoteInstance() {
+    delete_on_server();
+}
+
+void RemoteInstance::create_on_server() {
+    const std::string body = "{\"factory\":\"" + current_->content_key() +
+                             "\",\"sample_rate\":" + std::to_string(sample_rate_) +
+                             ",\"block\":" + std::to_string(block_) + "}";
+    Response r = client_->call("POST", "/v1/instances", body);
+    id_ = string_member(members_or_throw(r.body), "id");
+    running_ = false;
+    dirty_ = false;
+}
+
+void RemoteInstance::delete_on_server() noexcept {
+    if (id_.empty()) {
+        return;
+    }
+    try {
+        client_->request("DELETE", "/v1/instances/" + id_);
+    } catch (const RemoteError&) {
+        // the server is gone: so is the instance
+    }
+    id_.clear();
+}
+
+void RemoteInstance::start() {
+    client_->call("POST", "/v1/instances/" + id_ + "/start");
+    running_ = true;
+    dirty_ = true;
+}
+
+void RemoteInstance::stop() {
+    client_->call("POST", "/v1/instances/" + id_ + "/stop");
+    running_ = false;
+}
+
+bool RemoteInstance::running() const {
+    return running_;
+}
+
+std::string RemoteInstance::swap(const std::shared_ptr<const RemoteFactory>& factory) {
+    Response r = client_->call("PUT", "/v1/instances/" + id_ + "/factory",
+                               "{\"factory\":\"" + factory->content_key() + "\"}");
+    current_ = factory;
+    auto ms = members_or_throw(r.body);
+    auto swap = member_raw(ms, "swap");
+    return swap ? std::string(*swap) : std::string("{}");
+}
+
+std::shared_ptr<const RemoteFactory> RemoteInstance::current_factory() const {
+    return current_;
+}
+
+double RemoteInstance::value(std::string_view path) {
+    std::string escaped;
+    for (char c : path) {
+        if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' || c == '-' ||
+            c == '.') {
+            escaped += c;
+        } else {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+            escaped += buf;
+        }
+    }
+    Response r = client_->call("GET", "/v1/instances/" + id_ + "/controls?path=" + escaped);
+    return number_member(members_or_throw(r.body), "value");
+}
+
+void RemoteInstance::instance_constants(int sample_rate) {
+    if (sample_rate != sample_rate_ || id_.empty()) {
+        delete_on_server();
+        sample_rate_ = sample_rate;
+        create_on_server();
+    }
+}
+
+void RemoteInstance::reset_controls() {
+    client_->call("POST", "/v1/instances/" + id_ + "/reset_controls");
+}
+
+void RemoteInstance::clear() {
+    if (!dirty_) {
+        return; // made and never started: its state is clear
+    }
+    // the engine has no clear: a new instance of the same factory
+    const bool was_running = running_;
+    delete_on_server();
+    create_on_server();
+    if (was_running) {
+        start();
+    }
+}
+
+void RemoteInstance::compute(int frames, const void* const* inputs, void* const* outputs) {
+    if (transport_) {
+        transport_->compute(frames, inputs, outputs);
+        return;
+    }
+    // no network audio link yet: silence, and the refusal counted
+    const std::size_t bytes =
+        std::size_t(frames) * (factory().double_precision() ? sizeof(double) : sizeof(float));
+    for (int c = 0; c < num_outputs(); ++c) {
+        std::memset(outputs[c], 0, bytes);
+    }
+    refused_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void RemoteInstance::set_transport(std::unique_ptr<RemoteTransport> transport) {
+    transport_ = std::move(transport);
+}
+
+void RemoteInstance::set_parameter(std::size_t index, double value) {
+    client_->call("PUT", "/v1/instances/" + id_ + "/controls",
+                  "{\"index\":" + std::to_string(index) + ",\"value\":" + http::json_number(value) +
+                      "}");
+}
+
+double RemoteInstance::get_parameter(std::size_t index) const {
+    Response r =
+        client_->call("GET", "/v1/instances/" + id_ + "/controls?index=" + std::to_string(index));
+    return number_member(members_or_throw(r.body), "value");
+}
+
+void RemoteInstance::read_state(std::span<std::byte>) const {
+    throw RemoteError(0, "RemoteInstance::read_state: the state of a remote instance cannot be "
+                         "read yet (it stays in the server's engine)");
+}
+
+void RemoteInstance::write_state(std::span<const std::byte>) {
+    throw RemoteError(0, "RemoteInstance::write_state: the state of a remote instance cannot be "
+                         "written yet (swap() carries it on the server)");
+}
+
+} // namespace tutti::remote

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * The client of a compile server (`tutti serve`, docs/serve-api.md): a factory
+ * and instances that behave like local ones (tutti/runtime.h) while the code
+ * runs on the server.
+ *
+ *  - `RemoteFactory`: compiled by the server from a bundle (bundle.h; the
+ *    client compiles nothing), or looked up by key. Its FactoryInfo (UI, JSON,
+ *    parameters, state layout, key) is the server's, decoded with the runtime's
+ *    codec. Its instances are RemoteInstances.
+ *  - `RemoteInstance`: an instance in the server's engine. Parameters are set
+ *    and read on the server (a request each: call them from a control thread,
+ *    never from an audio thread); start()/stop() run its engine there; swap()
+ *    replaces its factory with the engine's hot swap, state carried on the
+ *    server. `compute()` needs the network audio link (the NetJack transport,
+ *    not part of this library yet): until one is given with set_transport(),
+ *    it refuses by writing silence and counting the refusal (refused_blocks());
+ *    it never blocks the audio thread on a request. State is not readable
+ *    remotely yet: read_state()/write_state() throw RemoteError.
+ *
+ * Errors: every call that reaches the server throws `RemoteError` when the
+ * server cannot be reached, goes away mid-request, or answers with an error
+ * (its status and message). Nothing here crashes on a server's bad answer.
+ */
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility> // for Boost.Asio 1.74 in the .cpp, which uses std::exchange without it
+#include <vector>
+
+#include "remote/bundle.h"
+#include "tutti/diagnostics.h"
+#include "tutti/runtime.h"
+
+namespace tutti::remote {
+
+/// Where a server is: HOST[:PORT] (default port 7777) and its token.
+struct Endpoint {
+    std::string host = "127.0.0.1";
+    int port = 7777;
+    std::string token;                        ///< sent as "Authorization: Bearer" when not empty
+    std::chrono::milliseconds timeout{60000}; ///< connect, send and receive, per request
+};
+/// "host", "host:port", "[v6]:port"; nullopt when it is not one.
+std::optional<Endpoint> parse_endpoint(std::string_view text);
+
+class RemoteError : public std::runtime_error {
+public:
+    /// status: the HTTP status of an error answer, 0 when the server could not
+    /// be reached or did not answer.
+    RemoteError(int status, const std::string& message)
+        : std::runtime_error(message), status_(status) {
+    }
+    int status() const {
+        return status_;
+    }
+
+private:
+    int status_;
+};
+
+struct Response {
+    int status = 0;
+    std::string content_type, body;
+};
+
+/// One connection to a server (kept alive between requests, reopened when the
+/// server closed it). Thread-safe: requests are serialised.
+class Client {
+public:
+    explicit Client(Endpoint endpoint);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+    /// Throws RemoteError(0, ...) when the server is unreachable or the
+    /// connection breaks; any answer (also 4xx/5xx) is returned.
+    Response request(std::string_view method, std::string_view target, std::string_view body = {},
+                     std::string_view content_type = "application/json");
+    /// The same, throwing RemoteError(status, the server's message) unless 2xx.
+    Response call(std::string_view method, std::string_view target, std::string_view body = {},
+                  std::string_view content_type = "application/json");
+    const Endpoint& endpoint() const {
+        return endpoint_;
+    }
+
+private:
+    struct Connection;
+    Endpoint endpoint_;
+    std::mutex mutex_;
+    std::unique_ptr<Connection> connection_;
+};
+
+/// A factory as the server lists it.
+struct FactorySummary {
+    std::string key, name, options;
+    std::int64_t last_use_ms = 0; ///< Unix time in milliseconds
+    double compile_ms = 0;
+    int instances = 0;
+};
+std::vector<FactorySummary> list_factories(const Endpoint& server);
+
+/// Options a client chooses for a compilation (the server sets the limits).
+struct RemoteCompileOptions {
+    bool interpreter = false;
+    bool double_precision = false;
+    int opt_level = 2;
+};
+
+class RemoteInstance;
+
+class RemoteFactory : public Factory {
+public:
+    struct Created {
+        std::shared_ptr<const RemoteFactory> factory; ///< null when the compilation failed
+        std::vector<Diagnostic> diagnostics;          ///< the server's (file names: the bundle's)
+        double compile_ms = 0;                        ///< as the server measured it
+        bool ok() const {
+            return factory != nullptr;
+        }
+    };
+    /// Compiles `bundle` on the server. Throws RemoteError when the server
+    /// cannot be reached or refuses the request (not for the program's errors:
+    /// those are diagnostics).
+    static Created create(const Endpoint& server, const Bundle& bundle,
+                          const RemoteCompileOptions& options = {});
+    /// The factory with `key` on the server; throws RemoteError (404: none).
+    static std::shared_ptr<const RemoteFactory> lookup(const Endpoint& server,
+                                                       const std::string& key);
+    /// Deletes it on the server (its instances there keep running).
+    void remove() const;
+
+    const char* implementation() const override {
+        return "remote";
+    }
+    const Endpoint& endpoint() const {
+        return endpoint_;
+    }
+    /// Creates an instance on the server now (init() chooses its sample rate,
+    /// re-creating it when the rate differs).
+    std::unique_ptr<RemoteInstance> create_remote_instance(int sample_rate = 48000,
+                                                           int block = 64) const;
+
+    /// (use create() or lookup())
+    RemoteFactory(Endpoint endpoint, std::shared_ptr<Client> client, FactoryInfo info);
+
+protected:
+    std::unique_ptr<Instance> make_instance(std::shared_ptr<const Factory> self) const override;
+
+private:
+    Endpoint endpoint_;
+    std::shared_ptr<Client> client_;
+    friend class RemoteInstance;
+};
+
+/// Where a remote instance's audio goes (the network link); for later.
+class RemoteTransport {
+public:
+    virtual ~RemoteTransport() = default;
+    /// Audio thread: as Instance::compute.
+    virtual void compute(int frames, const void* const* inputs, void* const* outputs) = 0;
+};
+
+class RemoteInstance : public Instance {
+public:
+    ~RemoteInstance() override; ///< deletes the server's instance (errors ignored)
+
+    const std::string& id() const {
+        return id_;
+    }
+    /// The sample rate of the server's engine.
+    int sample_rate() const {
+        return sample_rate_;
+    }
+    void start();
+    void stop();
+    bool running() const;
+    /// The server's engine swaps to `factory` (of the same server) with its
+    /// state carried; returns the swap report's JSON ({"generation",
+    /// "committed", "carried", ...}). Afterwards factory() is still the first
+    /// factory (Instance's is fixed): current_factory() is the new one.
+    std::string swap(const std::shared_ptr<const RemoteFactory>& factory);
+    std::shared_ptr<const RemoteFactory> current_factory() const;
+    /// The value of the control with this address (or index) on the server.
+    double value(std::string_view path);
+
+    void instance_constants(int sample_rate) override;
+    void reset_controls() override;
+    void clear() override;
+    /// See the file comment: the transport's, or silence and a refusal.
+    void compute(int frames, const void* const* inputs, void* const* outputs) override;
+    void set_transport(std::unique_ptr<RemoteTransport> transport);
+    std::uint64_t refused_blocks() const {
+        return refused_.load(std::memory_order_relaxed);
+    }
+    using Instance::get_parameter;
+    using Instance::set_parameter;
+    void set_parameter(std::size_t index, double value) override;
+    double get_parameter(std::size_t index) const override;
+    std::byte* state() override {
+        return nullptr;
+    }
+    const std::byte* state() const override {
+        return nullptr;
+    }
+    void read_state(std::span<std::byte> to) const override;
+    void write_state(std::span<const std::byte> from) override;
+
+    RemoteInstance(std::shared_ptr<const RemoteFactory> factory, int sample_rate, int block);
+
+private:
+    void create_on_server();
+    void delete_on_server() noexcept;
+    std::shared_ptr<const RemoteFactory> factory_;
+    std::shared_ptr<const RemoteFactory> current_;
+    std::shared_ptr<Client> client_;
+    std::string id_;
+    int sample_rate_ = 48000, block_ = 64;
+    bool running_ = false;
+    bool dirty_ = false; ///< started since it was made (clear() then cannot be a no-op)
+    std::unique_ptr<RemoteTransport> transport_;
+    std::atomic<std::uint64_t> refused_{0};
+};
+
+} // namespace tutti::remote

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: MIT
+// The API's request parser (api.h): routes, arguments, the token.
+#include "serve/api.h"
+
+#include <cmath>
+#include <optional>
+#include <vector>
+
+#include "http/json_scan.h"
+#include "http/request_handler.h"
+
+namespace tutti::serve {
+
+namespace {
+
+using Result = std::variant<Call, ApiError>;
+
+ApiError error(int status, std::string message) {
+    return ApiError{status, std::move(message)};
+}
+
+bool is_hex(std::string_view s) {
+    for (char c : s) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool valid_key(std::string_view s) {
+    return s.size() >= 16 && s.size() <= 128 && is_hex(s);
+}
+bool valid_id(std::string_view s) {
+    return s.size() == 32 && is_hex(s);
+}
+
+/// The value of `name` in a query string ("a=1&b=2"), percent-decoded; nullopt
+/// when absent; *bad set on a bad escape.
+std::optional<std::string> query_value(std::string_view query, std::string_view name, bool* bad) {
+    std::size_t start = 0;
+    while (start <= query.size()) {
+        std::size_t amp = query.find('&', start);
+        if (amp == std::string_view::npos) {
+            amp = query.size();
+        }
+        std::string_view pair = query.substr(start, amp - start);
+        const std::size_t eq = pair.find('=');
+        if (pair.substr(0, eq) == name) {
+            auto v =
+                http::percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+            if (!v) {
+                *bad = true;
+            }
+            return v;
+        }
+        start = amp + 1;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s, std::int64_t lo, std::int64_t hi) {
+    if (s.empty() || s.size() > 12) {
+        return std::nullopt;
+    }
+    std::int64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + (c - '0');
+    }
+    if (v < lo || v > hi) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+    std::vector<std::string_view> parts;
+    std::size_t start = 1;
+    while (start <= path.size() && parts.size() < 8) {
+        std::size_t slash = path.find('/', start);
+        if (slash == std::string_view::npos) {
+            slash = path.size();
+        }
+        parts.push_back(path.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return parts;
+}
+
+/// The members of a JSON body, or an error.
+std::variant<std::vector<http::JsonMember>, ApiError> json_body(std::string_view body,
+                                                                const ApiLimits& limits) {
+    if (body.size() > limits.max_json_body) {
+        return error(413,
+                     "the body is larger than " + std::to_string(limits.max_json_body) + " bytes");
+    }
+    auto members = http::json_object_members(body, 8);
+    if (!members) {
+        return error(400, "the body is not a JSON object");
+    }
+    return std::move(*members);
+}
+
+const http::JsonMember* member(const std::vector<http::JsonMember>& ms, std::string_view key) {
+    for (const http::JsonMember& m : ms) {
+        if (m.key == key) {
+            return &m;
+        }
+    }
+    return nullptr;
+}
+
+/// A JSON member that must be a string (when present).
+std::variant<std::optional<std::string>, ApiError>
+string_member(const std::vector<http::JsonMember>& ms, std::string_view key) {
+    const http::JsonMember* m = member(ms, key);
+    if (m == nullptr) {
+        return std::optional<std::string>{};
+    }
+    auto s = http::json_string_value(m->value);
+    if (!s) {
+        return error(400, "\"" + std::string(key) + "\" must be a string");
+    }
+    return std::optional<std::string>(std::move(*s));
+}
+
+/// A JSON member that must be an integer in [lo, hi] (when present).
+std::variant<std::optional<std::int64_t>, ApiError>
+int_member(const std::vector<http::JsonMember>& ms, std::string_view key, std::int64_t lo,
+           std::int64_t hi) {
+    const http::JsonMember* m = member(ms, key);
+    if (m == nullptr) {
+        return std::optional<std::int64_t>{};
+    }
+    auto v = http::json_number_value(m->value);
+    if (!v || *v != std::floor(*v) || *v < double(lo) || *v > double(hi)) {
+        return error(400, "\"" + std::string(key) + "\" must be an integer from " +
+                              std::to_string(lo) + " to " + std::to_string(hi));
+    }
+    return std::optional<std::int64_t>(std::int64_t(*v));
+}
+
+Result factory_options(std::string_view query, Call call) {
+    bool bad = false;
+    if (auto b = query_value(query, "backend", &bad)) {
+        if (*b == "interpreter") {
+            call.options.interpreter = true;
+        } else if (*b != "llvm") {
+            return error(400, "backend must be llvm or interpreter");
+        }
+    }
+    if (auto d = query_value(query, "double", &bad)) {
+        if (*d != "0" && *d != "1") {
+            return error(400, "double must be 0 or 1");
+        }
+        call.options.double_precision = *d == "1";
+    }
+    if (auto o = query_value(query, "opt", &bad)) {
+        auto v = parse_int(*o, 0, 3);
+        if (!v) {
+            return error(400, "opt must be 0, 1, 2 or 3");
+        }
+        call.options.opt_level = int(*v);
+    }
+    if (bad) {
+        return error(400, "bad escape in the query");
+    }
+    return call;
+}
+
+Result controls_call(std::string_view method, std::string_view query, std::string_view body,
+                     const ApiLimits& limits, Call call) {
+    if (method == "GET") {
+        bool bad = false;
+        auto path = query_value(query, "path", &bad);
+        auto index = query_value(query, "index", &bad);
+        if (bad) {
+            return error(400, "bad escape in the query");
+        }
+        if (path && index) {
+            return error(400, "give path or index, not both");
+        }
+        call.op = path || index ? Op::GetControl : Op::GetControls;
+        if (path) {
+            if (path->empty() || path->size() > 1024) {
+                return error(400, "bad control path");
+            }
+            call.path = std::move(*path);
+        }
+        if (index) {
+            auto v = parse_int(*index, 0, 1 << 24);
+            if (!v) {
+                return error(400, "index must be a number");
+            }
+            call.index = *v;
+        }
+        return call;
+    }
+    if (method != "PUT" && method != "POST") {
+        return error(405, "controls: GET or PUT");
+    }
+    auto ms = json_body(body, limits);
+    if (auto* e = std::get_if<ApiError>(&ms)) {
+        return *e;
+    }
+    const auto& members = std::get<std::vector<http::JsonMember>>(ms);
+    auto path = string_member(members, "path");
+    if (auto* e = std::get_if<ApiError>(&path)) {
+        return *e;
+    }
+    auto index = int_member(members, "index", 0, 1 << 24);
+    if (auto* e = std::get_if<ApiError>(&index)) {
+        return *e;
+    }
+    const auto& p = std::get<std::optional<std::string>>(path);
+    const auto& i = std::get<std::optional<std::int64_t>>(index);
+    if (p.has_value() == i.has_value()) {
+        return error(400, "give \"path\" or \"index\" (one of them)");
+    }
+    const http::JsonMember* v = member(members, "value");
+    std::optional<double> value = v != nullptr ? http::json_number_value(v->value) : std::nullopt;
+    if (!value) {
+        return error(400, "\"value\" must be a finite number");
+    }
+    call.op = Op::SetControl;
+    if (p) {
+        if (p->empty() || p->size() > 1024) {
+            return error(400, "bad control path");
+        }
+        call.path = *p;
+    } else {
+        call.index = *i;
+    }
+    call.value = *value;
+    return call;
+}
+
+Result factory_key_body(std::string_view body, const ApiLimits& limits, Call call) {
+    auto ms = json_body(body, limits);
+    if (auto* e = std::get_if<ApiError>(&ms)) {
+        return *e;
+    }
+    const auto& members = std::get<std::vector<http::JsonMember>>(ms);
+    auto key = string_member(members, "factory");
+    if (auto* e = std::get_if<ApiError>(&key)) {
+        return *e;
+    }
+    const auto& k = std::get<std::optional<std::string>>(key);
+    if (!k || !valid_key(*k)) {
+        return error(400, "\"factory\" must be a factory key (hex digits)");
+    }
+    call.key = *k;
+    if (call.op == Op::CreateInstance) {
+        auto rate = int_member(members, "sample_rate", 8000, limits.max_sample_rate);
+        if (auto* e = std::get_if<ApiError>(&rate)) {
+            return *e;
+        }
+        auto block = int_member(members, "block", 1, limits.max_block);
+        if (auto* e = std::get_if<ApiError>(&block)) {
+            return *e;
+        }
+        if (auto r = std::get<std::optional<std::int64_t>>(rate)) {
+            call.sample_rate = int(*r);
+        }
+        if (auto b = std::get<std::optional<std::int64_t>>(block)) {
+            call.block = int(*b);
+        }
+    }
+    return call;
+}
+
+bool authorised(std::string_view query, const ApiAccess& access) {
+    if (!access.token_required) {
+        return true;
+    }
+    std::string_view h = access.given_header;
+    constexpr std::string_view bearer = "Bearer ";
+    if (h.substr(0, bearer.size()) == bearer &&
+        http::token_matches(h.substr(bearer.size()), access.token)) {
+        return true;
+    }
+    bool bad = false;
+    auto t = query_value(query, "token", &bad);
+    return t && http::token_matches(*t, access.token);
+}
+
+} // namespace
+
+const char* to_string(Op op) {
+    switch (op) {
+    case Op::Health:
+        return "health";
+    case Op::ListFactories:
+        return "list-factories";
+    case Op::CreateFactory:
+        return "create-factory";
+    case Op::GetFactory:
+        return "get-factory";
+    case Op::GetFactoryInfo:
+        return "get-factory-info";
+    case Op::DeleteFactory:
+        return "delete-factory";
+    case Op::ListInstances:
+        return "list-instances";
+    case Op::CreateInstance:
+        return "create-instance";
+    case Op::GetInstance:
+        return "get-instance";
+    case Op::DeleteInstance:
+        return "delete-instance";
+    case Op::StartInstance:
+        return "start-instance";
+    case Op::StopInstance:
+        return "stop-instance";
+    case Op::SwapInstance:
+        return "swap-instance";
+    case Op::GetControls:
+        return "get-controls";
+    case Op::GetControl:
+        return "get-control";
+    case Op::SetControl:
+        return "set-control";
+    case Op::ResetControls:
+        return "reset-controls";
+    case Op::InstanceSocket:
+        return "instance-socket";
+    }
+    return "?";
+}
+
+std::string to_string(const FactoryOptions& o) {
+    return std::string("backend=") + (o.interpreter ? "interpreter" : "llvm") +
+           "&double=" + (o.double_precision ? "1" : "0") + "&opt=" + std::to_string(o.opt_level);
+}
+
+std::string error_json(std::string_view message) {
+    return "{\"error\":" + http::json_quote(message) + "}";
+}
+
+std::variant<Call, ApiError> parse_call(std::string_view method, std::string_view target,
+                                        std::string_view body, const ApiAccess& access,
+                                        const ApiLimits& limits) {
+    if (target.empty() || target.front() != '/' || target.size() > 4096) {
+        return error(400, "bad request target");
+    }
+    const std::size_t q = target.find('?');
+    const std::string_view path = target.substr(0, q);
+    const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+    if (!authorised(query, access)) {
+        return error(401, "this server needs its token (Authorization: Bearer TOKEN)");
+    }
+    std::vector<std::string_view> parts = split_path(path);
+    if (parts.empty() || parts[0] != "v1") {
+        return error(404, "no such resource (the API is under /v1)");
+    }
+    parts.erase(parts.begin());
+    if (!parts.empty() && parts.back().empty()) {
+        parts.pop_back(); // a trailing slash
+    }
+    const bool get = method == "GET" || method == "HEAD";
+    Call call;
+    auto wrong_method = [&](std::string_view allowed) {
+        return error(405, "method not allowed here (" + std::string(allowed) + ")");
+    };
+    if (parts.size() == 1 && parts[0] == "health") {
+        if (!get) {
+            return wrong_method("GET");
+        }
+        call.op = Op::Health;
+        return call;
+    }
+    if (!parts.empty() && parts[0] == "factories") {
+        if (parts.size() == 1) {
+            if (get) {
+                call.op = Op::ListFactories;
+                return call;
+            }
+            if (method != "POST") {
+                return wrong_method("GET, POST");
+            }
+            if (body.size() > limits.max_bundle) {
+                return error(413, "the bundle is larger than " + std::to_string(limits.max_bundle) +
+                                      " bytes");
+            }
+            call.op = Op::CreateFactory;
+            call.bundle = body;
+            return factory_options(query, std::move(call));
+        }
+        if (!valid_key(parts[1])) {
+            return error(404, "no such factory (a key is 16 to 128 hex digits)");
+        }
+        call.key = std::string(parts[1]);
+        if (parts.size() == 2) {
+            if (get) {
+                call.op = Op::GetFactory;
+            } else if (method == "DELETE") {
+                call.op = Op::DeleteFactory;
+            } else {
+                return wrong_method("GET, DELETE");
+            }
+            return call;
+        }
+        if (parts.size() == 3 && parts[2] == "info") {
+            if (!get) {
+                return wrong_method("GET");
+            }
+            call.op = Op::GetFactoryInfo;
+            return call;
+        }
+        return error(404, "no such resource");
+    }
+    if (!parts.empty() && parts[0] == "instances") {
+        if (parts.size() == 1) {
+            if (get) {
+                call.op = Op::ListInstances;
+                return call;
+            }
+            if (method != "POST") {
+                return wrong_method("GET, POST");
+            }
+            call.op = Op::CreateInstance;
+            return factory_key_body(body, limits, std::move(call));
+        }
+        if (!valid_id(parts[1])) {
+            return error(404, "no such instance (an id is 32 hex digits)");
+        }
+        call.id = std::string(parts[1]);
+        if (parts.size() == 2) {
+            if (get) {
+                call.op = Op::GetInstance;
+            } else if (method == "DELETE") {
+                call.op = Op::DeleteInstance;
+            } else {
+                return wrong_method("GET, DELETE");
+            }
+            return call;
+        }
+        if (parts.size() != 3) {
+            return error(404, "no such resource");
+        }
+        const std::string_view what = parts[2];
+        if (what == "start" || what == "stop" || what == "reset_controls") {
+            if (method != "POST") {
+                return wrong_method("POST");
+            }
+            call.op = what == "start"  ? Op::StartInstance
+                      : what == "stop" ? Op::StopInstance
+                                       : Op::ResetControls;
+            return call;
+        }
+        if (what == "factory") {
+            if (method != "PUT" && method != "POST") {
+                return wrong_method("PUT");
+            }
+            call.op = Op::SwapInstance;
+            return factory_key_body(body, limits, std::move(call));
+        }
+        if (what == "controls") {
+            return controls_call(method, query, body, limits, std::move(call));
+        }
+        if (what == "ws") {
+            if (method != "GET") {
+                return wrong_method("GET");
+            }
+            call.op = Op::InstanceSocket;
+            call.ws_query = std::string(query);
+            return call;
+        }
+        return error(404, "no such resource");
+    }
+    return error(404, "no such resource");
+}
+
+} // namespace tutti::serve

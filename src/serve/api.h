@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * The compile server's HTTP API (docs/serve-api.md) as a pure function of a
+ * request: method, target, token and body become a `Call` (what to do, its
+ * arguments checked and bounded) or an `ApiError` (the status and message to
+ * answer). No sockets, no engine: the server (server.h) calls it for every
+ * request and hands the Call to the Service; the fuzz target
+ * tests/fuzz/serve_api_fuzzer.cpp calls it with arbitrary bytes.
+ *
+ * Routes (every one under /v1; KEY: a factory's content key, 16-128 hex
+ * digits; ID: an instance id, 32 hex digits):
+ *   GET    /v1/health                          the server's name, version, load
+ *   GET    /v1/factories                       every factory
+ *   POST   /v1/factories[?options]             compile a bundle (remote/bundle.h)
+ *   GET    /v1/factories/KEY                   one factory, with its JSON UI
+ *   GET    /v1/factories/KEY/info              its FactoryInfo (runtime codec)
+ *   DELETE /v1/factories/KEY
+ *   GET    /v1/instances                       every instance
+ *   POST   /v1/instances                       {"factory":KEY[,"sample_rate":N,"block":N]}
+ *   GET    /v1/instances/ID
+ *   DELETE /v1/instances/ID
+ *   POST   /v1/instances/ID/start | /stop
+ *   PUT    /v1/instances/ID/factory            {"factory":KEY}: the engine's swap
+ *   GET    /v1/instances/ID/controls           every control's value
+ *   GET    /v1/instances/ID/controls?path=P | ?index=I
+ *   PUT    /v1/instances/ID/controls           {"path":P | "index":I, "value":V}
+ *   POST   /v1/instances/ID/reset_controls
+ *   GET    /v1/instances/ID/ws                 the control WebSocket (docs/control-protocol.md)
+ * Compile options in the query of POST /v1/factories: backend=llvm|interpreter,
+ * double=0|1, opt=0..3, name=NAME (the program's file name is the bundle's first).
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace tutti::serve {
+
+enum class Op {
+    Health,
+    ListFactories,
+    CreateFactory,
+    GetFactory,
+    GetFactoryInfo,
+    DeleteFactory,
+    ListInstances,
+    CreateInstance,
+    GetInstance,
+    DeleteInstance,
+    StartInstance,
+    StopInstance,
+    SwapInstance,
+    GetControls,
+    GetControl,
+    SetControl,
+    ResetControls,
+    InstanceSocket,
+};
+const char* to_string(Op op);
+
+/// The compile options a client may choose (the server sets the limits).
+struct FactoryOptions {
+    bool interpreter = false;
+    bool double_precision = false;
+    int opt_level = 2;
+    friend bool operator==(const FactoryOptions&, const FactoryOptions&) = default;
+};
+/// "backend=llvm&double=0&opt=2": as the query and the listing write them.
+std::string to_string(const FactoryOptions& options);
+
+struct Call {
+    Op op = Op::Health;
+    std::string key; ///< factory key (GetFactory..., CreateInstance, SwapInstance)
+    std::string id;  ///< instance id
+    FactoryOptions options;
+    std::string_view bundle;             ///< CreateFactory: the body (decoded by the service)
+    int sample_rate = 48000, block = 64; ///< CreateInstance
+    std::string path;                    ///< Get/SetControl by address ("" when by index)
+    std::int64_t index = -1;             ///< Get/SetControl by index (-1: by path)
+    double value = 0;                    ///< SetControl
+    std::string ws_query;                ///< InstanceSocket: the query, passed on to the socket
+};
+
+struct ApiError {
+    int status = 400;
+    std::string message;
+};
+
+/// What the server knows about a request besides its method, target and body.
+struct ApiAccess {
+    /// The server listens off loopback: every request needs the token
+    /// (Authorization: Bearer T, or ?token=T).
+    bool token_required = false;
+    std::string_view token;        ///< the server's
+    std::string_view given_header; ///< the Authorization header ("" when absent)
+};
+
+struct ApiLimits {
+    std::size_t max_json_body = 64u * 1024; ///< every body but a bundle's
+    std::size_t max_bundle = 32u << 20;
+    int max_sample_rate = 384000;
+    int max_block = 8192;
+};
+
+std::variant<Call, ApiError> parse_call(std::string_view method, std::string_view target,
+                                        std::string_view body, const ApiAccess& access,
+                                        const ApiLimits& limits = {});
+
+/// {"error":"..."} for an error answer.
+std::string error_json(std::string_view message);
+
+} // namespace tutti::serve

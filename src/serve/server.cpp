@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+// tutti serve's HTTP server (server.h) on Boost.Beast.
+#include "serve/server.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <utility> // before Boost.Asio 1.74, which uses std::exchange without it
+#include <vector>
+
+#include "control/control_hub.h"
+
+namespace tutti::serve {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+namespace net = boost::asio;
+using tcp = boost::asio::ip::tcp;
+
+bool loopback_address(const std::string& listen) {
+    if (listen == "localhost") {
+        return true;
+    }
+    beast::error_code ec;
+    net::ip::address a = net::ip::make_address(listen, ec);
+    return !ec && a.is_loopback();
+}
+
+struct Server::Impl {
+    Service& service;
+    ServerOptions opt;
+    std::string token; ///< "" on loopback
+    bool token_required = false;
+    // declared before the io_context: sessions destroyed with it still count down
+    std::atomic<std::size_t> connections{0}, requests{0}, refused{0}, limited{0};
+    /// Compilations whose answer is still to come: the server waits for them
+    /// when it is destroyed (their callbacks hold sessions).
+    std::atomic<std::size_t> pending{0};
+    std::atomic<bool> stopped{false};
+    struct Bucket {
+        double tokens = 0;
+        std::chrono::steady_clock::time_point at{};
+    };
+    std::mutex buckets_mutex;
+    std::map<std::string, Bucket> buckets;
+    net::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    std::vector<std::thread> threads;
+    int bound_port = 0;
+    bool started = false;
+
+    Impl(Service& s, ServerOptions o) : service(s), opt(std::move(o)) {
+    }
+    void accept();
+    /// Whether a request from `peer` may go through now (its bucket has a token).
+    bool take_token(const std::string& peer);
+};
+
+bool Server::Impl::take_token(const std::string& peer) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(buckets_mutex);
+    if (buckets.size() > 4096) {
+        buckets.clear(); // bounded: forget every peer rather than grow
+    }
+    auto [it, fresh] = buckets.try_emplace(peer);
+    Bucket& b = it->second;
+    if (fresh) {
+        b.tokens = opt.request_burst;
+    } else {
+        const double dt = std::chrono::duration<double>(now - b.at).count();
+        b.tokens = std::min(opt.request_burst, b.tokens + dt * opt.requests_per_second);
+    }
+    b.at = now;
+    if (b.tokens < 1) {
+        return false;
+    }
+    b.tokens -= 1;
+    return true;
+}
+
+namespace {
+
+std::string_view sv(beast::string_view s) {
+    return {s.data(), s.size()};
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(Server::Impl& s, tcp::socket socket)
+        : s_(s), stream_(std::move(socket)), buffer_(s.opt.max_header_bytes + 1024) {
+        ++s_.connections;
+        beast::error_code ec;
+        tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+        peer_ = ec ? std::string("?") : peer.address().to_string();
+    }
+    ~Session() {
+        --s_.connections;
+    }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    void run() {
+        net::dispatch(stream_.get_executor(),
+                      beast::bind_front_handler(&Session::read_next, shared_from_this()));
+    }
+
+private:
+    void read_next() {
+        parser_.emplace();
+        parser_->header_limit(std::uint32_t(s_.opt.max_header_bytes));
+        parser_->body_limit(std::max(s_.opt.limits.max_bundle, s_.opt.limits.max_json_body));
+        stream_.expires_after(s_.opt.request_timeout);
+        bhttp::async_read(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        if (ec == bhttp::error::end_of_stream) {
+            return shut();
+        }
+        if (ec) {
+            int status = 0;
+            std::string message;
+            if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+                status = 431;
+                message = "request header too large";
+            } else if (ec == bhttp::error::body_limit) {
+                status = 413;
+                message = "request body too large";
+            } else if (ec == beast::error::timeout) {
+                status = 408;
+                message = "request not received in time";
+            } else if (ec != net::error::operation_aborted && ec != net::error::connection_reset &&
+                       ec != net::error::eof && ec != bhttp::error::partial_message) {
+                status = 400;
+                message = "malformed request: " + ec.message();
+            }
+            if (status != 0) {
+                return respond(Reply{status, "application/json", error_json(message)}, 11, false);
+            }
+            return shut(); // the peer went away, or sent half a request and closed
+        }
+        s_.requests.fetch_add(1);
+        bhttp::request<bhttp::string_body>& req = parser_->get();
+        const unsigned version = req.version();
+        const bool keep_alive = req.keep_alive();
+        if (!s_.take_token(peer_)) {
+            s_.limited.fetch_add(1);
+            return respond(Reply{429, "application/json", error_json("too many requests")}, version,
+                           keep_alive);
+        }
+        ApiAccess access;
+        access.token_required = s_.token_required;
+        access.token = s_.token;
+        access.given_header = sv(req[bhttp::field::authorization]);
+        std::variant<Call, ApiError> parsed = parse_call(sv(req.method_string()), sv(req.target()),
+                                                         req.body(), access, s_.opt.limits);
+        if (auto* e = std::get_if<ApiError>(&parsed)) {
+            return respond(Reply{e->status, "application/json", error_json(e->message)}, version,
+                           keep_alive);
+        }
+        Call& call = std::get<Call>(parsed);
+        if (call.op == Op::CreateFactory) {
+            // on a worker; the answer comes back to this session's strand
+            std::string body = std::move(req.body());
+            call.bundle = {};
+            auto self = shared_from_this();
+            s_.pending.fetch_add(1);
+            s_.service.compile(std::move(body), call.options,
+                               [self, version, keep_alive](Reply r) mutable {
+                                   Server::Impl& s = self->s_;
+                                   if (!s.stopped.load()) {
+                                       net::post(self->stream_.get_executor(),
+                                                 [self, version, keep_alive, r = std::move(r)] {
+                                                     self->respond(r, version, keep_alive);
+                                                 });
+                                   }
+                                   self.reset();
+                                   s.pending.fetch_sub(1);
+                               });
+            stream_.expires_after(s_.opt.request_timeout * 10);
+            return;
+        }
+        if (call.op == Op::InstanceSocket) {
+            return to_instance(call, req, version);
+        }
+        Reply r;
+        try {
+            r = s_.service.handle(call);
+        } catch (const std::exception& e) {
+            r = Reply{500, "application/json",
+                      error_json(std::string("internal error: ") + e.what())};
+        }
+        respond(r, version, keep_alive);
+    }
+
+    /// Hands the connection to the instance's control server (src/http), which
+    /// answers the upgrade and runs the WebSocket of docs/control-protocol.md.
+    void to_instance(const Call& call, bhttp::request<bhttp::string_body>& req, unsigned version) {
+        if (!websocket::is_upgrade(req)) {
+            return respond(
+                Reply{400, "application/json", error_json("this is a WebSocket: send an Upgrade")},
+                version, false);
+        }
+        // the request passed this server's token check: the control server, which
+        // shares the token, is told so (a client may have sent it as a header)
+        std::string query = call.ws_query;
+        if (!s_.token.empty() && query.find("token=") == std::string::npos) {
+            query += (query.empty() ? "" : "&") + std::string("token=") + s_.token;
+        }
+        req.target(query.empty() ? "/ws" : "/ws?" + query);
+        std::ostringstream out;
+        out << req;
+        stream_.expires_never();
+        beast::error_code ec;
+        tcp::socket socket = stream_.release_socket();
+        const int fd = socket.release(ec);
+        if (ec) {
+            return;
+        }
+        if (!s_.service.adopt_socket(call.id, fd, out.str())) {
+            const std::string answer =
+                "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: "
+                "close\r\nContent-Length: " +
+                std::to_string(error_json("no instance " + call.id).size()) + "\r\n\r\n" +
+                error_json("no instance " + call.id);
+            [[maybe_unused]] ssize_t n = ::write(fd, answer.data(), answer.size());
+            ::close(fd);
+        }
+    }
+
+    void respond(const Reply& r, unsigned version, bool keep_alive) {
+        auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+            static_cast<bhttp::status>(r.status), version);
+        res->set(bhttp::field::server, "tutti-serve");
+        res->set(bhttp::field::content_type, r.content_type);
+        res->set(bhttp::field::cache_control, "no-store");
+        res->set("X-Content-Type-Options", "nosniff");
+        res->keep_alive(keep_alive);
+        res->body() = r.body;
+        res->prepare_payload();
+        response_ = res;
+        stream_.expires_after(s_.opt.request_timeout);
+        bhttp::async_write(
+            stream_, *res,
+            beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
+    }
+
+    void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+        response_.reset();
+        if (ec || !keep_alive) {
+            return shut();
+        }
+        read_next();
+    }
+
+    void shut() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+
+    Server::Impl& s_;
+    beast::tcp_stream stream_;
+    std::string peer_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    std::shared_ptr<void> response_;
+};
+
+} // namespace
+
+void Server::Impl::accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) {
+            return;
+        }
+        if (!ec) {
+            if (connections.load() >= opt.max_connections) {
+                refused.fetch_add(1);
+                beast::error_code ignored;
+                socket.close(ignored);
+            } else {
+                beast::error_code ignored;
+                socket.set_option(tcp::no_delay(true), ignored);
+                std::make_shared<Session>(*this, std::move(socket))->run();
+            }
+        }
+        accept();
+    });
+}
+
+Server::Server(Service& service, ServerOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {
+    Impl& s = *impl_;
+    s.token_required = s.opt.require_token || !loopback_address(s.opt.listen);
+    if (s.token_required) {
+        s.token = s.opt.token.empty() ? control::make_token() : s.opt.token;
+    }
+}
+
+Server::~Server() {
+    stop();
+    while (impl_->pending.load() != 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+bool Server::start(std::string* error) {
+    Impl& s = *impl_;
+    beast::error_code ec;
+    const std::string host = s.opt.listen == "localhost" ? "127.0.0.1" : s.opt.listen;
+    net::ip::address address = net::ip::make_address(host, ec);
+    if (ec) {
+        *error = "cannot listen on '" + s.opt.listen + "': " + ec.message();
+        return false;
+    }
+    tcp::endpoint ep(address, static_cast<unsigned short>(s.opt.port));
+    s.acceptor.open(ep.protocol(), ec);
+    if (!ec) {
+        s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        s.acceptor.bind(ep, ec);
+    }
+    if (!ec) {
+        s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        *error = "cannot listen on " + s.opt.listen + ":" + std::to_string(s.opt.port) + ": " +
+                 ec.message();
+        return false;
+    }
+    s.bound_port = s.acceptor.local_endpoint().port();
+    s.accept();
+    for (int i = 0; i < std::max(1, s.opt.threads); ++i) {
+        s.threads.emplace_back([&s] { s.ioc.run(); });
+    }
+    s.started = true;
+    return true;
+}
+
+void Server::stop() {
+    Impl& s = *impl_;
+    if (!s.started) {
+        return;
+    }
+    s.started = false;
+    s.stopped.store(true);
+    net::post(s.ioc, [&s] {
+        beast::error_code ec;
+        s.acceptor.close(ec);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    s.ioc.stop();
+    for (std::thread& t : s.threads) {
+        t.join();
+    }
+    s.threads.clear();
+}
+
+int Server::port() const {
+    return impl_->bound_port;
+}
+
+const std::string& Server::token() const {
+    return impl_->token;
+}
+
+Server::Stats Server::stats() const {
+    Stats st;
+    st.requests = impl_->requests.load();
+    st.refused_connections = impl_->refused.load();
+    st.rate_limited = impl_->limited.load();
+    return st;
+}
+
+} // namespace tutti::serve

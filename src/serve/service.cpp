@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: MIT
+// The compile server's factories, compile pool and instances (service.h).
+#include "serve/service.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "control/control_hub.h"
+#include "frontend/frontend_session.h"
+#include "frontend/import/search_path.h"
+#include "http/json_scan.h"
+#include "http/server.h"
+#include "remote/bundle.h"
+#include "runtime/factory_info_codec.h"
+#include "tutti/compiler.h"
+#include "tutti/driver.h"
+#include "tutti/engine.h"
+#include "tutti/engine_callback.h"
+#include "tutti/version.h"
+
+namespace tutti::serve {
+
+namespace fs = std::filesystem;
+using http::json_number;
+using http::json_quote;
+
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::uint64_t fnv1a(std::string_view a, std::string_view b) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (std::string_view s : {a, std::string_view("\0", 1), b}) {
+        for (unsigned char c : s) {
+            h = (h ^ c) * 1099511628211ull;
+        }
+    }
+    return h;
+}
+
+Reply json_reply(int status, std::string body) {
+    Reply r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+Reply error_reply(int status, std::string_view message) {
+    return json_reply(status, error_json(message));
+}
+
+/// Whether `p` is `dir` or inside it (both canonical).
+bool inside(const fs::path& p, const fs::path& dir) {
+    auto d = dir.begin();
+    auto q = p.begin();
+    for (; d != dir.end(); ++d, ++q) {
+        if (q == p.end() || *q != *d) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// A private temporary folder, removed with this object.
+class TempDir {
+public:
+    TempDir() {
+        std::string templ = (fs::temp_directory_path() / "tutti-serve-XXXXXX").string();
+        if (::mkdtemp(templ.data()) != nullptr) {
+            path_ = templ;
+        }
+    }
+    ~TempDir() {
+        std::error_code ec;
+        if (!path_.empty()) {
+            fs::remove_all(path_, ec);
+        }
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const fs::path& path() const {
+        return path_;
+    }
+
+private:
+    fs::path path_;
+};
+
+} // namespace
+
+struct FactoryEntry {
+    std::shared_ptr<const Factory> factory;
+    std::string key, name;
+    FactoryOptions options;
+    std::uint64_t digest = 0; ///< of the bundle and options it was compiled from
+    double compile_ms = 0;
+    std::atomic<std::int64_t> last_use{0};
+    std::atomic<int> users{0}; ///< instances playing it
+};
+
+struct InstanceSlot {
+    std::string id;
+    std::mutex m;
+    std::shared_ptr<FactoryEntry> entry;
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<Driver> driver;
+    std::unique_ptr<EngineCallback> callback;
+    std::unique_ptr<http::Server> control;
+    control::ControlHub* hub = nullptr;
+    int program_id = -1;
+    bool running = false;
+    int sample_rate = 48000, block = 64;
+    std::int64_t created = 0;
+    /// What the API last set, per parameter of the submitted version, and the
+    /// engine frame then: a read before the engine played that frame gives it.
+    std::uint64_t generation = 0;
+    std::vector<double> set_values;
+    std::vector<std::uint64_t> set_frames;
+
+    ~InstanceSlot() {
+        if (entry) {
+            entry->users.fetch_sub(1);
+        }
+        if (control) {
+            control->stop();
+        }
+        if (program_id >= 0) {
+            hub->remove_program(program_id);
+        }
+        if (driver && running) {
+            driver->stop();
+        }
+        control.reset();
+        driver.reset();
+        engine.reset();
+    }
+};
+
+struct Service::Impl {
+    ServiceOptions opt;
+    control::ControlHub hub;
+    std::vector<fs::path> library_dirs;
+
+    mutable std::mutex m; ///< factories, instances, the queue
+    std::map<std::string, std::shared_ptr<FactoryEntry>> factories;
+    std::map<std::uint64_t, std::string> by_digest;
+    std::map<std::string, std::shared_ptr<InstanceSlot>> instances;
+
+    struct Job {
+        std::string bundle;
+        FactoryOptions options;
+        std::function<void(Reply)> done;
+    };
+    std::deque<Job> queue;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::size_t running = 0, compiled = 0, failed = 0, reused = 0;
+    std::vector<std::thread> workers;
+
+    explicit Impl(ServiceOptions o)
+        : opt(std::move(o)), hub([&] {
+              control::ControlHub::Options h;
+              h.token = opt.token;
+              return h;
+          }()) {
+        for (const fs::path& d : frontend::installed_faust_library_dirs()) {
+            std::error_code ec;
+            fs::path c = fs::canonical(d, ec);
+            if (!ec) {
+                library_dirs.push_back(c);
+            }
+        }
+    }
+
+    void work();
+    Reply compile_now(const std::string& text, const FactoryOptions& options);
+    std::string factory_json(const FactoryEntry& e, bool with_ui) const;
+    std::string instance_json(const InstanceSlot& s) const;
+    std::shared_ptr<FactoryEntry> find_factory(const std::string& key) const;
+    std::shared_ptr<InstanceSlot> find_instance(const std::string& id) const;
+    Reply create_instance(const Call& c);
+    Reply instance_call(InstanceSlot& s, const Call& c);
+};
+
+std::string Service::Impl::factory_json(const FactoryEntry& e, bool with_ui) const {
+    const int users = e.users.load();
+    const FactoryInfo& info = e.factory->info();
+    std::string out = "{\"key\":" + json_quote(e.key);
+    out += ",\"name\":" + json_quote(e.name);
+    out += ",\"options\":" + json_quote(to_string(e.options));
+    out += ",\"last_use\":" + std::to_string(e.last_use.load());
+    out += ",\"compile_ms\":" + json_number(e.compile_ms);
+    out += ",\"inputs\":" + std::to_string(info.inputs);
+    out += ",\"outputs\":" + std::to_string(info.outputs);
+    out += ",\"instances\":" + std::to_string(users);
+    if (with_ui) {
+        out += ",\"json\":" + (info.json.empty() ? std::string("null") : info.json);
+    }
+    out += "}";
+    return out;
+}
+
+std::string Service::Impl::instance_json(const InstanceSlot& s) const {
+    std::string out = "{\"id\":" + json_quote(s.id);
+    out += ",\"factory\":" + json_quote(s.entry->key);
+    out += ",\"name\":" + json_quote(s.entry->name);
+    out += std::string(",\"running\":") + (s.running ? "true" : "false");
+    out += ",\"sample_rate\":" + std::to_string(s.sample_rate);
+    out += ",\"block\":" + std::to_string(s.block);
+    out += ",\"frames\":" + std::to_string(s.engine->frames_processed());
+    out += ",\"generation\":" + std::to_string(s.engine->playing_generation());
+    out += ",\"created\":" + std::to_string(s.created);
+    out += ",\"ws\":" + json_quote("/v1/instances/" + s.id + "/ws");
+    out += "}";
+    return out;
+}
+
+std::shared_ptr<FactoryEntry> Service::Impl::find_factory(const std::string& key) const {
+    std::lock_guard lock(m);
+    auto it = factories.find(key);
+    return it == factories.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<InstanceSlot> Service::Impl::find_instance(const std::string& id) const {
+    std::lock_guard lock(m);
+    auto it = instances.find(id);
+    return it == instances.end() ? nullptr : it->second;
+}
+
+Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& fo) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string error;
+    remote::BundleLimits limits;
+    std::optional<remote::Bundle> bundle = remote::decode_bundle(text, &error, limits);
+    if (!bundle) {
+        return error_reply(400, error);
+    }
+    for (const remote::BundleFile& f : bundle->files) {
+        if (f.text.size() > opt.max_file_bytes) {
+            return error_reply(413, "bundle: '" + f.name + "' is larger than " +
+                                        std::to_string(opt.max_file_bytes) + " bytes");
+        }
+    }
+    if (bundle->files[0].name.find('/') != std::string::npos) {
+        return error_reply(400, "bundle: the program's name must be a plain file name");
+    }
+    const std::uint64_t digest = fnv1a(text, to_string(fo));
+    {
+        std::lock_guard lock(m);
+        auto d = by_digest.find(digest);
+        if (d != by_digest.end()) {
+            auto f = factories.find(d->second);
+            if (f != factories.end()) {
+                f->second->last_use = now_ms();
+                ++reused;
+                return json_reply(200, factory_json(*f->second, true));
+            }
+        }
+    }
+    TempDir dir;
+    if (dir.path().empty()) {
+        return error_reply(500, "cannot make a temporary folder");
+    }
+    const fs::path root = fs::canonical(dir.path());
+    for (const remote::BundleFile& f : bundle->files) {
+        fs::path p = root / f.name;
+        std::error_code ec;
+        fs::create_directories(p.parent_path(), ec);
+        std::ofstream out(p, std::ios::binary);
+        out.write(f.text.data(), std::streamsize(f.text.size()));
+        if (!out) {
+            return error_reply(500, "cannot write the bundle's files");
+        }
+    }
+    const fs::path program = root / bundle->files[0].name;
+    // Every file the program reads must come from the bundle or the installed
+    // Faust libraries: nothing else of the server's is read.
+    {
+        frontend::FrontendOptions fopt;
+        fopt.use_environment = false;
+        fopt.max_file_bytes = opt.max_file_bytes;
+        frontend::FrontendSession session(fopt);
+        session.parse_program(program);
+        for (const auto& f : session.files()) {
+            std::error_code ec;
+            fs::path c = fs::canonical(f->path, ec);
+            bool ok = !ec && inside(c, root);
+            for (const fs::path& lib : library_dirs) {
+                ok = ok || (!ec && inside(c, lib));
+            }
+            if (!ok) {
+                std::lock_guard lock(m);
+                ++failed;
+                return error_reply(403, "the program reads '" + f->requested +
+                                            "', which is neither in the bundle nor an "
+                                            "installed Faust library");
+            }
+        }
+    }
+    CompileOptions co;
+    co.backend = fo.interpreter ? Backend::Interpreter : Backend::Llvm;
+    co.double_precision = fo.double_precision;
+    co.opt_level = fo.opt_level;
+    co.allow_foreign_code = false;
+    co.max_memory_bytes = opt.max_memory_bytes;
+    co.max_seconds = opt.max_seconds;
+    CompileResult r = compile_file(program.string(), co);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    // the bundle's names, not the server's folder, in what the client reads
+    const std::string prefix = root.string() + "/";
+    for (Diagnostic& d : r.diagnostics) {
+        if (d.file.rfind(prefix, 0) == 0) {
+            d.file.erase(0, prefix.size());
+        }
+        for (std::size_t at; (at = d.message.find(prefix)) != std::string::npos;) {
+            d.message.erase(at, prefix.size());
+        }
+    }
+    if (!r.ok()) {
+        std::lock_guard lock(m);
+        ++failed;
+        std::string first =
+            r.diagnostics.empty() ? "compilation failed" : to_text(r.diagnostics[0], false);
+        if (!first.empty() && first.back() == '\n') {
+            first.pop_back();
+        }
+        return json_reply(422, "{\"error\":" + json_quote(first) +
+                                   ",\"compile_ms\":" + json_number(ms) +
+                                   ",\"diagnostics\":" + to_json(r.diagnostics) + "}");
+    }
+    auto entry = std::make_shared<FactoryEntry>();
+    entry->factory = r.factory;
+    entry->key = r.factory->content_key();
+    entry->name = r.factory->name();
+    entry->options = fo;
+    entry->digest = digest;
+    entry->compile_ms = ms;
+    entry->last_use = now_ms();
+    std::lock_guard lock(m);
+    ++compiled;
+    auto it = factories.find(entry->key);
+    if (it != factories.end()) {
+        it->second->last_use = now_ms(); // the same program from another bundle
+        by_digest[digest] = entry->key;
+        return json_reply(200, factory_json(*it->second, true));
+    }
+    if (factories.size() >= opt.max_factories) {
+        // the least recently used one goes (its instances keep its code)
+        auto lru =
+            std::min_element(factories.begin(), factories.end(), [](const auto& a, const auto& b) {
+                return a.second->last_use < b.second->last_use;
+            });
+        by_digest.erase(lru->second->digest);
+        factories.erase(lru);
+    }
+    factories[entry->key] = entry;
+    by_digest[digest] = entry->key;
+    return json_reply(201, factory_json(*entry, true));
+}
+
+void Service::Impl::work() {
+    for (;;) {
+        Job job;
+        {
+            std::unique_lock lock(m);
+            wake.wait(lock, [&] { return stopping || !queue.empty(); });
+            if (stopping) {
+                return;
+            }
+            job = std::move(queue.front());
+            queue.pop_front();
+            ++running;
+        }
+        Reply r;
+        try {
+            r = compile_now(job.bundle, job.options);
+        } catch (const std::exception& e) {
+            r = error_reply(500, std::string("internal error: ") + e.what());
+        }
+        {
+            std::lock_guard lock(m);
+            --running;
+        }
+        job.done(std::move(r));
+    }
+}
+
+Reply Service::Impl::create_instance(const Call& c) {
+    std::shared_ptr<FactoryEntry> entry = find_factory(c.key);
+    if (!entry) {
+        return error_reply(404, "no factory " + c.key);
+    }
+    {
+        std::lock_guard lock(m);
+        if (instances.size() >= opt.max_instances) {
+            return error_reply(503, "too many instances (" + std::to_string(opt.max_instances) +
+                                        "); delete one first");
+        }
+    }
+    auto s = std::make_shared<InstanceSlot>();
+    s->id = control::make_token();
+    s->entry = entry;
+    entry->users.fetch_add(1);
+    s->hub = &hub;
+    s->sample_rate = c.sample_rate;
+    s->block = c.block;
+    s->created = now_ms();
+    const FactoryInfo& info = entry->factory->info();
+    if (info.double_precision) {
+        return error_reply(409, "a double-precision factory cannot run in the server's engine "
+                                "(single precision)");
+    }
+    EngineOptions eo;
+    eo.sample_rate = c.sample_rate;
+    eo.max_block = c.block;
+    eo.inputs = std::max(info.inputs, 1);
+    eo.outputs = std::max(info.outputs, 1);
+    s->engine = std::make_unique<Engine>(eo);
+    std::string error;
+    const std::uint64_t g = s->engine->submit(entry->factory, entry->name, &error);
+    if (g == 0 || !s->engine->wait_prepared(g)) {
+        return error_reply(500, "the engine refused the factory: " + error);
+    }
+    s->generation = g;
+    s->set_values.clear();
+    for (const Parameter& p : info.parameters) {
+        s->set_values.push_back(p.init);
+    }
+    s->set_frames.assign(s->set_values.size(), 0);
+    s->driver = make_driver("null");
+    DriverOptions dopt;
+    dopt.inputs = eo.inputs;
+    dopt.outputs = eo.outputs;
+    dopt.sample_rate = c.sample_rate;
+    dopt.block_size = c.block;
+    if (!s->driver || !s->driver->open(dopt, &error)) {
+        return error_reply(500, "cannot open the null driver: " + error);
+    }
+    s->callback = std::make_unique<EngineCallback>(*s->engine);
+    s->program_id = hub.add_program(*s->engine, s->id);
+    http::ServerOptions so;
+    so.listen = opt.listen;
+    so.bind = false;
+    so.token = hub.token();
+    s->control = std::make_unique<http::Server>(hub, s->program_id, *s->engine, so);
+    if (!s->control->start(&error)) {
+        return error_reply(500, "control server: " + error);
+    }
+    entry->last_use = now_ms();
+    std::lock_guard lock(m);
+    instances[s->id] = s;
+    return json_reply(201, instance_json(*s));
+}
+
+namespace {
+
+/// The parameter `c` names (by index or by path) in `info`, or npos.
+std::size_t parameter_of(const FactoryInfo& info, const Call& c) {
+    if (c.index >= 0) {
+        return std::size_t(c.index) < info.parameters.size() ? std::size_t(c.index)
+                                                             : std::string::npos;
+    }
+    for (std::size_t i = 0; i < info.parameters.size(); ++i) {
+        if (info.parameters[i].named(c.path)) {
+            return i;
+        }
+    }
+    return std::string::npos;
+}
+
+std::string report_json(const SwapReport& r) {
+    std::string out = "{\"generation\":" + std::to_string(r.generation);
+    out += std::string(",\"committed\":") + (r.committed ? "true" : "false");
+    out += std::string(",\"crossfade\":") + (r.crossfade ? "true" : "false");
+    out += ",\"carried\":" + std::to_string(r.carried);
+    out += ",\"resized\":" + std::to_string(r.resized);
+    out += ",\"rebuilt\":" + std::to_string(r.rebuilt);
+    out += ",\"reset\":" + std::to_string(r.reset);
+    out += ",\"dropped\":" + std::to_string(r.dropped);
+    out += ",\"prepare_ms\":" + json_number(r.prepare_ms);
+    out += ",\"commit_us\":" + json_number(r.commit_us);
+    out += "}";
+    return out;
+}
+
+} // namespace
+
+Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
+    std::lock_guard lock(s.m);
+    std::string error;
+    switch (c.op) {
+    case Op::GetInstance:
+        return json_reply(200, instance_json(s));
+    case Op::StartInstance:
+        if (!s.running) {
+            if (!s.driver->start(s.callback.get(), &error)) {
+                return error_reply(500, "cannot start: " + error);
+            }
+            s.running = true;
+        }
+        return json_reply(200, instance_json(s));
+    case Op::StopInstance:
+        if (s.running) {
+            s.driver->stop();
+            s.running = false;
+        }
+        return json_reply(200, instance_json(s));
+    case Op::SwapInstance: {
+        std::shared_ptr<FactoryEntry> entry = find_factory(c.key);
+        if (!entry) {
+            return error_reply(404, "no factory " + c.key);
+        }
+        if (entry->factory->double_precision()) {
+            return error_reply(409, "a double-precision factory cannot run in the server's engine");
+        }
+        (void)s.engine->take_reports(); // earlier stories
+        const std::uint64_t g = s.engine->submit(entry->factory, entry->name, &error);
+        if (g == 0 || !s.engine->wait_prepared(g)) {
+            return error_reply(409, "the engine refused the factory: " + error);
+        }
+        entry->users.fetch_add(1);
+        s.entry->users.fetch_sub(1);
+        s.entry = entry;
+        entry->last_use = now_ms();
+        s.generation = g;
+        const FactoryInfo& info = entry->factory->info();
+        s.set_values.clear();
+        for (const Parameter& p : info.parameters) {
+            s.set_values.push_back(p.init);
+        }
+        s.set_frames.assign(s.set_values.size(), 0);
+        // running: wait (a little) for the commit, whose report says what was carried
+        SwapReport report;
+        report.generation = g;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (s.running && !report.committed && std::chrono::steady_clock::now() < until) {
+            for (SwapReport& r : s.engine->take_reports()) {
+                if (r.generation == g) {
+                    report = std::move(r);
+                }
+            }
+            if (!report.committed) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
+        }
+        if (report.committed) {
+            // what the new version plays with: its controls as carried
+            VersionUi ui = s.engine->playing_ui();
+            if (ui.generation == g && ui.values) {
+                for (std::size_t i = 0; i < s.set_values.size() && i < ui.values->size(); ++i) {
+                    s.set_values[i] = ui.values->value(i);
+                }
+            }
+        }
+        return json_reply(200, "{\"instance\":" + instance_json(s) +
+                                   ",\"swap\":" + report_json(report) + "}");
+    }
+    case Op::GetControls:
+    case Op::GetControl: {
+        VersionUi ui = s.engine->submitted_ui();
+        const FactoryInfo& info = s.entry->factory->info();
+        auto value_of = [&](std::size_t i) {
+            if (ui.generation == s.generation && ui.values && i < ui.values->size() &&
+                ui.values->frame() > s.set_frames[i] && ui.values->frame() > 0) {
+                return ui.values->value(i);
+            }
+            return s.set_values[i];
+        };
+        if (c.op == Op::GetControl) {
+            const std::size_t i = parameter_of(info, c);
+            if (i == std::string::npos) {
+                return error_reply(404, "no such control");
+            }
+            return json_reply(200, "{\"index\":" + std::to_string(i) +
+                                       ",\"path\":" + json_quote(info.parameters[i].path) +
+                                       ",\"value\":" + json_number(value_of(i)) + "}");
+        }
+        std::string out = "{\"controls\":[";
+        for (std::size_t i = 0; i < info.parameters.size(); ++i) {
+            out += i == 0 ? "" : ",";
+            out += "{\"index\":" + std::to_string(i) +
+                   ",\"path\":" + json_quote(info.parameters[i].path) +
+                   ",\"value\":" + json_number(value_of(i)) + "}";
+        }
+        return json_reply(200, out + "]}");
+    }
+    case Op::SetControl:
+    case Op::ResetControls: {
+        std::shared_ptr<const control::Snapshot> snap = hub.snapshot();
+        const control::Program* p = snap->find(s.program_id);
+        const FactoryInfo& info = s.entry->factory->info();
+        if (p == nullptr || p->ui.generation != s.generation) {
+            return error_reply(503, "the instance's new version is not ready; try again");
+        }
+        auto set = [&](std::size_t i, double v) {
+            const Parameter& par = info.parameters[i];
+            if (par.kind == Parameter::Kind::VBargraph || par.kind == Parameter::Kind::HBargraph) {
+                return false;
+            }
+            v = std::clamp(v, std::min(par.min, par.max), std::max(par.min, par.max));
+            if (!control::ControlHub::set(*p, i, v)) {
+                return false;
+            }
+            s.set_values[i] = v;
+            s.set_frames[i] = s.engine->frames_processed();
+            return true;
+        };
+        if (c.op == Op::ResetControls) {
+            for (std::size_t i = 0; i < info.parameters.size(); ++i) {
+                set(i, info.parameters[i].init);
+            }
+            return json_reply(200, "{}");
+        }
+        const std::size_t i = parameter_of(info, c);
+        if (i == std::string::npos) {
+            return error_reply(404, "no such control");
+        }
+        if (!set(i, c.value)) {
+            return error_reply(409, "cannot set this control (a bargraph, or the queue is full)");
+        }
+        return json_reply(200, "{\"index\":" + std::to_string(i) +
+                                   ",\"path\":" + json_quote(info.parameters[i].path) +
+                                   ",\"value\":" + json_number(s.set_values[i]) + "}");
+    }
+    default:
+        return error_reply(500, "unexpected call");
+    }
+}
+
+Service::Service(ServiceOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+    const int jobs = std::clamp(impl_->opt.jobs, 1, 64);
+    for (int i = 0; i < jobs; ++i) {
+        impl_->workers.emplace_back([this] { impl_->work(); });
+    }
+}
+
+Service::~Service() {
+    {
+        std::lock_guard lock(impl_->m);
+        impl_->stopping = true;
+    }
+    impl_->wake.notify_all();
+    for (std::thread& t : impl_->workers) {
+        t.join();
+    }
+    for (Impl::Job& j : impl_->queue) {
+        j.done(error_reply(503, "the server is stopping"));
+    }
+    impl_->queue.clear();
+    std::map<std::string, std::shared_ptr<InstanceSlot>> instances;
+    {
+        std::lock_guard lock(impl_->m);
+        instances.swap(impl_->instances);
+    }
+    instances.clear();
+}
+
+const ServiceOptions& Service::options() const {
+    return impl_->opt;
+}
+
+void Service::compile(std::string bundle, const FactoryOptions& options,
+                      std::function<void(Reply)> done) {
+    {
+        std::lock_guard lock(impl_->m);
+        if (!impl_->stopping && impl_->queue.size() < impl_->opt.max_queued) {
+            impl_->queue.push_back({std::move(bundle), options, std::move(done)});
+            impl_->wake.notify_one();
+            return;
+        }
+    }
+    done(error_reply(503, "the compile queue is full; try again later"));
+}
+
+bool Service::adopt_socket(const std::string& id, int native_socket, std::string request) {
+    std::shared_ptr<InstanceSlot> s = impl_->find_instance(id);
+    if (!s) {
+        return false;
+    }
+    std::lock_guard lock(s->m);
+    s->control->adopt(native_socket, std::move(request));
+    return true;
+}
+
+Reply Service::handle(const Call& c) {
+    Impl& s = *impl_;
+    switch (c.op) {
+    case Op::Health: {
+        Stats st = stats();
+        return json_reply(200, std::string("{\"server\":\"tutti\",\"version\":\"") +
+                                   TUTTI_VERSION_STRING +
+                                   "\",\"jobs\":" + std::to_string(s.workers.size()) +
+                                   ",\"queued\":" + std::to_string(st.queued) +
+                                   ",\"compiling\":" + std::to_string(st.running) +
+                                   ",\"factories\":" + std::to_string(st.factories) +
+                                   ",\"instances\":" + std::to_string(st.instances) + "}");
+    }
+    case Op::ListFactories: {
+        std::lock_guard lock(s.m);
+        std::string out = "{\"factories\":[";
+        bool first = true;
+        for (const auto& [key, e] : s.factories) {
+            out += first ? "" : ",";
+            first = false;
+            out += s.factory_json(*e, false);
+        }
+        return json_reply(200, out + "]}");
+    }
+    case Op::GetFactory:
+    case Op::GetFactoryInfo: {
+        std::shared_ptr<FactoryEntry> e = s.find_factory(c.key);
+        if (!e) {
+            return error_reply(404, "no factory " + c.key);
+        }
+        e->last_use = now_ms();
+        if (c.op == Op::GetFactoryInfo) {
+            Reply r;
+            r.content_type = "application/octet-stream";
+            r.body = encode_factory_info(e->factory->info());
+            return r;
+        }
+        std::lock_guard lock(s.m);
+        return json_reply(200, s.factory_json(*e, true));
+    }
+    case Op::DeleteFactory: {
+        std::lock_guard lock(s.m);
+        auto it = s.factories.find(c.key);
+        if (it == s.factories.end()) {
+            return error_reply(404, "no factory " + c.key);
+        }
+        s.by_digest.erase(it->second->digest);
+        s.factories.erase(it); // its instances keep its code
+        return json_reply(200, "{}");
+    }
+    case Op::ListInstances: {
+        std::vector<std::shared_ptr<InstanceSlot>> list;
+        {
+            std::lock_guard lock(s.m);
+            for (const auto& [id, slot] : s.instances) {
+                list.push_back(slot);
+            }
+        }
+        std::string out = "{\"instances\":[";
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            std::lock_guard lock(list[i]->m);
+            out += (i == 0 ? "" : ",") + s.instance_json(*list[i]);
+        }
+        return json_reply(200, out + "]}");
+    }
+    case Op::CreateInstance:
+        return s.create_instance(c);
+    case Op::DeleteInstance: {
+        std::shared_ptr<InstanceSlot> slot;
+        {
+            std::lock_guard lock(s.m);
+            auto it = s.instances.find(c.id);
+            if (it == s.instances.end()) {
+                return error_reply(404, "no instance " + c.id);
+            }
+            slot = it->second;
+            s.instances.erase(it);
+        }
+        std::lock_guard lock(slot->m); // wait for a call in progress
+        return json_reply(200, "{}");
+    }
+    case Op::GetInstance:
+    case Op::StartInstance:
+    case Op::StopInstance:
+    case Op::SwapInstance:
+    case Op::GetControls:
+    case Op::GetControl:
+    case Op::SetControl:
+    case Op::ResetControls: {
+        std::shared_ptr<InstanceSlot> slot = s.find_instance(c.id);
+        if (!slot) {
+            return error_reply(404, "no instance " + c.id);
+        }
+        return s.instance_call(*slot, c);
+    }
+    case Op::CreateFactory:
+    case Op::InstanceSocket:
+        break;
+    }
+    return error_reply(500, "this call is not handled here");
+}
+
+Service::Stats Service::stats() const {
+    std::lock_guard lock(impl_->m);
+    Stats st;
+    st.factories = impl_->factories.size();
+    st.instances = impl_->instances.size();
+    st.queued = impl_->queue.size();
+    st.running = impl_->running;
+    st.compiled = impl_->compiled;
+    st.failed = impl_->failed;
+    st.reused = impl_->reused;
+    return st;
+}
+
+} // namespace tutti::serve

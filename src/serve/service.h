@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * What `tutti serve` serves (docs/serve-api.md), behind the HTTP layer
+ * (server.h): the factories compiled from clients' bundles and the instances
+ * that run them, each in an engine of its own on the null driver.
+ *
+ *  - Compilations run on a pool of `jobs` threads, each in a session of its own
+ *    (the compiler keeps no global state), with the limits of ServiceOptions
+ *    (memory, time, file sizes) and foreign code refused. A program that
+ *    passes a limit ends with a diagnostic; the other workers go on. At most
+ *    `max_queued` compilations wait; beyond, the answer is 503.
+ *  - A bundle's files are written into a private temporary folder and compiled
+ *    from there; a program that reads a file outside it (an absolute path, or
+ *    one of the server's own files other than its installed Faust libraries)
+ *    is refused before it is compiled.
+ *  - Factories are kept by content key (with name, options and last use); the
+ *    same bundle with the same options is not compiled twice.
+ *  - Instances have random ids (32 hex digits). Each has an Engine (so a swap
+ *    carries its state: PUT .../factory is the engine's hot swap), a null
+ *    driver started and stopped by the API, a program in the shared control
+ *    hub, and an HTTP control server (src/http) without a port of its own,
+ *    to which the API hands the instance's /ws connections.
+ *
+ * Threads: any thread may call handle(); compile()'s `done` runs on a worker.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "serve/api.h"
+
+namespace tutti::serve {
+
+struct ServiceOptions {
+    int jobs = 2;                                ///< compile workers
+    std::size_t max_queued = 64;                 ///< compilations waiting for a worker
+    std::uint64_t max_memory_bytes = 1ull << 30; ///< per compilation (process RSS growth)
+    double max_seconds = 30;                     ///< per compilation, wall clock
+    std::size_t max_file_bytes = 4u << 20;       ///< one file of a bundle
+    std::size_t max_factories = 256, max_instances = 32;
+    std::string listen = "127.0.0.1"; ///< for the instances' control servers
+    std::string token;                ///< idem (writes from off loopback)
+};
+
+struct Reply {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+};
+
+class Service {
+public:
+    explicit Service(ServiceOptions options);
+    /// Stops the workers (waiting for the compilations running) and every instance.
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+    /// Any thread: every call but CreateFactory and InstanceSocket.
+    Reply handle(const Call& call);
+    /// Any thread: queues the compilation of `bundle` (the body of the request);
+    /// `done` runs once with the answer, on a worker (or at once, on this thread,
+    /// when the queue is full: 503).
+    void compile(std::string bundle, const FactoryOptions& options,
+                 std::function<void(Reply)> done);
+    /// Any thread: hands a connection (a connected socket; ownership passes)
+    /// whose first request `request` asks for instance `id`'s WebSocket to the
+    /// instance's control server. False when there is no such instance (the
+    /// socket is then still the caller's).
+    bool adopt_socket(const std::string& id, int native_socket, std::string request);
+
+    struct Stats {
+        std::size_t factories = 0, instances = 0, queued = 0, running = 0;
+        std::size_t compiled = 0, failed = 0, reused = 0;
+    };
+    Stats stats() const;
+    const ServiceOptions& options() const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace tutti::serve
