@@ -140,4 +140,8 @@ std::string host_cpu_description() {
     return s;
 }
 
+std::string host_cpu_name() {
+    return llvm::sys::getHostCPUName().str();
+}
+
 } // namespace tutti::jit

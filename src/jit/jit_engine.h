@@ -66,4 +66,8 @@ CompileResult compile_module(std::unique_ptr<llvm::LLVMContext> context,
 /// The host CPU name and features LLVM generates code for (part of cache keys).
 std::string host_cpu_description();
 
+/// The host CPU name alone, as LLVM names it ("znver3", "skylake"): the code
+/// target a server announces (src/discovery).
+std::string host_cpu_name();
+
 } // namespace tutti::jit
