@@ -5,6 +5,7 @@
 # mount namespace): real mDNS between them, nothing leaves the machine.
 #  1. `tutti advertise` in A; `tutti machines` in B finds it with A's address,
 #     the port and the TXT record (cpu = llc's host CPU, cores, load, version);
+#     a server bound to 127.0.0.1 in A is listed in A (on lo), never in B;
 #     avahi-browse (a client nobody here wrote) sees _tutti._tcp, _osc._udp and
 #     _http._tcp with the right ports;
 #  2. an advertiser in B with the same name is renamed ("NAME #2"), one in A
@@ -131,7 +132,12 @@ ip netns exec "$A" env "$BUS_A" "$TUTTI" advertise --port 27001 --name tutti-tes
     --http-port 27003 --load-interval 0.5 > "$dir/adv1.log" 2>&1 &
 ADV1=$!
 pids+=($ADV1)
+ip netns exec "$A" env "$BUS_A" "$TUTTI" advertise --port 27051 --name local-only --listen 127.0.0.1 \
+    > "$dir/adv0.log" 2>&1 &
+ADV0=$!
+pids+=($ADV0)
 wait_for "$dir/adv1.log" "advertised 'tutti-test'" || fail "advertiser 1 not established"
+wait_for "$dir/adv0.log" "advertised 'local-only'.* on interface lo;" || fail "advertiser 0 (loopback) not established on lo"
 echo "A: $(grep -m1 "advertised 'tutti-test'" "$dir/adv1.log") [$(since "$t") s]"
 t=$(date +%s.%N)
 on B "$TUTTI" machines --json --timeout 5 > "$dir/m1.json" 2> "$dir/m1.err" || fail "machines (B) exited with $?"
@@ -145,11 +151,15 @@ listed "$dir/m1.json" tutti-test $IA 27001 || fail "B does not list tutti-test a
 [ "$(field "$dir/m1.json" tutti-test osc_port)" = 27002 ] || fail "osc port"
 [ "$(field "$dir/m1.json" tutti-test host)" = hosta.local ] || fail "host name"
 [ "$(field "$dir/m1.json" tutti-test interface)" = "db$$" ] || fail "seen on interface db$$"
+listed "$dir/m1.json" local-only 127.0.0.1 27051 && fail "B lists A's loopback-only server"
+[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$dir/m1.json")" = 1 ] || fail "B lists more than tutti-test"
 load=$(field "$dir/m1.json" tutti-test load)
 python3 -c "import sys; sys.exit(0 if 0 <= float('$load') < 1000 else 1)" || fail "load '$load'"
 on B "$TUTTI" machines --timeout 5 > "$dir/m1.txt" || fail "machines text"
 grep -q "^tutti-test  *$IA  *27001  *$cpu  *$(nproc)  *[0-9][0-9.]*  *$version  *hosta.local" "$dir/m1.txt" ||
     fail "the text listing: $(cat "$dir/m1.txt")"
+echo "B: tutti machines:"
+cat "$dir/m1.txt"
 on B avahi-browse -rtpk _osc._udp > "$dir/osc.txt" 2> /dev/null
 on B avahi-browse -rtpk _http._tcp > "$dir/http.txt" 2> /dev/null
 grep -q "^=;db$$;IPv4;tutti-test;_osc._udp;local;hosta.local;$IA;27002;" "$dir/osc.txt" ||
@@ -174,6 +184,8 @@ name3=$(sed -n "s/.*advertised '\(tutti-test #[0-9]*\)'.*/\1/p" "$dir/adv3.log" 
 echo "A: $(grep renamed "$dir/adv3.log" | tr '\n' ' ')[$(since "$t") s]"
 on A "$TUTTI" machines --json --timeout 5 > "$dir/m2.json" || fail "machines (A)"
 listed "$dir/m2.json" tutti-test $IA 27001 || fail "A does not list tutti-test"
+listed "$dir/m2.json" local-only 127.0.0.1 27051 || fail "A does not list its loopback-only server at 127.0.0.1"
+[ "$(field "$dir/m2.json" local-only interface)" = lo ] || fail "local-only not seen on lo"
 listed "$dir/m2.json" "tutti-test #2" $IB 27011 || fail "A does not list 'tutti-test #2' at $IB:27011"
 listed "$dir/m2.json" "$name3" $IA 27021 || fail "A does not list '$name3' at $IA:27021"
 echo "A: tutti machines lists $(python3 -c 'import json,sys; print(", ".join(s["name"]+" "+s["address"]+":"+str(s["port"]) for s in json.load(open(sys.argv[1]))))' "$dir/m2.json")"
