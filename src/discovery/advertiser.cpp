@@ -97,7 +97,7 @@ struct Advertiser::Impl {
         f.cpu = opt.cpu;
         f.api = opt.api_path;
         f.cores = online_cpus();
-        f.load = current_load();
+        f.load = opt.load_source ? opt.load_source() : current_load();
         f.osc_port = opt.osc_port;
         f.http_port = opt.http_port;
         return f;

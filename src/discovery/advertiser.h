@@ -53,6 +53,10 @@ struct AdvertiseOptions {
     std::uint16_t osc_port = 0;  ///< the OSC control server's UDP port (0: none)
     std::uint16_t http_port = 0; ///< the HTTP/WebSocket control server's port (0: none)
     std::chrono::milliseconds load_interval{10000};
+    /// The load published (called on the Avahi thread every `load_interval`);
+    /// empty: current_load(), the 1-minute load average per core. A server may
+    /// publish a measure of its own (say, its engines' DSP load); < 0: unknown.
+    std::function<double()> load_source;
     std::chrono::milliseconds retry_interval{2000}; ///< reconnect pace without D-Bus
     /// Messages for a log (registered, renamed, daemon lost/back, errors).
     std::function<void(const std::string&)> on_event;

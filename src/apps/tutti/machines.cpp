@@ -66,6 +66,18 @@ int run_advertise(const AdvertiseArgs& a) {
     o.http_port = std::uint16_t(a.http_port);
     o.load_interval = std::chrono::milliseconds(long(a.load_interval * 1000));
     o.on_event = print;
+    if (!a.load_file.empty()) {
+        o.load_source = [file = a.load_file] {
+            double load = -1;
+            if (FILE* f = std::fopen(file.c_str(), "r")) {
+                if (std::fscanf(f, "%lf", &load) != 1) {
+                    load = -1;
+                }
+                std::fclose(f);
+            }
+            return load;
+        };
+    }
     std::string error;
     auto advertiser = discovery::Advertiser::start(o, &error);
     if (!advertiser) {

@@ -24,6 +24,7 @@ struct AdvertiseArgs {
     int osc_port = 0;
     int http_port = 0;
     double load_interval = 10; ///< seconds
+    std::string load_file;     ///< tests: publish the number in this file as the load
     double seconds = -1;       ///< stop after this long (default: until SIGINT/SIGTERM)
 };
 

@@ -235,6 +235,8 @@ int main(int argc, char** argv) {
     advertise->add_option("--load-interval", aa.load_interval,
                           "Refresh the load in the TXT record every S seconds (default 10)");
     advertise->add_option("--seconds", aa.seconds, "Stop after S seconds");
+    advertise->add_option("--load-file", aa.load_file,
+                          "Publish the number in FILE as the load (read at every refresh)");
 
     try {
         app.parse(argc, argv);
