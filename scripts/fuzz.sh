@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (libFuzzer, clang, ASan+UBSan; tests/fuzz/CMakeLists.txt)
 # one after the other, FUZZ_SECONDS each (default 600).
-#   FUZZ_TARGETS   which ones (default: parse eval ir pipeline midi osc http_request ws_message netjack factory_info serve_api)
+#   FUZZ_TARGETS   which ones (default: parse eval ir pipeline midi osc http_request ws_message netjack
+#                  factory_info serve_api dnssd_txt)
 #   FUZZ_TIMEOUT   wall-clock seconds one input may take before it is reported as
 #                  a hang (60: the largest example programs take a few seconds of
 #                  CPU under the sanitizers, and the machine may be shared)
@@ -29,7 +30,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-600}"
-targets="${FUZZ_TARGETS:-parse eval ir pipeline midi osc http_request ws_message netjack factory_info serve_api}"
+targets="${FUZZ_TARGETS:-parse eval ir pipeline midi osc http_request ws_message netjack factory_info serve_api dnssd_txt}"
 timeout="${FUZZ_TIMEOUT:-60}"
 rss="${FUZZ_RSS_MB:-2048}"
 niceness="${FUZZ_NICE:-10}"
@@ -46,7 +47,7 @@ fuzz_one() {
     local seeds compiler dict log rc f i summary=build-fuzz/fuzz-$t.summary
     : > "$summary"
     seeds=(tests/fuzz/corpus/"$t")
-    case $t in parse | midi | osc | http_request | ws_message | netjack | factory_info | serve_api) compiler=0 ;; *) compiler=1 ;; esac
+    case $t in parse | midi | osc | http_request | ws_message | netjack | factory_info | serve_api | dnssd_txt) compiler=0 ;; *) compiler=1 ;; esac
     if [ "$compiler" = 1 ]; then
         seeds+=(tests/fuzz/seeds)
         [ -d tests/fuzz/regressions ] && seeds+=(tests/fuzz/regressions)

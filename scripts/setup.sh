@@ -31,6 +31,9 @@ packages=(
     libboost-dev curl
     # OSC interop tests: liblo's oscsend/oscdump, a client nobody here wrote (never linked)
     liblo-tools
+    # discovery (DNS-SD): avahi-client (LGPL, linked dynamically) and, for the tests,
+    # avahi-daemon on a private D-Bus bus (dbus) and avahi-browse (avahi-utils)
+    libavahi-client-dev avahi-daemon avahi-utils dbus
 )
 # node and npm lint and test the page (web/); only when the machine has no node
 # (an image may bring its own, newer node)

@@ -320,6 +320,10 @@ std::string host_cpu_description() {
     return s;
 }
 
+std::string host_cpu_name() {
+    return llvm::sys::getHostCPUName().str();
+}
+
 } // namespace tutti::jit
 
 namespace tutti {

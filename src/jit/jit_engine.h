@@ -102,4 +102,8 @@ ObjectResult emit_object(std::unique_ptr<llvm::LLVMContext> context,
 /// millisecond); its symbols link at the first lookup. Thread-safe.
 CompileResult load_object(std::string_view object);
 
+/// The host CPU name alone, as LLVM names it ("znver3", "skylake"): the code
+/// target a server announces (src/discovery).
+std::string host_cpu_name();
+
 } // namespace tutti::jit

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "apps/tutti/cache_command.h"
+#include "apps/tutti/machines.h"
 #include "apps/tutti/play.h"
 #include "apps/tutti/render.h"
 #include "apps/tutti/serve.h"
@@ -257,6 +258,30 @@ int main(int argc, char** argv) {
     cache->require_subcommand(1);
     CLI::App* cache_stats = cache->add_subcommand("stats", "Print what the cache holds");
     cache->add_subcommand("clear", "Remove every entry of the cache");
+    // Discovery (issue 13): the tutti servers on the link; `advertise` (hidden)
+    // announces a port as `tutti serve` does, for the tests.
+    tutti::app::MachinesArgs ma;
+    CLI::App* machines = app.add_subcommand(
+        "machines", "List the tutti servers on the local network (DNS-SD through avahi-daemon)");
+    machines->add_option("--timeout", ma.timeout, "Browse for at most S seconds (default 3)");
+    machines->add_flag("--json", ma.json, "Print a JSON array");
+    machines->add_flag("--wait", ma.wait,
+                       "Browse for the whole timeout (default: until the first answers are in)");
+    tutti::app::AdvertiseArgs aa;
+    CLI::App* advertise =
+        app.add_subcommand("advertise", "Announce a server port with DNS-SD (for tests)");
+    advertise->group(""); // hidden
+    advertise->add_option("--port", aa.port, "The API port announced as _tutti._tcp")->required();
+    advertise->add_option("--name", aa.name, "Service name (default: 'tutti on HOSTNAME')");
+    advertise->add_option("--listen", aa.listen, "The address the server binds (default: any)");
+    advertise->add_option("--api", aa.api, "The API path in the TXT record (default /api)");
+    advertise->add_option("--osc-port", aa.osc_port, "Also announce _osc._udp on this port");
+    advertise->add_option("--http-port", aa.http_port, "Also announce _http._tcp on this port");
+    advertise->add_option("--load-interval", aa.load_interval,
+                          "Refresh the load in the TXT record every S seconds (default 10)");
+    advertise->add_option("--seconds", aa.seconds, "Stop after S seconds");
+    advertise->add_option("--load-file", aa.load_file,
+                          "Publish the number in FILE as the load (read at every refresh)");
 
     try {
         app.parse(argc, argv);
@@ -275,6 +300,12 @@ int main(int argc, char** argv) {
         }
         if (play->parsed()) {
             return tutti::app::run_play(pl);
+        }
+        if (machines->parsed()) {
+            return tutti::app::run_machines(ma);
+        }
+        if (advertise->parsed()) {
+            return tutti::app::run_advertise(aa);
         }
         if (json->parsed()) {
             return tutti::app::run_json(json_program, json_includes, json_double);
