@@ -65,6 +65,16 @@ bench: build
 	bash bench/cost/cost.sh $(BUILD)
 	bash bench/control/ws_latency.sh $(BUILD) 200
 
+# The speed runner (issue 14; bench/speed/run.sh): compile and run time of tutti
+# against libfaust's JIT and faust's C++ under g++, in one run. Full: the nine
+# programs of the issue; quick: three, shorter.
+.PHONY: bench-speed bench-speed-quick
+bench-speed: build
+	bash bench/speed/run.sh --full $(BUILD)
+
+bench-speed-quick: build
+	bash bench/speed/run.sh --quick $(BUILD)
+
 fuzz:
 	bash scripts/fuzz.sh
 

@@ -54,8 +54,11 @@ llvm::Intrinsic::ID intrinsic_for(std::string_view name) {
 
 class Emitter {
 public:
-    Emitter(const ir::Module& m, llvm::LLVMContext& ctx, llvm::Module& mod)
-        : m_(m), ctx_(ctx), mod_(mod), b_(ctx) {
+    Emitter(const ir::Module& m, llvm::LLVMContext& ctx, llvm::Module& mod, bool fast_math)
+        : m_(m), ctx_(ctx), mod_(mod), b_(ctx), fast_math_(fast_math) {
+        if (fast_math) {
+            b_.setFastMathFlags(llvm::FastMathFlags::getFast()); // every float op the builder makes
+        }
         i8_ = llvm::Type::getInt8Ty(ctx);
         i32_ = llvm::Type::getInt32Ty(ctx);
         i64_ = llvm::Type::getInt64Ty(ctx);
@@ -443,7 +446,9 @@ private:
         }
         llvm::Function* decl = library_function(*f);
         llvm::CallInst* c = b_.CreateCall(decl, args);
-        c->addFnAttr(llvm::Attribute::NoBuiltin);
+        if (!fast_math_) {
+            c->addFnAttr(llvm::Attribute::NoBuiltin);
+        }
         return c;
     }
 
@@ -478,8 +483,11 @@ private:
         }
         auto* fty = llvm::FunctionType::get(type(ir::math_result_type(f.signature)), params, false);
         auto* fn = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, mod_);
-        // Not a builtin: LLVM must neither fold it with the host libm nor rewrite it.
-        fn->addFnAttr(llvm::Attribute::NoBuiltin);
+        // Exact: not a builtin, LLVM must neither fold it with the host libm nor
+        // rewrite it. Fast: LLVM may (libfaust's JIT lets it).
+        if (!fast_math_) {
+            fn->addFnAttr(llvm::Attribute::NoBuiltin);
+        }
         fn->setDoesNotThrow();
         fn->addFnAttr(llvm::Attribute::WillReturn);
         // errno is the only memory these functions touch, and nothing here reads it.
@@ -491,6 +499,7 @@ private:
     llvm::LLVMContext& ctx_;
     llvm::Module& mod_;
     llvm::IRBuilder<> b_;
+    bool fast_math_ = false;
     llvm::Type* i8_ = nullptr;
     llvm::Type* i32_ = nullptr;
     llvm::Type* i64_ = nullptr;
@@ -530,7 +539,7 @@ struct Generated {
     std::string error;
 };
 
-Generated generate(const ir::Module& m) {
+Generated generate(const ir::Module& m, bool fast_math) {
     Generated g;
     std::vector<std::string> errors = ir::verify(m);
     if (!errors.empty()) {
@@ -539,7 +548,7 @@ Generated generate(const ir::Module& m) {
     }
     g.context = std::make_unique<llvm::LLVMContext>();
     g.module = std::make_unique<llvm::Module>("tutti", *g.context);
-    Emitter(m, *g.context, *g.module).module();
+    Emitter(m, *g.context, *g.module, fast_math).module();
     return g;
 }
 
@@ -550,7 +559,7 @@ constexpr std::uint32_t max_vectorized_channels = 256;
 
 NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
     NativeCode out;
-    Generated g = generate(m);
+    Generated g = generate(m, options.fast_math);
     if (!g.error.empty()) {
         out.error = std::move(g.error);
         return out;
@@ -581,8 +590,8 @@ NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
     return out;
 }
 
-std::string emit_llvm_text(const ir::Module& m) {
-    Generated g = generate(m);
+std::string emit_llvm_text(const ir::Module& m, bool fast_math) {
+    Generated g = generate(m, fast_math);
     if (!g.error.empty()) {
         return g.error;
     }

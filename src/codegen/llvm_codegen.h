@@ -57,6 +57,6 @@ NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options = 
 
 /// The unoptimised LLVM IR text of `m` (for dumps and debugging); the verifier
 /// messages instead when `m` is invalid.
-std::string emit_llvm_text(const ir::Module& m);
+std::string emit_llvm_text(const ir::Module& m, bool fast_math = false);
 
 } // namespace tutti::codegen

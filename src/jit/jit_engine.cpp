@@ -27,18 +27,19 @@ void initialize_llvm() {
     });
 }
 
-llvm::orc::JITTargetMachineBuilder host_builder(int opt_level, std::string& error) {
+llvm::orc::JITTargetMachineBuilder host_builder(int opt_level, bool fast_math, std::string& error) {
     auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
     if (!jtmb) {
         error = "cannot detect the host target: " + llvm::toString(jtmb.takeError());
         return llvm::orc::JITTargetMachineBuilder(llvm::Triple());
     }
     llvm::TargetOptions& to = jtmb->getOptions();
-    to.AllowFPOpFusion = llvm::FPOpFusion::Strict; // no FMA contraction
-    to.UnsafeFPMath = false;
-    to.NoInfsFPMath = false;
-    to.NoNaNsFPMath = false;
-    to.NoSignedZerosFPMath = false;
+    // exact: no FMA contraction, IEEE rules; fast: what libfaust's JIT asks for
+    to.AllowFPOpFusion = fast_math ? llvm::FPOpFusion::Fast : llvm::FPOpFusion::Strict;
+    to.UnsafeFPMath = fast_math;
+    to.NoInfsFPMath = fast_math;
+    to.NoNaNsFPMath = fast_math;
+    to.NoSignedZerosFPMath = fast_math;
     jtmb->setCodeGenOptLevel(opt_level <= 0   ? llvm::CodeGenOptLevel::None
                              : opt_level == 1 ? llvm::CodeGenOptLevel::Less
                              : opt_level == 2 ? llvm::CodeGenOptLevel::Default
@@ -106,7 +107,8 @@ CompileResult compile_module(std::unique_ptr<llvm::LLVMContext> context,
         return fail("invalid LLVM module: " + os.str());
     }
     std::string error;
-    llvm::orc::JITTargetMachineBuilder jtmb = host_builder(options.opt_level, error);
+    llvm::orc::JITTargetMachineBuilder jtmb =
+        host_builder(options.opt_level, options.fast_math, error);
     if (!error.empty()) {
         return fail(error);
     }

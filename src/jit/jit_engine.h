@@ -33,6 +33,10 @@ struct JitOptions {
     /// programs with thousands of channels, where its run-time alias checks
     /// between every pair of channel buffers cost seconds for nothing.
     bool vectorize_loops = true;
+    /// Fast-math (CompileOptions' MathMode::Fast): the code generator marks
+    /// float operations `fast` and lets LLVM rewrite libm calls; the target
+    /// machine contracts into FMA. Off: the exact rules above.
+    bool fast_math = false;
 };
 
 class CompiledModule {
