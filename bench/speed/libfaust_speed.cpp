@@ -32,24 +32,26 @@ int main(int argc, char** argv) {
         dir = ".";
     }
     const char* args[] = {"-I", dir.c_str()};
-    double compile_ms = 1e300;
     llvm_dsp_factory* factory = nullptr;
     dsp* instance = nullptr;
-    for (int i = 0; i < std::max(1, std::atoi(argv[2])); ++i) {
+    tutti::bench::CompileTime compile = tutti::bench::time_compile(std::atoi(argv[2]), [&] {
         delete instance;
+        instance = nullptr;
         if (factory != nullptr) {
             deleteDSPFactory(factory);
         }
-        double t0 = tutti::bench::wall_ms();
         std::string error;
         factory = createDSPFactoryFromString("bench", text.str(), 2, args, "", error, -1);
         if (factory == nullptr) {
             std::cerr << "libfaust: " << error << "\n";
-            return 1;
+            return false;
         }
         instance = factory->createDSPInstance();
         instance->init(48000);
-        compile_ms = std::min(compile_ms, tutti::bench::wall_ms() - t0);
+        return true;
+    });
+    if (instance == nullptr) {
+        return 1;
     }
     tutti::bench::Dsp d = tutti::bench::adapt(instance);
     tutti::bench::Setup s;
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
         std::cerr << "cannot write " << argv[5] << "\n";
         return 2;
     }
-    tutti::bench::print_json(path, "libfaust-llvm", "fast", compile_ms, r.ns_per_frame);
+    tutti::bench::print_json(path, "libfaust-llvm", "fast", compile, r.ns_per_frame);
     delete instance;
     deleteDSPFactory(factory);
     return 0;

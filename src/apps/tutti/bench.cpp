@@ -58,21 +58,22 @@ int run_bench(const BenchArgs& a) {
     opts.math = *math;
     opts.include_dirs = a.include_dirs;
     // compile time: source to ready instance (created and initialised), best of the runs
-    double compile_ms = 1e300;
     std::unique_ptr<Instance> instance;
-    for (int i = 0; i < std::max(1, a.compile_runs); ++i) {
+    bench::CompileTime compile = bench::time_compile(a.compile_runs, [&] {
         instance.reset();
-        double t0 = bench::wall_ms();
         CompileResult r = compile_file(a.program, opts);
         if (!r.ok()) {
             for (const auto& d : r.diagnostics) {
                 std::cerr << to_text(d);
             }
-            return 1;
+            return false;
         }
         instance = r.factory->create_instance();
         instance->init(48000);
-        compile_ms = std::min(compile_ms, bench::wall_ms() - t0);
+        return true;
+    });
+    if (!instance) {
+        return 1;
     }
     if (instance->factory().double_precision()) {
         std::cerr << "tutti bench: single precision programs only\n";
@@ -96,7 +97,7 @@ int run_bench(const BenchArgs& a) {
         std::cerr << "tutti bench: cannot write '" << a.check_out << "'\n";
         return 2;
     }
-    bench::print_json(a.program, a.backend, a.backend == "interp" ? "exact" : a.math, compile_ms,
+    bench::print_json(a.program, a.backend, a.backend == "interp" ? "exact" : a.math, compile,
                       r.ns_per_frame);
     return 0;
 }
