@@ -56,6 +56,7 @@ int run_bench(const BenchArgs& a) {
     }
     opts.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
     opts.math = *math;
+    opts.opt_level = a.opt_level;
     opts.include_dirs = a.include_dirs;
     // compile time: source to ready instance (created and initialised), best of the runs
     std::unique_ptr<Instance> instance;

@@ -12,6 +12,7 @@ struct BenchArgs {
     std::string backend = "llvm"; ///< llvm or interp
     std::string math = "exact";   ///< exact or fast
     std::vector<std::string> include_dirs;
+    int opt_level = 2;     ///< LLVM optimisation level 0..3
     int compile_runs = 3;  ///< compilations; the best counts
     double seconds = 2;    ///< audio time of one timed pass
     int passes = 3;        ///< timed passes; the best counts

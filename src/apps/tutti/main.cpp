@@ -218,6 +218,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"llvm", "interp"}));
     benchc->add_option("--math", ba.math, "exact (default) or fast")
         ->check(CLI::IsMember({"exact", "fast"}));
+    benchc->add_option("--opt-level", ba.opt_level, "LLVM optimisation level 0..3 (default 2)")
+        ->check(CLI::Range(0, 3));
     benchc->add_option("-I", ba.include_dirs, "Add a folder to the library search path");
     benchc
         ->add_option("--compile-runs", ba.compile_runs, "Compilations, the best counts (default 3)")
