@@ -86,6 +86,16 @@ netjack-soak: build
 	done; wait; grep -hE '^(netjack loss|libjacknet|\[  )' $(BUILD)/netjack-soak-1.log $(BUILD)/netjack-soak-2.log; \
 	! grep -q FAILED $(BUILD)/netjack-soak-1.log $(BUILD)/netjack-soak-2.log
 
+# The speed runner (issue 14; bench/speed/run.sh): compile and run time of tutti
+# against libfaust's JIT and faust's C++ under g++, in one run. Full: the nine
+# programs of the issue; quick: three, shorter.
+.PHONY: bench-speed bench-speed-quick
+bench-speed: build
+	bash bench/speed/run.sh --full $(BUILD)
+
+bench-speed-quick: build
+	bash bench/speed/run.sh --quick $(BUILD)
+
 fuzz:
 	bash scripts/fuzz.sh
 

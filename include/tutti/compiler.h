@@ -25,11 +25,29 @@ namespace tutti {
 
 enum class Backend { Llvm, Interpreter };
 
+/// How the LLVM backend may compute floating point (the interpreter is always exact).
+enum class MathMode {
+    /// Sample-exact with the reference compiler's C++ built without fast-math:
+    /// every operation in the program's order, no reassociation, no FMA
+    /// contraction, libm calls as written. The default.
+    Exact,
+    /// What libfaust's LLVM JIT and `g++ -Ofast` do: fast-math flags on every
+    /// float operation (reassociation, contraction into FMA, no NaN/inf/signed
+    /// zero guarantees, reciprocals), libm calls open to LLVM's rewrites. Close
+    /// to the reference (relative differences of the order of float rounding,
+    /// which feedback may grow), not bit-exact.
+    Fast,
+};
+const char* to_string(MathMode mode); ///< "exact", "fast"
+/// "exact" or "fast" -> the mode; nullopt for anything else.
+std::optional<MathMode> parse_math_mode(std::string_view text);
+
 struct CompileOptions {
     bool double_precision = false;
     Backend backend = Backend::Llvm;
     std::vector<std::string> include_dirs; ///< -I DIR, searched after the program's folder
     int opt_level = 2;                     ///< LLVM optimisation level 0..3
+    MathMode math = MathMode::Exact;       ///< LLVM backend: exact or fast floating point
     /// `ffunction` of a function of a C/C++ header (not of the C math library):
     /// the header is compiled with the host's C++ compiler and loaded into the
     /// process. A server compiling other people's programs sets this to false.

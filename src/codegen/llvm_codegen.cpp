@@ -6,10 +6,14 @@
 #include <llvm/IR/Function.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/IntrinsicsX86.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/TargetParser/Host.h>
+#include <llvm/TargetParser/Triple.h>
 
 #include <functional>
 #include <limits>
@@ -54,8 +58,26 @@ llvm::Intrinsic::ID intrinsic_for(std::string_view name) {
 
 class Emitter {
 public:
-    Emitter(const ir::Module& m, llvm::LLVMContext& ctx, llvm::Module& mod)
-        : m_(m), ctx_(ctx), mod_(mod), b_(ctx) {
+    Emitter(const ir::Module& m, llvm::LLVMContext& ctx, llvm::Module& mod, bool fast_math)
+        : m_(m), ctx_(ctx), mod_(mod), b_(ctx), fast_math_(fast_math) {
+        if (fast_math) {
+            b_.setFastMathFlags(llvm::FastMathFlags::getFast()); // every float op the builder makes
+        }
+        x86_ = llvm::Triple(llvm::sys::getProcessTriple()).isX86();
+        // Type-based alias information: each state field is a type of its own,
+        // the audio buffers another, so LLVM knows that a store into one delay
+        // line leaves every other field as it was (constants and coefficients
+        // stay in registers across the frame loop; loop IR indexes are in range,
+        // ir/loop_ir.h). The buffers share one tag: an input may be an output.
+        llvm::MDBuilder md(ctx);
+        llvm::MDNode* root = md.createTBAARoot("tutti state");
+        field_tags_.reserve(m.fields.size());
+        for (const ir::Field& f : m.fields) {
+            llvm::MDNode* t = md.createTBAAScalarTypeNode(f.name, root);
+            field_tags_.push_back(md.createTBAAStructTagNode(t, t, 0));
+        }
+        llvm::MDNode* io = md.createTBAAScalarTypeNode("audio buffers", root);
+        io_tag_ = md.createTBAAStructTagNode(io, io, 0);
         i8_ = llvm::Type::getInt8Ty(ctx);
         i32_ = llvm::Type::getInt32Ty(ctx);
         i64_ = llvm::Type::getInt64Ty(ctx);
@@ -155,8 +177,9 @@ private:
     /// by the Sound field: info at byte 0, the channel pointers at byte 8.
     llvm::Value* sound(const Expr* e) {
         llvm::Type* ptr = b_.getPtrTy();
-        llvm::Value* data =
+        llvm::LoadInst* data =
             b_.CreateAlignedLoad(ptr, field_address(e->index, nullptr), llvm::Align(8), "sound");
+        data->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[e->index]);
         llvm::Value* at = b_.CreateSExt(expr(e->a[0]), i64_);
         if (e->kind == ExprKind::SoundInfo) {
             llvm::Value* info = b_.CreateAlignedLoad(ptr, data, llvm::Align(8), "sound.info");
@@ -196,12 +219,14 @@ private:
         case StmtKind::SetField: {
             llvm::Value* v = expr(s->value);
             llvm::Value* p = field_address(s->index, s->element);
-            b_.CreateAlignedStore(v, p, align(m_.fields[s->index].type));
+            b_.CreateAlignedStore(v, p, align(m_.fields[s->index].type))
+                ->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[s->index]);
             return;
         }
         case StmtKind::SetOutput: {
             llvm::Value* v = expr(s->value);
-            b_.CreateAlignedStore(v, sample_address(out_ptrs_, s->index), align(m_.real));
+            b_.CreateAlignedStore(v, sample_address(out_ptrs_, s->index), align(m_.real))
+                ->setMetadata(llvm::LLVMContext::MD_tbaa, io_tag_);
             return;
         }
         case StmtKind::For: {
@@ -308,11 +333,16 @@ private:
             return b_.CreateAlignedLoad(type(e->type), locals_[e->index], align(e->type));
         case ExprKind::Field: {
             llvm::Value* p = field_address(e->index, e->a.empty() ? nullptr : e->a[0]);
-            return b_.CreateAlignedLoad(type(e->type), p, align(e->type));
+            llvm::LoadInst* l = b_.CreateAlignedLoad(type(e->type), p, align(e->type));
+            l->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[e->index]);
+            return l;
         }
-        case ExprKind::Input:
-            return b_.CreateAlignedLoad(type(m_.real), sample_address(in_ptrs_, e->index),
-                                        align(m_.real));
+        case ExprKind::Input: {
+            llvm::LoadInst* l = b_.CreateAlignedLoad(
+                type(m_.real), sample_address(in_ptrs_, e->index), align(m_.real));
+            l->setMetadata(llvm::LLVMContext::MD_tbaa, io_tag_);
+            return l;
+        }
         case ExprKind::SampleRate:
         case ExprKind::Count:
             return arg_;
@@ -349,6 +379,15 @@ private:
         case Op::Neg:
             return from == Type::I32 ? b_.CreateSub(b_.getInt32(0), x) : b_.CreateFNeg(x);
         case Op::FtoI: {
+            if (x86_) { // cvttss2si/cvttsd2si: INT_MIN out of range and for NaN, as specified
+                bool dbl = from == Type::F64;
+                auto* vt = llvm::FixedVectorType::get(type(from), dbl ? 2 : 4);
+                llvm::Value* v =
+                    b_.CreateInsertElement(llvm::Constant::getNullValue(vt), x, std::uint64_t(0));
+                return b_.CreateIntrinsic(dbl ? llvm::Intrinsic::x86_sse2_cvttsd2si
+                                              : llvm::Intrinsic::x86_sse_cvttss2si,
+                                          {}, {v});
+            }
             // fptosi is poison outside the i32 range: select INT_MIN there (and for NaN).
             llvm::Type* t = type(from);
             llvm::Value* lo = llvm::ConstantFP::get(t, -2147483648.0);
@@ -443,7 +482,9 @@ private:
         }
         llvm::Function* decl = library_function(*f);
         llvm::CallInst* c = b_.CreateCall(decl, args);
-        c->addFnAttr(llvm::Attribute::NoBuiltin);
+        if (!fast_math_) {
+            c->addFnAttr(llvm::Attribute::NoBuiltin);
+        }
         return c;
     }
 
@@ -478,8 +519,11 @@ private:
         }
         auto* fty = llvm::FunctionType::get(type(ir::math_result_type(f.signature)), params, false);
         auto* fn = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, mod_);
-        // Not a builtin: LLVM must neither fold it with the host libm nor rewrite it.
-        fn->addFnAttr(llvm::Attribute::NoBuiltin);
+        // Exact: not a builtin, LLVM must neither fold it with the host libm nor
+        // rewrite it. Fast: LLVM may (libfaust's JIT lets it).
+        if (!fast_math_) {
+            fn->addFnAttr(llvm::Attribute::NoBuiltin);
+        }
         fn->setDoesNotThrow();
         fn->addFnAttr(llvm::Attribute::WillReturn);
         // errno is the only memory these functions touch, and nothing here reads it.
@@ -491,6 +535,10 @@ private:
     llvm::LLVMContext& ctx_;
     llvm::Module& mod_;
     llvm::IRBuilder<> b_;
+    bool fast_math_ = false;
+    bool x86_ = false;
+    std::vector<llvm::MDNode*> field_tags_; ///< TBAA access tag of each field
+    llvm::MDNode* io_tag_ = nullptr;        ///< of the input and output buffers
     llvm::Type* i8_ = nullptr;
     llvm::Type* i32_ = nullptr;
     llvm::Type* i64_ = nullptr;
@@ -530,7 +578,7 @@ struct Generated {
     std::string error;
 };
 
-Generated generate(const ir::Module& m) {
+Generated generate(const ir::Module& m, bool fast_math) {
     Generated g;
     std::vector<std::string> errors = ir::verify(m);
     if (!errors.empty()) {
@@ -539,7 +587,7 @@ Generated generate(const ir::Module& m) {
     }
     g.context = std::make_unique<llvm::LLVMContext>();
     g.module = std::make_unique<llvm::Module>("tutti", *g.context);
-    Emitter(m, *g.context, *g.module).module();
+    Emitter(m, *g.context, *g.module, fast_math).module();
     return g;
 }
 
@@ -550,7 +598,7 @@ constexpr std::uint32_t max_vectorized_channels = 256;
 
 NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
     NativeCode out;
-    Generated g = generate(m);
+    Generated g = generate(m, options.fast_math);
     if (!g.error.empty()) {
         out.error = std::move(g.error);
         return out;
@@ -583,7 +631,7 @@ NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
 
 jit::ObjectResult emit_native_object(const ir::Module& m, const jit::JitOptions& options,
                                      const MachineTarget& target) {
-    Generated g = generate(m);
+    Generated g = generate(m, options.fast_math);
     if (!g.error.empty()) {
         jit::ObjectResult r;
         r.error = std::move(g.error);
@@ -596,8 +644,8 @@ jit::ObjectResult emit_native_object(const ir::Module& m, const jit::JitOptions&
     return jit::emit_object(std::move(g.context), std::move(g.module), jo, target);
 }
 
-std::string emit_llvm_text(const ir::Module& m) {
-    Generated g = generate(m);
+std::string emit_llvm_text(const ir::Module& m, bool fast_math) {
+    Generated g = generate(m, fast_math);
     if (!g.error.empty()) {
         return g.error;
     }

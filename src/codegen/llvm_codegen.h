@@ -62,6 +62,6 @@ jit::ObjectResult emit_native_object(const ir::Module& m, const jit::JitOptions&
 
 /// The unoptimised LLVM IR text of `m` (for dumps and debugging); the verifier
 /// messages instead when `m` is invalid.
-std::string emit_llvm_text(const ir::Module& m);
+std::string emit_llvm_text(const ir::Module& m, bool fast_math = false);
 
 } // namespace tutti::codegen

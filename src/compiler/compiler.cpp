@@ -131,6 +131,9 @@ std::string content_key_of(const std::string& program, const CompileOptions& o,
     std::string text = program;
     text += "|double=" + std::to_string(o.double_precision) +
             "|backend=" + std::to_string(int(o.backend)) + "|opt=" + std::to_string(o.opt_level);
+    if (o.math != MathMode::Exact) { // exact keeps the keys of before the math modes
+        text += std::string("|math=") + to_string(o.math);
+    }
     text += "|tutti=" + std::string(tutti::version) + "|cpu=" + cpu;
     support::Hash128 h;
     h.bytes(text);
@@ -398,6 +401,20 @@ CompileResult compile_session(frontend::FrontendSession& fs, const std::string& 
 }
 
 } // namespace
+
+const char* to_string(MathMode mode) {
+    return mode == MathMode::Fast ? "fast" : "exact";
+}
+
+std::optional<MathMode> parse_math_mode(std::string_view text) {
+    if (text == "exact") {
+        return MathMode::Exact;
+    }
+    if (text == "fast") {
+        return MathMode::Fast;
+    }
+    return std::nullopt;
+}
 
 CompileResult compile_file(const std::string& path, const CompileOptions& options) {
     frontend::FrontendOptions fo;

@@ -298,6 +298,7 @@ bool backend(PipelineState& st) {
     }
     jit::JitOptions jo;
     jo.opt_level = st.options.opt_level;
+    jo.fast_math = st.options.math == MathMode::Fast;
     // LLVM's optimiser grows faster than linearly with the number of audio
     // channels and of controls (alias analysis across every buffer pointer,
     // the scheduler on one huge block): past these sizes a program is
@@ -329,7 +330,7 @@ std::string dump_backend(const PipelineState& st) {
     if (st.options.backend == Backend::Interpreter) {
         return "interpreter: runs the loop IR of 'lower' as it is\n";
     }
-    return codegen::emit_llvm_text(*st.lowered.module);
+    return codegen::emit_llvm_text(*st.lowered.module, st.options.math == MathMode::Fast);
 }
 
 constexpr Pass pass_list[] = {

@@ -39,6 +39,10 @@ struct JitOptions {
     /// Keep a copy of the relocatable object the JIT links (CompiledModule::object()),
     /// for the compiled-code cache and thin clients.
     bool keep_object = false;
+    /// Fast-math (CompileOptions' MathMode::Fast): the code generator marks
+    /// float operations `fast` and lets LLVM rewrite libm calls; the target
+    /// machine contracts into FMA. Off: the exact rules above.
+    bool fast_math = false;
 };
 
 class CompiledModule {

@@ -9,6 +9,7 @@
 
 #include "apps/tutti/cache_command.h"
 #include "apps/tutti/machines.h"
+#include "apps/tutti/bench.h"
 #include "apps/tutti/play.h"
 #include "apps/tutti/render.h"
 #include "apps/tutti/serve.h"
@@ -108,6 +109,8 @@ int main(int argc, char** argv) {
                        "Set a control: NAME=VALUE, NAME its address as faust -json writes it, "
                        "short name or label");
     render->add_option("--backend", ra.backend, "llvm (default) or interp");
+    render->add_option("--math", ra.math, "exact (default: sample-exact) or fast (fast-math)")
+        ->check(CLI::IsMember({"exact", "fast"}));
     render->add_option("--opt-level", ra.opt_level, "LLVM optimisation level 0..3 (default 2)")
         ->check(CLI::Range(0, 3));
     render->add_option("-I", ra.include_dirs, "Add a folder to the library search path");
@@ -144,6 +147,8 @@ int main(int argc, char** argv) {
     play->add_option("--block", pl.block, "null driver: block size (default 64)");
     play->add_option("--set", pl.sets, "Set a control: NAME=VALUE (address, short name or label)");
     play->add_option("--backend", pl.backend, "llvm (default) or interp");
+    play->add_option("--math", pl.math, "exact (default: sample-exact) or fast (fast-math)")
+        ->check(CLI::IsMember({"exact", "fast"}));
     play->add_option("-I", pl.include_dirs, "Add a folder to the library search path");
     play->add_flag("--fields", pl.fields, "Print every state field of each swap");
     play->add_flag("--midi", pl.midi,
@@ -211,6 +216,29 @@ int main(int argc, char** argv) {
     check->add_option("--dump-all", check_outputs.dump_dir,
                       "Write every pass's output into DIR, one file per pass");
     check->add_option("--backend", check_outputs.backend, "interp (default) or llvm");
+    check->add_option("--math", check_outputs.math, "exact (default) or fast (LLVM backend)")
+        ->check(CLI::IsMember({"exact", "fast"}));
+
+    tutti::app::BenchArgs ba;
+    CLI::App* benchc = app.add_subcommand(
+        "bench", "Compile time and run time per frame of a program, as one JSON object");
+    benchc->add_option("program", ba.program, "Faust program (.dsp)")->required();
+    benchc->add_option("--backend", ba.backend, "llvm (default) or interp")
+        ->check(CLI::IsMember({"llvm", "interp"}));
+    benchc->add_option("--math", ba.math, "exact (default) or fast")
+        ->check(CLI::IsMember({"exact", "fast"}));
+    benchc->add_option("--opt-level", ba.opt_level, "LLVM optimisation level 0..3 (default 2)")
+        ->check(CLI::Range(0, 3));
+    benchc->add_option("-I", ba.include_dirs, "Add a folder to the library search path");
+    benchc
+        ->add_option("--compile-runs", ba.compile_runs, "Compilations, the best counts (default 3)")
+        ->check(CLI::Range(1, 100));
+    benchc->add_option("--seconds", ba.seconds, "Audio seconds per timed pass (default 2)")
+        ->check(CLI::Range(0.001, 3600.0));
+    benchc->add_option("--passes", ba.passes, "Timed passes, the best counts (default 3)")
+        ->check(CLI::Range(1, 100));
+    benchc->add_option("--check-out", ba.check_out,
+                       "Write the first 200 blocks of output to FILE (for bench/speed/run.sh)");
 
     std::string json_program;
     std::vector<std::string> json_includes;
@@ -318,6 +346,9 @@ int main(int argc, char** argv) {
         }
         if (bundle->parsed()) {
             return tutti::app::run_bundle(bundle_program, bundle_includes);
+        }
+        if (benchc->parsed()) {
+            return tutti::app::run_bench(ba);
         }
         if (check->parsed()) {
             return tutti::app::run_check(check_program, check_includes, check_double, check_json,

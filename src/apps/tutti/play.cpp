@@ -140,6 +140,7 @@ int run_play(const PlayArgs& a) {
     CompileOptions co;
     co.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
     co.include_dirs = a.include_dirs;
+    co.math = parse_math_mode(a.math).value_or(MathMode::Exact);
     auto t0 = std::chrono::steady_clock::now();
     // with --midi or --voices, a program declaring nvoices (or given --voices) is
     // polyphonic, with its effect definition as the effect stage

@@ -20,6 +20,7 @@ struct PlayArgs {
     int block = 64;                ///< null driver
     std::vector<std::string> sets; ///< PATH=VALUE
     std::string backend = "llvm";
+    std::string math = "exact"; ///< exact or fast (CompileOptions::math)
     std::vector<std::string> include_dirs;
     bool fields = false; ///< print every state field of each swap
     bool midi = false;   ///< a JACK MIDI input (midi_in) driving the controls and voices

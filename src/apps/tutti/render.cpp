@@ -330,6 +330,7 @@ int run_render(const RenderArgs& a) {
     opts.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
     opts.include_dirs = a.include_dirs;
     opts.opt_level = a.opt_level;
+    opts.math = parse_math_mode(a.math).value_or(MathMode::Exact);
     auto compile = [&](const std::string& path) {
         return a.no_cache ? compile_file(path, opts)
                           : cache::compile_program_cached(ProgramSource{true, path, {}}, opts);
@@ -394,6 +395,7 @@ int run_check(const std::string& program, const std::vector<std::string>& includ
         return 2;
     }
     opts.include_dirs = include_dirs;
+    opts.math = parse_math_mode(outputs.math).value_or(MathMode::Exact);
     const std::vector<PipelinePass> passes = pipeline_passes();
     auto index_of = [&](std::string_view name) -> std::size_t {
         for (std::size_t i = 0; i < passes.size(); ++i) {

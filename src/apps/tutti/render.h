@@ -20,6 +20,7 @@ struct RenderArgs {
     long press_buttons = -1;
     std::vector<std::string> sets; ///< PATH=VALUE
     int opt_level = 2;             ///< --opt-level: LLVM optimisation 0..3
+    std::string math = "exact";    ///< --math: exact or fast (CompileOptions::math)
     std::string backend = "llvm";
     std::vector<std::string> include_dirs;
     std::vector<std::string> swaps;  ///< FRAME:OTHER.dsp
@@ -44,6 +45,7 @@ struct CheckOutputs {
     std::vector<std::string> dump_after; ///< the output of these passes (stdout)
     std::string dump_dir;                ///< every pass's output, one file per pass
     std::string backend = "interp";      ///< interp, or llvm (the backend pass makes native code)
+    std::string math = "exact";          ///< exact or fast (CompileOptions::math)
 };
 
 /// `tutti check`: full compilation, diagnostics only (and the pipeline's

@@ -275,6 +275,21 @@ TEST(Codegen, LlvmTextHasNoWrapFlagsNoFastMathAndNoBuiltinCalls) {
     EXPECT_NE(ll.find("declare double @pow(double, double)"), std::string::npos);
 }
 
+TEST(Codegen, FastMathMarksFloatOperationsAndLetsLlvmRewriteLibm) {
+    auto m = pattern("libm").make(Type::F32);
+    std::string exact = codegen::emit_llvm_text(*m, false);
+    std::string fast = codegen::emit_llvm_text(*m, true);
+    EXPECT_EQ(exact.find(" fast "), std::string::npos);
+    EXPECT_NE(fast.find("fmul fast float"), std::string::npos);
+    EXPECT_NE(exact.find("nobuiltin"), std::string::npos);
+    EXPECT_EQ(fast.find("nobuiltin"), std::string::npos);
+    EXPECT_EQ(fast.find(" nsw "), std::string::npos); // integers stay wrapping
+    jit::JitOptions jo;
+    jo.fast_math = true;
+    NativeCode code = compile_native(*m, jo);
+    ASSERT_TRUE(code.module) << code.error;
+}
+
 TEST(Codegen, CompiledCodeOutlivesTheModule) {
     NativeCode code;
     std::vector<unsigned char> state;

@@ -5,8 +5,10 @@
 // scripts/conformance.sh and the conformance test).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <set>
 #include <vector>
 
@@ -304,6 +306,50 @@ TEST(Compiler, ContentKey) {
     EXPECT_EQ(r1.factory->content_key(), r2.factory->content_key());
     EXPECT_NE(r1.factory->content_key(), r3.factory->content_key());
     EXPECT_NE(r1.factory->content_key(), r4.factory->content_key());
+}
+
+TEST(Compiler, MathModes) {
+    EXPECT_EQ(tutti::parse_math_mode("exact"), tutti::MathMode::Exact);
+    EXPECT_EQ(tutti::parse_math_mode("fast"), tutti::MathMode::Fast);
+    EXPECT_FALSE(tutti::parse_math_mode("Fast").has_value());
+    EXPECT_STREQ(tutti::to_string(tutti::MathMode::Fast), "fast");
+    EXPECT_EQ(tutti::CompileOptions{}.math, tutti::MathMode::Exact); // the default
+    // a filter bank fed by an oscillator: fast is close to exact, and a different key
+    const std::string src = "import(\"stdfaust.lib\");\n"
+                            "process = os.osc(440) * 0.5 + _ : fi.lowpass(3, 2000) : "
+                            "fi.highpass(2, 100) <: _, (_ : sin);";
+    tutti::CompileOptions exact;
+    tutti::CompileOptions fast;
+    fast.math = tutti::MathMode::Fast;
+    auto a = tutti::compile_source("m.dsp", src, exact);
+    auto b = tutti::compile_source("m.dsp", src, fast);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_NE(a.factory->content_key(), b.factory->content_key());
+    auto ia = a.factory->create_instance();
+    auto ib = b.factory->create_instance();
+    ia->init(48000);
+    ib->init(48000);
+    std::vector<float> in(256), oa0(256), oa1(256), ob0(256), ob1(256);
+    const void* ins[] = {in.data()};
+    void* outs_a[] = {oa0.data(), oa1.data()};
+    void* outs_b[] = {ob0.data(), ob1.data()};
+    double peak = 0, diff = 0;
+    std::uint32_t seed = 1;
+    for (int block = 0; block < 40; ++block) {
+        for (float& x : in) {
+            seed = seed * 1664525u + 1013904223u;
+            x = float(std::int32_t(seed)) * 2e-10f;
+        }
+        ia->compute(256, ins, outs_a);
+        ib->compute(256, ins, outs_b);
+        for (std::size_t i = 0; i < 256; ++i) {
+            peak = std::max({peak, double(std::fabs(oa0[i])), double(std::fabs(oa1[i]))});
+            diff = std::max(
+                {diff, double(std::fabs(oa0[i] - ob0[i])), double(std::fabs(oa1[i] - ob1[i]))});
+        }
+    }
+    EXPECT_GT(peak, 0.1);
+    EXPECT_LT(diff, 1e-3 * peak); // the speed runner's tolerance
 }
 
 struct Recorder : tutti::UiVisitor {

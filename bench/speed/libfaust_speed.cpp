@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * Benchmark only (never part of the product): libfaust's LLVM JIT (Debian's
+ * libfaust2, Faust 2.54.9) through createDSPFactoryFromString, as an anchor for
+ * bench/speed/run.sh. Compile time: source text to an initialised instance,
+ * best of the runs (each factory deleted, so libfaust's factory cache never
+ * answers); run time through the same harness as tutti (bench_harness.h).
+ * Usage: bench_speed_libfaust PROGRAM.dsp COMPILE_RUNS SECONDS PASSES CHECK_OUT
+ */
+#include <faust/dsp/llvm-dsp.h>
+#include <faust/gui/UI.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "faust_adapter.h"
+
+int main(int argc, char** argv) {
+    if (argc != 6) {
+        std::cerr << "usage: bench_speed_libfaust PROGRAM.dsp COMPILE_RUNS SECONDS PASSES "
+                     "CHECK_OUT\n";
+        return 2;
+    }
+    std::string path = argv[1];
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string dir = path.substr(0, path.find_last_of('/') + 1);
+    if (dir.empty()) {
+        dir = ".";
+    }
+    const char* args[] = {"-I", dir.c_str()};
+    llvm_dsp_factory* factory = nullptr;
+    dsp* instance = nullptr;
+    tutti::bench::CompileTime compile = tutti::bench::time_compile(std::atoi(argv[2]), [&] {
+        delete instance;
+        instance = nullptr;
+        if (factory != nullptr) {
+            deleteDSPFactory(factory);
+        }
+        std::string error;
+        factory = createDSPFactoryFromString("bench", text.str(), 2, args, "", error, -1);
+        if (factory == nullptr) {
+            std::cerr << "libfaust: " << error << "\n";
+            return false;
+        }
+        instance = factory->createDSPInstance();
+        instance->init(48000);
+        return true;
+    });
+    if (instance == nullptr) {
+        return 1;
+    }
+    tutti::bench::Dsp d = tutti::bench::adapt(instance);
+    tutti::bench::Setup s;
+    s.seconds = std::atof(argv[3]);
+    s.passes = std::atoi(argv[4]);
+    tutti::bench::Result r = tutti::bench::run(d, s);
+    if (!tutti::bench::write_check(argv[5], r)) {
+        std::cerr << "cannot write " << argv[5] << "\n";
+        return 2;
+    }
+    tutti::bench::print_json(path, "libfaust-llvm", "fast", compile, r.ns_per_frame);
+    delete instance;
+    deleteDSPFactory(factory);
+    return 0;
+}

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The speed runner (issue 14): for each program, in one run,
+#   compile time (ms of CPU time, so that other work on a shared machine does not
+#   count; source to initialised instance, warm process, best of N):
+#     tutti LLVM (exact math), tutti interpreter, libfaust's LLVM JIT
+#     (bench_speed_libfaust: createDSPFactoryFromString), faust -lang cpp + g++ -O3
+#   run time (ns per frame, CPU time of the computing thread, best of N passes):
+#     tutti LLVM --math exact and --math fast, tutti interpreter, libfaust LLVM,
+#     faust's C++ built with g++ -O3 -march=native -ffp-contract=off, and with
+#     g++ -Ofast -march=native
+# all through one harness (src/apps/tutti/bench_harness.h: noise input,
+# 256-frame blocks at 48 kHz, one control pattern, FTZ/DAZ), with every output
+# compared to the g++ -O3 build's: bit for bit for tutti exact and the
+# interpreter, within TOLERANCE (relative to the peak) for the fast ones.
+# Prints each tutti figure as a ratio to each anchor, then the geometric means.
+# A benchmark, not a test: it fails only when something cannot be built or run,
+# or an output disagrees.
+#
+# Usage: bench/speed/run.sh [--quick|--full] [BUILD_DIR] [PROGRAM.dsp...]
+#   --quick (default): osc, freeverb, zitaRev; 2 compile runs, 2 passes of 0.5 s
+#   --full: the nine programs of issue 14; 3 compile runs, 3 passes of 2 s
+# Environment: COMPILE_RUNS, SECONDS_PER_PASS, PASSES override the mode's; TOLERANCE
+# (default 1e-3); CXX (default g++); FAUST (default faust).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+mode=quick
+if [ "${1:-}" = "--quick" ] || [ "${1:-}" = "--full" ]; then
+    mode=${1#--}
+    shift
+fi
+build=${1:-build}
+shift || true
+tutti=$build/bin/tutti
+compare=$build/bin/bench_speed_compare
+libfaust=$build/bin/bench_speed_libfaust
+faust=${FAUST:-faust}
+cxx=${CXX:-g++}
+examples=${FAUST_EXAMPLES:-/usr/share/faust/examples}
+tolerance=${TOLERANCE:-1e-3}
+if [ "$mode" = full ]; then
+    compile_runs=${COMPILE_RUNS:-3} seconds=${SECONDS_PER_PASS:-2} passes=${PASSES:-3}
+    default=(generator/osc.dsp bela/FMSynth2_FX.dsp physicalModeling/old/karplus32.dsp
+             reverb/freeverb.dsp reverb/zitaRev.dsp physicalModeling/frenchBell.dsp
+             filtering/filterBank.dsp filtering/graphicEqLab.dsp reverb/fdnRev.dsp)
+else
+    compile_runs=${COMPILE_RUNS:-2} seconds=${SECONDS_PER_PASS:-0.5} passes=${PASSES:-2}
+    default=(generator/osc.dsp reverb/freeverb.dsp reverb/zitaRev.dsp)
+fi
+programs=("$@")
+if [ ${#programs[@]} -eq 0 ]; then
+    programs=("${default[@]/#/$examples/}")
+fi
+for tool in "$tutti" "$compare"; do
+    if [ ! -x "$tool" ]; then
+        echo "run.sh: $tool not found (build first)" >&2
+        exit 2
+    fi
+done
+have_libfaust=1
+[ -x "$libfaust" ] || have_libfaust=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+field() { sed -n "s/.*\"$1\": \\([-0-9.e+]*\\).*/\\1/p" <<< "$2"; }
+
+echo "speed runner ($mode): ${#programs[@]} programs, compile best of $compile_runs," \
+    "run best of $passes passes of $seconds s; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+results=$tmp/results.tsv
+failed=0
+not_exact=""
+for p in "${programs[@]}"; do
+    name=$(basename "$p" .dsp)
+    w=$tmp/$name
+    mkdir -p "$w"
+    checks=""
+    # tutti: LLVM exact and fast, interpreter
+    r_exact=$("$tutti" bench "$p" --math exact --compile-runs "$compile_runs" --seconds "$seconds" \
+        --passes "$passes" --check-out "$w/exact.out" 2> "$w/err") || { cat "$w/err" >&2; failed=1; continue; }
+    r_fast=$("$tutti" bench "$p" --math fast --compile-runs "$compile_runs" --seconds "$seconds" \
+        --passes "$passes" --check-out "$w/fast.out" 2> "$w/err") || { cat "$w/err" >&2; failed=1; continue; }
+    r_interp=$("$tutti" bench "$p" --backend interp --compile-runs "$compile_runs" \
+        --seconds "$seconds" --passes "$passes" --check-out "$w/interp.out" 2> "$w/err") ||
+        { cat "$w/err" >&2; failed=1; continue; }
+    # libfaust
+    r_lf=""
+    if [ $have_libfaust -eq 1 ]; then
+        r_lf=$("$libfaust" "$p" "$compile_runs" "$seconds" "$passes" "$w/libfaust.out" 2> "$w/err") ||
+            { cat "$w/err" >&2; r_lf=""; }
+    fi
+    # faust -lang cpp + g++ -O3 (compile time: CPU time of both, best of the runs)
+    gxx_ms=""
+    for ((i = 0; i < compile_runs; i++)); do
+        if ! /usr/bin/time -f "%U %S" -o "$w/t1" "$faust" -lang cpp -cn mydsp "$p" -o "$w/mydsp.cpp" 2> "$w/err"; then
+            cat "$w/err" >&2; failed=1; break
+        fi
+        /usr/bin/time -f "%U %S" -o "$w/t2" "$cxx" -std=c++17 -O3 -march=native -ffp-contract=off \
+            -I "$root/src" -I "$here" -DFAUST_CLASS_FILE="\"$w/mydsp.cpp\"" -DBENCH_LABEL='"g++ -O3"' \
+            "$here/cpp_speed.cpp" -o "$w/o3" 2> "$w/err" || { cat "$w/err" >&2; failed=1; break; }
+        t=$(cat "$w/t1" "$w/t2" | awk '{ s += ($1 + $2) * 1000 } END { printf "%.1f", s }')
+        gxx_ms=$(awk -v a="$t" -v b="${gxx_ms:-1e300}" 'BEGIN { print (a < b ? a : b) }')
+    done
+    [ -x "$w/o3" ] || continue
+    "$cxx" -std=c++17 -Ofast -march=native -I "$root/src" -I "$here" \
+        -DFAUST_CLASS_FILE="\"$w/mydsp.cpp\"" -DBENCH_LABEL='"g++ -Ofast"' \
+        "$here/cpp_speed.cpp" -o "$w/ofast" 2> "$w/err" || { cat "$w/err" >&2; failed=1; continue; }
+    r_o3=$("$w/o3" "$seconds" "$passes" "$w/o3.out" "$gxx_ms" "$name.dsp")
+    r_ofast=$("$w/ofast" "$seconds" "$passes" "$w/ofast.out" 0 "$name.dsp")
+    # outputs against the g++ -O3 build's
+    # exact and the interpreter: bit for bit, else reported as not exact (a
+    # conformance difference, not a speed one) and still held to the tolerance
+    for c in exact interp; do
+        if v=$("$compare" "$w/o3.out" "$w/$c.out" --exact); then
+            checks+="$c: exact; "
+        else
+            v=$("$compare" "$w/o3.out" "$w/$c.out" "$tolerance") || { failed=1; v="FAIL $v"; }
+            checks+="$c: NOT EXACT, $v; "
+            not_exact+="$name($c) "
+        fi
+    done
+    for c in fast libfaust ofast; do
+        [ -f "$w/$c.out" ] || continue
+        v=$("$compare" "$w/o3.out" "$w/$c.out" "$tolerance") || { failed=1; v="FAIL $v"; }
+        checks+="$c: $v; "
+    done
+    lf_c=$(field compile_ms "$r_lf")
+    lf_r=$(field ns_per_frame "$r_lf")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" \
+        "$(field compile_ms "$r_exact")" "$(field compile_ms "$r_fast")" \
+        "$(field compile_ms "$r_interp")" "${lf_c:--}" "$gxx_ms" \
+        "$(field ns_per_frame "$r_exact")" "$(field ns_per_frame "$r_fast")" \
+        "$(field ns_per_frame "$r_interp")" "${lf_r:--}" "$(field ns_per_frame "$r_o3")" \
+        "$(field ns_per_frame "$r_ofast")" >> "$results"
+    echo "$name: $checks" >> "$tmp/checks"
+    echo "  done: $name" >&2
+done
+[ -f "$results" ] || { echo "run.sh: nothing measured" >&2; exit 1; }
+
+awk -F'\t' '
+function r(a, b) { return (a == "-" || b == "-" || b == 0) ? "-" : sprintf("%.2f", a / b) }
+function acc(k, a, b) { if (a != "-" && b != "-" && b > 0) { s[k] += log(a / b); n[k]++ } }
+function g(k) { return n[k] ? sprintf("%.2f", exp(s[k] / n[k])) : "-" }
+function mx(k, v) { if (v != "-" && (!(k in m) || v + 0 > m[k])) m[k] = v + 0 }
+function min2(a, b) { return a == "-" ? b : (b == "-" ? a : (a + 0 < b + 0 ? a : b)) }
+{ rows[NR] = $0 }
+END {
+    print ""
+    print "== compile time (ms of CPU): source to initialised instance; ratios: tutti / anchor"
+    printf "%-14s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s\n", "program", "llvm", "llvm-fast",
+        "interp", "libfaust", "faust+g++", "llvm/lf", "llvm/g++", "fast/lf", "interp/lf", "interp/g++"
+    for (i = 1; i <= NR; i++) {
+        split(rows[i], f, "\t")
+        printf "%-14s %9.1f %9.1f %9.1f %9s %9.1f | %8s %8s %8s %8s %8s\n", substr(f[1], 1, 14),
+            f[2], f[3], f[4], f[5], f[6], r(f[2], f[5]), r(f[2], f[6]), r(f[3], f[5]), r(f[4], f[5]),
+            r(f[4], f[6])
+        acc("cl", f[2], f[5]); acc("cg", f[2], f[6]); acc("cf", f[3], f[5]); acc("ci", f[4], f[5])
+        acc("cig", f[4], f[6]); mx("cl", r(f[2], f[5]))
+    }
+    print ""
+    print "== run time (ns per frame): CPU time, 256-frame blocks at 48 kHz; ratios: tutti / anchor"
+    printf "%-14s %8s %8s %8s %8s %8s %8s | %7s %7s %7s %7s %7s %7s %7s %7s\n", "program", "exact",
+        "fast", "interp", "libfaust", "g++O3", "g++Ofast", "ex/O3", "ex/lf", "ex/Ofst", "fa/lf",
+        "fa/Ofst", "fa/best", "in/lf", "in/O3"
+    for (i = 1; i <= NR; i++) {
+        split(rows[i], f, "\t")
+        best = min2(f[10], f[12])
+        printf "%-14s %8.1f %8.1f %8.1f %8s %8.1f %8.1f | %7s %7s %7s %7s %7s %7s %7s %7s\n",
+            substr(f[1], 1, 14), f[7], f[8], f[9], f[10], f[11], f[12], r(f[7], f[11]),
+            r(f[7], f[10]), r(f[7], f[12]), r(f[8], f[10]), r(f[8], f[12]), r(f[8], best),
+            r(f[9], f[10]), r(f[9], f[11])
+        acc("eo", f[7], f[11]); acc("el", f[7], f[10]); acc("ef", f[7], f[12])
+        acc("fl", f[8], f[10]); acc("ff", f[8], f[12]); acc("fb", f[8], best)
+        acc("il", f[9], f[10]); acc("io", f[9], f[11]); mx("fb", r(f[8], best))
+    }
+    print ""
+    printf "summary (geometric means over %d programs): compile tutti llvm / libfaust %s (worst %s), / faust+g++ %s; interp / libfaust %s\n",
+        NR, g("cl"), ("cl" in m) ? sprintf("%.2f", m["cl"]) : "-", g("cg"), g("ci")
+    printf "summary: run exact / g++ -O3 -ffp-contract=off %s (exact / libfaust %s, / g++ -Ofast %s); fast / libfaust %s, / g++ -Ofast %s, / best of the two %s (worst %s); interp / g++ -O3 %s\n",
+        g("eo"), g("el"), g("ef"), g("fl"), g("ff"), g("fb"), ("fb" in m) ? sprintf("%.2f", m["fb"]) : "-", g("io")
+}' "$results"
+echo ""
+echo "== outputs against g++ -O3 -ffp-contract=off (exact: bit for bit; others: max |difference|, tolerance $tolerance of the peak)"
+cat "$tmp/checks"
+echo "not bit-exact with g++ -O3: ${not_exact:-none}"
+exit $failed

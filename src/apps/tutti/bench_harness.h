@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/** \file
+ * The run-time harness of `tutti bench` and of the speed runner
+ * (bench/speed/run.sh), header-only and free of tutti's types so that every
+ * contender runs through the same code: tutti (LLVM, interpreter), libfaust's
+ * LLVM JIT and faust's C++ output built with g++ (the programs of bench/speed).
+ *
+ * What every contender gets: FTZ/DAZ set, 256-frame blocks at 48 kHz, the same
+ * noise on every input (a fixed LCG), and the same control pattern at the
+ * start of each block: control j of the UI walk (bargraphs left out) is, for a
+ * button or checkbox, 1 during blocks [16m, 16m+8) shifted by j, else 0; for a
+ * slider or number entry, every 32 blocks, one of 9 positions spread over the
+ * middle half of its range. The first `check_blocks` blocks from a fresh
+ * instance are recorded (the output the runner compares across contenders),
+ * then the instance goes on for the timed passes: CPU time of this thread
+ * (clock_gettime(CLOCK_THREAD_CPUTIME_ID): time other processes take from a
+ * shared machine is not counted), the best pass, per frame.
+ */
+#pragma once
+
+#include <xmmintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tutti::bench {
+
+struct Control {
+    bool button = false; ///< button or checkbox; else a slider or number entry
+    double min = 0, max = 1;
+    std::function<void(double)> set;
+};
+
+/// A program to run: its channels, its controls in UI order and its compute.
+struct Dsp {
+    int inputs = 0, outputs = 0;
+    std::vector<Control> controls;
+    std::function<void(int frames, float** inputs, float** outputs)> compute;
+};
+
+struct Setup {
+    int block = 256;
+    int check_blocks = 200; ///< recorded blocks, compared across contenders
+    double seconds = 2;     ///< audio time of one timed pass
+    int passes = 3;         ///< timed passes; the best counts
+};
+
+struct Result {
+    double ns_per_frame = 0;
+    std::vector<std::vector<float>> check; ///< per output channel, check_blocks blocks
+};
+
+inline double thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
+}
+
+/// CPU time of the whole process (every thread), in ms: compile times are
+/// measured in it, so that a machine shared with other work does not count.
+inline double process_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
+}
+
+inline double wall_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
+}
+
+/// Flush-to-zero and denormals-are-zero for this thread (as an audio host sets).
+inline void set_ftz_daz() {
+    _mm_setcsr(_mm_getcsr() | 0x8040);
+}
+
+/// Block `k`'s control values.
+inline void apply_controls(std::vector<Control>& controls, long k) {
+    for (std::size_t j = 0; j < controls.size(); ++j) {
+        Control& c = controls[j];
+        if (c.button) {
+            c.set(((k + long(j)) % 16) < 8 ? 1.0 : 0.0);
+        } else if (k % 32 == 0) {
+            long p = ((k / 32) * 5 + long(j) * 3) % 9;
+            c.set(c.min + (0.25 + 0.5 * double(p) / 8.0) * (c.max - c.min));
+        }
+    }
+}
+
+inline Result run(Dsp& d, const Setup& s) {
+    set_ftz_daz();
+    constexpr int noise_frames = 48000;
+    std::vector<std::vector<float>> noise(std::size_t(std::max(d.inputs, 0)));
+    std::uint32_t seed = 12345;
+    for (auto& ch : noise) {
+        ch.resize(noise_frames + std::size_t(s.block));
+        for (float& x : ch) {
+            seed = seed * 1664525u + 1013904223u;
+            x = float(std::int32_t(seed)) * (0.5f / 2147483648.0f);
+        }
+    }
+    std::vector<std::vector<float>> out(std::size_t(std::max(d.outputs, 0)),
+                                        std::vector<float>(std::size_t(s.block)));
+    std::vector<float*> in_ptr(noise.size()), out_ptr(out.size());
+    for (std::size_t c = 0; c < out.size(); ++c) {
+        out_ptr[c] = out[c].data();
+    }
+    long k = 0;
+    auto block = [&] {
+        std::size_t at = std::size_t((k * s.block) % noise_frames);
+        for (std::size_t c = 0; c < noise.size(); ++c) {
+            in_ptr[c] = noise[c].data() + at;
+        }
+        apply_controls(d.controls, k);
+        d.compute(s.block, in_ptr.data(), out_ptr.data());
+        ++k;
+    };
+    Result r;
+    r.check.resize(out.size());
+    for (int b = 0; b < s.check_blocks; ++b) {
+        block();
+        for (std::size_t c = 0; c < out.size(); ++c) {
+            r.check[c].insert(r.check[c].end(), out[c].begin(), out[c].end());
+        }
+    }
+    long blocks = std::max(1L, long(s.seconds * 48000.0 / s.block));
+    r.ns_per_frame = 1e300;
+    for (int p = 0; p < s.passes; ++p) {
+        double t0 = thread_cpu_ns();
+        for (long b = 0; b < blocks; ++b) {
+            block();
+        }
+        double ns = (thread_cpu_ns() - t0) / double(blocks * s.block);
+        r.ns_per_frame = std::min(r.ns_per_frame, ns);
+    }
+    return r;
+}
+
+/// The recorded output as raw binary: channels, frames (int32), then each
+/// channel's floats.
+inline bool write_check(const std::string& path, const Result& r) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) {
+        return false;
+    }
+    std::int32_t head[2] = {std::int32_t(r.check.size()),
+                            r.check.empty() ? 0 : std::int32_t(r.check[0].size())};
+    bool ok = std::fwrite(head, sizeof head, 1, f) == 1;
+    for (const auto& ch : r.check) {
+        ok = ok && std::fwrite(ch.data(), sizeof(float), ch.size(), f) == ch.size();
+    }
+    return std::fclose(f) == 0 && ok;
+}
+
+inline bool read_check(const std::string& path, std::vector<std::vector<float>>& check) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        return false;
+    }
+    std::int32_t head[2] = {0, 0};
+    bool ok = std::fread(head, sizeof head, 1, f) == 1 && head[0] >= 0 && head[1] >= 0 &&
+              head[0] < 100000 && head[1] < 100000000;
+    if (ok) {
+        check.assign(std::size_t(head[0]), std::vector<float>(std::size_t(head[1])));
+        for (auto& ch : check) {
+            ok = ok && std::fread(ch.data(), sizeof(float), ch.size(), f) == ch.size();
+        }
+    }
+    std::fclose(f);
+    return ok;
+}
+
+/// Compile time: CPU time (process_cpu_ms) and wall time, the best of each.
+struct CompileTime {
+    double cpu_ms = 1e300, wall_ms = 1e300;
+};
+
+/// `{"program": ..., ...}` on one line, the shape every contender prints;
+/// compile_ms is CPU time, compile_wall_ms what the compiling thread waited.
+inline void print_json(const std::string& program, const std::string& backend,
+                       const std::string& math, CompileTime compile, double ns_per_frame) {
+    std::string name = program.substr(program.find_last_of('/') + 1);
+    std::printf("{\"program\": \"%s\", \"backend\": \"%s\", \"math\": \"%s\", \"compile_ms\": "
+                "%.2f, \"compile_wall_ms\": %.2f, \"ns_per_frame\": %.3f}\n",
+                name.c_str(), backend.c_str(), math.c_str(), compile.cpu_ms, compile.wall_ms,
+                ns_per_frame);
+}
+
+/// Runs `compile` `runs` times (at least once), keeping the best CPU and wall times.
+template <class F> CompileTime time_compile(int runs, const F& compile) {
+    CompileTime t;
+    for (int i = 0; i < std::max(1, runs); ++i) {
+        double c0 = process_cpu_ms();
+        double w0 = wall_ms();
+        if (!compile()) {
+            t.cpu_ms = t.wall_ms = -1;
+            return t;
+        }
+        t.cpu_ms = std::min(t.cpu_ms, process_cpu_ms() - c0);
+        t.wall_ms = std::min(t.wall_ms, wall_ms() - w0);
+    }
+    return t;
+}
+
+} // namespace tutti::bench
