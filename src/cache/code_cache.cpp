@@ -226,6 +226,7 @@ std::optional<std::string> request_key(const ProgramSource& program, const Compi
     h.word(o.double_precision ? 1 : 0);
     h.word(std::uint64_t(o.backend));
     h.word(std::uint64_t(o.opt_level));
+    h.word(std::uint64_t(o.math)); // exact or fast: different code
     h.word(o.allow_foreign_code ? 1 : 0);
     h.text(o.entry);
     h.word(o.include_dirs.size());
