@@ -117,7 +117,8 @@ asan:
 # slowdown it falls behind and is rightly dropped too). All run in every other build.
 TSAN_BUILD := build-tsan
 TSAN_TESTS := tutti_engine_tests tutti_null_driver_tests tutti_jack_driver_tests \
-    tutti_control_tests tutti_osc_tests tutti_http_server_tests tutti_midi_tests
+    tutti_control_tests tutti_osc_tests tutti_http_server_tests tutti_midi_tests \
+    tutti_discovery_tests
 TSAN_EXCLUDE := RtGuard.*:NullDriver.CallbacksArriveAtTheBlockRate:HttpServer.ASlowWebSocketClientIsDroppedTheOthersGoOn
 # TSAN_ARGS: more gtest options, e.g. make tsan TSAN_ARGS=--gtest_repeat=5
 TSAN_OPTIONS_ALL := halt_on_error=1 second_deadlock_stack=1 history_size=4 \
