@@ -59,6 +59,14 @@ struct PipelineState {
     runtime::SoundSlots sounds;      ///< interface: the soundfiles' sounds, loaded (compiler.cpp)
     std::unique_ptr<FactoryInfo> factory; ///< interface (compiler.cpp)
     codegen::NativeCode native; ///< backend (LLVM; the interpreter runs lowered.module as it is)
+    /// A tiered compilation (compiler.cpp) moves lowered.module here once the
+    /// interpreted factory shares it; the backend then reads it from here.
+    std::shared_ptr<const ir::Module> shared_module;
+
+    /// The loop IR of "lower" (wherever it is held now).
+    const ir::Module& module() const {
+        return lowered.module ? *lowered.module : *shared_module;
+    }
 
     /// The place of the process definition, or the start of the program.
     diag::SourceRange process_origin() const;
@@ -78,7 +86,11 @@ std::span<const Pass> passes();
 
 /// Runs every pass in order (each timed into `timings`, dumped when asked);
 /// false when one failed or a limit was passed (the diagnostics are in the session).
-bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings);
+/// `from`/`through`: only the passes from the one so named through the one so
+/// named (empty: the first, the last), for a tiered compilation, which stops
+/// after "interface" and runs "backend" later.
+bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings, std::string_view from = {},
+                  std::string_view through = {});
 
 /// The "interface" pass (compiler.cpp): the Factory's description of the
 /// program (name, metadata, parameters, JSON UI, state layout, content key)

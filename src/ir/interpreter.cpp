@@ -515,6 +515,10 @@ Interpreter::Interpreter(const Module& m) : m_(m), errors_(verify(m)) {
 
 Interpreter::~Interpreter() = default;
 
+std::size_t Interpreter::compute_size() const {
+    return programs_[3] ? programs_[3]->code.size() : 0;
+}
+
 void Interpreter::init_constants(void* state, int sample_rate) const {
     if (ok()) {
         run(*programs_[0], state, sample_rate, nullptr, nullptr);

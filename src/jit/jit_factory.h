@@ -28,6 +28,6 @@ struct EntryPoints {
 
 std::shared_ptr<const Factory>
 make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
-                 std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds = {});
+                 std::shared_ptr<const ir::Module> module, runtime::SoundSlots sounds = {});
 
 } // namespace tutti::jit
