@@ -72,6 +72,9 @@ struct Slot {
     /// Tiered start: the LLVM code of a version that plays on the interpreter
     /// (same generation, same state layout, the same ControlValues)
     bool llvm_tier = false;
+    /// clear() ran when it was prepared; otherwise its plan overwrites every
+    /// field clear() sets, and a commit that cannot migrate clears it
+    bool cleared = true;
 };
 
 struct CommitEvent {
@@ -106,6 +109,35 @@ struct Request {
 };
 
 constexpr std::size_t max_live_slots = 32;
+
+/// Whether applying `plan` overwrites, whole, every field of `to`'s state that
+/// clear() sets: then a version prepared with this plan need not be cleared
+/// (the interpreter clears a reverb's lines in milliseconds). Constants,
+/// read-only tables and controls are set by instance_constants() and
+/// reset_controls(); every other field must be carried as it is (not moved,
+/// resized or reset).
+bool plan_covers_state(const Factory& to, const engine::MigrationPlan& plan) {
+    std::map<std::string_view, FieldChange::Action> action;
+    for (const FieldChange& c : plan.changes) {
+        if (c.action != FieldChange::Action::Dropped) {
+            action.emplace(c.name, c.action);
+        }
+    }
+    for (const StateField& f : to.state_layout()) {
+        const bool set_elsewhere =
+            f.kind == StateKind::Constant || f.kind == StateKind::Control ||
+            f.kind == StateKind::Sound ||
+            (f.kind == StateKind::Table && f.identity.kind != StateIdentity::Kind::RwTable);
+        if (set_elsewhere) {
+            continue;
+        }
+        auto it = action.find(f.name);
+        if (it == action.end() || it->second != FieldChange::Action::Carried) {
+            return false;
+        }
+    }
+    return true;
+}
 
 } // namespace
 
@@ -182,7 +214,7 @@ struct Engine::Impl {
 
     // ---- tier thread (tiered start): one job waits at most, the newest
     std::optional<TierJob> tier_job;
-    std::thread tier;
+    std::thread tier_thread;
 
     explicit Impl(const EngineOptions& o)
         : opt(o), sample_bytes(o.double_precision ? 8 : 4),
@@ -205,7 +237,7 @@ struct Engine::Impl {
         }
         worker = std::thread([this] { work(); });
         service = std::thread([this] { serve(); });
-        tier = std::thread([this] { tier_work(); });
+        tier_thread = std::thread([this] { tier_work(); });
     }
 
     ~Impl() {
@@ -221,7 +253,7 @@ struct Engine::Impl {
         }
         changed.notify_all();
         worker.join();
-        tier.join();
+        tier_thread.join();
         tier_job.reset();
         // the audio thread is gone: everything left is ours to free
         Slot* s = nullptr;
@@ -352,7 +384,9 @@ struct Engine::Impl {
         slot->generation = generation;
         slot->factory = factory;
         slot->instance = factory->create_instance();
-        slot->instance->init(opt.sample_rate);
+        // init() but for clear(), which waits for the plan: needless when it carries everything
+        slot->instance->instance_constants(opt.sample_rate);
+        slot->instance->reset_controls();
         int nin = factory->num_inputs(), nout = factory->num_outputs();
         slot->in_ptrs.assign(std::size_t(nin), nullptr);
         slot->out_buf.assign(std::size_t(std::max(nout, 1)) * std::size_t(opt.max_block) *
@@ -369,6 +403,7 @@ struct Engine::Impl {
             std::lock_guard<std::mutex> l(mutex);
             prev = last;
         }
+        bool needs_clear = true;
         slot->llvm_tier = tier == Tier::Llvm;
         if (slot->llvm_tier && prev.values && prev.values->size() == nparams) {
             slot->values = prev.values; // the same version: its readers keep their values
@@ -385,11 +420,16 @@ struct Engine::Impl {
         if (prev.factory) {
             slot->plan = engine::plan_migration(*prev.factory, *factory, prev.tables, tables);
             slot->previous = prev.generation;
+            needs_clear = !plan_covers_state(*factory, slot->plan);
             if (opt.check_migrations) {
                 slot->check_from.assign(prev.factory->state_bytes(), std::byte{0});
                 slot->check_to.assign(factory->state_bytes(), std::byte{0});
             }
         }
+        if (needs_clear) {
+            slot->instance->clear();
+        }
+        slot->cleared = needs_clear;
         double prepare_ms = ms_since(t0);
         {
             std::lock_guard<std::mutex> l(mutex);
@@ -706,6 +746,9 @@ struct Engine::Impl {
                 fade = next->plan.crossfade && fade_len > 0;
             } else if (current != nullptr) {
                 fade = fade_len > 0; // nothing to migrate from: fade over
+            }
+            if (!migrated && !next->cleared) {
+                next->instance->clear(); // bounded, allocation-free code
             }
             Slot* old = current;
             current = next;
