@@ -9,7 +9,7 @@ BUILD := build
 TUTTI := $(BUILD)/bin/tutti
 FAUST_EXAMPLES ?= /usr/share/faust/examples
 
-.PHONY: all setup configure build test demo bench fuzz asan tsan format format-check tidy install clean conformance
+.PHONY: all setup configure build test demo bench bench-tiered fuzz asan tsan format format-check tidy install clean conformance
 
 all: build
 
@@ -64,6 +64,11 @@ bench: build
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/reverb/zitaRev.dsp 6
 	bash bench/cost/cost.sh $(BUILD)
 	bash bench/control/ws_latency.sh $(BUILD) 200
+	bash bench/tiered/tiered.sh $(BUILD) 7
+
+# Tiered start, the library cache and constant-only edits (issue 14 section 4).
+bench-tiered: build
+	bash bench/tiered/tiered.sh $(BUILD) 7
 
 fuzz:
 	bash scripts/fuzz.sh

@@ -79,7 +79,7 @@ struct EngineOptions {
     /// fraction of real time (estimated: instructions per frame x
     /// interpreter_ns_per_instruction x sample rate) waits for its LLVM code.
     double tier_max_load = 0.5;
-    double interpreter_ns_per_instruction = 1.5;
+    double interpreter_ns_per_instruction = 4; ///< measured here: 3-5 (bench_tiered)
 };
 
 /// What happened to one state field of the new version in a swap.
