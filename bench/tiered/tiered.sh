@@ -10,8 +10,8 @@
 #     the clock this script reads too), tiered against --no-tier;
 #  3. constant-only edits of zitaRev under `tutti play --watch` (the program file
 #     holds zita_rev1's definition, taken from the installed demos.lib, and each
-#     edit changes numbers only): compile finished -> heard (tutti's "compile to
-#     sound") and save -> heard (the write of the file, in this script, -> the
+#     edit changes numbers only): compile finished -> heard (tutti's "compiled->heard")
+#     and save -> heard (the write of the file, in this script, -> the
 #     first block of the new version), tiered against --no-tier.
 #
 #   bench/tiered/tiered.sh [BUILD_DIR] [ROUNDS]
@@ -89,7 +89,7 @@ def run(extra):
         compile_ms.append(float(re.search(r"compile ([0-9.]+) ms", l).group(1)))
         k = re.search(r"edit (\w+)", l)
         kinds.append(k.group(1) if k else "?")
-        m = re.search(r"compile to sound ([0-9.]+) ms", l)
+        m = re.search(r"compiled->heard ([0-9.]+) ms", l)
         if m:
             compile_to_sound.append(float(m.group(1)))
         if not extra:

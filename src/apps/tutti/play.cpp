@@ -409,7 +409,7 @@ int run_play(const PlayArgs& a) {
                 {
                     char buf[96];
                     std::snprintf(
-                        buf, sizeof buf, ", compile to sound %.2f ms%s",
+                        buf, sizeof buf, ", compiled->heard %.2f ms%s",
                         std::chrono::duration<double, std::milli>(r.committed_at - r.compiled_at)
                             .count(),
                         r.tiered ? ", on the interpreter" : "");
