@@ -9,7 +9,7 @@ BUILD := build
 TUTTI := $(BUILD)/bin/tutti
 FAUST_EXAMPLES ?= /usr/share/faust/examples
 
-.PHONY: all setup configure build test demo bench fuzz asan tsan format format-check tidy install clean conformance
+.PHONY: all setup configure build test demo bench bench-tiered fuzz asan tsan format format-check tidy install clean conformance
 .PHONY: netjack-tables netjack-soak
 
 all: build
@@ -64,13 +64,18 @@ bench: build
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/generator/osc.dsp 6
 	bash scripts/edit_latency.sh $(FAUST_EXAMPLES)/reverb/zitaRev.dsp 6
 	bash bench/cost/cost.sh $(BUILD)
+	bash bench/control/ws_latency.sh $(BUILD) 200
+	$(BUILD)/bin/bench_cache
+	bash bench/tiered/tiered.sh $(BUILD) 7
+
+# Tiered start, the library cache and constant-only edits (issue 14 section 4).
+bench-tiered: build
+	bash bench/tiered/tiered.sh $(BUILD) 7
 
 # tutti serve under load (issue 13): 8 clients compiling at once and one out of time.
 .PHONY: bench-serve
 bench-serve: build
 	bash bench/serve/serve_load.sh $(BUILD)
-	bash bench/control/ws_latency.sh $(BUILD) 200
-	$(BUILD)/bin/bench_cache
 
 # NetJack (issue 12): the must-show tables (about 4 minutes), and the
 # 10-minute loss run at 1 % and 2 % (two network namespaces at once).

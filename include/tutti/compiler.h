@@ -41,6 +41,20 @@ enum class MathMode {
 const char* to_string(MathMode mode); ///< "exact", "fast"
 /// "exact" or "fast" -> the mode; nullopt for anything else.
 std::optional<MathMode> parse_math_mode(std::string_view text);
+/// Library files parsed once and shared by the compilations of a process (a
+/// running engine, `tutti play --watch`): keyed by canonical path and checked
+/// against a hash of the file's content at every compilation, so a changed
+/// file is parsed again. Thread-safe; compilations holding it may run at once.
+/// Made by make_library_cache(); given to compilations by
+/// CompileOptions::library_cache.
+class LibraryCache;
+std::shared_ptr<LibraryCache> make_library_cache();
+struct LibraryCacheStats {
+    std::uint64_t hits = 0;   ///< library files taken from the cache
+    std::uint64_t misses = 0; ///< library files parsed (first use, or changed)
+    std::uint64_t files = 0;  ///< files held now
+};
+LibraryCacheStats library_cache_stats(const LibraryCache& cache);
 
 struct CompileOptions {
     bool double_precision = false;
@@ -68,6 +82,22 @@ struct CompileOptions {
     /// `process`, or another, such as the `effect` of a polyphonic program
     /// (faust -effect auto). An undefined name is an undefined_symbol error.
     std::string entry = "process";
+    /// Tiered compilation (the engine's EngineOptions::tiered): with the LLVM
+    /// backend, compile_file/compile_source return as soon as the loop IR is
+    /// ready, with an interpreted factory and CompileResult::next_tier, which
+    /// compiles the same loop IR to LLVM code. The two factories have the same
+    /// state layout, so the engine moves from one to the other carrying every
+    /// field (docs/hot-swap.md).
+    bool tiered = false;
+    /// Parsed libraries shared with other compilations (nullptr: this
+    /// compilation parses every file it reads).
+    std::shared_ptr<LibraryCache> library_cache{};
+    /// The previous version's program text and libraries digest
+    /// (CompileResult::program_text, libraries_digest): when `classify_edit`
+    /// is set, CompileResult::edit says how this version differs from it.
+    bool classify_edit = false;
+    std::string previous_text{};
+    std::uint64_t previous_libraries = 0;
 };
 
 /// One pass of the compilation pipeline (docs/pipeline.md), in order.
@@ -83,16 +113,42 @@ struct PassTiming {
     double milliseconds = 0;
 };
 
+/// How a program's text changed from one version to the next.
+enum class EditKind {
+    Same,          ///< the same tokens (comments and spacing aside)
+    ConstantsOnly, ///< the same tokens but for the values of numbers (of the same kind)
+    Structural,    ///< anything else
+};
+const char* to_string(EditKind kind); ///< same, constants, structural
+
 struct CompileResult {
     std::shared_ptr<const Factory> factory; ///< null when there were errors
     std::vector<Diagnostic> diagnostics;
     /// The passes that ran, in order, with their time (also when one failed:
     /// the failing pass is the last).
     std::vector<PassTiming> timings;
+    /// CompileOptions::tiered: `factory` is the interpreted one; next_tier()
+    /// runs the LLVM backend on the same loop IR (once, on any thread) and
+    /// returns the LLVM factory. Empty otherwise.
+    std::function<CompileResult()> next_tier{};
+    /// Instructions the interpreted factory runs per frame (its cost; 0 when
+    /// `factory` is not interpreted).
+    std::size_t interpreter_size = 0;
+    /// A hash of the content of every file the compilation read but the
+    /// program's own (its libraries): equal digests, same libraries.
+    std::uint64_t libraries_digest = 0;
+    /// The program's own text as compiled.
+    std::string program_text{};
+    /// With CompileOptions::classify_edit: how the program changed from the
+    /// previous version (its libraries too: any change there is Structural).
+    std::optional<EditKind> edit{};
     bool ok() const {
         return factory != nullptr;
     }
 };
+
+/// Compares the tokens of two versions of a program's text (lexed as Faust).
+EditKind classify_edit(std::string_view before, std::string_view after);
 
 CompileResult compile_file(const std::string& path, const CompileOptions& options = {});
 CompileResult compile_source(const std::string& name, const std::string& source,

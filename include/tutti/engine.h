@@ -67,6 +67,19 @@ struct EngineOptions {
     /// Keep the last `output_tap_frames` output frames for readers off the audio
     /// thread (read_output(): meters, oscilloscopes); 0 (the default): no tap.
     std::size_t output_tap_frames = 0;
+    /// Tiered start (docs/hot-swap.md): a version that load_file()/load_source()
+    /// compile for LLVM first plays on the interpreter, as soon as its loop IR
+    /// is ready (CompileOptions::tiered), and moves to its LLVM code when the
+    /// engine's tier thread has compiled it: a swap between two codes of one
+    /// program, same state layout, every field carried, no crossfade (in exact
+    /// math the samples continue as if the LLVM code had played from the start).
+    /// `tutti play` turns it on; off: a version plays when its LLVM code is ready.
+    bool tiered = false;
+    /// Tiered: a program whose interpreted code would take more than this
+    /// fraction of real time (estimated: instructions per frame x
+    /// interpreter_ns_per_instruction x sample rate) waits for its LLVM code.
+    double tier_max_load = 0.5;
+    double interpreter_ns_per_instruction = 4; ///< measured here: 3-5 (bench_tiered)
 };
 
 /// What happened to one state field of the new version in a swap.
@@ -116,6 +129,27 @@ struct SwapReport {
     /// version held, or that the report calls carried without any copy.
     bool migration_checked = false;
     std::vector<std::string> migration_errors;
+    /// When the compilation was done (the interpreter tier's, when tiered).
+    std::chrono::steady_clock::time_point compiled_at{};
+    /// With the previous version: "constants" (only numbers changed in the
+    /// program's text, its libraries the same), "structural", "same" (comments
+    /// or spacing); empty for the first version or a submit().
+    std::string edit;
+
+    /// Tiered start (EngineOptions::tiered). `tiered`: the version started on
+    /// the interpreter (compile_ms is the time to its loop IR); `tier_note`:
+    /// why it did not, or why its LLVM code never took over (superseded by a
+    /// newer version, failed); the rest is the move to its LLVM code.
+    bool tiered = false;
+    std::string tier_note;
+    double tier_compile_ms = 0; ///< the LLVM backend, on the tier thread
+    double tier_prepare_ms = 0;
+    bool tier_moved = false;      ///< the LLVM code plays it now
+    std::uint64_t tier_frame = 0; ///< frames processed before the LLVM code's first sample
+    double tier_commit_us = 0;    ///< on the audio thread
+    std::chrono::steady_clock::time_point tier_at{}; ///< when the LLVM code's first block started
+    /// Every field carried, no crossfade: the samples continue exactly.
+    bool tier_exact = false;
 };
 
 /// A value of a bargraph, as the audio thread last saw it.
@@ -221,6 +255,12 @@ public:
     /// from the engine's (an error in *error).
     /// `compile_ms`: how long the factory took to compile, for the report.
     std::uint64_t submit(std::shared_ptr<const Factory> factory, const std::string& program,
+                         std::string* error = nullptr, double compile_ms = 0);
+    /// Any non-audio thread: submit() of a compilation's result. A tiered one
+    /// (CompileResult::next_tier, CompileOptions::tiered) plays on the
+    /// interpreter at once and moves to its LLVM code when the tier thread has
+    /// compiled it (EngineOptions::tiered need not be set for this).
+    std::uint64_t submit(CompileResult result, const std::string& program,
                          std::string* error = nullptr, double compile_ms = 0);
 
     /// Any non-audio thread. Blocks until the version `generation` is compiled and

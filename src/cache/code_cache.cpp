@@ -622,6 +622,13 @@ CompileResult CodeCache::compile(const ProgramSource& program, const CompileOpti
         ++counters_.misses;
     }
     count("misses");
+    if (options.tiered) {
+        // a tiered compilation (the engine's tiered start) plays on the
+        // interpreter at once and makes its LLVM code later, on the engine's
+        // tier thread: not waited for here, and not stored (a later untiered
+        // compilation, or a render, fills the cache)
+        return compile_program(program, options);
+    }
     MachineCodeResult mc = compile_machine_code(program, options);
     CompileResult r;
     r.factory = mc.factory;

@@ -24,6 +24,7 @@
 #include "compiler/pipeline.h"
 #include "compiler/sound_url.h"
 #include "frontend/frontend_session.h"
+#include "frontend/lexer/lexer.h"
 #include "jit/jit_engine.h"
 #include "jit/jit_factory.h"
 #include "lower/lower.h"
@@ -32,6 +33,7 @@
 #include "runtime/sound_files.h"
 #include "signals/ui_path.h"
 #include "support/content_hash.h"
+#include "support/fast_hash.h"
 #include "tutti/version.h"
 
 namespace tutti {
@@ -360,8 +362,8 @@ bool describe_interface(PipelineState& st) {
     impl->content_key = content_key_of(boxes::digest(prog.process), options,
                                        st.object_target ? to_string(*st.object_target)
                                                         : jit::host_cpu_description());
-    for (std::size_t id = 1; id <= fs.sources().file_count(); ++id) {
-        impl->source_files.push_back(fs.sources().path(diag::FileId(id)));
+    for (diag::FileId id : fs.sources().ids()) {
+        impl->source_files.push_back(fs.sources().path(id));
     }
     st.factory = std::move(impl);
     return true;
@@ -375,18 +377,82 @@ std::string dump_interface(const PipelineState& st) {
 
 namespace {
 
+/// What a tiered compilation keeps between its two calls: the session and
+/// the pipeline's state, up to "interface" first, then "backend".
+struct TieredJob {
+    CompileOptions options;
+    std::shared_ptr<frontend::FrontendSession> fs;
+    std::unique_ptr<compiler::PipelineState> st;
+    std::size_t diagnostics_seen = 0;
+};
+
+/// The hash of every file the session read but the program's own.
+std::uint64_t libraries_digest(const frontend::FrontendSession& fs,
+                               const compiler::PipelineState& st) {
+    std::uint64_t h = 0x6c62272e07bb0142ull;
+    const diag::FileId program = st.parsed != nullptr ? st.parsed->id : 0;
+    for (diag::FileId id : fs.sources().ids()) {
+        if (id != program) {
+            h = support::mix64(h ^ support::fast_hash64(fs.sources().text(id)));
+        }
+    }
+    return h;
+}
+
+/// The LLVM factory of the interface and loop IR a tiered compilation made.
+CompileResult finish_tier(TieredJob& job) {
+    CompileResult result;
+    if (!job.st) {
+        Diagnostic d;
+        d.id = "internal_error";
+        d.message = "the LLVM tier of this compilation was already made";
+        result.diagnostics.push_back(std::move(d));
+        return result;
+    }
+    compiler::PipelineState& st = *job.st;
+    if (compiler::run_pipeline(st, result.timings, "backend")) {
+        codegen::NativeCode& native = st.native;
+        jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state,
+                               native.compute};
+        result.factory = jit::make_jit_factory(std::move(*st.factory), std::move(native.module),
+                                               entry, st.shared_module, std::move(st.sounds));
+    }
+    std::vector<Diagnostic> all = job.fs->resolved_diagnostics();
+    result.diagnostics.assign(
+        all.begin() + std::ptrdiff_t(std::min(job.diagnostics_seen, all.size())), all.end());
+    result.libraries_digest = libraries_digest(*job.fs, st);
+    job.st.reset(); // frees the session's trees, boxes and signals
+    job.fs.reset();
+    return result;
+}
+
 /// Runs the pipeline (compiler/pipeline.cpp) and makes the factory of its
 /// results: the interface the "interface" pass described (and the sounds it
 /// loaded), with the code of the "backend" pass (the interpreter runs the
-/// loop IR of "lower" as it is).
-CompileResult compile_session(frontend::FrontendSession& fs, const std::string& program_path,
-                              std::optional<std::string> source, const CompileOptions& options) {
+/// loop IR of "lower" as it is). Tiered (CompileOptions::tiered, LLVM): stops
+/// after "interface" with an interpreted factory sharing the loop IR, and
+/// leaves "backend" to CompileResult::next_tier.
+CompileResult compile_session(std::shared_ptr<frontend::FrontendSession> fs,
+                              const std::string& program_path, std::optional<std::string> source,
+                              const CompileOptions& options) {
     CompileResult result;
-    compiler::PipelineState st(fs, program_path, std::move(source), options);
-    if (compiler::run_pipeline(st, result.timings)) {
+    const bool tiered = options.tiered && options.backend == Backend::Llvm;
+    auto job = std::make_shared<TieredJob>();
+    job->options = options;
+    job->fs = fs;
+    job->st = std::make_unique<compiler::PipelineState>(*fs, program_path, std::move(source),
+                                                        job->options);
+    compiler::PipelineState& st = *job->st;
+    if (compiler::run_pipeline(st, result.timings, {}, tiered ? "interface" : "")) {
         if (options.backend == Backend::Interpreter) {
             result.factory = runtime::make_interpreted_factory(
                 std::move(*st.factory), std::move(st.lowered.module), std::move(st.sounds));
+            result.interpreter_size = runtime::interpreted_compute_size(*result.factory);
+        } else if (tiered) {
+            st.shared_module = std::shared_ptr<const ir::Module>(std::move(st.lowered.module));
+            result.factory =
+                runtime::make_interpreted_factory(*st.factory, st.shared_module, st.sounds);
+            result.interpreter_size = runtime::interpreted_compute_size(*result.factory);
         } else {
             codegen::NativeCode& native = st.native;
             jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state,
@@ -396,8 +462,28 @@ CompileResult compile_session(frontend::FrontendSession& fs, const std::string& 
                                       std::move(st.lowered.module), std::move(st.sounds));
         }
     }
-    result.diagnostics = fs.resolved_diagnostics();
+    result.diagnostics = fs->resolved_diagnostics();
+    result.libraries_digest = libraries_digest(*fs, st);
+    if (st.parsed != nullptr) {
+        result.program_text = std::string(fs->sources().text(st.parsed->id));
+        if (options.classify_edit) {
+            result.edit = result.libraries_digest != options.previous_libraries
+                              ? EditKind::Structural
+                              : classify_edit(options.previous_text, result.program_text);
+        }
+    }
+    if (tiered && result.factory) {
+        job->diagnostics_seen = result.diagnostics.size();
+        result.next_tier = [job] { return finish_tier(*job); };
+    }
     return result;
+}
+
+frontend::FrontendOptions frontend_options(const CompileOptions& options) {
+    frontend::FrontendOptions fo;
+    fo.include_dirs = options.include_dirs;
+    fo.library_cache = options.library_cache;
+    return fo;
 }
 
 } // namespace
@@ -417,18 +503,14 @@ std::optional<MathMode> parse_math_mode(std::string_view text) {
 }
 
 CompileResult compile_file(const std::string& path, const CompileOptions& options) {
-    frontend::FrontendOptions fo;
-    fo.include_dirs = options.include_dirs;
-    frontend::FrontendSession fs(fo);
-    return compile_session(fs, path, std::nullopt, options);
+    auto fs = std::make_shared<frontend::FrontendSession>(frontend_options(options));
+    return compile_session(std::move(fs), path, std::nullopt, options);
 }
 
 CompileResult compile_source(const std::string& name, const std::string& source,
                              const CompileOptions& options) {
-    frontend::FrontendOptions fo;
-    fo.include_dirs = options.include_dirs;
-    frontend::FrontendSession fs(fo);
-    return compile_session(fs, name, source, options);
+    auto fs = std::make_shared<frontend::FrontendSession>(frontend_options(options));
+    return compile_session(std::move(fs), name, source, options);
 }
 
 CompileResult compile_program(const ProgramSource& program, const CompileOptions& options) {
@@ -496,6 +578,7 @@ CompileResult compile_instrument(
     const ProgramSource& program, const CompileOptions& options, int voices,
     const std::function<CompileResult(const ProgramSource&, const CompileOptions&)>& compile) {
     CompileOptions process_options = options;
+    process_options.tiered = false; // a polyphonic factory is made of two compilations
     process_options.entry = "process";
     CompileResult voice = compile(program, process_options);
     if (!voice.ok()) {
@@ -505,7 +588,7 @@ CompileResult compile_instrument(
     if (n <= 0) {
         return voice;
     }
-    CompileOptions effect_options = options;
+    CompileOptions effect_options = process_options;
     effect_options.entry = "effect";
     CompileResult effect = compile(program, effect_options);
     const bool no_effect =
@@ -532,6 +615,44 @@ CompileResult compile_instrument(
         result.diagnostics.push_back(std::move(d));
     }
     return result;
+}
+
+const char* to_string(EditKind kind) {
+    switch (kind) {
+    case EditKind::Same:
+        return "same";
+    case EditKind::ConstantsOnly:
+        return "constants";
+    case EditKind::Structural:
+        break;
+    }
+    return "structural";
+}
+
+EditKind classify_edit(std::string_view before, std::string_view after) {
+    using frontend::Tok;
+    diag::DiagnosticList d1, d2;
+    const std::vector<frontend::Token> a = frontend::lex(before, 1, d1);
+    const std::vector<frontend::Token> b = frontend::lex(after, 1, d2);
+    if (d1.size() > 0 || d2.size() > 0 || a.size() != b.size()) {
+        return EditKind::Structural;
+    }
+    bool constants = false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const frontend::Token& x = a[i];
+        const frontend::Token& y = b[i];
+        if (x.kind != y.kind) {
+            return EditKind::Structural; // an integer that became a float changes types
+        }
+        if (x.kind == Tok::Int) {
+            constants = constants || x.ival != y.ival;
+        } else if (x.kind == Tok::Float) {
+            constants = constants || std::memcmp(&x.rval, &y.rval, sizeof x.rval) != 0;
+        } else if (before.substr(x.offset, x.length) != after.substr(y.offset, y.length)) {
+            return EditKind::Structural;
+        }
+    }
+    return constants ? EditKind::ConstantsOnly : EditKind::Same;
 }
 
 } // namespace tutti

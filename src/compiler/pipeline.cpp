@@ -292,7 +292,7 @@ constexpr std::size_t max_optimised_channels = 256;
 constexpr std::size_t max_optimised_controls = 512;
 
 bool backend(PipelineState& st) {
-    const ir::Module& m = *st.lowered.module;
+    const ir::Module& m = st.module();
     if (st.options.backend == Backend::Interpreter) {
         return true; // the interpreted factory (compiler.cpp) runs the loop IR as it is
     }
@@ -330,7 +330,7 @@ std::string dump_backend(const PipelineState& st) {
     if (st.options.backend == Backend::Interpreter) {
         return "interpreter: runs the loop IR of 'lower' as it is\n";
     }
-    return codegen::emit_llvm_text(*st.lowered.module, st.options.math == MathMode::Fast);
+    return codegen::emit_llvm_text(st.module(), st.options.math == MathMode::Fast);
 }
 
 constexpr Pass pass_list[] = {
@@ -372,7 +372,8 @@ std::span<const Pass> passes() {
     return pass_list;
 }
 
-bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings) {
+bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings, std::string_view from,
+                  std::string_view through) {
     const Pass* current = nullptr;
     auto start = std::chrono::steady_clock::now();
     auto time_current = [&] {
@@ -381,8 +382,13 @@ bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings) {
             {current->name, std::chrono::duration<double, std::milli>(end - start).count()});
         current = nullptr;
     };
+    bool started = from.empty();
     try {
         for (const Pass& p : pass_list) {
+            started = started || from == p.name;
+            if (!started) {
+                continue;
+            }
             current = &p;
             start = std::chrono::steady_clock::now();
             bool ok = p.run(st);
@@ -395,6 +401,9 @@ bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings) {
             }
             st.budget.check_now(std::string_view(p.name) == "propagate" ? st.process_origin()
                                                                         : st.program_start);
+            if (through == p.name) {
+                break;
+            }
         }
         return true;
     } catch (BudgetExceeded& e) {

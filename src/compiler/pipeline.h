@@ -65,6 +65,14 @@ struct PipelineState {
     bool keep_object = false;
     std::optional<MachineTarget> object_target;
     std::string object; ///< backend, with object_target
+    /// A tiered compilation (compiler.cpp) moves lowered.module here once the
+    /// interpreted factory shares it; the backend then reads it from here.
+    std::shared_ptr<const ir::Module> shared_module;
+
+    /// The loop IR of "lower" (wherever it is held now).
+    const ir::Module& module() const {
+        return lowered.module ? *lowered.module : *shared_module;
+    }
 
     /// The place of the process definition, or the start of the program.
     diag::SourceRange process_origin() const;
@@ -84,7 +92,11 @@ std::span<const Pass> passes();
 
 /// Runs every pass in order (each timed into `timings`, dumped when asked);
 /// false when one failed or a limit was passed (the diagnostics are in the session).
-bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings);
+/// `from`/`through`: only the passes from the one so named through the one so
+/// named (empty: the first, the last), for a tiered compilation, which stops
+/// after "interface" and runs "backend" later.
+bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings, std::string_view from = {},
+                  std::string_view through = {});
 
 /// The "interface" pass (compiler.cpp): the Factory's description of the
 /// program (name, metadata, parameters, JSON UI, state layout, content key)

@@ -12,10 +12,37 @@ FileId SourceManager::add(std::string path, std::string text) {
     f->text = std::move(text);
     total_bytes_ += f->text.size();
     files_.push_back(std::move(f));
+    order_.push_back(static_cast<FileId>(files_.size()));
     return static_cast<FileId>(files_.size());
 }
 
+std::shared_ptr<const SourceManager::File> SourceManager::make_shared_file(std::string path,
+                                                                           std::string text) {
+    auto f = std::make_shared<File>();
+    f->path = std::move(path);
+    f->text = std::move(text);
+    index_lines(*f);
+    return f;
+}
+
+void SourceManager::add_shared(FileId id, std::shared_ptr<const File> file) {
+    if (id < shared_base) {
+        throw std::out_of_range("SourceManager: a shared file's id below shared_base");
+    }
+    total_bytes_ += file->text.size();
+    if (shared_.emplace(id, std::move(file)).second) {
+        order_.push_back(id);
+    }
+}
+
 const SourceManager::File& SourceManager::file(FileId id) const {
+    if (id >= shared_base) {
+        auto it = shared_.find(id);
+        if (it == shared_.end()) {
+            throw std::out_of_range("SourceManager: bad file id");
+        }
+        return *it->second;
+    }
     if (id == 0 || id > files_.size()) {
         throw std::out_of_range("SourceManager: bad file id");
     }
@@ -30,7 +57,7 @@ const std::string& SourceManager::path(FileId id) const {
     return file(id).path;
 }
 
-void SourceManager::index_lines(const File& f) const {
+void SourceManager::index_lines(const File& f) {
     if (!f.line_starts.empty()) {
         return;
     }

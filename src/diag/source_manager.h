@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace tutti::diag {
@@ -38,17 +39,35 @@ struct LineCol {
 
 class SourceManager {
 public:
+    struct File {
+        std::string path;
+        std::string text;
+        mutable std::vector<std::uint32_t> line_starts; // built lazily
+    };
+    /// File ids from here on name files shared between sessions (the library
+    /// cache, frontend/library_cache.h): the same id in every session.
+    static constexpr FileId shared_base = 0x40000000;
+
     SourceManager() = default;
     SourceManager(const SourceManager&) = delete;
     SourceManager& operator=(const SourceManager&) = delete;
 
     /// Takes ownership of `text`; `path` is how the file is named in diagnostics.
     FileId add(std::string path, std::string text);
+    /// A file that several sessions read at once: its line table is built here,
+    /// so that nothing writes it afterwards.
+    static std::shared_ptr<const File> make_shared_file(std::string path, std::string text);
+    /// Adds a shared file under its own id (>= shared_base).
+    void add_shared(FileId id, std::shared_ptr<const File> file);
+    /// Every file's id, in the order they were added.
+    const std::vector<FileId>& ids() const {
+        return order_;
+    }
 
     std::string_view text(FileId id) const;
     const std::string& path(FileId id) const;
     std::size_t file_count() const {
-        return files_.size();
+        return order_.size();
     }
     std::size_t total_bytes() const {
         return total_bytes_;
@@ -59,15 +78,12 @@ public:
     std::string_view line_text(FileId id, std::uint32_t line) const;
 
 private:
-    struct File {
-        std::string path;
-        std::string text;
-        mutable std::vector<std::uint32_t> line_starts; // built lazily
-    };
     const File& file(FileId id) const;
-    void index_lines(const File& f) const;
+    static void index_lines(const File& f);
 
     std::vector<std::unique_ptr<File>> files_;
+    std::unordered_map<FileId, std::shared_ptr<const File>> shared_;
+    std::vector<FileId> order_;
     std::size_t total_bytes_ = 0;
 };
 

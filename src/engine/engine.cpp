@@ -29,6 +29,12 @@
 #include <set>
 #include <thread>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "engine/denormals.h"
 #include "engine/migration.h"
 #include "engine/mpsc_queue.h"
@@ -63,6 +69,12 @@ struct Slot {
     /// EngineOptions::check_migrations: the old state and the migrated one, copied
     /// by the audio thread at the swap (sized when prepared; empty otherwise)
     std::vector<std::byte> check_from, check_to;
+    /// Tiered start: the LLVM code of a version that plays on the interpreter
+    /// (same generation, same state layout, the same ControlValues)
+    bool llvm_tier = false;
+    /// clear() ran when it was prepared; otherwise its plan overwrites every
+    /// field clear() sets, and a commit that cannot migrate clears it
+    bool cleared = true;
 };
 
 struct CommitEvent {
@@ -72,6 +84,21 @@ struct CommitEvent {
     Clock::time_point at{};
     bool crossfade = false;
     bool migrated = false; ///< the state was migrated from the version before
+    const Slot* slot = nullptr;
+    bool tier_move = false; ///< the slot is a version's LLVM tier
+};
+
+/// Which code of a version a slot runs.
+enum class Tier {
+    Single,      ///< its only code (not tiered)
+    Interpreter, ///< tiered: the interpreter, until its LLVM code is ready
+    Llvm,        ///< tiered: the LLVM code that takes over from the interpreter
+};
+
+/// A tiered version's LLVM backend, waiting for the tier thread.
+struct TierJob {
+    std::uint64_t generation = 0;
+    std::function<CompileResult()> finish;
 };
 
 struct Request {
@@ -82,6 +109,35 @@ struct Request {
 };
 
 constexpr std::size_t max_live_slots = 32;
+
+/// Whether applying `plan` overwrites, whole, every field of `to`'s state that
+/// clear() sets: then a version prepared with this plan need not be cleared
+/// (the interpreter clears a reverb's lines in milliseconds). Constants,
+/// read-only tables and controls are set by instance_constants() and
+/// reset_controls(); every other field must be carried as it is (not moved,
+/// resized or reset).
+bool plan_covers_state(const Factory& to, const engine::MigrationPlan& plan) {
+    std::map<std::string_view, FieldChange::Action> action;
+    for (const FieldChange& c : plan.changes) {
+        if (c.action != FieldChange::Action::Dropped) {
+            action.emplace(c.name, c.action);
+        }
+    }
+    for (const StateField& f : to.state_layout()) {
+        const bool set_elsewhere =
+            f.kind == StateKind::Constant || f.kind == StateKind::Control ||
+            f.kind == StateKind::Sound ||
+            (f.kind == StateKind::Table && f.identity.kind != StateIdentity::Kind::RwTable);
+        if (set_elsewhere) {
+            continue;
+        }
+        auto it = action.find(f.name);
+        if (it == action.end() || it->second != FieldChange::Action::Carried) {
+            return false;
+        }
+    }
+    return true;
+}
 
 } // namespace
 
@@ -128,9 +184,12 @@ struct Engine::Impl {
         std::vector<std::uint64_t> tables;
     } last; ///< the last version queued for the audio thread
     std::size_t live_slots = 0;
-    std::map<std::uint64_t, VersionUi> live; ///< every version not freed yet
-    std::map<std::uint64_t, Slot*>
-        checked_slots; ///< check_migrations: slots whose commit is awaited
+    std::map<std::uint64_t, VersionUi> live;    ///< every version not freed yet
+    std::map<const Slot*, Slot*> checked_slots; ///< check_migrations: slots whose commit is awaited
+    /// The last version compiled from source: for classifying the next edit
+    bool have_previous_text = false;
+    std::string previous_text;
+    std::uint64_t previous_libraries = 0;
     std::mutex
         submit_mutex; ///< one producer of `incoming`, one consumer of `retired` and `commits`
 
@@ -153,6 +212,10 @@ struct Engine::Impl {
     bool stopping = false;
     std::thread worker;
 
+    // ---- tier thread (tiered start): one job waits at most, the newest
+    std::optional<TierJob> tier_job;
+    std::thread tier_thread;
+
     explicit Impl(const EngineOptions& o)
         : opt(o), sample_bytes(o.double_precision ? 8 : 4),
           params(std::max<std::size_t>(o.queue_capacity, 2)) {
@@ -174,6 +237,7 @@ struct Engine::Impl {
         }
         worker = std::thread([this] { work(); });
         service = std::thread([this] { serve(); });
+        tier_thread = std::thread([this] { tier_work(); });
     }
 
     ~Impl() {
@@ -189,6 +253,8 @@ struct Engine::Impl {
         }
         changed.notify_all();
         worker.join();
+        tier_thread.join();
+        tier_job.reset();
         // the audio thread is gone: everything left is ours to free
         Slot* s = nullptr;
         while (incoming.pop(s)) {
@@ -220,17 +286,30 @@ struct Engine::Impl {
             std::lock_guard<std::mutex> l(mutex);
             auto it = reports.find(e.generation);
             if (it != reports.end()) {
-                it->second.committed = true;
-                it->second.commit_frame = e.frame;
-                it->second.commit_us = e.commit_us;
-                it->second.committed_at = e.at;
-                it->second.crossfade = e.crossfade;
-                if (auto c = checked_slots.find(e.generation); c != checked_slots.end()) {
+                SwapReport& r = it->second;
+                if (e.tier_move) {
+                    r.tier_moved = true;
+                    r.tier_frame = e.frame;
+                    r.tier_commit_us = e.commit_us;
+                    r.tier_at = e.at;
+                    r.tier_exact = r.tier_exact && e.migrated && !e.crossfade;
+                } else {
+                    r.committed = true;
+                    r.commit_frame = e.frame;
+                    r.commit_us = e.commit_us;
+                    r.committed_at = e.at;
+                    r.crossfade = e.crossfade;
+                }
+                if (auto c = checked_slots.find(e.slot); c != checked_slots.end()) {
                     const Slot& s = *c->second;
                     if (e.migrated) {
-                        it->second.migration_errors = engine::verify_migration(
+                        std::vector<std::string> errors = engine::verify_migration(
                             s.plan, *s.factory, s.check_from.data(), s.check_to.data());
-                        it->second.migration_checked = true;
+                        for (std::string& m : errors) {
+                            r.migration_errors.push_back(e.tier_move ? "tier move: " + m
+                                                                     : std::move(m));
+                        }
+                        r.migration_checked = true;
                     }
                     checked_slots.erase(c);
                 }
@@ -241,8 +320,12 @@ struct Engine::Impl {
         Slot* s = nullptr;
         while (retired.pop(s)) {
             std::lock_guard<std::mutex> l(mutex);
-            live.erase(s->generation);
-            checked_slots.erase(s->generation); // replaced before it played
+            // a version's interpreter tier leaves the entry to its LLVM tier
+            if (auto v = live.find(s->generation);
+                v != live.end() && v->second.factory == s->factory) {
+                live.erase(v);
+            }
+            checked_slots.erase(s); // replaced before it played
             --live_slots;
             delete s;
         }
@@ -260,9 +343,19 @@ struct Engine::Impl {
 
     /// Any non-audio thread: prepares `factory` as version `generation` and queues it.
     bool prepare(std::uint64_t generation, std::shared_ptr<const Factory> factory,
-                 double compile_ms, std::string* error) {
+                 double compile_ms, std::string* error, Tier tier = Tier::Single) {
         std::lock_guard<std::mutex> submit(submit_mutex);
         auto t0 = Clock::now();
+        if (tier == Tier::Llvm) {
+            std::lock_guard<std::mutex> l(mutex);
+            if (last.generation != generation) { // a newer version was submitted meanwhile
+                SwapReport& r = reports[generation];
+                r.tier_note = "superseded before its LLVM code was ready";
+                report_order.push_back(generation);
+                changed.notify_all();
+                return false;
+            }
+        }
         if (factory->double_precision() != opt.double_precision) {
             if (error != nullptr) {
                 *error = opt.double_precision
@@ -291,7 +384,9 @@ struct Engine::Impl {
         slot->generation = generation;
         slot->factory = factory;
         slot->instance = factory->create_instance();
-        slot->instance->init(opt.sample_rate);
+        // init() but for clear(), which waits for the plan: needless when it carries everything
+        slot->instance->instance_constants(opt.sample_rate);
+        slot->instance->reset_controls();
         int nin = factory->num_inputs(), nout = factory->num_outputs();
         slot->in_ptrs.assign(std::size_t(nin), nullptr);
         slot->out_buf.assign(std::size_t(std::max(nout, 1)) * std::size_t(opt.max_block) *
@@ -303,36 +398,58 @@ struct Engine::Impl {
                 slot->out_buf.data() + std::size_t(c) * std::size_t(opt.max_block) * sample_bytes;
         }
         const std::size_t nparams = factory->parameters().size();
-        slot->values = std::make_shared<ControlValues>(generation, nparams);
-        slot->values_raw = slot->values.get();
-        for (std::size_t i = 0; i < nparams; ++i) {
-            slot->values->store(i,
-                                slot->instance->get_parameter(i)); // the init values until it plays
-        }
-        std::vector<std::uint64_t> tables =
-            engine::table_digests(*factory, slot->instance->state());
         Prepared prev;
         {
             std::lock_guard<std::mutex> l(mutex);
             prev = last;
         }
+        bool needs_clear = true;
+        slot->llvm_tier = tier == Tier::Llvm;
+        if (slot->llvm_tier && prev.values && prev.values->size() == nparams) {
+            slot->values = prev.values; // the same version: its readers keep their values
+        } else {
+            slot->values = std::make_shared<ControlValues>(generation, nparams);
+            for (std::size_t i = 0; i < nparams; ++i) {
+                slot->values->store(
+                    i, slot->instance->get_parameter(i)); // the init values until it plays
+            }
+        }
+        slot->values_raw = slot->values.get();
+        std::vector<std::uint64_t> tables =
+            engine::table_digests(*factory, slot->instance->state());
         if (prev.factory) {
             slot->plan = engine::plan_migration(*prev.factory, *factory, prev.tables, tables);
             slot->previous = prev.generation;
+            needs_clear = !plan_covers_state(*factory, slot->plan);
             if (opt.check_migrations) {
                 slot->check_from.assign(prev.factory->state_bytes(), std::byte{0});
                 slot->check_to.assign(factory->state_bytes(), std::byte{0});
             }
         }
+        if (needs_clear) {
+            slot->instance->clear();
+        }
+        slot->cleared = needs_clear;
         double prepare_ms = ms_since(t0);
         {
             std::lock_guard<std::mutex> l(mutex);
             SwapReport& r = reports[generation];
-            r.compiled = true;
-            r.compile_ms = compile_ms;
-            r.sources = factory->source_files();
-            r.prepare_ms = prepare_ms;
-            if (prev.factory) {
+            if (tier == Tier::Llvm) {
+                r.tier_compile_ms = compile_ms;
+                r.tier_prepare_ms = prepare_ms;
+                const engine::MigrationPlan& p = slot->plan;
+                r.tier_exact = !p.crossfade && p.reset == 0 && p.dropped == 0 && p.resized == 0 &&
+                               p.rebuilt == 0;
+            } else {
+                r.compiled = true;
+                r.compile_ms = compile_ms;
+                r.sources = factory->source_files();
+                r.prepare_ms = prepare_ms;
+                r.tiered = tier == Tier::Interpreter;
+            }
+            if (tier == Tier::Llvm) {
+                // the report keeps the fields of the version's first swap
+            } else if (prev.factory) {
                 r.carried = slot->plan.carried;
                 r.resized = slot->plan.resized;
                 r.rebuilt = slot->plan.rebuilt;
@@ -352,7 +469,7 @@ struct Engine::Impl {
             // queued before anyone hears it is prepared (the live_slots bound leaves room)
             Slot* raw = slot.release();
             if (!raw->check_to.empty()) {
-                checked_slots[generation] = raw;
+                checked_slots[raw] = raw;
             }
             while (!incoming.push(raw)) {
                 std::this_thread::yield();
@@ -377,8 +494,15 @@ struct Engine::Impl {
             auto t0 = Clock::now();
             CompileResult cr;
             if (opt.compiler) {
-                cr = opt.compiler(ProgramSource{req.is_file, req.path_or_name, req.source},
-                                  opt.compile);
+                CompileOptions co = opt.compile;
+                co.tiered = opt.tiered && co.backend == Backend::Llvm;
+                {
+                    std::lock_guard<std::mutex> l(mutex);
+                    co.classify_edit = have_previous_text;
+                    co.previous_text = previous_text;
+                    co.previous_libraries = previous_libraries;
+                }
+                cr = opt.compiler(ProgramSource{req.is_file, req.path_or_name, req.source}, co);
             } else {
                 cr.diagnostics.push_back(Diagnostic{});
                 cr.diagnostics.back().id = "no_compiler";
@@ -398,10 +522,16 @@ struct Engine::Impl {
             }
             {
                 std::lock_guard<std::mutex> l(mutex);
-                reports[req.generation].diagnostics = cr.diagnostics; // warnings
+                SwapReport& r = reports[req.generation];
+                r.diagnostics = cr.diagnostics; // warnings
+                r.compiled_at = Clock::now();
+                r.edit = cr.edit ? edit_name(*cr.edit) : "";
+                have_previous_text = true;
+                previous_text = cr.program_text;
+                previous_libraries = cr.libraries_digest;
             }
             try {
-                prepare(req.generation, cr.factory, compile_ms, nullptr);
+                start(req.generation, std::move(cr), compile_ms, nullptr);
             } catch (const std::exception&
                          e) { // out of memory making the instance: the old version plays on
                 std::lock_guard<std::mutex> l(mutex);
@@ -412,6 +542,123 @@ struct Engine::Impl {
                 r.diagnostics.back().message =
                     std::string("cannot prepare the new version: ") + e.what();
                 record(r);
+            }
+        }
+    }
+
+    static const char* edit_name(EditKind k) {
+        switch (k) {
+        case EditKind::Same:
+            return "same";
+        case EditKind::ConstantsOnly:
+            return "constants";
+        case EditKind::Structural:
+            break;
+        }
+        return "structural";
+    }
+
+    /// Whether the interpreter keeps up with a program of `size` instructions
+    /// per frame (EngineOptions::tier_max_load).
+    bool interpreter_fits(std::size_t size, double* load) const {
+        *load = double(size) * opt.interpreter_ns_per_instruction * 1e-9 * opt.sample_rate;
+        return *load <= opt.tier_max_load;
+    }
+
+    /// Prepares a compilation's result as version `generation`: a tiered one
+    /// on the interpreter now, its LLVM code queued for the tier thread (or,
+    /// when the interpreter would not keep up, compiled here first).
+    bool start(std::uint64_t generation, CompileResult cr, double compile_ms, std::string* error) {
+        if (!cr.next_tier) {
+            return prepare(generation, cr.factory, compile_ms, error);
+        }
+        double load = 0;
+        if (interpreter_fits(cr.interpreter_size, &load)) {
+            if (!prepare(generation, cr.factory, compile_ms, error, Tier::Interpreter)) {
+                return false;
+            }
+            {
+                std::lock_guard<std::mutex> l(mutex);
+                if (tier_job) {
+                    SwapReport& old = reports[tier_job->generation];
+                    old.tier_note = "superseded before its LLVM code was compiled";
+                    report_order.push_back(tier_job->generation);
+                }
+                tier_job = TierJob{generation, std::move(cr.next_tier)};
+            }
+            changed.notify_all();
+            return true;
+        }
+        auto t0 = Clock::now();
+        CompileResult fin = cr.next_tier();
+        cr.next_tier = nullptr;
+        compile_ms += ms_since(t0);
+        char note[160];
+        std::snprintf(note, sizeof note,
+                      "not started on the interpreter: it would take %.0f%% of real time",
+                      100 * load);
+        {
+            std::lock_guard<std::mutex> l(mutex);
+            reports[generation].tier_note = note;
+        }
+        if (!fin.ok()) {
+            std::lock_guard<std::mutex> l(mutex);
+            SwapReport& r = reports[generation];
+            r.compiled = false;
+            r.compile_ms = compile_ms;
+            r.diagnostics.insert(r.diagnostics.end(), fin.diagnostics.begin(),
+                                 fin.diagnostics.end());
+            record(r);
+            return false;
+        }
+        return prepare(generation, fin.factory, compile_ms, error);
+    }
+
+    /// The tier thread: compiles the LLVM code of the newest tiered version (at
+    /// a lower priority than the worker and the audio thread: the interpreter
+    /// already plays it) and queues it as that version's second slot.
+    void tier_work() {
+#if defined(__linux__)
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
+#endif
+        for (;;) {
+            TierJob job;
+            {
+                std::unique_lock<std::mutex> l(mutex);
+                changed.wait(l, [&] { return stopping || tier_job.has_value(); });
+                if (stopping) {
+                    return;
+                }
+                job = std::move(*tier_job);
+                tier_job.reset();
+            }
+            auto t0 = Clock::now();
+            CompileResult fin;
+            try {
+                fin = job.finish();
+            } catch (const std::exception& e) {
+                fin.diagnostics.push_back(Diagnostic{});
+                fin.diagnostics.back().message = e.what();
+            }
+            job.finish = nullptr; // frees the compilation's session
+            const double ms = ms_since(t0);
+            if (!fin.ok()) {
+                std::lock_guard<std::mutex> l(mutex);
+                SwapReport& r = reports[job.generation];
+                r.tier_note = "its LLVM code failed to compile; the interpreter plays on";
+                r.diagnostics.insert(r.diagnostics.end(), fin.diagnostics.begin(),
+                                     fin.diagnostics.end());
+                report_order.push_back(job.generation);
+                changed.notify_all();
+                continue;
+            }
+            try {
+                prepare(job.generation, fin.factory, ms, nullptr, Tier::Llvm);
+            } catch (const std::exception& e) {
+                std::lock_guard<std::mutex> l(mutex);
+                reports[job.generation].tier_note =
+                    std::string("cannot prepare its LLVM code: ") + e.what();
+                report_order.push_back(job.generation);
             }
         }
     }
@@ -500,6 +747,9 @@ struct Engine::Impl {
             } else if (current != nullptr) {
                 fade = fade_len > 0; // nothing to migrate from: fade over
             }
+            if (!migrated && !next->cleared) {
+                next->instance->clear(); // bounded, allocation-free code
+            }
             Slot* old = current;
             current = next;
             // published before the old version is given back (see playing_ui())
@@ -518,6 +768,8 @@ struct Engine::Impl {
             e.commit_us = std::chrono::duration<double, std::micro>(e.at - t0).count();
             e.crossfade = fade;
             e.migrated = migrated;
+            e.slot = current;
+            e.tier_move = current->llvm_tier;
             if (!commits.push(e)) {
                 dropped.fetch_add(1, std::memory_order_relaxed);
             }
@@ -763,6 +1015,25 @@ std::uint64_t Engine::submit(std::shared_ptr<const Factory> factory, const std::
                              std::string* error, double compile_ms) {
     std::uint64_t g = impl_->new_generation(program);
     return impl_->prepare(g, std::move(factory), compile_ms, error) ? g : 0;
+}
+
+std::uint64_t Engine::submit(CompileResult result, const std::string& program, std::string* error,
+                             double compile_ms) {
+    if (!result.ok()) {
+        if (error != nullptr) {
+            *error = "the compilation failed";
+        }
+        return 0;
+    }
+    std::uint64_t g = impl_->new_generation(program);
+    {
+        std::lock_guard<std::mutex> l(impl_->mutex);
+        impl_->reports[g].compiled_at = Clock::now();
+        impl_->have_previous_text = true;
+        impl_->previous_text = result.program_text;
+        impl_->previous_libraries = result.libraries_digest;
+    }
+    return impl_->start(g, std::move(result), compile_ms, error) ? g : 0;
 }
 
 bool Engine::wait_prepared(std::uint64_t generation, std::chrono::milliseconds timeout) {

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "frontend/lexer/lexer.h"
+#include "support/fast_hash.h"
 
 namespace tutti::frontend {
 
@@ -15,17 +16,21 @@ using ast::Node;
 using ast::NodeKind;
 
 FrontendSession::FrontendSession(FrontendOptions options) : options_(std::move(options)) {
+    if (options_.library_cache) {
+        generation_ = options_.library_cache->current();
+        interner_ = &generation_->interner;
+    }
 }
 
 const ParsedFile* FrontendSession::add_and_parse(std::string display, std::string text,
                                                  fs::path path) {
     diag::FileId id = sources_.add(std::move(display), std::move(text));
-    ParseContext ctx{arena_, interner_, diags_, options_.parse};
+    ParseContext ctx{arena_, *interner_, diags_, options_.parse};
     auto pf = std::make_unique<ParsedFile>();
     pf->id = id;
     pf->path = std::move(path);
     try {
-        pf->root = parse_source(ctx, id, sources_.text(id), interner_.intern(sources_.path(id)));
+        pf->root = parse_source(ctx, id, sources_.text(id), interner_->intern(sources_.path(id)));
     } catch (const std::exception& e) {
         // Nothing escapes the front end: a bug or an exhausted resource becomes a diagnostic.
         diags_.add(diag::diags::internal_error(diag::SourceRange{{id, 0}, {id, 0}}, e.what()));
@@ -36,7 +41,8 @@ const ParsedFile* FrontendSession::add_and_parse(std::string display, std::strin
     return files_.back().get();
 }
 
-const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceRange from) {
+const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceRange from,
+                                             bool library) {
     std::error_code ec;
     fs::path canon = fs::weakly_canonical(path, ec);
     std::string key = ec ? path.string() : canon.string();
@@ -80,6 +86,23 @@ const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceR
     std::string text(static_cast<std::size_t>(size), '\0');
     in.read(text.data(), static_cast<std::streamsize>(size));
     text.resize(static_cast<std::size_t>(in.gcount()));
+    if (library && generation_) {
+        const std::uint64_t hash = support::fast_hash64(text);
+        std::shared_ptr<const LibraryCache::Entry> e = options_.library_cache->get(
+            *generation_, key, path.string(), text, hash, options_.parse);
+        if (e) {
+            sources_.add_shared(e->id, e->file);
+            auto cached = std::make_unique<ParsedFile>();
+            cached->id = e->id;
+            cached->path = path;
+            cached->root = e->root;
+            cached->references = &e->references;
+            held_.push_back(std::move(e));
+            files_.push_back(std::move(cached));
+            by_path_[key] = files_.back().get();
+            return files_.back().get();
+        }
+    }
     const ParsedFile* pf = add_and_parse(path.string(), std::move(text), path);
     by_path_[key] = pf;
     return pf;
@@ -96,9 +119,15 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
         work.pop_back();
         fs::path own_dir = f->path.parent_path();
         stack.assign(1, f->root);
-        while (!stack.empty()) {
-            const Node* n = stack.back();
-            stack.pop_back();
+        std::size_t next_reference = 0; // a cached file: its references, in walk order
+        while (f->references != nullptr ? next_reference < f->references->size() : !stack.empty()) {
+            const Node* n = nullptr;
+            if (f->references != nullptr) {
+                n = (*f->references)[next_reference++];
+            } else {
+                n = stack.back();
+                stack.pop_back();
+            }
             if (n == nullptr) {
                 continue;
             }
@@ -117,7 +146,7 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
                     continue;
                 }
                 std::size_t before = files_.size();
-                const ParsedFile* g = load_file(*found, n->range);
+                const ParsedFile* g = load_file(*found, n->range, true);
                 resolved_[n] = g;
                 if (g != nullptr && files_.size() > before) {
                     files_.back()->requested = std::string(name);
@@ -133,7 +162,7 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
 }
 
 const ParsedFile* FrontendSession::parse_program(const fs::path& file) {
-    const ParsedFile* pf = load_file(file, {});
+    const ParsedFile* pf = load_file(file, {}, false);
     if (pf == nullptr || !options_.follow_imports) {
         return pf;
     }

@@ -20,6 +20,7 @@
 #include "diag/diagnostic.h"
 #include "diag/source_manager.h"
 #include "frontend/ast/ast.h"
+#include "frontend/import/library_cache.h"
 #include "frontend/import/search_path.h"
 #include "frontend/parser/parser.h"
 #include "support/arena.h"
@@ -36,6 +37,9 @@ struct FrontendOptions {
     std::size_t max_file_bytes = 16u << 20;
     std::size_t max_total_bytes = 256u << 20;
     std::size_t max_files = 4096;
+    /// Library files parsed once for all the sessions that share the cache
+    /// (frontend/import/library_cache.h); the program file is always parsed.
+    std::shared_ptr<LibraryCache> library_cache{};
 };
 
 struct ParsedFile {
@@ -45,6 +49,9 @@ struct ParsedFile {
     /// ("filters.lib", "../dynamic/volume.dsp"); empty for the program.
     std::string requested;
     ast::Node* root = nullptr; ///< File node
+    /// A file taken from the library cache: its import/library/component nodes
+    /// (the session follows them without walking the tree); nullptr otherwise.
+    const std::vector<const ast::Node*>* references = nullptr;
 };
 
 class FrontendSession {
@@ -93,19 +100,29 @@ public:
         return arena_;
     }
     Interner& interner() {
-        return interner_;
+        return *interner_;
+    }
+    /// How many library files this session took from the library cache.
+    std::size_t cached_files() const {
+        return held_.size();
     }
 
 private:
     const ParsedFile* add_and_parse(std::string display, std::string text,
                                     std::filesystem::path path);
-    const ParsedFile* load_file(const std::filesystem::path& path, diag::SourceRange from);
+    const ParsedFile* load_file(const std::filesystem::path& path, diag::SourceRange from,
+                                bool library);
     void follow(const ParsedFile* root, const SearchPath& search);
 
     FrontendOptions options_;
     diag::SourceManager sources_;
     Arena arena_;
-    Interner interner_{arena_};
+    /// The library cache's generation this session uses from start to end
+    /// (its interner is the session's), or none.
+    std::shared_ptr<LibraryCache::Generation> generation_;
+    Interner own_interner_{arena_};
+    Interner* interner_ = &own_interner_;
+    std::vector<std::shared_ptr<const LibraryCache::Entry>> held_; ///< the cached files used
     diag::DiagnosticList diags_;
     std::vector<std::unique_ptr<ParsedFile>> files_;
     std::unordered_map<std::string, const ParsedFile*> by_path_;       // canonical path -> file

@@ -52,6 +52,9 @@ public:
         return errors_;
     }
 
+    /// Instructions of the translated compute function (each loop body counted once).
+    std::size_t compute_size() const;
+
     void init_constants(void* state, int sample_rate) const;
     void reset_controls(void* state) const;
     void clear_state(void* state) const;

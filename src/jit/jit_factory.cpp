@@ -8,7 +8,7 @@ namespace {
 class JitFactory final : public Factory {
 public:
     JitFactory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
-               std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds,
+               std::shared_ptr<const ir::Module> module, runtime::SoundSlots sounds,
                const char* implementation)
         : Factory(std::move(info)), code_(std::move(code)), entry_(entry),
           module_(std::move(module)), sounds_(std::move(sounds)), implementation_(implementation) {
@@ -25,7 +25,7 @@ protected:
 private:
     std::unique_ptr<CompiledModule> code_;
     EntryPoints entry_;
-    std::unique_ptr<ir::Module> module_;
+    std::shared_ptr<const ir::Module> module_;
     runtime::SoundSlots sounds_;
     const char* implementation_;
 };
@@ -69,7 +69,7 @@ std::unique_ptr<Instance> JitFactory::make_instance_in(std::shared_ptr<const Fac
 
 std::shared_ptr<const Factory>
 make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
-                 std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds) {
+                 std::shared_ptr<const ir::Module> module, runtime::SoundSlots sounds) {
     return std::make_shared<JitFactory>(std::move(info), std::move(code), entry, std::move(module),
                                         std::move(sounds), "llvm-jit");
 }

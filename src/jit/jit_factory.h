@@ -28,7 +28,7 @@ struct EntryPoints {
 
 std::shared_ptr<const Factory>
 make_jit_factory(FactoryInfo info, std::unique_ptr<CompiledModule> code, EntryPoints entry,
-                 std::unique_ptr<ir::Module> module, runtime::SoundSlots sounds = {});
+                 std::shared_ptr<const ir::Module> module, runtime::SoundSlots sounds = {});
 
 /// The same for code loaded from a relocatable object (tutti::load_machine_code):
 /// implementation() "llvm-object", no loop IR, no sounds.

@@ -10,7 +10,8 @@ namespace {
 
 class InterpretedFactory final : public Factory {
 public:
-    InterpretedFactory(FactoryInfo info, std::unique_ptr<ir::Module> module, SoundSlots sounds)
+    InterpretedFactory(FactoryInfo info, std::shared_ptr<const ir::Module> module,
+                       SoundSlots sounds)
         : Factory(std::move(info)), module_(std::move(module)), interpreter_(*module_),
           sounds_(std::move(sounds)) {
     }
@@ -27,7 +28,7 @@ protected:
                                                std::byte* state) const override;
 
 private:
-    std::unique_ptr<ir::Module> module_;
+    std::shared_ptr<const ir::Module> module_;
     ir::Interpreter interpreter_;
     SoundSlots sounds_;
 };
@@ -70,10 +71,16 @@ std::unique_ptr<Instance> InterpretedFactory::make_instance_in(std::shared_ptr<c
 
 } // namespace
 
-std::shared_ptr<const Factory>
-make_interpreted_factory(FactoryInfo info, std::unique_ptr<ir::Module> module, SoundSlots sounds) {
+std::shared_ptr<const Factory> make_interpreted_factory(FactoryInfo info,
+                                                        std::shared_ptr<const ir::Module> module,
+                                                        SoundSlots sounds) {
     return std::make_shared<InterpretedFactory>(std::move(info), std::move(module),
                                                 std::move(sounds));
+}
+
+std::size_t interpreted_compute_size(const Factory& factory) {
+    const auto* f = dynamic_cast<const InterpretedFactory*>(&factory);
+    return f != nullptr ? f->interpreter().compute_size() : 0;
 }
 
 } // namespace tutti::runtime

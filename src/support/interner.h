@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <mutex>
 #include <string_view>
 #include <unordered_set>
 
@@ -46,12 +47,31 @@ private:
 
 class Interner {
 public:
-    explicit Interner(Arena& arena) : arena_(arena) {
+    /// `lock`: for an interner shared by sessions on several threads (the
+    /// library cache's): taken by every call; nullptr for a session's own.
+    explicit Interner(Arena& arena, std::mutex* lock = nullptr) : arena_(arena), lock_(lock) {
     }
     Interner(const Interner&) = delete;
     Interner& operator=(const Interner&) = delete;
 
     Symbol intern(std::string_view s) {
+        if (lock_ != nullptr) {
+            std::lock_guard<std::mutex> l(*lock_);
+            return intern_unlocked(s);
+        }
+        return intern_unlocked(s);
+    }
+
+    std::size_t size() const {
+        if (lock_ != nullptr) {
+            std::lock_guard<std::mutex> l(*lock_);
+            return table_.size();
+        }
+        return table_.size();
+    }
+
+private:
+    Symbol intern_unlocked(std::string_view s) {
         auto it = table_.find(s);
         if (it != table_.end()) {
             return Symbol(&*it);
@@ -60,12 +80,8 @@ public:
         return Symbol(&*ins);
     }
 
-    std::size_t size() const {
-        return table_.size();
-    }
-
-private:
     Arena& arena_;
+    std::mutex* lock_;
     // Node-based set: element addresses are stable, so a Symbol may point at them.
     std::unordered_set<std::string_view> table_;
 };

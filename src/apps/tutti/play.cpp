@@ -110,7 +110,7 @@ public:
                 off += ssize_t(sizeof(inotify_event) + ev->len);
             }
             if (hit) {
-                timeout = 5; // gather the rest of the burst
+                timeout = 2; // gather the rest of the burst
             }
         }
     }
@@ -141,6 +141,7 @@ int run_play(const PlayArgs& a) {
     co.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
     co.include_dirs = a.include_dirs;
     co.math = parse_math_mode(a.math).value_or(MathMode::Exact);
+    co.library_cache = make_library_cache(); // every save's compilation reuses the libraries
     auto t0 = std::chrono::steady_clock::now();
     // with --midi or --voices, a program declaring nvoices (or given --voices) is
     // polyphonic, with its effect definition as the effect stage
@@ -155,7 +156,10 @@ int run_play(const PlayArgs& a) {
             return compile_instrument(p, o, voices, one);
         };
     }
-    CompileResult first = compiler(ProgramSource{true, a.program, {}}, co);
+    const bool tiered = a.tiered && co.backend == Backend::Llvm && !instrument;
+    CompileOptions first_options = co;
+    first_options.tiered = tiered;
+    CompileResult first = compiler(ProgramSource{true, a.program, {}}, first_options);
     double first_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& d : first.diagnostics) {
@@ -164,6 +168,7 @@ int run_play(const PlayArgs& a) {
     if (!first.ok()) {
         return 1;
     }
+    const std::shared_ptr<const Factory> first_factory = first.factory;
     std::unique_ptr<Driver> driver;
     if (a.driver.rfind("netjack-", 0) == 0) {
         netjack::NetOptions net;
@@ -190,8 +195,8 @@ int run_play(const PlayArgs& a) {
     }
     DriverOptions dopt;
     dopt.server_name = a.server;
-    dopt.inputs = first.factory->num_inputs();
-    dopt.outputs = std::max(first.factory->num_outputs(), 1);
+    dopt.inputs = first_factory->num_inputs();
+    dopt.outputs = std::max(first_factory->num_outputs(), 1);
     dopt.sample_rate = a.sample_rate;
     dopt.block_size = a.block;
     dopt.connect_physical = a.connect;
@@ -206,6 +211,7 @@ int run_play(const PlayArgs& a) {
     eo.outputs = dopt.outputs;
     eo.crossfade_ms = a.crossfade_ms;
     eo.compile = co;
+    eo.tiered = tiered;
     // the engine runs at the driver's rate and block: open the driver first;
     // the MIDI input needs the engine, so it is made before the driver opens
     // and fed only once the driver starts
@@ -230,7 +236,7 @@ int run_play(const PlayArgs& a) {
         eo.output_tap_frames = std::size_t(eo.sample_rate); // a second, for the page's meters
     }
     Engine engine(eo);
-    engine.submit(first.factory, a.program, nullptr, first_ms); // its report says how long it took
+    engine.submit(std::move(first), a.program, nullptr, first_ms); // its report says how long
     std::unique_ptr<midi::MidiInput> midi_input; // after the engine: destroyed before it
     if (a.midi) {
         midi_input = std::make_unique<midi::MidiInput>(engine);
@@ -250,11 +256,12 @@ int run_play(const PlayArgs& a) {
         return 2;
     }
     std::printf(
-        "playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms)%s\n",
+        "playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms%s)%s\n",
         a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
-        eo.outputs, first_ms, a.watch ? "; watching for saves" : "");
-    if (first.factory->info().voices > 0) {
-        std::printf("polyphonic: %d voices%s\n", first.factory->info().voices,
+        eo.outputs, first_ms, tiered ? " for the interpreter; LLVM follows" : "",
+        a.watch ? "; watching for saves" : "");
+    if (first_factory->info().voices > 0) {
+        std::printf("polyphonic: %d voices%s\n", first_factory->info().voices,
                     a.midi ? ", notes from midi_in" : "");
     }
     std::fflush(stdout);
@@ -317,12 +324,13 @@ int run_play(const PlayArgs& a) {
     if (a.watch) {
         watch = std::make_unique<FileWatch>();
         watch->follow({a.program});
-        watch->follow(first.factory->source_files()); // local libraries too
+        watch->follow(first_factory->source_files()); // local libraries too
         if (!watch->ok()) {
             std::cerr << "tutti play: cannot watch " << a.program << "\n";
         }
     }
     std::map<std::uint64_t, std::chrono::steady_clock::time_point> saved_at;
+    std::set<std::uint64_t> announced, tier_announced; // a report comes again when its tier moves
     auto start = std::chrono::steady_clock::now();
     std::uint64_t xruns_seen = 0;
     auto net_report_at = start;
@@ -346,7 +354,29 @@ int run_play(const PlayArgs& a) {
             if (http_server) {
                 http_server->publish_swap(r);
             }
+            if (r.committed && r.generation == 1 && announced.insert(1).second) {
+                // the first sound, on the steady clock (CLOCK_MONOTONIC: comparable
+                // with other processes' clocks, bench/tiered measures from exec)
+                std::printf(
+                    "heard version 1 at steady %.3f ms on %s\n",
+                    std::chrono::duration<double, std::milli>(r.committed_at.time_since_epoch())
+                        .count(),
+                    r.tiered ? "the interpreter" : "its LLVM code");
+            }
+            if (r.tier_moved && tier_announced.insert(r.generation).second) {
+                std::printf("tier %llu: LLVM code compiled in %.1f ms, took over at frame %llu "
+                            "(commit %.1f us), %s\n",
+                            static_cast<unsigned long long>(r.generation), r.tier_compile_ms,
+                            static_cast<unsigned long long>(r.tier_frame), r.tier_commit_us,
+                            r.tier_exact ? "every field carried, no crossfade"
+                                         : "NOT exact (state reset or crossfade)");
+            } else if (!r.tier_note.empty() && r.committed &&
+                       tier_announced.insert(r.generation).second) {
+                std::printf("tier %llu: %s\n", static_cast<unsigned long long>(r.generation),
+                            r.tier_note.c_str());
+            }
             if (r.generation == 1) {
+                std::fflush(stdout);
                 continue;
             }
             if (watch && r.compiled) {
@@ -357,7 +387,7 @@ int run_play(const PlayArgs& a) {
                 for (const auto& d : r.diagnostics) {
                     std::fputs(to_text(d).c_str(), stdout);
                 }
-            } else if (r.committed) {
+            } else if (r.committed && announced.insert(r.generation).second) {
                 std::string line = swap_line(r);
                 auto s = saved_at.find(r.generation);
                 if (s != saved_at.end()) {
@@ -366,6 +396,26 @@ int run_play(const PlayArgs& a) {
                         buf, sizeof buf, ", save to sound %.1f ms",
                         std::chrono::duration<double, std::milli>(r.committed_at - s->second)
                             .count());
+                    line += buf;
+                }
+                if (!r.edit.empty()) {
+                    line += ", edit " + r.edit;
+                }
+                {
+                    char buf[64]; // the steady clock is CLOCK_MONOTONIC: bench/tiered compares
+                    std::snprintf(
+                        buf, sizeof buf, ", heard at steady %.3f ms",
+                        std::chrono::duration<double, std::milli>(r.committed_at.time_since_epoch())
+                            .count());
+                    line += buf;
+                }
+                {
+                    char buf[96];
+                    std::snprintf(
+                        buf, sizeof buf, ", compiled->heard %.2f ms%s",
+                        std::chrono::duration<double, std::milli>(r.committed_at - r.compiled_at)
+                            .count(),
+                        r.tiered ? ", on the interpreter" : "");
                     line += buf;
                 }
                 std::printf("%s\n", line.c_str());
