@@ -147,14 +147,11 @@ int main(int argc, char** argv) {
     play->add_option("--block", pl.block, "null driver: block size (default 64)");
     play->add_option("--set", pl.sets, "Set a control: NAME=VALUE (address, short name or label)");
     play->add_option("--backend", pl.backend, "llvm (default) or interp");
-<<<<<<< HEAD
     play->add_option("--math", pl.math, "exact (default: sample-exact) or fast (fast-math)")
         ->check(CLI::IsMember({"exact", "fast"}));
-=======
     play->add_flag("!--no-tier", pl.tiered,
                    "Each version waits for its LLVM code (default: it plays on the interpreter "
                    "until its LLVM code is ready)");
->>>>>>> tiered
     play->add_option("-I", pl.include_dirs, "Add a folder to the library search path");
     play->add_flag("--fields", pl.fields, "Print every state field of each swap");
     play->add_flag("--midi", pl.midi,

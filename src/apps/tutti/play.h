@@ -20,13 +20,10 @@ struct PlayArgs {
     int block = 64;                ///< null driver
     std::vector<std::string> sets; ///< PATH=VALUE
     std::string backend = "llvm";
-<<<<<<< HEAD
     std::string math = "exact"; ///< exact or fast (CompileOptions::math)
-=======
     /// Tiered start: each version plays on the interpreter until its LLVM code is
     /// ready (--no-tier: it waits for its LLVM code); libraries parsed once.
     bool tiered = true;
->>>>>>> tiered
     std::vector<std::string> include_dirs;
     bool fields = false; ///< print every state field of each swap
     bool midi = false;   ///< a JACK MIDI input (midi_in) driving the controls and voices
