@@ -25,7 +25,7 @@ run() { # filter -> the test's printed lines
 
 echo "## 1. Interop with jackd 1.9.21 (48 kHz)"
 echo
-echo "| tutti | peer | format | result |"
+echo "| tutti | peer | format, latency, period | result |"
 echo "| --- | --- | --- | --- |"
 run 'NetJackInterop*:-*Killed*:*Libjacknet*' | sed -n 's/^netjack interop: //p' |
     while IFS= read -r line; do
@@ -34,8 +34,8 @@ run 'NetJackInterop*:-*Killed*:*Libjacknet*' | sed -n 's/^netjack interop: //p' 
         *) role=master ;;
         esac
         peer=$(sed -E 's/^tutti (slave|master) (<->|->) ([^,]*),.*/\3/' <<<"$line")
-        format=$(grep -oE 'float|int16|opus[^,]*' <<<"$line" | head -1)
-        echo "| $role | $peer | $format | ${line#*: } |"
+        settings=$(sed -E 's/^[^,]*, ([^:]*):.*/\1/' <<<"$line")
+        echo "| $role | $peer | $settings | ${line#*: } |"
     done
 run 'NetJackInteropLibjacknet*' | sed -n 's/^netjack interop: \(.*\)/| \1 |/p'
 echo
@@ -59,5 +59,5 @@ echo "## 4. Opus period rule, controls, remote processing, --clock jack"
 echo
 NETJACK_OPUS_ALL_RATES=1 "$build/bin/tutti_netjack_protocol_tests" --gtest_filter='NetJackOpus*' 2>&1 |
     grep -E '^netjack opus'
-run 'NetJackControls*:NetJackRemote*:*JackdClock*:*OpusPeriod*' |
+run 'NetJackControls*:NetJackRemote*:*JackdClock*:*OpusPeriod*:*RefusesOpus*' |
     grep -E '^netjack (controls|remote|--clock|opus)'
