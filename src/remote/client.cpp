@@ -203,6 +203,29 @@ std::vector<Diagnostic> diagnostics_of(std::string_view body) {
     return out;
 }
 
+/// `s` for a URL's query or path: unreserved characters and '/' kept, the
+/// rest %XX.
+std::string url_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' || c == '-' ||
+            c == '.') {
+            out += c;
+        } else {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+            out += buf;
+        }
+    }
+    return out;
+}
+
+std::string options_query(const RemoteCompileOptions& options) {
+    return std::string("backend=") + (options.interpreter ? "interpreter" : "llvm") +
+           "&double=" + (options.double_precision ? "1" : "0") +
+           "&opt=" + std::to_string(options.opt_level);
+}
+
 } // namespace
 
 struct Client::Connection {
@@ -342,10 +365,7 @@ RemoteFactory::RemoteFactory(Endpoint endpoint, std::shared_ptr<Client> client, 
 RemoteFactory::Created RemoteFactory::create(const Endpoint& server, const Bundle& bundle,
                                              const RemoteCompileOptions& options) {
     auto client = std::make_shared<Client>(server);
-    const std::string target = std::string("/v1/factories?backend=") +
-                               (options.interpreter ? "interpreter" : "llvm") +
-                               "&double=" + (options.double_precision ? "1" : "0") +
-                               "&opt=" + std::to_string(options.opt_level);
+    const std::string target = "/v1/factories?" + options_query(options);
     Response r =
         client->request("POST", target, encode_bundle(bundle), "application/x-tutti-bundle");
     Created out;
@@ -457,18 +477,38 @@ std::shared_ptr<const RemoteFactory> RemoteInstance::current_factory() const {
     return current_;
 }
 
-double RemoteInstance::value(std::string_view path) {
-    std::string escaped;
-    for (char c : path) {
-        if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' || c == '-' ||
-            c == '.') {
-            escaped += c;
-        } else {
-            char buf[4];
-            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
-            escaped += buf;
-        }
+RemoteMachineCode compile_machine_code(const Endpoint& server, const Bundle& bundle,
+                                       const MachineTarget& target,
+                                       const RemoteCompileOptions& options) {
+    Client client(server);
+    const std::string target_query =
+        "/v1/machine_code?" + options_query(options) + "&triple=" + url_escape(target.triple) +
+        "&cpu=" + url_escape(target.cpu) + "&features=" + url_escape(target.features);
+    Response r =
+        client.request("POST", target_query, encode_bundle(bundle), "application/x-tutti-bundle");
+    RemoteMachineCode out;
+    if (r.status == 422) {
+        out.diagnostics = diagnostics_of(r.body);
+        return out;
     }
+    if (r.status == 409) {
+        out.refused = error_message(r);
+        return out;
+    }
+    if (r.status != 200) {
+        throw RemoteError(r.status, "server " + where(server) + ": " + std::to_string(r.status) +
+                                        ": " + error_message(r));
+    }
+    std::string error;
+    out.code = decode_machine_code(r.body, &error);
+    if (!out.code) {
+        throw RemoteError(0, "the server's machine code does not decode: " + error);
+    }
+    return out;
+}
+
+double RemoteInstance::value(std::string_view path) {
+    const std::string escaped = url_escape(path);
     Response r = client_->call("GET", "/v1/instances/" + id_ + "/controls?path=" + escaped);
     return number_member(members_or_throw(r.body), "value");
 }

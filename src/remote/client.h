@@ -38,6 +38,7 @@
 
 #include "remote/bundle.h"
 #include "tutti/diagnostics.h"
+#include "tutti/machine_code.h"
 #include "tutti/runtime.h"
 
 namespace tutti::remote {
@@ -113,6 +114,23 @@ struct RemoteCompileOptions {
     bool double_precision = false;
     int opt_level = 2;
 };
+
+/// Machine code compiled by the server (the thin client's way: it compiles
+/// nothing and loads the code into its own JIT with tutti::load_machine_code).
+struct RemoteMachineCode {
+    std::optional<MachineCode> code; ///< absent when the compilation failed or was refused
+    std::vector<Diagnostic> diagnostics;
+    std::string refused; ///< why machine code cannot carry this program (sound files...)
+    bool ok() const {
+        return code.has_value();
+    }
+};
+/// Compiles `bundle` on the server for `target` (host_machine_target() for
+/// this machine). Throws RemoteError when the server cannot be reached, refuses
+/// the request, or sends a container that does not decode.
+RemoteMachineCode compile_machine_code(const Endpoint& server, const Bundle& bundle,
+                                       const MachineTarget& target,
+                                       const RemoteCompileOptions& options = {});
 
 class RemoteInstance;
 

@@ -2,6 +2,7 @@
 // The API's request parser (api.h): routes, arguments, the token.
 #include "serve/api.h"
 
+#include <cctype>
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -297,6 +298,8 @@ const char* to_string(Op op) {
         return "list-factories";
     case Op::CreateFactory:
         return "create-factory";
+    case Op::CreateMachineCode:
+        return "create-machine-code";
     case Op::GetFactory:
         return "get-factory";
     case Op::GetFactoryInfo:
@@ -411,6 +414,44 @@ std::variant<Call, ApiError> parse_call(std::string_view method, std::string_vie
             return call;
         }
         return error(404, "no such resource");
+    }
+    if (parts.size() == 1 && parts[0] == "machine_code") {
+        if (method != "POST") {
+            return wrong_method("POST");
+        }
+        if (body.size() > limits.max_bundle) {
+            return error(413, "the bundle is larger than " + std::to_string(limits.max_bundle) +
+                                  " bytes");
+        }
+        call.op = Op::CreateMachineCode;
+        call.bundle = body;
+        bool bad = false;
+        auto word = [&](std::string_view name, std::string* out) {
+            auto v = query_value(query, name, &bad);
+            if (!v) {
+                return true;
+            }
+            if (v->size() > 4096) {
+                return false;
+            }
+            for (char ch : *v) {
+                if (!(std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '-' ||
+                      ch == '.' || ch == ',' || ch == '+')) {
+                    return false;
+                }
+            }
+            *out = std::move(*v);
+            return true;
+        };
+        if (!word("triple", &call.triple) || !word("cpu", &call.cpu) ||
+            !word("features", &call.features) || bad) {
+            return error(400, "triple, cpu and features are LLVM's names: letters, digits, "
+                              "'_-.,+'");
+        }
+        if (call.triple.empty() != call.cpu.empty()) {
+            return error(400, "give triple and cpu together (or neither: the server's CPU)");
+        }
+        return factory_options(query, std::move(call));
     }
     if (!parts.empty() && parts[0] == "instances") {
         if (parts.size() == 1) {

@@ -12,6 +12,9 @@
  *   GET    /v1/health                          the server's name, version, load
  *   GET    /v1/factories                       every factory
  *   POST   /v1/factories[?options]             compile a bundle (remote/bundle.h)
+ *   POST   /v1/machine_code[?options&triple=T&cpu=C&features=F]
+ *                                               compile a bundle to relocatable machine
+ *                                               code for that CPU (tutti/machine_code.h)
  *   GET    /v1/factories/KEY                   one factory, with its JSON UI
  *   GET    /v1/factories/KEY/info              its FactoryInfo (runtime codec)
  *   DELETE /v1/factories/KEY
@@ -43,6 +46,7 @@ enum class Op {
     Health,
     ListFactories,
     CreateFactory,
+    CreateMachineCode,
     GetFactory,
     GetFactoryInfo,
     DeleteFactory,
@@ -82,6 +86,8 @@ struct Call {
     std::int64_t index = -1;             ///< Get/SetControl by index (-1: by path)
     double value = 0;                    ///< SetControl
     std::string ws_query;                ///< InstanceSocket: the query, passed on to the socket
+    /// CreateMachineCode: the CPU to generate code for (empty triple: the server's)
+    std::string triple, cpu, features;
 };
 
 struct ApiError {

@@ -167,24 +167,28 @@ private:
                            keep_alive);
         }
         Call& call = std::get<Call>(parsed);
-        if (call.op == Op::CreateFactory) {
+        if (call.op == Op::CreateFactory || call.op == Op::CreateMachineCode) {
             // on a worker; the answer comes back to this session's strand
             std::string body = std::move(req.body());
             call.bundle = {};
             auto self = shared_from_this();
             s_.pending.fetch_add(1);
-            s_.service.compile(std::move(body), call.options,
-                               [self, version, keep_alive](Reply r) mutable {
-                                   Server::Impl& s = self->s_;
-                                   if (!s.stopped.load()) {
-                                       net::post(self->stream_.get_executor(),
-                                                 [self, version, keep_alive, r = std::move(r)] {
-                                                     self->respond(r, version, keep_alive);
-                                                 });
-                                   }
-                                   self.reset();
-                                   s.pending.fetch_sub(1);
-                               });
+            auto done = [self, version, keep_alive](Reply r) mutable {
+                Server::Impl& s = self->s_;
+                if (!s.stopped.load()) {
+                    net::post(self->stream_.get_executor(),
+                              [self, version, keep_alive, r = std::move(r)] {
+                                  self->respond(r, version, keep_alive);
+                              });
+                }
+                self.reset();
+                s.pending.fetch_sub(1);
+            };
+            if (call.op == Op::CreateMachineCode) {
+                s_.service.compile_machine_code(std::move(body), call, std::move(done));
+            } else {
+                s_.service.compile(std::move(body), call.options, std::move(done));
+            }
             stream_.expires_after(s_.opt.request_timeout * 10);
             return;
         }

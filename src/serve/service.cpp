@@ -31,6 +31,7 @@
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
+#include "tutti/machine_code.h"
 #include "tutti/version.h"
 
 namespace tutti::serve {
@@ -168,7 +169,10 @@ struct Service::Impl {
         std::string bundle;
         FactoryOptions options;
         std::function<void(Reply)> done;
+        bool machine_code = false;
+        std::optional<MachineTarget> target; ///< machine code: the CPU (absent: this one)
     };
+    void enqueue(Job job);
     std::deque<Job> queue;
     std::condition_variable wake;
     bool stopping = false;
@@ -191,7 +195,8 @@ struct Service::Impl {
     }
 
     void work();
-    Reply compile_now(const std::string& text, const FactoryOptions& options);
+    Reply compile_now(const std::string& text, const FactoryOptions& options,
+                      const Job* machine = nullptr);
     std::string factory_json(const FactoryEntry& e, bool with_ui) const;
     std::string instance_json(const InstanceSlot& s) const;
     std::shared_ptr<FactoryEntry> find_factory(const std::string& key) const;
@@ -245,7 +250,8 @@ std::shared_ptr<InstanceSlot> Service::Impl::find_instance(const std::string& id
     return it == instances.end() ? nullptr : it->second;
 }
 
-Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& fo) {
+Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& fo,
+                                 const Job* machine) {
     const auto t0 = std::chrono::steady_clock::now();
     std::string error;
     remote::BundleLimits limits;
@@ -263,7 +269,7 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
         return error_reply(400, "bundle: the program's name must be a plain file name");
     }
     const std::uint64_t digest = fnv1a(text, to_string(fo));
-    {
+    if (machine == nullptr) {
         std::lock_guard lock(m);
         auto d = by_digest.find(digest);
         if (d != by_digest.end()) {
@@ -322,6 +328,35 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
     co.allow_foreign_code = false;
     co.max_memory_bytes = opt.max_memory_bytes;
     co.max_seconds = opt.max_seconds;
+    if (machine != nullptr) {
+        ProgramSource source;
+        source.path_or_name = program.string();
+        MachineCodeResult mc = tutti::compile_machine_code(source, co, machine->target);
+        if (mc.ok()) {
+            std::lock_guard lock(m);
+            ++compiled;
+            Reply out;
+            out.content_type = "application/octet-stream";
+            out.body = encode_machine_code(*mc.code);
+            return out;
+        }
+        std::lock_guard lock(m);
+        ++failed;
+        if (!mc.refused.empty()) {
+            return error_reply(409, "no machine code for this program: " + mc.refused);
+        }
+        const std::string prefix = root.string() + "/";
+        for (Diagnostic& d : mc.diagnostics) {
+            if (d.file.rfind(prefix, 0) == 0) {
+                d.file.erase(0, prefix.size());
+            }
+        }
+        return json_reply(422, "{\"error\":" +
+                                   json_quote(mc.diagnostics.empty()
+                                                  ? std::string("compilation failed")
+                                                  : to_text(mc.diagnostics[0], false)) +
+                                   ",\"diagnostics\":" + to_json(mc.diagnostics) + "}");
+    }
     CompileResult r = compile_file(program.string(), co);
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -392,7 +427,7 @@ void Service::Impl::work() {
         }
         Reply r;
         try {
-            r = compile_now(job.bundle, job.options);
+            r = compile_now(job.bundle, job.options, job.machine_code ? &job : nullptr);
         } catch (const std::exception& e) {
             r = error_reply(500, std::string("internal error: ") + e.what());
         }
@@ -678,17 +713,38 @@ const ServiceOptions& Service::options() const {
     return impl_->opt;
 }
 
-void Service::compile(std::string bundle, const FactoryOptions& options,
-                      std::function<void(Reply)> done) {
+void Service::Impl::enqueue(Job job) {
     {
-        std::lock_guard lock(impl_->m);
-        if (!impl_->stopping && impl_->queue.size() < impl_->opt.max_queued) {
-            impl_->queue.push_back({std::move(bundle), options, std::move(done)});
-            impl_->wake.notify_one();
+        std::lock_guard lock(m);
+        if (!stopping && queue.size() < opt.max_queued) {
+            queue.push_back(std::move(job));
+            wake.notify_one();
             return;
         }
     }
-    done(error_reply(503, "the compile queue is full; try again later"));
+    job.done(error_reply(503, "the compile queue is full; try again later"));
+}
+
+void Service::compile(std::string bundle, const FactoryOptions& options,
+                      std::function<void(Reply)> done) {
+    Impl::Job job;
+    job.bundle = std::move(bundle);
+    job.options = options;
+    job.done = std::move(done);
+    impl_->enqueue(std::move(job));
+}
+
+void Service::compile_machine_code(std::string bundle, const Call& call,
+                                   std::function<void(Reply)> done) {
+    Impl::Job job;
+    job.bundle = std::move(bundle);
+    job.options = call.options;
+    job.done = std::move(done);
+    job.machine_code = true;
+    if (!call.triple.empty()) {
+        job.target = MachineTarget{call.triple, call.cpu, call.features};
+    }
+    impl_->enqueue(std::move(job));
 }
 
 bool Service::adopt_socket(const std::string& id, int native_socket, std::string request) {
@@ -797,6 +853,7 @@ Reply Service::handle(const Call& c) {
         return s.instance_call(*slot, c);
     }
     case Op::CreateFactory:
+    case Op::CreateMachineCode:
     case Op::InstanceSocket:
         break;
     }

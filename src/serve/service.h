@@ -67,6 +67,10 @@ public:
     /// when the queue is full: 503).
     void compile(std::string bundle, const FactoryOptions& options,
                  std::function<void(Reply)> done);
+    /// The same for a CreateMachineCode call: the answer is the machine code
+    /// (tutti/machine_code.h's container) for the call's CPU, not a factory.
+    void compile_machine_code(std::string bundle, const Call& call,
+                              std::function<void(Reply)> done);
     /// Any thread: hands a connection (a connected socket; ownership passes)
     /// whose first request `request` asks for instance `id`'s WebSocket to the
     /// instance's control server. False when there is no such instance (the

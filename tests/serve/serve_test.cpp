@@ -27,6 +27,8 @@
 #include "serve/api.h"
 #include "serve/server.h"
 #include "serve/service.h"
+#include "tutti/compiler.h"
+#include "tutti/machine_code.h"
 
 namespace {
 
@@ -130,6 +132,14 @@ TEST(ServeApi, Routes) {
     EXPECT_EQ(c.path, "/p/gain");
     EXPECT_EQ(parsed("GET", "/v1/instances/" + id + "/controls?index=3").index, 3);
     EXPECT_EQ(parsed("GET", "/v1/instances/" + id + "/ws?token=x").ws_query, "token=x");
+    c = parsed("POST",
+               "/v1/machine_code?triple=x86_64-pc-linux-gnu&cpu=znver3&features=%2Bavx%2C%2Bsse4.2",
+               "x");
+    EXPECT_EQ(c.op, serve::Op::CreateMachineCode);
+    EXPECT_EQ(c.cpu, "znver3");
+    EXPECT_EQ(c.features, "+avx,+sse4.2");
+    EXPECT_EQ(status_of("POST", "/v1/machine_code?triple=x86_64&features=%3B", "x"), 400);
+    EXPECT_EQ(status_of("POST", "/v1/machine_code?triple=x86_64", "x"), 400); // no cpu
 }
 
 TEST(ServeApi, BadRequests) {
@@ -507,6 +517,52 @@ TEST(ServeServer, TokenWhenRequired) {
     tutti::testing::WsClient admitted;
     EXPECT_TRUE(admitted.connect("127.0.0.1", 26108, ws + "?token=" + s.server->token(), &error))
         << error;
+}
+
+/// `frames` samples of every output of a fresh instance of `f` at 48 kHz.
+std::vector<float> render(const Factory& f, int frames) {
+    std::unique_ptr<Instance> inst = f.create_instance();
+    inst->init(48000);
+    std::vector<std::vector<float>> outs(std::size_t(f.num_outputs()),
+                                         std::vector<float>(std::size_t(frames)));
+    std::vector<void*> ptrs;
+    for (auto& o : outs) {
+        ptrs.push_back(o.data());
+    }
+    inst->compute(frames, nullptr, ptrs.data());
+    std::vector<float> all;
+    for (auto& o : outs) {
+        all.insert(all.end(), o.begin(), o.end());
+    }
+    return all;
+}
+
+TEST(ServeServer, ThinClientMachineCodeGivesTheLocalSamples) {
+    Served s(26109);
+    ASSERT_TRUE(s.started);
+    const char* program = "import(\"stdfaust.lib\");\n"
+                          "process = os.osc(440) * hslider(\"gain\", 0.5, 0, 1, 0.01) : "
+                          "fi.lowpass(2, 2000);\n";
+    remote::RemoteMachineCode m = remote::compile_machine_code(
+        s.endpoint, bundle_of("thin.dsp", program), host_machine_target());
+    ASSERT_TRUE(m.ok()) << (m.diagnostics.empty() ? m.refused : to_text(m.diagnostics[0]));
+    EXPECT_FALSE(m.code->object.empty());
+    EXPECT_EQ(m.code->info.name, "thin");
+    std::string error;
+    std::shared_ptr<const Factory> thin = load_machine_code(*m.code, &error);
+    ASSERT_TRUE(thin) << error;
+    CompileResult local = compile_source("thin.dsp", program);
+    ASSERT_TRUE(local.ok());
+    const std::vector<float> a = render(*thin, 1024), b = render(*local.factory, 1024);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a[100], 0.0f);
+    // a program machine code cannot carry, and a bad one
+    auto bad = remote::compile_machine_code(s.endpoint, bundle_of("bad.dsp", "process = nope;\n"),
+                                            host_machine_target());
+    ASSERT_FALSE(bad.ok());
+    ASSERT_FALSE(bad.diagnostics.empty());
+    EXPECT_EQ(bad.diagnostics[0].file, "bad.dsp");
 }
 
 std::string tutti_binary() {
