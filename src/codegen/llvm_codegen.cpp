@@ -150,7 +150,20 @@ private:
         frame_ = nullptr;
         block(f.body);
         b_.CreateRetVoid();
+        // clear_state and reset_controls only store zeros and initial values,
+        // once per instance: past a size, they are not worth the optimiser's
+        // time (fdnRev's clear_state: 8000 lines of small loops), so they go to
+        // the machine code as written.
+        if (std::string_view(name) == "tutti_clear_state" ||
+            std::string_view(name) == "tutti_reset_controls") {
+            if (fn_->getInstructionCount() > max_optimised_setup_instructions) {
+                fn_->addFnAttr(llvm::Attribute::NoInline);
+                fn_->addFnAttr(llvm::Attribute::OptimizeNone);
+            }
+        }
     }
+
+    static constexpr unsigned max_optimised_setup_instructions = 2000;
 
     llvm::AllocaInst* entry_alloca(llvm::Type* t, const llvm::Twine& name) {
         llvm::IRBuilder<> eb(entry_, entry_->begin());

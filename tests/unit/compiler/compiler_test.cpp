@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <set>
 #include <vector>
 
@@ -350,6 +351,36 @@ TEST(Compiler, MathModes) {
     }
     EXPECT_GT(peak, 0.1);
     EXPECT_LT(diff, 1e-3 * peak); // the speed runner's tolerance
+}
+
+TEST(Compiler, ALargeClearStateLeftUnoptimisedStillClearsEverything) {
+    // 400 recursions of 2 and 3 samples: clear_state is past the size where
+    // the LLVM backend leaves it unoptimised (codegen's max_optimised_setup_instructions)
+    const std::string src = "process = _ <: par(i, 200, (+ ~ *(0.5 + i * 0.001)) : "
+                            "(+ ~ (_ <: _, _' : + : *(0.25 - i * 0.0005)))) :> _;";
+    tutti::CompileOptions jit;
+    tutti::CompileOptions interp;
+    interp.backend = Backend::Interpreter;
+    auto a = tutti::compile_source("c.dsp", src, jit);
+    auto b = tutti::compile_source("c.dsp", src, interp);
+    ASSERT_TRUE(a.ok() && b.ok());
+    auto ia = a.factory->create_instance();
+    auto ib = b.factory->create_instance();
+    std::vector<float> in(64, 0.25f), oa(64), ob(64);
+    const void* ins[] = {in.data()};
+    void* outs_a[] = {oa.data()};
+    void* outs_b[] = {ob.data()};
+    for (int round = 0; round < 2; ++round) { // the second clear follows a dirty state
+        ia->init(48000);
+        ib->init(48000);
+        ASSERT_EQ(std::memcmp(ia->state(), ib->state(), a.factory->state_bytes()), 0);
+        for (int block = 0; block < 4; ++block) {
+            ia->compute(64, ins, outs_a);
+            ib->compute(64, ins, outs_b);
+            ASSERT_EQ(oa, ob);
+        }
+    }
+    EXPECT_NE(oa[63], 0.0f);
 }
 
 struct Recorder : tutti::UiVisitor {
