@@ -188,6 +188,10 @@ struct MachineCodeResult {
     /// code as the JIT linked it); null for another CPU or on failure.
     std::shared_ptr<const Factory> factory;
     std::string refused; ///< foreign functions (ffunction of a header), sound files
+    /// For each of the info's source_files, the 64-bit checksum of the text the
+    /// compilation read (runtime/factory_info_codec.h's checksum64): what a cache
+    /// compares the files with afterwards (a file edited during the compilation).
+    std::vector<std::uint64_t> source_checksums;
     std::vector<Diagnostic> diagnostics;
     std::vector<PassTiming> timings;
     bool ok() const {

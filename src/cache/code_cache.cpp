@@ -146,6 +146,9 @@ std::optional<Manifest> decode_manifest(const std::string& s) {
         return std::nullopt;
     }
     m.content_key = line.substr(4);
+    if (m.content_key.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        return std::nullopt; // it names a file
+    }
     while (std::getline(in, line)) {
         if (line.rfind("dep ", 0) != 0) {
             return std::nullopt;
@@ -155,14 +158,15 @@ std::optional<Manifest> decode_manifest(const std::string& s) {
         int used = 0;
         unsigned long long size = 0;
         long long mtime = 0;
-        if (std::sscanf(line.c_str() + 4, "%llu %lld %16s %n", &size, &mtime, hash, &used) != 3 ||
-            used <= 0 || std::size_t(used) + 4 > line.size()) {
+        if (std::sscanf(line.c_str() + 4, "%llu %lld %16s%n", &size, &mtime, hash, &used) != 3 ||
+            used <= 0 || std::size_t(used) + 5 > line.size() ||
+            line[4 + std::size_t(used)] != ' ') {
             return std::nullopt;
         }
         d.size = size;
         d.mtime_ns = mtime;
         d.hash = std::strtoull(hash, nullptr, 16);
-        d.path = line.substr(4 + std::size_t(used));
+        d.path = line.substr(5 + std::size_t(used)); // after one space: the path as it is
         m.deps.push_back(std::move(d));
     }
     return m;
@@ -238,11 +242,16 @@ std::optional<std::string> request_key(const ProgramSource& program, const Compi
     return h.hex();
 }
 
-/// The files a compilation read, as they are now; nullopt when one cannot be
-/// read (then nothing is stored on disk).
-std::optional<std::vector<CodeCache::Dependency>> dependencies_of(const FactoryInfo& info,
-                                                                  const ProgramSource& program) {
+/// The files a compilation read, with the checksums of the texts it compiled
+/// (`compiled`); nullopt when one cannot be read or no longer has that text
+/// (edited during the compilation): then nothing is stored.
+std::optional<std::vector<CodeCache::Dependency>>
+dependencies_of(const FactoryInfo& info, const ProgramSource& program,
+                const std::vector<std::uint64_t>& compiled) {
     std::vector<CodeCache::Dependency> deps;
+    if (compiled.size() != info.source_files.size()) {
+        return std::nullopt;
+    }
     for (std::size_t i = 0; i < info.source_files.size(); ++i) {
         const std::string& path = info.source_files[i];
         if (!program.is_file && i == 0 && path == program.path_or_name) {
@@ -253,14 +262,14 @@ std::optional<std::vector<CodeCache::Dependency>> dependencies_of(const FactoryI
         }
         struct stat st {};
         auto text = read_file(path, max_object_bytes, &st);
-        if (!text) {
+        if (!text || checksum64(*text) != compiled[i]) {
             return std::nullopt;
         }
         CodeCache::Dependency d;
         d.path = path;
         d.size = text->size();
         d.mtime_ns = mtime_ns(st);
-        d.hash = checksum64(*text);
+        d.hash = compiled[i];
         deps.push_back(std::move(d));
     }
     return deps;
@@ -634,16 +643,18 @@ CompileResult CodeCache::compile(const ProgramSource& program, const CompileOpti
     r.factory = mc.factory;
     r.diagnostics = std::move(mc.diagnostics);
     r.timings = std::move(mc.timings);
-    if (!r.factory || !r.diagnostics.empty()) {
-        return r; // errors, or warnings to be printed each time
+    if (!r.factory || !r.diagnostics.empty() || !mc.code) {
+        // errors, warnings (printed each time), or what machine code does not
+        // carry: foreign code and sound files (whose files the manifest does not list)
+        std::lock_guard lock(mutex_);
+        counters_.uncacheable += r.factory ? 1 : 0;
+        return r;
     }
     const auto t1 = Clock::now();
-    auto current = dependencies_of(r.factory->info(), program);
+    auto current = dependencies_of(r.factory->info(), program, mc.source_checksums);
     if (current) {
         memory_store(*key, *current, r.factory);
-        if (mc.code) {
-            disk_store(*key, *current, *mc.code);
-        }
+        disk_store(*key, *current, *mc.code);
     }
     r.timings.push_back({"cache-store", ms_since(t1)});
     return r;

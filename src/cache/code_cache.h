@@ -27,8 +27,10 @@
  *
  * Not cached (compiled each time, as without the cache): the interpreter
  * backend, compilations that dump passes, that end with diagnostics (warnings
- * included, so that they are printed each time), and, on disk only, programs
- * with foreign functions or sound files (machine code does not carry them).
+ * included, so that they are printed each time), programs with foreign
+ * functions or sound files (machine code does not carry them, and the files
+ * they read are not listed), and a compilation during which a file it read
+ * changed (its text differs from the one compiled).
  *
  * The compiler's build is identified by the GNU build id of the binary that
  * holds this code (a rebuilt compiler never reuses older code).

@@ -28,6 +28,7 @@
 #include "jit/jit_engine.h"
 #include "jit/jit_factory.h"
 #include "lower/lower.h"
+#include "runtime/factory_info_codec.h"
 #include "runtime/interpreted_factory.h"
 #include "runtime/poly_factory.h"
 #include "runtime/sound_files.h"
@@ -561,6 +562,9 @@ MachineCodeResult compile_machine_code(const ProgramSource& program, const Compi
         }
         if (result.refused.empty()) {
             result.code = std::move(code);
+        }
+        for (std::size_t id = 1; id <= fs.sources().file_count(); ++id) {
+            result.source_checksums.push_back(checksum64(fs.sources().text(diag::FileId(id))));
         }
     }
     result.diagnostics = fs.resolved_diagnostics();

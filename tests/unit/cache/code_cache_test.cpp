@@ -142,6 +142,24 @@ TEST_F(CodeCacheTest, AnEditedLibraryIsAMissATouchIsNot) {
     EXPECT_EQ(r.factory->content_key(), edited.factory->content_key());
 }
 
+TEST_F(CodeCacheTest, LibrariesInFoldersWithSpacesAndIncludeDirs) {
+    const fs::path libs = dir_ / " my libs";
+    fs::create_directories(libs);
+    std::ofstream(libs / "k.lib") << "k = 3;\n";
+    const std::string prog = write("q.dsp", "import(\"k.lib\");\nprocess = _ * k;\n");
+    tutti::CompileOptions o;
+    o.include_dirs = {libs.string()};
+    Outcome how{};
+    ASSERT_TRUE(CodeCache(settings()).compile(file(prog), o, &how).ok());
+    EXPECT_EQ(how, Outcome::Miss);
+    auto r = CodeCache(settings()).compile(file(prog), o, &how);
+    EXPECT_EQ(how, Outcome::DiskHit);
+    EXPECT_EQ(tutti_test::render_bits(*r.factory), fresh(prog, o));
+    std::ofstream(libs / "k.lib") << "k = 4;\n";
+    CodeCache(settings()).compile(file(prog), o, &how);
+    EXPECT_EQ(how, Outcome::Miss);
+}
+
 TEST_F(CodeCacheTest, TruncatedAndCorruptEntriesAreDetectedAndRebuilt) {
     const auto want = fresh(freeverb);
     CodeCache(settings()).compile(file(freeverb), {});
