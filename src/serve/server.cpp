@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "control/control_hub.h"
+#include "support/loopback.h"
 
 namespace tutti::serve {
 
@@ -24,15 +25,6 @@ namespace bhttp = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 namespace net = boost::asio;
 using tcp = boost::asio::ip::tcp;
-
-bool loopback_address(const std::string& listen) {
-    if (listen == "localhost") {
-        return true;
-    }
-    beast::error_code ec;
-    net::ip::address a = net::ip::make_address(listen, ec);
-    return !ec && a.is_loopback();
-}
 
 struct Server::Impl {
     Service& service;
@@ -303,7 +295,7 @@ void Server::Impl::accept() {
 Server::Server(Service& service, ServerOptions options)
     : impl_(std::make_unique<Impl>(service, std::move(options))) {
     Impl& s = *impl_;
-    s.token_required = s.opt.require_token || !loopback_address(s.opt.listen);
+    s.token_required = s.opt.require_token || !is_loopback_host(s.opt.listen);
     if (s.token_required) {
         s.token = s.opt.token.empty() ? control::make_token() : s.opt.token;
     }

@@ -41,9 +41,6 @@ struct ServerOptions {
     bool require_token = false;
 };
 
-/// Whether an address to listen on is loopback (127.x.y.z, ::1, localhost).
-bool loopback_address(const std::string& listen);
-
 class Server {
 public:
     /// The service must outlive the server.

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "apps/tutti/bench.h"
 #include "apps/tutti/cache_command.h"
 #include "apps/tutti/machines.h"
-#include "apps/tutti/bench.h"
 #include "apps/tutti/play.h"
 #include "apps/tutti/render.h"
 #include "apps/tutti/serve.h"
@@ -270,6 +270,8 @@ int main(int argc, char** argv) {
     serve->add_option("--max-body-mb", sa.max_body_mb, "Largest bundle accepted")
         ->capture_default_str();
     serve->add_option("--seconds", sa.seconds, "Stop after this long");
+    serve->add_flag("!--no-advertise", sa.advertise,
+                    "Do not announce the server with DNS-SD (tutti machines; docs/discovery.md)");
     std::string factories_server, factories_token;
     bool factories_json = false;
     CLI::App* factories =

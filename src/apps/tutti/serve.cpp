@@ -11,10 +11,13 @@
 #include <thread>
 
 #include "control/control_hub.h"
+#include "discovery/advertiser.h"
+#include "jit/jit_engine.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
 #include "serve/server.h"
 #include "serve/service.h"
+#include "support/loopback.h"
 
 namespace tutti::app {
 
@@ -33,7 +36,7 @@ int run_serve(const ServeArgs& a) {
     so.port = a.port;
     so.token = a.token;
     so.limits.max_bundle = a.max_body_mb << 20;
-    const bool off_loopback = !serve::loopback_address(a.listen);
+    const bool off_loopback = !is_loopback_host(a.listen);
     serve::ServiceOptions vo;
     vo.jobs = a.jobs;
     vo.max_seconds = a.max_seconds;
@@ -59,6 +62,21 @@ int run_serve(const ServeArgs& a) {
                     server.token().c_str());
         std::printf("no TLS: off loopback, put a TLS proxy in front (docs/serve-api.md)\n");
     }
+    // DNS-SD (docs/discovery.md): `tutti machines` finds the server where it
+    // can be reached (on lo only when it listens on loopback); withdrawn
+    // before the server stops
+    std::unique_ptr<discovery::Advertiser> advertiser;
+    if (a.advertise) {
+        std::string why;
+        advertiser = discovery::advertise_server(
+            static_cast<std::uint16_t>(server.port()), vo.listen, jit::host_cpu_name(), 0, 0, &why,
+            [](const std::string& e) {
+                std::fprintf(stderr, "tutti serve: discovery: %s\n", e.c_str());
+            });
+        if (!advertiser) {
+            std::fprintf(stderr, "tutti serve: discovery off: %s\n", why.c_str());
+        }
+    }
     std::fflush(stdout);
     std::signal(SIGINT, on_serve_signal);
     std::signal(SIGTERM, on_serve_signal);
@@ -70,6 +88,7 @@ int run_serve(const ServeArgs& a) {
             break;
         }
     }
+    advertiser.reset();
     server.stop();
     const serve::Service::Stats st = service.stats();
     std::printf("tutti serve: stopped (%zu compiled, %zu failed, %zu reused; %zu requests)\n",

@@ -17,7 +17,8 @@ struct ServeArgs {
     double max_seconds = 30;     ///< per compilation
     double max_memory_mb = 1024; ///< per compilation (growth of the process)
     std::size_t max_body_mb = 32;
-    double seconds = -1; ///< stop after this long (default: until SIGINT/SIGTERM)
+    double seconds = -1;   ///< stop after this long (default: until SIGINT/SIGTERM)
+    bool advertise = true; ///< announce _tutti._tcp with DNS-SD (--no-advertise: not)
 };
 int run_serve(const ServeArgs& args);
 
