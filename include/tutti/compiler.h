@@ -119,7 +119,19 @@ enum class EditKind {
     ConstantsOnly, ///< the same tokens but for the values of numbers (of the same kind)
     Structural,    ///< anything else
 };
-const char* to_string(EditKind kind); ///< same, constants, structural
+/// "same", "constants", "structural" (inline: the engine, which does not link
+/// the compiler, reports it)
+inline const char* to_string(EditKind kind) {
+    switch (kind) {
+    case EditKind::Same:
+        return "same";
+    case EditKind::ConstantsOnly:
+        return "constants";
+    case EditKind::Structural:
+        break;
+    }
+    return "structural";
+}
 
 struct CompileResult {
     std::shared_ptr<const Factory> factory; ///< null when there were errors

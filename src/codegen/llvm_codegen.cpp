@@ -58,12 +58,15 @@ llvm::Intrinsic::ID intrinsic_for(std::string_view name) {
 
 class Emitter {
 public:
-    Emitter(const ir::Module& m, llvm::LLVMContext& ctx, llvm::Module& mod, bool fast_math)
+    /// `triple`: the machine the code is for (the host's when empty): x86's
+    /// truncating conversions are used only there.
+    Emitter(const ir::Module& m, llvm::LLVMContext& ctx, llvm::Module& mod, bool fast_math,
+            const std::string& triple)
         : m_(m), ctx_(ctx), mod_(mod), b_(ctx), fast_math_(fast_math) {
         if (fast_math) {
             b_.setFastMathFlags(llvm::FastMathFlags::getFast()); // every float op the builder makes
         }
-        x86_ = llvm::Triple(llvm::sys::getProcessTriple()).isX86();
+        x86_ = llvm::Triple(triple.empty() ? llvm::sys::getProcessTriple() : triple).isX86();
         // Type-based alias information: each state field is a type of its own,
         // the audio buffers another, so LLVM knows that a store into one delay
         // line leaves every other field as it was (constants and coefficients
@@ -591,7 +594,7 @@ struct Generated {
     std::string error;
 };
 
-Generated generate(const ir::Module& m, bool fast_math) {
+Generated generate(const ir::Module& m, bool fast_math, const std::string& triple = {}) {
     Generated g;
     std::vector<std::string> errors = ir::verify(m);
     if (!errors.empty()) {
@@ -600,7 +603,7 @@ Generated generate(const ir::Module& m, bool fast_math) {
     }
     g.context = std::make_unique<llvm::LLVMContext>();
     g.module = std::make_unique<llvm::Module>("tutti", *g.context);
-    Emitter(m, *g.context, *g.module, fast_math).module();
+    Emitter(m, *g.context, *g.module, fast_math, triple).module();
     return g;
 }
 
@@ -644,7 +647,7 @@ NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
 
 jit::ObjectResult emit_native_object(const ir::Module& m, const jit::JitOptions& options,
                                      const MachineTarget& target) {
-    Generated g = generate(m, options.fast_math);
+    Generated g = generate(m, options.fast_math, target.triple);
     if (!g.error.empty()) {
         jit::ObjectResult r;
         r.error = std::move(g.error);

@@ -621,18 +621,6 @@ CompileResult compile_instrument(
     return result;
 }
 
-const char* to_string(EditKind kind) {
-    switch (kind) {
-    case EditKind::Same:
-        return "same";
-    case EditKind::ConstantsOnly:
-        return "constants";
-    case EditKind::Structural:
-        break;
-    }
-    return "structural";
-}
-
 EditKind classify_edit(std::string_view before, std::string_view after) {
     using frontend::Tok;
     diag::DiagnosticList d1, d2;

@@ -525,7 +525,7 @@ struct Engine::Impl {
                 SwapReport& r = reports[req.generation];
                 r.diagnostics = cr.diagnostics; // warnings
                 r.compiled_at = Clock::now();
-                r.edit = cr.edit ? edit_name(*cr.edit) : "";
+                r.edit = cr.edit ? to_string(*cr.edit) : "";
                 have_previous_text = true;
                 previous_text = cr.program_text;
                 previous_libraries = cr.libraries_digest;
@@ -544,18 +544,6 @@ struct Engine::Impl {
                 record(r);
             }
         }
-    }
-
-    static const char* edit_name(EditKind k) {
-        switch (k) {
-        case EditKind::Same:
-            return "same";
-        case EditKind::ConstantsOnly:
-            return "constants";
-        case EditKind::Structural:
-            break;
-        }
-        return "structural";
     }
 
     /// Whether the interpreter keeps up with a program of `size` instructions

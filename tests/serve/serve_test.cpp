@@ -659,7 +659,9 @@ TEST(ServeLoad, EightClientsAndOneThatExhaustsTheLimits) {
     Outcome b = bad.get();
     std::printf("bad client: %s after %.0f ms\n", b.diagnostic.c_str(), b.ms);
     EXPECT_FALSE(b.ok);
-    EXPECT_EQ(b.diagnostic, "compile_time_limit");
+    // whichever limit it reaches first (time on a loaded machine, memory on a quiet one)
+    EXPECT_TRUE(b.diagnostic == "compile_time_limit" || b.diagnostic == "compile_memory_limit")
+        << b.diagnostic;
     // none waited for the bad one to end
     EXPECT_LT(slowest_good, b.ms);
     rusage ru{};

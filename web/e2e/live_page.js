@@ -47,7 +47,7 @@ async function stop() {
 
 const browser = await launch();
 try {
-  const banner = await until(() => /control: page (\S+)\n[\s\S]*\u2588\n[^\n]*\n?$/.test(stdout) && stdout, 15000);
+  const banner = await until(() => /control: page (\S+)\n[\s\S]*\u2588\n\u2580+\n/.test(stdout) && stdout, 15000);
   writeFileSync(join(out, 'banner.txt'), stdout);
   if (!check('tutti play prints the control banner', Boolean(banner), stdout + stderr)) throw new Error('no banner');
   const pageUrl = /control: page (\S+)/.exec(stdout)[1];

@@ -403,12 +403,20 @@ TEST(NetJackLoopback, LossIsConcealedAtAConstantLatency) {
             if (x.blocks == 0) {
                 continue;
             }
+            // the last window may hold a few blocks only, all touched by a
+            // loss: too few to tell a latency from (a full window has 375)
+            const bool enough = x.blocks >= 20;
             std::printf("netjack loss %d %%: t = %5.0f s: %ld blocks, %ld exact at 512 frames "
                         "(effective latency %s), %ld concealed or crossfaded, SNR %.1f dB\n",
                         percent, static_cast<double>(w) * static_cast<double>(window) / 48000.0,
-                        x.blocks, x.exact, x.exact > x.blocks / 2 ? "512 frames" : "CHANGED",
+                        x.blocks, x.exact,
+                        !enough                  ? "too few blocks to tell"
+                        : x.exact > x.blocks / 2 ? "512 frames"
+                                                 : "CHANGED",
                         x.touched, db(x.signal, x.error));
-            EXPECT_GT(x.exact, x.blocks / 2) << "window " << w;
+            if (enough) {
+                EXPECT_GT(x.exact, x.blocks / 2) << "window " << w;
+            }
         }
         if (percent == 0) {
             continue;
