@@ -109,9 +109,10 @@ asan:
 	cmake --build build-asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
-# ThreadSanitizer over the threaded code: the engine (control, worker and audio
-# threads), the control hub and its OSC, HTTP and WebSocket servers, MIDI input,
-# and the drivers (null and JACK with a private jackd), built in
+# ThreadSanitizer over the threaded code: the engine (control, worker, tier and
+# audio threads), the control hub and its OSC, HTTP and WebSocket servers, MIDI
+# input, DNS-SD discovery, the compiled-code cache, the compile server and its
+# client, and the drivers (null and JACK with a private jackd), built in
 # build-tsan with -j2. Any report fails the run (halt_on_error); the only
 # suppressions are for libraries that are not ours (tests/tsan.supp). The
 # real-time checker is off in this build (TSan owns malloc and the locks), so
@@ -119,12 +120,15 @@ asan:
 # measurement (a timing bound that TSan's slowdown on a busy machine can miss;
 # its thread is exercised by the other NullDriver tests), and the slow-client
 # flood (40,000 messages a reading client must keep up with: under TSan's
-# slowdown it falls behind and is rightly dropped too). All run in every other build.
+# slowdown it falls behind and is rightly dropped too), and the compile server's
+# load test (it asserts that 8 compilations finish before a 10 s time limit
+# does, which TSan's slowdown makes false; its threads are exercised by the
+# other serve tests). All run in every other build.
 TSAN_BUILD := build-tsan
 TSAN_TESTS := tutti_engine_tests tutti_null_driver_tests tutti_jack_driver_tests \
     tutti_control_tests tutti_osc_tests tutti_http_server_tests tutti_midi_tests \
-    tutti_discovery_tests
-TSAN_EXCLUDE := RtGuard.*:NullDriver.CallbacksArriveAtTheBlockRate:HttpServer.ASlowWebSocketClientIsDroppedTheOthersGoOn
+    tutti_discovery_tests tutti_cache_tests tutti_serve_tests
+TSAN_EXCLUDE := RtGuard.*:NullDriver.CallbacksArriveAtTheBlockRate:HttpServer.ASlowWebSocketClientIsDroppedTheOthersGoOn:ServeLoad.*
 # TSAN_ARGS: more gtest options, e.g. make tsan TSAN_ARGS=--gtest_repeat=5
 TSAN_OPTIONS_ALL := halt_on_error=1 second_deadlock_stack=1 history_size=4 \
     suppressions=$(CURDIR)/tests/tsan.supp
