@@ -69,6 +69,21 @@ public:
     /// Any thread: callbacks made since start().
     virtual std::uint64_t callbacks() const = 0;
     virtual const char* name() const = 0;
+
+protected:
+    /// The checks a start() begins with: opened, not started yet, a callback.
+    /// False with "<name()>: <why>" in *error when one fails.
+    bool may_start(bool opened, bool started, const AudioCallback* callback,
+                   std::string* error) const {
+        const char* why = !opened               ? "start() before a successful open()"
+                          : started             ? "already started"
+                          : callback == nullptr ? "no callback"
+                                                : nullptr;
+        if (why != nullptr && error != nullptr) {
+            *error = std::string(name()) + ": " + why;
+        }
+        return why == nullptr;
+    }
 };
 
 /// "jack" or "null"; nullptr for an unknown name.

@@ -165,12 +165,7 @@ bool JackDriver::start(AudioCallback* callback, std::string* error) {
         set_error(error, "jack: the server has shut down");
         return false;
     }
-    if (active_) {
-        set_error(error, "jack: already started");
-        return false;
-    }
-    if (!callback) {
-        set_error(error, "jack: no callback");
+    if (!may_start(true, active_, callback, error)) {
         return false;
     }
     xruns_.store(0);

@@ -61,14 +61,7 @@ bool NullDriver::open(const DriverOptions& options, std::string* error) {
 }
 
 bool NullDriver::start(AudioCallback* callback, std::string* error) {
-    const char* problem = !open_                ? "null: start() before a successful open()"
-                          : thread_.joinable()  ? "null: already started"
-                          : callback == nullptr ? "null: no callback"
-                                                : nullptr;
-    if (problem) {
-        if (error) {
-            *error = problem;
-        }
+    if (!may_start(open_, thread_.joinable(), callback, error)) {
         return false;
     }
     xruns_.store(0);

@@ -114,14 +114,7 @@ bool MasterDriver::open(const DriverOptions& options, std::string* error) {
 }
 
 bool MasterDriver::start(AudioCallback* callback, std::string* error) {
-    const char* problem = !open_ ? "netjack-master: start() before a successful open()"
-                          : thread_.joinable()  ? "netjack-master: already started"
-                          : callback == nullptr ? "netjack-master: no callback"
-                                                : nullptr;
-    if (problem) {
-        if (error) {
-            *error = problem;
-        }
+    if (!may_start(open_, thread_.joinable(), callback, error)) {
         return false;
     }
     callbacks_.store(0);

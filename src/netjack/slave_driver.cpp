@@ -170,14 +170,7 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
 }
 
 bool SlaveDriver::start(AudioCallback* callback, std::string* error) {
-    const char* problem = !open_               ? "netjack-slave: start() before a successful open()"
-                          : thread_.joinable() ? "netjack-slave: already started"
-                          : callback == nullptr ? "netjack-slave: no callback"
-                                                : nullptr;
-    if (problem) {
-        if (error) {
-            *error = problem;
-        }
+    if (!may_start(open_, thread_.joinable(), callback, error)) {
         return false;
     }
     callbacks_.store(0);
