@@ -75,6 +75,11 @@ struct Slot {
     /// clear() ran when it was prepared; otherwise its plan overwrites every
     /// field clear() sets, and a commit that cannot migrate clears it
     bool cleared = true;
+    /// Its state is not in this process (a remote instance: state() is null):
+    /// never migrated here (a swap with its state carried is the server's,
+    /// RemoteInstance::swap), crossfaded from and to, never cleared on the
+    /// audio thread.
+    bool remote = false;
 };
 
 struct CommitEvent {
@@ -182,6 +187,7 @@ struct Engine::Impl {
         std::shared_ptr<const Factory> factory;
         std::shared_ptr<ControlValues> values;
         std::vector<std::uint64_t> tables;
+        bool remote = false;
     } last; ///< the last version queued for the audio thread
     std::size_t live_slots = 0;
     std::map<std::uint64_t, VersionUi> live;    ///< every version not freed yet
@@ -415,12 +421,20 @@ struct Engine::Impl {
             }
         }
         slot->values_raw = slot->values.get();
+        slot->remote = slot->instance->state() == nullptr;
         std::vector<std::uint64_t> tables =
-            engine::table_digests(*factory, slot->instance->state());
+            slot->remote ? std::vector<std::uint64_t>(factory->state_layout().size(), 0)
+                         : engine::table_digests(*factory, slot->instance->state());
         if (prev.factory) {
             slot->plan = engine::plan_migration(*prev.factory, *factory, prev.tables, tables);
             slot->previous = prev.generation;
             needs_clear = !plan_covers_state(*factory, slot->plan);
+            if (slot->remote || prev.remote) {
+                // nothing to migrate in this process: a crossfade (the plan
+                // still maps the parameters of changes sent just before)
+                slot->plan.crossfade = true;
+                needs_clear = true;
+            }
             if (opt.check_migrations) {
                 slot->check_from.assign(prev.factory->state_bytes(), std::byte{0});
                 slot->check_to.assign(factory->state_bytes(), std::byte{0});
@@ -449,6 +463,9 @@ struct Engine::Impl {
             }
             if (tier == Tier::Llvm) {
                 // the report keeps the fields of the version's first swap
+            } else if (prev.factory && (slot->remote || prev.remote)) {
+                r.fields = engine::fresh_changes(*factory);
+                r.reset = int(r.fields.size());
             } else if (prev.factory) {
                 r.carried = slot->plan.carried;
                 r.resized = slot->plan.resized;
@@ -464,6 +481,7 @@ struct Engine::Impl {
             last.factory = factory;
             last.values = slot->values;
             last.tables = std::move(tables);
+            last.remote = slot->remote;
             live[generation] = VersionUi{generation, factory, slot->values};
             ++live_slots;
             // queued before anyone hears it is prepared (the live_slots bound leaves room)
@@ -721,7 +739,8 @@ struct Engine::Impl {
         while (incoming.pop(next)) {
             auto t0 = Clock::now();
             bool fade = false;
-            const bool migrated = current != nullptr && next->previous == current->generation;
+            const bool migrated = current != nullptr && next->previous == current->generation &&
+                                  !next->remote && !current->remote;
             if (migrated) {
                 engine::apply_migration(next->plan, current->instance->state(),
                                         next->instance->state());
