@@ -10,9 +10,13 @@
 // instance stops the link; an Engine plays a linked RemoteFactory's instance
 // as a local one.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -270,6 +274,86 @@ TEST(RemoteLink, AnEngineRunsALinkedRemoteFactory) {
     std::printf("engine over the link: latency %d frames, max |diff| %g\n", latency, max_diff);
     EXPECT_EQ(max_diff, 0.0);
     EXPECT_EQ(*remote_engine.control_value("gain"), 0.75);
+}
+
+TEST(RemoteLink, AKilledServerSilencesTheLinkAndTheClientPlaysOn) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::freopen("/dev/null", "w", stdout);
+        std::freopen("/dev/null", "w", stderr);
+        ::execl((std::string(TUTTI_BINARY_DIR) + "/bin/tutti").c_str(), "tutti", "serve", "--port",
+                "28020", "--jobs", "1", "--no-advertise", static_cast<char*>(nullptr));
+        std::_Exit(127);
+    }
+    remote::Endpoint e;
+    e.port = 28020;
+    e.timeout = std::chrono::milliseconds(5000);
+    bool up = false;
+    for (int i = 0; i < 500 && !up; ++i) {
+        try {
+            remote::Client(e).call("GET", "/v1/health");
+            up = true;
+        } catch (const remote::RemoteError&) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    ASSERT_TRUE(up);
+    const char* counter = "process = _ * 0 + (+(1) ~ _);\n";
+    auto created = remote::RemoteFactory::create(e, bundle_of("count.dsp", counter));
+    ASSERT_TRUE(created.ok());
+    auto inst = created.factory->create_remote_instance(48000, 64);
+    remote::LinkOptions lo;
+    lo.listen = "127.0.0.1:28120";
+    inst->connect_audio(lo);
+    std::vector<float> in(64, 0.0f), out(64);
+    const float* ip[] = {in.data()};
+    float* op[] = {out.data()};
+    // real time: the client's "audio thread" paced by the clock
+    auto play = [&](double seconds, double* worst_ms) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto next = t0;
+        while (std::chrono::steady_clock::now() - t0 < std::chrono::duration<double>(seconds)) {
+            const auto c0 = std::chrono::steady_clock::now();
+            inst->compute(64, reinterpret_cast<const void* const*>(ip),
+                          reinterpret_cast<void* const*>(op));
+            *worst_ms = std::max(*worst_ms, std::chrono::duration<double, std::milli>(
+                                                std::chrono::steady_clock::now() - c0)
+                                                .count());
+            next += std::chrono::microseconds(1333);
+            std::this_thread::sleep_until(next);
+        }
+    };
+    double worst = 0;
+    play(0.5, &worst);
+    EXPECT_TRUE(inst->audio_connected());
+    EXPECT_GT(out[63], 0.0f); // the counter plays
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    worst = 0;
+    const auto killed = std::chrono::steady_clock::now();
+    while (inst->audio_connected() &&
+           std::chrono::steady_clock::now() - killed < std::chrono::seconds(5)) {
+        play(0.1, &worst);
+    }
+    const double lost_after =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+    EXPECT_FALSE(inst->audio_connected());
+    play(0.3, &worst);
+    std::printf("killed server: the link noticed after %.2f s; compute() took %.2f ms at worst "
+                "(a block is 1.33 ms; the reply wait half of it); %llu blocks concealed\n",
+                lost_after, worst, (unsigned long long)inst->link_concealed());
+    EXPECT_LT(worst, 20.0);   // bounded by the reply wait (and this loaded machine)
+    EXPECT_EQ(out[10], 0.0f); // silence after the server went
+    try {
+        inst->swap(created.factory);
+        FAIL() << "a swap reached a killed server";
+    } catch (const remote::RemoteError& err) {
+        EXPECT_EQ(err.status(), 0);
+        EXPECT_NE(std::string(err.what()).find("127.0.0.1:28020"), std::string::npos) << err.what();
+    }
+    inst.reset(); // no throw, no hang with the server gone
 }
 
 } // namespace
