@@ -276,6 +276,35 @@ TEST(RemoteLink, AnEngineRunsALinkedRemoteFactory) {
     EXPECT_EQ(*remote_engine.control_value("gain"), 0.75);
 }
 
+TEST(RemoteLink, AnEngineRefusesARemoteVersionWhoseLinkCannotBeMade) {
+    Served s(28005);
+    ASSERT_TRUE(s.started);
+    auto created = remote::RemoteFactory::create(s.endpoint, bundle_of("prog.dsp", kProgram));
+    ASSERT_TRUE(created.ok());
+    remote::LinkOptions lo;
+    lo.listen = "127.0.0.1:28105";
+    lo.master = "127.0.0.1:28198"; // the server looks for us elsewhere: nobody answers
+    lo.timeout_s = 0.3;
+    created.factory->link_instances(lo);
+    EngineOptions eo;
+    eo.sample_rate = 48000;
+    eo.inputs = 1;
+    eo.outputs = 1;
+    Engine engine(eo);
+    std::string error;
+    EXPECT_EQ(engine.submit(created.factory, "remote", &error), 0u);
+    EXPECT_NE(error.find("no NetJack master answered at 127.0.0.1:28198"), std::string::npos)
+        << error;
+    bool reported = false;
+    for (const SwapReport& r : engine.take_reports()) {
+        reported = reported || (!r.compiled && !r.diagnostics.empty() &&
+                                r.diagnostics[0].id == "prepare_failed");
+    }
+    EXPECT_TRUE(reported);
+    remote::Client client(s.endpoint);
+    EXPECT_EQ(client.call("GET", "/v1/instances").body, "{\"instances\":[]}"); // none left
+}
+
 TEST(RemoteLink, AKilledServerSilencesTheLinkAndTheClientPlaysOn) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
