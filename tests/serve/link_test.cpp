@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -151,6 +152,48 @@ TEST(RemoteLink, RoundTripEqualsLocalRenderShifted) {
     EXPECT_NE(after.find("\"link\":null"), std::string::npos) << after;
 }
 
+TEST(RemoteLink, Int16FormatCarriesTheAudioQuantised) {
+    Served s(28006);
+    ASSERT_TRUE(s.started);
+    auto created = remote::RemoteFactory::create(s.endpoint, bundle_of("prog.dsp", kProgram));
+    ASSERT_TRUE(created.ok());
+    auto inst = created.factory->create_remote_instance(48000, 128);
+    remote::LinkOptions lo;
+    lo.latency = 1;
+    lo.format = "int16";
+    lo.listen = "127.0.0.1:28106";
+    lo.reply_wait_ms = 200;
+    inst->connect_audio(lo);
+    EXPECT_NE(inst->link_json().find("\"format\":\"int16\""), std::string::npos);
+    auto local = local_factory(kProgram)->create_instance();
+    local->init(48000);
+    const int frames = 128 * 60, latency = inst->latency_frames();
+    EXPECT_EQ(latency, 2 * 128);
+    const std::vector<float> in = test_input(frames);
+    std::vector<float> got(static_cast<std::size_t>(frames)), want(got.size());
+    const float* ip[] = {in.data()};
+    float* op[] = {got.data()};
+    float* lp[] = {want.data()};
+    for (int done = 0; done < frames; done += 128) {
+        const float* i2[] = {ip[0] + done};
+        float* o2[] = {op[0] + done};
+        float* l2[] = {lp[0] + done};
+        inst->compute(128, reinterpret_cast<const void* const*>(i2),
+                      reinterpret_cast<void* const*>(o2));
+        local->compute(128, reinterpret_cast<const void* const*>(i2),
+                       reinterpret_cast<void* const*>(l2));
+    }
+    double max_diff = 0;
+    for (int i = latency; i < frames; ++i) {
+        max_diff = std::max(
+            max_diff, double(std::fabs(got[std::size_t(i)] - want[std::size_t(i - latency)])));
+    }
+    std::printf("int16 link: latency %d frames, max |diff| %g (2 quantisations: %g)\n", latency,
+                max_diff, 2.0 / 32767);
+    EXPECT_LE(max_diff, 2.0 / 32767);
+    EXPECT_GT(std::fabs(got[std::size_t(3 + 37 + latency)]), 0.49f); // the impulse came back
+}
+
 TEST(RemoteLink, ALinkToNobodyTimesOut) {
     Served s(28002);
     ASSERT_TRUE(s.started);
@@ -173,6 +216,31 @@ TEST(RemoteLink, ALinkToNobodyTimesOut) {
     }
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
     EXPECT_FALSE(inst->audio_linked());
+    // links being made wait on threads of their own: with more of them than the
+    // server has network threads (2), it still answers at once
+    std::vector<std::future<void>> waiting;
+    std::vector<std::unique_ptr<remote::RemoteInstance>> others;
+    for (int i = 0; i < 3; ++i) {
+        // a factory each: the instances of one share its connection (one request at a time)
+        others.push_back(remote::RemoteFactory::lookup(s.endpoint, created.factory->content_key())
+                             ->create_remote_instance(48000, 64));
+        remote::LinkOptions lw = lo;
+        lw.listen = "127.0.0.1:" + std::to_string(28110 + i);
+        lw.timeout_s = 1.5;
+        waiting.push_back(std::async(std::launch::async, [&, lw, i] {
+            EXPECT_THROW(others[std::size_t(i)]->connect_audio(lw), remote::RemoteError);
+        }));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto h0 = std::chrono::steady_clock::now();
+    remote::Client(s.endpoint).call("GET", "/v1/health");
+    const double health_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - h0).count();
+    for (auto& w : waiting) {
+        w.get();
+    }
+    std::printf("health answered in %.1f ms while 3 links were being made\n", health_ms);
+    EXPECT_LT(health_ms, 1000.0); // not after the links' 1.5 s
     // a bad link request: a clear 400
     remote::Client client(s.endpoint);
     auto r = client.request("POST", "/v1/instances/" + inst->id() + "/start",
