@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
         remote::LinkOptions lo;
         lo.latency = 2;
         lo.format = "float";
-        lo.reply_wait_ms = 500; // every answer waited for: an exact comparison
+        lo.reply_wait_ms = 2000; // every answer waited for (a loaded machine): an exact comparison
         inst->connect_audio(lo);
         std::printf("instance %s linked: %s\n", inst->id().c_str(), inst->link_json().c_str());
         auto loc = local(kV1)->create_instance();

@@ -96,7 +96,7 @@ TEST(RemoteLink, RoundTripEqualsLocalRenderShifted) {
     remote::LinkOptions lo;
     lo.latency = 2;
     lo.listen = "127.0.0.1:28101";
-    lo.reply_wait_ms = 200; // an offline render: wait for every answer
+    lo.reply_wait_ms = 2000; // an offline render: wait for every answer
     inst->connect_audio(lo);
     EXPECT_EQ(inst->latency_frames(), 3 * 64);
     EXPECT_NE(inst->link_json().find("\"period\":64"), std::string::npos) << inst->link_json();
@@ -162,7 +162,7 @@ TEST(RemoteLink, Int16FormatCarriesTheAudioQuantised) {
     lo.latency = 1;
     lo.format = "int16";
     lo.listen = "127.0.0.1:28106";
-    lo.reply_wait_ms = 200;
+    lo.reply_wait_ms = 2000;
     inst->connect_audio(lo);
     EXPECT_NE(inst->link_json().find("\"format\":\"int16\""), std::string::npos);
     auto local = local_factory(kProgram)->create_instance();
@@ -264,7 +264,7 @@ TEST(RemoteLink, SwapCarriesStateOnTheServerThroughTheLink) {
     auto inst = a.factory->create_remote_instance(48000, 64);
     remote::LinkOptions lo;
     lo.listen = "127.0.0.1:28103";
-    lo.reply_wait_ms = 200;
+    lo.reply_wait_ms = 2000;
     inst->connect_audio(lo);
     std::vector<float> in(64, 0.0f), out(64);
     const float* ip[] = {in.data()};
@@ -304,7 +304,7 @@ TEST(RemoteLink, AnEngineRunsALinkedRemoteFactory) {
     lo.period = 64;
     lo.latency = 1;
     lo.listen = "127.0.0.1:28104";
-    lo.reply_wait_ms = 200;
+    lo.reply_wait_ms = 2000;
     created.factory->link_instances(lo);
     EngineOptions eo;
     eo.sample_rate = 48000;
