@@ -30,6 +30,7 @@ namespace tutti::remote {
 struct BundleFile {
     std::string name; ///< as the program asks for it; the program's own file name first
     std::string text;
+    std::string origin; ///< where the client read it (expand_program; not sent)
 };
 
 struct Bundle {

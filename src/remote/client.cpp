@@ -192,10 +192,17 @@ std::vector<Diagnostic> diagnostics_of(std::string_view body) {
                 d.line = std::uint32_t(*n);
             } else if (m.key == "column" && n) {
                 d.column = std::uint32_t(*n);
+            } else if (m.key == "end_line" && n) {
+                d.end_line = std::uint32_t(*n);
+            } else if (m.key == "end_column" && n) {
+                d.end_column = std::uint32_t(*n);
+            } else if (m.key == "source_line" && s) {
+                d.source_line = *s;
             } else if (m.key == "severity" && s) {
-                d.severity = *s == "warning" ? Severity::Warning
-                             : *s == "note"  ? Severity::Note
-                                             : Severity::Error;
+                d.severity = *s == "warning"          ? Severity::Warning
+                             : *s == "note"           ? Severity::Note
+                             : *s == "internal error" ? Severity::Internal
+                                                      : Severity::Error;
             }
         }
         out.push_back(std::move(d));
@@ -318,6 +325,10 @@ Response Client::call(std::string_view method, std::string_view target, std::str
                                         ": " + error_message(r));
     }
     return r;
+}
+
+std::vector<Diagnostic> parse_diagnostics(std::string_view answer) {
+    return diagnostics_of(answer);
 }
 
 std::vector<FactorySummary> list_factories(const Endpoint& server) {

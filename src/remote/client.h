@@ -49,6 +49,8 @@ struct Endpoint {
     int port = 7777;
     std::string token;                        ///< sent as "Authorization: Bearer" when not empty
     std::chrono::milliseconds timeout{60000}; ///< connect, send and receive, per request
+    bool tls = false;   ///< https: TLS with the server's certificate verified
+    std::string tls_ca; ///< a certificate (PEM) to trust besides the system's (a self-signed one)
 };
 /// "host", "host:port", "[v6]:port"; nullopt when it is not one.
 std::optional<Endpoint> parse_endpoint(std::string_view text);
@@ -98,6 +100,9 @@ private:
     std::mutex mutex_;
     std::unique_ptr<Connection> connection_;
 };
+
+/// The "diagnostics" of a server's answer (a failed compilation's), best effort.
+std::vector<Diagnostic> parse_diagnostics(std::string_view answer);
 
 /// A factory as the server lists it.
 struct FactorySummary {

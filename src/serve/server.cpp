@@ -159,7 +159,8 @@ private:
                            keep_alive);
         }
         Call& call = std::get<Call>(parsed);
-        if (call.op == Op::CreateFactory || call.op == Op::CreateMachineCode) {
+        if (call.op == Op::CreateFactory || call.op == Op::CreateMachineCode ||
+            call.op == Op::Render) {
             // on a worker; the answer comes back to this session's strand
             std::string body = std::move(req.body());
             call.bundle = {};
@@ -176,7 +177,9 @@ private:
                 self.reset();
                 s.pending.fetch_sub(1);
             };
-            if (call.op == Op::CreateMachineCode) {
+            if (call.op == Op::Render) {
+                s_.service.render(std::move(body), call, std::move(done));
+            } else if (call.op == Op::CreateMachineCode) {
                 s_.service.compile_machine_code(std::move(body), call, std::move(done));
             } else {
                 s_.service.compile(std::move(body), call.options, std::move(done));

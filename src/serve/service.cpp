@@ -115,6 +115,7 @@ struct FactoryEntry {
     double compile_ms = 0;
     std::atomic<std::int64_t> last_use{0};
     std::atomic<int> users{0}; ///< instances playing it
+    std::vector<Diagnostic> diagnostics; ///< its compilation's warnings
 };
 
 struct InstanceSlot {
@@ -171,6 +172,7 @@ struct Service::Impl {
         std::function<void(Reply)> done;
         bool machine_code = false;
         std::optional<MachineTarget> target; ///< machine code: the CPU (absent: this one)
+        bool render = false;                 ///< POST /v1/render: `bundle` is the whole body
     };
     void enqueue(Job job);
     std::deque<Job> queue;
@@ -196,7 +198,9 @@ struct Service::Impl {
 
     void work();
     Reply compile_now(const std::string& text, const FactoryOptions& options,
-                      const Job* machine = nullptr);
+                      const Job* machine = nullptr,
+                      std::shared_ptr<FactoryEntry>* made = nullptr);
+    Reply render_now(const std::string& body, const FactoryOptions& options);
     std::string factory_json(const FactoryEntry& e, bool with_ui) const;
     std::string instance_json(const InstanceSlot& s) const;
     std::shared_ptr<FactoryEntry> find_factory(const std::string& key) const;
@@ -251,7 +255,7 @@ std::shared_ptr<InstanceSlot> Service::Impl::find_instance(const std::string& id
 }
 
 Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& fo,
-                                 const Job* machine) {
+                                 const Job* machine, std::shared_ptr<FactoryEntry>* made) {
     const auto t0 = std::chrono::steady_clock::now();
     std::string error;
     remote::BundleLimits limits;
@@ -277,6 +281,9 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
             if (f != factories.end()) {
                 f->second->last_use = now_ms();
                 ++reused;
+                if (made != nullptr) {
+                    *made = f->second;
+                }
                 return json_reply(200, factory_json(*f->second, true));
             }
         }
@@ -325,6 +332,7 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
     co.backend = fo.interpreter ? Backend::Interpreter : Backend::Llvm;
     co.double_precision = fo.double_precision;
     co.opt_level = fo.opt_level;
+    co.math = fo.fast_math ? MathMode::Fast : MathMode::Exact;
     co.allow_foreign_code = false;
     co.max_memory_bytes = opt.max_memory_bytes;
     co.max_seconds = opt.max_seconds;
@@ -390,13 +398,20 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
     entry->digest = digest;
     entry->compile_ms = ms;
     entry->last_use = now_ms();
+    entry->diagnostics = std::move(r.diagnostics); // warnings
     std::lock_guard lock(m);
     ++compiled;
     auto it = factories.find(entry->key);
     if (it != factories.end()) {
         it->second->last_use = now_ms(); // the same program from another bundle
         by_digest[digest] = entry->key;
+        if (made != nullptr) {
+            *made = it->second;
+        }
         return json_reply(200, factory_json(*it->second, true));
+    }
+    if (made != nullptr) {
+        *made = entry;
     }
     if (factories.size() >= opt.max_factories) {
         // the least recently used one goes (its instances keep its code)
@@ -427,7 +442,9 @@ void Service::Impl::work() {
         }
         Reply r;
         try {
-            r = compile_now(job.bundle, job.options, job.machine_code ? &job : nullptr);
+            r = job.render ? render_now(job.bundle, job.options)
+                           : compile_now(job.bundle, job.options,
+                                         job.machine_code ? &job : nullptr);
         } catch (const std::exception& e) {
             r = error_reply(500, std::string("internal error: ") + e.what());
         }
@@ -437,6 +454,65 @@ void Service::Impl::work() {
         }
         job.done(std::move(r));
     }
+}
+
+Reply Service::Impl::render_now(const std::string& body, const FactoryOptions& fo) {
+    auto parsed = parse_render_body(body);
+    if (auto* e = std::get_if<ApiError>(&parsed)) {
+        return error_reply(e->status, e->message);
+    }
+    const RenderBody& rb = std::get<RenderBody>(parsed);
+    if (!opt.render) {
+        return error_reply(501, "this server does not render");
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    std::shared_ptr<FactoryEntry> entry;
+    Reply answer = compile_now(std::string(rb.bundle), fo, nullptr, &entry);
+    if (!entry) {
+        return answer; // 422 with the diagnostics, 403, 400...
+    }
+    const double compile_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const FactoryInfo& info = entry->factory->info();
+    const std::size_t sample = fo.double_precision ? sizeof(double) : sizeof(float);
+    if (std::size_t(std::max(info.outputs, 1)) * std::size_t(rb.request.frames) * sample >
+        opt.max_render_bytes) {
+        return error_reply(413, "render: " + std::to_string(rb.request.frames) + " frames of " +
+                                    std::to_string(info.outputs) + " outputs exceed the "
+                                    "server's limit of " +
+                                    std::to_string(opt.max_render_bytes >> 20) + " MiB");
+    }
+    RenderJob job;
+    job.program = entry->factory;
+    job.request = &rb.request;
+    job.options = fo;
+    job.input = rb.input;
+    job.max_seconds = opt.max_seconds;
+    const auto t1 = std::chrono::steady_clock::now();
+    RenderResult result = opt.render(job);
+    const double render_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+    if (result.exit != 0) {
+        std::string first = result.log.substr(0, result.log.find('\n'));
+        return json_reply(422, "{\"error\":" + json_quote(first.empty() ? "render failed" : first) +
+                                   ",\"exit\":" + std::to_string(result.exit) +
+                                   ",\"log\":" + json_quote(result.log) +
+                                   ",\"diagnostics\":" + to_json(entry->diagnostics) + "}");
+    }
+    std::string head = "{\"exit\":0,\"inputs\":" + std::to_string(result.inputs) +
+                       ",\"outputs\":" + std::to_string(result.outputs) +
+                       ",\"frames\":" + std::to_string(result.frames) +
+                       ",\"double\":" + (result.double_precision ? "true" : "false") +
+                       ",\"key\":" + json_quote(entry->key) +
+                       ",\"compile_ms\":" + json_number(compile_ms) +
+                       ",\"render_ms\":" + json_number(render_ms) +
+                       ",\"log\":" + json_quote(result.log) +
+                       ",\"diagnostics\":" + to_json(entry->diagnostics) + "}";
+    Reply out;
+    out.content_type = "application/x-tutti-render";
+    out.body = "tutti-rendered 1\n" + std::to_string(head.size()) + "\n" + head + "\n";
+    out.body += result.samples;
+    return out;
 }
 
 Reply Service::Impl::create_instance(const Call& c) {
@@ -747,6 +823,15 @@ void Service::compile_machine_code(std::string bundle, const Call& call,
     impl_->enqueue(std::move(job));
 }
 
+void Service::render(std::string body, const Call& call, std::function<void(Reply)> done) {
+    Impl::Job job;
+    job.bundle = std::move(body);
+    job.options = call.options;
+    job.done = std::move(done);
+    job.render = true;
+    impl_->enqueue(std::move(job));
+}
+
 bool Service::adopt_socket(const std::string& id, int native_socket, std::string request) {
     std::shared_ptr<InstanceSlot> s = impl_->find_instance(id);
     if (!s) {
@@ -855,6 +940,7 @@ Reply Service::handle(const Call& c) {
     case Op::CreateFactory:
     case Op::CreateMachineCode:
     case Op::InstanceSocket:
+    case Op::Render:
         break;
     }
     return error_reply(500, "this call is not handled here");

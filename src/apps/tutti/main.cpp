@@ -126,6 +126,12 @@ int main(int argc, char** argv) {
     render->add_flag("--quiet", ra.quiet, "Do not print the swap reports");
     render->add_flag("--no-cache", ra.no_cache,
                      "Compile without the compiled-code cache (also TUTTI_CACHE=0)");
+    render->add_option("--on", ra.on,
+                       "Render on a compile server (tutti serve): HOST[:PORT] or "
+                       "https://HOST[:PORT]; the same output as a local render");
+    render->add_option("--token", ra.token, "With --on: the server's token");
+    render->add_option("--tls-ca", ra.tls_ca,
+                       "With --on: trust this certificate (PEM) for https (a self-signed one)");
 
     tutti::app::PlayArgs pl;
     CLI::App* play = app.add_subcommand(

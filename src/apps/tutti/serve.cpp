@@ -2,6 +2,8 @@
 // `tutti serve`, `tutti factories`, `tutti bundle` (serve.h).
 #include "apps/tutti/serve.h"
 
+#include "apps/tutti/render_on.h"
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -47,6 +49,7 @@ int run_serve(const ServeArgs& a) {
         so.token = control::make_token();
     }
     vo.token = so.token;
+    vo.render = render_for_server; // POST /v1/render: tutti render's code
     serve::Service service(vo);
     serve::Server server(service, so);
     std::string error;
