@@ -230,7 +230,8 @@ std::string url_escape(std::string_view s) {
 std::string options_query(const RemoteCompileOptions& options) {
     return std::string("backend=") + (options.interpreter ? "interpreter" : "llvm") +
            "&double=" + (options.double_precision ? "1" : "0") +
-           "&opt=" + std::to_string(options.opt_level);
+           "&opt=" + std::to_string(options.opt_level) +
+           "&math=" + (options.fast_math ? "fast" : "exact");
 }
 
 } // namespace

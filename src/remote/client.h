@@ -49,7 +49,7 @@ struct Endpoint {
     int port = 7777;
     std::string token;                        ///< sent as "Authorization: Bearer" when not empty
     std::chrono::milliseconds timeout{60000}; ///< connect, send and receive, per request
-    bool tls = false;   ///< https: TLS with the server's certificate verified
+    bool tls = false;                         ///< https: TLS with the server's certificate verified
     std::string tls_ca; ///< a certificate (PEM) to trust besides the system's (a self-signed one)
 };
 /// "host", "host:port", "[v6]:port"; nullopt when it is not one.
@@ -118,6 +118,7 @@ struct RemoteCompileOptions {
     bool interpreter = false;
     bool double_precision = false;
     int opt_level = 2;
+    bool fast_math = false; ///< math=fast (CompileOptions::math); exact by default
 };
 
 /// Machine code compiled by the server (the thin client's way: it compiles

@@ -356,17 +356,16 @@ namespace {
 std::optional<std::string_view> render_record(std::string_view body, std::size_t& at,
                                               std::string_view tag) {
     std::string_view rest = body.substr(at);
-    if (rest.substr(0, tag.size()) != tag || rest.size() <= tag.size() ||
-        rest[tag.size()] != ' ') {
+    if (rest.substr(0, tag.size()) != tag || rest.size() <= tag.size() || rest[tag.size()] != ' ') {
         return std::nullopt;
     }
     const std::size_t nl = rest.find('\n');
     if (nl == std::string_view::npos || nl > tag.size() + 12) {
         return std::nullopt;
     }
-    auto n = parse_int(rest.substr(tag.size() + 1, nl - tag.size() - 1), 0,
-                       std::int64_t(1) << 40);
-    if (!n || std::uint64_t(*n) + 1 > rest.size() - nl - 1 || rest[nl + 1 + std::size_t(*n)] != '\n') {
+    auto n = parse_int(rest.substr(tag.size() + 1, nl - tag.size() - 1), 0, std::int64_t(1) << 40);
+    if (!n || std::uint64_t(*n) + 1 > rest.size() - nl - 1 ||
+        rest[nl + 1 + std::size_t(*n)] != '\n') {
         return std::nullopt;
     }
     at += nl + 1 + std::size_t(*n) + 1;
@@ -439,7 +438,8 @@ std::variant<RenderBody, ApiError> parse_render_body(std::string_view body,
         if (name == "frames") {
             auto v = integer(0, limits.max_render_frames);
             if (!v) {
-                return bad("a number of frames from 0 to " + std::to_string(limits.max_render_frames));
+                return bad("a number of frames from 0 to " +
+                           std::to_string(limits.max_render_frames));
             }
             r.frames = long(*v);
             have_frames = true;

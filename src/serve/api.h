@@ -136,8 +136,8 @@ struct ApiLimits {
     std::size_t max_bundle = 32u << 20;
     int max_sample_rate = 384000;
     int max_block = 8192;
-    long max_render_frames = 1L << 26; ///< POST /v1/render: --frames
-    std::size_t max_render_events = 1u << 16;  ///< --set and --set-at, together
+    long max_render_frames = 1L << 26;        ///< POST /v1/render: --frames
+    std::size_t max_render_events = 1u << 16; ///< --set and --set-at, together
 };
 
 std::variant<Call, ApiError> parse_call(std::string_view method, std::string_view target,

@@ -71,6 +71,11 @@ struct ServiceOptions {
     /// POST /v1/render's render (tutti serve gives tutti render's; none: 501).
     RenderFunction render;
     std::size_t max_render_bytes = std::size_t(256) << 20; ///< the samples of one render
+    /// The compiled-code cache (cache/code_cache.h) for compilations: a hit
+    /// answers without compiling ("cached":true). `cache_dir` empty: the user's
+    /// (TUTTI_CACHE_DIR, ~/.cache/tutti/code); TUTTI_CACHE=0 turns it off too.
+    bool use_cache = false;
+    std::string cache_dir;
 };
 
 struct Reply {

@@ -278,6 +278,12 @@ int main(int argc, char** argv) {
     serve->add_option("--seconds", sa.seconds, "Stop after this long");
     serve->add_flag("!--no-advertise", sa.advertise,
                     "Do not announce the server with DNS-SD (tutti machines; docs/discovery.md)");
+    serve->add_option(
+        "--cache-dir", sa.cache_dir,
+        "The compiled-code cache's folder (default: the user's, ~/.cache/tutti/code)");
+    serve->add_flag("!--no-cache", sa.cache, "Compile without the compiled-code cache");
+    serve->add_option("--tls-cert", sa.tls_cert, "Serve https: the certificate chain (PEM)");
+    serve->add_option("--tls-key", sa.tls_key, "Serve https: the private key (PEM)");
     std::string factories_server, factories_token;
     bool factories_json = false;
     CLI::App* factories =

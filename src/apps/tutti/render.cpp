@@ -188,9 +188,9 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
     std::size_t next_event = 0;
     bool pressed = false;
     for (long pos = 0; pos < frames; pos += a.block) {
-        if (max_seconds > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                             started)
-                                       .count() > max_seconds) {
+        if (max_seconds > 0 &&
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >
+                max_seconds) {
             err << "tutti render: the render took longer than " << max_seconds
                 << " s (the server's limit)\n";
             return 2;
@@ -253,8 +253,8 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
 }
 
 template <class T>
-int write_as(const RenderArgs& a, const RenderedAudio& audio, const std::vector<std::vector<T>>& out,
-             std::ostream& err) {
+int write_as(const RenderArgs& a, const RenderedAudio& audio,
+             const std::vector<std::vector<T>>& out, std::ostream& err) {
     const int nin = audio.inputs, nout = audio.outputs;
     const long frames = audio.frames;
     if (ends_with(a.output, ".wav")) {
@@ -331,11 +331,10 @@ int render_events(const RenderArgs& a, std::shared_ptr<const Factory> program,
     audio.outputs = program->num_outputs();
     audio.frames = frames;
     audio.double_precision = a.double_precision;
-    return a.double_precision
-               ? render_as<double>(a, std::move(program), std::move(events), frames, file,
-                                   audio.d, err, max_seconds)
-               : render_as<float>(a, std::move(program), std::move(events), frames, file, audio.f,
-                                  err, max_seconds);
+    return a.double_precision ? render_as<double>(a, std::move(program), std::move(events), frames,
+                                                  file, audio.d, err, max_seconds)
+                              : render_as<float>(a, std::move(program), std::move(events), frames,
+                                                 file, audio.f, err, max_seconds);
 }
 
 void print_diagnostics(const std::vector<Diagnostic>& diags, bool json) {
@@ -427,8 +426,7 @@ int read_render_input(const std::string& path, long frames, RenderInputFile& fil
     SF_INFO info{};
     SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
     if (f == nullptr) {
-        err << "tutti render: cannot read input '" << path << "': " << sf_strerror(nullptr)
-            << "\n";
+        err << "tutti render: cannot read input '" << path << "': " << sf_strerror(nullptr) << "\n";
         return 2;
     }
     file.channels = info.channels;

@@ -9,12 +9,13 @@
  * writer, so the output is the local render's, byte for byte. The server's
  * diagnostics are shown with the file names of this machine.
  */
+#include "apps/tutti/render_on.h"
+
 #include <cstring>
 #include <iostream>
 #include <sstream>
 
 #include "apps/tutti/render.h"
-#include "apps/tutti/render_on.h"
 #include "http/json_scan.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
@@ -63,8 +64,7 @@ std::optional<std::string> member_string(const std::vector<http::JsonMember>& ms
     }
     return std::nullopt;
 }
-std::optional<double> member_number(const std::vector<http::JsonMember>& ms,
-                                    std::string_view key) {
+std::optional<double> member_number(const std::vector<http::JsonMember>& ms, std::string_view key) {
     for (const http::JsonMember& m : ms) {
         if (m.key == key) {
             return http::json_number_value(m.value);
@@ -103,7 +103,8 @@ int run_render_on(const RenderArgs& a) {
         return 2;
     }
     std::string error;
-    std::optional<remote::Bundle> bundle = remote::expand_program(a.program, a.include_dirs, &error);
+    std::optional<remote::Bundle> bundle =
+        remote::expand_program(a.program, a.include_dirs, &error);
     if (!bundle) {
         std::cerr << "tutti render: " << error << "\n";
         return 1;
@@ -129,9 +130,10 @@ int run_render_on(const RenderArgs& a) {
     remote::Response r;
     try {
         remote::Client client(*server);
-        r = client.request("POST", target,
-                           serve::encode_render_body(request, remote::encode_bundle(*bundle), input),
-                           "application/x-tutti-render-request");
+        r = client.request(
+            "POST", target,
+            serve::encode_render_body(request, remote::encode_bundle(*bundle), input),
+            "application/x-tutti-render-request");
     } catch (const remote::RemoteError& e) {
         std::cerr << "tutti render: " << e.what() << "\n";
         return 2;
@@ -174,7 +176,8 @@ int run_render_on(const RenderArgs& a) {
     if (nl == std::string_view::npos || nl > 12) {
         return bad_answer();
     }
-    const std::size_t head_size = std::strtoull(std::string(body.substr(0, nl)).c_str(), nullptr, 10);
+    const std::size_t head_size =
+        std::strtoull(std::string(body.substr(0, nl)).c_str(), nullptr, 10);
     body.remove_prefix(nl + 1);
     if (head_size + 1 > body.size() || body[head_size] != '\n') {
         return bad_answer();
@@ -249,8 +252,9 @@ serve::RenderResult render_for_server(const serve::RenderJob& job) {
     const std::size_t sample = a.double_precision ? sizeof(double) : sizeof(float);
     out.samples.resize(std::size_t(audio.outputs) * std::size_t(audio.frames) * sample);
     for (int c = 0; c < audio.outputs; ++c) {
-        const void* from = a.double_precision ? static_cast<const void*>(audio.d[std::size_t(c)].data())
-                                              : static_cast<const void*>(audio.f[std::size_t(c)].data());
+        const void* from = a.double_precision
+                               ? static_cast<const void*>(audio.d[std::size_t(c)].data())
+                               : static_cast<const void*>(audio.f[std::size_t(c)].data());
         if (audio.frames > 0) {
             std::memcpy(out.samples.data() + std::size_t(c) * std::size_t(audio.frames) * sample,
                         from, std::size_t(audio.frames) * sample);

@@ -2,8 +2,6 @@
 // `tutti serve`, `tutti factories`, `tutti bundle` (serve.h).
 #include "apps/tutti/serve.h"
 
-#include "apps/tutti/render_on.h"
-
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -12,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "apps/tutti/render_on.h"
 #include "control/control_hub.h"
 #include "discovery/advertiser.h"
 #include "jit/jit_engine.h"
@@ -50,6 +49,8 @@ int run_serve(const ServeArgs& a) {
     }
     vo.token = so.token;
     vo.render = render_for_server; // POST /v1/render: tutti render's code
+    vo.use_cache = a.cache;
+    vo.cache_dir = a.cache_dir;
     serve::Service service(vo);
     serve::Server server(service, so);
     std::string error;
