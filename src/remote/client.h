@@ -52,7 +52,8 @@ struct Endpoint {
     bool tls = false;                         ///< https: TLS with the server's certificate verified
     std::string tls_ca; ///< a certificate (PEM) to trust besides the system's (a self-signed one)
 };
-/// "host", "host:port", "[v6]:port"; nullopt when it is not one.
+/// "host", "host:port", "[v6]:port", each optionally after "https://" (TLS)
+/// or "http://"; nullopt when it is not one.
 std::optional<Endpoint> parse_endpoint(std::string_view text);
 
 class RemoteError : public std::runtime_error {
@@ -96,6 +97,7 @@ public:
 
 private:
     struct Connection;
+    void start_tls(Connection& c); ///< the handshake, the certificate checked (Endpoint::tls)
     Endpoint endpoint_;
     std::mutex mutex_;
     std::unique_ptr<Connection> connection_;

@@ -292,6 +292,9 @@ int main(int argc, char** argv) {
         ->required();
     factories->add_option("--token", factories_token, "The server's token");
     factories->add_flag("--json", factories_json, "Print the server's JSON answer");
+    std::string factories_tls_ca;
+    factories->add_option("--tls-ca", factories_tls_ca,
+                          "Trust this certificate (PEM) for https (a self-signed one)");
     std::string bundle_program;
     std::vector<std::string> bundle_includes;
     CLI::App* bundle = app.add_subcommand(
@@ -359,7 +362,8 @@ int main(int argc, char** argv) {
             return tutti::app::run_serve(sa);
         }
         if (factories->parsed()) {
-            return tutti::app::run_factories(factories_server, factories_token, factories_json);
+            return tutti::app::run_factories(factories_server, factories_token, factories_json,
+                                             factories_tls_ca);
         }
         if (bundle->parsed()) {
             return tutti::app::run_bundle(bundle_program, bundle_includes);

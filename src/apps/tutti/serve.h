@@ -25,7 +25,8 @@ struct ServeArgs {
 };
 int run_serve(const ServeArgs& args);
 
-int run_factories(const std::string& server, const std::string& token, bool json);
+int run_factories(const std::string& server, const std::string& token, bool json,
+                  const std::string& tls_ca = {});
 
 int run_bundle(const std::string& program, const std::vector<std::string>& include_dirs);
 
