@@ -119,7 +119,7 @@ std::optional<Bundle> decode_bundle(std::string_view text, std::string* error,
             return fail("file '" + std::string(*name) + "': truncated (" + std::to_string(n) +
                         " bytes announced, " + std::to_string(text.size() - pos) + " left)");
         }
-        bundle.files.push_back({std::string(*name), std::string(text.substr(pos, n)), {}});
+        bundle.files.push_back({std::string(*name), std::string(text.substr(pos, n))});
         pos += n + 1;
     }
     if (bundle.files.empty()) {

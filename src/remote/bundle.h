@@ -30,11 +30,13 @@ namespace tutti::remote {
 struct BundleFile {
     std::string name; ///< as the program asks for it; the program's own file name first
     std::string text;
-    std::string origin; ///< where the client read it (expand_program; not sent)
 };
 
 struct Bundle {
     std::vector<BundleFile> files; ///< files[0] is the program
+    /// Where the client read files[i] (expand_program; not sent): the names
+    /// its diagnostics use locally.
+    std::vector<std::string> origins;
 };
 
 struct BundleLimits {

@@ -23,8 +23,8 @@ std::optional<Bundle> collect(frontend::FrontendSession& session,
         return std::nullopt;
     }
     Bundle bundle;
-    bundle.files.push_back(
-        {program_name, std::string(session.sources().text(program->id)), program->path.string()});
+    bundle.files.push_back({program_name, std::string(session.sources().text(program->id))});
+    bundle.origins.push_back(program->path.string());
     for (const auto& f : session.files()) {
         if (f.get() == program) {
             continue;
@@ -43,8 +43,8 @@ std::optional<Bundle> collect(frontend::FrontendSession& session,
             *error = "two files are imported as '" + f->requested + "'";
             return std::nullopt;
         }
-        bundle.files.push_back(
-            {f->requested, std::string(session.sources().text(f->id)), f->path.string()});
+        bundle.files.push_back({f->requested, std::string(session.sources().text(f->id))});
+        bundle.origins.push_back(f->path.string());
     }
     return bundle;
 }

@@ -45,9 +45,9 @@ serve::RenderRequest request_of(const RenderArgs& a, long frames) {
 /// local render prints them.
 void print_remote_diagnostics(std::vector<Diagnostic> diags, const remote::Bundle& bundle) {
     for (Diagnostic& d : diags) {
-        for (const remote::BundleFile& f : bundle.files) {
-            if (d.file == f.name && !f.origin.empty()) {
-                d.file = f.origin;
+        for (std::size_t i = 0; i < bundle.files.size() && i < bundle.origins.size(); ++i) {
+            if (d.file == bundle.files[i].name) {
+                d.file = bundle.origins[i];
                 break;
             }
         }
