@@ -304,6 +304,34 @@ struct Service::Impl {
             }
         }
     }
+    /// At most `max_bundle_folders` bundle folders: the least recently used go
+    /// (never one a compilation of this process holds); the locks of folders
+    /// nobody holds are forgotten. Called with no lock held, after a compilation.
+    static constexpr std::size_t max_bundle_folders = 256;
+    void bound_bundles() {
+        std::error_code ec;
+        std::vector<std::pair<fs::file_time_type, fs::path>> folders;
+        for (const auto& e : fs::directory_iterator(bundle_base, ec)) {
+            std::error_code e2;
+            if (e.is_directory(e2)) {
+                folders.emplace_back(e.last_write_time(e2), e.path());
+            }
+        }
+        std::lock_guard lock(m);
+        for (auto it = folder_locks.begin(); it != folder_locks.end();) {
+            it = it->second.use_count() == 1 ? folder_locks.erase(it) : std::next(it);
+        }
+        if (folders.size() <= max_bundle_folders) {
+            return;
+        }
+        std::sort(folders.begin(), folders.end());
+        for (std::size_t i = 0; i + max_bundle_folders < folders.size(); ++i) {
+            const std::string name = folders[i].second.filename().string();
+            if (folder_locks.count(name) == 0) { // not being compiled here
+                fs::remove_all(folders[i].second, ec);
+            }
+        }
+    }
     /// {"dir","hits","misses"} of the compilations since the start, or null.
     std::string cache_json() const {
         if (!cache) {
@@ -630,6 +658,9 @@ void Service::Impl::work() {
                     : compile_now(job.bundle, job.options, job.machine_code ? &job : nullptr);
         } catch (const std::exception& e) {
             r = error_reply(500, std::string("internal error: ") + e.what());
+        }
+        if (cache) {
+            bound_bundles(); // the bundle folders: bounded
         }
         {
             std::lock_guard lock(m);
