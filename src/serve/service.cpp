@@ -689,9 +689,12 @@ Reply Service::Impl::render_now(const std::string& body, const FactoryOptions& f
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     const FactoryInfo& info = entry->factory->info();
     const std::size_t sample = fo.double_precision ? sizeof(double) : sizeof(float);
-    if (std::size_t(std::max(info.outputs, 1)) * std::size_t(rb.request.frames) * sample >
+    // the render holds its inputs and outputs, each `frames` samples long
+    if (std::size_t(std::max(info.inputs + info.outputs, 1)) * std::size_t(rb.request.frames) *
+            sample >
         opt.max_render_bytes) {
         return error_reply(413, "render: " + std::to_string(rb.request.frames) + " frames of " +
+                                    std::to_string(info.inputs) + " inputs and " +
                                     std::to_string(info.outputs) +
                                     " outputs exceed the "
                                     "server's limit of " +

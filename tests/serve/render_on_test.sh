@@ -82,6 +82,9 @@ same render_fx.dsp txt --set-at x:gain=1
 # what only a server refuses
 "$tutti" render render_fx.dsp -o x.txt --frames 100000000 $on 2> big.err
 [ $? = 2 ] && grep -q "400: render: frames" big.err || fail "a too long render: $(cat big.err)"
+"$tutti" render render_fx.dsp -o x.txt --frames 67108864 $on 2> huge.err
+[ $? = 2 ] && grep -q "413: render: 67108864 frames of 2 inputs and 2 outputs exceed" huge.err \
+    || fail "a render too large to hold: $(cat huge.err)"
 "$tutti" render render_fx.dsp -o x.txt --swap-at 100:render_fx.dsp $on 2> swap.err
 [ $? = 2 ] && grep -q "swap-at" swap.err || fail "--swap-at: $(cat swap.err)"
 curl -s --data-binary 'tutti-render 1
