@@ -34,6 +34,9 @@ packages=(
     # discovery (DNS-SD): avahi-client (LGPL, linked dynamically) and, for the tests,
     # avahi-daemon on a private D-Bus bus (dbus) and avahi-browse (avahi-utils)
     libavahi-client-dev avahi-daemon avahi-utils dbus
+    # TLS of tutti serve and its client (Boost.Beast's ssl_stream over OpenSSL 3,
+    # Apache-2.0) and the openssl CLI that makes the tests' certificates
+    libssl-dev openssl
 )
 # node and npm lint and test the page (web/); only when the machine has no node
 # (an image may bring its own, newer node)

@@ -26,7 +26,9 @@ cleanup() {
 trap cleanup EXIT
 url="http://127.0.0.1:$port/v1"
 
-"$tutti" serve --port "$port" --jobs "$jobs" --max-seconds "$limit" > "$work/serve.log" 2>&1 &
+# a fresh code cache: every compilation here is a miss (a compile, then stored)
+"$tutti" serve --port "$port" --jobs "$jobs" --max-seconds "$limit" --no-advertise \
+    --cache-dir "$work/cache" > "$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
     curl -sf "$url/health" > /dev/null && break

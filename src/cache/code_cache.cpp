@@ -638,7 +638,7 @@ CompileResult CodeCache::compile(const ProgramSource& program, const CompileOpti
         // compilation, or a render, fills the cache)
         return compile_program(program, options);
     }
-    MachineCodeResult mc = compile_machine_code(program, options);
+    MachineCodeResult mc = tutti::compile_machine_code(program, options);
     CompileResult r;
     r.factory = mc.factory;
     r.diagnostics = std::move(mc.diagnostics);
@@ -658,6 +658,115 @@ CompileResult CodeCache::compile(const ProgramSource& program, const CompileOpti
     }
     r.timings.push_back({"cache-store", ms_since(t1)});
     return r;
+}
+
+std::shared_ptr<const Factory> CodeCache::lookup(const ProgramSource& program,
+                                                 const CompileOptions& options, Outcome* outcome) {
+    auto say = [&](Outcome o) {
+        if (outcome != nullptr) {
+            *outcome = o;
+        }
+    };
+    std::optional<std::string> key;
+    if (settings_.enabled && cacheable_request(options) && !options.tiered) {
+        key = request_key(program, options);
+    }
+    if (!key) {
+        say(settings_.enabled ? Outcome::Uncacheable : Outcome::Disabled);
+        return nullptr;
+    }
+    if (auto factory = memory_lookup(*key)) {
+        say(Outcome::MemoryHit);
+        return factory;
+    }
+    std::vector<Dependency> deps;
+    if (auto factory = disk_lookup(*key, deps)) {
+        memory_store(*key, std::move(deps), factory);
+        count("hits");
+        say(Outcome::DiskHit);
+        return factory;
+    }
+    say(Outcome::Miss);
+    return nullptr;
+}
+
+MachineCodeResult CodeCache::compile_machine_code(const ProgramSource& program,
+                                                  const CompileOptions& options,
+                                                  const std::optional<MachineTarget>& target,
+                                                  Outcome* outcome) {
+    auto say = [&](Outcome o) {
+        if (outcome != nullptr) {
+            *outcome = o;
+        }
+    };
+    std::optional<std::string> key;
+    if (settings_.enabled && !settings_.dir.empty() && options.dump_after.empty() &&
+        !options.dump) {
+        CompileOptions llvm = options;
+        llvm.backend = Backend::Llvm; // machine code is always LLVM's
+        if (auto k = request_key(program, llvm)) {
+            support::Hash128 h;
+            h.text("machine-code");
+            h.text(*k);
+            h.text(target ? target->triple : "host");
+            h.text(target ? target->cpu : "");
+            h.text(target ? target->features : "");
+            key = h.hex();
+        }
+    }
+    if (!key) {
+        say(settings_.enabled ? Outcome::Uncacheable : Outcome::Disabled);
+        return tutti::compile_machine_code(program, options, target);
+    }
+    const auto t0 = Clock::now();
+    const fs::path manifest_path = settings_.dir / "manifests" / *key;
+    if (auto text = read_file(manifest_path.string(), max_manifest_bytes)) {
+        auto manifest = decode_manifest(*text);
+        bool restamped = false;
+        if (!manifest) {
+            ::unlink(manifest_path.c_str());
+        } else if (dependencies_current(manifest->deps, &restamped)) {
+            const fs::path object_path = settings_.dir / "objects" / manifest->content_key;
+            if (auto bytes = read_file(object_path.string(), max_object_bytes)) {
+                std::string error;
+                auto code = decode_machine_code(*bytes, &error);
+                if (code && code->info.content_key == manifest->content_key) {
+                    if (restamped) {
+                        write_atomically(settings_.dir / "tmp", manifest_path,
+                                         encode_manifest(*manifest));
+                    } else {
+                        touch(manifest_path);
+                    }
+                    touch(object_path);
+                    count("hits");
+                    MachineCodeResult r;
+                    r.code = std::move(code);
+                    r.timings.push_back({"cache", ms_since(t0)});
+                    say(Outcome::DiskHit);
+                    return r;
+                }
+                ::unlink(object_path.c_str());
+                std::lock_guard lock(mutex_);
+                ++counters_.corrupt;
+            }
+        }
+    }
+    say(Outcome::Miss);
+    {
+        std::lock_guard lock(mutex_);
+        ++counters_.misses;
+    }
+    count("misses");
+    MachineCodeResult mc = tutti::compile_machine_code(program, options, target);
+    if (!mc.code || !mc.diagnostics.empty()) {
+        return mc;
+    }
+    const auto t1 = Clock::now();
+    if (auto current = dependencies_of(mc.code->info, program, mc.source_checksums)) {
+        disk_store(*key, *current, *mc.code);
+    }
+    mc.timings.push_back({"cache-store", ms_since(t1)});
+    return mc;
 }
 
 CacheStats CodeCache::stats() const {

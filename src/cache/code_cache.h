@@ -90,6 +90,21 @@ public:
     CompileResult compile(const ProgramSource& program, const CompileOptions& options,
                           Outcome* outcome = nullptr);
 
+    /// The lookup alone: the factory when `program` with `options` is in the
+    /// cache (memory or disk, its files unchanged), else null (nothing is
+    /// compiled; *outcome Miss). A compile server checks what a hit read before
+    /// it trusts it, and parses a miss before compile() compiles it.
+    std::shared_ptr<const Factory>
+    lookup(const ProgramSource& program, const CompileOptions& options, Outcome* outcome = nullptr);
+    /// tutti::compile_machine_code through the cache (on disk only: the
+    /// MachineCode, not loaded) for `target` (this CPU when absent), which goes
+    /// into the request's key. Same rules as compile(): what is not cached is
+    /// compiled each time.
+    MachineCodeResult compile_machine_code(const ProgramSource& program,
+                                           const CompileOptions& options,
+                                           const std::optional<MachineTarget>& target,
+                                           Outcome* outcome = nullptr);
+
     CacheStats stats() const;
     /// Removes every file of the cache folder (and the memory entries); the
     /// bytes removed.

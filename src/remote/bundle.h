@@ -34,6 +34,9 @@ struct BundleFile {
 
 struct Bundle {
     std::vector<BundleFile> files; ///< files[0] is the program
+    /// Where the client read files[i] (expand_program; not sent): the names
+    /// its diagnostics use locally.
+    std::vector<std::string> origins;
 };
 
 struct BundleLimits {

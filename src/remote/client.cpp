@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +33,20 @@ using tcp = boost::asio::ip::tcp;
 
 std::optional<Endpoint> parse_endpoint(std::string_view text) {
     Endpoint e;
+    // https://HOST[:PORT][/]: TLS; http://: plain
+    bool tls = false;
+    for (std::string_view scheme : {"https://", "http://"}) {
+        if (text.substr(0, scheme.size()) == scheme) {
+            tls = scheme == "https://";
+            text.remove_prefix(scheme.size());
+            if (!text.empty() && text.back() == '/') {
+                text.remove_suffix(1);
+            }
+        }
+    }
+    if (text.find('/') != std::string_view::npos) {
+        return std::nullopt;
+    }
     std::string_view host = text, port;
     if (!text.empty() && text.front() == '[') {
         const std::size_t close = text.find(']');
@@ -56,6 +72,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view text) {
     if (host.empty() || host.size() > 253) {
         return std::nullopt;
     }
+    e.tls = tls;
     e.host = std::string(host);
     if (!text.empty() && text.back() == ':') {
         return std::nullopt;
@@ -201,10 +218,17 @@ std::vector<Diagnostic> diagnostics_of(std::string_view body) {
                 d.line = std::uint32_t(*n);
             } else if (m.key == "column" && n) {
                 d.column = std::uint32_t(*n);
+            } else if (m.key == "end_line" && n) {
+                d.end_line = std::uint32_t(*n);
+            } else if (m.key == "end_column" && n) {
+                d.end_column = std::uint32_t(*n);
+            } else if (m.key == "source_line" && s) {
+                d.source_line = *s;
             } else if (m.key == "severity" && s) {
-                d.severity = *s == "warning" ? Severity::Warning
-                             : *s == "note"  ? Severity::Note
-                                             : Severity::Error;
+                d.severity = *s == "warning"          ? Severity::Warning
+                             : *s == "note"           ? Severity::Note
+                             : *s == "internal error" ? Severity::Internal
+                                                      : Severity::Error;
             }
         }
         out.push_back(std::move(d));
@@ -232,7 +256,8 @@ std::string url_escape(std::string_view s) {
 std::string options_query(const RemoteCompileOptions& options) {
     return std::string("backend=") + (options.interpreter ? "interpreter" : "llvm") +
            "&double=" + (options.double_precision ? "1" : "0") +
-           "&opt=" + std::to_string(options.opt_level);
+           "&opt=" + std::to_string(options.opt_level) +
+           "&math=" + (options.fast_math ? "fast" : "exact");
 }
 
 } // namespace
@@ -240,6 +265,8 @@ std::string options_query(const RemoteCompileOptions& options) {
 struct Client::Connection {
     net::io_context ioc;
     beast::tcp_stream stream{ioc};
+    std::optional<net::ssl::context> tls_context;
+    std::optional<net::ssl::stream<beast::tcp_stream&>> tls; ///< over `stream` (https)
     beast::flat_buffer buffer;
     bool open = false;
 };
@@ -302,15 +329,25 @@ Response Client::request(std::string_view method, std::string_view target, std::
                 throw RemoteError(0, "cannot reach the server at " + where(endpoint_) + ": " +
                                          ec.message());
             }
+            if (endpoint_.tls) {
+                start_tls(*connection_);
+            }
             connection_->open = true;
         }
         Connection& c = *connection_;
         c.stream.expires_after(endpoint_.timeout);
-        bhttp::write(c.stream, req, ec);
         bhttp::response_parser<bhttp::string_body> parser;
         parser.body_limit(std::uint64_t(256) << 20);
-        if (!ec) {
-            bhttp::read(c.stream, c.buffer, parser, ec);
+        auto exchange = [&](auto& stream) {
+            bhttp::write(stream, req, ec);
+            if (!ec) {
+                bhttp::read(stream, c.buffer, parser, ec);
+            }
+        };
+        if (c.tls) {
+            exchange(*c.tls);
+        } else {
+            exchange(c.stream);
         }
         if (ec) {
             connection_.reset();
@@ -336,6 +373,48 @@ Response Client::request(std::string_view method, std::string_view target, std::
     }
 }
 
+void Client::start_tls(Connection& c) {
+    beast::error_code ec;
+    c.tls_context.emplace(net::ssl::context::tls_client);
+    net::ssl::context& ctx = *c.tls_context;
+    ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                    net::ssl::context::no_tlsv1_1);
+    ctx.set_default_verify_paths(ec);
+    if (!endpoint_.tls_ca.empty()) {
+        ctx.load_verify_file(endpoint_.tls_ca, ec);
+        if (ec) {
+            connection_.reset();
+            throw RemoteError(0, "cannot load the certificate '" + endpoint_.tls_ca +
+                                     "' (--tls-ca): " + ec.message());
+        }
+    }
+    ctx.set_verify_mode(net::ssl::verify_peer);
+    c.tls.emplace(c.stream, ctx);
+    c.tls->set_verify_callback(net::ssl::host_name_verification(endpoint_.host));
+    // SNI: the host's name (not for an address)
+    beast::error_code not_address;
+    net::ip::make_address(endpoint_.host, not_address);
+    if (not_address && !SSL_set_tlsext_host_name(c.tls->native_handle(), endpoint_.host.c_str())) {
+        connection_.reset();
+        throw RemoteError(0, "TLS: cannot set the server name " + endpoint_.host);
+    }
+    c.tls->handshake(net::ssl::stream_base::client, ec);
+    if (ec) {
+        std::string why = ec.message();
+        if (ec.category() == net::error::get_ssl_category()) {
+            const long verify = SSL_get_verify_result(c.tls->native_handle());
+            if (verify != X509_V_OK) {
+                why = std::string("the server's certificate is not trusted: ") +
+                      X509_verify_cert_error_string(verify) +
+                      " (give its CA with --tls-ca, or check the host name)";
+            }
+        }
+        connection_.reset();
+        throw RemoteError(0, "TLS with " + where(endpoint_) + " failed: " + why);
+    }
+}
+
 Response Client::call(std::string_view method, std::string_view target, std::string_view body,
                       std::string_view content_type) {
     Response r = request(method, target, body, content_type);
@@ -344,6 +423,10 @@ Response Client::call(std::string_view method, std::string_view target, std::str
                                         ": " + error_message(r));
     }
     return r;
+}
+
+std::vector<Diagnostic> parse_diagnostics(std::string_view answer) {
+    return diagnostics_of(answer);
 }
 
 std::vector<FactorySummary> list_factories(const Endpoint& server) {

@@ -49,8 +49,11 @@ struct Endpoint {
     int port = 7777;
     std::string token;                        ///< sent as "Authorization: Bearer" when not empty
     std::chrono::milliseconds timeout{60000}; ///< connect, send and receive, per request
+    bool tls = false;                         ///< https: TLS with the server's certificate verified
+    std::string tls_ca; ///< a certificate (PEM) to trust besides the system's (a self-signed one)
 };
-/// "host", "host:port", "[v6]:port"; nullopt when it is not one.
+/// "host", "host:port", "[v6]:port", each optionally after "https://" (TLS)
+/// or "http://"; nullopt when it is not one.
 std::optional<Endpoint> parse_endpoint(std::string_view text);
 
 class RemoteError : public std::runtime_error {
@@ -97,10 +100,14 @@ public:
 
 private:
     struct Connection;
+    void start_tls(Connection& c); ///< the handshake, the certificate checked (Endpoint::tls)
     Endpoint endpoint_;
     std::mutex mutex_;
     std::unique_ptr<Connection> connection_;
 };
+
+/// The "diagnostics" of a server's answer (a failed compilation's), best effort.
+std::vector<Diagnostic> parse_diagnostics(std::string_view answer);
 
 /// A factory as the server lists it.
 struct FactorySummary {
@@ -116,6 +123,7 @@ struct RemoteCompileOptions {
     bool interpreter = false;
     bool double_precision = false;
     int opt_level = 2;
+    bool fast_math = false; ///< math=fast (CompileOptions::math); exact by default
 };
 
 /// Machine code compiled by the server (the thin client's way: it compiles

@@ -24,6 +24,7 @@ std::optional<Bundle> collect(frontend::FrontendSession& session,
     }
     Bundle bundle;
     bundle.files.push_back({program_name, std::string(session.sources().text(program->id))});
+    bundle.origins.push_back(program->path.string());
     for (const auto& f : session.files()) {
         if (f.get() == program) {
             continue;
@@ -43,6 +44,7 @@ std::optional<Bundle> collect(frontend::FrontendSession& session,
             return std::nullopt;
         }
         bundle.files.push_back({f->requested, std::string(session.sources().text(f->id))});
+        bundle.origins.push_back(f->path.string());
     }
     return bundle;
 }

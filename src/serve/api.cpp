@@ -4,6 +4,8 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
@@ -249,6 +251,12 @@ Result factory_options(std::string_view query, Call call) {
         }
         call.options.opt_level = int(*v);
     }
+    if (auto m = query_value(query, "math", &bad)) {
+        if (*m != "exact" && *m != "fast") {
+            return error(400, "math must be exact or fast");
+        }
+        call.options.fast_math = *m == "fast";
+    }
     if (bad) {
         return error(400, "bad escape in the query");
     }
@@ -413,13 +421,223 @@ const char* to_string(Op op) {
         return "reset-controls";
     case Op::InstanceSocket:
         return "instance-socket";
+    case Op::Render:
+        return "render";
     }
     return "?";
 }
 
 std::string to_string(const FactoryOptions& o) {
     return std::string("backend=") + (o.interpreter ? "interpreter" : "llvm") +
-           "&double=" + (o.double_precision ? "1" : "0") + "&opt=" + std::to_string(o.opt_level);
+           "&double=" + (o.double_precision ? "1" : "0") + "&opt=" + std::to_string(o.opt_level) +
+           "&math=" + (o.fast_math ? "fast" : "exact");
+}
+
+namespace {
+
+/// One "<tag> <n>\n<n bytes>\n" record at `at`; advances it.
+std::optional<std::string_view> render_record(std::string_view body, std::size_t& at,
+                                              std::string_view tag) {
+    std::string_view rest = body.substr(at);
+    if (rest.substr(0, tag.size()) != tag || rest.size() <= tag.size() || rest[tag.size()] != ' ') {
+        return std::nullopt;
+    }
+    const std::size_t nl = rest.find('\n');
+    if (nl == std::string_view::npos || nl > tag.size() + 12) {
+        return std::nullopt;
+    }
+    auto n = parse_int(rest.substr(tag.size() + 1, nl - tag.size() - 1), 0, std::int64_t(1) << 40);
+    if (!n || std::uint64_t(*n) + 1 > rest.size() - nl - 1 ||
+        rest[nl + 1 + std::size_t(*n)] != '\n') {
+        return std::nullopt;
+    }
+    at += nl + 1 + std::size_t(*n) + 1;
+    return rest.substr(nl + 1, std::size_t(*n));
+}
+
+std::optional<double> parse_real(std::string_view s) {
+    if (s.empty() || s.size() > 32) {
+        return std::nullopt;
+    }
+    std::string t(s);
+    char* end = nullptr;
+    const double v = std::strtod(t.c_str(), &end);
+    if (end != t.c_str() + t.size() || !std::isfinite(v)) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+} // namespace
+
+std::variant<RenderBody, ApiError> parse_render_body(std::string_view body,
+                                                     const ApiLimits& limits) {
+    constexpr std::string_view magic = "tutti-render 1\n";
+    if (body.substr(0, magic.size()) != magic) {
+        return error(400, "render: the body is not a render request (tutti-render 1)");
+    }
+    std::size_t at = magic.size();
+    RenderBody out;
+    auto options = render_record(body, at, "options");
+    if (!options) {
+        return error(400, "render: no options record");
+    }
+    auto program = render_record(body, at, "program");
+    if (!program) {
+        return error(400, "render: no program record");
+    }
+    out.bundle = *program;
+    if (at < body.size()) {
+        auto input = render_record(body, at, "input");
+        if (!input || at != body.size()) {
+            return error(400, "render: bytes after the program that are not an input record");
+        }
+        out.input = *input;
+    }
+    RenderRequest& r = out.request;
+    bool have_frames = false;
+    std::string_view text = *options;
+    while (!text.empty()) {
+        std::size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        if (line.empty()) {
+            continue;
+        }
+        const std::size_t sp = line.find(' ');
+        const std::string_view name = line.substr(0, sp);
+        const std::string_view value =
+            sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+        auto integer = [&](std::int64_t lo, std::int64_t hi) -> std::optional<std::int64_t> {
+            if (!value.empty() && value[0] == '-' && lo < 0) {
+                auto v = parse_int(value.substr(1), 0, -lo);
+                return v ? std::optional<std::int64_t>(-*v) : std::nullopt;
+            }
+            return parse_int(value, lo, hi);
+        };
+        auto bad = [&](std::string_view what) {
+            return error(400, "render: " + std::string(name) + " must be " + std::string(what));
+        };
+        if (name == "frames") {
+            auto v = integer(0, limits.max_render_frames);
+            if (!v) {
+                return bad("a number of frames from 0 to " +
+                           std::to_string(limits.max_render_frames));
+            }
+            r.frames = long(*v);
+            have_frames = true;
+        } else if (name == "sample_rate") {
+            auto v = integer(1, limits.max_sample_rate);
+            if (!v) {
+                return bad("from 1 to " + std::to_string(limits.max_sample_rate));
+            }
+            r.sample_rate = int(*v);
+        } else if (name == "block") {
+            auto v = integer(1, limits.max_block);
+            if (!v) {
+                return bad("from 1 to " + std::to_string(limits.max_block));
+            }
+            r.block = int(*v);
+        } else if (name == "input") {
+            if (value != "impulse" && value != "silence" && value != "noise" && value != "mix" &&
+                value != "file") {
+                return bad("impulse, silence, noise, mix or file");
+            }
+            r.input = std::string(value);
+        } else if (name == "input_channels") {
+            auto v = integer(1, 1024);
+            if (!v) {
+                return bad("from 1 to 1024");
+            }
+            r.input_channels = int(*v);
+        } else if (name == "input_frames") {
+            auto v = integer(0, limits.max_render_frames);
+            if (!v) {
+                return bad("a number of frames");
+            }
+            r.input_frames = long(*v);
+        } else if (name == "press_buttons") {
+            auto v = integer(-1, std::int64_t(1) << 40);
+            if (!v) {
+                return bad("a frame (or -1)");
+            }
+            r.press_buttons = long(*v);
+        } else if (name == "crossfade_ms") {
+            auto v = parse_real(value);
+            if (!v || *v < 0 || *v > 10000) {
+                return bad("from 0 to 10000");
+            }
+            r.crossfade_ms = *v;
+        } else if (name == "quiet") {
+            if (value != "0" && value != "1") {
+                return bad("0 or 1");
+            }
+            r.quiet = value == "1";
+        } else if (name == "set" || name == "set_at") {
+            if (value.empty() || value.size() > 1024) {
+                return bad("an assignment of at most 1024 bytes");
+            }
+            if (r.sets.size() + r.set_at.size() >= limits.max_render_events) {
+                return error(400, "render: more than " + std::to_string(limits.max_render_events) +
+                                      " --set and --set-at");
+            }
+            (name == "set" ? r.sets : r.set_at).emplace_back(value);
+        } else {
+            return error(400, "render: unknown option '" + std::string(name.substr(0, 64)) + "'");
+        }
+    }
+    if (!have_frames) {
+        return error(400, "render: the options need frames");
+    }
+    if (r.input == "file") {
+        if (r.input_channels <= 0 || r.input_frames > r.frames ||
+            out.input.size() != std::size_t(r.input_channels) * std::size_t(r.input_frames) * 8) {
+            return error(400, "render: the input record must hold input_channels x input_frames "
+                              "doubles (input_frames at most frames)");
+        }
+    } else if (!out.input.empty()) {
+        return error(400, "render: an input record only goes with input file");
+    }
+    return out;
+}
+
+std::string encode_render_body(const RenderRequest& r, std::string_view bundle,
+                               std::string_view input) {
+    std::string o;
+    auto line = [&](std::string_view name, const std::string& value) {
+        o += std::string(name) + " " + value + "\n";
+    };
+    line("frames", std::to_string(r.frames));
+    line("sample_rate", std::to_string(r.sample_rate));
+    line("block", std::to_string(r.block));
+    line("input", r.input);
+    if (r.input == "file") {
+        line("input_channels", std::to_string(r.input_channels));
+        line("input_frames", std::to_string(r.input_frames));
+    }
+    line("press_buttons", std::to_string(r.press_buttons));
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", r.crossfade_ms);
+    line("crossfade_ms", buf);
+    line("quiet", r.quiet ? "1" : "0");
+    for (const std::string& s : r.sets) {
+        line("set", s);
+    }
+    for (const std::string& s : r.set_at) {
+        line("set_at", s);
+    }
+    std::string out = "tutti-render 1\n";
+    auto record = [&](std::string_view tag, std::string_view bytes) {
+        out += std::string(tag) + " " + std::to_string(bytes.size()) + "\n";
+        out += bytes;
+        out += "\n";
+    };
+    record("options", o);
+    record("program", bundle);
+    if (!input.empty() || r.input == "file") {
+        record("input", input);
+    }
+    return out;
 }
 
 std::string error_json(std::string_view message) {
@@ -534,6 +752,22 @@ std::variant<Call, ApiError> parse_call(std::string_view method, std::string_vie
         if (call.triple.empty() != call.cpu.empty()) {
             return error(400, "give triple and cpu together (or neither: the server's CPU)");
         }
+        return factory_options(query, std::move(call));
+    }
+    if (parts.size() == 1 && parts[0] == "render") {
+        if (method != "POST") {
+            return wrong_method("POST");
+        }
+        if (body.size() > limits.max_bundle) {
+            return error(413, "the request is larger than " + std::to_string(limits.max_bundle) +
+                                  " bytes");
+        }
+        auto parsed = parse_render_body(body, limits);
+        if (auto* e = std::get_if<ApiError>(&parsed)) {
+            return *e;
+        }
+        call.op = Op::Render;
+        call.bundle = body;
         return factory_options(query, std::move(call));
     }
     if (!parts.empty() && parts[0] == "instances") {

@@ -34,8 +34,10 @@
  *   PUT    /v1/instances/ID/controls           {"path":P | "index":I, "value":V}
  *   POST   /v1/instances/ID/reset_controls
  *   GET    /v1/instances/ID/ws                 the control WebSocket (docs/control-protocol.md)
- * Compile options in the query of POST /v1/factories: backend=llvm|interpreter,
- * double=0|1, opt=0..3, name=NAME (the program's file name is the bundle's first).
+ *   POST   /v1/render[?options]                `tutti render --on`: a bundle rendered with
+ *                                               render options (parse_render_body)
+ * Compile options in the query of POST /v1/factories, /v1/machine_code and
+ * /v1/render: backend=llvm|interpreter, double=0|1, opt=0..3, math=exact|fast.
  */
 #pragma once
 
@@ -44,6 +46,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace tutti::serve {
 
@@ -67,6 +70,7 @@ enum class Op {
     SetControl,
     ResetControls,
     InstanceSocket,
+    Render,
 };
 const char* to_string(Op op);
 
@@ -75,9 +79,10 @@ struct FactoryOptions {
     bool interpreter = false;
     bool double_precision = false;
     int opt_level = 2;
+    bool fast_math = false; ///< math=fast (CompileOptions::math); exact by default
     friend bool operator==(const FactoryOptions&, const FactoryOptions&) = default;
 };
-/// "backend=llvm&double=0&opt=2": as the query and the listing write them.
+/// "backend=llvm&double=0&opt=2&math=exact": as the query and the listing write them.
 std::string to_string(const FactoryOptions& options);
 
 /// StartInstance with a body: the instance's audio over a NetJack link.
@@ -111,6 +116,28 @@ struct Call {
     std::string peer; ///< the address the request came from (set by the server, not parsed)
 };
 
+/// POST /v1/render: `tutti render`'s options (docs/serve-api.md, "Render"); the
+/// compile options are the query's, as for /v1/factories.
+struct RenderRequest {
+    long frames = 20000;
+    int sample_rate = 44100, block = 64;
+    std::string input = "silence"; ///< impulse, silence, noise, mix, or file (the body's)
+    int input_channels = 0;        ///< file: its channels
+    long input_frames = 0;         ///< file: its frames (at most `frames`)
+    long press_buttons = -1;
+    double crossfade_ms = 20;
+    bool quiet = false;
+    std::vector<std::string> sets;   ///< PATH=VALUE
+    std::vector<std::string> set_at; ///< FRAME:PATH=VALUE
+};
+
+/// The parts of a render request's body.
+struct RenderBody {
+    RenderRequest request;
+    std::string_view bundle; ///< the program (remote/bundle.h)
+    std::string_view input;  ///< file: input_channels x input_frames doubles, interleaved
+};
+
 struct ApiError {
     int status = 400;
     std::string message;
@@ -130,11 +157,27 @@ struct ApiLimits {
     std::size_t max_bundle = 32u << 20;
     int max_sample_rate = 384000;
     int max_block = 8192;
+    long max_render_frames = 1L << 26;        ///< POST /v1/render: --frames
+    std::size_t max_render_events = 1u << 16; ///< --set and --set-at, together
 };
 
 std::variant<Call, ApiError> parse_call(std::string_view method, std::string_view target,
                                         std::string_view body, const ApiAccess& access,
                                         const ApiLimits& limits = {});
+
+/// The body of POST /v1/render (pure and bounded: fuzzed with parse_call):
+///
+///     tutti-render 1\n
+///     options <n>\n<n bytes>\n     one "name value" line each: frames, sample_rate, block,
+///                                  input, input_channels, input_frames, press_buttons,
+///                                  crossfade_ms, quiet (0|1), set PATH=VALUE, set_at F:PATH=VALUE
+///     program <n>\n<n bytes>\n     the bundle
+///     input <n>\n<n bytes>\n       only for input file: the samples (little-endian doubles)
+std::variant<RenderBody, ApiError> parse_render_body(std::string_view body,
+                                                     const ApiLimits& limits = {});
+/// The body parse_render_body reads (the client's side).
+std::string encode_render_body(const RenderRequest& request, std::string_view bundle,
+                               std::string_view input);
 
 /// {"error":"..."} for an error answer.
 std::string error_json(std::string_view message);

@@ -6,12 +6,15 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 #include <utility> // before Boost.Asio 1.74, which uses std::exchange without it
 #include <vector>
 
@@ -56,6 +59,7 @@ struct Server::Impl {
     std::map<std::string, Bucket> buckets;
     net::io_context ioc;
     tcp::acceptor acceptor{ioc};
+    std::optional<net::ssl::context> tls; ///< https (ServerOptions::tls_cert)
     std::vector<std::thread> threads;
     int bound_port = 0;
     bool started = false;
@@ -95,13 +99,22 @@ std::string_view sv(beast::string_view s) {
     return {s.data(), s.size()};
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+/// A connection, plain (Stream: beast::tcp_stream) or TLS (beast::ssl_stream
+/// over one: the handshake first, then the same requests).
+template <class Stream> class Session : public std::enable_shared_from_this<Session<Stream>> {
+    static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+    using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+    beast::tcp_stream& tcp() {
+        return beast::get_lowest_layer(stream_);
+    }
+
 public:
-    Session(Server::Impl& s, tcp::socket socket)
-        : s_(s), stream_(std::move(socket)), buffer_(s.opt.max_header_bytes + 1024) {
+    template <class... Tls>
+    Session(Server::Impl& s, tcp::socket socket, Tls&... tls)
+        : s_(s), stream_(std::move(socket), tls...), buffer_(s.opt.max_header_bytes + 1024) {
         ++s_.connections;
         beast::error_code ec;
-        tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+        tcp::endpoint peer = tcp().socket().remote_endpoint(ec);
         peer_ = ec ? std::string("?") : peer.address().to_string();
     }
     ~Session() {
@@ -110,16 +123,52 @@ public:
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
     void run() {
-        net::dispatch(stream_.get_executor(),
-                      beast::bind_front_handler(&Session::read_next, shared_from_this()));
+        if constexpr (is_tls) {
+            // a plain HTTP client gets a plain answer saying so, then the close
+            tcp().expires_after(s_.opt.request_timeout);
+            beast::async_detect_ssl(
+                tcp(), buffer_, [self = shared_from_this()](beast::error_code ec, bool tls_hello) {
+                    if (ec) {
+                        return;
+                    }
+                    if (!tls_hello) {
+                        return self->refuse_plain();
+                    }
+                    self->stream_.async_handshake(net::ssl::stream_base::server,
+                                                  self->buffer_.data(),
+                                                  [self](beast::error_code e, std::size_t used) {
+                                                      if (!e) {
+                                                          self->buffer_.consume(used);
+                                                          self->read_next();
+                                                      }
+                                                  });
+                });
+        } else {
+            net::dispatch(stream_.get_executor(),
+                          beast::bind_front_handler(&Session::read_next, shared_from_this()));
+        }
     }
 
 private:
+    /// A TLS server's answer to a request in plain HTTP (written unencrypted).
+    void refuse_plain() {
+        const std::string body = error_json("this server speaks https (TLS): use https://");
+        auto text = std::make_shared<std::string>(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: "
+            "close\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body);
+        net::async_write(tcp(), net::buffer(*text),
+                         [self = shared_from_this(), text](beast::error_code, std::size_t) {
+                             beast::error_code ec;
+                             self->tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+                         });
+    }
+
     void read_next() {
         parser_.emplace();
         parser_->header_limit(std::uint32_t(s_.opt.max_header_bytes));
         parser_->body_limit(std::max(s_.opt.limits.max_bundle, s_.opt.limits.max_json_body));
-        stream_.expires_after(s_.opt.request_timeout);
+        tcp().expires_after(s_.opt.request_timeout);
         bhttp::async_read(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }
@@ -171,7 +220,8 @@ private:
         }
         Call& call = std::get<Call>(parsed);
         call.peer = peer_;
-        if (call.op == Op::CreateFactory || call.op == Op::CreateMachineCode) {
+        if (call.op == Op::CreateFactory || call.op == Op::CreateMachineCode ||
+            call.op == Op::Render) {
             // on a worker; the answer comes back to this session's strand
             std::string body = std::move(req.body());
             call.bundle = {};
@@ -188,12 +238,14 @@ private:
                 self.reset();
                 s.pending.fetch_sub(1);
             };
-            if (call.op == Op::CreateMachineCode) {
+            if (call.op == Op::Render) {
+                s_.service.render(std::move(body), call, std::move(done));
+            } else if (call.op == Op::CreateMachineCode) {
                 s_.service.compile_machine_code(std::move(body), call, std::move(done));
             } else {
                 s_.service.compile(std::move(body), call.options, std::move(done));
             }
-            stream_.expires_after(s_.opt.request_timeout * 10);
+            tcp().expires_after(s_.opt.request_timeout * 10);
             return;
         }
         if (call.op == Op::InstanceSocket) {
@@ -261,6 +313,13 @@ private:
     /// Hands the connection to the instance's control server (src/http), which
     /// answers the upgrade and runs the WebSocket of docs/control-protocol.md.
     void to_instance(const Call& call, bhttp::request<bhttp::string_body>& req, unsigned version) {
+        if constexpr (is_tls) {
+            // the instances' control servers speak plain HTTP: their socket cannot
+            // be handed over from a TLS session
+            return respond(Reply{501, "application/json",
+                                 error_json("the instance WebSocket is not served over TLS yet")},
+                           version, false);
+        }
         if (!websocket::is_upgrade(req)) {
             return respond(
                 Reply{400, "application/json", error_json("this is a WebSocket: send an Upgrade")},
@@ -275,9 +334,9 @@ private:
         req.target(query.empty() ? "/ws" : "/ws?" + query);
         std::ostringstream out;
         out << req;
-        stream_.expires_never();
+        tcp().expires_never();
         beast::error_code ec;
-        tcp::socket socket = stream_.release_socket();
+        tcp::socket socket = tcp().release_socket();
         const int fd = socket.release(ec);
         if (ec) {
             return;
@@ -304,7 +363,7 @@ private:
         res->body() = r.body;
         res->prepare_payload();
         response_ = res;
-        stream_.expires_after(s_.opt.request_timeout);
+        tcp().expires_after(s_.opt.request_timeout);
         bhttp::async_write(
             stream_, *res,
             beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
@@ -320,11 +379,16 @@ private:
 
     void shut() {
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if constexpr (is_tls) {
+            tcp().expires_after(std::chrono::seconds(2));
+            stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
+        } else {
+            tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+        }
     }
 
     Server::Impl& s_;
-    beast::tcp_stream stream_;
+    Stream stream_;
     std::string peer_;
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -346,7 +410,13 @@ void Server::Impl::accept() {
             } else {
                 beast::error_code ignored;
                 socket.set_option(tcp::no_delay(true), ignored);
-                std::make_shared<Session>(*this, std::move(socket))->run();
+                if (tls) {
+                    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+                        *this, std::move(socket), *tls)
+                        ->run();
+                } else {
+                    std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket))->run();
+                }
             }
         }
         accept();
@@ -377,6 +447,26 @@ bool Server::start(std::string* error) {
     if (ec) {
         *error = "cannot listen on '" + s.opt.listen + "': " + ec.message();
         return false;
+    }
+    if (!s.opt.tls_cert.empty() || !s.opt.tls_key.empty()) {
+        if (s.opt.tls_cert.empty() || s.opt.tls_key.empty()) {
+            *error = "TLS needs a certificate and its key (--tls-cert and --tls-key)";
+            return false;
+        }
+        s.tls.emplace(net::ssl::context::tls_server);
+        s.tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                           net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                           net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+        s.tls->use_certificate_chain_file(s.opt.tls_cert, ec);
+        if (ec) {
+            *error = "cannot load the certificate '" + s.opt.tls_cert + "': " + ec.message();
+            return false;
+        }
+        s.tls->use_private_key_file(s.opt.tls_key, net::ssl::context::pem, ec);
+        if (ec) {
+            *error = "cannot load the key '" + s.opt.tls_key + "': " + ec.message();
+            return false;
+        }
     }
     tcp::endpoint ep(address, static_cast<unsigned short>(s.opt.port));
     s.acceptor.open(ep.protocol(), ec);

@@ -9,8 +9,9 @@
  * every request needs the token (printed once by tutti serve). Bounded: the
  * header and body sizes (a bundle's body and every other), the time to read a
  * request, the connections at once (beyond: closed at once), and the requests
- * of each peer address (a token bucket: beyond, 429). No TLS yet: off loopback,
- * put it behind a TLS proxy (docs/serve-api.md says how).
+ * of each peer address (a token bucket: beyond, 429). TLS (OpenSSL through
+ * Beast's ssl_stream, TLS 1.2 and later) with ServerOptions::tls_cert/tls_key;
+ * the instances' WebSocket is then refused (501: their control servers are plain).
  */
 #pragma once
 
@@ -39,6 +40,8 @@ struct ServerOptions {
     std::string token;
     /// Ask for the token on loopback too (a machine shared with other users).
     bool require_token = false;
+    /// https: the certificate chain and private key (PEM files); both empty: plain HTTP.
+    std::string tls_cert, tls_key;
 };
 
 class Server {

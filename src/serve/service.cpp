@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "cache/code_cache.h"
 #include "control/control_hub.h"
 #include "frontend/frontend_session.h"
 #include "frontend/import/search_path.h"
@@ -28,6 +29,7 @@
 #include "netjack/netjack_driver.h"
 #include "remote/bundle.h"
 #include "runtime/factory_info_codec.h"
+#include "support/content_hash.h"
 #include "tutti/compiler.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
@@ -81,6 +83,71 @@ bool inside(const fs::path& p, const fs::path& dir) {
     return true;
 }
 
+/// `json` (an object) with how the cache answered: "cached" (true for a hit,
+/// or a factory the server had already) and "cache" (known, memory, disk, miss,
+/// off, uncacheable), and "answer_ms", the time since t0.
+std::string with_cache(std::string json, std::string_view how,
+                       std::chrono::steady_clock::time_point t0) {
+    const bool hit = how == "known" || how == "memory" || how == "disk";
+    json.pop_back();
+    json +=
+        std::string(",\"cached\":") + (hit ? "true" : "false") + ",\"cache\":" + json_quote(how) +
+        ",\"answer_ms\":" +
+        json_number(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                        .count()) +
+        "}";
+    return json;
+}
+
+/// Writes `text` to `path` unless it holds it already (its time then stays,
+/// which the cache's file checks rely on); written to a temporary file and
+/// renamed, so a reader sees a whole file.
+bool write_bundle_file(const fs::path& path, const std::string& text) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == text.size()) {
+        std::ifstream in(path, std::ios::binary);
+        std::string old(text.size(), '\0');
+        if (in.read(old.data(), std::streamsize(old.size())) && old == text) {
+            return true;
+        }
+    }
+    static std::atomic<unsigned> serial{0};
+    const fs::path tmp = path.string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                         std::to_string(serial.fetch_add(1));
+    {
+        std::ofstream out(tmp, std::ios::binary);
+        out.write(text.data(), std::streamsize(text.size()));
+        if (!out) {
+            fs::remove(tmp, ec);
+            return false;
+        }
+    }
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        return false;
+    }
+    return true;
+}
+
+/// How the cache answered, as "cache" in an answer.
+const char* cache_name(cache::Outcome o) {
+    switch (o) {
+    case cache::Outcome::Disabled:
+        return "off";
+    case cache::Outcome::Uncacheable:
+        return "uncacheable";
+    case cache::Outcome::MemoryHit:
+        return "memory";
+    case cache::Outcome::DiskHit:
+        return "disk";
+    case cache::Outcome::Miss:
+        return "miss";
+    }
+    return "off";
+}
+
 /// A private temporary folder, removed with this object.
 class TempDir {
 public:
@@ -115,7 +182,8 @@ struct FactoryEntry {
     std::uint64_t digest = 0; ///< of the bundle and options it was compiled from
     double compile_ms = 0;
     std::atomic<std::int64_t> last_use{0};
-    std::atomic<int> users{0}; ///< instances playing it
+    std::atomic<int> users{0};           ///< instances playing it
+    std::vector<Diagnostic> diagnostics; ///< its compilation's warnings
 };
 
 /// The server's end of an instance's NetJack link: the control changes the
@@ -209,6 +277,13 @@ struct Service::Impl {
     ServiceOptions opt;
     control::ControlHub hub;
     std::vector<fs::path> library_dirs;
+    /// The compiled-code cache (ServiceOptions::use_cache) and where bundles are
+    /// written for it (a folder per bundle content), with a lock per folder.
+    std::unique_ptr<cache::CodeCache> cache;
+    fs::path bundle_base;
+    bool own_bundle_base = false; ///< a temporary one, removed with the service
+    std::map<std::string, std::shared_ptr<std::mutex>> folder_locks;
+    std::size_t cache_hits = 0, cache_misses = 0; ///< compilations answered by the cache, or not
 
     mutable std::mutex m; ///< factories, instances, the queue
     std::map<std::string, std::shared_ptr<FactoryEntry>> factories;
@@ -221,6 +296,7 @@ struct Service::Impl {
         std::function<void(Reply)> done;
         bool machine_code = false;
         std::optional<MachineTarget> target; ///< machine code: the CPU (absent: this one)
+        bool render = false;                 ///< POST /v1/render: `bundle` is the whole body
     };
     void enqueue(Job job);
     std::deque<Job> queue;
@@ -235,6 +311,23 @@ struct Service::Impl {
               h.token = opt.token;
               return h;
           }()) {
+        if (opt.use_cache) {
+            cache::CacheSettings cs = cache::settings_from_environment();
+            if (!opt.cache_dir.empty()) {
+                cs.dir = opt.cache_dir;
+            }
+            if (cs.enabled) {
+                cache = std::make_unique<cache::CodeCache>(cs);
+                if (!cs.dir.empty()) {
+                    bundle_base = cs.dir / "bundles";
+                    remove_stale_bundles();
+                } else {
+                    bundle_base = fs::temp_directory_path() /
+                                  ("tutti-serve-bundles-" + std::to_string(::getpid()));
+                    own_bundle_base = true;
+                }
+            }
+        }
         for (const fs::path& d : frontend::installed_faust_library_dirs()) {
             std::error_code ec;
             fs::path c = fs::canonical(d, ec);
@@ -244,9 +337,65 @@ struct Service::Impl {
         }
     }
 
+    ~Impl() {
+        std::error_code ec;
+        if (own_bundle_base) {
+            fs::remove_all(bundle_base, ec);
+        }
+    }
+    /// Bundle folders nobody used for a day (this or another server's).
+    void remove_stale_bundles() {
+        std::error_code ec;
+        const auto now = fs::file_time_type::clock::now();
+        for (const auto& e : fs::directory_iterator(bundle_base, ec)) {
+            std::error_code e2;
+            if (e.is_directory(e2) && now - e.last_write_time(e2) > std::chrono::hours(24)) {
+                fs::remove_all(e.path(), e2);
+            }
+        }
+    }
+    /// At most `max_bundle_folders` bundle folders: the least recently used go
+    /// (never one a compilation of this process holds); the locks of folders
+    /// nobody holds are forgotten. Called with no lock held, after a compilation.
+    static constexpr std::size_t max_bundle_folders = 256;
+    void bound_bundles() {
+        std::error_code ec;
+        std::vector<std::pair<fs::file_time_type, fs::path>> folders;
+        for (const auto& e : fs::directory_iterator(bundle_base, ec)) {
+            std::error_code e2;
+            if (e.is_directory(e2)) {
+                folders.emplace_back(e.last_write_time(e2), e.path());
+            }
+        }
+        std::lock_guard lock(m);
+        for (auto it = folder_locks.begin(); it != folder_locks.end();) {
+            it = it->second.use_count() == 1 ? folder_locks.erase(it) : std::next(it);
+        }
+        if (folders.size() <= max_bundle_folders) {
+            return;
+        }
+        std::sort(folders.begin(), folders.end());
+        for (std::size_t i = 0; i + max_bundle_folders < folders.size(); ++i) {
+            const std::string name = folders[i].second.filename().string();
+            if (folder_locks.count(name) == 0) { // not being compiled here
+                fs::remove_all(folders[i].second, ec);
+            }
+        }
+    }
+    /// {"dir","hits","misses"} of the compilations since the start, or null.
+    std::string cache_json() const {
+        if (!cache) {
+            return "null";
+        }
+        std::lock_guard lock(m);
+        return "{\"dir\":" + json_quote(cache->settings().dir.string()) +
+               ",\"hits\":" + std::to_string(cache_hits) +
+               ",\"misses\":" + std::to_string(cache_misses) + "}";
+    }
     void work();
     Reply compile_now(const std::string& text, const FactoryOptions& options,
-                      const Job* machine = nullptr);
+                      const Job* machine = nullptr, std::shared_ptr<FactoryEntry>* made = nullptr);
+    Reply render_now(const std::string& body, const FactoryOptions& options);
     std::string factory_json(const FactoryEntry& e, bool with_ui) const;
     std::string instance_json(const InstanceSlot& s) const;
     std::shared_ptr<FactoryEntry> find_factory(const std::string& key) const;
@@ -303,7 +452,7 @@ std::shared_ptr<InstanceSlot> Service::Impl::find_instance(const std::string& id
 }
 
 Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& fo,
-                                 const Job* machine) {
+                                 const Job* machine, std::shared_ptr<FactoryEntry>* made) {
     const auto t0 = std::chrono::steady_clock::now();
     std::string error;
     remote::BundleLimits limits;
@@ -329,42 +478,98 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
             if (f != factories.end()) {
                 f->second->last_use = now_ms();
                 ++reused;
-                return json_reply(200, factory_json(*f->second, true));
+                if (made != nullptr) {
+                    *made = f->second;
+                }
+                return json_reply(200, with_cache(factory_json(*f->second, true), "known", t0));
             }
         }
     }
-    TempDir dir;
-    if (dir.path().empty()) {
-        return error_reply(500, "cannot make a temporary folder");
+    // The bundle's files: with the cache, in a folder named by the bundle's
+    // content (the same path each time, which the cache's keys and file lists
+    // name), kept while this process uses it; else in a private temporary one.
+    std::optional<TempDir> temp;
+    std::shared_ptr<std::mutex> folder_lock;
+    std::unique_lock<std::mutex> folder_held;
+    fs::path root;
+    std::error_code ec;
+    if (cache) {
+        support::Hash128 h;
+        h.text("tutti-serve-bundle 1");
+        h.text(text);
+        const std::string name = h.hex();
+        {
+            std::lock_guard lock(m);
+            auto& l = folder_locks[name];
+            if (!l) {
+                l = std::make_shared<std::mutex>();
+            }
+            folder_lock = l;
+        }
+        folder_held = std::unique_lock(*folder_lock);
+        fs::create_directories(bundle_base / name, ec);
+        root = fs::canonical(bundle_base / name, ec);
+        if (ec) {
+            return error_reply(500, "cannot make the bundle's folder: " + ec.message());
+        }
+        fs::last_write_time(root, fs::file_time_type::clock::now(), ec); // in use: not stale
+    } else {
+        temp.emplace();
+        if (temp->path().empty()) {
+            return error_reply(500, "cannot make a temporary folder");
+        }
+        root = fs::canonical(temp->path());
     }
-    const fs::path root = fs::canonical(dir.path());
     for (const remote::BundleFile& f : bundle->files) {
-        fs::path p = root / f.name;
-        std::error_code ec;
-        fs::create_directories(p.parent_path(), ec);
-        std::ofstream out(p, std::ios::binary);
-        out.write(f.text.data(), std::streamsize(f.text.size()));
-        if (!out) {
+        if (!write_bundle_file(root / f.name, f.text)) {
             return error_reply(500, "cannot write the bundle's files");
         }
     }
     const fs::path program = root / bundle->files[0].name;
+    ProgramSource source;
+    source.path_or_name = program.string();
+    cache::Outcome outcome = cache::Outcome::Disabled;
     // Every file the program reads must come from the bundle or the installed
-    // Faust libraries: nothing else of the server's is read.
+    // Faust libraries: nothing else of the server's is read. A cache hit was
+    // checked when it was compiled; the files it read are checked again.
+    auto allowed = [&](const fs::path& path) {
+        std::error_code e;
+        fs::path c = fs::canonical(path, e);
+        bool ok = !e && inside(c, root);
+        for (const fs::path& lib : library_dirs) {
+            ok = ok || (!e && inside(c, lib));
+        }
+        return ok;
+    };
+    std::shared_ptr<const Factory> hit;
     {
+        CompileOptions lo;
+        lo.backend = fo.interpreter ? Backend::Interpreter : Backend::Llvm;
+        lo.double_precision = fo.double_precision;
+        lo.opt_level = fo.opt_level;
+        lo.math = fo.fast_math ? MathMode::Fast : MathMode::Exact;
+        lo.allow_foreign_code = false;
+        if (cache && machine == nullptr) {
+            hit = cache->lookup(source, lo, &outcome);
+        }
+        if (hit) {
+            for (const std::string& f : hit->source_files()) {
+                if (!allowed(f)) {
+                    hit = nullptr;
+                    outcome = cache::Outcome::Miss;
+                    break;
+                }
+            }
+        }
+    }
+    if (!hit) {
         frontend::FrontendOptions fopt;
         fopt.use_environment = false;
         fopt.max_file_bytes = opt.max_file_bytes;
         frontend::FrontendSession session(fopt);
         session.parse_program(program);
         for (const auto& f : session.files()) {
-            std::error_code ec;
-            fs::path c = fs::canonical(f->path, ec);
-            bool ok = !ec && inside(c, root);
-            for (const fs::path& lib : library_dirs) {
-                ok = ok || (!ec && inside(c, lib));
-            }
-            if (!ok) {
+            if (!allowed(f->path)) {
                 std::lock_guard lock(m);
                 ++failed;
                 return error_reply(403, "the program reads '" + f->requested +
@@ -377,19 +582,21 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
     co.backend = fo.interpreter ? Backend::Interpreter : Backend::Llvm;
     co.double_precision = fo.double_precision;
     co.opt_level = fo.opt_level;
+    co.math = fo.fast_math ? MathMode::Fast : MathMode::Exact;
     co.allow_foreign_code = false;
     co.max_memory_bytes = opt.max_memory_bytes;
     co.max_seconds = opt.max_seconds;
     if (machine != nullptr) {
-        ProgramSource source;
-        source.path_or_name = program.string();
-        MachineCodeResult mc = tutti::compile_machine_code(source, co, machine->target);
+        MachineCodeResult mc =
+            cache ? cache->compile_machine_code(source, co, machine->target, &outcome)
+                  : tutti::compile_machine_code(source, co, machine->target);
         if (mc.ok()) {
             std::lock_guard lock(m);
             ++compiled;
             Reply out;
             out.content_type = "application/octet-stream";
             out.body = encode_machine_code(*mc.code);
+            ++(outcome == cache::Outcome::DiskHit ? cache_hits : cache_misses);
             return out;
         }
         std::lock_guard lock(m);
@@ -409,9 +616,20 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
                                                   : to_text(mc.diagnostics[0], false)) +
                                    ",\"diagnostics\":" + to_json(mc.diagnostics) + "}");
     }
-    CompileResult r = compile_file(program.string(), co);
+    CompileResult r;
+    if (hit) {
+        r.factory = hit;
+    } else if (cache) {
+        r = cache->compile(source, co, &outcome);
+    } else {
+        r = compile_file(program.string(), co);
+    }
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (cache) {
+        std::lock_guard lock(m);
+        ++(hit ? cache_hits : cache_misses);
+    }
     // the bundle's names, not the server's folder, in what the client reads
     const std::string prefix = root.string() + "/";
     for (Diagnostic& d : r.diagnostics) {
@@ -442,13 +660,21 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
     entry->digest = digest;
     entry->compile_ms = ms;
     entry->last_use = now_ms();
+    entry->diagnostics = std::move(r.diagnostics); // warnings
     std::lock_guard lock(m);
     ++compiled;
     auto it = factories.find(entry->key);
     if (it != factories.end()) {
         it->second->last_use = now_ms(); // the same program from another bundle
         by_digest[digest] = entry->key;
-        return json_reply(200, factory_json(*it->second, true));
+        if (made != nullptr) {
+            *made = it->second;
+        }
+        return json_reply(200,
+                          with_cache(factory_json(*it->second, true), cache_name(outcome), t0));
+    }
+    if (made != nullptr) {
+        *made = entry;
     }
     if (factories.size() >= opt.max_factories) {
         // the least recently used one goes (its instances keep its code)
@@ -461,7 +687,7 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
     }
     factories[entry->key] = entry;
     by_digest[digest] = entry->key;
-    return json_reply(201, factory_json(*entry, true));
+    return json_reply(201, with_cache(factory_json(*entry, true), cache_name(outcome), t0));
 }
 
 void Service::Impl::work() {
@@ -479,9 +705,14 @@ void Service::Impl::work() {
         }
         Reply r;
         try {
-            r = compile_now(job.bundle, job.options, job.machine_code ? &job : nullptr);
+            r = job.render
+                    ? render_now(job.bundle, job.options)
+                    : compile_now(job.bundle, job.options, job.machine_code ? &job : nullptr);
         } catch (const std::exception& e) {
             r = error_reply(500, std::string("internal error: ") + e.what());
+        }
+        if (cache) {
+            bound_bundles(); // the bundle folders: bounded
         }
         {
             std::lock_guard lock(m);
@@ -489,6 +720,68 @@ void Service::Impl::work() {
         }
         job.done(std::move(r));
     }
+}
+
+Reply Service::Impl::render_now(const std::string& body, const FactoryOptions& fo) {
+    auto parsed = parse_render_body(body);
+    if (auto* e = std::get_if<ApiError>(&parsed)) {
+        return error_reply(e->status, e->message);
+    }
+    const RenderBody& rb = std::get<RenderBody>(parsed);
+    if (!opt.render) {
+        return error_reply(501, "this server does not render");
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    std::shared_ptr<FactoryEntry> entry;
+    Reply answer = compile_now(std::string(rb.bundle), fo, nullptr, &entry);
+    if (!entry) {
+        return answer; // 422 with the diagnostics, 403, 400...
+    }
+    const double compile_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const FactoryInfo& info = entry->factory->info();
+    const std::size_t sample = fo.double_precision ? sizeof(double) : sizeof(float);
+    // the render holds its inputs and outputs, each `frames` samples long
+    if (std::size_t(std::max(info.inputs + info.outputs, 1)) * std::size_t(rb.request.frames) *
+            sample >
+        opt.max_render_bytes) {
+        return error_reply(413, "render: " + std::to_string(rb.request.frames) + " frames of " +
+                                    std::to_string(info.inputs) + " inputs and " +
+                                    std::to_string(info.outputs) +
+                                    " outputs exceed the "
+                                    "server's limit of " +
+                                    std::to_string(opt.max_render_bytes >> 20) + " MiB");
+    }
+    RenderJob job;
+    job.program = entry->factory;
+    job.request = &rb.request;
+    job.options = fo;
+    job.input = rb.input;
+    job.max_seconds = opt.max_seconds;
+    const auto t1 = std::chrono::steady_clock::now();
+    RenderResult result = opt.render(job);
+    const double render_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+    if (result.exit != 0) {
+        std::string first = result.log.substr(0, result.log.find('\n'));
+        return json_reply(422, "{\"error\":" + json_quote(first.empty() ? "render failed" : first) +
+                                   ",\"exit\":" + std::to_string(result.exit) +
+                                   ",\"log\":" + json_quote(result.log) +
+                                   ",\"diagnostics\":" + to_json(entry->diagnostics) + "}");
+    }
+    std::string head =
+        "{\"exit\":0,\"inputs\":" + std::to_string(result.inputs) +
+        ",\"outputs\":" + std::to_string(result.outputs) +
+        ",\"frames\":" + std::to_string(result.frames) +
+        ",\"double\":" + (result.double_precision ? "true" : "false") +
+        ",\"key\":" + json_quote(entry->key) + ",\"compile_ms\":" + json_number(compile_ms) +
+        ",\"render_ms\":" + json_number(render_ms) + ",\"log\":" + json_quote(result.log) +
+        ",\"diagnostics\":" + to_json(entry->diagnostics) + "}";
+    Reply out;
+    out.content_type = "application/x-tutti-render";
+    out.body = "tutti-rendered 1\n" + std::to_string(head.size()) + "\n" + head + "\n";
+    out.body += result.samples;
+    return out;
 }
 
 Reply Service::Impl::create_instance(const Call& c) {
@@ -888,6 +1181,15 @@ void Service::compile_machine_code(std::string bundle, const Call& call,
     impl_->enqueue(std::move(job));
 }
 
+void Service::render(std::string body, const Call& call, std::function<void(Reply)> done) {
+    Impl::Job job;
+    job.bundle = std::move(body);
+    job.options = call.options;
+    job.done = std::move(done);
+    job.render = true;
+    impl_->enqueue(std::move(job));
+}
+
 bool Service::adopt_socket(const std::string& id, int native_socket, std::string request) {
     std::shared_ptr<InstanceSlot> s = impl_->find_instance(id);
     if (!s) {
@@ -903,13 +1205,12 @@ Reply Service::handle(const Call& c) {
     switch (c.op) {
     case Op::Health: {
         Stats st = stats();
-        return json_reply(200, std::string("{\"server\":\"tutti\",\"version\":\"") +
-                                   TUTTI_VERSION_STRING +
-                                   "\",\"jobs\":" + std::to_string(s.workers.size()) +
-                                   ",\"queued\":" + std::to_string(st.queued) +
-                                   ",\"compiling\":" + std::to_string(st.running) +
-                                   ",\"factories\":" + std::to_string(st.factories) +
-                                   ",\"instances\":" + std::to_string(st.instances) + "}");
+        return json_reply(
+            200, std::string("{\"server\":\"tutti\",\"version\":\"") + TUTTI_VERSION_STRING +
+                     "\",\"jobs\":" + std::to_string(s.workers.size()) + ",\"queued\":" +
+                     std::to_string(st.queued) + ",\"compiling\":" + std::to_string(st.running) +
+                     ",\"factories\":" + std::to_string(st.factories) + ",\"instances\":" +
+                     std::to_string(st.instances) + ",\"cache\":" + s.cache_json() + "}");
     }
     case Op::ListFactories: {
         std::lock_guard lock(s.m);
@@ -996,6 +1297,7 @@ Reply Service::handle(const Call& c) {
     case Op::CreateFactory:
     case Op::CreateMachineCode:
     case Op::InstanceSocket:
+    case Op::Render:
         break;
     }
     return error_reply(500, "this call is not handled here");

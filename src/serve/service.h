@@ -32,8 +32,32 @@
 #include <string>
 
 #include "serve/api.h"
+#include "tutti/runtime.h"
 
 namespace tutti::serve {
+
+/// A render the service hands to the render function (`tutti render --on`):
+/// the compiled program and the request; `input` holds the input file's
+/// samples (RenderBody::input) when the request's input is `file`.
+struct RenderJob {
+    std::shared_ptr<const Factory> program;
+    const RenderRequest* request = nullptr;
+    FactoryOptions options;
+    std::string_view input;
+    double max_seconds = 30; ///< the render's wall clock
+};
+/// What a render gives: exit 0 and the samples (channel after channel, each
+/// `frames` floats or doubles in this machine's byte order), or the exit code
+/// of `tutti render` (2) with its messages in `log`.
+struct RenderResult {
+    int exit = 0;
+    std::string log; ///< what a local render writes on stderr
+    int inputs = 0, outputs = 0;
+    long frames = 0;
+    bool double_precision = false;
+    std::string samples;
+};
+using RenderFunction = std::function<RenderResult(const RenderJob&)>;
 
 struct ServiceOptions {
     int jobs = 2;                                ///< compile workers
@@ -44,6 +68,14 @@ struct ServiceOptions {
     std::size_t max_factories = 256, max_instances = 32;
     std::string listen = "127.0.0.1"; ///< for the instances' control servers
     std::string token;                ///< idem (writes from off loopback)
+    /// POST /v1/render's render (tutti serve gives tutti render's; none: 501).
+    RenderFunction render;
+    std::size_t max_render_bytes = std::size_t(256) << 20; ///< the samples of one render
+    /// The compiled-code cache (cache/code_cache.h) for compilations: a hit
+    /// answers without compiling ("cached":true). `cache_dir` empty: the user's
+    /// (TUTTI_CACHE_DIR, ~/.cache/tutti/code); TUTTI_CACHE=0 turns it off too.
+    bool use_cache = false;
+    std::string cache_dir;
 };
 
 struct Reply {
@@ -75,6 +107,10 @@ public:
     /// whose first request `request` asks for instance `id`'s WebSocket to the
     /// instance's control server. False when there is no such instance (the
     /// socket is then still the caller's).
+    /// The same for a Render call: the bundle is compiled as for /v1/factories
+    /// (the body is parse_render_body's), then rendered on the worker by
+    /// ServiceOptions::render, within the compile's time limit.
+    void render(std::string body, const Call& call, std::function<void(Reply)> done);
     bool adopt_socket(const std::string& id, int native_socket, std::string request);
 
     struct Stats {

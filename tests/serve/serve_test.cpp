@@ -140,6 +140,56 @@ TEST(ServeApi, Routes) {
     EXPECT_EQ(c.features, "+avx,+sse4.2");
     EXPECT_EQ(status_of("POST", "/v1/machine_code?triple=x86_64&features=%3B", "x"), 400);
     EXPECT_EQ(status_of("POST", "/v1/machine_code?triple=x86_64", "x"), 400); // no cpu
+    c = parsed("POST", "/v1/factories?math=fast", "x");
+    EXPECT_TRUE(c.options.fast_math);
+    EXPECT_EQ(serve::to_string(c.options), "backend=llvm&double=0&opt=2&math=fast");
+    EXPECT_FALSE(parsed("POST", "/v1/machine_code?math=exact", "x").options.fast_math);
+    EXPECT_EQ(status_of("POST", "/v1/factories?math=sloppy", "x"), 400);
+}
+
+TEST(ServeApi, RenderBodies) {
+    serve::RenderRequest r;
+    r.frames = 1000;
+    r.block = 32;
+    r.input = "file";
+    r.input_channels = 2;
+    r.input_frames = 3;
+    r.press_buttons = 10;
+    r.sets = {"gain=0.5"};
+    r.set_at = {"100:/x/freq=200", "200:gain=1e-3"};
+    const std::string input(2 * 3 * 8, '\0');
+    const std::string body = serve::encode_render_body(r, "tutti-bundle 1\n", input);
+    serve::Call c = parsed("POST", "/v1/render?double=1&math=fast", body);
+    EXPECT_EQ(c.op, serve::Op::Render);
+    EXPECT_TRUE(c.options.double_precision);
+    EXPECT_TRUE(c.options.fast_math);
+    auto back = serve::parse_render_body(body);
+    ASSERT_TRUE(std::holds_alternative<serve::RenderBody>(back));
+    const serve::RenderBody& b = std::get<serve::RenderBody>(back);
+    EXPECT_EQ(b.request.frames, 1000);
+    EXPECT_EQ(b.request.block, 32);
+    EXPECT_EQ(b.request.press_buttons, 10);
+    EXPECT_EQ(b.request.sets, r.sets);
+    EXPECT_EQ(b.request.set_at, r.set_at);
+    EXPECT_EQ(b.bundle, "tutti-bundle 1\n");
+    EXPECT_EQ(b.input.size(), input.size());
+    // bad ones: 400
+    EXPECT_EQ(status_of("POST", "/v1/render", "x"), 400);
+    EXPECT_EQ(status_of("POST", "/v1/render", serve::encode_render_body(r, "b", "short")), 400);
+    r.input = "impulse";
+    EXPECT_EQ(status_of("POST", "/v1/render", serve::encode_render_body(r, "b", "")), 200);
+    r.block = 0;
+    EXPECT_EQ(status_of("POST", "/v1/render", serve::encode_render_body(r, "b", "")), 400);
+    r.block = 64;
+    r.frames = 1L << 40;
+    EXPECT_EQ(status_of("POST", "/v1/render", serve::encode_render_body(r, "b", "")), 400);
+    r.frames = 10;
+    r.input = "/etc/passwd";
+    EXPECT_EQ(status_of("POST", "/v1/render", serve::encode_render_body(r, "b", "")), 400);
+    std::string cut = serve::encode_render_body(serve::RenderRequest{}, "tutti-bundle 1\n", "");
+    cut.pop_back();
+    EXPECT_EQ(status_of("POST", "/v1/render", cut), 400); // truncated
+    EXPECT_EQ(status_of("GET", "/v1/render"), 405);
 }
 
 TEST(ServeApi, BadRequests) {
@@ -271,7 +321,7 @@ TEST(ServeServer, FactoryCreateListLookupDelete) {
     ASSERT_EQ(list.size(), 1u);
     EXPECT_EQ(list[0].key, key);
     EXPECT_EQ(list[0].name, "tone");
-    EXPECT_EQ(list[0].options, "backend=llvm&double=0&opt=2");
+    EXPECT_EQ(list[0].options, "backend=llvm&double=0&opt=2&math=exact");
     EXPECT_GT(list[0].last_use_ms, 0);
 
     auto found = remote::RemoteFactory::lookup(s.endpoint, key);

@@ -126,6 +126,12 @@ int main(int argc, char** argv) {
     render->add_flag("--quiet", ra.quiet, "Do not print the swap reports");
     render->add_flag("--no-cache", ra.no_cache,
                      "Compile without the compiled-code cache (also TUTTI_CACHE=0)");
+    render->add_option("--on", ra.on,
+                       "Render on a compile server (tutti serve): HOST[:PORT] or "
+                       "https://HOST[:PORT]; the same output as a local render");
+    render->add_option("--token", ra.token, "With --on: the server's token");
+    render->add_option("--tls-ca", ra.tls_ca,
+                       "With --on: trust this certificate (PEM) for https (a self-signed one)");
 
     tutti::app::PlayArgs pl;
     CLI::App* play = app.add_subcommand(
@@ -275,6 +281,12 @@ int main(int argc, char** argv) {
     serve->add_option("--seconds", sa.seconds, "Stop after this long");
     serve->add_flag("!--no-advertise", sa.advertise,
                     "Do not announce the server with DNS-SD (tutti machines; docs/discovery.md)");
+    serve->add_option(
+        "--cache-dir", sa.cache_dir,
+        "The compiled-code cache's folder (default: the user's, ~/.cache/tutti/code)");
+    serve->add_flag("!--no-cache", sa.cache, "Compile without the compiled-code cache");
+    serve->add_option("--tls-cert", sa.tls_cert, "Serve https: the certificate chain (PEM)");
+    serve->add_option("--tls-key", sa.tls_key, "Serve https: the private key (PEM)");
     std::string factories_server, factories_token;
     bool factories_json = false;
     CLI::App* factories =
@@ -283,6 +295,9 @@ int main(int argc, char** argv) {
         ->required();
     factories->add_option("--token", factories_token, "The server's token");
     factories->add_flag("--json", factories_json, "Print the server's JSON answer");
+    std::string factories_tls_ca;
+    factories->add_option("--tls-ca", factories_tls_ca,
+                          "Trust this certificate (PEM) for https (a self-signed one)");
     std::string bundle_program;
     std::vector<std::string> bundle_includes;
     CLI::App* bundle = app.add_subcommand(
@@ -350,7 +365,8 @@ int main(int argc, char** argv) {
             return tutti::app::run_serve(sa);
         }
         if (factories->parsed()) {
-            return tutti::app::run_factories(factories_server, factories_token, factories_json);
+            return tutti::app::run_factories(factories_server, factories_token, factories_json,
+                                             factories_tls_ca);
         }
         if (bundle->parsed()) {
             return tutti::app::run_bundle(bundle_program, bundle_includes);

@@ -78,10 +78,10 @@ bool split_assignment(const std::string& kv, std::string& path, double& value) {
     return true;
 }
 
-void list_controls(const Factory& f) {
-    std::cerr << "controls of " << f.name() << ":\n";
+void list_controls(const Factory& f, std::ostream& err) {
+    err << "controls of " << f.name() << ":\n";
     for (const auto& p : f.parameters()) {
-        std::cerr << "  " << p.path << "\n";
+        err << "  " << p.path << "\n";
     }
 }
 
@@ -98,11 +98,13 @@ std::vector<std::string> buttons_of(const Factory& f) {
 
 template <class T>
 int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
-              std::vector<Event> events, long frames) {
+              std::vector<Event> events, long frames, const RenderInputFile* file,
+              std::vector<std::vector<T>>& out, std::ostream& err, double max_seconds) {
     // The offline driver: this thread is the engine's audio thread; versions and
     // parameter changes go through the same queues as in live use. A version takes
     // effect at the first block boundary at or after its frame; a parameter change
     // is stamped with its frame and lands exactly there (the engine splits the block).
+    const auto started = std::chrono::steady_clock::now();
     EngineOptions eo;
     eo.sample_rate = a.sample_rate;
     eo.max_block = a.block;
@@ -113,19 +115,19 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
     Engine engine(eo);
     std::string error;
     if (engine.submit(main_factory, a.program, &error) == 0) {
-        std::cerr << "tutti render: " << error << "\n";
+        err << "tutti render: " << error << "\n";
         return 2;
     }
     for (const std::string& kv : a.sets) {
         std::string name;
         double value = 0;
         if (!split_assignment(kv, name, value)) {
-            std::cerr << "tutti render: --set takes PATH=VALUE\n";
+            err << "tutti render: --set takes PATH=VALUE\n";
             return 2;
         }
         if (control::set_by_path(engine, name, value) == 0) {
-            std::cerr << "tutti render: no control '" << name << "'\n";
-            list_controls(*main_factory);
+            err << "tutti render: no control '" << name << "'\n";
+            list_controls(*main_factory, err);
             return 2;
         }
     }
@@ -145,10 +147,10 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
             }
         }
         for (const std::string& u : unknown) {
-            std::cerr << "tutti render: no control '" << u << "'\n";
+            err << "tutti render: no control '" << u << "'\n";
         }
         if (!unknown.empty()) {
-            list_controls(*main_factory);
+            list_controls(*main_factory, err);
             return 2;
         }
     }
@@ -170,46 +172,43 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
         for (int c = 0; c < nin; ++c) {
             test_signal::fill_mix<T>(c, frames, in[std::size_t(c)].data());
         }
-    } else if (a.input != "silence") {
-        SF_INFO info{};
-        SNDFILE* f = sf_open(a.input.c_str(), SFM_READ, &info);
-        if (f == nullptr) {
-            std::cerr << "tutti render: cannot read input '" << a.input
-                      << "': " << sf_strerror(nullptr) << "\n";
-            return 2;
-        }
-        std::vector<double> buf(std::size_t(info.channels) * std::size_t(frames), 0.0);
-        sf_count_t got = sf_readf_double(f, buf.data(), frames);
-        sf_close(f);
+    } else if (a.input != "silence" && file != nullptr) {
+        const long got = std::min(file->frames, frames);
         for (int c = 0; c < nin; ++c) {
-            int src = info.channels > 0 ? c % info.channels : 0;
+            int src = file->channels > 0 ? c % file->channels : 0;
             for (long n = 0; n < got; ++n) {
-                in[std::size_t(c)][std::size_t(n)] =
-                    T(buf[std::size_t(n) * std::size_t(info.channels) + std::size_t(src)]);
+                in[std::size_t(c)][std::size_t(n)] = T(
+                    file->samples[std::size_t(n) * std::size_t(file->channels) + std::size_t(src)]);
             }
         }
     }
-    std::vector<std::vector<T>> out(std::size_t(nout), std::vector<T>(std::size_t(frames), T(0)));
+    out.assign(std::size_t(nout), std::vector<T>(std::size_t(frames), T(0)));
     std::vector<const void*> inp(static_cast<std::size_t>(nin));
     std::vector<void*> outp(static_cast<std::size_t>(nout));
     std::size_t next_event = 0;
     bool pressed = false;
     for (long pos = 0; pos < frames; pos += a.block) {
+        if (max_seconds > 0 &&
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >
+                max_seconds) {
+            err << "tutti render: the render took longer than " << max_seconds
+                << " s (the server's limit)\n";
+            return 2;
+        }
         int n = int(std::min<long>(a.block, frames - pos));
         bool swapped = false;
         while (next_event < events.size() && events[next_event].frame <= pos) {
             const Event& e = events[next_event++];
             if (e.program) {
                 if (engine.submit(e.program, e.program_path, &error, e.compile_ms) == 0) {
-                    std::cerr << "tutti render: " << e.program_path << ": " << error << "\n";
+                    err << "tutti render: " << e.program_path << ": " << error << "\n";
                     return 2;
                 }
                 latest = e.program;
                 swapped = true;
             } else if (!engine.set_parameter_at(e.frame, e.path, e.value)) {
-                std::cerr << "tutti render: frame " << e.frame << ": no control '" << e.path
-                          << "'\n";
-                list_controls(*latest);
+                err << "tutti render: frame " << e.frame << ": no control '" << e.path << "'\n";
+                list_controls(*latest, err);
                 return 2;
             }
         }
@@ -220,9 +219,8 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
                !events[next_event].program) {
             const Event& e = events[next_event++];
             if (!engine.set_parameter_at(e.frame, e.path, e.value)) {
-                std::cerr << "tutti render: frame " << e.frame << ": no control '" << e.path
-                          << "'\n";
-                list_controls(*latest);
+                err << "tutti render: frame " << e.frame << ": no control '" << e.path << "'\n";
+                list_controls(*latest, err);
                 return 2;
             }
         }
@@ -244,15 +242,21 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
         engine.process(n, inp.data(), outp.data());
         for (SwapReport& r : engine.take_reports()) {
             if (r.committed && r.generation > 1 && !a.quiet) {
-                std::cerr << swap_line(r) << "\n" << swap_fields(r);
+                err << swap_line(r) << "\n" << swap_fields(r);
             }
         }
     }
     if (engine.dropped_messages() > 0) {
-        std::cerr << "tutti render: " << engine.dropped_messages()
-                  << " parameter messages were lost\n";
+        err << "tutti render: " << engine.dropped_messages() << " parameter messages were lost\n";
     }
+    return 0;
+}
 
+template <class T>
+int write_as(const RenderArgs& a, const RenderedAudio& audio,
+             const std::vector<std::vector<T>>& out, std::ostream& err) {
+    const int nin = audio.inputs, nout = audio.outputs;
+    const long frames = audio.frames;
     if (ends_with(a.output, ".wav")) {
         SF_INFO info{};
         info.samplerate = a.sample_rate;
@@ -260,8 +264,8 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
         info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
         SNDFILE* f = sf_open(a.output.c_str(), SFM_WRITE, &info);
         if (f == nullptr) {
-            std::cerr << "tutti render: cannot write '" << a.output << "': " << sf_strerror(nullptr)
-                      << "\n";
+            err << "tutti render: cannot write '" << a.output << "': " << sf_strerror(nullptr)
+                << "\n";
             return 2;
         }
         std::vector<float> inter(std::size_t(frames) * std::size_t(info.channels), 0.0f);
@@ -277,7 +281,7 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
     }
     FILE* o = a.output == "-" ? stdout : std::fopen(a.output.c_str(), "w");
     if (o == nullptr) {
-        std::cerr << "tutti render: cannot write '" << a.output << "'\n";
+        err << "tutti render: cannot write '" << a.output << "'\n";
         return 2;
     }
     const bool dbl = sizeof(T) == sizeof(double);
@@ -304,6 +308,35 @@ int render_as(const RenderArgs& a, std::shared_ptr<const Factory> main_factory,
     return 0;
 }
 
+/// The --set-at changes as events; 2 with the message on `err` for a bad one.
+int set_at_events(const RenderArgs& a, std::vector<Event>& events, std::ostream& err) {
+    for (const std::string& sa : a.set_at) {
+        Event e;
+        std::string rest;
+        if (!split_frame(sa, e.frame, rest) || !split_assignment(rest, e.path, e.value)) {
+            err << "tutti render: --set-at takes FRAME:PATH=VALUE, not '" << sa << "'\n";
+            return 2;
+        }
+        events.push_back(std::move(e));
+    }
+    return 0;
+}
+
+int render_events(const RenderArgs& a, std::shared_ptr<const Factory> program,
+                  std::vector<Event> events, const RenderInputFile* file, RenderedAudio& audio,
+                  std::ostream& err, double max_seconds) {
+    const long frames = render_frames(a);
+    audio = RenderedAudio{};
+    audio.inputs = program->num_inputs();
+    audio.outputs = program->num_outputs();
+    audio.frames = frames;
+    audio.double_precision = a.double_precision;
+    return a.double_precision ? render_as<double>(a, std::move(program), std::move(events), frames,
+                                                  file, audio.d, err, max_seconds)
+                              : render_as<float>(a, std::move(program), std::move(events), frames,
+                                                 file, audio.f, err, max_seconds);
+}
+
 void print_diagnostics(const std::vector<Diagnostic>& diags, bool json) {
     if (json) {
         std::cout << to_json(diags) << "\n";
@@ -325,6 +358,9 @@ int run_render(const RenderArgs& a) {
         std::cerr << "tutti render: --backend is llvm or interp\n";
         return 2;
     }
+    if (!a.on.empty()) {
+        return run_render_on(a); // on a compile server (render_on.cpp)
+    }
     CompileOptions opts;
     opts.double_precision = a.double_precision;
     opts.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
@@ -340,9 +376,7 @@ int run_render(const RenderArgs& a) {
     if (!r.ok()) {
         return 1;
     }
-    long frames = a.frames >= 0    ? a.frames
-                  : a.seconds >= 0 ? long(std::floor(a.seconds * a.sample_rate + 0.5))
-                                   : 20000;
+    const long frames = render_frames(a);
     std::vector<Event> events;
     for (const std::string& sw : a.swaps) {
         Event e;
@@ -362,17 +396,61 @@ int run_render(const RenderArgs& a) {
         e.program = other.factory;
         events.push_back(std::move(e));
     }
-    for (const std::string& sa : a.set_at) {
-        Event e;
-        std::string rest;
-        if (!split_frame(sa, e.frame, rest) || !split_assignment(rest, e.path, e.value)) {
-            std::cerr << "tutti render: --set-at takes FRAME:PATH=VALUE, not '" << sa << "'\n";
-            return 2;
-        }
-        events.push_back(std::move(e));
+    if (set_at_events(a, events, std::cerr) != 0) {
+        return 2;
     }
-    return a.double_precision ? render_as<double>(a, r.factory, std::move(events), frames)
-                              : render_as<float>(a, r.factory, std::move(events), frames);
+    RenderInputFile file;
+    if (!is_generated_input(a.input) && read_render_input(a.input, frames, file, std::cerr) != 0) {
+        return 2;
+    }
+    RenderedAudio audio;
+    if (int rc = render_events(a, r.factory, std::move(events), &file, audio, std::cerr, 0);
+        rc != 0) {
+        return rc;
+    }
+    return write_rendered(a, audio, std::cerr);
+}
+
+bool is_generated_input(const std::string& input) {
+    return input == "impulse" || input == "silence" || input == "noise" || input == "mix";
+}
+
+long render_frames(const RenderArgs& a) {
+    return a.frames >= 0    ? a.frames
+           : a.seconds >= 0 ? long(std::floor(a.seconds * a.sample_rate + 0.5))
+                            : 20000;
+}
+
+int read_render_input(const std::string& path, long frames, RenderInputFile& file,
+                      std::ostream& err) {
+    SF_INFO info{};
+    SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+    if (f == nullptr) {
+        err << "tutti render: cannot read input '" << path << "': " << sf_strerror(nullptr) << "\n";
+        return 2;
+    }
+    file.channels = info.channels;
+    file.samples.assign(std::size_t(info.channels) * std::size_t(frames), 0.0);
+    sf_count_t got = sf_readf_double(f, file.samples.data(), frames);
+    sf_close(f);
+    file.frames = long(std::max<sf_count_t>(got, 0));
+    file.samples.resize(std::size_t(file.frames) * std::size_t(info.channels));
+    return 0;
+}
+
+int render_compiled(const RenderArgs& a, std::shared_ptr<const Factory> program,
+                    const RenderInputFile* file, RenderedAudio& audio, std::ostream& err,
+                    double max_seconds) {
+    std::vector<Event> events;
+    if (set_at_events(a, events, err) != 0) {
+        return 2;
+    }
+    return render_events(a, std::move(program), std::move(events), file, audio, err, max_seconds);
+}
+
+int write_rendered(const RenderArgs& a, const RenderedAudio& audio, std::ostream& err) {
+    return audio.double_precision ? write_as<double>(a, audio, audio.d, err)
+                                  : write_as<float>(a, audio, audio.f, err);
 }
 
 int run_check(const std::string& program, const std::vector<std::string>& include_dirs,

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "apps/tutti/render_on.h"
 #include "control/control_hub.h"
 #include "discovery/advertiser.h"
 #include "jit/jit_engine.h"
@@ -36,6 +37,9 @@ int run_serve(const ServeArgs& a) {
     so.port = a.port;
     so.token = a.token;
     so.limits.max_bundle = a.max_body_mb << 20;
+    so.tls_cert = a.tls_cert;
+    so.tls_key = a.tls_key;
+    const bool tls = !a.tls_cert.empty();
     const bool off_loopback = !is_loopback_host(a.listen);
     serve::ServiceOptions vo;
     vo.jobs = a.jobs;
@@ -47,6 +51,9 @@ int run_serve(const ServeArgs& a) {
         so.token = control::make_token();
     }
     vo.token = so.token;
+    vo.render = render_for_server; // POST /v1/render: tutti render's code
+    vo.use_cache = a.cache;
+    vo.cache_dir = a.cache_dir;
     serve::Service service(vo);
     serve::Server server(service, so);
     std::string error;
@@ -54,13 +61,17 @@ int run_serve(const ServeArgs& a) {
         std::cerr << "tutti serve: " << error << "\n";
         return 2;
     }
-    std::printf("tutti serve: http://%s:%d/v1 (%d compile workers, %.0f s and %.0f MiB per "
+    std::printf("tutti serve: %s://%s:%d/v1 (%d compile workers, %.0f s and %.0f MiB per "
                 "compilation)\n",
-                a.listen.c_str(), server.port(), a.jobs, a.max_seconds, a.max_memory_mb);
+                tls ? "https" : "http", a.listen.c_str(), server.port(), a.jobs, a.max_seconds,
+                a.max_memory_mb);
     if (off_loopback) {
         std::printf("token (every request needs it: Authorization: Bearer TOKEN): %s\n",
                     server.token().c_str());
-        std::printf("no TLS: off loopback, put a TLS proxy in front (docs/serve-api.md)\n");
+        if (!tls) {
+            std::fprintf(stderr, "tutti serve: warning: no TLS off loopback: the token and the "
+                                 "programs travel in clear (--tls-cert and --tls-key)\n");
+        }
     }
     // DNS-SD (docs/discovery.md): `tutti machines` finds the server where it
     // can be reached (on lo only when it listens on loopback); withdrawn
@@ -96,7 +107,8 @@ int run_serve(const ServeArgs& a) {
     return 0;
 }
 
-int run_factories(const std::string& where, const std::string& token, bool json) {
+int run_factories(const std::string& where, const std::string& token, bool json,
+                  const std::string& tls_ca) {
     std::optional<remote::Endpoint> e = remote::parse_endpoint(where);
     if (!e) {
         std::cerr << "tutti factories: '" << where << "' is not HOST[:PORT]\n";
@@ -104,6 +116,10 @@ int run_factories(const std::string& where, const std::string& token, bool json)
     }
     e->token = token;
     e->timeout = std::chrono::milliseconds(10000);
+    if (!tls_ca.empty()) {
+        e->tls = true;
+        e->tls_ca = tls_ca;
+    }
     try {
         if (json) {
             remote::Client client(*e);
