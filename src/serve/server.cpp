@@ -307,7 +307,7 @@ private:
             }
         }
         s.linking.push_back({std::move(t), done});
-        stream_.expires_after(s.opt.request_timeout * 2);
+        tcp().expires_after(s.opt.request_timeout * 2);
     }
 
     /// Hands the connection to the instance's control server (src/http), which
