@@ -29,6 +29,10 @@
  *   PUT    /v1/instances/ID/controls           {"path":P | "index":I, "value":V}
  *   POST   /v1/instances/ID/reset_controls
  *   GET    /v1/instances/ID/ws                 the control WebSocket (docs/control-protocol.md)
+ *   GET    /v1/instances/ID/state              its state with layout and identities (binary)
+ *   PUT    /v1/instances/ID/state[?partial=1]  takes a state in (the engine's migration)
+ *   POST   /v1/instances/ID/process?frames=N   computes one block of a stopped instance
+ *                                               (f32 samples, channel after channel)
  * Compile options in the query of POST /v1/factories: backend=llvm|interpreter,
  * double=0|1, opt=0..3, name=NAME (the program's file name is the bundle's first).
  */
@@ -62,6 +66,9 @@ enum class Op {
     SetControl,
     ResetControls,
     InstanceSocket,
+    GetState,     ///< GET /v1/instances/ID/state: its state image (runtime/state_image.h)
+    PutState,     ///< PUT /v1/instances/ID/state[?partial=1]: take a state image in
+    ProcessBlock, ///< POST /v1/instances/ID/process?frames=N: one block, stopped instances
 };
 const char* to_string(Op op);
 
@@ -88,6 +95,10 @@ struct Call {
     std::string ws_query;                ///< InstanceSocket: the query, passed on to the socket
     /// CreateMachineCode: the CPU to generate code for (empty triple: the server's)
     std::string triple, cpu, features;
+    /// PutState: the state image; ProcessBlock: the input samples (views of the body)
+    std::string_view payload;
+    bool partial = false; ///< PutState: accept a state that does not carry everything
+    int frames = 0;       ///< ProcessBlock
 };
 
 struct ApiError {
