@@ -9,6 +9,8 @@
 #include <numbers>
 #include <thread>
 
+#include "support/rt_section.h"
+
 namespace tutti::move {
 
 namespace {
@@ -151,7 +153,14 @@ void Mover::history_read(std::uint64_t from, int n, float* const* into) const no
 void Mover::feed_path(int n) noexcept {
     const std::uint64_t t0 = frame_.load(std::memory_order_relaxed);
     history_read(t0 - delay_, n, in_w_.data());
+    if (path_->realtime()) {
+        path_->process(n, in_ptr_.data(), rem_ptr_.data());
+        return;
+    }
+    // an offline path (requests): outside the audio section, by design
+    --rt::audio_depth;
     path_->process(n, in_ptr_.data(), rem_ptr_.data());
+    ++rt::audio_depth;
 }
 
 void Mover::fade(int n, const float* const* from, const float* const* to, float* const* out,
@@ -189,6 +198,7 @@ bool Mover::catch_up(std::uint64_t from, std::uint64_t to) noexcept {
 }
 
 void Mover::process(int n, const float* const* inputs, float* const* outputs) noexcept {
+    rt::AudioSection section;
     const std::uint64_t t0 = frame_.load(std::memory_order_relaxed);
     // the input into the history (what the path and a catch-up read)
     {

@@ -57,6 +57,11 @@ public:
     /// The mover's audio thread.
     virtual void process(int frames, const float* const* inputs,
                          float* const* outputs) noexcept = 0;
+    /// False for a path that may block (OfflineLink): the mover calls it
+    /// outside its audio section.
+    virtual bool realtime() const {
+        return true;
+    }
 };
 
 /// An offline stand-in for the network link (renders and tests): each block
@@ -72,6 +77,9 @@ public:
         return latency_;
     }
     void process(int frames, const float* const* inputs, float* const* outputs) noexcept override;
+    bool realtime() const override {
+        return false;
+    }
     std::uint64_t failures() const {
         return failures_;
     }

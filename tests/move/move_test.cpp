@@ -13,8 +13,10 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "move/block_link.h"
 #include "move/mover.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
@@ -22,6 +24,7 @@
 #include "serve/api.h"
 #include "serve/server.h"
 #include "serve/service.h"
+#include "support/rt_interposer.h"
 #include "tutti/compiler.h"
 #include "tutti/engine.h"
 
@@ -426,6 +429,105 @@ TEST(Move, ToTheServerAndBackContinuesTheUnmovedRender) {
     for (std::size_t i = kf; i < l0; ++i) {
         EXPECT_LE(std::fabs(moved[0][i]), 2.0f) << i;
     }
+}
+
+TEST(Move, WhileAnAudioThreadPlays) {
+    // the real-time way: an audio thread paced at the block period calls the
+    // mover; this thread moves the program out and back (BlockLink: the
+    // server's HTTP API from a network thread). The audio thread waits for the
+    // link's answer before a block (outside its audio section) so that a
+    // loaded machine cannot make an answer late: the samples are compared.
+    Served s(28540);
+    ASSERT_TRUE(s.started);
+    auto local = compile_local(moving_program);
+    auto rf = remote_factory(s.endpoint, moving_program);
+    ASSERT_TRUE(local && rf);
+    const int blocks = 420, latency_blocks = 4;
+    auto unmoved = render_engine(local, blocks);
+    Engine engine(engine_options(1, 2));
+    std::string error;
+    ASSERT_TRUE(engine.wait_prepared(engine.submit(local, "move.dsp", &error)));
+    move::MoverOptions mo;
+    mo.inputs = 1;
+    mo.outputs = 2;
+    mo.max_block = block;
+    mo.sample_rate = rate;
+    mo.crossfade_ms = 2;
+    move::Mover mover(engine, mo);
+    auto remote = rf->create_remote_instance(rate, block);
+    move::BlockLink link(*remote, 1, 2, block, latency_blocks);
+    link.start();
+    std::vector<std::vector<float>> moved(2, std::vector<float>(std::size_t(blocks) * block));
+    std::atomic<int> waits_failed{0};
+    std::thread audio([&] {
+        std::vector<float> in(block, 0.0f);
+        const float* ins[1] = {in.data()};
+        auto next = std::chrono::steady_clock::now();
+        for (int b = 0; b < blocks; ++b) {
+            next += std::chrono::microseconds(1333);
+            std::this_thread::sleep_until(next);
+            if (mover.where() != move::Mover::Where::Local || mover.moving()) {
+                const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+                while (!link.answer_ready() && std::chrono::steady_clock::now() < until) {
+                    std::this_thread::sleep_for(std::chrono::microseconds(50));
+                }
+                if (!link.answer_ready()) {
+                    waits_failed.fetch_add(1);
+                }
+            }
+            float* outs[2] = {moved[0].data() + std::size_t(b) * block,
+                              moved[1].data() + std::size_t(b) * block};
+            mover.process(block, ins, outs);
+        }
+    });
+    auto wait_frames = [&](std::uint64_t f) {
+        while (mover.frames() < f) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    };
+    wait_frames(60 * block);
+    move::MoveResult out = mover.move_out(*remote, link);
+    wait_frames(260 * block);
+    move::MoveResult back;
+    if (out.ok) {
+        while (mover.where() != move::Mover::Where::Remote) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        back = mover.move_back(*remote);
+    }
+    audio.join();
+    link.stop();
+    ASSERT_TRUE(out.ok) << out.error;
+    ASSERT_TRUE(back.ok) << back.error;
+    EXPECT_EQ(waits_failed.load(), 0);
+    EXPECT_EQ(link.failures(), 0u) << link.last_error();
+    EXPECT_EQ(link.dropped(), 0u);
+    EXPECT_EQ(tutti_rt_violations(), 0) << tutti_rt_first_violation();
+    EXPECT_EQ(tutti_rt_checking(), 1); // the checker is in (not a TSan build)
+    const std::size_t fade = std::size_t(std::lround(mo.crossfade_ms * 1e-3 * rate));
+    const std::size_t n = moved[0].size();
+    const std::size_t lat = std::size_t(out.latency_frames);
+    const std::size_t s1 = out.switch_frame, s2 = back.switch_frame;
+    ASSERT_LT(s1 + fade, s2);
+    ASSERT_LT(s2 + fade, n);
+    const double before = max_diff(moved, 0, unmoved, 0, s1);
+    const double remote_part = max_diff(moved, s1 + fade, unmoved, s1 + fade - lat, s2 - s1 - fade);
+    const double after = max_diff(moved, s2 + fade, unmoved, s2 + fade, n - s2 - fade);
+    std::printf(
+        "move while playing: state taken at frame %llu, hand-over %.2f ms, switched at "
+        "frame %zu: latency %zu frames (link %d + hand-over %zu); back: server state at "
+        "input frame %llu, caught up %d frames in one block, hand-over %.2f ms, switched at frame "
+        "%zu; late answers %llu\n",
+        static_cast<unsigned long long>(out.state_frame), out.handoff_ms, s1, lat,
+        link.latency_frames(), lat - std::size_t(link.latency_frames()),
+        static_cast<unsigned long long>(back.state_frame), back.catch_up_frames, back.handoff_ms,
+        s2, static_cast<unsigned long long>(link.late()));
+    std::printf("move while playing: max |diff| before %g; on the server vs unmoved delayed by "
+                "%zu frames %g; back vs unmoved %g\n",
+                before, lat, remote_part, after);
+    EXPECT_EQ(before, 0.0);
+    EXPECT_EQ(remote_part, 0.0);
+    EXPECT_EQ(after, 0.0);
 }
 
 TEST(Move, RefusedMovesSayWhy) {
