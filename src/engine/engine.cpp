@@ -79,6 +79,11 @@ struct Slot {
     /// playing version's), received from elsewhere
     bool has_foreign = false;
     std::vector<std::byte> foreign;
+    /// Its state is not in this process (a remote instance: state() is null):
+    /// never migrated here (a swap with its state carried is the server's,
+    /// RemoteInstance::swap), crossfaded from and to, never cleared on the
+    /// audio thread.
+    bool remote = false;
 };
 
 struct CommitEvent {
@@ -194,6 +199,7 @@ struct Engine::Impl {
         std::shared_ptr<const Factory> factory;
         std::shared_ptr<ControlValues> values;
         std::vector<std::uint64_t> tables;
+        bool remote = false;
     } last; ///< the last version queued for the audio thread
     std::size_t live_slots = 0;
     std::map<std::uint64_t, VersionUi> live;    ///< every version not freed yet
@@ -428,8 +434,10 @@ struct Engine::Impl {
             }
         }
         slot->values_raw = slot->values.get();
+        slot->remote = slot->instance->state() == nullptr;
         std::vector<std::uint64_t> tables =
-            engine::table_digests(*factory, slot->instance->state());
+            slot->remote ? std::vector<std::uint64_t>(factory->state_layout().size(), 0)
+                         : engine::table_digests(*factory, slot->instance->state());
         if (foreign != nullptr) {
             if (!plan_foreign(*slot, *foreign, prev, tables, partial, error)) {
                 std::lock_guard<std::mutex> l(mutex);
@@ -444,6 +452,12 @@ struct Engine::Impl {
             slot->plan = engine::plan_migration(*prev.factory, *factory, prev.tables, tables);
             slot->previous = prev.generation;
             needs_clear = !plan_covers_state(*factory, slot->plan);
+            if (slot->remote || prev.remote) {
+                // nothing to migrate in this process: a crossfade (the plan
+                // still maps the parameters of changes sent just before)
+                slot->plan.crossfade = true;
+                needs_clear = true;
+            }
             if (opt.check_migrations) {
                 slot->check_from.assign(prev.factory->state_bytes(), std::byte{0});
                 slot->check_to.assign(factory->state_bytes(), std::byte{0});
@@ -472,6 +486,9 @@ struct Engine::Impl {
             }
             if (tier == Tier::Llvm) {
                 // the report keeps the fields of the version's first swap
+            } else if (foreign == nullptr && prev.factory && (slot->remote || prev.remote)) {
+                r.fields = engine::fresh_changes(*factory);
+                r.reset = int(r.fields.size());
             } else if (prev.factory || foreign != nullptr) {
                 r.carried = slot->plan.carried;
                 r.resized = slot->plan.resized;
@@ -487,6 +504,7 @@ struct Engine::Impl {
             last.factory = factory;
             last.values = slot->values;
             last.tables = std::move(tables);
+            last.remote = slot->remote;
             live[generation] = VersionUi{generation, factory, slot->values};
             ++live_slots;
             // queued before anyone hears it is prepared (the live_slots bound leaves room)
@@ -514,6 +532,13 @@ struct Engine::Impl {
             return false;
         }
         const Factory& to = *slot.factory;
+        if (slot.remote) {
+            if (error != nullptr) {
+                *error = "the program's state is not in this process (a remote instance): "
+                         "give the state to its server";
+            }
+            return false;
+        }
         slot.plan = engine::plan_migration(
             from, to, engine::table_digests(from, foreign.bytes.data()), tables);
         if (slot.plan.crossfade && !partial) {
@@ -817,7 +842,8 @@ struct Engine::Impl {
             auto t0 = Clock::now();
             bool fade = false;
             const bool migrated =
-                next->has_foreign || (current != nullptr && next->previous == current->generation);
+                next->has_foreign || (current != nullptr && next->previous == current->generation &&
+                                      !next->remote && !current->remote);
             if (migrated) {
                 const std::byte* from =
                     next->has_foreign ? next->foreign.data() : current->instance->state();

@@ -3,14 +3,23 @@
 // factory and instance over it.
 #include "remote/client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <utility> // before Boost.Asio 1.74, which uses std::exchange without it
 
+#include "engine/mpsc_queue.h"
 #include "http/json_scan.h"
+#include "netjack/remote_processor.h"
 #include "runtime/factory_info_codec.h"
 
 namespace tutti::remote {
@@ -239,6 +248,23 @@ Client::Client(Endpoint endpoint) : endpoint_(std::move(endpoint)) {
 }
 Client::~Client() = default;
 
+std::string Client::local_address() {
+    std::lock_guard lock(mutex_);
+    if (!connection_ || !connection_->open) {
+        return {};
+    }
+    beast::error_code ec;
+    auto local = connection_->stream.socket().local_endpoint(ec);
+    if (ec) {
+        return {};
+    }
+    auto a = local.address();
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+        return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).to_string();
+    }
+    return a.to_string();
+}
+
 Response Client::request(std::string_view method, std::string_view target, std::string_view body,
                          std::string_view content_type) {
     std::lock_guard lock(mutex_);
@@ -405,7 +431,21 @@ void RemoteFactory::remove() const {
 
 std::unique_ptr<Instance> RemoteFactory::make_instance(std::shared_ptr<const Factory> self) const {
     auto me = std::static_pointer_cast<const RemoteFactory>(self);
-    return std::make_unique<RemoteInstance>(std::move(me), 0, 64);
+    const std::optional<LinkOptions> link = instance_link();
+    auto inst = std::make_unique<RemoteInstance>(std::move(me), 0,
+                                                 link && link->period > 0 ? link->period : 64);
+    inst->auto_link_ = link.has_value();
+    return inst;
+}
+
+void RemoteFactory::link_instances(std::optional<LinkOptions> options) const {
+    std::lock_guard lock(link_mutex_);
+    const_cast<RemoteFactory*>(this)->link_ = std::move(options);
+}
+
+std::optional<LinkOptions> RemoteFactory::instance_link() const {
+    std::lock_guard lock(link_mutex_);
+    return link_;
 }
 
 std::unique_ptr<RemoteInstance> RemoteFactory::create_remote_instance(int sample_rate,
@@ -413,6 +453,84 @@ std::unique_ptr<RemoteInstance> RemoteFactory::create_remote_instance(int sample
     auto me = std::static_pointer_cast<const RemoteFactory>(shared_from_this());
     return std::make_unique<RemoteInstance>(std::move(me), sample_rate, block);
 }
+
+/// The client's end of an instance's audio link: a NetJack master paced by
+/// compute(), the blocks of the link's period assembled from any frame counts,
+/// and the control values (set here, sent through the link at their frame).
+struct RemoteInstance::AudioLink {
+    struct Change {
+        std::uint32_t index = 0;
+        float value = 0;
+    };
+    netjack::RemoteProcessor processor;
+    LinkOptions options;
+    std::string server_json = "null";
+    int period = 64, sends = 0, returns = 0, latency = 2;
+    std::uint16_t port = 0;
+    std::size_t controls = 0;
+    std::unique_ptr<std::atomic<double>[]> values;
+    engine::MpscQueue<Change> queue{1024};
+    std::vector<float> in_storage, out_storage;
+    std::vector<const float*> in_ptrs;
+    std::vector<float*> out_ptrs;
+    int pos = 0;
+    std::size_t prime_next = 0; ///< the controls sent once the server joined
+    std::atomic<std::thread::id> audio_thread{};
+    std::atomic<std::uint64_t> blocks{0};
+
+    bool on_audio_thread() const {
+        return audio_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
+    }
+
+    /// Any thread: a control change; false when `index` is beyond the link's.
+    bool set(std::size_t index, double value) noexcept {
+        if (index >= controls) {
+            return false;
+        }
+        values[index].store(value, std::memory_order_relaxed);
+        if (on_audio_thread()) {
+            // between two compute() calls of this thread: at the frame reached
+            processor.send_control(std::uint32_t(pos), std::uint32_t(index), float(value));
+        } else {
+            queue.push(Change{std::uint32_t(index), float(value)});
+        }
+        return true;
+    }
+
+    void compute(int frames, const float* const* in, float* const* out) noexcept {
+        audio_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
+        Change c;
+        while (queue.pop(c)) {
+            processor.send_control(std::uint32_t(pos), c.index, c.value);
+        }
+        if (prime_next < controls && processor.connected()) {
+            // the server joined: every value once, then the link's sweep keeps them
+            const std::size_t end = std::min(controls, prime_next + 96);
+            for (; prime_next < end; ++prime_next) {
+                processor.send_control(std::uint32_t(pos), std::uint32_t(prime_next),
+                                       float(values[prime_next].load(std::memory_order_relaxed)));
+            }
+        }
+        int done = 0;
+        while (done < frames) {
+            const int n = std::min(frames - done, period - pos);
+            for (int ch = 0; ch < sends; ++ch) {
+                std::copy(in[ch] + done, in[ch] + done + n, in_storage.data() + ch * period + pos);
+            }
+            for (int ch = 0; ch < returns; ++ch) {
+                const float* from = out_storage.data() + ch * period + pos;
+                std::copy(from, from + n, out[ch] + done);
+            }
+            pos += n;
+            done += n;
+            if (pos == period) {
+                processor.process(in_ptrs.data(), out_ptrs.data());
+                blocks.fetch_add(1, std::memory_order_relaxed);
+                pos = 0;
+            }
+        }
+    }
+};
 
 RemoteInstance::RemoteInstance(std::shared_ptr<const RemoteFactory> factory, int sample_rate,
                                int block)
@@ -424,7 +542,9 @@ RemoteInstance::RemoteInstance(std::shared_ptr<const RemoteFactory> factory, int
 }
 
 RemoteInstance::~RemoteInstance() {
-    delete_on_server();
+    delete_on_server(); // the server's slave stops with its instance
+    active_.store(nullptr);
+    link_.reset();
 }
 
 void RemoteInstance::create_on_server() {
@@ -468,6 +588,9 @@ std::string RemoteInstance::swap(const std::shared_ptr<const RemoteFactory>& fac
     Response r = client_->call("PUT", "/v1/instances/" + id_ + "/factory",
                                "{\"factory\":\"" + factory->content_key() + "\"}");
     current_ = factory;
+    if (link_) {
+        refresh_values(); // the new version's controls, as the server carried them
+    }
     auto ms = members_or_throw(r.body);
     auto swap = member_raw(ms, "swap");
     return swap ? std::string(*swap) : std::string("{}");
@@ -515,30 +638,56 @@ double RemoteInstance::value(std::string_view path) {
 
 void RemoteInstance::instance_constants(int sample_rate) {
     if (sample_rate != sample_rate_ || id_.empty()) {
+        const bool relink = link_ != nullptr || auto_link_;
+        std::optional<LinkOptions> options;
+        if (link_) {
+            options = link_options_copy();
+        } else if (auto_link_) {
+            options = factory_->instance_link();
+        }
+        disconnect_audio();
         delete_on_server();
         sample_rate_ = sample_rate;
         create_on_server();
+        if (relink && options) {
+            connect_audio(*options);
+        }
     }
 }
 
 void RemoteInstance::reset_controls() {
     client_->call("POST", "/v1/instances/" + id_ + "/reset_controls");
+    if (link_) {
+        const auto& ps = current_->parameters();
+        for (std::size_t i = 0; i < ps.size(); ++i) {
+            set_parameter(i, ps[i].init);
+        }
+    }
 }
 
 void RemoteInstance::clear() {
-    if (!dirty_) {
-        return; // made and never started: its state is clear
+    if (!dirty_ && link_blocks() == 0) {
+        return; // made and never played: its state is clear
     }
     // the engine has no clear: a new instance of the same factory
     const bool was_running = running_;
     delete_on_server();
     create_on_server();
-    if (was_running) {
+    if (link_) {
+        LinkOptions o = link_options_copy();
+        disconnect_audio();
+        connect_audio(o);
+    } else if (was_running) {
         start();
     }
 }
 
 void RemoteInstance::compute(int frames, const void* const* inputs, void* const* outputs) {
+    if (AudioLink* link = active_.load(std::memory_order_acquire)) {
+        link->compute(frames, reinterpret_cast<const float* const*>(inputs),
+                      reinterpret_cast<float* const*>(outputs));
+        return;
+    }
     if (transport_) {
         transport_->compute(frames, inputs, outputs);
         return;
@@ -557,12 +706,33 @@ void RemoteInstance::set_transport(std::unique_ptr<RemoteTransport> transport) {
 }
 
 void RemoteInstance::set_parameter(std::size_t index, double value) {
+    if (AudioLink* link = active_.load(std::memory_order_acquire)) {
+        const auto& ps = current_->parameters();
+        if (index < ps.size()) {
+            const Parameter& p = ps[index];
+            value = std::clamp(value, std::min(p.min, p.max), std::max(p.min, p.max));
+        }
+        if (link->set(index, value)) {
+            return;
+        }
+        if (link->on_audio_thread()) {
+            return; // beyond the link's controls: not from the audio thread
+        }
+    }
     client_->call("PUT", "/v1/instances/" + id_ + "/controls",
                   "{\"index\":" + std::to_string(index) + ",\"value\":" + http::json_number(value) +
                       "}");
 }
 
 double RemoteInstance::get_parameter(std::size_t index) const {
+    if (AudioLink* link = active_.load(std::memory_order_acquire)) {
+        if (index < link->controls) {
+            return link->values[index].load(std::memory_order_relaxed);
+        }
+        if (link->on_audio_thread()) {
+            return 0;
+        }
+    }
     Response r =
         client_->call("GET", "/v1/instances/" + id_ + "/controls?index=" + std::to_string(index));
     return number_member(members_or_throw(r.body), "value");
@@ -638,6 +808,193 @@ void RemoteInstance::process_block(int frames, const float* const* inputs, float
         std::memcpy(outputs[c], r.body.data() + std::size_t(c) * n * sizeof(float),
                     n * sizeof(float));
     }
+}
+
+// ---------------------------------------------------------------- the audio link
+
+namespace {
+
+/// A UDP port nobody has bound on `address`, from `first` on (0: none).
+std::uint16_t free_udp_port(const std::string& address, int first) {
+    for (int port = first; port < first + 400 && port <= 65535; ++port) {
+        const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+        if (fd < 0) {
+            return 0;
+        }
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(std::uint16_t(port));
+        ::inet_pton(AF_INET, address.c_str(), &a.sin_addr);
+        const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(fd);
+        if (ok) {
+            return std::uint16_t(port);
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
+LinkOptions RemoteInstance::link_options_copy() const {
+    return link_ ? link_->options : LinkOptions{};
+}
+
+void RemoteInstance::connect_audio(const LinkOptions& options) {
+    disconnect_audio();
+    if (id_.empty()) {
+        create_on_server();
+    }
+    if (current_->double_precision()) {
+        throw RemoteError(0, "a double-precision program cannot use the audio link (float)");
+    }
+    auto link = std::make_unique<AudioLink>();
+    link->options = options;
+    link->period = options.period > 0 ? options.period : block_;
+    link->latency = std::clamp(options.latency, 1, 30);
+    link->sends = current_->num_inputs();
+    link->returns = current_->num_outputs();
+    const std::size_t nparams = current_->parameters().size();
+    link->controls = options.controls > 0 ? std::size_t(options.controls)
+                                          : std::clamp<std::size_t>(2 * nparams, 64, 4096);
+    link->values = std::make_unique<std::atomic<double>[]>(link->controls);
+    for (std::size_t i = 0; i < link->controls; ++i) {
+        link->values[i].store(i < nparams ? current_->parameters()[i].init : 0.0);
+    }
+    // where we listen: this machine's address on the connection to the server
+    std::string address, port_text;
+    if (const std::size_t colon = options.listen.rfind(':'); colon != std::string::npos) {
+        address = options.listen.substr(0, colon);
+        port_text = options.listen.substr(colon + 1);
+    } else {
+        address = options.listen;
+    }
+    if (address.empty()) {
+        address = client_->local_address();
+        if (address.empty()) {
+            client_->call("GET", "/v1/health");
+            address = client_->local_address();
+        }
+    }
+    if (address.empty() || address.find(':') != std::string::npos) {
+        throw RemoteError(0, "the audio link is IPv4: this machine's address on the connection "
+                             "to the server is '" +
+                                 address + "' (give LinkOptions::listen)");
+    }
+    int port = port_text.empty() ? 0 : std::atoi(port_text.c_str());
+    if (port == 0) {
+        port = free_udp_port(address, 19100);
+        if (port == 0) {
+            throw RemoteError(0, "no free UDP port for the audio link on " + address);
+        }
+    }
+    link->port = std::uint16_t(port);
+    netjack::RemoteProcessor::Options po;
+    po.listen = address + ":" + std::to_string(port);
+    po.sends = link->sends;
+    po.returns = link->returns;
+    po.period = link->period;
+    po.sample_rate = sample_rate_;
+    po.controls = int(link->controls);
+    po.reply_wait_ms = options.reply_wait_ms;
+    std::string error;
+    if (!link->processor.open(po, &error)) {
+        throw RemoteError(0, "the audio link cannot listen on " + po.listen + ": " + error);
+    }
+    const std::size_t frames = std::size_t(link->period);
+    link->in_storage.assign(std::size_t(std::max(link->sends, 1)) * frames, 0.0f);
+    link->out_storage.assign(std::size_t(std::max(link->returns, 1)) * frames, 0.0f);
+    for (int ch = 0; ch < link->sends; ++ch) {
+        link->in_ptrs.push_back(link->in_storage.data() + std::size_t(ch) * frames);
+    }
+    for (int ch = 0; ch < link->returns; ++ch) {
+        link->out_ptrs.push_back(link->out_storage.data() + std::size_t(ch) * frames);
+    }
+    std::string body = "{\"link\":{";
+    body += options.master.empty() ? "\"port\":" + std::to_string(port)
+                                   : "\"master\":" + http::json_quote(options.master);
+    body += ",\"latency\":" + std::to_string(link->latency);
+    body += ",\"format\":" + http::json_quote(options.format);
+    body += ",\"period\":" + std::to_string(link->period);
+    body += ",\"controls\":" + std::to_string(link->controls);
+    body += ",\"timeout\":" + http::json_number(std::clamp(options.timeout_s, 0.1, 30.0));
+    body += "}}";
+    Response r = client_->call("POST", "/v1/instances/" + id_ + "/start", body);
+    if (auto raw = member_raw(members_or_throw(r.body), "link")) {
+        link->server_json = std::string(*raw);
+    }
+    running_ = true;
+    link_ = std::move(link);
+    refresh_values();
+    active_.store(link_.get(), std::memory_order_release);
+}
+
+void RemoteInstance::refresh_values() {
+    if (!link_) {
+        return;
+    }
+    try {
+        Response r = client_->call("GET", "/v1/instances/" + id_ + "/controls");
+        auto list = member_raw(members_or_throw(r.body), "controls");
+        if (!list) {
+            return;
+        }
+        for (std::string_view e : array_elements(*list)) {
+            auto ms = members_or_throw(e);
+            const double index = number_member(ms, "index");
+            if (index >= 0 && std::size_t(index) < link_->controls) {
+                link_->values[std::size_t(index)].store(number_member(ms, "value"));
+            }
+        }
+    } catch (const RemoteError&) {
+        // the values stay the ones known here
+    }
+}
+
+void RemoteInstance::disconnect_audio() {
+    if (!link_) {
+        return;
+    }
+    active_.store(nullptr, std::memory_order_release);
+    try {
+        client_->call("POST", "/v1/instances/" + id_ + "/stop");
+    } catch (const RemoteError&) {
+        // the server is gone: so is its end of the link
+    }
+    running_ = false;
+    dirty_ = dirty_ || link_->blocks.load() > 0;
+    link_->processor.close();
+    link_.reset();
+}
+
+bool RemoteInstance::audio_linked() const {
+    return active_.load(std::memory_order_acquire) != nullptr;
+}
+bool RemoteInstance::audio_connected() const {
+    AudioLink* l = active_.load(std::memory_order_acquire);
+    return l != nullptr && l->processor.connected();
+}
+int RemoteInstance::latency_frames() const {
+    return link_ ? (link_->latency + 1) * link_->period : 0;
+}
+int RemoteInstance::link_period() const {
+    return link_ ? link_->period : 0;
+}
+int RemoteInstance::link_latency() const {
+    return link_ ? link_->latency : 0;
+}
+std::uint16_t RemoteInstance::link_port() const {
+    return link_ ? link_->port : 0;
+}
+std::uint64_t RemoteInstance::link_blocks() const {
+    return link_ ? link_->blocks.load(std::memory_order_relaxed) : 0;
+}
+std::uint64_t RemoteInstance::link_concealed() const {
+    return link_ ? link_->processor.counters().cycles_concealed.load(std::memory_order_relaxed) : 0;
+}
+const std::string& RemoteInstance::link_json() const {
+    static const std::string none = "null";
+    return link_ ? link_->server_json : none;
 }
 
 } // namespace tutti::remote

@@ -92,6 +92,9 @@ public:
     const Endpoint& endpoint() const {
         return endpoint_;
     }
+    /// This machine's address on the connection to the server ("" when not
+    /// connected): the address the server sees the requests come from (no NAT).
+    std::string local_address();
 
 private:
     struct Connection;
@@ -135,6 +138,26 @@ RemoteMachineCode compile_machine_code(const Endpoint& server, const Bundle& bun
 
 class RemoteInstance;
 
+/// The network audio link of a remote instance (RemoteInstance::connect_audio):
+/// a NetJack master here (netjack::RemoteProcessor, paced by compute()), the
+/// server's instance running under a netjack-slave driver that joins it
+/// (docs/serve-api.md, "The audio link").
+struct LinkOptions {
+    int latency = 2;              ///< blocks of the link (1..30; 0 counts as 1)
+    std::string format = "float"; ///< float | int16 | opus[:KBPS]
+    int period = 0;               ///< frames per link block (0: the instance's block)
+    /// ADDR[:PORT] this side listens on. Empty address: this machine's address
+    /// on the HTTP connection to the server; no port: the first free one from
+    /// 19100 (a local UDP port).
+    std::string listen;
+    /// What the server joins, A.B.C.D:PORT; empty: our port at the address the
+    /// server sees our requests come from.
+    std::string master;
+    double timeout_s = 5;      ///< how long the server looks for us (0.1..30)
+    double reply_wait_ms = -1; ///< compute()'s wait for an answer (< 0: half a period)
+    int controls = 0;          ///< control values carried (0: max(64, 2 x the parameters))
+};
+
 class RemoteFactory : public Factory {
 public:
     struct Created {
@@ -166,6 +189,13 @@ public:
     /// re-creating it when the rate differs).
     std::unique_ptr<RemoteInstance> create_remote_instance(int sample_rate = 48000,
                                                            int block = 64) const;
+    /// Instances made through the Factory interface (create_instance(), as an
+    /// Engine does) connect their audio link with these options when init()
+    /// makes them on the server, and start there: an engine then plays them as
+    /// local ones. nullopt (the default): they are not linked (compute() is
+    /// silent, parameters are requests: not for an engine's audio thread).
+    void link_instances(std::optional<LinkOptions> options) const;
+    std::optional<LinkOptions> instance_link() const;
 
     /// (use create() or lookup())
     RemoteFactory(Endpoint endpoint, std::shared_ptr<Client> client, FactoryInfo info);
@@ -176,6 +206,8 @@ protected:
 private:
     Endpoint endpoint_;
     std::shared_ptr<Client> client_;
+    mutable std::mutex link_mutex_;
+    std::optional<LinkOptions> link_;
     friend class RemoteInstance;
 };
 
@@ -216,6 +248,39 @@ public:
     /// See the file comment: the transport's, or silence and a refusal.
     void compute(int frames, const void* const* inputs, void* const* outputs) override;
     void set_transport(std::unique_ptr<RemoteTransport> transport);
+
+    /// Control thread: the audio link. Opens a NetJack master here and starts
+    /// the server's instance under a slave joining it (POST .../start with
+    /// {"link":...}); throws RemoteError when the server refuses or cannot
+    /// join us within options.timeout_s (504). Afterwards compute() sends each
+    /// block (any frame counts: blocks of the link's period are assembled) and
+    /// returns the answer latency_frames() later; set_parameter() and
+    /// get_parameter() no longer make requests: a change goes through the
+    /// link at its frame (sample-accurate: the frame within the block being
+    /// assembled; from the audio thread itself, the frame compute() reached),
+    /// and reads give the last value set here. compute() and set_parameter()
+    /// allocate, lock and log nothing, and compute() waits at most the reply
+    /// wait for an answer. A server that goes away: compute() plays silence
+    /// (audio_connected() turns false after 2 s without packets).
+    void connect_audio(const LinkOptions& options = {});
+    /// Control thread, not while compute() runs: stops the link (and the
+    /// server's instance).
+    void disconnect_audio();
+    /// Any thread: linked (connect_audio succeeded, not disconnected).
+    bool audio_linked() const;
+    /// Any thread: the server's side is connected now.
+    bool audio_connected() const;
+    /// The delay from a frame given to compute() to its answer out of it:
+    /// (latency + 1) x period (the assembly of a period adds one).
+    int latency_frames() const;
+    int link_period() const;
+    int link_latency() const; ///< blocks
+    std::uint16_t link_port() const;
+    /// Blocks sent, answers concealed (lost or late) so far.
+    std::uint64_t link_blocks() const;
+    std::uint64_t link_concealed() const;
+    /// The server's description of the link (JSON), as start answered it.
+    const std::string& link_json() const;
     std::uint64_t refused_blocks() const {
         return refused_.load(std::memory_order_relaxed);
     }
@@ -264,6 +329,13 @@ private:
     bool dirty_ = false; ///< started since it was made (clear() then cannot be a no-op)
     std::unique_ptr<RemoteTransport> transport_;
     std::atomic<std::uint64_t> refused_{0};
+    struct AudioLink;
+    std::unique_ptr<AudioLink> link_;
+    std::atomic<AudioLink*> active_{nullptr};
+    bool auto_link_ = false; ///< made through the Factory interface of a linked factory
+    void refresh_values();
+    LinkOptions link_options_copy() const;
+    friend class RemoteFactory;
 };
 
 } // namespace tutti::remote

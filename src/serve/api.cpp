@@ -144,6 +144,89 @@ int_member(const std::vector<http::JsonMember>& ms, std::string_view key, std::i
     return std::optional<std::int64_t>(std::int64_t(*v));
 }
 
+/// A double member in [lo, hi] (when present).
+std::variant<std::optional<double>, ApiError>
+number_member(const std::vector<http::JsonMember>& ms, std::string_view key, double lo, double hi) {
+    const http::JsonMember* m = member(ms, key);
+    if (m == nullptr) {
+        return std::optional<double>{};
+    }
+    auto v = http::json_number_value(m->value);
+    if (!v || *v < lo || *v > hi) {
+        return error(400, "\"" + std::string(key) + "\" must be a number from " +
+                              http::json_number(lo) + " to " + http::json_number(hi));
+    }
+    return std::optional<double>(*v);
+}
+
+/// POST .../start with a body: {"link":{...}} (api.h's LinkRequest).
+Result start_body(std::string_view body, const ApiLimits& limits, Call call) {
+    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        return call; // no body: the null driver
+    }
+    auto ms = json_body(body, limits);
+    if (auto* e = std::get_if<ApiError>(&ms)) {
+        return *e;
+    }
+    const http::JsonMember* link = member(std::get<std::vector<http::JsonMember>>(ms), "link");
+    if (link == nullptr) {
+        return error(400, "the body of start is {\"link\":{...}} (or empty)");
+    }
+    auto lm = http::json_object_members(link->value, 4);
+    if (!lm) {
+        return error(400, "\"link\" must be an object");
+    }
+    LinkRequest& r = call.link;
+    r.on = true;
+    auto master = string_member(*lm, "master");
+    if (auto* e = std::get_if<ApiError>(&master)) {
+        return *e;
+    }
+    if (auto& m = std::get<std::optional<std::string>>(master)) {
+        if (m->empty() || m->size() > 64) {
+            return error(400, "\"master\" must be A.B.C.D:PORT");
+        }
+        r.master = *m;
+    }
+    auto format = string_member(*lm, "format");
+    if (auto* e = std::get_if<ApiError>(&format)) {
+        return *e;
+    }
+    if (auto& f = std::get<std::optional<std::string>>(format)) {
+        if (f->empty() || f->size() > 16) {
+            return error(400, "\"format\" must be float, int16 or opus[:KBPS]");
+        }
+        r.format = *f;
+    }
+    struct IntField {
+        const char* name;
+        std::int64_t lo, hi;
+        int* out;
+    };
+    for (IntField f : {IntField{"port", 1, 65535, &r.port}, IntField{"latency", 0, 30, &r.latency},
+                       IntField{"period", 1, limits.max_block, &r.period},
+                       IntField{"controls", 0, 16384, &r.controls}}) {
+        auto v = int_member(*lm, f.name, f.lo, f.hi);
+        if (auto* e = std::get_if<ApiError>(&v)) {
+            return *e;
+        }
+        if (auto x = std::get<std::optional<std::int64_t>>(v)) {
+            *f.out = int(*x);
+        }
+    }
+    auto timeout = number_member(*lm, "timeout", 0.1, 30);
+    if (auto* e = std::get_if<ApiError>(&timeout)) {
+        return *e;
+    }
+    if (auto t = std::get<std::optional<double>>(timeout)) {
+        r.timeout_s = *t;
+    }
+    if (r.master.empty() && r.port == 0) {
+        return error(400, "the link needs \"port\" (at the request's address) or \"master\"");
+    }
+    return call;
+}
+
 Result factory_options(std::string_view query, Call call) {
     bool bad = false;
     if (auto b = query_value(query, "backend", &bad)) {
@@ -496,6 +579,9 @@ std::variant<Call, ApiError> parse_call(std::string_view method, std::string_vie
             call.op = what == "start"  ? Op::StartInstance
                       : what == "stop" ? Op::StopInstance
                                        : Op::ResetControls;
+            if (call.op == Op::StartInstance) {
+                return start_body(body, limits, std::move(call));
+            }
             return call;
         }
         if (what == "factory") {

@@ -23,6 +23,11 @@
  *   GET    /v1/instances/ID
  *   DELETE /v1/instances/ID
  *   POST   /v1/instances/ID/start | /stop
+ *   POST   /v1/instances/ID/start              {"link":{"port":P | "master":"A.B.C.D:P",
+ *                                               "latency":L,"format":F,"period":N,
+ *                                               "controls":N,"timeout":S}}: the engine runs
+ *                                               under a NetJack slave joining the client's
+ *                                               RemoteProcessor (docs/serve-api.md)
  *   PUT    /v1/instances/ID/factory            {"factory":KEY}: the engine's swap
  *   GET    /v1/instances/ID/controls           every control's value
  *   GET    /v1/instances/ID/controls?path=P | ?index=I
@@ -82,6 +87,20 @@ struct FactoryOptions {
 /// "backend=llvm&double=0&opt=2": as the query and the listing write them.
 std::string to_string(const FactoryOptions& options);
 
+/// StartInstance with a body: the instance's audio over a NetJack link.
+struct LinkRequest {
+    bool on = false;
+    /// "A.B.C.D:PORT" the server's slave joins; empty: `port` at the address
+    /// the request came from (Call::peer).
+    std::string master;
+    int port = 0;
+    int latency = 2;              ///< cycles (0..30)
+    std::string format = "float"; ///< float | int16 | opus[:KBPS]
+    int period = 0;               ///< 0: whatever the master says; else it must say this
+    int controls = 0;             ///< control values carried each way (0..16384)
+    double timeout_s = 5;         ///< how long the slave looks for the master (0.1..30)
+};
+
 struct Call {
     Op op = Op::Health;
     std::string key; ///< factory key (GetFactory..., CreateInstance, SwapInstance)
@@ -95,6 +114,8 @@ struct Call {
     std::string ws_query;                ///< InstanceSocket: the query, passed on to the socket
     /// CreateMachineCode: the CPU to generate code for (empty triple: the server's)
     std::string triple, cpu, features;
+    LinkRequest link; ///< StartInstance
+    std::string peer; ///< the address the request came from (set by the server, not parsed)
     /// PutState: the state image; ProcessBlock: the input samples (views of the body)
     std::string_view payload;
     bool partial = false; ///< PutState: accept a state that does not carry everything

@@ -159,6 +159,7 @@ private:
                            keep_alive);
         }
         Call& call = std::get<Call>(parsed);
+        call.peer = peer_;
         if (call.op == Op::CreateFactory || call.op == Op::CreateMachineCode) {
             // on a worker; the answer comes back to this session's strand
             std::string body = std::move(req.body());

@@ -25,6 +25,7 @@
 #include "frontend/import/search_path.h"
 #include "http/json_scan.h"
 #include "http/server.h"
+#include "netjack/netjack_driver.h"
 #include "remote/bundle.h"
 #include "runtime/factory_info_codec.h"
 #include "runtime/state_image.h"
@@ -118,6 +119,47 @@ struct FactoryEntry {
     std::atomic<int> users{0}; ///< instances playing it
 };
 
+/// The server's end of an instance's NetJack link: the control changes the
+/// client's RemoteProcessor sends, pushed into the engine at their frame of
+/// the cycle (sample-accurate: the sink runs just before that cycle's
+/// process()). Refreshes of the link's state sweep are taken only for
+/// controls the client has set at least once (the sweep's initial zeros are
+/// not values).
+class LinkSink final : public netjack::ControlSink {
+public:
+    LinkSink(Engine& engine, int controls)
+        : engine_(engine), set_(std::make_unique<bool[]>(std::size_t(std::max(controls, 1)))),
+          count_(std::size_t(controls)) {
+    }
+    void controls(const netjack::ControlChange* changes, int count) noexcept override {
+        const std::uint64_t base = engine_.frames_processed();
+        const std::uint64_t g = generation.load(std::memory_order_acquire);
+        for (int i = 0; i < count; ++i) {
+            const netjack::ControlChange& c = changes[i];
+            if (c.index >= count_) {
+                continue;
+            }
+            if (!c.refresh) {
+                set_[c.index] = true;
+            } else if (!set_[c.index]) {
+                continue;
+            }
+            ParameterChange p;
+            p.generation = g;
+            p.index = c.index;
+            p.value = c.value;
+            p.frame = std::int64_t(base + c.frame);
+            engine_.push(p);
+        }
+    }
+    std::atomic<std::uint64_t> generation{0};
+
+private:
+    Engine& engine_;
+    std::unique_ptr<bool[]> set_;
+    std::size_t count_;
+};
+
 struct InstanceSlot {
     std::string id;
     std::mutex m;
@@ -125,6 +167,11 @@ struct InstanceSlot {
     std::unique_ptr<Engine> engine;
     std::unique_ptr<Driver> driver;
     std::unique_ptr<EngineCallback> callback;
+    /// Started with a link: the netjack-slave driver that runs the engine
+    /// instead of `driver`, its control sink, and its description (JSON).
+    std::unique_ptr<Driver> link;
+    std::unique_ptr<LinkSink> sink;
+    std::string link_json = "null";
     std::unique_ptr<http::Server> control;
     control::ControlHub* hub = nullptr;
     int program_id = -1;
@@ -147,9 +194,12 @@ struct InstanceSlot {
         if (program_id >= 0) {
             hub->remove_program(program_id);
         }
-        if (driver && running) {
+        if (link) {
+            link->stop();
+        } else if (driver && running) {
             driver->stop();
         }
+        link.reset();
         control.reset();
         driver.reset();
         engine.reset();
@@ -203,6 +253,7 @@ struct Service::Impl {
     std::shared_ptr<FactoryEntry> find_factory(const std::string& key) const;
     std::shared_ptr<InstanceSlot> find_instance(const std::string& id) const;
     Reply create_instance(const Call& c);
+    Reply start_link(InstanceSlot& s, const Call& c);
     Reply instance_call(InstanceSlot& s, const Call& c);
     Reply state_call(InstanceSlot& s, const Call& c);
 };
@@ -236,6 +287,7 @@ std::string Service::Impl::instance_json(const InstanceSlot& s) const {
     out += ",\"generation\":" + std::to_string(s.engine->playing_generation());
     out += ",\"created\":" + std::to_string(s.created);
     out += ",\"ws\":" + json_quote("/v1/instances/" + s.id + "/ws");
+    out += ",\"link\":" + s.link_json;
     out += "}";
     return out;
 }
@@ -468,7 +520,7 @@ Reply Service::Impl::create_instance(const Call& c) {
     }
     EngineOptions eo;
     eo.sample_rate = c.sample_rate;
-    eo.max_block = c.block;
+    eo.max_block = std::max(c.block, 4096); // a link's period is the client's
     eo.inputs = std::max(info.inputs, 1);
     eo.outputs = std::max(info.outputs, 1);
     s->engine = std::make_unique<Engine>(eo);
@@ -657,6 +709,84 @@ Reply Service::Impl::state_call(InstanceSlot& s, const Call& c) {
     }
 }
 
+Reply Service::Impl::start_link(InstanceSlot& s, const Call& c) {
+    const LinkRequest& l = c.link;
+    std::string address = l.master;
+    if (address.empty()) {
+        std::string peer = c.peer;
+        if (peer.rfind("::ffff:", 0) == 0) {
+            peer = peer.substr(7); // IPv4-mapped
+        }
+        if (peer.empty() || peer.find(':') != std::string::npos) {
+            return error_reply(400, "link: the request came from '" + peer +
+                                        "', not an IPv4 address: give \"master\"");
+        }
+        address = peer + ":" + std::to_string(l.port);
+    }
+    netjack::NetOptions net;
+    std::string error;
+    if (!netjack::parse_format(l.format, &net.encoder, &net.kbps, &error)) {
+        return error_reply(400, "link: " + error);
+    }
+    // a running instance changes drivers: the old one stops first
+    if (s.link) {
+        s.link->stop();
+        s.link.reset();
+        s.sink.reset();
+        s.link_json = "null";
+    } else if (s.running) {
+        s.driver->stop();
+    }
+    s.running = false;
+    net.address = address;
+    net.latency = l.latency;
+    net.name = "tutti-serve-" + s.id.substr(0, 8);
+    net.connect_timeout_s = l.timeout_s;
+    net.controls = l.controls;
+    auto sink = l.controls > 0 ? std::make_unique<LinkSink>(*s.engine, l.controls) : nullptr;
+    if (sink) {
+        sink->generation.store(s.generation, std::memory_order_release);
+    }
+    net.control_sink = sink.get();
+    std::unique_ptr<Driver> driver = netjack::make_driver("netjack-slave", net);
+    DriverOptions dopt;
+    dopt.inputs = s.engine->options().inputs;
+    dopt.outputs = s.engine->options().outputs;
+    dopt.sample_rate = s.sample_rate;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!driver->open(dopt, &error)) {
+        const bool timed_out = error.find("no NetJack master answered") != std::string::npos;
+        return error_reply(timed_out ? 504 : 502, "link: " + error);
+    }
+    const double connect_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (driver->sample_rate() != s.sample_rate) {
+        return error_reply(409, "link: the master runs at " +
+                                    std::to_string(driver->sample_rate()) +
+                                    " Hz, the instance at " + std::to_string(s.sample_rate) +
+                                    " Hz (create the instance at the link's rate)");
+    }
+    if (driver->block_size() > s.engine->options().max_block ||
+        (l.period > 0 && driver->block_size() != l.period)) {
+        return error_reply(409, "link: the master's period is " +
+                                    std::to_string(driver->block_size()) + " frames" +
+                                    (l.period > 0 ? ", not " + std::to_string(l.period) : ""));
+    }
+    if (!driver->start(s.callback.get(), &error)) {
+        return error_reply(500, "link: cannot start: " + error);
+    }
+    s.sink = std::move(sink);
+    s.link = std::move(driver);
+    s.running = true;
+    s.link_json = "{\"master\":" + json_quote(address) +
+                  ",\"latency\":" + std::to_string(l.latency) +
+                  ",\"format\":" + json_quote(l.format) +
+                  ",\"period\":" + std::to_string(s.link->block_size()) +
+                  ",\"controls\":" + std::to_string(l.controls) +
+                  ",\"connect_ms\":" + json_number(connect_ms) + "}";
+    return json_reply(200, instance_json(s));
+}
+
 Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
     std::lock_guard lock(s.m);
     std::string error;
@@ -668,6 +798,9 @@ Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
     case Op::GetInstance:
         return json_reply(200, instance_json(s));
     case Op::StartInstance:
+        if (c.link.on) {
+            return start_link(s, c);
+        }
         if (!s.running) {
             if (!s.driver->start(s.callback.get(), &error)) {
                 return error_reply(500, "cannot start: " + error);
@@ -676,10 +809,15 @@ Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
         }
         return json_reply(200, instance_json(s));
     case Op::StopInstance:
-        if (s.running) {
+        if (s.link) {
+            s.link->stop(); // the link ends with it
+            s.link.reset();
+            s.sink.reset();
+            s.link_json = "null";
+        } else if (s.running) {
             s.driver->stop();
-            s.running = false;
         }
+        s.running = false;
         return json_reply(200, instance_json(s));
     case Op::SwapInstance: {
         std::shared_ptr<FactoryEntry> entry = find_factory(c.key);
@@ -699,6 +837,9 @@ Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
         s.entry = entry;
         entry->last_use = now_ms();
         s.generation = g;
+        if (s.sink) {
+            s.sink->generation.store(g, std::memory_order_release);
+        }
         const FactoryInfo& info = entry->factory->info();
         s.set_values.clear();
         for (const Parameter& p : info.parameters) {

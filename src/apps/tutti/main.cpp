@@ -187,6 +187,9 @@ int main(int argc, char** argv) {
     play->add_option(
         "--master", pl.master,
         "netjack-slave: the master's ADDR[:PORT] (default: multicast 225.3.19.154:19000)");
+    play->add_option("--on", pl.on,
+                     "HOST[:PORT]: compile and run on a tutti serve there, this machine's audio "
+                     "through a NetJack link (--token: the server's; --latency, --format)");
     play->add_option("--latency", pl.latency, "netjack-slave: latency in cycles (default 2)");
     play->add_option("--format", pl.format, "netjack: float (default), int16, opus or opus:KBPS");
     play->add_option("--name", pl.net_name, "netjack-slave: the name the master shows");

@@ -137,6 +137,9 @@ std::string control_address(const std::string& listen) {
 } // namespace
 
 int run_play(const PlayArgs& a) {
+    if (!a.on.empty()) {
+        return run_play_remote(a); // issue 13: on a compile server, audio over NetJack
+    }
     CompileOptions co;
     co.backend = a.backend == "interp" ? Backend::Interpreter : Backend::Llvm;
     co.include_dirs = a.include_dirs;

@@ -50,8 +50,12 @@ struct PlayArgs {
     std::string net_name;         ///< slave: the name the master shows
     std::string clock = "timer";  ///< master: timer or jack
     bool no_cache = false; ///< --no-cache: compile without the compiled-code cache (issue 13)
+    /// --on HOST[:PORT]: compiled and run on a `tutti serve` there, the audio
+    /// through a NetJack link (play_remote.cpp); --token is the server's.
+    std::string on;
 };
 
 int run_play(const PlayArgs& args);
+int run_play_remote(const PlayArgs& args);
 
 } // namespace tutti::app
