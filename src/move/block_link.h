@@ -41,6 +41,12 @@ public:
     /// Control thread: starts / stops the network thread.
     void start();
     void stop();
+    void open() override {
+        start();
+    }
+    void close() override {
+        stop();
+    }
 
     int latency_frames() const override {
         return latency_blocks_ * block_;

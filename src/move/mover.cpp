@@ -131,6 +131,17 @@ Mover::Mover(Engine& engine, const MoverOptions& options) : engine_(engine), opt
 
 Mover::~Mover() = default;
 
+bool Mover::wait_local(std::chrono::milliseconds timeout) const {
+    const auto until = Clock::now() + timeout;
+    while (where() != Where::Local || command_.load(std::memory_order_acquire) > 0) {
+        if (Clock::now() >= until) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    return true;
+}
+
 bool Mover::moving() const {
     const Where w = where();
     return w == Where::Leaving || w == Where::Returning ||
@@ -331,6 +342,12 @@ MoveResult Mover::move_out(remote::RemoteInstance& remote, RemotePath& path, boo
         r.remote_frame = remote.write_state_image(image);
     } catch (const std::exception& e) {
         r.error = std::string("the server did not take the state: ") + e.what();
+        return r;
+    }
+    try {
+        path.open();
+    } catch (const std::exception& e) {
+        r.error = std::string("cannot open the path to the server: ") + e.what();
         return r;
     }
     out_frame_ = from;

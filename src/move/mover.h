@@ -36,6 +36,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,6 +63,45 @@ public:
     virtual bool realtime() const {
         return true;
     }
+    /// Control thread: called by Mover::move_out once the server took the
+    /// state, before the first block goes (connect the link there, so that the
+    /// server's engine computes nothing before it). Throws on failure.
+    virtual void open() {
+    }
+    /// Control thread, once the mover no longer calls process() (back home).
+    virtual void close() {
+    }
+};
+
+/// The network audio link of issue 12 as a path: RemoteInstance::compute over
+/// NetJack (connect_audio with `options` at open(), disconnect_audio at
+/// close()). compute() may wait up to the link's reply wait for an answer, so
+/// the mover calls it outside its audio section (realtime() is false).
+class InstanceLink final : public RemotePath {
+public:
+    InstanceLink(remote::RemoteInstance& remote, remote::LinkOptions options)
+        : remote_(remote), options_(std::move(options)) {
+    }
+    int latency_frames() const override {
+        return remote_.latency_frames();
+    }
+    void process(int frames, const float* const* inputs, float* const* outputs) noexcept override {
+        remote_.compute(frames, reinterpret_cast<const void* const*>(inputs),
+                        reinterpret_cast<void* const*>(outputs));
+    }
+    bool realtime() const override {
+        return false;
+    }
+    void open() override {
+        remote_.connect_audio(options_);
+    }
+    void close() override {
+        remote_.disconnect_audio();
+    }
+
+private:
+    remote::RemoteInstance& remote_;
+    remote::LinkOptions options_;
 };
 
 /// An offline stand-in for the network link (renders and tests): each block
@@ -150,6 +190,9 @@ public:
     }
     /// Whether a switch (a move out or back) is under way.
     bool moving() const;
+    /// Control thread: waits until the program plays locally again (the
+    /// crossfade back done: the path is no longer called); false on timeout.
+    bool wait_local(std::chrono::milliseconds timeout) const;
 
 private:
     void feed_path(int n) noexcept;
