@@ -1373,6 +1373,10 @@ std::uint64_t Engine::submit_state(const StateSnapshot& state,
         return 0;
     }
     std::uint64_t g = impl_->new_generation("state of " + factory->name());
+    {
+        std::lock_guard<std::mutex> l(impl_->mutex);
+        impl_->reports[g].compiled_at = Clock::now(); // nothing to compile: ready now
+    }
     return impl_->prepare(g, std::move(factory), 0, error, Tier::Single, &state, partial) ? g : 0;
 }
 

@@ -94,7 +94,8 @@ void OfflineLink::process(int frames, const float* const* inputs, float* const* 
 // ------------------------------------------------------------------ Mover
 
 Mover::Mover(Engine& engine, const MoverOptions& options) : engine_(engine), opt_(options) {
-    opt_.inputs = std::max(opt_.inputs, 1);
+    host_inputs_ = std::max(opt_.inputs, 0); // what process() is given (0 for a generator)
+    opt_.inputs = std::max(opt_.inputs, 1);  // what the history and the path carry
     opt_.outputs = std::max(opt_.outputs, 1);
     fade_len_ =
         std::uint32_t(std::max(0.0, std::floor(opt_.crossfade_ms * 1e-3 * opt_.sample_rate + 0.5)));
@@ -216,8 +217,9 @@ void Mover::process(int n, const float* const* inputs, float* const* outputs) no
         const std::size_t mask = hist_cap_ - 1;
         for (std::size_t c = 0; c < hist_.size(); ++c) {
             float* h = hist_[c].data();
+            const bool given = int(c) < host_inputs_;
             for (int i = 0; i < n; ++i) {
-                h[(std::size_t(t0) + std::size_t(i)) & mask] = inputs[c][i];
+                h[(std::size_t(t0) + std::size_t(i)) & mask] = given ? inputs[c][i] : 0.0f;
             }
         }
     }

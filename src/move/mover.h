@@ -203,6 +203,7 @@ private:
 
     Engine& engine_;
     MoverOptions opt_;
+    int host_inputs_ = 0;
     std::uint32_t fade_len_ = 0;
     std::vector<float> fade_out_, fade_in_;
     std::size_t hist_cap_ = 0; ///< frames, a power of two
