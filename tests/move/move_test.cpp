@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -119,6 +120,14 @@ TEST(StateImage, RoundTripAndEveryTruncationIsAnError) {
         image.bytes[i] = std::byte(i * 7 + 3);
     }
     const std::string enc = encode_state_image(image);
+    if (const char* seed = std::getenv("TUTTI_WRITE_STATE_SEED")) {
+        // the fuzz corpus's seed (tests/fuzz/corpus/factory_info/state-*): 0x04 + the image
+        std::FILE* file = std::fopen(seed, "wb");
+        ASSERT_NE(file, nullptr);
+        std::fputc(4, file);
+        std::fwrite(enc.data(), 1, enc.size(), file);
+        std::fclose(file);
+    }
     std::string error;
     auto d = decode_state_image(enc, &error);
     ASSERT_TRUE(d) << error;
