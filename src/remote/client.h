@@ -15,8 +15,9 @@
  *    server. `compute()` needs the network audio link (the NetJack transport,
  *    not part of this library yet): until one is given with set_transport(),
  *    it refuses by writing silence and counting the refusal (refused_blocks());
- *    it never blocks the audio thread on a request. State is not readable
- *    remotely yet: read_state()/write_state() throw RemoteError.
+ *    it never blocks the audio thread on a request. Its state is read and
+ *    written through the server's engine (read_state()/write_state(), or the
+ *    state image with its layout: what moves a playing program, docs/move.md).
  *
  * Errors: every call that reaches the server throws `RemoteError` when the
  * server cannot be reached, goes away mid-request, or answers with an error
