@@ -1127,7 +1127,23 @@ std::uint64_t Engine::load_source(const std::string& name, const std::string& so
 std::uint64_t Engine::submit(std::shared_ptr<const Factory> factory, const std::string& program,
                              std::string* error, double compile_ms) {
     std::uint64_t g = impl_->new_generation(program);
-    return impl_->prepare(g, std::move(factory), compile_ms, error) ? g : 0;
+    try {
+        return impl_->prepare(g, std::move(factory), compile_ms, error) ? g : 0;
+    } catch (const std::exception& e) {
+        // making the instance failed (out of memory; a remote instance whose
+        // server cannot be reached): the old version plays on
+        std::lock_guard<std::mutex> l(impl_->mutex);
+        SwapReport& r = impl_->reports[g];
+        r.compiled = false;
+        r.diagnostics.push_back(Diagnostic{});
+        r.diagnostics.back().id = "prepare_failed";
+        r.diagnostics.back().message = std::string("cannot prepare the new version: ") + e.what();
+        impl_->record(r);
+        if (error != nullptr) {
+            *error = r.diagnostics.back().message;
+        }
+        return 0;
+    }
 }
 
 std::uint64_t Engine::submit(CompileResult result, const std::string& program, std::string* error,

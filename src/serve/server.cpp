@@ -37,6 +37,17 @@ struct Server::Impl {
     /// when it is destroyed (their callbacks hold sessions).
     std::atomic<std::size_t> pending{0};
     std::atomic<bool> stopped{false};
+    /// Starts of instances with an audio link (they wait for the client's
+    /// NetJack master, up to the link's timeout): each on a thread of its own,
+    /// never on a network thread; at most kMaxLinking at once; joined by stop().
+    static constexpr std::size_t kMaxLinking = 8;
+    struct Linking {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> done;
+    };
+    std::mutex linking_mutex;
+    std::vector<Linking> linking;
+    std::atomic<std::size_t> linking_now{0};
     struct Bucket {
         double tokens = 0;
         std::chrono::steady_clock::time_point at{};
@@ -188,6 +199,9 @@ private:
         if (call.op == Op::InstanceSocket) {
             return to_instance(call, req, version);
         }
+        if (call.op == Op::StartInstance && call.link.on) {
+            return start_link(std::move(call), version, keep_alive);
+        }
         Reply r;
         try {
             r = s_.service.handle(call);
@@ -196,6 +210,52 @@ private:
                       error_json(std::string("internal error: ") + e.what())};
         }
         respond(r, version, keep_alive);
+    }
+
+    /// A start with an audio link, on a thread of its own (the answer comes
+    /// back to this session's strand).
+    void start_link(Call call, unsigned version, bool keep_alive) {
+        Server::Impl& s = s_;
+        if (s.linking_now.fetch_add(1) >= Server::Impl::kMaxLinking) {
+            s.linking_now.fetch_sub(1);
+            return respond(Reply{503, "application/json",
+                                 error_json("too many links being made at once; try again")},
+                           version, keep_alive);
+        }
+        auto self = shared_from_this();
+        s.pending.fetch_add(1);
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        std::thread t([self, call = std::move(call), version, keep_alive, done]() mutable {
+            Server::Impl& impl = self->s_;
+            Reply r;
+            try {
+                r = impl.service.handle(call);
+            } catch (const std::exception& e) {
+                r = Reply{500, "application/json",
+                          error_json(std::string("internal error: ") + e.what())};
+            }
+            if (!impl.stopped.load()) {
+                net::post(self->stream_.get_executor(),
+                          [self, version, keep_alive, r = std::move(r)] {
+                              self->respond(r, version, keep_alive);
+                          });
+            }
+            impl.linking_now.fetch_sub(1);
+            self.reset();
+            impl.pending.fetch_sub(1);
+            done->store(true);
+        });
+        std::lock_guard lock(s.linking_mutex);
+        for (auto it = s.linking.begin(); it != s.linking.end();) {
+            if (it->done->load()) {
+                it->thread.join();
+                it = s.linking.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        s.linking.push_back({std::move(t), done});
+        stream_.expires_after(s.opt.request_timeout * 2);
     }
 
     /// Hands the connection to the instance's control server (src/http), which
@@ -360,6 +420,11 @@ void Server::stop() {
         t.join();
     }
     s.threads.clear();
+    std::lock_guard lock(s.linking_mutex);
+    for (Impl::Linking& l : s.linking) {
+        l.thread.join(); // a link being made ends within its timeout
+    }
+    s.linking.clear();
 }
 
 int Server::port() const {

@@ -10,9 +10,14 @@
 // instance stops the link; an Engine plays a linked RemoteFactory's instance
 // as a local one.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -147,6 +152,48 @@ TEST(RemoteLink, RoundTripEqualsLocalRenderShifted) {
     EXPECT_NE(after.find("\"link\":null"), std::string::npos) << after;
 }
 
+TEST(RemoteLink, Int16FormatCarriesTheAudioQuantised) {
+    Served s(28006);
+    ASSERT_TRUE(s.started);
+    auto created = remote::RemoteFactory::create(s.endpoint, bundle_of("prog.dsp", kProgram));
+    ASSERT_TRUE(created.ok());
+    auto inst = created.factory->create_remote_instance(48000, 128);
+    remote::LinkOptions lo;
+    lo.latency = 1;
+    lo.format = "int16";
+    lo.listen = "127.0.0.1:28106";
+    lo.reply_wait_ms = 200;
+    inst->connect_audio(lo);
+    EXPECT_NE(inst->link_json().find("\"format\":\"int16\""), std::string::npos);
+    auto local = local_factory(kProgram)->create_instance();
+    local->init(48000);
+    const int frames = 128 * 60, latency = inst->latency_frames();
+    EXPECT_EQ(latency, 2 * 128);
+    const std::vector<float> in = test_input(frames);
+    std::vector<float> got(static_cast<std::size_t>(frames)), want(got.size());
+    const float* ip[] = {in.data()};
+    float* op[] = {got.data()};
+    float* lp[] = {want.data()};
+    for (int done = 0; done < frames; done += 128) {
+        const float* i2[] = {ip[0] + done};
+        float* o2[] = {op[0] + done};
+        float* l2[] = {lp[0] + done};
+        inst->compute(128, reinterpret_cast<const void* const*>(i2),
+                      reinterpret_cast<void* const*>(o2));
+        local->compute(128, reinterpret_cast<const void* const*>(i2),
+                       reinterpret_cast<void* const*>(l2));
+    }
+    double max_diff = 0;
+    for (int i = latency; i < frames; ++i) {
+        max_diff = std::max(
+            max_diff, double(std::fabs(got[std::size_t(i)] - want[std::size_t(i - latency)])));
+    }
+    std::printf("int16 link: latency %d frames, max |diff| %g (2 quantisations: %g)\n", latency,
+                max_diff, 2.0 / 32767);
+    EXPECT_LE(max_diff, 2.0 / 32767);
+    EXPECT_GT(std::fabs(got[std::size_t(3 + 37 + latency)]), 0.49f); // the impulse came back
+}
+
 TEST(RemoteLink, ALinkToNobodyTimesOut) {
     Served s(28002);
     ASSERT_TRUE(s.started);
@@ -169,6 +216,31 @@ TEST(RemoteLink, ALinkToNobodyTimesOut) {
     }
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
     EXPECT_FALSE(inst->audio_linked());
+    // links being made wait on threads of their own: with more of them than the
+    // server has network threads (2), it still answers at once
+    std::vector<std::future<void>> waiting;
+    std::vector<std::unique_ptr<remote::RemoteInstance>> others;
+    for (int i = 0; i < 3; ++i) {
+        // a factory each: the instances of one share its connection (one request at a time)
+        others.push_back(remote::RemoteFactory::lookup(s.endpoint, created.factory->content_key())
+                             ->create_remote_instance(48000, 64));
+        remote::LinkOptions lw = lo;
+        lw.listen = "127.0.0.1:" + std::to_string(28110 + i);
+        lw.timeout_s = 1.5;
+        waiting.push_back(std::async(std::launch::async, [&, lw, i] {
+            EXPECT_THROW(others[std::size_t(i)]->connect_audio(lw), remote::RemoteError);
+        }));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto h0 = std::chrono::steady_clock::now();
+    remote::Client(s.endpoint).call("GET", "/v1/health");
+    const double health_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - h0).count();
+    for (auto& w : waiting) {
+        w.get();
+    }
+    std::printf("health answered in %.1f ms while 3 links were being made\n", health_ms);
+    EXPECT_LT(health_ms, 1000.0); // not after the links' 1.5 s
     // a bad link request: a clear 400
     remote::Client client(s.endpoint);
     auto r = client.request("POST", "/v1/instances/" + inst->id() + "/start",
@@ -270,6 +342,115 @@ TEST(RemoteLink, AnEngineRunsALinkedRemoteFactory) {
     std::printf("engine over the link: latency %d frames, max |diff| %g\n", latency, max_diff);
     EXPECT_EQ(max_diff, 0.0);
     EXPECT_EQ(*remote_engine.control_value("gain"), 0.75);
+}
+
+TEST(RemoteLink, AnEngineRefusesARemoteVersionWhoseLinkCannotBeMade) {
+    Served s(28005);
+    ASSERT_TRUE(s.started);
+    auto created = remote::RemoteFactory::create(s.endpoint, bundle_of("prog.dsp", kProgram));
+    ASSERT_TRUE(created.ok());
+    remote::LinkOptions lo;
+    lo.listen = "127.0.0.1:28105";
+    lo.master = "127.0.0.1:28198"; // the server looks for us elsewhere: nobody answers
+    lo.timeout_s = 0.3;
+    created.factory->link_instances(lo);
+    EngineOptions eo;
+    eo.sample_rate = 48000;
+    eo.inputs = 1;
+    eo.outputs = 1;
+    Engine engine(eo);
+    std::string error;
+    EXPECT_EQ(engine.submit(created.factory, "remote", &error), 0u);
+    EXPECT_NE(error.find("no NetJack master answered at 127.0.0.1:28198"), std::string::npos)
+        << error;
+    bool reported = false;
+    for (const SwapReport& r : engine.take_reports()) {
+        reported = reported || (!r.compiled && !r.diagnostics.empty() &&
+                                r.diagnostics[0].id == "prepare_failed");
+    }
+    EXPECT_TRUE(reported);
+    remote::Client client(s.endpoint);
+    EXPECT_EQ(client.call("GET", "/v1/instances").body, "{\"instances\":[]}"); // none left
+}
+
+TEST(RemoteLink, AKilledServerSilencesTheLinkAndTheClientPlaysOn) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::freopen("/dev/null", "w", stdout);
+        std::freopen("/dev/null", "w", stderr);
+        ::execl((std::string(TUTTI_BINARY_DIR) + "/bin/tutti").c_str(), "tutti", "serve", "--port",
+                "28020", "--jobs", "1", "--no-advertise", static_cast<char*>(nullptr));
+        std::_Exit(127);
+    }
+    remote::Endpoint e;
+    e.port = 28020;
+    e.timeout = std::chrono::milliseconds(5000);
+    bool up = false;
+    for (int i = 0; i < 500 && !up; ++i) {
+        try {
+            remote::Client(e).call("GET", "/v1/health");
+            up = true;
+        } catch (const remote::RemoteError&) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    ASSERT_TRUE(up);
+    const char* counter = "process = _ * 0 + (+(1) ~ _);\n";
+    auto created = remote::RemoteFactory::create(e, bundle_of("count.dsp", counter));
+    ASSERT_TRUE(created.ok());
+    auto inst = created.factory->create_remote_instance(48000, 64);
+    remote::LinkOptions lo;
+    lo.listen = "127.0.0.1:28120";
+    inst->connect_audio(lo);
+    std::vector<float> in(64, 0.0f), out(64);
+    const float* ip[] = {in.data()};
+    float* op[] = {out.data()};
+    // real time: the client's "audio thread" paced by the clock
+    auto play = [&](double seconds, double* worst_ms) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto next = t0;
+        while (std::chrono::steady_clock::now() - t0 < std::chrono::duration<double>(seconds)) {
+            const auto c0 = std::chrono::steady_clock::now();
+            inst->compute(64, reinterpret_cast<const void* const*>(ip),
+                          reinterpret_cast<void* const*>(op));
+            *worst_ms = std::max(*worst_ms, std::chrono::duration<double, std::milli>(
+                                                std::chrono::steady_clock::now() - c0)
+                                                .count());
+            next += std::chrono::microseconds(1333);
+            std::this_thread::sleep_until(next);
+        }
+    };
+    double worst = 0;
+    play(0.5, &worst);
+    EXPECT_TRUE(inst->audio_connected());
+    EXPECT_GT(out[63], 0.0f); // the counter plays
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    worst = 0;
+    const auto killed = std::chrono::steady_clock::now();
+    while (inst->audio_connected() &&
+           std::chrono::steady_clock::now() - killed < std::chrono::seconds(5)) {
+        play(0.1, &worst);
+    }
+    const double lost_after =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+    EXPECT_FALSE(inst->audio_connected());
+    play(0.3, &worst);
+    std::printf("killed server: the link noticed after %.2f s; compute() took %.2f ms at worst "
+                "(a block is 1.33 ms; the reply wait half of it); %llu blocks concealed\n",
+                lost_after, worst, (unsigned long long)inst->link_concealed());
+    EXPECT_LT(worst, 20.0);   // bounded by the reply wait (and this loaded machine)
+    EXPECT_EQ(out[10], 0.0f); // silence after the server went
+    try {
+        inst->swap(created.factory);
+        FAIL() << "a swap reached a killed server";
+    } catch (const remote::RemoteError& err) {
+        EXPECT_EQ(err.status(), 0);
+        EXPECT_NE(std::string(err.what()).find("127.0.0.1:28020"), std::string::npos) << err.what();
+    }
+    inst.reset(); // no throw, no hang with the server gone
 }
 
 } // namespace
