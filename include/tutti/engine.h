@@ -227,6 +227,18 @@ struct VersionUi {
     }
 };
 
+/// A copy of a version's state block taken by the audio thread at a block
+/// boundary (Engine::request_state, take_state), or one to take in
+/// (Engine::submit_state: received from another engine, process or machine).
+struct StateSnapshot {
+    std::uint64_t generation = 0; ///< the version it was taken from (0: from elsewhere)
+    /// Engine frame of the block boundary at which it was taken: the state
+    /// before that frame was computed.
+    std::uint64_t frame = 0;
+    std::shared_ptr<const Factory> factory; ///< what describes the bytes (state_layout())
+    std::vector<std::byte> bytes;           ///< factory->state_bytes() bytes
+};
+
 /// The engine's clock: the frame at which the last block started and when.
 struct FrameClock {
     std::uint64_t frame = 0;
@@ -314,6 +326,27 @@ public:
     /// (<= max_block) samples, float or double as options().double_precision.
     /// Outputs are silent until a first version is committed.
     void process(int frames, const void* const* inputs, void* const* outputs) noexcept;
+
+    /// Any non-audio thread. Asks the audio thread to copy the playing
+    /// version's state at the start of the next process() call (a block
+    /// boundary, before the block is computed) into a buffer prepared here;
+    /// take_state() gives it. False when a request is pending already.
+    bool request_state();
+    /// Any non-audio thread. The state requested, once the audio thread copied
+    /// it (waits up to `timeout`; an offline host calls process() in between);
+    /// nullopt and *error when it was not copied in time or nothing plays.
+    std::optional<StateSnapshot> take_state(std::chrono::milliseconds timeout,
+                                            std::string* error = nullptr);
+    /// Any non-audio thread: a new version of `factory` (null: the last
+    /// submitted version's) whose state is taken from `state` by the same
+    /// migration a swap makes from the playing version (fields by identity,
+    /// controls by address, lines by age: docs/hot-swap.md), committed at the
+    /// next block boundary (no crossfade when everything is carried). Unless
+    /// `partial`, a state that would leave some sounding state reset or dropped
+    /// (another program's) is refused: 0 and *error. Returns its generation.
+    std::uint64_t submit_state(const StateSnapshot& state,
+                               std::shared_ptr<const Factory> factory = nullptr,
+                               std::string* error = nullptr, bool partial = false);
 
     /// Any thread.
     std::uint64_t playing_generation() const;

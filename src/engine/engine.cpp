@@ -75,6 +75,10 @@ struct Slot {
     /// clear() ran when it was prepared; otherwise its plan overwrites every
     /// field clear() sets, and a commit that cannot migrate clears it
     bool cleared = true;
+    /// Engine::submit_state: the state the plan migrates from (instead of the
+    /// playing version's), received from elsewhere
+    bool has_foreign = false;
+    std::vector<std::byte> foreign;
     /// Its state is not in this process (a remote instance: state() is null):
     /// never migrated here (a swap with its state carried is the server's,
     /// RemoteInstance::swap), crossfaded from and to, never cleared on the
@@ -174,6 +178,14 @@ struct Engine::Impl {
     /// frame_clock(): a sequence lock written by the audio thread (odd while writing)
     std::atomic<std::uint64_t> clock_seq{0}, clock_frame{0};
     std::atomic<std::int64_t> clock_ns{0};
+    /// request_state()/take_state(): 1 requested (control side), then 2 copied
+    /// or 3 not copied (audio thread); 0 idle. `state_buf` is sized before 1.
+    std::atomic<int> state_phase{0};
+    std::vector<std::byte> state_buf;
+    std::uint64_t state_frame = 0, state_generation = 0;
+    std::size_t state_size = 0;
+    std::mutex state_mutex;                            ///< one request at a time
+    std::map<std::uint64_t, VersionUi> state_versions; ///< live versions when requested
 
     // ---- control side (control thread and worker), under `mutex`
     std::mutex mutex;
@@ -349,7 +361,8 @@ struct Engine::Impl {
 
     /// Any non-audio thread: prepares `factory` as version `generation` and queues it.
     bool prepare(std::uint64_t generation, std::shared_ptr<const Factory> factory,
-                 double compile_ms, std::string* error, Tier tier = Tier::Single) {
+                 double compile_ms, std::string* error, Tier tier = Tier::Single,
+                 const StateSnapshot* foreign = nullptr, bool partial = false) {
         std::lock_guard<std::mutex> submit(submit_mutex);
         auto t0 = Clock::now();
         if (tier == Tier::Llvm) {
@@ -425,7 +438,17 @@ struct Engine::Impl {
         std::vector<std::uint64_t> tables =
             slot->remote ? std::vector<std::uint64_t>(factory->state_layout().size(), 0)
                          : engine::table_digests(*factory, slot->instance->state());
-        if (prev.factory) {
+        if (foreign != nullptr) {
+            if (!plan_foreign(*slot, *foreign, prev, tables, partial, error)) {
+                std::lock_guard<std::mutex> l(mutex);
+                SwapReport& r = reports[generation];
+                r.compiled = false;
+                r.diagnostics.clear();
+                record(r);
+                return false;
+            }
+            needs_clear = !plan_covers_state(*factory, slot->plan);
+        } else if (prev.factory) {
             slot->plan = engine::plan_migration(*prev.factory, *factory, prev.tables, tables);
             slot->previous = prev.generation;
             needs_clear = !plan_covers_state(*factory, slot->plan);
@@ -463,10 +486,10 @@ struct Engine::Impl {
             }
             if (tier == Tier::Llvm) {
                 // the report keeps the fields of the version's first swap
-            } else if (prev.factory && (slot->remote || prev.remote)) {
+            } else if (foreign == nullptr && prev.factory && (slot->remote || prev.remote)) {
                 r.fields = engine::fresh_changes(*factory);
                 r.reset = int(r.fields.size());
-            } else if (prev.factory) {
+            } else if (prev.factory || foreign != nullptr) {
                 r.carried = slot->plan.carried;
                 r.resized = slot->plan.resized;
                 r.rebuilt = slot->plan.rebuilt;
@@ -493,6 +516,72 @@ struct Engine::Impl {
                 std::this_thread::yield();
             }
             record(r);
+        }
+        return true;
+    }
+
+    /// submit_state(): the plan from a received state instead of the playing version's.
+    bool plan_foreign(Slot& slot, const StateSnapshot& foreign, const Prepared& prev,
+                      const std::vector<std::uint64_t>& tables, bool partial, std::string* error) {
+        const Factory& from = *foreign.factory;
+        if (foreign.bytes.size() != from.state_bytes()) {
+            if (error != nullptr) {
+                *error = "the state holds " + std::to_string(foreign.bytes.size()) +
+                         " bytes, its layout describes " + std::to_string(from.state_bytes());
+            }
+            return false;
+        }
+        const Factory& to = *slot.factory;
+        if (slot.remote) {
+            if (error != nullptr) {
+                *error = "the program's state is not in this process (a remote instance): "
+                         "give the state to its server";
+            }
+            return false;
+        }
+        slot.plan = engine::plan_migration(
+            from, to, engine::table_digests(from, foreign.bytes.data()), tables);
+        if (slot.plan.crossfade && !partial) {
+            if (error != nullptr) {
+                std::string what;
+                int shown = 0;
+                for (const FieldChange& c : slot.plan.changes) {
+                    if ((c.action == FieldChange::Action::Reset ||
+                         c.action == FieldChange::Action::Dropped) &&
+                        c.kind != StateKind::Control && c.kind != StateKind::Constant &&
+                        c.kind != StateKind::Table && c.kind != StateKind::Iota && shown < 4) {
+                        what += std::string(shown++ == 0 ? "" : ", ") + c.name + " " +
+                                to_string(c.action);
+                    }
+                }
+                *error = "the state does not fit " + to.name() + ": " +
+                         std::to_string(slot.plan.reset) + " field(s) would be reset and " +
+                         std::to_string(slot.plan.dropped) + " dropped (" + what +
+                         "); is it another program's?";
+            }
+            return false;
+        }
+        // parameter changes sent to the playing version just before the commit
+        slot.plan.parameter_map.clear();
+        if (prev.factory) {
+            const auto& op = prev.factory->parameters();
+            const auto& np = to.parameters();
+            slot.plan.parameter_map.assign(op.size(), -1);
+            for (std::size_t i = 0; i < op.size(); ++i) {
+                for (std::size_t j = 0; j < np.size(); ++j) {
+                    if (op[i].path == np[j].path) {
+                        slot.plan.parameter_map[i] = std::int32_t(j);
+                        break;
+                    }
+                }
+            }
+        }
+        slot.previous = prev.generation;
+        slot.has_foreign = true;
+        slot.foreign = foreign.bytes;
+        if (opt.check_migrations) {
+            slot.check_from.assign(from.state_bytes(), std::byte{0});
+            slot.check_to.assign(to.state_bytes(), std::byte{0});
         }
         return true;
     }
@@ -734,23 +823,37 @@ struct Engine::Impl {
         }
     }
 
+    /// request_state(): the playing version's state at this block boundary.
+    void copy_state(std::uint64_t frame) noexcept {
+        if (current == nullptr || current->factory->state_bytes() > state_buf.size()) {
+            state_phase.store(3, std::memory_order_release);
+            return;
+        }
+        state_size = current->factory->state_bytes();
+        std::memcpy(state_buf.data(), current->instance->state(), state_size);
+        state_frame = frame;
+        state_generation = current->generation;
+        state_phase.store(2, std::memory_order_release);
+    }
+
     void commit_pending(std::uint64_t frame) noexcept {
         Slot* next = nullptr;
         while (incoming.pop(next)) {
             auto t0 = Clock::now();
             bool fade = false;
-            const bool migrated = current != nullptr && next->previous == current->generation &&
-                                  !next->remote && !current->remote;
+            const bool migrated =
+                next->has_foreign || (current != nullptr && next->previous == current->generation &&
+                                      !next->remote && !current->remote);
             if (migrated) {
-                engine::apply_migration(next->plan, current->instance->state(),
-                                        next->instance->state());
+                const std::byte* from =
+                    next->has_foreign ? next->foreign.data() : current->instance->state();
+                engine::apply_migration(next->plan, from, next->instance->state());
                 if (!next->check_to.empty()) {
-                    std::memcpy(next->check_from.data(), current->instance->state(),
-                                next->check_from.size());
+                    std::memcpy(next->check_from.data(), from, next->check_from.size());
                     std::memcpy(next->check_to.data(), next->instance->state(),
                                 next->check_to.size());
                 }
-                fade = next->plan.crossfade && fade_len > 0;
+                fade = next->plan.crossfade && fade_len > 0 && current != nullptr;
             } else if (current != nullptr) {
                 fade = fade_len > 0; // nothing to migrate from: fade over
             }
@@ -925,6 +1028,9 @@ struct Engine::Impl {
         const std::uint64_t frame0 = frames.load(std::memory_order_relaxed);
         publish_clock(frame0);
         commit_pending(frame0);
+        if (state_phase.load(std::memory_order_acquire) == 1) {
+            copy_state(frame0);
+        }
         take_changes(frame0);
         // the block in slices: at every frame where a change lands, and of at
         // most max_block frames (the size the buffers were made for)
@@ -1192,6 +1298,102 @@ void Engine::collect() {
 
 void Engine::process(int frames, const void* const* inputs, void* const* outputs) noexcept {
     impl_->process(frames, inputs, outputs);
+}
+
+bool Engine::request_state() {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> sl(m.state_mutex);
+    if (m.state_phase.load(std::memory_order_acquire) == 1) {
+        return false;
+    }
+    std::size_t most = 0;
+    {
+        std::lock_guard<std::mutex> l(m.mutex);
+        m.state_versions = m.live;
+        for (const auto& [g, ui] : m.live) {
+            most = std::max<std::size_t>(most, ui.factory->state_bytes());
+        }
+    }
+    if (m.state_buf.size() < most) {
+        m.state_buf.assign(most, std::byte{0});
+    }
+    m.state_phase.store(1, std::memory_order_release);
+    return true;
+}
+
+std::optional<StateSnapshot> Engine::take_state(std::chrono::milliseconds timeout,
+                                                std::string* error) {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> sl(m.state_mutex);
+    auto fail = [&](const char* why) -> std::optional<StateSnapshot> {
+        if (error != nullptr) {
+            *error = why;
+        }
+        return std::nullopt;
+    };
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    int phase = m.state_phase.load(std::memory_order_acquire);
+    while (phase == 1 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        phase = m.state_phase.load(std::memory_order_acquire);
+    }
+    if (phase == 0) {
+        return fail("no state was requested");
+    }
+    if (phase == 1) {
+        return fail("the audio thread did not reach a block boundary in time (is it running?)");
+    }
+    m.state_phase.store(0, std::memory_order_release);
+    if (phase == 3) {
+        return fail("nothing was playing, or a version larger than prepared for began");
+    }
+    StateSnapshot out;
+    out.generation = m.state_generation;
+    out.frame = m.state_frame;
+    {
+        std::lock_guard<std::mutex> l(m.mutex);
+        if (auto it = m.live.find(out.generation); it != m.live.end()) {
+            out.factory = it->second.factory;
+        }
+    }
+    if (!out.factory) {
+        if (auto it = m.state_versions.find(out.generation); it != m.state_versions.end()) {
+            out.factory = it->second.factory;
+        }
+    }
+    m.state_versions.clear();
+    if (!out.factory || out.factory->state_bytes() != m.state_size) {
+        return fail("the version whose state was copied is gone");
+    }
+    out.bytes.assign(m.state_buf.begin(), m.state_buf.begin() + std::ptrdiff_t(m.state_size));
+    return out;
+}
+
+std::uint64_t Engine::submit_state(const StateSnapshot& state,
+                                   std::shared_ptr<const Factory> factory, std::string* error,
+                                   bool partial) {
+    if (!state.factory) {
+        if (error != nullptr) {
+            *error = "the state has no layout";
+        }
+        return 0;
+    }
+    if (!factory) {
+        std::lock_guard<std::mutex> l(impl_->mutex);
+        factory = impl_->last.factory;
+    }
+    if (!factory) {
+        if (error != nullptr) {
+            *error = "no program to take the state in (submit one first)";
+        }
+        return 0;
+    }
+    std::uint64_t g = impl_->new_generation("state of " + factory->name());
+    {
+        std::lock_guard<std::mutex> l(impl_->mutex);
+        impl_->reports[g].compiled_at = Clock::now(); // nothing to compile: ready now
+    }
+    return impl_->prepare(g, std::move(factory), 0, error, Tier::Single, &state, partial) ? g : 0;
 }
 
 std::uint64_t Engine::playing_generation() const {

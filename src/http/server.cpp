@@ -313,6 +313,9 @@ private:
         access.loopback_peer = loopback_;
         access.token = s_.opt.token;
         access.page_url = s_.page_url;
+        if (s_.opt.command && r.target.substr(0, 7) == "/tutti/") {
+            return respond(command(r, req.body()), req.version(), req.keep_alive(), false);
+        }
         Answer a = handle_request(r, s_.port, access);
         if (a.websocket) {
             stream_.expires_never();
@@ -326,6 +329,54 @@ private:
         }
         respond(std::move(a), req.version(), req.keep_alive(), req.method() == bhttp::verb::head);
     }
+    /// POST /tutti/<name>: the host's command (ServerOptions::command).
+    Answer command(const Request& r, const std::string& body) {
+        Answer a;
+        const std::string_view target = r.target;
+        const std::size_t q = target.find('?');
+        const std::string_view name = target.substr(7, q == std::string_view::npos ? q : q - 7);
+        bool authorised = loopback_;
+        if (!authorised && q != std::string_view::npos && !s_.opt.token.empty()) {
+            const std::string_view query = target.substr(q + 1);
+            for (std::size_t at = 0; at <= query.size();) {
+                std::size_t amp = query.find('&', at);
+                if (amp == std::string_view::npos) {
+                    amp = query.size();
+                }
+                const std::string_view pair = query.substr(at, amp - at);
+                if (pair.rfind("token=", 0) == 0) {
+                    auto t = percent_decode(pair.substr(6), true);
+                    authorised = t && token_matches(*t, s_.opt.token);
+                }
+                at = amp + 1;
+            }
+        }
+        if (r.method != "POST") {
+            a.status = 405;
+            a.body = "POST /tutti/" + std::string(name) + "\n";
+        } else if (!authorised) {
+            a.status = 403;
+            a.body = "commands need loopback or ?token=\n";
+        } else {
+            std::vector<std::string> args;
+            std::string arg = body;
+            while (!arg.empty() &&
+                   (arg.back() == '\n' || arg.back() == '\r' || arg.back() == ' ')) {
+                arg.pop_back();
+            }
+            if (!arg.empty()) {
+                args.push_back(arg);
+            }
+            if (auto text = s_.opt.command(name, args)) {
+                a.body = *text + "\n";
+            } else {
+                a.status = 404;
+                a.body = "no such command\n";
+            }
+        }
+        return a;
+    }
+
     void respond(Answer a, unsigned version, bool keep_alive, bool head) {
         auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
             static_cast<bhttp::status>(a.status), version);

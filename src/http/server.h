@@ -24,9 +24,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility> // for Boost.Asio 1.74 in server.cpp, which uses std::exchange without it
+#include <vector>
 
 namespace tutti {
 class Engine;
@@ -60,6 +64,13 @@ struct ServerOptions {
     /// false: start() binds no port; connections come only through adopt()
     /// (tutti serve hands each instance's /ws connections to its server).
     bool bind = true;
+    /// The host's commands, POST /tutti/<name> with the argument as the body
+    /// (tutti play --watch: /tutti/move, body HOST:PORT or local): called on a
+    /// network thread for a peer on loopback or with ?token=; the text it
+    /// returns is the answer; nullopt: 404 (no such command).
+    std::function<std::optional<std::string>(std::string_view name,
+                                             const std::vector<std::string>& args)>
+        command;
 };
 
 class Server {

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <sstream>
@@ -772,6 +773,30 @@ void Server::handle(const Message& m, const Request& from, const Snapshot& s) {
             }
         } else {
             error(from, m.address, "wrong token");
+        }
+        return;
+    }
+    if (options_.command && m.address.rfind("/tutti/", 0) == 0) {
+        if (!from.trusted) {
+            error(from, m.address, "commands need loopback or the token");
+            return;
+        }
+        std::vector<std::string> args;
+        for (const Arg& arg : m.args) {
+            if (auto t = arg.string()) {
+                args.emplace_back(*t);
+            } else if (auto v = arg.number()) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%g", *v);
+                args.emplace_back(buf);
+            }
+        }
+        if (auto text = options_.command(std::string_view(m.address).substr(7), args)) {
+            Writer w(m.address);
+            w.s(*text);
+            reply(from, w);
+        } else {
+            error(from, m.address, "no such command");
         }
         return;
     }

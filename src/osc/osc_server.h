@@ -41,11 +41,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -63,6 +66,14 @@ struct ServerOptions {
     std::vector<std::string> xmitfilter; ///< patterns of addresses never sent as feedback
     double feedback_hz = 40; ///< >= 25 as issue 11 asks; 40 leaves a margin on a loaded machine
     int port_tries = 1000;   ///< Faust's rule: next free port, up to 1000 above
+    /// The host's commands, /tutti/<name> ARGS... (tutti play --watch: /tutti/move
+    /// "HOST:PORT" | "local"): called on the server's thread for a trusted
+    /// sender (loopback, or authorised by the token) with the name and the
+    /// arguments as text; the text it returns is the reply (to the reply port,
+    /// at the same address); nullopt: no such command (an error).
+    std::function<std::optional<std::string>(std::string_view name,
+                                             const std::vector<std::string>& args)>
+        command;
 };
 
 struct ServerStats {

@@ -821,14 +821,76 @@ double RemoteInstance::get_parameter(std::size_t index) const {
     return number_member(members_or_throw(r.body), "value");
 }
 
-void RemoteInstance::read_state(std::span<std::byte>) const {
-    throw RemoteError(0, "RemoteInstance::read_state: the state of a remote instance cannot be "
-                         "read yet (it stays in the server's engine)");
+StateImage RemoteInstance::read_state_image() const {
+    Response r = client_->call("GET", "/v1/instances/" + id_ + "/state");
+    std::string error;
+    std::optional<StateImage> image = decode_state_image(r.body, &error);
+    if (!image) {
+        throw RemoteError(0, "the server's state does not decode: " + error);
+    }
+    return std::move(*image);
 }
 
-void RemoteInstance::write_state(std::span<const std::byte>) {
-    throw RemoteError(0, "RemoteInstance::write_state: the state of a remote instance cannot be "
-                         "written yet (swap() carries it on the server)");
+std::uint64_t RemoteInstance::write_state_image(const StateImage& image, bool partial) {
+    Response r =
+        client_->call("PUT", "/v1/instances/" + id_ + "/state" + (partial ? "?partial=1" : ""),
+                      encode_state_image(image), "application/x-tutti-state");
+    dirty_ = true;
+    auto ms = members_or_throw(r.body);
+    auto report = member_raw(ms, "state");
+    if (!report) {
+        throw RemoteError(0, "the server's answer has no state report");
+    }
+    auto rs = members_or_throw(*report);
+    auto committed = member_raw(rs, "committed");
+    if (!committed || *committed != "true") {
+        throw RemoteError(0, "the server took the state but did not commit it in time");
+    }
+    return std::uint64_t(number_member(rs, "commit_frame"));
+}
+
+void RemoteInstance::read_state(std::span<std::byte> to) const {
+    StateImage image = read_state_image();
+    if (image.bytes.size() != to.size()) {
+        throw RemoteError(0, "RemoteInstance::read_state: the server's state has " +
+                                 std::to_string(image.bytes.size()) + " bytes, not " +
+                                 std::to_string(to.size()));
+    }
+    std::memcpy(to.data(), image.bytes.data(), to.size());
+}
+
+void RemoteInstance::write_state(std::span<const std::byte> from) {
+    StateImage image;
+    image.layout = current_->info();
+    if (from.size() != image.layout.state_bytes) {
+        throw RemoteError(0, "RemoteInstance::write_state: " + std::to_string(from.size()) +
+                                 " bytes, the state block has " +
+                                 std::to_string(image.layout.state_bytes));
+    }
+    image.bytes.assign(from.begin(), from.end());
+    write_state_image(image);
+}
+
+void RemoteInstance::process_block(int frames, const float* const* inputs, float* const* outputs) {
+    const int nin = std::max(current_->num_inputs(), 1);
+    const int nout = std::max(current_->num_outputs(), 1);
+    const std::size_t n = std::size_t(frames);
+    std::string body(n * std::size_t(nin) * sizeof(float), '\0');
+    for (int c = 0; c < nin; ++c) {
+        std::memcpy(body.data() + std::size_t(c) * n * sizeof(float), inputs[c], n * sizeof(float));
+    }
+    Response r =
+        client_->call("POST", "/v1/instances/" + id_ + "/process?frames=" + std::to_string(frames),
+                      body, "application/octet-stream");
+    if (r.body.size() != n * std::size_t(nout) * sizeof(float)) {
+        throw RemoteError(0, "the server's block has " + std::to_string(r.body.size()) +
+                                 " bytes, not " + std::to_string(n * std::size_t(nout) * 4));
+    }
+    dirty_ = true;
+    for (int c = 0; c < nout; ++c) {
+        std::memcpy(outputs[c], r.body.data() + std::size_t(c) * n * sizeof(float),
+                    n * sizeof(float));
+    }
 }
 
 // ---------------------------------------------------------------- the audio link

@@ -15,8 +15,9 @@
  *    server. `compute()` needs the network audio link (the NetJack transport,
  *    not part of this library yet): until one is given with set_transport(),
  *    it refuses by writing silence and counting the refusal (refused_blocks());
- *    it never blocks the audio thread on a request. State is not readable
- *    remotely yet: read_state()/write_state() throw RemoteError.
+ *    it never blocks the audio thread on a request. Its state is read and
+ *    written through the server's engine (read_state()/write_state(), or the
+ *    state image with its layout: what moves a playing program, docs/move.md).
  *
  * Errors: every call that reaches the server throws `RemoteError` when the
  * server cannot be reached, goes away mid-request, or answers with an error
@@ -37,6 +38,7 @@
 #include <vector>
 
 #include "remote/bundle.h"
+#include "runtime/state_image.h"
 #include "tutti/diagnostics.h"
 #include "tutti/machine_code.h"
 #include "tutti/runtime.h"
@@ -301,8 +303,26 @@ public:
     const std::byte* state() const override {
         return nullptr;
     }
+    /// The state block of the server's instance (GET .../state), taken by its
+    /// engine at a block boundary; `to` must be the current factory's
+    /// state_bytes() long. A request: a control thread's call.
     void read_state(std::span<std::byte> to) const override;
+    /// Takes `from` (a block laid out as current_factory()'s) in on the server:
+    /// the engine's migration (PUT .../state).
     void write_state(std::span<const std::byte> from) override;
+    /// The state with its layout and the server engine's frame at which it
+    /// was taken (runtime/state_image.h).
+    StateImage read_state_image() const;
+    /// Takes a state taken elsewhere (another engine, another machine) in on
+    /// the server by the engine's state migration: fields matched by identity,
+    /// controls by address, committed at its next block boundary. Throws
+    /// RemoteError (409: it does not fit this program, unless `partial`).
+    /// Returns the server engine's frame at which it was committed.
+    std::uint64_t write_state_image(const StateImage& image, bool partial = false);
+    /// Offline only (a render, a test; not an audio thread): one block through
+    /// the server's engine of a stopped instance (POST .../process), one
+    /// request. inputs/outputs: the engine's channels (at least one each).
+    void process_block(int frames, const float* const* inputs, float* const* outputs);
 
     RemoteInstance(std::shared_ptr<const RemoteFactory> factory, int sample_rate, int block);
 

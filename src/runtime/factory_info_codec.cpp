@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/state_image.h"
 #include "tutti/machine_code.h"
 
 namespace tutti {
@@ -17,6 +18,7 @@ namespace {
 
 constexpr char magic[4] = {'T', 'F', 'I', '\x01'};
 constexpr char code_magic[4] = {'T', 'M', 'C', '\x01'};
+constexpr char state_magic[4] = {'T', 'S', 'I', '\x01'};
 constexpr std::uint32_t code_format_version = 1;
 constexpr std::size_t header_bytes = 4 + 4 + 8;
 constexpr std::size_t trailer_bytes = 8;
@@ -556,6 +558,70 @@ std::optional<MachineCode> decode_machine_code(std::string_view bytes, std::stri
     }
     code.info = std::move(*decoded);
     return code;
+}
+
+// ------------------------------------------------------------------ state images
+
+std::string encode_state_image(const StateImage& image) {
+    Writer w;
+    w.u64(image.frame);
+    w.u64(image.generation);
+    w.text(encode_factory_info(state_layout_of(image.layout)));
+    w.text(std::string_view(reinterpret_cast<const char*>(image.bytes.data()), image.bytes.size()));
+    return seal(state_magic, state_image_format_version, w.bytes());
+}
+
+std::optional<StateImage> decode_state_image(std::string_view bytes, std::string* error) {
+    auto body = unseal(bytes, state_magic, state_image_format_version, "state image", error);
+    if (!body) {
+        return std::nullopt;
+    }
+    Reader r(*body, header_bytes, "state image");
+    StateImage image;
+    image.frame = r.u64("frame");
+    image.generation = r.u64("generation");
+    const std::string info = r.text("layout");
+    const std::uint32_t n = r.u32("state bytes");
+    if (!r.failed() && n != r.left()) {
+        r.fail("the state block says " + std::to_string(n) + " bytes, " + std::to_string(r.left()) +
+               " follow");
+    }
+    if (r.failed()) {
+        if (error != nullptr) {
+            *error = r.error();
+        }
+        return std::nullopt;
+    }
+    const std::string_view state = body->substr(body->size() - n);
+    std::string why;
+    auto layout = decode_factory_info(info, &why);
+    if (!layout) {
+        if (error != nullptr) {
+            *error = "state image: its layout: " + why;
+        }
+        return std::nullopt;
+    }
+    if (layout->state_bytes != n) {
+        why = "the layout describes " + std::to_string(layout->state_bytes) +
+              " bytes of state, the image holds " + std::to_string(n);
+    } else if (n > max_state_image_bytes) {
+        why = "a state block of " + std::to_string(n) + " bytes is larger than " +
+              std::to_string(max_state_image_bytes);
+    } else {
+        why = check_state_layout(*layout);
+    }
+    if (!why.empty()) {
+        if (error != nullptr) {
+            *error = "state image: " + why;
+        }
+        return std::nullopt;
+    }
+    image.layout = std::move(*layout);
+    image.bytes.resize(n);
+    if (n > 0) {
+        std::memcpy(image.bytes.data(), state.data(), n);
+    }
+    return image;
 }
 
 } // namespace tutti

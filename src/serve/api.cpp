@@ -423,6 +423,12 @@ const char* to_string(Op op) {
         return "instance-socket";
     case Op::Render:
         return "render";
+    case Op::GetState:
+        return "get-state";
+    case Op::PutState:
+        return "put-state";
+    case Op::ProcessBlock:
+        return "process-block";
     }
     return "?";
 }
@@ -821,6 +827,54 @@ std::variant<Call, ApiError> parse_call(std::string_view method, std::string_vie
         }
         if (what == "controls") {
             return controls_call(method, query, body, limits, std::move(call));
+        }
+        if (what == "state") {
+            if (get) {
+                call.op = Op::GetState;
+                return call;
+            }
+            if (method != "PUT") {
+                return wrong_method("GET, PUT");
+            }
+            if (body.size() > limits.max_bundle) {
+                return error(413, "the state is larger than " + std::to_string(limits.max_bundle) +
+                                      " bytes");
+            }
+            if (body.empty()) {
+                return error(400, "the body is a state image (GET .../state gives one)");
+            }
+            bool bad = false;
+            if (auto p = query_value(query, "partial", &bad)) {
+                if (*p != "0" && *p != "1") {
+                    return error(400, "partial must be 0 or 1");
+                }
+                call.partial = *p == "1";
+            }
+            if (bad) {
+                return error(400, "bad escape in the query");
+            }
+            call.op = Op::PutState;
+            call.payload = body;
+            return call;
+        }
+        if (what == "process") {
+            if (method != "POST") {
+                return wrong_method("POST");
+            }
+            bool bad = false;
+            auto f = query_value(query, "frames", &bad);
+            auto v = f ? parse_int(*f, 1, limits.max_block) : std::nullopt;
+            if (!v || bad) {
+                return error(400, "frames=N is required, 1 to " + std::to_string(limits.max_block));
+            }
+            if (body.size() > limits.max_bundle) {
+                return error(413, "the block is larger than " + std::to_string(limits.max_bundle) +
+                                      " bytes");
+            }
+            call.op = Op::ProcessBlock;
+            call.frames = int(*v);
+            call.payload = body;
+            return call;
         }
         if (what == "ws") {
             if (method != "GET") {

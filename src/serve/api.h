@@ -36,8 +36,13 @@
  *   GET    /v1/instances/ID/ws                 the control WebSocket (docs/control-protocol.md)
  *   POST   /v1/render[?options]                `tutti render --on`: a bundle rendered with
  *                                               render options (parse_render_body)
+ *   GET    /v1/instances/ID/state              its state with layout and identities (binary)
+ *   PUT    /v1/instances/ID/state[?partial=1]  takes a state in (the engine's migration)
+ *   POST   /v1/instances/ID/process?frames=N   computes one block of a stopped instance
+ *                                               (f32 samples, channel after channel)
  * Compile options in the query of POST /v1/factories, /v1/machine_code and
- * /v1/render: backend=llvm|interpreter, double=0|1, opt=0..3, math=exact|fast.
+ * /v1/render: backend=llvm|interpreter, double=0|1, opt=0..3, math=exact|fast,
+ * name=NAME (the program's file name is the bundle's first).
  */
 #pragma once
 
@@ -71,6 +76,9 @@ enum class Op {
     ResetControls,
     InstanceSocket,
     Render,
+    GetState,     ///< GET /v1/instances/ID/state: its state image (runtime/state_image.h)
+    PutState,     ///< PUT /v1/instances/ID/state[?partial=1]: take a state image in
+    ProcessBlock, ///< POST /v1/instances/ID/process?frames=N: one block, stopped instances
 };
 const char* to_string(Op op);
 
@@ -114,6 +122,10 @@ struct Call {
     std::string triple, cpu, features;
     LinkRequest link; ///< StartInstance
     std::string peer; ///< the address the request came from (set by the server, not parsed)
+    /// PutState: the state image; ProcessBlock: the input samples (views of the body)
+    std::string_view payload;
+    bool partial = false; ///< PutState: accept a state that does not carry everything
+    int frames = 0;       ///< ProcessBlock
 };
 
 /// POST /v1/render: `tutti render`'s options (docs/serve-api.md, "Render"); the

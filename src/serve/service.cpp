@@ -29,6 +29,7 @@
 #include "netjack/netjack_driver.h"
 #include "remote/bundle.h"
 #include "runtime/factory_info_codec.h"
+#include "runtime/state_image.h"
 #include "support/content_hash.h"
 #include "tutti/compiler.h"
 #include "tutti/driver.h"
@@ -403,6 +404,7 @@ struct Service::Impl {
     Reply create_instance(const Call& c);
     Reply start_link(InstanceSlot& s, const Call& c);
     Reply instance_call(InstanceSlot& s, const Call& c);
+    Reply state_call(InstanceSlot& s, const Call& c);
 };
 
 std::string Service::Impl::factory_json(const FactoryEntry& e, bool with_ui) const {
@@ -878,11 +880,127 @@ std::string report_json(const SwapReport& r) {
     out += ",\"dropped\":" + std::to_string(r.dropped);
     out += ",\"prepare_ms\":" + json_number(r.prepare_ms);
     out += ",\"commit_us\":" + json_number(r.commit_us);
+    out += ",\"commit_frame\":" + std::to_string(r.commit_frame);
     out += "}";
     return out;
 }
 
+/// A stopped instance's engine has no audio thread: this thread plays its part
+/// for an empty block (commits what is queued, copies a requested state).
+/// The slot's lock is held, so the driver cannot start meanwhile.
+void run_boundary(Engine& engine) {
+    const EngineOptions& eo = engine.options();
+    float none = 0;
+    std::vector<const void*> ins(std::size_t(std::max(eo.inputs, 1)), &none);
+    std::vector<void*> outs(std::size_t(std::max(eo.outputs, 1)), &none);
+    engine.process(0, ins.data(), outs.data());
+}
+
 } // namespace
+
+/// GET/PUT .../state and POST .../process (docs/serve-api.md, docs/move.md).
+Reply Service::Impl::state_call(InstanceSlot& s, const Call& c) {
+    std::string error;
+    switch (c.op) {
+    case Op::GetState: {
+        if (!s.engine->request_state()) {
+            return error_reply(409, "a state read is in progress; try again");
+        }
+        if (!s.running) {
+            run_boundary(*s.engine);
+        }
+        std::optional<StateSnapshot> snap = s.engine->take_state(std::chrono::seconds(2), &error);
+        if (!snap) {
+            return error_reply(503, "cannot read the state: " + error);
+        }
+        StateImage image;
+        image.frame = snap->frame;
+        image.generation = snap->generation;
+        image.layout = snap->factory->info();
+        image.bytes = std::move(snap->bytes);
+        Reply r;
+        r.content_type = "application/x-tutti-state";
+        r.body = encode_state_image(image);
+        return r;
+    }
+    case Op::PutState: {
+        std::optional<StateImage> image = decode_state_image(c.payload, &error);
+        if (!image) {
+            return error_reply(400, error);
+        }
+        StateSnapshot state;
+        state.frame = image->frame;
+        state.factory = make_layout_factory(std::move(image->layout));
+        state.bytes = std::move(image->bytes);
+        (void)s.engine->take_reports(); // earlier stories
+        const std::uint64_t g = s.engine->submit_state(state, s.entry->factory, &error, c.partial);
+        if (g == 0) {
+            return error_reply(409, error);
+        }
+        s.generation = g;
+        if (!s.running) {
+            run_boundary(*s.engine);
+        }
+        SwapReport report;
+        report.generation = g;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        for (;;) {
+            for (SwapReport& r : s.engine->take_reports()) {
+                if (r.generation == g) {
+                    report = std::move(r);
+                }
+            }
+            if (report.committed || std::chrono::steady_clock::now() >= until) {
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        VersionUi ui = s.engine->playing_ui();
+        if (report.committed && ui.generation == g && ui.values) {
+            for (std::size_t i = 0; i < s.set_values.size() && i < ui.values->size(); ++i) {
+                s.set_values[i] = ui.values->value(i);
+            }
+        }
+        return json_reply(200, "{\"instance\":" + instance_json(s) +
+                                   ",\"state\":" + report_json(report) + "}");
+    }
+    case Op::ProcessBlock: {
+        if (s.running) {
+            return error_reply(409, "the instance is running on its own driver: stop it to compute "
+                                    "blocks through the API");
+        }
+        const EngineOptions& eo = s.engine->options();
+        const std::size_t n = std::size_t(c.frames);
+        const std::size_t need = n * std::size_t(eo.inputs) * sizeof(float);
+        if (c.payload.size() != need) {
+            return error_reply(400, "the body holds " + std::to_string(c.payload.size()) +
+                                        " bytes; " + std::to_string(c.frames) + " frames of " +
+                                        std::to_string(eo.inputs) + " input channel(s) are " +
+                                        std::to_string(need) +
+                                        " (f32, little-endian, channel after channel)");
+        }
+        std::vector<float> in(n * std::size_t(eo.inputs)), out(n * std::size_t(eo.outputs));
+        if (need > 0) {
+            std::memcpy(in.data(), c.payload.data(), need);
+        }
+        std::vector<const void*> ins(std::size_t(eo.inputs));
+        std::vector<void*> outs(std::size_t(eo.outputs));
+        for (std::size_t i = 0; i < ins.size(); ++i) {
+            ins[i] = in.data() + i * n;
+        }
+        for (std::size_t i = 0; i < outs.size(); ++i) {
+            outs[i] = out.data() + i * n;
+        }
+        s.engine->process(c.frames, ins.data(), outs.data());
+        Reply r;
+        r.content_type = "application/octet-stream";
+        r.body.assign(reinterpret_cast<const char*>(out.data()), out.size() * sizeof(float));
+        return r;
+    }
+    default:
+        return error_reply(500, "unexpected call");
+    }
+}
 
 Reply Service::Impl::start_link(InstanceSlot& s, const Call& c) {
     const LinkRequest& l = c.link;
@@ -966,6 +1084,10 @@ Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
     std::lock_guard lock(s.m);
     std::string error;
     switch (c.op) {
+    case Op::GetState:
+    case Op::PutState:
+    case Op::ProcessBlock:
+        return state_call(s, c);
     case Op::GetInstance:
         return json_reply(200, instance_json(s));
     case Op::StartInstance:
@@ -1287,7 +1409,10 @@ Reply Service::handle(const Call& c) {
     case Op::GetControls:
     case Op::GetControl:
     case Op::SetControl:
-    case Op::ResetControls: {
+    case Op::ResetControls:
+    case Op::GetState:
+    case Op::PutState:
+    case Op::ProcessBlock: {
         std::shared_ptr<InstanceSlot> slot = s.find_instance(c.id);
         if (!slot) {
             return error_reply(404, "no instance " + c.id);

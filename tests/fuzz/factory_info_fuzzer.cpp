@@ -8,6 +8,10 @@
  * checksum first, so that the fuzzer reaches the payload's parser. Traps when a
  * decoded value does not encode back to the same bytes, or when it breaks what
  * the decoder promises (UI widgets name parameters, offsets inside the block).
+ * Bit 2 of the first byte: a state image (runtime/state_image.h: a state
+ * block with its layout, received by tutti serve's PUT .../state and by a
+ * program moving back), also wrapped or not; a decoded one has every element
+ * of every field read as a migration reads it (rings through their index).
  */
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +21,7 @@
 
 #include "fuzz_target.h"
 #include "runtime/factory_info_codec.h"
+#include "runtime/state_image.h"
 #include "tutti/machine_code.h"
 
 namespace {
@@ -74,6 +79,42 @@ void check_info(const tutti::FactoryInfo& i) {
     }
 }
 
+void check_state(std::string_view bytes) {
+    std::string error;
+    auto image = tutti::decode_state_image(bytes, &error);
+    if (!image) {
+        if (error.empty()) {
+            std::abort();
+        }
+        return;
+    }
+    const tutti::FactoryInfo& l = image->layout;
+    const bool trimmed =
+        l.json.empty() && l.ui.empty() && l.metadata.empty() && l.source_files.empty();
+    if (trimmed && tutti::encode_state_image(*image) != bytes) {
+        std::abort(); // the layout travels trimmed: only then is the encoding the same
+    }
+    check_info(image->layout);
+    if (image->bytes.size() != image->layout.state_bytes) {
+        std::abort();
+    }
+    // every element of every field, as a copy by layout reads it
+    volatile unsigned sum = 0;
+    for (const tutti::StateField& f : image->layout.state_layout) {
+        const std::size_t size = tutti::size_of(f.type);
+        if (f.elements == 0 || std::uint64_t(f.elements) * size != f.bytes ||
+            std::uint64_t(f.offset) + f.bytes > image->bytes.size()) {
+            std::abort();
+        }
+        for (std::uint32_t age = 0; age < f.elements; ++age) {
+            const std::size_t slot =
+                f.ring ? std::size_t(std::uint32_t(12345) - age) & std::size_t(f.elements - 1)
+                       : age;
+            sum = sum + unsigned(image->bytes[f.offset + slot * size]);
+        }
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -87,6 +128,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view in(reinterpret_cast<const char*>(data), size);
     const bool code = (data[0] & 2) != 0;
     const std::string_view body = in.substr(1);
+    if ((data[0] & 4) != 0) {
+        if ((data[0] & 1) == 0) {
+            check_state(body);
+            return 0;
+        }
+        std::string wrapped("TSI\x01", 4);
+        put(wrapped, tutti::state_image_format_version, 4);
+        put(wrapped, body.size(), 8);
+        wrapped.append(body);
+        put(wrapped, tutti::checksum64(body), 8);
+        check_state(wrapped);
+        return 0;
+    }
     if ((data[0] & 1) == 0) {
         code ? check_code(body) : check(body);
         return 0;

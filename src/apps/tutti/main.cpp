@@ -196,6 +196,12 @@ int main(int argc, char** argv) {
     play->add_option("--on", pl.on,
                      "HOST[:PORT]: compile and run on a tutti serve there, this machine's audio "
                      "through a NetJack link (--token: the server's; --latency, --format)");
+    play->add_option("--move-to", pl.move_to,
+                     "--watch: the tutti serve HOST[:PORT] that 'm' (or OSC /tutti/move, HTTP "
+                     "POST /tutti/move) moves the playing program to, and back (default "
+                     "127.0.0.1:7777; --token: the server's; --latency: the link's)");
+    play->add_option("--move-link", pl.move_link,
+                     "--watch: the moved program's audio link: netjack (default) or http");
     play->add_option("--latency", pl.latency, "netjack-slave: latency in cycles (default 2)");
     play->add_option("--format", pl.format, "netjack: float (default), int16, opus or opus:KBPS");
     play->add_option("--name", pl.net_name, "netjack-slave: the name the master shows");

@@ -23,6 +23,7 @@
 #include <set>
 #include <thread>
 
+#include "apps/tutti/play_move.h"
 #include "apps/tutti/swap_report.h"
 #include "cache/code_cache.h"
 #include "control/control_hub.h"
@@ -254,7 +255,24 @@ int run_play(const PlayArgs& a) {
         }
     }
     EngineCallback callback(engine);
-    if (!driver->start(&callback, &error)) {
+    // --watch: the program can move to a compile server and back (issue 13)
+    std::unique_ptr<PlayMove> mover;
+    if (a.watch && !instrument) {
+        PlayMoveOptions mo;
+        mo.program = a.program;
+        mo.include_dirs = a.include_dirs;
+        mo.interpreter = co.backend == Backend::Interpreter;
+        mo.server = a.move_to;
+        mo.token = a.token;
+        mo.link = a.move_link;
+        mo.latency = a.latency;
+        mo.inputs = eo.inputs;
+        mo.outputs = eo.outputs;
+        mo.sample_rate = eo.sample_rate;
+        mo.block = eo.max_block;
+        mover = std::make_unique<PlayMove>(engine, mo);
+    }
+    if (!driver->start(mover ? &mover->callback() : &callback, &error)) {
         std::cerr << "tutti play: " << a.driver << ": " << error << "\n";
         return 2;
     }
@@ -263,6 +281,11 @@ int run_play(const PlayArgs& a) {
         a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
         eo.outputs, first_ms, tiered ? " for the interpreter; LLVM follows" : "",
         a.watch ? "; watching for saves" : "");
+    if (mover) {
+        std::printf("move: 'm' moves it to %s and back over %s (also OSC /tutti/move "
+                    "\"HOST[:PORT]\"|\"local\", HTTP POST /tutti/move)\n",
+                    a.move_to.c_str(), a.move_link.c_str());
+    }
     if (first_factory->info().voices > 0) {
         std::printf("polyphonic: %d voices%s\n", first_factory->info().voices,
                     a.midi ? ", notes from midi_in" : "");
@@ -286,6 +309,12 @@ int run_play(const PlayArgs& a) {
         oo.xmit = a.xmit;
         oo.xmitfilter = a.xmitfilter;
         oo.bundle = a.bundle;
+        if (mover) {
+            oo.command = [m = mover.get()](std::string_view name,
+                                           const std::vector<std::string>& args) {
+                return m->command(name, args);
+            };
+        }
         osc_server = std::make_unique<osc::Server>(hub, oo);
         if (!osc_server->start(&error)) {
             std::cerr << "tutti play: OSC: " << error << "\n";
@@ -308,6 +337,12 @@ int run_play(const PlayArgs& a) {
         so.listen = listen;
         so.port = a.http_port;
         so.token = hub.token(); // the one token of every control source
+        if (mover) {
+            so.command = [m = mover.get()](std::string_view name,
+                                           const std::vector<std::string>& args) {
+                return m->command(name, args);
+            };
+        }
         http_server = std::make_unique<http::Server>(hub, program_id, engine, so);
         if (!http_server->start(&error)) {
             std::cerr << "tutti play: http: " << error << "\n";
@@ -352,6 +387,12 @@ int run_play(const PlayArgs& a) {
             }
         } else {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        if (mover) {
+            for (const std::string& line : mover->poll()) {
+                std::printf("%s\n", line.c_str());
+                std::fflush(stdout);
+            }
         }
         for (const SwapReport& r : engine.take_reports()) {
             if (http_server) {

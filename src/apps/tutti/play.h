@@ -53,6 +53,10 @@ struct PlayArgs {
     /// --on HOST[:PORT]: compiled and run on a `tutti serve` there, the audio
     /// through a NetJack link (play_remote.cpp); --token is the server's.
     std::string on;
+    /// --watch: where 'm' (and /tutti/move without an argument) moves the
+    /// playing program, and the link its audio takes (issue 13, play_move.h)
+    std::string move_to = "127.0.0.1:7777";
+    std::string move_link = "netjack"; ///< netjack or http
 };
 
 int run_play(const PlayArgs& args);

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+// tutti play --watch: moving the program to a server and back (play_move.h).
+#include "apps/tutti/play_move.h"
+
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "move/block_link.h"
+#include "move/mover.h"
+#include "remote/bundle.h"
+#include "remote/client.h"
+
+namespace tutti::app {
+
+namespace {
+
+class MoverCallback final : public AudioCallback {
+public:
+    explicit MoverCallback(move::Mover& m) : m_(m) {
+    }
+    void process(int frames, const float* const* inputs, float* const* outputs) noexcept override {
+        m_.process(frames, inputs, outputs);
+    }
+
+private:
+    move::Mover& m_;
+};
+
+#define TUTTI_FORMAT(...)                                                                          \
+    [&] {                                                                                          \
+        char buf_[512];                                                                            \
+        std::snprintf(buf_, sizeof buf_, __VA_ARGS__);                                             \
+        return std::string(buf_);                                                                  \
+    }()
+
+} // namespace
+
+struct PlayMove::Impl {
+    Engine& engine;
+    PlayMoveOptions opt;
+    move::Mover mover;
+    MoverCallback cb{mover};
+    std::mutex m;
+    std::optional<std::string> queued;
+    std::string here = "local"; ///< control thread: where it plays
+    std::shared_ptr<const remote::RemoteFactory> factory;
+    std::unique_ptr<remote::RemoteInstance> remote;
+    std::unique_ptr<move::RemotePath> path;
+    bool keys = false, tty = false;
+    termios saved{};
+
+    static move::MoverOptions mover_options(const PlayMoveOptions& o) {
+        move::MoverOptions mo;
+        mo.inputs = o.inputs;
+        mo.outputs = o.outputs;
+        mo.max_block = o.block;
+        mo.sample_rate = o.sample_rate;
+        return mo;
+    }
+
+    Impl(Engine& e, PlayMoveOptions o)
+        : engine(e), opt(std::move(o)), mover(e, mover_options(opt)) {
+        keys = true;
+        tty = isatty(0) != 0;
+        if (tty && tcgetattr(0, &saved) == 0) {
+            termios raw = saved;
+            raw.c_lflag &= ~tcflag_t(ICANON);
+            raw.c_cc[VMIN] = 0;
+            raw.c_cc[VTIME] = 0;
+            tcsetattr(0, TCSANOW, &raw);
+        } else {
+            tty = false;
+        }
+    }
+    ~Impl() {
+        if (tty) {
+            tcsetattr(0, TCSANOW, &saved);
+        }
+    }
+
+    void read_keys() {
+        if (!keys) {
+            return;
+        }
+        pollfd p{0, POLLIN, 0};
+        while (::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0) {
+            char buf[64];
+            const ssize_t n = ::read(0, buf, sizeof buf);
+            if (n <= 0) {
+                keys = false; // end of input
+                return;
+            }
+            for (ssize_t i = 0; i < n; ++i) {
+                if (buf[i] == 'm' || buf[i] == 'M') {
+                    std::lock_guard l(m);
+                    queued = "";
+                }
+            }
+        }
+    }
+
+    std::vector<std::string> out_to(const std::string& where) {
+        std::vector<std::string> lines;
+        auto e = remote::parse_endpoint(where);
+        if (!e) {
+            return {"move: '" + where + "' is not HOST[:PORT]"};
+        }
+        e->token = opt.token;
+        e->timeout = std::chrono::milliseconds(30000);
+        try {
+            std::string error;
+            auto bundle = remote::expand_program(opt.program, opt.include_dirs, &error);
+            if (!bundle) {
+                return {"move: " + error};
+            }
+            remote::RemoteCompileOptions co;
+            co.interpreter = opt.interpreter;
+            auto created = remote::RemoteFactory::create(*e, *bundle, co);
+            if (!created.ok()) {
+                return {"move: the server cannot compile the program: " +
+                        (created.diagnostics.empty() ? std::string("?")
+                                                     : created.diagnostics.front().message)};
+            }
+            factory = created.factory;
+            remote = factory->create_remote_instance(opt.sample_rate, opt.block);
+            if (opt.link == "http") {
+                path = std::make_unique<move::BlockLink>(*remote, opt.inputs, opt.outputs,
+                                                         opt.block, std::max(opt.latency, 1));
+            } else {
+                remote::LinkOptions lo;
+                lo.latency = std::max(opt.latency, 1);
+                path = std::make_unique<move::InstanceLink>(*remote, lo);
+            }
+        } catch (const std::exception& x) {
+            remote.reset();
+            return {std::string("move: ") + x.what()};
+        }
+        move::MoveResult r = mover.move_out(*remote, *path);
+        if (!r.ok) {
+            path.reset();
+            remote.reset();
+            return {"move: " + r.error};
+        }
+        here = where;
+        lines.push_back(TUTTI_FORMAT(
+            "moved to %s: state of %.0f bytes taken at frame %llu, hand-over "
+            "%.1f ms, heard from there at frame %llu (%d frames later: link "
+            "%d + hand-over %d), crossfade %.0f ms",
+            where.c_str(), r.state_bytes, static_cast<unsigned long long>(r.state_frame),
+            r.handoff_ms, static_cast<unsigned long long>(r.switch_frame), r.latency_frames,
+            path->latency_frames(), r.latency_frames - path->latency_frames(),
+            move::MoverOptions{}.crossfade_ms));
+        return lines;
+    }
+
+    std::vector<std::string> back() {
+        move::MoveResult r = mover.move_back(*remote);
+        if (!r.ok) {
+            return {"move: " + r.error + " (it plays on " + here + ")"};
+        }
+        const bool home = mover.wait_local(std::chrono::seconds(5));
+        path->close();
+        path.reset();
+        remote.reset();
+        factory.reset();
+        const std::string from = here;
+        here = "local";
+        return {TUTTI_FORMAT(
+            "moved back from %s: state of %.0f bytes at input frame %llu, caught up "
+            "%d frames, hand-over %.1f ms, heard here at frame %llu%s",
+            from.c_str(), r.state_bytes, static_cast<unsigned long long>(r.state_frame),
+            r.catch_up_frames, r.handoff_ms, static_cast<unsigned long long>(r.switch_frame),
+            home ? "" : " (the crossfade did not finish in time)")};
+    }
+};
+
+PlayMove::PlayMove(Engine& engine, PlayMoveOptions options)
+    : impl_(std::make_unique<Impl>(engine, std::move(options))) {
+}
+
+PlayMove::~PlayMove() {
+    if (impl_->path) {
+        impl_->path->close(); // the driver stopped: nothing calls it
+    }
+}
+
+AudioCallback& PlayMove::callback() {
+    return impl_->cb;
+}
+
+std::string PlayMove::request(const std::string& where) {
+    std::lock_guard l(impl_->m);
+    impl_->queued = where;
+    return where.empty() ? "moving (to the other side)" : "moving to " + where;
+}
+
+std::optional<std::string> PlayMove::command(std::string_view name,
+                                             const std::vector<std::string>& args) {
+    if (name != "move") {
+        return std::nullopt;
+    }
+    return request(args.empty() ? std::string() : args.front());
+}
+
+std::vector<std::string> PlayMove::poll() {
+    impl_->read_keys();
+    std::optional<std::string> q;
+    {
+        std::lock_guard l(impl_->m);
+        q.swap(impl_->queued);
+    }
+    if (!q) {
+        return {};
+    }
+    std::string where = *q;
+    if (where.empty()) {
+        where = impl_->here == "local" ? impl_->opt.server : "local";
+    }
+    if (where == impl_->here) {
+        return {"move: it plays on " + where + " already"};
+    }
+    if (where == "local") {
+        return impl_->back();
+    }
+    if (impl_->here != "local") {
+        std::vector<std::string> lines = impl_->back(); // server to server: through here
+        if (impl_->here != "local") {
+            return lines;
+        }
+        auto more = impl_->out_to(where);
+        lines.insert(lines.end(), more.begin(), more.end());
+        return lines;
+    }
+    return impl_->out_to(where);
+}
+
+} // namespace tutti::app

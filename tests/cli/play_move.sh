@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `tutti play --watch` moves the playing program to a `tutti serve` and back
+# (issue 13, docs/move.md), as a user does it: 'm' on its input, then HTTP
+# POST /tutti/move local, HTTP POST /tutti/move HOST:PORT, OSC /tutti/move
+# "local"; one line per move; SIGINT, exit 0. Ports 28720-28729 on 127.0.0.1.
+#   tests/cli/play_move.sh path/to/tutti
+set -euo pipefail
+tutti=$1
+work=$(mktemp -d)
+pid=
+spid=
+cleanup() {
+    exec 3>&- 2>/dev/null || true
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- play:"; cat "$work/log"; echo "--- serve:"; cat "$work/serve.log"; exit 1; }
+wait_for() { # pattern count
+    for _ in $(seq 1200); do
+        [ "$(grep -c -- "$1" "$work/log" || true)" -ge "$2" ] && return 0
+        sleep 0.025
+    done
+    fail "no '$1' (x$2) within 30 s"
+}
+cat >"$work/echo.dsp" <<'DSP'
+phase = (+(0.01) : \(x).(x - int(x))) ~ _;
+impulse = 1 - 1';
+echoes = impulse : (+ : @(1999)) ~ *(0.8);
+process = phase * 0.5 + echoes;
+DSP
+"$tutti" serve --port 28720 --no-advertise >"$work/serve.log" 2>&1 &
+spid=$!
+mkfifo "$work/keys"
+"$tutti" play "$work/echo.dsp" --driver null --watch --move-to 127.0.0.1:28720 \
+    --osc-port 28721 --osc-outport 28722 --osc-errport 28723 --http-port 28725 \
+    <"$work/keys" >"$work/log" 2>&1 &
+pid=$!
+exec 3>"$work/keys"
+wait_for '^playing' 1
+wait_for "^move: 'm' moves it to 127.0.0.1:28720" 1
+for _ in $(seq 200); do curl -s -o /dev/null http://127.0.0.1:28720/v1/health && break; sleep 0.05; done
+printf m >&3
+wait_for '^moved to 127.0.0.1:28720: state of [0-9]* bytes' 1
+sleep 0.5
+answer=$(curl -s -X POST --data local http://127.0.0.1:28725/tutti/move)
+[ "$answer" = "moving to local" ] || fail "HTTP answered '$answer'"
+wait_for '^moved back from 127.0.0.1:28720: ' 1
+curl -s -X POST --data 127.0.0.1:28720 http://127.0.0.1:28725/tutti/move >/dev/null
+wait_for '^moved to 127.0.0.1:28720: ' 2
+sleep 0.5
+python3 - <<'PY'
+import socket
+def s(x):
+    b = x.encode() + b"\0"
+    return b + b"\0" * ((4 - len(b) % 4) % 4)
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(
+    s("/tutti/move") + s(",s") + s("local"), ("127.0.0.1", 28721))
+PY
+wait_for '^moved back from 127.0.0.1:28720: ' 2
+if grep '^move: ' "$work/log" | grep -qv "moves it to"; then fail "a move failed"; fi
+answer=$(curl -s -X POST --data x http://127.0.0.1:28725/tutti/nothing)
+[ "$answer" = "no such command" ] || fail "an unknown command answered '$answer'"
+kill -INT "$pid"
+wait "$pid"; rc=$?
+pid=
+[ "$rc" -eq 0 ] || fail "exit code $rc"
+grep '^moved' "$work/log"
+echo "ok: $(grep -c '^moved' "$work/log") moves"

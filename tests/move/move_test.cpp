@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: MIT
+// Moving a running program to a server and back (issue 13, docs/move.md): the
+// state image codec; the engine's state taken at a block boundary and taken in
+// by its migration; GET/PUT .../state and POST .../process on a server
+// in-process (127.0.0.1, ports 28500-28599); and the move, rendered offline,
+// compared sample by sample with a render that did not move.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "move/block_link.h"
+#include "move/mover.h"
+#include "remote/bundle.h"
+#include "remote/client.h"
+#include "runtime/state_image.h"
+#include "serve/api.h"
+#include "serve/server.h"
+#include "serve/service.h"
+#include "support/rt_interposer.h"
+#include "tutti/compiler.h"
+#include "tutti/engine.h"
+
+namespace {
+
+using namespace tutti;
+
+/// State that shows a reset: a running phase, a counter, and a feedback delay
+/// line of 2000 samples fed with one impulse (its echoes go on for seconds).
+const char* moving_program = "phase = (+(0.01) : \\(x).(x - int(x))) ~ _;\n"
+                             "impulse = 1 - 1';\n"
+                             "echoes = impulse : (+ : @(1999)) ~ *(0.8);\n"
+                             "count = 1 : +~_;\n"
+                             "process = phase * 0.5 + echoes, count * 0.0001;\n";
+const char* other_program = "process = _ : (+ : @(100)) ~ *(0.5);\n";
+
+constexpr int block = 64;
+constexpr int rate = 48000;
+
+std::shared_ptr<const Factory> compile_local(const char* text) {
+    CompileResult r = compile_program(ProgramSource{false, "move.dsp", text});
+    EXPECT_TRUE(r.ok());
+    return r.factory;
+}
+
+EngineOptions engine_options(int inputs, int outputs) {
+    EngineOptions eo;
+    eo.sample_rate = rate;
+    eo.max_block = block;
+    eo.inputs = inputs;
+    eo.outputs = outputs;
+    eo.check_migrations = true;
+    return eo;
+}
+
+/// Renders `blocks` blocks of silence-in through `step` (the engine's or the
+/// mover's process), interleaving nothing: one vector per output channel.
+template <class Step>
+std::vector<std::vector<float>> render(int outputs, int blocks, Step&& step,
+                                       const std::function<void(int)>& before = {}) {
+    std::vector<std::vector<float>> out(std::size_t(outputs),
+                                        std::vector<float>(std::size_t(blocks * block)));
+    std::vector<float> in(block, 0.0f);
+    std::vector<const float*> ins(1, in.data());
+    std::vector<float*> outs(static_cast<std::size_t>(outputs));
+    for (int b = 0; b < blocks; ++b) {
+        if (before) {
+            before(b);
+        }
+        for (int c = 0; c < outputs; ++c) {
+            outs[std::size_t(c)] = out[std::size_t(c)].data() + std::size_t(b) * block;
+        }
+        step(ins.data(), outs.data());
+    }
+    return out;
+}
+
+std::vector<std::vector<float>> render_engine(const std::shared_ptr<const Factory>& f, int blocks) {
+    Engine e(engine_options(1, 2));
+    std::string error;
+    std::uint64_t g = e.submit(f, "move.dsp", &error);
+    EXPECT_NE(g, 0u) << error;
+    EXPECT_TRUE(e.wait_prepared(g));
+    return render(2, blocks, [&](const float* const* in, float* const* out) {
+        e.process(block, reinterpret_cast<const void* const*>(in),
+                  reinterpret_cast<void* const*>(out));
+    });
+}
+
+double max_diff(const std::vector<std::vector<float>>& a, std::size_t a0,
+                const std::vector<std::vector<float>>& b, std::size_t b0, std::size_t n) {
+    double d = 0;
+    for (std::size_t c = 0; c < a.size(); ++c) {
+        for (std::size_t i = 0; i < n; ++i) {
+            d = std::max(d, std::fabs(double(a[c][a0 + i]) - double(b[c][b0 + i])));
+        }
+    }
+    return d;
+}
+
+// ---- the state image codec ----
+
+TEST(StateImage, RoundTripAndEveryTruncationIsAnError) {
+    auto f = compile_local(moving_program);
+    ASSERT_TRUE(f);
+    StateImage image;
+    image.frame = 12345;
+    image.generation = 7;
+    image.layout = f->info();
+    image.bytes.assign(f->state_bytes(), std::byte{0});
+    for (std::size_t i = 0; i < image.bytes.size(); ++i) {
+        image.bytes[i] = std::byte(i * 7 + 3);
+    }
+    const std::string enc = encode_state_image(image);
+    if (const char* seed = std::getenv("TUTTI_WRITE_STATE_SEED")) {
+        // the fuzz corpus's seed (tests/fuzz/corpus/factory_info/state-*): 0x04 + the image
+        std::FILE* file = std::fopen(seed, "wb");
+        ASSERT_NE(file, nullptr);
+        std::fputc(4, file);
+        std::fwrite(enc.data(), 1, enc.size(), file);
+        std::fclose(file);
+    }
+    std::string error;
+    auto d = decode_state_image(enc, &error);
+    ASSERT_TRUE(d) << error;
+    EXPECT_EQ(d->frame, 12345u);
+    EXPECT_EQ(d->generation, 7u);
+    EXPECT_EQ(d->bytes, image.bytes);
+    ASSERT_EQ(d->layout.state_layout.size(), f->state_layout().size());
+    for (std::size_t i = 0; i < f->state_layout().size(); ++i) {
+        EXPECT_EQ(d->layout.state_layout[i].identity, f->state_layout()[i].identity);
+    }
+    EXPECT_TRUE(d->layout.json.empty()); // only what a migration reads travels
+    for (std::size_t n = 0; n < enc.size(); n += 1 + n / 16) {
+        EXPECT_FALSE(decode_state_image(enc.substr(0, n), &error)) << n;
+        EXPECT_FALSE(error.empty());
+    }
+    std::string flipped = enc;
+    flipped[40] ^= 1;
+    EXPECT_FALSE(decode_state_image(flipped, &error));
+    EXPECT_NE(error.find("checksum"), std::string::npos) << error;
+    // a layout that would make a copy read outside its field
+    StateImage bad = image;
+    bad.layout.state_layout[0].elements = 0;
+    EXPECT_FALSE(decode_state_image(encode_state_image(bad), &error));
+    EXPECT_NE(error.find("no element"), std::string::npos) << error;
+    bad = image;
+    for (StateField& sf : bad.layout.state_layout) {
+        if (sf.ring) {
+            sf.elements = 3;
+            sf.bytes = 3 * size_of(sf.type);
+            break;
+        }
+    }
+    EXPECT_FALSE(decode_state_image(encode_state_image(bad), &error));
+    bad = image;
+    bad.bytes.pop_back();
+    EXPECT_FALSE(decode_state_image(encode_state_image(bad), &error));
+    EXPECT_NE(error.find("describes"), std::string::npos) << error;
+}
+
+// ---- the engine: a state taken at a boundary, taken in by the migration ----
+
+TEST(EngineState, TakenAtABoundaryAndTakenInByAnotherEngine) {
+    auto f = compile_local(moving_program);
+    ASSERT_TRUE(f);
+    const int blocks = 100, k = 37;
+    auto unmoved = render_engine(f, blocks);
+
+    Engine a(engine_options(1, 2)), b(engine_options(1, 2));
+    std::string error;
+    ASSERT_TRUE(a.wait_prepared(a.submit(f, "a", &error)));
+    // b plays another compilation of the same program (same identities)
+    auto f2 = compile_local(moving_program);
+    ASSERT_TRUE(b.wait_prepared(b.submit(f2, "b", &error)));
+    std::optional<StateSnapshot> snap;
+    auto out = render(
+        2, blocks,
+        [&](const float* const* in, float* const* o) {
+            auto* iv = reinterpret_cast<const void* const*>(in);
+            auto* ov = reinterpret_cast<void* const*>(o);
+            if (!snap) {
+                a.process(block, iv, ov);
+            } else {
+                b.process(block, iv, ov);
+            }
+        },
+        [&](int blk) {
+            if (blk == k - 1) {
+                ASSERT_TRUE(a.request_state());
+            }
+            if (blk == k) {
+                // a copied its state at the start of the call after the request
+                // (block k-1's): take it now; b plays from block k on
+                snap = a.take_state(std::chrono::seconds(1), &error);
+                ASSERT_TRUE(snap) << error;
+                const std::uint64_t g = b.submit_state(*snap, nullptr, &error);
+                ASSERT_NE(g, 0u) << error;
+                ASSERT_TRUE(b.wait_prepared(g));
+            }
+        });
+    ASSERT_TRUE(snap);
+    // the state was copied at frame (k-1)*block, before block k-1 was computed;
+    // b starts from it at block k: b's output is the program delayed by a block
+    EXPECT_EQ(snap->frame, std::uint64_t((k - 1) * block));
+    const std::size_t from = std::size_t(k) * block;
+    const double before = max_diff(out, 0, unmoved, 0, from);
+    const double after = max_diff(out, from, unmoved, from - block, out[0].size() - from);
+    std::printf("engine state: taken at frame %llu, %zu bytes; max |diff| before %g, after "
+                "(shifted by %d frames) %g\n",
+                static_cast<unsigned long long>(snap->frame), snap->bytes.size(), before, block,
+                after);
+    EXPECT_EQ(before, 0.0);
+    EXPECT_EQ(after, 0.0);
+    bool checked = false;
+    for (const SwapReport& r : b.take_reports()) {
+        if (r.program.rfind("state of", 0) == 0) {
+            EXPECT_TRUE(r.committed);
+            EXPECT_FALSE(r.crossfade);
+            EXPECT_EQ(r.reset, 0);
+            EXPECT_TRUE(r.migration_errors.empty()) << r.migration_errors.front();
+            checked = r.migration_checked;
+        }
+    }
+    EXPECT_TRUE(checked);
+
+    // another program's state is refused (nothing of it fits), unless partial
+    auto other = compile_local(other_program);
+    ASSERT_TRUE(other);
+    StateSnapshot foreign;
+    foreign.factory = other;
+    foreign.bytes.assign(other->state_bytes(), std::byte{0});
+    EXPECT_EQ(b.submit_state(foreign, nullptr, &error), 0u);
+    EXPECT_NE(error.find("does not fit"), std::string::npos) << error;
+    EXPECT_NE(b.submit_state(foreign, nullptr, &error, true), 0u) << error;
+}
+
+// ---- the server: GET/PUT .../state, POST .../process ----
+
+struct Served {
+    explicit Served(int port) {
+        serve::ServiceOptions vo;
+        vo.jobs = 1;
+        service = std::make_unique<serve::Service>(vo);
+        serve::ServerOptions so;
+        so.port = port;
+        so.requests_per_second = 100000; // a request per block
+        so.request_burst = 100000;
+        server = std::make_unique<serve::Server>(*service, so);
+        std::string error;
+        started = server->start(&error);
+        EXPECT_TRUE(started) << error;
+        endpoint.port = port;
+        endpoint.timeout = std::chrono::milliseconds(60000);
+    }
+    ~Served() {
+        server->stop();
+        service.reset();
+        server.reset();
+    }
+    std::unique_ptr<serve::Service> service;
+    std::unique_ptr<serve::Server> server;
+    remote::Endpoint endpoint;
+    bool started = false;
+};
+
+std::shared_ptr<const remote::RemoteFactory> remote_factory(const remote::Endpoint& e,
+                                                            const char* text) {
+    std::string error;
+    auto b = remote::expand_source("move.dsp", text, ".", {}, &error);
+    EXPECT_TRUE(b) << error;
+    auto c = remote::RemoteFactory::create(e, *b);
+    EXPECT_TRUE(c.ok());
+    return c.factory;
+}
+
+void remote_blocks(remote::RemoteInstance& r, int blocks, std::vector<std::vector<float>>* out) {
+    std::vector<float> in(block, 0.0f), l(block), rr(block);
+    const float* ins[1] = {in.data()};
+    float* outs[2] = {l.data(), rr.data()};
+    for (int b = 0; b < blocks; ++b) {
+        r.process_block(block, ins, outs);
+        if (out != nullptr) {
+            (*out)[0].insert((*out)[0].end(), l.begin(), l.end());
+            (*out)[1].insert((*out)[1].end(), rr.begin(), rr.end());
+        }
+    }
+}
+
+TEST(ServeState, GetAndPutCarryTheStateBetweenInstances) {
+    Served s(28510);
+    ASSERT_TRUE(s.started);
+    auto f = remote_factory(s.endpoint, moving_program);
+    ASSERT_TRUE(f);
+    auto a = f->create_remote_instance(rate, block);
+    auto b = f->create_remote_instance(rate, block);
+    remote_blocks(*a, 50, nullptr);
+    StateImage image = a->read_state_image();
+    EXPECT_EQ(image.frame, std::uint64_t(50 * block)); // the server engine's frame
+    EXPECT_EQ(image.bytes.size(), f->state_bytes());
+    const std::uint64_t committed = b->write_state_image(image);
+    EXPECT_EQ(committed, 0u); // b had computed nothing yet
+    std::vector<std::vector<float>> oa(2), ob(2);
+    remote_blocks(*a, 20, &oa);
+    remote_blocks(*b, 20, &ob);
+    EXPECT_EQ(max_diff(oa, 0, ob, 0, oa[0].size()), 0.0);
+    EXPECT_GT(max_diff(oa, 0, std::vector<std::vector<float>>(2, std::vector<float>(oa[0].size())),
+                       0, oa[0].size()),
+              0.1); // not silence
+
+    // the Instance interface: read_state/write_state of raw blocks
+    std::vector<std::byte> raw(f->state_bytes());
+    a->read_state(raw);
+    b->write_state(raw);
+    oa.assign(2, {});
+    ob.assign(2, {});
+    remote_blocks(*a, 5, &oa);
+    remote_blocks(*b, 5, &ob);
+    EXPECT_EQ(max_diff(oa, 0, ob, 0, oa[0].size()), 0.0);
+    std::vector<std::byte> small(3);
+    EXPECT_THROW(a->read_state(small), remote::RemoteError);
+
+    // malformed and mismatched states are 4xx with a message; the server goes on
+    remote::Client client(s.endpoint);
+    remote::Response r = client.request("PUT", "/v1/instances/" + b->id() + "/state", "garbage",
+                                        "application/x-tutti-state");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("state image"), std::string::npos) << r.body;
+    std::string enc = encode_state_image(image);
+    r = client.request("PUT", "/v1/instances/" + b->id() + "/state", enc.substr(0, enc.size() / 2),
+                       "application/x-tutti-state");
+    EXPECT_EQ(r.status, 400) << r.body;
+    auto other = remote_factory(s.endpoint, other_program);
+    ASSERT_TRUE(other);
+    StateImage foreign;
+    foreign.layout = other->info();
+    foreign.bytes.assign(other->state_bytes(), std::byte{0});
+    try {
+        b->write_state_image(foreign);
+        ADD_FAILURE() << "another program's state was taken";
+    } catch (const remote::RemoteError& e) {
+        EXPECT_EQ(e.status(), 409);
+        EXPECT_NE(std::string(e.what()).find("does not fit"), std::string::npos) << e.what();
+    }
+    r = client.request("POST", "/v1/instances/" + b->id() + "/process?frames=64", "x");
+    EXPECT_EQ(r.status, 400) << r.body;
+    r = client.request("POST", "/v1/instances/" + b->id() + "/process", "");
+    EXPECT_EQ(r.status, 400) << r.body;
+    b->start();
+    r = client.request("POST", "/v1/instances/" + b->id() + "/process?frames=64",
+                       std::string(64 * 4, '\0'));
+    EXPECT_EQ(r.status, 409) << r.body;
+    // a running instance's state is read at one of its engine's boundaries
+    StateImage running = b->read_state_image();
+    EXPECT_GE(running.frame, std::uint64_t(25 * block));
+    b->stop();
+    EXPECT_EQ(client.request("GET", "/v1/health").status, 200);
+}
+
+// ---- the move ----
+
+TEST(Move, ToTheServerAndBackContinuesTheUnmovedRender) {
+    Served s(28520);
+    ASSERT_TRUE(s.started);
+    auto local = compile_local(moving_program);
+    auto rf = remote_factory(s.endpoint, moving_program);
+    ASSERT_TRUE(local && rf);
+    const int blocks = 240, k = 40, m = 160, latency_blocks = 3;
+    const int latency = latency_blocks * block;
+    auto unmoved = render_engine(local, blocks);
+
+    Engine engine(engine_options(1, 2));
+    std::string error;
+    ASSERT_TRUE(engine.wait_prepared(engine.submit(local, "move.dsp", &error)));
+    move::MoverOptions mo;
+    mo.inputs = 1;
+    mo.outputs = 2;
+    mo.max_block = block;
+    mo.sample_rate = rate;
+    mo.crossfade_ms = 2; // 96 frames
+    move::Mover mover(engine, mo);
+    auto remote = rf->create_remote_instance(rate, block);
+    move::OfflineLink link(*remote, 1, 2, latency, block);
+    move::MoveResult out, back;
+    auto moved = render(
+        2, blocks, [&](const float* const* in, float* const* o) { mover.process(block, in, o); },
+        [&](int b) {
+            if (b == k) {
+                out = mover.move_out(*remote, link, true);
+                ASSERT_TRUE(out.ok) << out.error;
+            }
+            if (b == m) {
+                ASSERT_EQ(mover.where(), move::Mover::Where::Remote);
+                back = mover.move_back(*remote, true);
+                ASSERT_TRUE(back.ok) << back.error;
+            }
+        });
+    ASSERT_TRUE(out.ok && back.ok);
+    EXPECT_EQ(mover.where(), move::Mover::Where::Local);
+    EXPECT_EQ(link.failures(), 0u) << link.last_error();
+    const std::size_t fade = std::size_t(std::lround(mo.crossfade_ms * 1e-3 * rate));
+    const std::size_t kf = std::size_t(k) * block, mf = std::size_t(m) * block;
+    EXPECT_EQ(out.state_frame, kf);
+    EXPECT_EQ(out.switch_frame, kf + std::size_t(latency));
+    EXPECT_EQ(back.state_frame, mf);
+    // before the move: the program itself
+    const double before = max_diff(moved, 0, unmoved, 0, kf + latency);
+    // on the server, after the crossfade: the program delayed by the latency
+    const std::size_t r0 = kf + std::size_t(latency) + fade;
+    const double remote_part = max_diff(moved, r0, unmoved, r0 - std::size_t(latency), mf - r0);
+    // back, after the crossfade: the program itself again (the latency taken back)
+    const std::size_t l0 = mf + fade;
+    const double after = max_diff(moved, l0, unmoved, l0, moved[0].size() - l0);
+    // what a reset would have given: the unmoved render against the moved one unshifted
+    const double unshifted = max_diff(moved, r0, unmoved, r0, mf - r0);
+    std::printf("move: state %.0f bytes; out at frame %zu (block %d), link latency %d frames "
+                "(%d blocks of %d), crossfade %zu frames, switched at frame %llu; back at frame "
+                "%zu (block %d), caught up %d frames\n",
+                out.state_bytes, kf, k, latency, latency_blocks, block, fade,
+                static_cast<unsigned long long>(out.switch_frame), mf, m, back.catch_up_frames);
+    std::printf("move: max |diff| before the move %g; on the server vs unmoved delayed by %d "
+                "frames %g (%zu frames); back home vs unmoved %g (%zu frames); on the server vs "
+                "unmoved not delayed %g\n",
+                before, latency, remote_part, mf - r0, after, moved[0].size() - l0, unshifted);
+    EXPECT_EQ(before, 0.0);
+    EXPECT_EQ(remote_part, 0.0);
+    EXPECT_EQ(after, 0.0);
+    EXPECT_GT(unshifted, 0.01); // the comparison sees a shift (and would see a reset)
+    // the crossfades stay within the signal's range (no click from silence)
+    for (std::size_t i = kf; i < l0; ++i) {
+        EXPECT_LE(std::fabs(moved[0][i]), 2.0f) << i;
+    }
+}
+
+/// The real-time way: an audio thread paced at the block period calls the
+/// mover; this thread moves the program out and back through the path
+/// `make_path` makes. `ready` (may be empty): the audio thread waits until it
+/// is true before a block while the path is in use (outside its audio
+/// section), so that a loaded machine cannot make an answer late.
+void move_while_playing(
+    int port, const char* name,
+    const std::function<std::unique_ptr<move::RemotePath>(remote::RemoteInstance&)>& make_path,
+    const std::function<bool(const move::RemotePath&)>& ready) {
+    Served s(port);
+    ASSERT_TRUE(s.started);
+    auto local = compile_local(moving_program);
+    auto rf = remote_factory(s.endpoint, moving_program);
+    ASSERT_TRUE(local && rf);
+    const int blocks = 480;
+    auto unmoved = render_engine(local, blocks);
+    Engine engine(engine_options(1, 2));
+    std::string error;
+    ASSERT_TRUE(engine.wait_prepared(engine.submit(local, "move.dsp", &error)));
+    move::MoverOptions mo;
+    mo.inputs = 1;
+    mo.outputs = 2;
+    mo.max_block = block;
+    mo.sample_rate = rate;
+    mo.crossfade_ms = 2;
+    move::Mover mover(engine, mo);
+    auto remote = rf->create_remote_instance(rate, block);
+    std::unique_ptr<move::RemotePath> path = make_path(*remote);
+    std::vector<std::vector<float>> moved(2, std::vector<float>(std::size_t(blocks) * block));
+    std::atomic<int> waits_failed{0};
+    std::thread audio([&] {
+        std::vector<float> in(block, 0.0f);
+        const float* ins[1] = {in.data()};
+        auto next = std::chrono::steady_clock::now();
+        for (int b = 0; b < blocks; ++b) {
+            next += std::chrono::microseconds(1333);
+            std::this_thread::sleep_until(next);
+            if (ready && (mover.where() != move::Mover::Where::Local || mover.moving())) {
+                const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+                while (!ready(*path) && std::chrono::steady_clock::now() < until) {
+                    std::this_thread::sleep_for(std::chrono::microseconds(50));
+                }
+                if (!ready(*path)) {
+                    waits_failed.fetch_add(1);
+                }
+            }
+            float* outs[2] = {moved[0].data() + std::size_t(b) * block,
+                              moved[1].data() + std::size_t(b) * block};
+            mover.process(block, ins, outs);
+        }
+    });
+    auto wait_frames = [&](std::uint64_t f) {
+        while (mover.frames() < f) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    };
+    wait_frames(60 * block);
+    move::MoveResult out = mover.move_out(*remote, *path);
+    wait_frames(300 * block);
+    move::MoveResult back;
+    bool home = false;
+    if (out.ok) {
+        while (mover.where() != move::Mover::Where::Remote) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        back = mover.move_back(*remote);
+        home = back.ok && mover.wait_local(std::chrono::seconds(5));
+    }
+    audio.join();
+    const int path_latency = path->latency_frames();
+    path->close();
+    ASSERT_TRUE(out.ok) << out.error;
+    ASSERT_TRUE(back.ok) << back.error;
+    EXPECT_TRUE(home);
+    EXPECT_EQ(waits_failed.load(), 0);
+    EXPECT_EQ(tutti_rt_violations(), 0) << tutti_rt_first_violation();
+    EXPECT_EQ(tutti_rt_checking(), 1); // the checker is in (not a TSan build)
+    const std::size_t fade = std::size_t(std::lround(mo.crossfade_ms * 1e-3 * rate));
+    const std::size_t n = moved[0].size();
+    const std::size_t lat = std::size_t(out.latency_frames);
+    const std::size_t s1 = out.switch_frame, s2 = back.switch_frame;
+    ASSERT_LT(s1 + fade, s2);
+    ASSERT_LT(s2 + fade, n);
+    const double before = max_diff(moved, 0, unmoved, 0, s1);
+    const double remote_part = max_diff(moved, s1 + fade, unmoved, s1 + fade - lat, s2 - s1 - fade);
+    const double after = max_diff(moved, s2 + fade, unmoved, s2 + fade, n - s2 - fade);
+    std::printf("move while playing (%s): state taken at frame %llu, hand-over %.2f ms, switched "
+                "at frame %zu: latency %zu frames (path %d + hand-over %zu); back: server state "
+                "at input frame %llu, caught up %d frames in one block, hand-over %.2f ms, "
+                "switched at frame %zu\n",
+                name, static_cast<unsigned long long>(out.state_frame), out.handoff_ms, s1, lat,
+                path_latency, lat - std::size_t(path_latency),
+                static_cast<unsigned long long>(back.state_frame), back.catch_up_frames,
+                back.handoff_ms, s2);
+    std::printf("move while playing (%s): max |diff| before %g; on the server vs unmoved delayed "
+                "by %zu frames %g; back vs unmoved %g\n",
+                name, before, lat, remote_part, after);
+    EXPECT_EQ(before, 0.0);
+    EXPECT_EQ(remote_part, 0.0);
+    EXPECT_EQ(after, 0.0);
+}
+
+TEST(Move, WhileAnAudioThreadPlaysThroughTheHttpBlockLink) {
+    move_while_playing(
+        28540, "http blocks",
+        [](remote::RemoteInstance& r) {
+            return std::make_unique<move::BlockLink>(r, 1, 2, block, 4);
+        },
+        [](const move::RemotePath& p) {
+            return static_cast<const move::BlockLink&>(p).answer_ready();
+        });
+}
+
+TEST(Move, WhileAnAudioThreadPlaysThroughTheNetJackLink) {
+    move_while_playing(28550, "netjack",
+                       [](remote::RemoteInstance& r) {
+                           remote::LinkOptions lo;
+                           lo.latency = 2;
+                           lo.listen = "127.0.0.1:28650";
+                           lo.reply_wait_ms = 500; // a loaded machine: wait rather than conceal
+                           return std::make_unique<move::InstanceLink>(r, lo);
+                       },
+                       {});
+}
+
+TEST(Move, RefusedMovesSayWhy) {
+    Served s(28530);
+    ASSERT_TRUE(s.started);
+    auto local = compile_local(moving_program);
+    auto rf = remote_factory(s.endpoint, other_program);
+    ASSERT_TRUE(local && rf);
+    Engine engine(engine_options(1, 2));
+    std::string error;
+    ASSERT_TRUE(engine.wait_prepared(engine.submit(local, "move.dsp", &error)));
+    move::MoverOptions mo;
+    mo.inputs = 1;
+    mo.outputs = 2;
+    mo.max_block = block;
+    mo.sample_rate = rate;
+    move::Mover mover(engine, mo);
+    auto remote = rf->create_remote_instance(rate, block);
+    move::OfflineLink link(*remote, 1, 1, block, block);
+    render(2, 4, [&](const float* const* in, float* const* o) { mover.process(block, in, o); });
+    move::MoveResult r = mover.move_back(*remote, true);
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("not playing on the server"), std::string::npos) << r.error;
+    r = mover.move_out(*remote, link, true); // another program on the server
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("does not fit"), std::string::npos) << r.error;
+    EXPECT_EQ(mover.where(), move::Mover::Where::Local);
+}
+
+} // namespace
