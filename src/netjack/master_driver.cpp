@@ -54,6 +54,11 @@ SessionParams MasterDriver::session() const {
     return last_session_;
 }
 
+std::string MasterDriver::peer() const {
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    return last_peer_;
+}
+
 bool MasterDriver::open(const DriverOptions& options, std::string* error) {
     stop();
     open_ = false;
@@ -216,6 +221,10 @@ void MasterDriver::listen() noexcept {
         {
             std::lock_guard<std::mutex> lock(session_mutex_);
             last_session_ = session->params;
+            last_peer_ = "'" + session->params.name + "' " +
+                         (session->params.slave_host.empty() ? std::string("?")
+                                                             : session->params.slave_host) +
+                         " " + endpoint_text(from);
         }
         // A session the audio thread has not taken yet is replaced.
         delete pending_.exchange(session.release(), std::memory_order_acq_rel);

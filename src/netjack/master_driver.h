@@ -97,6 +97,8 @@ public:
     bool cycle() noexcept;
     /// Any thread: the parameters of the last session (default ones before).
     SessionParams session() const;
+    /// Any thread: the slave of the last session ("name host ADDR:PORT"; empty before).
+    std::string peer() const;
 
 private:
     struct Session {
@@ -137,6 +139,7 @@ private:
     std::atomic<std::uint32_t> current_id_{0}; ///< the running session's slave id
     mutable std::mutex session_mutex_;
     SessionParams last_session_;
+    std::string last_peer_;
     std::uint32_t next_id_ = 1;
     // audio thread only
     Session* current_ = nullptr;

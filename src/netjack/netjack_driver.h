@@ -89,11 +89,16 @@ std::string describe(const Driver& driver);
 struct StatusValue {
     std::string address;
     double value = 0;
+    std::string text; ///< with is_text: the value is this text
+    bool is_text = false;
 };
-/// Any thread. A NetJack driver's counters: cycles received, lost (missing
-/// or incomplete), concealed, late packets, bad packets, connections, the
-/// effective latency in cycles and in frames, the control repairs (slave);
-/// empty for any other driver.
+/// Any thread (reads atomics and copies taken under the handshake's lock;
+/// never waits for the audio thread). A NetJack driver's state: role
+/// (text), connected (0/1), peer (text: the master's host and address, or
+/// the slave's name, host and address), format (text), period, cycles
+/// received, lost (missing or incomplete), concealed, late packets, bad
+/// packets, connections, the effective latency in cycles and in frames, the
+/// control repairs (slave); empty for any other driver.
 std::vector<StatusValue> status(const Driver& driver);
 
 } // namespace tutti::netjack

@@ -163,7 +163,14 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
             socket_.send(out, kParamsSize);
             socket_.set_buffers(link_.socket_buffer_bytes());
             *agreed = reply;
+            {
+                std::lock_guard<std::mutex> lock(info_mutex_);
+                info_ = reply;
+                peer_ = (reply.master_host.empty() ? std::string("?") : reply.master_host) + " " +
+                        endpoint_text(from);
+            }
             connections_.fetch_add(1, std::memory_order_relaxed);
+            connected_.store(true, std::memory_order_relaxed);
             return true;
         }
     }
@@ -187,6 +194,17 @@ void SlaveDriver::stop() {
     if (thread_.joinable()) {
         thread_.join();
     }
+    connected_.store(false, std::memory_order_relaxed);
+}
+
+SessionParams SlaveDriver::session_info() const {
+    std::lock_guard<std::mutex> lock(info_mutex_);
+    return info_;
+}
+
+std::string SlaveDriver::peer() const {
+    std::lock_guard<std::mutex> lock(info_mutex_);
+    return peer_;
 }
 
 void SlaveDriver::process(AudioCallback* callback, std::uint32_t cycle) noexcept {
@@ -256,6 +274,7 @@ void SlaveDriver::run(AudioCallback* callback) noexcept {
         }
         if (Clock::now() - last_packet > peer_timeout) {
             // The master is gone: look for it again, as long as we run.
+            connected_.store(false, std::memory_order_relaxed);
             SessionParams agreed;
             std::string why;
             if (!handshake(0, true, &agreed, &why)) {

@@ -272,6 +272,15 @@ int run_play(const PlayArgs& a) {
     control::ControlHub hub(hub_options);
     const int program_id =
         hub.add_program(engine, std::filesystem::path(a.program).stem().string());
+    if (a.driver.rfind("netjack-", 0) == 0) {
+        // the link's counters, read-only on the control plane (/tutti/netjack/...:
+        // OSC get, HTTP GET); read from the driver's atomics by the asking thread
+        hub.add_status([&driver](std::vector<control::StatusEntry>& out) {
+            for (netjack::StatusValue& v : netjack::status(*driver)) {
+                out.push_back({std::move(v.address), v.value, std::move(v.text), v.is_text});
+            }
+        });
+    }
     std::unique_ptr<osc::Server> osc_server;
     if (a.osc) {
         osc::ServerOptions oo;
