@@ -103,7 +103,8 @@ std::vector<StatusValue> status(const Driver& driver) {
     SessionParams p;
     double connections = 0, latency = 0, repairs = 0;
     bool connected = false;
-    std::string peer, role;
+    std::string peer, role, refusal, failure;
+    double refusals = 0;
     if (const auto* slave = dynamic_cast<const SlaveDriver*>(&driver)) {
         c = &slave->counters();
         p = slave->session_info();
@@ -113,6 +114,7 @@ std::vector<StatusValue> status(const Driver& driver) {
         repairs = static_cast<double>(slave->control_repairs());
         peer = slave->peer();
         role = "slave";
+        failure = slave->failure();
     } else if (const auto* master = dynamic_cast<const MasterDriver*>(&driver)) {
         c = &master->counters();
         p = master->session();
@@ -121,6 +123,8 @@ std::vector<StatusValue> status(const Driver& driver) {
         latency = connections > 0 ? std::max(1u, p.latency) : 0;
         peer = master->peer();
         role = "master";
+        refusals = static_cast<double>(master->refusals());
+        refusal = master->last_refusal();
     } else {
         return {};
     }
@@ -149,7 +153,17 @@ std::vector<StatusValue> status(const Driver& driver) {
         num("/tutti/netjack/latency_cycles", latency),
         num("/tutti/netjack/latency_frames", latency * p.period),
         num("/tutti/netjack/control_repairs", repairs),
+        num("/tutti/netjack/refusals", refusals),
+        txt("/tutti/netjack/refusal", refusal),
+        txt("/tutti/netjack/failure", failure),
     };
+}
+
+std::string failure(const Driver& driver) {
+    if (const auto* slave = dynamic_cast<const SlaveDriver*>(&driver)) {
+        return slave->failure();
+    }
+    return {};
 }
 
 std::string describe(const Driver& driver) {

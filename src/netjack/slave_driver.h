@@ -67,6 +67,11 @@ public:
     bool send_control(std::uint32_t frame, std::uint32_t index, float value) noexcept {
         return link_.push_control(frame, index, value);
     }
+    /// Audio thread (from the callback): the state of a control, carried by
+    /// the round-robin sweep only (no change event).
+    bool seed_control(std::uint32_t index, float value) noexcept {
+        return link_.seed_control(index, value);
+    }
     /// Any thread: state sweep entries that repaired a lost change.
     std::uint64_t control_repairs() const {
         return link_.control_receiver().repairs();
@@ -79,6 +84,8 @@ public:
     bool connected() const {
         return connected_.load(std::memory_order_relaxed);
     }
+    /// Any thread: why the network thread stopped for good (empty while it runs).
+    std::string failure() const;
     /// Any thread: handshakes completed (1 after open, +1 per reconnection).
     std::uint64_t connections() const {
         return connections_.load(std::memory_order_relaxed);
@@ -111,6 +118,7 @@ private:
     mutable std::mutex info_mutex_; ///< info_, peer_ (written by the handshakes)
     SessionParams info_;
     std::string peer_;
+    std::string failure_;
     bool open_ = false;
 };
 
