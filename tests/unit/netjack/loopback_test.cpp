@@ -301,11 +301,11 @@ TEST(NetJackLoopback, OpusGridOfChannelsAndPeriods) {
                       std::string(std::getenv("NETJACK_OPUS_GRID")) == "full";
     // CI: these channel counts at these periods (128, 256 and 2048 refused at
     // 48 kHz). Full: every period 32..2048 the rule takes (30 at 48 kHz) on
-    // five channel counts, and every multiple of 128 it refuses.
+    // these channel counts, and every multiple of 128 it refuses.
     std::vector<int> channel_counts = {1, 41, 256};
     std::vector<int> periods = {64, 120, 128, 240, 256, 960, 2048};
     if (full) {
-        channel_counts = {1, 2, 41, 173, 256};
+        channel_counts = {1, 41, 256};
         periods.clear();
         for (int p = 32; p <= 2048; ++p) {
             periods.push_back(p);
