@@ -5,7 +5,8 @@
 #  1. interop with a real jackd, both roles, float / int16 / Opus: round trip
 #     in frames, samples compared or SNR;
 #  2. the grid (1-256 channels x periods 32-2048, float and int16) through
-#     tutti, and libjacknet on the same grid in child processes;
+#     tutti, and libjacknet on the same grid in child processes; Opus on every
+#     period the rule takes (NETJACK_OPUS_GRID=full), refused ones said why;
 #  3. loss (nft) at 0, 1, 2 %: effective latency over time and concealment SNR,
 #     libjacknet's figures in the same run; jitter with reordering (relay);
 #  4. Opus: the period rule against libopus at six rates; controls; remote
@@ -46,6 +47,16 @@ run 'NetJackLoopback.Grid*:NetJackLoopback.Libjacknet*' |
     awk '/^netjack grid/ {n++; if ($0 ~ / ok,/) ok++} /^libjacknet grid: [0-9]+ settings/ {s=$0} {print}
          END {printf "\ntutti: %d of %d settings without a lost or wrong frame\n%s\n", ok, n, s}' |
     tail -n 3
+echo
+echo "### Opus grid (master paced by the test, 2 Opus passes; every period 32..2048 the rule takes at 48 kHz)"
+echo
+# (stdout only: the master's refusals on stderr would break its lines)
+NETJACK_OPUS_GRID=full "$ns" "$bin" --gtest_filter='NetJackLoopback.OpusGrid*' 2>/dev/null |
+    grep -E '^netjack opus grid' |
+    awk '/ ok,.*SNR/ {ok++; split($0, a, "SNR "); s = a[2] + 0; if (min == "" || s < min) min = s}
+         / refused: / {r++} /FAILED|NOT AS EXPECTED/ {print}
+         /settings ran/ {sum = $0}
+         END {printf "tutti: %d settings without a lost cycle (worst channel SNR %.1f dB), %d refused periods said why\n%s\n", ok, min, r, sum}'
 echo
 echo "## 3. Loss (nft numgen drop, both ways; 441 Hz sine, 2 ch, period 256, latency 2)"
 echo

@@ -46,6 +46,19 @@ namespace tutti {
 /// gives another (a compile server's client).
 using CompileFunction = std::function<CompileResult(const ProgramSource&, const CompileOptions&)>;
 
+/// Told, on the audio thread, of every parameter change the engine applies
+/// (EngineOptions::change_observer): a network link forwards a program's moves
+/// with the frame they landed on. Must not allocate, lock, log or wait.
+class ChangeObserver {
+public:
+    virtual ~ChangeObserver() = default;
+    /// Audio thread, inside process(): parameters()[index] of the playing
+    /// version set to `value` from engine frame `frame` on; `origin` as the
+    /// change was pushed with (ParameterChange::origin).
+    virtual void applied(std::uint64_t frame, std::size_t index, double value,
+                         std::uint32_t origin) noexcept = 0;
+};
+
 struct EngineOptions {
     int sample_rate = 44100;
     int max_block = 4096;          ///< the largest `frames` process() will be given
@@ -80,6 +93,8 @@ struct EngineOptions {
     /// interpreter_ns_per_instruction x sample rate) waits for its LLVM code.
     double tier_max_load = 0.5;
     double interpreter_ns_per_instruction = 4; ///< measured here: 3-5 (bench_tiered)
+    /// Told of every parameter change applied (audio thread); null: none.
+    ChangeObserver* change_observer = nullptr;
 };
 
 /// What happened to one state field of the new version in a swap.
@@ -177,6 +192,9 @@ struct ParameterChange {
     /// generation and index are ignored; it goes to the version playing at `frame`.
     bool is_note = false;
     NoteEvent note{};
+    /// Who sent it, for a ChangeObserver (0: a local control source; a network
+    /// link marks what it received so that it does not send it back).
+    std::uint32_t origin = 0;
 };
 
 /// The value of every control of one version, as the audio thread last wrote

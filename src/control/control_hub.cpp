@@ -88,6 +88,41 @@ ControlHub::~ControlHub() {
     poller_.join();
 }
 
+int ControlHub::add_status(StatusFn fn) {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    const int id = next_status_id_++;
+    status_sources_.emplace_back(id, std::move(fn));
+    return id;
+}
+
+void ControlHub::remove_status(int id) {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    std::erase_if(status_sources_, [id](const auto& s) { return s.first == id; });
+}
+
+std::vector<StatusEntry> ControlHub::status(std::string_view path) const {
+    while (path.size() > 1 && path.back() == '/') {
+        path.remove_suffix(1);
+    }
+    std::vector<StatusEntry> all, out;
+    {
+        std::lock_guard<std::mutex> lock(status_mutex_);
+        for (const auto& [id, fn] : status_sources_) {
+            fn(all);
+        }
+    }
+    for (StatusEntry& e : all) {
+        const std::string_view a = e.address;
+        const bool under =
+            path == "/" || a == path ||
+            (a.size() > path.size() && a.substr(0, path.size()) == path && a[path.size()] == '/');
+        if (!path.empty() && under) {
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
+}
+
 std::shared_ptr<const Snapshot> ControlHub::snapshot() const {
     std::lock_guard<std::mutex> lock(snapshot_mutex_);
     return snapshot_;

@@ -84,6 +84,16 @@ struct Feedback {
 int set_by_path(Engine& engine, std::string_view path, double value,
                 std::int64_t frame = ParameterChange::now);
 
+/// One read-only value of the process's state, published on the control plane
+/// next to the programs' controls (e.g. a NetJack link's counters under
+/// /tutti/netjack/...): a number, or a text when `is_text`.
+struct StatusEntry {
+    std::string address; ///< "/tutti/netjack/lost"
+    double value = 0;
+    std::string text;
+    bool is_text = false;
+};
+
 /// A fresh random token (32 hex digits, from the system's random source).
 std::string make_token();
 
@@ -133,6 +143,19 @@ public:
     int add_ui_listener(UiFn fn);
     void remove_ui_listener(int id);
 
+    /// Any thread. `fn` appends its read-only values to the list it is given;
+    /// it runs on the thread that asks (status()): a control thread, never the
+    /// audio thread, so it reads what the audio thread publishes (atomics).
+    /// It must not call add_status/remove_status. Returns an id.
+    using StatusFn = std::function<void(std::vector<StatusEntry>&)>;
+    int add_status(StatusFn fn);
+    /// Any thread but a StatusFn. After it returns, fn is not running.
+    void remove_status(int id);
+    /// Any thread. The values whose address is `path` or lies under it
+    /// ("/tutti/netjack" names every /tutti/netjack/...; a trailing '/' is
+    /// ignored), in the order the sources gave them; empty when none.
+    std::vector<StatusEntry> status(std::string_view path) const;
+
     /// Any thread. The token writes from off loopback must carry.
     const std::string& token() const {
         return token_;
@@ -157,6 +180,10 @@ private:
     std::mutex subs_mutex_;
     std::vector<std::unique_ptr<Subscription>> subs_;
     std::vector<std::pair<int, UiFn>> ui_listeners_;
+
+    mutable std::mutex status_mutex_;
+    std::vector<std::pair<int, StatusFn>> status_sources_;
+    int next_status_id_ = 1;
 
     std::mutex wake_mutex_;
     std::condition_variable wake_;

@@ -943,6 +943,9 @@ struct Engine::Impl {
             return;
         }
         current->instance->set_parameter(std::size_t(index), m.value);
+        if (opt.change_observer != nullptr) {
+            opt.change_observer->applied(frame, std::size_t(index), m.value, m.origin);
+        }
     }
 
     void run(Slot* s, int n, const void* const* inputs, std::size_t offset) noexcept {

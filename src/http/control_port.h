@@ -9,6 +9,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "http/address_table.h"
 
@@ -24,6 +27,19 @@ public:
     /// Sets controls()[index] of `table` (already clamped to its range); false
     /// when the change could not be queued.
     virtual bool set(const AddressTable& table, std::size_t index, double value) = 0;
+    /// Read-only values of the process at or under `path` (the control hub's
+    /// status: a NetJack link's counters under /tutti/netjack/...): address,
+    /// number or text. None by default.
+    struct StatusValue {
+        std::string address;
+        double value = 0;
+        std::string text;
+        bool is_text = false;
+    };
+    virtual std::vector<StatusValue> status(std::string_view path) {
+        (void)path;
+        return {};
+    }
 };
 
 } // namespace tutti::http

@@ -57,6 +57,14 @@ public:
         return control::ControlHub::set(program_, index, value);
     }
 
+    std::vector<StatusValue> status(std::string_view path) override {
+        std::vector<StatusValue> out;
+        for (control::StatusEntry& e : hub_.status(path)) {
+            out.push_back({std::move(e.address), e.value, std::move(e.text), e.is_text});
+        }
+        return out;
+    }
+
 private:
     control::ControlHub& hub_;
     int program_id_;

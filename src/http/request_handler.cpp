@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "http/json_scan.h"
 #include "support/loopback.h"
 #include "web/assets.h"
 #include "web/qr_code.h"
@@ -298,6 +299,31 @@ Answer handle_request(const Request& r, ControlPort& port, const Access& access)
                     break;
                 }
             }
+            return a;
+        }
+    }
+    if (path != "/") {
+        // The process's read-only status (a NetJack link's counters): one
+        // value as a line, a prefix of several as a JSON object.
+        std::string asked = path;
+        while (asked.size() > 1 && asked.back() == '/') {
+            asked.pop_back();
+        }
+        std::vector<ControlPort::StatusValue> status = port.status(asked);
+        if (status.size() == 1 && status[0].address == asked) {
+            const ControlPort::StatusValue& v = status[0];
+            return text(200, v.is_text ? asked + ' ' + v.text + " \n" : value_line(asked, v.value));
+        }
+        if (!status.empty()) {
+            Answer a;
+            a.content_type = "application/json";
+            a.body = "{";
+            for (std::size_t i = 0; i < status.size(); ++i) {
+                a.body +=
+                    (i ? ", " : "") + json_quote(status[i].address) + ": " +
+                    (status[i].is_text ? json_quote(status[i].text) : json_number(status[i].value));
+            }
+            a.body += "}\n";
             return a;
         }
     }

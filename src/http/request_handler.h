@@ -13,7 +13,11 @@
  *    value read as Faust reads it: sign, digits, '.' or ',' and decimals) and
  *    answers as the plain GET, with the value set;
  *  - `GET /` and the page's files: the embedded assets only (tutti::web);
- *  - `GET /ws` with an Upgrade: the WebSocket (the server accepts it).
+ *  - `GET /ws` with an Upgrade: the WebSocket (the server accepts it);
+ *  - `GET /tutti/...`: the process's read-only status values
+ *    (ControlPort::status, e.g. /tutti/netjack/lost): one value as
+ *    `<address> <value> \n`, a prefix of several (`GET /tutti/netjack`) as
+ *    a JSON object {"<address>": value, ...}.
  *
  * Unlike Faust's: writes from a peer that is not on loopback need the token
  * (`?token=...`); a write, or a WebSocket upgrade, whose Origin header names

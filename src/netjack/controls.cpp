@@ -66,6 +66,7 @@ void decode_controls(const MidiEvent* events, int count, ControlChange* changes,
 void ControlSender::prepare(int controls, int period, int sample_rate) {
     controls = std::clamp(controls, 0, kMaxControls);
     values_.assign(static_cast<std::size_t>(controls), 0.0f);
+    known_.assign(static_cast<std::size_t>(controls), 0);
     pending_.assign(kMaxControlEvents / 2, ControlChange{});
     pending_count_ = 0;
     next_ = 0;
@@ -81,11 +82,21 @@ bool ControlSender::push(std::uint32_t frame, std::uint32_t index, float value) 
         return false;
     }
     values_[index] = value;
+    known_[index] = 1;
     ControlChange& c = pending_[static_cast<std::size_t>(pending_count_++)];
     c.frame = frame;
     c.index = index;
     c.value = value;
     c.refresh = false;
+    return true;
+}
+
+bool ControlSender::seed(std::uint32_t index, float value) noexcept {
+    if (index >= values_.size()) {
+        return false;
+    }
+    values_[index] = value;
+    known_[index] = 1;
     return true;
 }
 
@@ -110,6 +121,10 @@ int ControlSender::take_events(int period, MidiEvent* out, int capacity) noexcep
     pending_count_ = 0;
     const int total = static_cast<int>(values_.size());
     for (int k = 0; k < per_cycle_ && n + 2 <= capacity && total > 0; ++k) {
+        if (!known_[static_cast<std::size_t>(next_)]) {
+            next_ = (next_ + 1) % total;
+            continue;
+        }
         ControlChange c;
         c.frame = static_cast<std::uint32_t>(period - 1);
         c.index = static_cast<std::uint32_t>(next_);

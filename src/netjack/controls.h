@@ -9,8 +9,9 @@
  *   [the value as a little-endian IEEE float, 4 bytes]
  * Other events of the port (MIDI channel messages) pass through untouched.
  *
- * The sender keeps the full state (the last value of every control) and
- * adds, every cycle, a few refresh entries round-robin, so a whole sweep
+ * The sender keeps the state it owns (the last value of every control it
+ * sent or was seeded with) and adds, every cycle, a few refresh entries
+ * round-robin, so a whole sweep
  * takes at most kRefreshSweepMs: a change lost with its cycle is repaired by
  * the next sweep (within 100 ms, two sweeps). The receiver keeps the state it
  * has seen and hands over a refresh only when it differs (a repair), at
@@ -62,8 +63,13 @@ public:
     /// Audio thread: a change at `frame` of the next cycle sent. False when
     /// the cycle's queue is full or the index is out of range.
     bool push(std::uint32_t frame, std::uint32_t index, float value) noexcept;
+    /// Audio thread: sets the state of a control without a change event (the
+    /// sweep carries it). False for an index out of range.
+    bool seed(std::uint32_t index, float value) noexcept;
     /// Audio thread: the events of the cycle (changes in frame order, then
-    /// the refresh entries at the last frame), and the queue emptied.
+    /// the refresh entries at the last frame), and the queue emptied. The
+    /// sweep carries only the controls pushed or seeded since prepare():
+    /// the state this side owns, never a default it knows nothing about.
     int take_events(int period, MidiEvent* out, int capacity) noexcept;
     int refresh_per_cycle() const {
         return per_cycle_;
@@ -71,6 +77,7 @@ public:
 
 private:
     std::vector<float> values_;
+    std::vector<std::uint8_t> known_; ///< pushed or seeded: swept
     std::vector<ControlChange> pending_;
     int pending_count_ = 0;
     int per_cycle_ = 0, next_ = 0;

@@ -106,6 +106,10 @@ public:
     bool push_control(std::uint32_t frame, std::uint32_t index, float value) noexcept {
         return sender_.push(frame, index, value);
     }
+    /// Audio thread: the state of a control, carried by the sweep only.
+    bool seed_control(std::uint32_t index, float value) noexcept {
+        return sender_.seed(index, value);
+    }
     /// Network thread, after take(c): the control changes of cycle c (and the
     /// repairs of the state sweep, at frame period - 1 of the sender's cycle);
     /// none for a concealed cycle. Valid until the next take().

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "netjack/bytes.h"
 #include "netjack/realtime.h"
 #include "support/rt_section.h"
 
@@ -52,6 +53,26 @@ MasterDriver::~MasterDriver() {
 SessionParams MasterDriver::session() const {
     std::lock_guard<std::mutex> lock(session_mutex_);
     return last_session_;
+}
+
+void MasterDriver::note_refusal(const std::string& name, const sockaddr_in& from,
+                                const std::string& why) {
+    const std::string text =
+        "the slave '" + name + "' at " + endpoint_text(from) + " cannot be served: " + why;
+    std::fprintf(stderr, "netjack-master: %s\n", text.c_str());
+    refusals_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    last_refusal_ = text;
+}
+
+std::string MasterDriver::last_refusal() const {
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    return last_refusal_;
+}
+
+std::string MasterDriver::peer() const {
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    return last_peer_;
 }
 
 bool MasterDriver::open(const DriverOptions& options, std::string* error) {
@@ -173,18 +194,45 @@ void MasterDriver::listen() noexcept {
         sockaddr_in from{};
         const long n = listen_.receive(buffer.data(), buffer.size(), 50, &from);
         SessionParams p;
-        if (n <= 0 || !is_params(buffer.data(), n) ||
-            !decode_params(buffer.data(), static_cast<std::size_t>(n), &p, nullptr) ||
-            p.type != SyncType::SlaveAvailable || p.version != kProtocolVersion) {
+        const char* bad = nullptr;
+        if (n <= 0 || !is_params(buffer.data(), n)) {
+            continue;
+        }
+        // A slave repeats SLAVE_AVAILABLE until it has our setup: the copies
+        // that were on their way are not a new slave (nor a refusal to say again).
+        const bool recent = same_endpoint(from, last_slave) &&
+                            Clock::now() - last_session < std::chrono::seconds(2);
+        // NetJack has no refusal message (and jack2's slaves take any session
+        // packet as their setup): a slave we cannot serve is told nothing; we
+        // say why here, on stderr and at /tutti/netjack/refusal, every 2 s
+        // while it asks.
+        auto refuse = [&](const std::string& why) {
+            if (!recent) {
+                note_refusal(p.name, from, why);
+                last_slave = from;
+                last_session = Clock::now();
+            }
+        };
+        if (!decode_params(buffer.data(), static_cast<std::size_t>(n), &p, &bad)) {
+            if (get_be32(buffer.data() + 12) ==
+                static_cast<std::uint32_t>(SyncType::SlaveAvailable)) {
+                refuse(std::string("its request is not one we can read: ") + bad);
+            }
+            continue;
+        }
+        if (p.type != SyncType::SlaveAvailable) {
+            continue;
+        }
+        if (p.version != kProtocolVersion) {
+            refuse("it speaks NetJack protocol " + std::to_string(p.version) +
+                   ", this master 8 (jack2 1.9.21's)");
             continue;
         }
         if (p.encoder == Encoder::Celt) {
-            continue; // CELT: not implemented; the slave keeps asking
+            refuse("CELT is not implemented here (float, int16 or Opus)");
+            continue;
         }
-        // A slave repeats SLAVE_AVAILABLE until it has our setup: the copies
-        // that were on their way are not a new slave.
-        if (same_endpoint(from, last_slave) &&
-            Clock::now() - last_session < std::chrono::seconds(2)) {
+        if (recent) {
             continue;
         }
         p.type = SyncType::SlaveSetup;
@@ -203,8 +251,8 @@ void MasterDriver::listen() noexcept {
         bool refused = false;
         std::unique_ptr<Session> session = handshake(p, from, &refused);
         if (refused) {
-            // Said once (stderr); the slave, which keeps asking, is not
-            // answered for 2 s (then said again).
+            // Said once; the slave, which keeps asking, is not answered for
+            // 2 s (then said again).
             last_slave = from;
             last_session = Clock::now();
         }
@@ -216,6 +264,10 @@ void MasterDriver::listen() noexcept {
         {
             std::lock_guard<std::mutex> lock(session_mutex_);
             last_session_ = session->params;
+            last_peer_ = "'" + session->params.name + "' " +
+                         (session->params.slave_host.empty() ? std::string("?")
+                                                             : session->params.slave_host) +
+                         " " + endpoint_text(from);
         }
         // A session the audio thread has not taken yet is replaced.
         delete pending_.exchange(session.release(), std::memory_order_acq_rel);
@@ -229,8 +281,7 @@ MasterDriver::handshake(SessionParams params, const sockaddr_in& slave, bool* re
     s->params = std::move(params);
     std::string why;
     if (!s->link.configure(Role::Master, s->params, &why)) {
-        std::fprintf(stderr, "netjack-master: the slave '%s' cannot be served: %s\n",
-                     s->params.name.c_str(), why.c_str());
+        note_refusal(s->params.name, slave, why);
         *refused = true;
         return nullptr;
     }

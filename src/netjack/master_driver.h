@@ -91,12 +91,26 @@ public:
     bool send_control(std::uint32_t frame, std::uint32_t index, float value) noexcept {
         return current_ && current_->link.push_control(frame, index, value);
     }
+    /// Audio thread (from the callback): the state of a control, carried by
+    /// the round-robin sweep only (dropped without a slave).
+    bool seed_control(std::uint32_t index, float value) noexcept {
+        return current_ && current_->link.seed_control(index, value);
+    }
     /// The caller's thread, with NetOptions::caller_clock after start(): runs
     /// one cycle (the datagrams that are in filed, the reply taken, the
     /// callback, our cycle sent). False when not started in that mode.
     bool cycle() noexcept;
     /// Any thread: the parameters of the last session (default ones before).
     SessionParams session() const;
+    /// Any thread: slaves refused (counted each time one is told, every 2 s
+    /// while it asks) and the last reason, "the slave 'x' at A:P cannot be
+    /// served: <why>" (empty before any).
+    std::uint64_t refusals() const {
+        return refusals_.load(std::memory_order_relaxed);
+    }
+    std::string last_refusal() const;
+    /// Any thread: the slave of the last session ("name host ADDR:PORT"; empty before).
+    std::string peer() const;
 
 private:
     struct Session {
@@ -124,6 +138,8 @@ private:
     /// (CLOCK_MONOTONIC ns) or, when given, until that cycle is complete.
     void pump(std::int64_t deadline, std::optional<std::uint32_t> until_complete);
     void retire(Session* session);
+    /// Listener thread: says why a slave cannot be served (stderr, last_refusal()).
+    void note_refusal(const std::string& name, const sockaddr_in& from, const std::string& why);
 
     NetOptions net_;
     DriverOptions options_;
@@ -137,6 +153,9 @@ private:
     std::atomic<std::uint32_t> current_id_{0}; ///< the running session's slave id
     mutable std::mutex session_mutex_;
     SessionParams last_session_;
+    std::string last_peer_;
+    std::string last_refusal_;
+    std::atomic<std::uint64_t> refusals_{0};
     std::uint32_t next_id_ = 1;
     // audio thread only
     Session* current_ = nullptr;

@@ -102,39 +102,73 @@ std::vector<StatusValue> status(const Driver& driver) {
     const LinkCounters* c = nullptr;
     SessionParams p;
     double connections = 0, latency = 0, repairs = 0;
+    bool connected = false;
+    std::string peer, role, refusal, failure;
+    double refusals = 0;
     if (const auto* slave = dynamic_cast<const SlaveDriver*>(&driver)) {
         c = &slave->counters();
-        p = slave->session();
+        p = slave->session_info();
         connections = static_cast<double>(slave->connections());
+        connected = slave->connected();
         latency = p.latency;
         repairs = static_cast<double>(slave->control_repairs());
+        peer = slave->peer();
+        role = "slave";
+        failure = slave->failure();
     } else if (const auto* master = dynamic_cast<const MasterDriver*>(&driver)) {
         c = &master->counters();
         p = master->session();
         connections = static_cast<double>(master->connections());
+        connected = master->connected();
         latency = connections > 0 ? std::max(1u, p.latency) : 0;
+        peer = master->peer();
+        role = "master";
+        refusals = static_cast<double>(master->refusals());
+        refusal = master->last_refusal();
     } else {
         return {};
     }
     auto n = [](const std::atomic<std::uint64_t>& v) {
         return static_cast<double>(v.load(std::memory_order_relaxed));
     };
-    return {
-        {"/tutti/netjack/received", n(c->cycles_received)},
-        {"/tutti/netjack/lost", n(c->cycles_missing) + n(c->cycles_incomplete)},
-        {"/tutti/netjack/concealed", n(c->cycles_concealed)},
-        {"/tutti/netjack/late", n(c->late_packets)},
-        {"/tutti/netjack/bad", n(c->bad_packets)},
-        {"/tutti/netjack/connections", connections},
-        {"/tutti/netjack/latency_cycles", latency},
-        {"/tutti/netjack/latency_frames", latency * p.period},
-        {"/tutti/netjack/control_repairs", repairs},
+    const char* format = p.encoder == Encoder::Opus    ? "opus"
+                         : p.encoder == Encoder::Int16 ? "int16"
+                                                       : "float";
+    auto num = [](const char* address, double v) { return StatusValue{address, v, {}, false}; };
+    auto txt = [](const char* address, std::string t) {
+        return StatusValue{address, 0, std::move(t), true};
     };
+    return {
+        txt("/tutti/netjack/role", role),
+        num("/tutti/netjack/connected", connected ? 1.0 : 0.0),
+        txt("/tutti/netjack/peer", peer),
+        txt("/tutti/netjack/format", connections > 0 ? format : ""),
+        num("/tutti/netjack/period", static_cast<double>(p.period)),
+        num("/tutti/netjack/received", n(c->cycles_received)),
+        num("/tutti/netjack/lost", n(c->cycles_missing) + n(c->cycles_incomplete)),
+        num("/tutti/netjack/concealed", n(c->cycles_concealed)),
+        num("/tutti/netjack/late", n(c->late_packets)),
+        num("/tutti/netjack/bad", n(c->bad_packets)),
+        num("/tutti/netjack/connections", connections),
+        num("/tutti/netjack/latency_cycles", latency),
+        num("/tutti/netjack/latency_frames", latency * p.period),
+        num("/tutti/netjack/control_repairs", repairs),
+        num("/tutti/netjack/refusals", refusals),
+        txt("/tutti/netjack/refusal", refusal),
+        txt("/tutti/netjack/failure", failure),
+    };
+}
+
+std::string failure(const Driver& driver) {
+    if (const auto* slave = dynamic_cast<const SlaveDriver*>(&driver)) {
+        return slave->failure();
+    }
+    return {};
 }
 
 std::string describe(const Driver& driver) {
     if (const auto* slave = dynamic_cast<const SlaveDriver*>(&driver)) {
-        const SessionParams& p = slave->session();
+        const SessionParams p = slave->session_info();
         return line(p, slave->counters(), slave->connections(), static_cast<int>(p.latency));
     }
     if (const auto* master = dynamic_cast<const MasterDriver*>(&driver)) {

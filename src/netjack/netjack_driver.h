@@ -84,16 +84,27 @@ std::unique_ptr<Driver> make_driver(const std::string& name, const NetOptions& o
 /// connections); empty for any other driver.
 std::string describe(const Driver& driver);
 
+/// Any thread. Why a NetJack slave stopped for good while it ran (its master
+/// came back with another rate or period, which the engine cannot follow);
+/// empty while it runs, and for any other driver.
+std::string failure(const Driver& driver);
+
 /// One read-only value of a link's state, for the control plane (addresses
 /// under /tutti/netjack/...; e.g. "/tutti/netjack/concealed").
 struct StatusValue {
     std::string address;
     double value = 0;
+    std::string text; ///< with is_text: the value is this text
+    bool is_text = false;
 };
-/// Any thread. A NetJack driver's counters: cycles received, lost (missing
-/// or incomplete), concealed, late packets, bad packets, connections, the
-/// effective latency in cycles and in frames, the control repairs (slave);
-/// empty for any other driver.
+/// Any thread (reads atomics and copies taken under the handshake's lock;
+/// never waits for the audio thread). A NetJack driver's state: role
+/// (text), connected (0/1), peer (text: the master's host and address, or
+/// the slave's name, host and address), format (text), period, cycles
+/// received, lost (missing or incomplete), concealed, late packets, bad
+/// packets, connections, the effective latency in cycles and in frames, the
+/// control repairs (slave), refusals and the last refusal's reason (text;
+/// master), failure (text; slave: see failure()); empty for any other driver.
 std::vector<StatusValue> status(const Driver& driver);
 
 } // namespace tutti::netjack

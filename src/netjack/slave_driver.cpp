@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "netjack/bytes.h"
@@ -29,6 +30,18 @@ std::string host_name() {
 
 bool is_params(const std::uint8_t* data, long size) {
     return size == static_cast<long>(kParamsSize) && std::memcmp(data, "params", 7) == 0;
+}
+
+/// What a slave asked of its master, as a timeout message lists it.
+std::string asked_for(const SessionParams& r) {
+    std::string format = r.encoder == Encoder::Opus ? "Opus " + std::to_string(r.kbps) + " kbit/s"
+                         : r.encoder == Encoder::Int16 ? std::string("int16")
+                                                       : std::string("float");
+    return "'" + r.name + "', " + format + ", " + std::to_string(r.send_audio) +
+           " channels master -> slave and " + std::to_string(r.return_audio) + " back, " +
+           std::to_string(r.send_midi) + "/" + std::to_string(r.return_midi) +
+           " MIDI ports, latency " + std::to_string(r.latency) + " cycles, MTU " +
+           std::to_string(r.mtu) + ", protocol " + std::to_string(r.version);
 }
 
 } // namespace
@@ -113,18 +126,51 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
     const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                              std::chrono::duration<double>(timeout_s));
     std::uint8_t* in = rx_buffer_.data();
+    // A unicast master that is not there answers "port unreachable": told
+    // apart from one that is there and stays silent (it refused the session:
+    // NetJack has no refusal message, and jack2's slaves take any session
+    // packet as their setup, so none can be added; the master's log says why).
+    const bool unicast = !is_multicast(master_);
+    if (unicast) {
+        socket_.watch_unreachable(true);
+    }
+    int asked = 0, unreachable = 0;
     for (;;) {
         if (until_stopped ? !running_.load(std::memory_order_acquire) : Clock::now() >= deadline) {
+            char seconds[32];
+            std::snprintf(seconds, sizeof seconds, "%g", timeout_s);
             *error = "no NetJack master answered at " + endpoint_text(master_) + " within " +
-                     std::to_string(timeout_s) + " s";
+                     seconds + " s. ";
+            if (unicast && unreachable > 0 && unreachable * 2 >= asked) {
+                *error += "Nothing listens there (" + std::to_string(unreachable) + " of " +
+                          std::to_string(asked) +
+                          " requests came back 'port unreachable'): is the master running, "
+                          "and on that port?";
+            } else {
+                *error += std::string(unicast ? "Something may be there but did not answer"
+                                              : "No master on the multicast group answered") +
+                          ": a master that cannot serve a slave stays silent (NetJack has no "
+                          "refusal message; its log says why: a tutti master prints 'cannot be "
+                          "served: <reason>' and shows it at /tutti/netjack/refusal). Likely "
+                          "reasons: Opus at a period libopus cannot take (48 kHz: 120, 240, 480, "
+                          "960 work), more than 256 channels, another protocol version, CELT; "
+                          "or a firewall drops UDP. This slave asked for " +
+                          asked_for(request_) + ".";
+            }
+            socket_.watch_unreachable(false);
             return false;
         }
         encode_params(request_, out);
         socket_.send_to(out, kParamsSize, master_);
+        ++asked;
         const auto resend = Clock::now() + std::chrono::milliseconds(250);
+        bool refused_here = false;
         while (Clock::now() < resend) {
             sockaddr_in from{};
             const long n = socket_.receive(in, rx_buffer_.size(), 50, &from);
+            if (unicast && socket_.take_unreachable()) {
+                refused_here = true;
+            }
             if (n <= 0) {
                 if (until_stopped && !running_.load(std::memory_order_acquire)) {
                     break;
@@ -153,6 +199,7 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
                 return false;
             }
             link_.set_controls(net_.controls);
+            socket_.watch_unreachable(false);
             if (!socket_.connect(from, &why)) {
                 *error = why;
                 return false;
@@ -163,9 +210,17 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
             socket_.send(out, kParamsSize);
             socket_.set_buffers(link_.socket_buffer_bytes());
             *agreed = reply;
+            {
+                std::lock_guard<std::mutex> lock(info_mutex_);
+                info_ = reply;
+                peer_ = (reply.master_host.empty() ? std::string("?") : reply.master_host) + " " +
+                        endpoint_text(from);
+            }
             connections_.fetch_add(1, std::memory_order_relaxed);
+            connected_.store(true, std::memory_order_relaxed);
             return true;
         }
+        unreachable += refused_here ? 1 : 0;
     }
 }
 
@@ -187,6 +242,22 @@ void SlaveDriver::stop() {
     if (thread_.joinable()) {
         thread_.join();
     }
+    connected_.store(false, std::memory_order_relaxed);
+}
+
+SessionParams SlaveDriver::session_info() const {
+    std::lock_guard<std::mutex> lock(info_mutex_);
+    return info_;
+}
+
+std::string SlaveDriver::failure() const {
+    std::lock_guard<std::mutex> lock(info_mutex_);
+    return failure_;
+}
+
+std::string SlaveDriver::peer() const {
+    std::lock_guard<std::mutex> lock(info_mutex_);
+    return peer_;
 }
 
 void SlaveDriver::process(AudioCallback* callback, std::uint32_t cycle) noexcept {
@@ -256,6 +327,7 @@ void SlaveDriver::run(AudioCallback* callback) noexcept {
         }
         if (Clock::now() - last_packet > peer_timeout) {
             // The master is gone: look for it again, as long as we run.
+            connected_.store(false, std::memory_order_relaxed);
             SessionParams agreed;
             std::string why;
             if (!handshake(0, true, &agreed, &why)) {
@@ -263,7 +335,15 @@ void SlaveDriver::run(AudioCallback* callback) noexcept {
             }
             if (static_cast<int>(agreed.period) != block_size_ ||
                 static_cast<int>(agreed.sample_rate) != sample_rate_) {
-                break; // the engine cannot change its rate or block size under it
+                // the engine cannot change its rate or block size under it
+                std::lock_guard<std::mutex> lock(info_mutex_);
+                failure_ = "the master came back at " + std::to_string(agreed.sample_rate) +
+                           " Hz, " + std::to_string(agreed.period) +
+                           " frames per cycle; this slave's engine runs at " +
+                           std::to_string(sample_rate_) + " Hz, " + std::to_string(block_size_) +
+                           ": restart it to follow";
+                connected_.store(false, std::memory_order_relaxed);
+                break;
             }
             have_next = false;
             last_packet = Clock::now();

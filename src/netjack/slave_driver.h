@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,10 +67,25 @@ public:
     bool send_control(std::uint32_t frame, std::uint32_t index, float value) noexcept {
         return link_.push_control(frame, index, value);
     }
+    /// Audio thread (from the callback): the state of a control, carried by
+    /// the round-robin sweep only (no change event).
+    bool seed_control(std::uint32_t index, float value) noexcept {
+        return link_.seed_control(index, value);
+    }
     /// Any thread: state sweep entries that repaired a lost change.
     std::uint64_t control_repairs() const {
         return link_.control_receiver().repairs();
     }
+    /// Any thread: the parameters of the last session agreed (a copy).
+    SessionParams session_info() const;
+    /// Any thread: the master of the last session ("host ADDR:PORT").
+    std::string peer() const;
+    /// Any thread: a master is connected now (false while looking for it).
+    bool connected() const {
+        return connected_.load(std::memory_order_relaxed);
+    }
+    /// Any thread: why the network thread stopped for good (empty while it runs).
+    std::string failure() const;
     /// Any thread: handshakes completed (1 after open, +1 per reconnection).
     std::uint64_t connections() const {
         return connections_.load(std::memory_order_relaxed);
@@ -98,6 +114,11 @@ private:
     std::atomic<bool> running_{false};
     std::atomic<std::uint64_t> callbacks_{0};
     std::atomic<std::uint64_t> connections_{0};
+    std::atomic<bool> connected_{false};
+    mutable std::mutex info_mutex_; ///< info_, peer_ (written by the handshakes)
+    SessionParams info_;
+    std::string peer_;
+    std::string failure_;
     bool open_ = false;
 };
 

@@ -3,6 +3,8 @@
 #include "netjack/udp_socket.h"
 
 #include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -144,6 +146,43 @@ long UdpSocket::receive(void* buffer, std::size_t capacity, int timeout_ms, sock
         *from = sender;
     }
     return static_cast<long>(n);
+}
+
+void UdpSocket::watch_unreachable(bool on) {
+    const int flag = on ? 1 : 0;
+    setsockopt(fd_, SOL_IP, IP_RECVERR, &flag, sizeof flag);
+    if (!on) {
+        take_unreachable();
+    }
+}
+
+bool UdpSocket::take_unreachable() {
+    bool unreachable = false;
+    for (int i = 0; i < 64; ++i) {
+        char data[64];
+        alignas(cmsghdr) char control[256];
+        iovec io{data, sizeof data};
+        msghdr m{};
+        m.msg_iov = &io;
+        m.msg_iovlen = 1;
+        m.msg_control = control;
+        m.msg_controllen = sizeof control;
+        if (::recvmsg(fd_, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+            break;
+        }
+        for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) {
+                sock_extended_err e{};
+                std::memcpy(&e, CMSG_DATA(c), sizeof e);
+                unreachable = unreachable || e.ee_errno == ECONNREFUSED;
+            }
+        }
+    }
+    // the pending error the queue set (a recv would return it once)
+    int pending = 0;
+    socklen_t length = sizeof pending;
+    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &pending, &length);
+    return unreachable || pending == ECONNREFUSED;
 }
 
 sockaddr_in UdpSocket::local() const {

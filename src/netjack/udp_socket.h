@@ -49,6 +49,12 @@ public:
     /// Sends one datagram to the connected peer; false on error.
     bool send(const void* data, std::size_t size);
     bool send_to(const void* data, std::size_t size, const sockaddr_in& to);
+    /// Unconnected socket: queue the ICMP errors of what it sends (IP_RECVERR)
+    /// for take_unreachable(), or stop queueing them (and empty the queue).
+    void watch_unreachable(bool on);
+    /// Empties the error queue; true when it held a "port unreachable" (no
+    /// socket listens at an address:port we sent to).
+    bool take_unreachable();
     /// Waits up to timeout_ms (0: no wait) for a datagram. Returns its size,
     /// 0 when none came, -1 on an error (*from is the sender when given).
     long receive(void* buffer, std::size_t capacity, int timeout_ms, sockaddr_in* from = nullptr);

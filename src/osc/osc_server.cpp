@@ -762,6 +762,35 @@ void Server::send_values(const Request& to, int port, const Snapshot& s) {
     }
 }
 
+bool Server::status_message(const Message& m, const Request& from) {
+    std::vector<control::StatusEntry> values = hub_.status(m.address);
+    if (values.empty()) {
+        return false;
+    }
+    if (!from.trusted) {
+        error(from, m.address,
+              "refused: a sender off loopback must first send '/<root> token <TOKEN>'");
+        return true;
+    }
+    const bool get =
+        m.args.empty() ||
+        (m.args.size() == 1 && m.args[0].string() == std::optional<std::string_view>("get"));
+    if (!get) {
+        error(from, m.address, "read-only: a status value (ask with get, or no argument)");
+        return true;
+    }
+    for (const control::StatusEntry& e : values) {
+        Writer w(e.address);
+        if (e.is_text) {
+            w.s(e.text);
+        } else {
+            w.f(static_cast<float>(e.value));
+        }
+        reply(from, w);
+    }
+    return true;
+}
+
 void Server::handle(const Message& m, const Request& from, const Snapshot& s) {
     // The token, from a sender off loopback: `/<anything> token <TOKEN>`.
     if (m.args.size() == 2 && m.args[0].string() == std::optional<std::string_view>("token")) {
@@ -807,6 +836,9 @@ void Server::handle(const Message& m, const Request& from, const Snapshot& s) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         alias = aliases_.count(m.address) > 0;
+    }
+    if (targets.empty() && !alias && status_message(m, from)) {
+        return;
     }
     if (targets.empty()) {
         if (!alias) {

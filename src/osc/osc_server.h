@@ -31,7 +31,10 @@
  *    xmit mode) to the requester's IP at PORT, at `feedback_hz`;
  *    `unsubscribe PORT` stops it (at most 32 subscribers);
  *  - a bundle's time tag in the future lands the changes it carries at the
- *    matching engine frame (Engine::frame_clock), not at the next block.
+ *    matching engine frame (Engine::frame_clock), not at the next block;
+ *  - the hub's read-only status values (ControlHub::status: a NetJack link's
+ *    counters under /tutti/netjack/...) answer `get` (or a message without
+ *    arguments) at their address or a prefix of it: one reply per value.
  *
  * Threads: its own receive thread; feedback is sent from the hub's poller
  * thread. Nothing touches the audio thread.
@@ -124,6 +127,10 @@ private:
     void handle(const Message& m, const Request& from, const control::Snapshot& s);
     bool handle_root(const Message& m, const Request& from, const control::Snapshot& s,
                      const control::Program& p);
+    /// A read-only value of the hub (ControlHub::status) at or under the
+    /// address: `get` or no argument answers each at its address; anything
+    /// else is refused. False when no status value is there.
+    bool status_message(const Message& m, const Request& from);
     void get_node(const Request& to, const control::Snapshot& s, const control::Program& p,
                   control::AddressSpace::NodeId id);
     void get_root(const Request& to, const control::Snapshot& s, const control::Program& p,

@@ -40,7 +40,17 @@ public:
         ++sets;
         return true;
     }
+    std::vector<StatusValue> status(std::string_view path) override {
+        std::vector<StatusValue> out;
+        for (const StatusValue& v : status_) {
+            if (v.address == path || v.address.rfind(std::string(path) + "/", 0) == 0) {
+                out.push_back(v);
+            }
+        }
+        return out;
+    }
     std::vector<double> values_;
+    std::vector<StatusValue> status_;
     int sets = 0;
 
 private:
@@ -284,4 +294,21 @@ TEST(JsonScan, Bounded) {
     EXPECT_FALSE(json_object_members(R"({"a":"\x"})"));
     EXPECT_FALSE(json_string_value(R"("\u12")"));
     EXPECT_FALSE(json_string_value(R"("\")"));
+}
+
+TEST(HttpRequests, ReadOnlyStatusValues) {
+    FakePort port(table_of(program));
+    port.status_ = {{"/tutti/netjack/lost", 3, "", false},
+                    {"/tutti/netjack/peer", 0, "'b' host \"x\"", true}};
+    Answer one = get(port, "/tutti/netjack/lost");
+    EXPECT_EQ(one.status, 200);
+    EXPECT_EQ(one.body, "/tutti/netjack/lost 3.00000 \n");
+    EXPECT_EQ(get(port, "/tutti/netjack/peer/").body, "/tutti/netjack/peer 'b' host \"x\" \n");
+    Answer all = get(port, "/tutti/netjack");
+    EXPECT_EQ(all.content_type, "application/json");
+    EXPECT_EQ(all.body,
+              "{\"/tutti/netjack/lost\": 3, \"/tutti/netjack/peer\": \"'b' host \\\"x\\\"\"}\n");
+    EXPECT_EQ(get(port, "/tutti/netjack/lost?value=0").body, "/tutti/netjack/lost 3.00000 \n");
+    EXPECT_EQ(port.sets, 0);
+    EXPECT_EQ(get(port, "/tutti/nothing").status, 404);
 }

@@ -209,6 +209,11 @@ int main(int argc, char** argv) {
     play->add_option(
         "--clock", pl.clock,
         "netjack-master: timer (default) or jack (paced by the local jackd, --server)");
+    play->add_option("--link-controls", pl.link_controls,
+                     "netjack: the program's controls through the link, by index: both (default: "
+                     "either side's moves land on the other's at their frame, the last move wins, "
+                     "the master's state wins when a slave joins), send (this side owns them), "
+                     "receive (the peer owns them) or off (no control channel)");
 
     std::string check_program;
     std::vector<std::string> check_includes;

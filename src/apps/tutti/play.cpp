@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "apps/tutti/play_move.h"
+#include "apps/tutti/link_controls.h"
 #include "apps/tutti/swap_report.h"
 #include "cache/code_cache.h"
 #include "control/control_hub.h"
@@ -173,8 +174,19 @@ int run_play(const PlayArgs& a) {
         return 1;
     }
     const std::shared_ptr<const Factory> first_factory = first.factory;
+    // NetJack: the program's controls through the link (link_controls.h)
+    std::unique_ptr<LinkControls> link;
     std::unique_ptr<Driver> driver;
     if (a.driver.rfind("netjack-", 0) == 0) {
+        LinkControlMode mode = LinkControlMode::Both;
+        if (std::string why; !parse_link_controls(a.link_controls, &mode, &why)) {
+            std::cerr << "tutti play: " << why << "\n";
+            return 2;
+        }
+        const std::size_t controls = first_factory->parameters().size();
+        if (mode != LinkControlMode::Off && controls > 0) {
+            link = std::make_unique<LinkControls>(mode);
+        }
         netjack::NetOptions net;
         net.address = a.driver == "netjack-slave" ? a.master : a.listen;
         net.latency = a.latency;
@@ -188,6 +200,10 @@ int run_play(const PlayArgs& a) {
             return 2;
         }
         net.jack_clock = a.clock == "jack";
+        if (link) { // room for controls a later version adds
+            net.controls = static_cast<int>(std::min<std::size_t>(controls + 64, 16384));
+            net.control_sink = link.get();
+        }
         driver = netjack::make_driver(a.driver, net);
     } else {
         driver = make_driver(a.driver);
@@ -216,6 +232,7 @@ int run_play(const PlayArgs& a) {
     eo.crossfade_ms = a.crossfade_ms;
     eo.compile = co;
     eo.tiered = tiered;
+    eo.change_observer = link.get();
     // the engine runs at the driver's rate and block: open the driver first;
     // the MIDI input needs the engine, so it is made before the driver opens
     // and fed only once the driver starts
@@ -254,10 +271,11 @@ int run_play(const PlayArgs& a) {
             return 2;
         }
     }
-    EngineCallback callback(engine);
+    EngineCallback engine_callback(engine);
+    AudioCallback* callback = &engine_callback;
     // --watch: the program can move to a compile server and back (issue 13)
     std::unique_ptr<PlayMove> mover;
-    if (a.watch && !instrument) {
+    if (a.watch && !instrument && !link) { // a NetJack link's controls wrap the engine itself
         PlayMoveOptions mo;
         mo.program = a.program;
         mo.include_dirs = a.include_dirs;
@@ -272,7 +290,14 @@ int run_play(const PlayArgs& a) {
         mo.block = eo.max_block;
         mover = std::make_unique<PlayMove>(engine, mo);
     }
-    if (!driver->start(mover ? &mover->callback() : &callback, &error)) {
+    if (mover) {
+        callback = &mover->callback();
+    }
+    if (link) {
+        link->attach(engine, *driver);
+        callback = link.get(); // the engine's blocks, and the link's controls around them
+    }
+    if (!driver->start(callback, &error)) {
         std::cerr << "tutti play: " << a.driver << ": " << error << "\n";
         return 2;
     }
@@ -298,6 +323,29 @@ int run_play(const PlayArgs& a) {
     control::ControlHub hub(hub_options);
     const int program_id =
         hub.add_program(engine, std::filesystem::path(a.program).stem().string());
+    if (a.driver.rfind("netjack-", 0) == 0) {
+        // the link's counters, read-only on the control plane (/tutti/netjack/...:
+        // OSC get, HTTP GET); read from the driver's atomics by the asking thread
+        hub.add_status([&driver, &link](std::vector<control::StatusEntry>& out) {
+            for (netjack::StatusValue& v : netjack::status(*driver)) {
+                out.push_back({std::move(v.address), v.value, std::move(v.text), v.is_text});
+            }
+            out.push_back({"/tutti/netjack/link_controls", 0,
+                           link ? (link->sends() && link->receives() ? "both"
+                                   : link->sends()                   ? "send"
+                                                                     : "receive")
+                                : "off",
+                           true});
+            out.push_back({"/tutti/netjack/controls_sent",
+                           link ? static_cast<double>(link->sent()) : 0.0,
+                           {},
+                           false});
+            out.push_back({"/tutti/netjack/controls_received",
+                           link ? static_cast<double>(link->received()) : 0.0,
+                           {},
+                           false});
+        });
+    }
     std::unique_ptr<osc::Server> osc_server;
     if (a.osc) {
         osc::ServerOptions oo;
@@ -374,6 +422,7 @@ int run_play(const PlayArgs& a) {
     auto net_report_at = start;
     std::string net_report;
     std::uint64_t net_xruns = 0;
+    bool link_failed = false; // a NetJack slave that cannot go on
     while (!interrupted.load()) {
         if (a.seconds >= 0 &&
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
@@ -393,6 +442,14 @@ int run_play(const PlayArgs& a) {
                 std::printf("%s\n", line.c_str());
                 std::fflush(stdout);
             }
+        }
+        if (link) {
+            link->refresh(); // the playing version's ranges and values, for the link
+        }
+        if (std::string why = netjack::failure(*driver); !why.empty()) {
+            std::cerr << "tutti play: " << a.driver << ": " << why << "\n";
+            link_failed = true;
+            break;
         }
         for (const SwapReport& r : engine.take_reports()) {
             if (http_server) {
@@ -505,7 +562,12 @@ int run_play(const PlayArgs& a) {
     if (std::string net = netjack::describe(*driver); !net.empty()) {
         std::printf("%s\n", net.c_str());
     }
-    return 0;
+    if (link) {
+        std::printf("netjack controls (%s): %llu sent, %llu received\n", a.link_controls.c_str(),
+                    static_cast<unsigned long long>(link->sent()),
+                    static_cast<unsigned long long>(link->received()));
+    }
+    return link_failed ? 1 : 0;
 }
 
 } // namespace tutti::app

@@ -44,11 +44,12 @@ struct PlayArgs {
     bool http = true;     ///< --no-http turns it off
     int http_port = 5510; ///< --http-port (the next free one when busy)
     // NetJack drivers (netjack-slave, netjack-master)
-    std::string master;           ///< slave: the master's ADDR[:PORT] (empty: multicast)
-    int latency = 2;              ///< slave: cycles
-    std::string format = "float"; ///< float, int16, opus or opus:KBPS
-    std::string net_name;         ///< slave: the name the master shows
-    std::string clock = "timer";  ///< master: timer or jack
+    std::string master;                 ///< slave: the master's ADDR[:PORT] (empty: multicast)
+    int latency = 2;                    ///< slave: cycles
+    std::string format = "float";       ///< float, int16, opus or opus:KBPS
+    std::string net_name;               ///< slave: the name the master shows
+    std::string clock = "timer";        ///< master: timer or jack
+    std::string link_controls = "both"; ///< send, receive, both or off (link_controls.h)
     bool no_cache = false; ///< --no-cache: compile without the compiled-code cache (issue 13)
     /// --on HOST[:PORT]: compiled and run on a `tutti serve` there, the audio
     /// through a NetJack link (play_remote.cpp); --token is the server's.

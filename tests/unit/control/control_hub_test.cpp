@@ -141,3 +141,25 @@ TEST(ControlHubFeedback, SwapsRebuildTheAddressSpaceOnlyWhenTheUiChanges) {
 
 } // namespace
 } // namespace tutti::control
+
+TEST(ControlHubStatus, ReadOnlyValuesByAddressAndPrefix) {
+    tutti::control::ControlHub hub;
+    int calls = 0;
+    const int id = hub.add_status([&calls](std::vector<tutti::control::StatusEntry>& out) {
+        ++calls;
+        out.push_back({"/tutti/netjack/lost", 2, "", false});
+        out.push_back({"/tutti/netjack/peer", 0, "b", true});
+        out.push_back({"/tutti/netjackx", 1, "", false});
+    });
+    EXPECT_EQ(hub.status("/tutti/netjack").size(), 2u); // not /tutti/netjackx
+    EXPECT_EQ(hub.status("/tutti/netjack/").size(), 2u);
+    EXPECT_EQ(hub.status("/tutti").size(), 3u);
+    ASSERT_EQ(hub.status("/tutti/netjack/peer").size(), 1u);
+    EXPECT_EQ(hub.status("/tutti/netjack/peer")[0].text, "b");
+    EXPECT_TRUE(hub.status("/tutti/net").empty());
+    EXPECT_TRUE(hub.status("").empty());
+    hub.remove_status(id);
+    const int before = calls;
+    EXPECT_TRUE(hub.status("/tutti").empty());
+    EXPECT_EQ(calls, before);
+}

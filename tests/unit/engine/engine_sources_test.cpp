@@ -12,6 +12,8 @@
 #include <cmath>
 #include <limits>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -145,6 +147,44 @@ TEST_F(EngineSources, StampedChangeLandsAtItsFrame) {
 // A stateful program split at a stamped frame computes what it computes
 // unsplit: an integrator of the slider, against the same program with the
 // change made by hand between two compute() calls at that frame.
+/// The ChangeObserver hears each applied change on the audio thread with the
+/// frame it landed on and the origin it was pushed with (a NetJack link
+/// forwards local moves and does not echo its own).
+TEST_F(EngineSources, ChangeObserverHearsEachChangeAtItsFrame) {
+    struct Heard final : ChangeObserver {
+        std::vector<std::tuple<std::uint64_t, std::size_t, double, std::uint32_t>> seen;
+        void applied(std::uint64_t frame, std::size_t index, double value,
+                     std::uint32_t origin) noexcept override {
+            if (seen.size() < seen.capacity()) { // no allocation on the audio thread
+                seen.emplace_back(frame, index, value, origin);
+            }
+        }
+    } heard;
+    heard.seen.reserve(16);
+    auto f = compile("process = hslider(\"g\", 0, 0, 1000, 1);");
+    ASSERT_TRUE(f);
+    EngineOptions eo = double_options(0, 1);
+    eo.change_observer = &heard;
+    Engine engine(eo);
+    const std::uint64_t generation = engine.submit(f, "g");
+    ASSERT_NE(generation, 0u);
+    ASSERT_TRUE(engine.set_parameter_at(100, "g", 1));
+    ParameterChange linked{generation, 0, 2, 130};
+    linked.origin = 0x4E4A;
+    ASSERT_TRUE(engine.push(linked));
+    std::vector<double> out(256);
+    for (long pos = 0; pos < 256; pos += 64) {
+        void* op[1] = {out.data() + pos};
+        engine.process(64, nullptr, op);
+    }
+    ASSERT_EQ(heard.seen.size(), 2u);
+    EXPECT_EQ(heard.seen[0], std::make_tuple(std::uint64_t{100}, std::size_t{0}, 1.0, 0u));
+    EXPECT_EQ(heard.seen[1], std::make_tuple(std::uint64_t{130}, std::size_t{0}, 2.0, 0x4E4Au));
+    EXPECT_EQ(out[99], 0.0);
+    EXPECT_EQ(out[100], 1.0);
+    EXPECT_EQ(out[130], 2.0);
+}
+
 TEST_F(EngineSources, SplittingABlockKeepsTheStateContinuous) {
     const std::string src = "process = hslider(\"g\", 0.5, 0, 1, 0.001) : + ~ *(0.999);";
     auto f = compile(src);

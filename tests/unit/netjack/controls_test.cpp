@@ -206,7 +206,15 @@ ControlRun run_controls(int port, int every, double seconds) {
             EXPECT_EQ(v.value, 2.0 * kPeriod);
         }
     }
-    EXPECT_EQ(status(master).size(), 9u);
+    EXPECT_EQ(status(master).size(), 17u);
+    for (const StatusValue& v : status(master)) {
+        if (v.address == "/tutti/netjack/peer") { // the slave's name, host and address
+            EXPECT_NE(v.text.find("'tutti'"), std::string::npos) << v.text;
+        }
+        if (v.address == "/tutti/netjack/role") {
+            EXPECT_EQ(v.text, "master");
+        }
+    }
     r.concealed = slave.counters().cycles_concealed.load();
 
     const long moves = mover.count.load();
