@@ -151,18 +151,24 @@ private:
         }
         loops_.clear();
         frame_ = nullptr;
+        has_loop_ = false;
         block(f.body);
         b_.CreateRetVoid();
         // clear_state and reset_controls only store zeros and initial values,
         // once per instance: past a size, they are not worth the optimiser's
         // time (fdnRev's clear_state: 8000 lines of small loops), so they go to
-        // the machine code as written.
-        if (std::string_view(name) == "tutti_clear_state" ||
-            std::string_view(name) == "tutti_reset_controls") {
-            if (fn_->getInstructionCount() > max_optimised_setup_instructions) {
-                fn_->addFnAttr(llvm::Attribute::NoInline);
-                fn_->addFnAttr(llvm::Attribute::OptimizeNone);
-            }
+        // the machine code as written. Nor is any of the three set-up functions
+        // without a loop: straight-line code run once per instance, where the
+        // optimiser would save microseconds of run time for milliseconds of
+        // compile time (graphicEqLab's init_constants: 7900 lines, 40% of its
+        // LLVM time); init_constants with loops (tables) stays optimised.
+        const std::string_view n(name);
+        const bool setup = n != "tutti_compute";
+        const bool big_fill = (n == "tutti_clear_state" || n == "tutti_reset_controls") &&
+                              fn_->getInstructionCount() > max_optimised_setup_instructions;
+        if (setup && (!has_loop_ || big_fill)) {
+            fn_->addFnAttr(llvm::Attribute::NoInline);
+            fn_->addFnAttr(llvm::Attribute::OptimizeNone);
         }
     }
 
@@ -304,6 +310,7 @@ private:
     /// LoopRotate, a loop with a body of thousands of instructions cost seconds.
     void loop(llvm::AllocaInst* var, llvm::Value* bound, std::span<const Stmt* const> body,
               const std::string& name, const std::function<void()>& preheader = {}) {
+        has_loop_ = true;
         auto* body_bb = llvm::BasicBlock::Create(ctx_, name + ".body", fn_);
         auto* exit = llvm::BasicBlock::Create(ctx_, name + ".exit", fn_);
         llvm::Value* first = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
@@ -572,6 +579,7 @@ private:
     std::vector<bool> ssa_local_;
     std::vector<llvm::Value*> ssa_values_;
     std::vector<std::pair<std::uint32_t, llvm::AllocaInst*>> loops_;
+    bool has_loop_ = false; ///< the function being emitted has a loop
     llvm::AllocaInst* frame_ = nullptr;
     std::vector<llvm::Value*> in_ptrs_;
     std::vector<llvm::Value*> out_ptrs_;
