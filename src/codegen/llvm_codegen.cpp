@@ -152,33 +152,27 @@ private:
         }
         loops_.clear();
         frame_ = nullptr;
-        has_loop_ = false;
         block(f.body);
         b_.CreateRetVoid();
-        // clear_state and reset_controls only store zeros and initial values,
-        // once per instance: past a size, they are not worth the optimiser's
-        // time (fdnRev's clear_state: 8000 lines of small loops), so they go to
-        // the machine code as written. Nor is any of the three set-up functions
-        // without a loop: straight-line code run once per instance, where the
-        // optimiser would save microseconds of run time for milliseconds of
-        // compile time (graphicEqLab's init_constants: 7900 lines, 40% of its
-        // LLVM time); init_constants with loops (tables) stays optimised.
-        const std::string_view n(name);
-        const bool setup = n != "tutti_compute";
-        const bool big_fill = (n == "tutti_clear_state" || n == "tutti_reset_controls") &&
-                              fn_->getInstructionCount() > max_optimised_setup_instructions;
-        if (setup && (!has_loop_ || big_fill)) {
+        // The three set-up functions (init_constants, reset_controls,
+        // clear_state) run once per instance, off the audio thread: they go to
+        // machine code as written, unoptimised. The optimiser would save
+        // microseconds of their run time for milliseconds of compile time
+        // (graphicEqLab's init_constants: 7900 straight-line lines, 40% of its
+        // LLVM time; fdnRev's clear_state: 8000 lines of small loops), more
+        // than it gains even on table loops (osc's 65536 sines: compile plus
+        // init 22 -> 17 ms; frenchBell 210 -> 144 ms).
+        if (std::string_view(name) != "tutti_compute") {
             fn_->addFnAttr(llvm::Attribute::NoInline);
             fn_->addFnAttr(llvm::Attribute::OptimizeNone);
         }
     }
 
-    static constexpr unsigned max_optimised_setup_instructions = 2000;
-
     /// `for (i = a; i < b; ++i) field[i] = 0;` (clear_state's shape) as one
-    /// memset of the elements a..b-1 (all bits zero: integer 0 or +0.0), so
-    /// that the set-up functions reach LLVM without hundreds of small loops
-    /// for it to recognise one by one. false: not that shape, nothing emitted.
+    /// memset of the elements a..b-1 (all bits zero: integer 0 or +0.0): the
+    /// unoptimised clear_state then zeroes its delay lines with memset rather
+    /// than element by element, and the code generator sees a few calls
+    /// instead of hundreds of small loops. false: not that shape, nothing emitted.
     bool zero_fill(const Stmt* s) {
         if (s->body.size() != 1 || s->value == nullptr || s->to == nullptr ||
             s->value->kind != ExprKind::Const || s->to->kind != ExprKind::Const) {
@@ -346,7 +340,6 @@ private:
     /// LoopRotate, a loop with a body of thousands of instructions cost seconds.
     void loop(llvm::AllocaInst* var, llvm::Value* bound, std::span<const Stmt* const> body,
               const std::string& name, const std::function<void()>& preheader = {}) {
-        has_loop_ = true;
         auto* body_bb = llvm::BasicBlock::Create(ctx_, name + ".body", fn_);
         auto* exit = llvm::BasicBlock::Create(ctx_, name + ".exit", fn_);
         llvm::Value* first = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
@@ -615,7 +608,6 @@ private:
     std::vector<bool> ssa_local_;
     std::vector<llvm::Value*> ssa_values_;
     std::vector<std::pair<std::uint32_t, llvm::AllocaInst*>> loops_;
-    bool has_loop_ = false; ///< the function being emitted has a loop
     llvm::AllocaInst* frame_ = nullptr;
     std::vector<llvm::Value*> in_ptrs_;
     std::vector<llvm::Value*> out_ptrs_;
