@@ -18,7 +18,8 @@
 # A benchmark, not a test: it fails only when something cannot be built or run,
 # or an output disagrees.
 #
-# Usage: bench/speed/run.sh [--quick|--full] [BUILD_DIR] [PROGRAM.dsp...]
+# Usage: bench/speed/run.sh [--compile-only] [--quick|--full] [BUILD_DIR] [PROGRAM.dsp...]
+#   --compile-only: the compile columns of tutti and libfaust alone (no faust+g++, no run time)
 #   --quick (default): osc, freeverb, zitaRev; 2 compile runs, 2 passes of 0.5 s
 #   --full: the nine programs of issue 14; 3 compile runs, 3 passes of 2 s
 # Environment: COMPILE_RUNS, SECONDS_PER_PASS, PASSES override the mode's; TOLERANCE
@@ -27,6 +28,11 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 mode=quick
+compile_only=0
+if [ "${1:-}" = "--compile-only" ]; then
+    compile_only=1
+    shift
+fi
 if [ "${1:-}" = "--quick" ] || [ "${1:-}" = "--full" ]; then
     mode=${1#--}
     shift
@@ -48,6 +54,9 @@ if [ "$mode" = full ]; then
 else
     compile_runs=${COMPILE_RUNS:-2} seconds=${SECONDS_PER_PASS:-0.5} passes=${PASSES:-2}
     default=(generator/osc.dsp reverb/freeverb.dsp reverb/zitaRev.dsp)
+fi
+if [ $compile_only -eq 1 ]; then
+    seconds=0.001 passes=1 # no run time: the compile columns only
 fi
 programs=("$@")
 if [ ${#programs[@]} -eq 0 ]; then
@@ -89,6 +98,13 @@ for p in "${programs[@]}"; do
     if [ $have_libfaust -eq 1 ]; then
         r_lf=$("$libfaust" "$p" "$compile_runs" "$seconds" "$passes" "$w/libfaust.out" 2> "$w/err") ||
             { cat "$w/err" >&2; r_lf=""; }
+    fi
+    if [ $compile_only -eq 1 ]; then
+        lf_c=$(field compile_ms "$r_lf")
+        printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\n' "$name" "$(field compile_ms "$r_exact")" \
+            "$(field compile_ms "$r_fast")" "$(field compile_ms "$r_interp")" "${lf_c:--}" >> "$results"
+        echo "  done: $name" >&2
+        continue
     fi
     # faust -lang cpp + g++ -O3 (compile time: CPU time of both, best of the runs)
     gxx_ms=""
@@ -156,7 +172,7 @@ for p in "${programs[@]}"; do
 done
 [ -f "$results" ] || { echo "run.sh: nothing measured" >&2; exit 1; }
 
-awk -F'\t' '
+awk -F'\t' -v co=$compile_only '
 function r(a, b) { return (a == "-" || b == "-" || b == 0) ? "-" : sprintf("%.2f", a / b) }
 function acc(k, a, b) { if (a != "-" && b != "-" && b > 0) { s[k] += log(a / b); n[k]++ } }
 function g(k) { return n[k] ? sprintf("%.2f", exp(s[k] / n[k])) : "-" }
@@ -170,11 +186,16 @@ END {
         "interp", "libfaust", "faust+g++", "llvm/lf", "llvm/g++", "fast/lf", "interp/lf", "interp/g++"
     for (i = 1; i <= NR; i++) {
         split(rows[i], f, "\t")
-        printf "%-14s %9.1f %9.1f %9.1f %9s %9.1f | %8s %8s %8s %8s %8s\n", substr(f[1], 1, 14),
+        printf "%-14s %9.1f %9.1f %9.1f %9s %9s | %8s %8s %8s %8s %8s\n", substr(f[1], 1, 14),
             f[2], f[3], f[4], f[5], f[6], r(f[2], f[5]), r(f[2], f[6]), r(f[3], f[5]), r(f[4], f[5]),
             r(f[4], f[6])
         acc("cl", f[2], f[5]); acc("cg", f[2], f[6]); acc("cf", f[3], f[5]); acc("ci", f[4], f[5])
         acc("cig", f[4], f[6]); mx("cl", r(f[2], f[5]))
+    }
+    if (co) {
+        printf "\nsummary (geometric means over %d programs): compile tutti llvm / libfaust %s (worst %s); interp / libfaust %s\n",
+            NR, g("cl"), ("cl" in m) ? sprintf("%.2f", m["cl"]) : "-", g("ci")
+        exit
     }
     print ""
     print "== run time (ns per frame): CPU time, 256-frame blocks at 48 kHz; ratios: tutti / anchor"
@@ -198,6 +219,7 @@ END {
     printf "summary: run exact / g++ -O3 -ffp-contract=off %s (exact / libfaust %s, / g++ -Ofast %s); fast / libfaust %s, / g++ -Ofast %s, / best of the two %s (worst %s); interp / g++ -O3 %s\n",
         g("eo"), g("el"), g("ef"), g("fl"), g("ff"), g("fb"), ("fb" in m) ? sprintf("%.2f", m["fb"]) : "-", g("io")
 }' "$results"
+[ $compile_only -eq 1 ] && exit $failed
 echo ""
 echo "== outputs against g++ -O3 -ffp-contract=off (exact: bit for bit; others: max |difference|; fast: within $tolerance of the peak or as far as the fast anchors)"
 cat "$tmp/checks"

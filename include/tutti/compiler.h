@@ -107,10 +107,12 @@ struct PipelinePass {
 };
 std::vector<PipelinePass> pipeline_passes();
 
-/// The wall-clock time one pass took.
+/// The time one pass took.
 struct PassTiming {
     std::string pass;
-    double milliseconds = 0;
+    double milliseconds = 0;     ///< wall-clock time
+    double cpu_milliseconds = 0; ///< CPU time of the thread that ran it (other work on the
+                                 ///< machine aside)
 };
 
 /// How a program's text changed from one version to the next.

@@ -15,6 +15,7 @@
 #include <llvm/TargetParser/Host.h>
 #include <llvm/TargetParser/Triple.h>
 
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <string_view>
@@ -153,20 +154,52 @@ private:
         frame_ = nullptr;
         block(f.body);
         b_.CreateRetVoid();
-        // clear_state and reset_controls only store zeros and initial values,
-        // once per instance: past a size, they are not worth the optimiser's
-        // time (fdnRev's clear_state: 8000 lines of small loops), so they go to
-        // the machine code as written.
-        if (std::string_view(name) == "tutti_clear_state" ||
-            std::string_view(name) == "tutti_reset_controls") {
-            if (fn_->getInstructionCount() > max_optimised_setup_instructions) {
-                fn_->addFnAttr(llvm::Attribute::NoInline);
-                fn_->addFnAttr(llvm::Attribute::OptimizeNone);
-            }
+        // The three set-up functions (init_constants, reset_controls,
+        // clear_state) run once per instance, off the audio thread: they go to
+        // machine code as written, unoptimised. The optimiser would save
+        // microseconds of their run time for milliseconds of compile time
+        // (graphicEqLab's init_constants: 7900 straight-line lines, 40% of its
+        // LLVM time; fdnRev's clear_state: 8000 lines of small loops), more
+        // than it gains even on table loops (osc's 65536 sines: compile plus
+        // init 22 -> 17 ms; frenchBell 210 -> 144 ms).
+        if (std::string_view(name) != "tutti_compute") {
+            fn_->addFnAttr(llvm::Attribute::NoInline);
+            fn_->addFnAttr(llvm::Attribute::OptimizeNone);
         }
     }
 
-    static constexpr unsigned max_optimised_setup_instructions = 2000;
+    /// `for (i = a; i < b; ++i) field[i] = 0;` (clear_state's shape) as one
+    /// memset of the elements a..b-1 (all bits zero: integer 0 or +0.0): the
+    /// unoptimised clear_state then zeroes its delay lines with memset rather
+    /// than element by element, and the code generator sees a few calls
+    /// instead of hundreds of small loops. false: not that shape, nothing emitted.
+    bool zero_fill(const Stmt* s) {
+        if (s->body.size() != 1 || s->value == nullptr || s->to == nullptr ||
+            s->value->kind != ExprKind::Const || s->to->kind != ExprKind::Const) {
+            return false;
+        }
+        const Stmt* set = s->body[0];
+        if (set->kind != StmtKind::SetField || set->element == nullptr ||
+            set->element->kind != ExprKind::LoopVar || set->element->index != s->loop_id ||
+            set->value->kind != ExprKind::Const) {
+            return false;
+        }
+        const Expr* v = set->value;
+        const bool zero =
+            v->type == Type::I32 ? v->ival == 0 : (v->rval == 0 && !std::signbit(v->rval));
+        const std::int64_t from = s->value->ival;
+        const std::int64_t to = s->to->ival;
+        const ir::Field& f = m_.fields[set->index];
+        if (!zero || from < 0 || to <= from || std::uint64_t(to) > f.count) {
+            return false;
+        }
+        const std::uint64_t size = ir::type_size(f.type);
+        llvm::Value* at = b_.CreateConstInBoundsGEP1_64(
+            i8_, state_, f.offset + std::uint64_t(from) * size, f.name);
+        b_.CreateMemSet(at, b_.getInt8(0), std::uint64_t(to - from) * size, align(f.type))
+            ->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[set->index]);
+        return true;
+    }
 
     llvm::AllocaInst* entry_alloca(llvm::Type* t, const llvm::Twine& name) {
         llvm::IRBuilder<> eb(entry_, entry_->begin());
@@ -246,6 +279,9 @@ private:
             return;
         }
         case StmtKind::For: {
+            if (zero_fill(s)) {
+                return;
+            }
             llvm::AllocaInst* var = entry_alloca(i32_, "i" + llvm::Twine(s->loop_id));
             llvm::Value* from = expr(s->value);
             llvm::Value* to = expr(s->to);

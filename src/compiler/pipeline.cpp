@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <new>
 
@@ -366,6 +367,13 @@ bool wanted(const CompileOptions& o, std::string_view name) {
                        [&](const std::string& d) { return d == name || d == "all"; });
 }
 
+/// CPU time of the calling thread.
+double thread_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
+}
+
 } // namespace
 
 std::span<const Pass> passes() {
@@ -376,10 +384,12 @@ bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings, std::stri
                   std::string_view through) {
     const Pass* current = nullptr;
     auto start = std::chrono::steady_clock::now();
+    double cpu_start = thread_cpu_ms();
     auto time_current = [&] {
         auto end = std::chrono::steady_clock::now();
-        timings.push_back(
-            {current->name, std::chrono::duration<double, std::milli>(end - start).count()});
+        timings.push_back({current->name,
+                           std::chrono::duration<double, std::milli>(end - start).count(),
+                           thread_cpu_ms() - cpu_start});
         current = nullptr;
     };
     bool started = from.empty();
@@ -391,6 +401,7 @@ bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings, std::stri
             }
             current = &p;
             start = std::chrono::steady_clock::now();
+            cpu_start = thread_cpu_ms();
             bool ok = p.run(st);
             time_current();
             if (!ok) {

@@ -12,11 +12,13 @@ struct BenchArgs {
     std::string backend = "llvm"; ///< llvm or interp
     std::string math = "exact";   ///< exact or fast
     std::vector<std::string> include_dirs;
-    int opt_level = 2;     ///< LLVM optimisation level 0..3
-    int compile_runs = 3;  ///< compilations; the best counts
-    double seconds = 2;    ///< audio time of one timed pass
-    int passes = 3;        ///< timed passes; the best counts
-    std::string check_out; ///< where to write the recorded output (bench_harness.h), if set
+    int opt_level = 2;             ///< LLVM optimisation level 0..3
+    int compile_runs = 3;          ///< compilations; the best counts
+    double seconds = 2;            ///< audio time of one timed pass
+    int passes = 3;                ///< timed passes; the best counts
+    bool no_library_cache = false; ///< each compilation parses the libraries again
+    bool timings = false;          ///< print the best CPU time of each pass on stderr
+    std::string check_out;         ///< where to write the recorded output (bench_harness.h), if set
 };
 
 /// Prints {"program", "backend", "math", "compile_ms", "ns_per_frame"} on stdout.

@@ -260,6 +260,11 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.001, 3600.0));
     benchc->add_option("--passes", ba.passes, "Timed passes, the best counts (default 3)")
         ->check(CLI::Range(1, 100));
+    benchc->add_flag("--no-library-cache", ba.no_library_cache,
+                     "Parse the libraries at every compilation (default: parsed once, as in a "
+                     "running engine)");
+    benchc->add_flag("--timings", ba.timings,
+                     "Print the best CPU time of each pass of the pipeline on stderr");
     benchc->add_option("--check-out", ba.check_out,
                        "Write the first 200 blocks of output to FILE (for bench/speed/run.sh)");
 

@@ -531,14 +531,17 @@ int run_check(const std::string& program, const std::vector<std::string>& includ
     print_diagnostics(r.diagnostics, json);
     if (outputs.timings) {
         double total = 0;
+        double total_cpu = 0;
         char line[96];
-        std::cout << "pass          milliseconds\n";
+        std::cout << "pass          milliseconds    cpu ms\n";
         for (const PassTiming& t : r.timings) {
-            std::snprintf(line, sizeof line, "%-12s %13.3f\n", t.pass.c_str(), t.milliseconds);
+            std::snprintf(line, sizeof line, "%-12s %13.3f %9.3f\n", t.pass.c_str(), t.milliseconds,
+                          t.cpu_milliseconds);
             std::cout << line;
             total += t.milliseconds;
+            total_cpu += t.cpu_milliseconds;
         }
-        std::snprintf(line, sizeof line, "%-12s %13.3f\n", "total", total);
+        std::snprintf(line, sizeof line, "%-12s %13.3f %9.3f\n", "total", total, total_cpu);
         std::cout << line;
     }
     if (write_failed) {
