@@ -324,44 +324,30 @@ private:
             return;
         }
         case StmtKind::FrameLoop: {
-            frame_ = entry_alloca(i32_, "frame.addr");
-            b_.CreateAlignedStore(b_.getInt32(0), frame_, llvm::Align(4));
-            // The channel pointers are loaded once, and only when there is a frame
-            // (like the interpreter, which never reads the arrays for count <= 0).
-            auto load_channels = [this] {
-                in_ptrs_.clear();
-                out_ptrs_.clear();
-                for (std::uint32_t c = 0; c < m_.num_inputs; ++c) {
-                    llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, inputs_, c);
-                    in_ptrs_.push_back(
-                        b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "in" + llvm::Twine(c)));
-                }
-                for (std::uint32_t c = 0; c < m_.num_outputs; ++c) {
-                    llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, outputs_, c);
-                    out_ptrs_.push_back(
-                        b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "out" + llvm::Twine(c)));
-                }
-            };
-            plan_promotion(s->body);
-            auto preheader = [this, &load_channels] {
-                load_channels();
-                for (Promoted& p : promoted_) {
-                    const ir::Field& f = m_.fields[p.field];
-                    llvm::Value* base =
-                        b_.CreateConstInBoundsGEP1_64(i8_, state_, f.offset, f.name);
-                    p.address = b_.CreateConstInBoundsGEP1_64(type(f.type), base, p.element);
-                    llvm::LoadInst* l =
-                        b_.CreateAlignedLoad(type(f.type), p.address, align(f.type));
-                    l->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[p.field]);
-                    p.initial = l;
-                }
-            };
-            promoting_ = !promoted_.empty();
-            loop(frame_, arg_, s->body, "frames", preheader);
-            promoting_ = false;
-            promoted_.clear();
-            promoted_index_.clear();
-            frame_ = nullptr;
+            std::optional<std::uint32_t> c = version_condition(s->body);
+            llvm::Value* v = nullptr;
+            if (c) {
+                v = ssa_local_[*c] ? ssa_values_[*c]
+                                   : b_.CreateAlignedLoad(i32_, locals_[*c], llvm::Align(4));
+            }
+            if (v == nullptr) {
+                frame_loop(s);
+                return;
+            }
+            auto* on = llvm::BasicBlock::Create(ctx_, "frames.on", fn_);
+            auto* off = llvm::BasicBlock::Create(ctx_, "frames.off", fn_);
+            auto* end = llvm::BasicBlock::Create(ctx_, "frames.end", fn_);
+            b_.CreateCondBr(b_.CreateICmpNE(v, b_.getInt32(0)), on, off);
+            for (bool value : {true, false}) {
+                b_.SetInsertPoint(value ? on : off);
+                forget_fields();
+                forced_ = std::pair(*c, value);
+                frame_loop(s);
+                b_.CreateBr(end);
+            }
+            forced_.reset();
+            b_.SetInsertPoint(end);
+            forget_fields();
             return;
         }
         case StmtKind::If: {
@@ -383,6 +369,108 @@ private:
             return;
         }
         }
+    }
+
+    /// The frame loop: the channel pointers and the promoted state loaded
+    /// before the first frame, the body once per frame.
+    void frame_loop(const Stmt* s) {
+        frame_ = entry_alloca(i32_, "frame.addr");
+        b_.CreateAlignedStore(b_.getInt32(0), frame_, llvm::Align(4));
+        // The channel pointers are loaded once, and only when there is a frame
+        // (like the interpreter, which never reads the arrays for count <= 0).
+        auto load_channels = [this] {
+            in_ptrs_.clear();
+            out_ptrs_.clear();
+            for (std::uint32_t c = 0; c < m_.num_inputs; ++c) {
+                llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, inputs_, c);
+                in_ptrs_.push_back(
+                    b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "in" + llvm::Twine(c)));
+            }
+            for (std::uint32_t c = 0; c < m_.num_outputs; ++c) {
+                llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, outputs_, c);
+                out_ptrs_.push_back(
+                    b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "out" + llvm::Twine(c)));
+            }
+        };
+        plan_promotion(s->body);
+        auto preheader = [this, &load_channels] {
+            load_channels();
+            for (Promoted& p : promoted_) {
+                const ir::Field& f = m_.fields[p.field];
+                llvm::Value* base = b_.CreateConstInBoundsGEP1_64(i8_, state_, f.offset, f.name);
+                p.address = b_.CreateConstInBoundsGEP1_64(type(f.type), base, p.element);
+                llvm::LoadInst* l = b_.CreateAlignedLoad(type(f.type), p.address, align(f.type));
+                l->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[p.field]);
+                p.initial = l;
+            }
+        };
+        promoting_ = !promoted_.empty();
+        loop(frame_, arg_, s->body, "frames", preheader);
+        promoting_ = false;
+        promoted_.clear();
+        promoted_index_.clear();
+        frame_ = nullptr;
+    }
+
+    /// Loop unswitching (LLVM does it only at -O3, and not on selects): a
+    /// small frame loop that calls a library function and selects on a local
+    /// set before the loop (a control's state: a gate, a switch) is emitted
+    /// twice, under `if (local)`, each copy with that choice made: what
+    /// depended on the other branch becomes loop-invariant, and LICM takes it
+    /// out of the loop (FMSynth2_FX: the release's expf while the gate is off).
+    /// The same operations on the same values: exact in both math modes.
+    std::optional<std::uint32_t> version_condition(std::span<const Stmt* const> body) const {
+        if (body.size() > max_versioned_statements) {
+            return std::nullopt;
+        }
+        std::vector<bool> assigned(fn_locals_->locals.size(), false);
+        for (const Stmt* s : body) {
+            if (s->kind == StmtKind::SetLocal) {
+                assigned[s->index] = true;
+            } else if (s->kind != StmtKind::SetField && s->kind != StmtKind::SetOutput) {
+                return std::nullopt;
+            }
+        }
+        bool calls = false;
+        std::optional<std::uint32_t> condition;
+        std::unordered_set<const Expr*> seen;
+        std::function<void(const Expr*)> visit = [&](const Expr* e) {
+            if (e == nullptr || !seen.insert(e).second) {
+                return;
+            }
+            if (e->kind == ExprKind::Call) {
+                const ir::MathFunction* f = ir::find_math_function(e->callee);
+                calls = calls || f == nullptr ||
+                        intrinsic_for(f->name) == llvm::Intrinsic::not_intrinsic;
+            } else if (e->kind == ExprKind::Select && !condition) {
+                std::optional<std::uint32_t> l = condition_local(e->a[0]);
+                if (l && !assigned[*l]) {
+                    condition = l;
+                }
+            }
+            for (const Expr* a : e->a) {
+                visit(a);
+            }
+        };
+        for (const Stmt* s : body) {
+            visit(s->element);
+            visit(s->value);
+        }
+        return calls ? condition : std::nullopt;
+    }
+
+    static constexpr std::size_t max_versioned_statements = 300;
+
+    /// The I32 local a select's condition tests: `l` or `l != 0`.
+    static std::optional<std::uint32_t> condition_local(const Expr* c) {
+        if (c->kind == ExprKind::Binary && c->op == Op::Ne && c->a[1]->kind == ExprKind::Const &&
+            c->a[1]->type == Type::I32 && c->a[1]->ival == 0) {
+            c = c->a[0];
+        }
+        if (c->kind == ExprKind::Local && c->type == Type::I32) {
+            return c->index;
+        }
+        return std::nullopt;
     }
 
     /// while (*var < bound) { body; *var += 1; }, with `preheader` (when given)
@@ -598,6 +686,9 @@ private:
         case ExprKind::SoundSample:
             return sound(e);
         case ExprKind::Select: {
+            if (forced_ && condition_local(e->a[0]) == forced_->first) {
+                return expr(forced_->second ? e->a[1] : e->a[2]); // version_condition
+            }
             llvm::Value* c = b_.CreateICmpNE(expr(e->a[0]), b_.getInt32(0));
             llvm::Value* x = expr(e->a[1]);
             llvm::Value* y = expr(e->a[2]);
@@ -777,7 +868,8 @@ private:
     std::vector<Promoted> promoted_; ///< of the frame loop being emitted
     std::unordered_set<std::uint64_t> promoted_index_;
     bool promoting_ = false;
-    llvm::MDNode* io_tag_ = nullptr; ///< of the input and output buffers
+    std::optional<std::pair<std::uint32_t, bool>> forced_; ///< version_condition's local, value
+    llvm::MDNode* io_tag_ = nullptr;                       ///< of the input and output buffers
     llvm::Type* i8_ = nullptr;
     llvm::Type* i32_ = nullptr;
     llvm::Type* i64_ = nullptr;
