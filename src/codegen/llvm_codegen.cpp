@@ -18,7 +18,10 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -76,6 +79,7 @@ public:
         llvm::MDBuilder md(ctx);
         llvm::MDNode* root = md.createTBAARoot("tutti state");
         field_tags_.reserve(m.fields.size());
+        field_gen_.assign(m.fields.size(), 0);
         for (const ir::Field& f : m.fields) {
             llvm::MDNode* t = md.createTBAAScalarTypeNode(f.name, root);
             field_tags_.push_back(md.createTBAAStructTagNode(t, t, 0));
@@ -152,6 +156,7 @@ private:
         }
         loops_.clear();
         frame_ = nullptr;
+        forget_fields();
         block(f.body);
         b_.CreateRetVoid();
         // The three set-up functions (init_constants, reset_controls,
@@ -204,6 +209,64 @@ private:
     llvm::AllocaInst* entry_alloca(llvm::Type* t, const llvm::Twine& name) {
         llvm::IRBuilder<> eb(entry_, entry_->begin());
         return eb.CreateAlloca(t, nullptr, name);
+    }
+
+    /// Field elements at constant indexes whose value is known in the current
+    /// block: the value last stored or loaded there. A load of one is that value,
+    /// not another load: "rec[1] = rec[0]" after "rec[0] = x" moves x, as LLVM's
+    /// GVN would, were it not limited to the 100 instructions before a load (a
+    /// Faust frame is thousands): otherwise the SLP vectoriser pairs such moves
+    /// into 8-byte loads of two fields just stored 4 bytes apiece, which no
+    /// store forwarding serves (frenchBell: 20 of them per frame).
+    struct KnownField {
+        llvm::Value* value = nullptr;
+        std::uint32_t epoch = 0;     ///< of the block: forget_fields() starts a new one
+        std::uint32_t field_gen = 0; ///< a store at an unknown index makes a new one
+    };
+
+    /// The element's index when it is a constant (no element: 0).
+    static std::optional<std::uint32_t> constant_element(const Expr* element) {
+        if (element == nullptr) {
+            return 0u;
+        }
+        if (element->kind == ExprKind::Const && element->type == Type::I32) {
+            return static_cast<std::uint32_t>(element->ival);
+        }
+        return std::nullopt;
+    }
+
+    static std::uint64_t field_key(std::uint32_t field, std::uint32_t element) {
+        return (std::uint64_t(field) << 32) | element;
+    }
+
+    llvm::Value* known_field(std::uint32_t field, const Expr* element, llvm::Type* t,
+                             std::optional<std::uint32_t> i = std::nullopt) const {
+        if (!i) {
+            i = constant_element(element);
+        }
+        if (!i) {
+            return nullptr;
+        }
+        auto it = known_fields_.find(field_key(field, *i));
+        if (it == known_fields_.end() || it->second.epoch != epoch_ ||
+            it->second.field_gen != field_gen_[field] || it->second.value->getType() != t) {
+            return nullptr;
+        }
+        return it->second.value;
+    }
+
+    void remember_field(std::uint32_t field, const Expr* element, llvm::Value* v) {
+        std::optional<std::uint32_t> i = constant_element(element);
+        if (!i) {
+            ++field_gen_[field]; // any element may have changed
+            return;
+        }
+        known_fields_[field_key(field, *i)] = KnownField{v, epoch_, field_gen_[field]};
+    }
+
+    /// At the start of each basic block: values of another may not dominate it.
+    void forget_fields() {
+        ++epoch_;
     }
 
     void block(std::span<const Stmt* const> body) {
@@ -267,9 +330,14 @@ private:
         }
         case StmtKind::SetField: {
             llvm::Value* v = expr(s->value);
+            if (promoting_ && promoted(s->index, s->element)) {
+                remember_field(s->index, s->element, v); // stored after the loop
+                return;
+            }
             llvm::Value* p = field_address(s->index, s->element);
             b_.CreateAlignedStore(v, p, align(m_.fields[s->index].type))
                 ->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[s->index]);
+            remember_field(s->index, s->element, v);
             return;
         }
         case StmtKind::SetOutput: {
@@ -292,26 +360,30 @@ private:
             return;
         }
         case StmtKind::FrameLoop: {
-            frame_ = entry_alloca(i32_, "frame.addr");
-            b_.CreateAlignedStore(b_.getInt32(0), frame_, llvm::Align(4));
-            // The channel pointers are loaded once, and only when there is a frame
-            // (like the interpreter, which never reads the arrays for count <= 0).
-            auto load_channels = [this] {
-                in_ptrs_.clear();
-                out_ptrs_.clear();
-                for (std::uint32_t c = 0; c < m_.num_inputs; ++c) {
-                    llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, inputs_, c);
-                    in_ptrs_.push_back(
-                        b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "in" + llvm::Twine(c)));
-                }
-                for (std::uint32_t c = 0; c < m_.num_outputs; ++c) {
-                    llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, outputs_, c);
-                    out_ptrs_.push_back(
-                        b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "out" + llvm::Twine(c)));
-                }
-            };
-            loop(frame_, arg_, s->body, "frames", load_channels);
-            frame_ = nullptr;
+            std::optional<std::uint32_t> c = version_condition(s->body);
+            llvm::Value* v = nullptr;
+            if (c) {
+                v = ssa_local_[*c] ? ssa_values_[*c]
+                                   : b_.CreateAlignedLoad(i32_, locals_[*c], llvm::Align(4));
+            }
+            if (v == nullptr) {
+                frame_loop(s);
+                return;
+            }
+            auto* on = llvm::BasicBlock::Create(ctx_, "frames.on", fn_);
+            auto* off = llvm::BasicBlock::Create(ctx_, "frames.off", fn_);
+            auto* end = llvm::BasicBlock::Create(ctx_, "frames.end", fn_);
+            b_.CreateCondBr(b_.CreateICmpNE(v, b_.getInt32(0)), on, off);
+            for (bool value : {true, false}) {
+                b_.SetInsertPoint(value ? on : off);
+                forget_fields();
+                forced_ = std::pair(*c, value);
+                frame_loop(s);
+                b_.CreateBr(end);
+            }
+            forced_.reset();
+            b_.SetInsertPoint(end);
+            forget_fields();
             return;
         }
         case StmtKind::If: {
@@ -321,15 +393,120 @@ private:
             auto* end_bb = llvm::BasicBlock::Create(ctx_, "endif", fn_);
             b_.CreateCondBr(c, then_bb, else_bb);
             b_.SetInsertPoint(then_bb);
+            forget_fields();
             block(s->body);
             b_.CreateBr(end_bb);
             b_.SetInsertPoint(else_bb);
+            forget_fields();
             block(s->else_body);
             b_.CreateBr(end_bb);
             b_.SetInsertPoint(end_bb);
+            forget_fields();
             return;
         }
         }
+    }
+
+    /// The frame loop: the channel pointers and the promoted state loaded
+    /// before the first frame, the body once per frame.
+    void frame_loop(const Stmt* s) {
+        frame_ = entry_alloca(i32_, "frame.addr");
+        b_.CreateAlignedStore(b_.getInt32(0), frame_, llvm::Align(4));
+        // The channel pointers are loaded once, and only when there is a frame
+        // (like the interpreter, which never reads the arrays for count <= 0).
+        auto load_channels = [this] {
+            in_ptrs_.clear();
+            out_ptrs_.clear();
+            for (std::uint32_t c = 0; c < m_.num_inputs; ++c) {
+                llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, inputs_, c);
+                in_ptrs_.push_back(
+                    b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "in" + llvm::Twine(c)));
+            }
+            for (std::uint32_t c = 0; c < m_.num_outputs; ++c) {
+                llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr_, outputs_, c);
+                out_ptrs_.push_back(
+                    b_.CreateAlignedLoad(ptr_, slot, llvm::Align(8), "out" + llvm::Twine(c)));
+            }
+        };
+        plan_promotion(s->body);
+        auto preheader = [this, &load_channels] {
+            load_channels();
+            for (Promoted& p : promoted_) {
+                const ir::Field& f = m_.fields[p.field];
+                llvm::Value* base = b_.CreateConstInBoundsGEP1_64(i8_, state_, f.offset, f.name);
+                p.address = b_.CreateConstInBoundsGEP1_64(type(f.type), base, p.element);
+                llvm::LoadInst* l = b_.CreateAlignedLoad(type(f.type), p.address, align(f.type));
+                l->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[p.field]);
+                p.initial = l;
+            }
+        };
+        promoting_ = !promoted_.empty();
+        loop(frame_, arg_, s->body, "frames", preheader);
+        promoting_ = false;
+        promoted_.clear();
+        promoted_index_.clear();
+        frame_ = nullptr;
+    }
+
+    /// Loop unswitching (LLVM does it only at -O3, and not on selects): a
+    /// small frame loop that calls a library function and selects on a local
+    /// set before the loop (a control's state: a gate, a switch) is emitted
+    /// twice, under `if (local)`, each copy with that choice made: what
+    /// depended on the other branch becomes loop-invariant, and LICM takes it
+    /// out of the loop (FMSynth2_FX: the release's expf while the gate is off).
+    /// The same operations on the same values: exact in both math modes.
+    std::optional<std::uint32_t> version_condition(std::span<const Stmt* const> body) const {
+        if (body.size() > max_versioned_statements) {
+            return std::nullopt;
+        }
+        std::vector<bool> assigned(fn_locals_->locals.size(), false);
+        for (const Stmt* s : body) {
+            if (s->kind == StmtKind::SetLocal) {
+                assigned[s->index] = true;
+            } else if (s->kind != StmtKind::SetField && s->kind != StmtKind::SetOutput) {
+                return std::nullopt;
+            }
+        }
+        bool calls = false;
+        std::optional<std::uint32_t> condition;
+        std::unordered_set<const Expr*> seen;
+        std::function<void(const Expr*)> visit = [&](const Expr* e) {
+            if (e == nullptr || !seen.insert(e).second) {
+                return;
+            }
+            if (e->kind == ExprKind::Call) {
+                const ir::MathFunction* f = ir::find_math_function(e->callee);
+                calls = calls || f == nullptr ||
+                        intrinsic_for(f->name) == llvm::Intrinsic::not_intrinsic;
+            } else if (e->kind == ExprKind::Select && !condition) {
+                std::optional<std::uint32_t> l = condition_local(e->a[0]);
+                if (l && !assigned[*l]) {
+                    condition = l;
+                }
+            }
+            for (const Expr* a : e->a) {
+                visit(a);
+            }
+        };
+        for (const Stmt* s : body) {
+            visit(s->element);
+            visit(s->value);
+        }
+        return calls ? condition : std::nullopt;
+    }
+
+    static constexpr std::size_t max_versioned_statements = 300;
+
+    /// The I32 local a select's condition tests: `l` or `l != 0`.
+    static std::optional<std::uint32_t> condition_local(const Expr* c) {
+        if (c->kind == ExprKind::Binary && c->op == Op::Ne && c->a[1]->kind == ExprKind::Const &&
+            c->a[1]->type == Type::I32 && c->a[1]->ival == 0) {
+            c = c->a[0];
+        }
+        if (c->kind == ExprKind::Local && c->type == Type::I32) {
+            return c->index;
+        }
+        return std::nullopt;
     }
 
     /// while (*var < bound) { body; *var += 1; }, with `preheader` (when given)
@@ -352,14 +529,137 @@ private:
         } else {
             b_.CreateCondBr(b_.CreateICmpSLT(first, bound), body_bb, exit);
         }
+        llvm::BasicBlock* entry_edge = b_.GetInsertBlock();
         b_.SetInsertPoint(body_bb);
+        forget_fields();
+        const bool promoting = promoting_;
+        promoting_ = false; // not in nested loops (there are none when promoting)
+        if (promoting) {
+            for (Promoted& p : promoted_) {
+                llvm::Value* v = p.initial;
+                if (p.written) {
+                    p.phi = b_.CreatePHI(p.initial->getType(), 2, m_.fields[p.field].name);
+                    p.phi->addIncoming(p.initial, entry_edge);
+                    v = p.phi;
+                }
+                known_fields_[field_key(p.field, p.element)] =
+                    KnownField{v, epoch_, field_gen_[p.field]};
+            }
+        }
+        promoting_ = promoting;
         block(body);
         llvm::Value* cur = b_.CreateAlignedLoad(i32_, var, llvm::Align(4));
         // cur < bound <= INT_MAX, so cur + 1 does not wrap; still no nsw, as everywhere.
         llvm::Value* next = b_.CreateAdd(cur, b_.getInt32(1));
         b_.CreateAlignedStore(next, var, llvm::Align(4));
-        b_.CreateCondBr(b_.CreateICmpSLT(next, bound), body_bb, exit);
+        if (promoting) {
+            // the body is one block (plan_promotion): every value is known here
+            llvm::BasicBlock* latch = b_.GetInsertBlock();
+            std::vector<llvm::Value*> last;
+            for (Promoted& p : promoted_) {
+                if (p.written) {
+                    llvm::Value* v = known_field(p.field, nullptr, p.initial->getType(), p.element);
+                    v = v != nullptr ? v : p.phi; // (always known: one block)
+                    p.phi->addIncoming(v, latch);
+                    last.push_back(v);
+                }
+            }
+            auto* done = llvm::BasicBlock::Create(ctx_, name + ".done", fn_);
+            b_.CreateCondBr(b_.CreateICmpSLT(next, bound), body_bb, done);
+            b_.SetInsertPoint(done);
+            std::size_t k = 0;
+            for (Promoted& p : promoted_) {
+                if (p.written) {
+                    b_.CreateAlignedStore(last[k++], p.address, align(m_.fields[p.field].type))
+                        ->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[p.field]);
+                }
+            }
+            b_.CreateBr(exit);
+        } else {
+            b_.CreateCondBr(b_.CreateICmpSLT(next, bound), body_bb, exit);
+        }
         b_.SetInsertPoint(exit);
+        forget_fields();
+    }
+
+    /// Frame-loop state in registers (what LLVM's LICM would do, were it not
+    /// limited to 250 memory accesses per loop): each field element the frame
+    /// loop reads or writes at a constant index only, in a body of one block, is
+    /// loaded once before the first frame, carried from frame to frame as a
+    /// value, and stored once after the last. The same values, bit for bit; no
+    /// store and reload of every recursion's state per frame.
+    struct Promoted {
+        std::uint32_t field = 0;
+        std::uint32_t element = 0;
+        bool written = false;
+        llvm::Value* address = nullptr;
+        llvm::Value* initial = nullptr;
+        llvm::PHINode* phi = nullptr;
+    };
+
+    bool promoted(std::uint32_t field, const Expr* element) const {
+        std::optional<std::uint32_t> i = constant_element(element);
+        return i && promoted_index_.count(field_key(field, *i)) != 0;
+    }
+
+    void plan_promotion(std::span<const Stmt* const> body) {
+        promoted_.clear();
+        promoted_index_.clear();
+        std::unordered_map<std::uint64_t, bool> used; // element -> written
+        std::vector<std::uint64_t> order;
+        std::vector<bool> dynamic(m_.fields.size(), false);
+        std::unordered_set<const Expr*> seen;
+        auto access = [&](std::uint32_t field, const Expr* element, bool write) {
+            std::optional<std::uint32_t> i = constant_element(element);
+            if (!i) {
+                dynamic[field] = true;
+                return;
+            }
+            auto [it, fresh] = used.emplace(field_key(field, *i), write);
+            if (fresh) {
+                order.push_back(it->first);
+            }
+            it->second = it->second || write;
+        };
+        std::function<void(const Expr*)> visit = [&](const Expr* e) {
+            if (e == nullptr || !seen.insert(e).second) {
+                return;
+            }
+            if (e->kind == ExprKind::Field) {
+                access(e->index, e->a.empty() ? nullptr : e->a[0], false);
+                if (e->type != m_.fields[e->index].type) {
+                    dynamic[e->index] = true; // read as another type: left in memory
+                }
+            } else if (e->kind == ExprKind::SoundInfo || e->kind == ExprKind::SoundSample) {
+                dynamic[e->index] = true;
+            }
+            for (const Expr* a : e->a) {
+                visit(a);
+            }
+        };
+        for (const Stmt* s : body) {
+            switch (s->kind) {
+            case StmtKind::SetLocal:
+            case StmtKind::SetOutput:
+                visit(s->value);
+                break;
+            case StmtKind::SetField:
+                visit(s->element);
+                visit(s->value);
+                access(s->index, s->element, true);
+                break;
+            default:
+                return; // a body of more than one block: nothing promoted
+            }
+        }
+        for (std::uint64_t key : order) {
+            auto field = std::uint32_t(key >> 32);
+            if (dynamic[field]) {
+                continue;
+            }
+            promoted_index_.insert(key);
+            promoted_.push_back(Promoted{field, std::uint32_t(key), used[key]});
+        }
     }
 
     llvm::Value* constant(const Expr* e) {
@@ -384,9 +684,14 @@ private:
             }
             return b_.CreateAlignedLoad(type(e->type), locals_[e->index], align(e->type));
         case ExprKind::Field: {
-            llvm::Value* p = field_address(e->index, e->a.empty() ? nullptr : e->a[0]);
+            const Expr* element = e->a.empty() ? nullptr : e->a[0];
+            if (llvm::Value* v = known_field(e->index, element, type(e->type))) {
+                return v;
+            }
+            llvm::Value* p = field_address(e->index, element);
             llvm::LoadInst* l = b_.CreateAlignedLoad(type(e->type), p, align(e->type));
             l->setMetadata(llvm::LLVMContext::MD_tbaa, field_tags_[e->index]);
+            remember_field(e->index, element, l);
             return l;
         }
         case ExprKind::Input: {
@@ -417,6 +722,9 @@ private:
         case ExprKind::SoundSample:
             return sound(e);
         case ExprKind::Select: {
+            if (forced_ && condition_local(e->a[0]) == forced_->first) {
+                return expr(forced_->second ? e->a[1] : e->a[2]); // version_condition
+            }
             llvm::Value* c = b_.CreateICmpNE(expr(e->a[0]), b_.getInt32(0));
             llvm::Value* x = expr(e->a[1]);
             llvm::Value* y = expr(e->a[2]);
@@ -590,7 +898,14 @@ private:
     bool fast_math_ = false;
     bool x86_ = false;
     std::vector<llvm::MDNode*> field_tags_; ///< TBAA access tag of each field
-    llvm::MDNode* io_tag_ = nullptr;        ///< of the input and output buffers
+    std::unordered_map<std::uint64_t, KnownField> known_fields_;
+    std::vector<std::uint32_t> field_gen_; ///< per field, see KnownField
+    std::uint32_t epoch_ = 0;
+    std::vector<Promoted> promoted_; ///< of the frame loop being emitted
+    std::unordered_set<std::uint64_t> promoted_index_;
+    bool promoting_ = false;
+    std::optional<std::pair<std::uint32_t, bool>> forced_; ///< version_condition's local, value
+    llvm::MDNode* io_tag_ = nullptr;                       ///< of the input and output buffers
     llvm::Type* i8_ = nullptr;
     llvm::Type* i32_ = nullptr;
     llvm::Type* i64_ = nullptr;

@@ -12,6 +12,12 @@
  * How each construct becomes LLVM IR:
  * - fields: byte offsets from `state` (GEP on i8, then on the element type);
  *   `state` is `noalias`: the state block must not overlap the I/O buffers;
+ *   in a frame loop of one block, the elements accessed at constant indexes
+ *   only live in registers from the first frame to the last (loaded before,
+ *   stored after); a load of an element stored or loaded earlier in the same
+ *   block is that value;
+ * - a small frame loop calling a library function and selecting on a local set
+ *   before it is emitted twice, once per value of that local (unswitching);
  * - locals and loop variables: allocas in the entry block, stored to zero first,
  *   promoted to registers by the optimiser (mem2reg/SROA);
  * - For / FrameLoop: a header testing `var < bound` (bounds evaluated once), the

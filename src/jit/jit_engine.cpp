@@ -31,6 +31,8 @@
 #include <mutex>
 #include <vector>
 
+#include "jit/balance_sums.h"
+
 namespace tutti::jit {
 
 namespace {
@@ -98,7 +100,8 @@ std::vector<std::string> host_features() {
     return out;
 }
 
-void optimise(llvm::Module& m, llvm::TargetMachine* tm, int opt_level, bool vectorize_loops) {
+void optimise(llvm::Module& m, llvm::TargetMachine* tm, int opt_level, bool vectorize_loops,
+              bool fast_math) {
     if (opt_level <= 0) {
         return;
     }
@@ -141,6 +144,13 @@ void optimise(llvm::Module& m, llvm::TargetMachine* tm, int opt_level, bool vect
                                                      : llvm::OptimizationLevel::O3;
     llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
     mpm.run(m, mam);
+    if (fast_math) {
+        for (llvm::Function& f : m) {
+            if (!f.isDeclaration() && !f.hasFnAttribute(llvm::Attribute::OptimizeNone)) {
+                balance_sums(f); // after Reassociate made every sum one chain
+            }
+        }
+    }
 }
 
 } // namespace
@@ -213,7 +223,7 @@ CompileResult compile_module(std::unique_ptr<llvm::LLVMContext> context,
     }
     module->setDataLayout((*jit)->getDataLayout());
     module->setTargetTriple((*tm)->getTargetTriple().str());
-    optimise(*module, tm->get(), options.opt_level, options.vectorize_loops);
+    optimise(*module, tm->get(), options.opt_level, options.vectorize_loops, options.fast_math);
     std::shared_ptr<std::string> object;
     if (options.keep_object) {
         // the object file IRCompileLayer made, on its way to the linker
@@ -275,7 +285,7 @@ ObjectResult emit_object(std::unique_ptr<llvm::LLVMContext> context,
     }
     module->setDataLayout((*tm)->createDataLayout());
     module->setTargetTriple(triple.str());
-    optimise(*module, tm->get(), options.opt_level, options.vectorize_loops);
+    optimise(*module, tm->get(), options.opt_level, options.vectorize_loops, options.fast_math);
     llvm::SmallVector<char, 0> buffer;
     llvm::raw_svector_ostream os(buffer);
     llvm::legacy::PassManager pm;

@@ -41,7 +41,8 @@ struct JitOptions {
     bool keep_object = false;
     /// Fast-math (CompileOptions' MathMode::Fast): the code generator marks
     /// float operations `fast` and lets LLVM rewrite libm calls; the target
-    /// machine contracts into FMA. Off: the exact rules above.
+    /// machine contracts into FMA; long sums become parallel partial sums
+    /// (jit/balance_sums.h). Off: the exact rules above.
     bool fast_math = false;
 };
 
