@@ -133,6 +133,12 @@ inline const char* to_string(EditKind kind) {
     return "structural";
 }
 
+/// Compiled code whose real constants are read from slots (issue 14): a later
+/// version that differs only in the values of real constants runs on it with
+/// its own constants, without compiling (CompileResult::patch_constants).
+/// Opaque here (jit/slot_factory.h).
+class ConstantSlotCode;
+
 struct CompileResult {
     std::shared_ptr<const Factory> factory; ///< null when there were errors
     std::vector<Diagnostic> diagnostics;
@@ -143,6 +149,19 @@ struct CompileResult {
     /// runs the LLVM backend on the same loop IR (once, on any thread) and
     /// returns the LLVM factory. Empty otherwise.
     std::function<CompileResult()> next_tier{};
+    /// CompileOptions::tiered, a program with neither foreign functions nor
+    /// soundfiles: compiles (on any thread, any number of times) the same loop
+    /// IR to LLVM code whose real constants are read from slots (null when it
+    /// fails). Empty otherwise.
+    std::function<std::shared_ptr<const ConstantSlotCode>()> slot_code{};
+    /// With slot_code: this version as a factory running `code` (the slot code
+    /// of an earlier version) with this version's constants written into its
+    /// slots, no compilation; null when this version's loop IR differs from
+    /// the code's in more than the values of real constants. Its samples are
+    /// those of this version compiled afresh (same bits).
+    std::function<std::shared_ptr<const Factory>(
+        const std::shared_ptr<const ConstantSlotCode>& code)>
+        patch_constants{};
     /// Instructions the interpreted factory runs per frame (its cost; 0 when
     /// `factory` is not interpreted).
     std::size_t interpreter_size = 0;

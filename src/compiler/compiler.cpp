@@ -25,8 +25,10 @@
 #include "compiler/sound_url.h"
 #include "frontend/frontend_session.h"
 #include "frontend/lexer/lexer.h"
+#include "ir/constant_slots.h"
 #include "jit/jit_engine.h"
 #include "jit/jit_factory.h"
+#include "jit/slot_factory.h"
 #include "lower/lower.h"
 #include "runtime/factory_info_codec.h"
 #include "runtime/interpreted_factory.h"
@@ -427,6 +429,59 @@ CompileResult finish_tier(TieredJob& job) {
     return result;
 }
 
+/// Past these sizes the backend pass does not optimise (pipeline.cpp): no slot
+/// code for them (its interim version would be slower than the interpreter's wait).
+constexpr std::size_t max_slot_channels = 256;
+constexpr std::size_t max_slot_controls = 512;
+
+/// CompileResult::slot_code and patch_constants for the loop IR `module` of a
+/// tiered compilation, with the interface `info` (copied: the closures outlive
+/// the session).
+void add_constant_slots(CompileResult& result, const compiler::PipelineState& st,
+                        std::shared_ptr<const ir::Module> module, const CompileOptions& options) {
+    if (!module || !module->foreign.empty() || !st.sounds.empty() ||
+        module->num_inputs + module->num_outputs > max_slot_channels ||
+        st.lowered.controls.size() > max_slot_controls) {
+        return;
+    }
+    jit::JitOptions jo;
+    jo.opt_level = options.opt_level;
+    jo.fast_math = options.math == MathMode::Fast;
+    result.slot_code = [module, jo]() -> std::shared_ptr<const ConstantSlotCode> {
+        auto code = std::make_shared<ConstantSlotCode>();
+        code->ir = module;
+        code->slots = ir::constant_slots(*module);
+        codegen::NativeCode native = codegen::compile_native(*module, jo, &code->slots);
+        if (!native.module) {
+            return nullptr;
+        }
+        std::string error;
+        code->init_constants = native.module->function<ConstantSlotCode::InitConstants>(
+            "tutti_init_constants", &error);
+        code->reset_controls = native.module->function<ConstantSlotCode::StateFunction>(
+            "tutti_reset_controls", &error);
+        code->clear_state =
+            native.module->function<ConstantSlotCode::StateFunction>("tutti_clear_state", &error);
+        code->compute = native.module->function<ConstantSlotCode::Compute>("tutti_compute", &error);
+        code->module = std::move(native.module);
+        return code;
+    };
+    auto info = std::make_shared<const FactoryInfo>(*st.factory);
+    result.patch_constants =
+        [module, info](
+            const std::shared_ptr<const ConstantSlotCode>& code) -> std::shared_ptr<const Factory> {
+        if (!code || !code->ir || code->compute == nullptr) {
+            return nullptr;
+        }
+        std::optional<std::vector<double>> values =
+            ir::constants_as_slots(*code->ir, code->slots, *module);
+        if (!values) {
+            return nullptr;
+        }
+        return jit::make_slot_factory(*info, code, ir::slot_block(code->slots, *values));
+    };
+}
+
 /// Runs the pipeline (compiler/pipeline.cpp) and makes the factory of its
 /// results: the interface the "interface" pass described (and the sounds it
 /// loaded), with the code of the "backend" pass (the interpreter runs the
@@ -454,6 +509,7 @@ CompileResult compile_session(std::shared_ptr<frontend::FrontendSession> fs,
             result.factory =
                 runtime::make_interpreted_factory(*st.factory, st.shared_module, st.sounds);
             result.interpreter_size = runtime::interpreted_compute_size(*result.factory);
+            add_constant_slots(result, st, st.shared_module, options);
         } else {
             codegen::NativeCode& native = st.native;
             jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state,

@@ -415,7 +415,9 @@ int run_play(const PlayArgs& a) {
                         buf, sizeof buf, ", compiled->heard %.2f ms%s",
                         std::chrono::duration<double, std::milli>(r.committed_at - r.compiled_at)
                             .count(),
-                        r.tiered ? ", on the interpreter" : "");
+                        r.tiered    ? ", on the interpreter"
+                        : r.patched ? ", constants patched into the running code"
+                                    : "");
                     line += buf;
                 }
                 std::printf("%s\n", line.c_str());
