@@ -396,7 +396,8 @@ std::uint64_t libraries_digest(const frontend::FrontendSession& fs,
     const diag::FileId program = st.parsed != nullptr ? st.parsed->id : 0;
     for (diag::FileId id : fs.sources().ids()) {
         if (id != program) {
-            h = support::mix64(h ^ support::fast_hash64(fs.sources().text(id)));
+            std::optional<std::uint64_t> known = fs.content_hash(id); // from the library cache
+            h = support::mix64(h ^ (known ? *known : support::fast_hash64(fs.sources().text(id))));
         }
     }
     return h;
