@@ -98,6 +98,9 @@ struct CompileOptions {
     bool classify_edit = false;
     std::string previous_text{};
     std::uint64_t previous_libraries = 0;
+    /// Tiered: next_tier's result also carries its relocatable machine code
+    /// (CompileResult::machine_code), for the compiled-code cache to store.
+    bool keep_machine_code = false;
 };
 
 /// One pass of the compilation pipeline (docs/pipeline.md), in order.
@@ -173,6 +176,12 @@ struct CompileResult {
     /// With CompileOptions::classify_edit: how the program changed from the
     /// previous version (its libraries too: any change there is Structural).
     std::optional<EditKind> edit{};
+    /// CompileOptions::keep_machine_code, the result of next_tier: the LLVM
+    /// code as relocatable machine code (absent for what machine code does not
+    /// carry: foreign functions, sound files), and the 64-bit checksum of each
+    /// of the info's source_files as compiled (MachineCodeResult's).
+    std::optional<MachineCode> machine_code{};
+    std::vector<std::uint64_t> source_checksums{};
     bool ok() const {
         return factory != nullptr;
     }

@@ -414,8 +414,34 @@ CompileResult finish_tier(TieredJob& job) {
         return result;
     }
     compiler::PipelineState& st = *job.st;
+    st.keep_object = job.options.keep_machine_code;
     if (compiler::run_pipeline(st, result.timings, "backend")) {
         codegen::NativeCode& native = st.native;
+        const bool sounds =
+            std::any_of(st.factory->state_layout.begin(), st.factory->state_layout.end(),
+                        [](const StateField& f) { return f.kind == StateKind::Sound; });
+        if (job.options.keep_machine_code && st.module().foreign.empty() && !sounds &&
+            native.module && !native.module->object().empty()) {
+            MachineCode code;
+            code.info = *st.factory;
+            code.target = jit::host_machine_target();
+            code.object = native.module->object();
+            result.machine_code = std::move(code);
+            // in the order of the info's source_files (the session's ids are not
+            // 1..n when libraries come from the library cache)
+            std::map<std::string, diag::FileId> by_path;
+            for (diag::FileId id : job.fs->sources().ids()) {
+                by_path.emplace(std::string(job.fs->sources().path(id)), id);
+            }
+            for (const std::string& path : result.machine_code->info.source_files) {
+                auto it = by_path.find(path);
+                if (it == by_path.end()) {
+                    result.source_checksums.clear(); // then nothing is stored
+                    break;
+                }
+                result.source_checksums.push_back(checksum64(job.fs->sources().text(it->second)));
+            }
+        }
         jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state,
                                native.compute};
         result.factory = jit::make_jit_factory(std::move(*st.factory), std::move(native.module),

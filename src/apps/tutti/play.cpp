@@ -236,6 +236,7 @@ int run_play(const PlayArgs& a) {
         eo.output_tap_frames = std::size_t(eo.sample_rate); // a second, for the page's meters
     }
     Engine engine(eo);
+    const bool first_tiered = static_cast<bool>(first.next_tier);  // not a cached code's
     engine.submit(std::move(first), a.program, nullptr, first_ms); // its report says how long
     std::unique_ptr<midi::MidiInput> midi_input; // after the engine: destroyed before it
     if (a.midi) {
@@ -258,7 +259,7 @@ int run_play(const PlayArgs& a) {
     std::printf(
         "playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms%s)%s\n",
         a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
-        eo.outputs, first_ms, tiered ? " for the interpreter; LLVM follows" : "",
+        eo.outputs, first_ms, first_tiered ? " for the interpreter; LLVM follows" : "",
         a.watch ? "; watching for saves" : "");
     if (first_factory->info().voices > 0) {
         std::printf("polyphonic: %d voices%s\n", first_factory->info().voices,
@@ -374,6 +375,11 @@ int run_play(const PlayArgs& a) {
                        tier_announced.insert(r.generation).second) {
                 std::printf("tier %llu: %s\n", static_cast<unsigned long long>(r.generation),
                             r.tier_note.c_str());
+                if (!r.tier_moved) {
+                    for (const auto& d : r.diagnostics) { // why its LLVM code failed
+                        std::fputs(to_text(d).c_str(), stdout);
+                    }
+                }
             }
             if (r.generation == 1) {
                 std::fflush(stdout);
