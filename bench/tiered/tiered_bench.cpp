@@ -5,7 +5,7 @@
  * single-tier (the LLVM code only), in one run, on the null driver (48 kHz,
  * 64-frame blocks, paced in real time, as `tutti play --driver null`).
  *
- *   bench_tiered [ROUNDS] [PROGRAM.dsp...]
+ *   bench_tiered [ROUNDS] [--front-end] [PROGRAM.dsp...]
  *
  * For each program: ROUNDS loads into an engine that is already playing
  * (another program, the library cache warm); time from load_file() to the
@@ -136,10 +136,28 @@ Run measure(const std::string& program, const std::string& other, bool tiered, i
 } // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string(argv[1]) == "--warm-loop") {
+        // for profilers: ROUNDS compilations of one program to its loop IR, the cache warm
+        tutti::CompileOptions o;
+        o.backend = tutti::Backend::Interpreter;
+        o.library_cache = tutti::make_library_cache();
+        std::thread worker([&] { // as the engine's worker thread does
+            for (int i = 0, n = std::atoi(argv[2]); i <= n; ++i) {
+                (void)tutti::compile_file(argv[3], o);
+            }
+        });
+        worker.join();
+        return 0;
+    }
     int rounds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 7;
     const std::string ex = "/usr/share/faust/examples/";
     std::vector<std::string> programs;
+    bool engine_runs = true; // --front-end: only the compile figures (library cache, interpreter)
     for (int i = 2; i < argc; ++i) {
+        if (std::string(argv[i]) == "--front-end") {
+            engine_runs = false;
+            continue;
+        }
         programs.emplace_back(argv[i]);
     }
     if (programs.empty()) {
@@ -155,6 +173,9 @@ int main(int argc, char** argv) {
     std::printf("%-36s %20s %10s %16s %20s %10s %8s\n", "program", "tiered: interpreter",
                 "(compile)", "tiered: LLVM", "single-tier LLVM", "(compile)", "ratio");
     for (const std::string& p : programs) {
+        if (!engine_runs) {
+            break;
+        }
         Run t = measure(p, other, true, rounds);
         Run s = measure(p, other, false, rounds);
         std::string name = p.rfind(ex, 0) == 0 ? p.substr(ex.size()) : p;
@@ -175,6 +196,7 @@ int main(int argc, char** argv) {
         cached.library_cache = tutti::make_library_cache();
         (void)tutti::compile_file(p, cached);
         std::vector<double> tp, tc, parse_p, parse_c;
+        std::vector<std::pair<std::string, std::vector<double>>> passes; // warm cache, per pass
         for (int i = 0; i < rounds; ++i) {
             auto t0 = Clock::now();
             tutti::CompileResult a1 = tutti::compile_file(p, plain);
@@ -184,10 +206,23 @@ int main(int argc, char** argv) {
             tc.push_back(ms(Clock::now() - t0));
             parse_p.push_back(a1.timings.empty() ? 0 : a1.timings[0].milliseconds);
             parse_c.push_back(b1.timings.empty() ? 0 : b1.timings[0].milliseconds);
+            for (std::size_t k = 0; k < b1.timings.size(); ++k) {
+                if (passes.size() <= k) {
+                    passes.emplace_back(b1.timings[k].pass, std::vector<double>{});
+                }
+                passes[k].second.push_back(b1.timings[k].milliseconds);
+            }
         }
         std::string name = p.rfind(ex, 0) == 0 ? p.substr(ex.size()) : p;
         std::printf("%-40s %7.2f / %6.2f  (parse %6.2f / %5.2f)  %.2fx\n", name.c_str(), median(tp),
                     median(tc), median(parse_p), median(parse_c), median(tc) / median(tp));
+        std::string line = "    warm, per pass:";
+        for (const auto& [pass, t] : passes) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, " %s %.2f", pass.c_str(), median(t));
+            line += buf;
+        }
+        std::printf("%s\n", line.c_str());
     }
     // the interpreter's cost per instruction (EngineOptions::interpreter_ns_per_instruction
     // estimates whether the interpreter keeps up with a program)

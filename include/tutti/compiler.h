@@ -98,6 +98,9 @@ struct CompileOptions {
     bool classify_edit = false;
     std::string previous_text{};
     std::uint64_t previous_libraries = 0;
+    /// Tiered: next_tier's result also carries its relocatable machine code
+    /// (CompileResult::machine_code), for the compiled-code cache to store.
+    bool keep_machine_code = false;
 };
 
 /// One pass of the compilation pipeline (docs/pipeline.md), in order.
@@ -135,6 +138,12 @@ inline const char* to_string(EditKind kind) {
     return "structural";
 }
 
+/// Compiled code whose real constants are read from slots (issue 14): a later
+/// version that differs only in the values of real constants runs on it with
+/// its own constants, without compiling (CompileResult::patch_constants).
+/// Opaque here (jit/slot_factory.h).
+class ConstantSlotCode;
+
 struct CompileResult {
     std::shared_ptr<const Factory> factory; ///< null when there were errors
     std::vector<Diagnostic> diagnostics;
@@ -145,6 +154,19 @@ struct CompileResult {
     /// runs the LLVM backend on the same loop IR (once, on any thread) and
     /// returns the LLVM factory. Empty otherwise.
     std::function<CompileResult()> next_tier{};
+    /// CompileOptions::tiered, a program with neither foreign functions nor
+    /// soundfiles: compiles (on any thread, any number of times) the same loop
+    /// IR to LLVM code whose real constants are read from slots (null when it
+    /// fails). Empty otherwise.
+    std::function<std::shared_ptr<const ConstantSlotCode>()> slot_code{};
+    /// With slot_code: this version as a factory running `code` (the slot code
+    /// of an earlier version) with this version's constants written into its
+    /// slots, no compilation; null when this version's loop IR differs from
+    /// the code's in more than the values of real constants. Its samples are
+    /// those of this version compiled afresh (same bits).
+    std::function<std::shared_ptr<const Factory>(
+        const std::shared_ptr<const ConstantSlotCode>& code)>
+        patch_constants{};
     /// Instructions the interpreted factory runs per frame (its cost; 0 when
     /// `factory` is not interpreted).
     std::size_t interpreter_size = 0;
@@ -156,6 +178,12 @@ struct CompileResult {
     /// With CompileOptions::classify_edit: how the program changed from the
     /// previous version (its libraries too: any change there is Structural).
     std::optional<EditKind> edit{};
+    /// CompileOptions::keep_machine_code, the result of next_tier: the LLVM
+    /// code as relocatable machine code (absent for what machine code does not
+    /// carry: foreign functions, sound files), and the 64-bit checksum of each
+    /// of the info's source_files as compiled (MachineCodeResult's).
+    std::optional<MachineCode> machine_code{};
+    std::vector<std::uint64_t> source_checksums{};
     bool ok() const {
         return factory != nullptr;
     }

@@ -156,6 +156,12 @@ struct SwapReport {
     /// why it did not, or why its LLVM code never took over (superseded by a
     /// newer version, failed); the rest is the move to its LLVM code.
     bool tiered = false;
+    /// Tiered, instead of the interpreter: the version started on the LLVM code
+    /// with constant slots of an earlier version, its own constants written
+    /// into them (only numbers changed: no compilation, CompileResult::
+    /// patch_constants); its fully optimised LLVM code takes over later, as
+    /// from the interpreter.
+    bool patched = false;
     std::string tier_note;
     double tier_compile_ms = 0; ///< the LLVM backend, on the tier thread
     double tier_prepare_ms = 0;

@@ -634,9 +634,27 @@ CompileResult CodeCache::compile(const ProgramSource& program, const CompileOpti
     if (options.tiered) {
         // a tiered compilation (the engine's tiered start) plays on the
         // interpreter at once and makes its LLVM code later, on the engine's
-        // tier thread: not waited for here, and not stored (a later untiered
-        // compilation, or a render, fills the cache)
-        return compile_program(program, options);
+        // tier thread: not waited for here; stored when it is made, so that
+        // the next start of the same program (a cold process) loads it
+        CompileOptions o = options;
+        o.keep_machine_code = true;
+        CompileResult r = compile_program(program, o);
+        if (r.next_tier) {
+            r.next_tier = [this, finish = std::move(r.next_tier), program, key = *key]() {
+                CompileResult fin = finish();
+                if (fin.ok() && fin.diagnostics.empty() && fin.machine_code) {
+                    auto current =
+                        dependencies_of(fin.factory->info(), program, fin.source_checksums);
+                    if (current) {
+                        memory_store(key, *current, fin.factory);
+                        disk_store(key, *current, *fin.machine_code);
+                    }
+                }
+                fin.machine_code.reset();
+                return fin;
+            };
+        }
+        return r;
     }
     MachineCodeResult mc = tutti::compile_machine_code(program, options);
     CompileResult r;

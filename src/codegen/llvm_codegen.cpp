@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "codegen/single_assignment.h"
+#include "ir/constant_slots.h"
 #include "ir/ir_verifier.h"
 #include "ir/math_functions.h"
 
@@ -64,9 +65,11 @@ class Emitter {
 public:
     /// `triple`: the machine the code is for (the host's when empty): x86's
     /// truncating conversions are used only there.
+    /// `slots` (ir/constant_slots.h): every real constant is read from the
+    /// block each function takes as its last argument.
     Emitter(const ir::Module& m, llvm::LLVMContext& ctx, llvm::Module& mod, bool fast_math,
-            const std::string& triple)
-        : m_(m), ctx_(ctx), mod_(mod), b_(ctx), fast_math_(fast_math) {
+            const std::string& triple, const ir::ConstantSlots* slots = nullptr)
+        : m_(m), ctx_(ctx), mod_(mod), b_(ctx), fast_math_(fast_math), slots_(slots) {
         if (fast_math) {
             b_.setFastMathFlags(llvm::FastMathFlags::getFast()); // every float op the builder makes
         }
@@ -86,6 +89,8 @@ public:
         }
         llvm::MDNode* io = md.createTBAAScalarTypeNode("audio buffers", root);
         io_tag_ = md.createTBAAStructTagNode(io, io, 0);
+        llvm::MDNode* cs = md.createTBAAScalarTypeNode("constant slots", root);
+        slots_tag_ = md.createTBAAStructTagNode(cs, cs, 0, /*isConstant=*/true);
         i8_ = llvm::Type::getInt8Ty(ctx);
         i32_ = llvm::Type::getInt32Ty(ctx);
         i64_ = llvm::Type::getInt64Ty(ctx);
@@ -117,7 +122,12 @@ private:
         return llvm::Align(ir::type_size(t));
     }
 
-    void function(const char* name, const ir::Function& f, const std::vector<llvm::Type*>& params) {
+    void function(const char* name, const ir::Function& f, std::vector<llvm::Type*> params) {
+        consts_ = nullptr;
+        const std::size_t nparams = params.size();
+        if (slots_ != nullptr) {
+            params.push_back(ptr_); // the slots block: an extra, last argument
+        }
         auto* fty = llvm::FunctionType::get(void_, params, false);
         fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, mod_);
         fn_->setDoesNotThrow();
@@ -125,11 +135,18 @@ private:
         fn_->addParamAttr(0, llvm::Attribute::NoCapture);
         state_ = fn_->getArg(0);
         state_->setName("state");
-        arg_ = params.size() > 1 ? fn_->getArg(1) : nullptr;
-        inputs_ = params.size() > 2 ? fn_->getArg(2) : nullptr;
-        outputs_ = params.size() > 3 ? fn_->getArg(3) : nullptr;
+        arg_ = nparams > 1 ? fn_->getArg(1) : nullptr;
+        inputs_ = nparams > 2 ? fn_->getArg(2) : nullptr;
+        outputs_ = nparams > 3 ? fn_->getArg(3) : nullptr;
         if (arg_ != nullptr) {
-            arg_->setName(params.size() > 2 ? "count" : "sample_rate");
+            arg_->setName(nparams > 2 ? "count" : "sample_rate");
+        }
+        if (slots_ != nullptr) {
+            fn_->addParamAttr(unsigned(nparams), llvm::Attribute::NoAlias);
+            fn_->addParamAttr(unsigned(nparams), llvm::Attribute::NoCapture);
+            fn_->addParamAttr(unsigned(nparams), llvm::Attribute::ReadOnly);
+            consts_ = fn_->getArg(unsigned(nparams));
+            consts_->setName("constants");
         }
         if (inputs_ != nullptr) {
             inputs_->setName("inputs");
@@ -663,6 +680,17 @@ private:
     }
 
     llvm::Value* constant(const Expr* e) {
+        if (consts_ != nullptr && e->type != Type::I32) {
+            // a slot: loaded, never written while the code runs (hoisted out of loops)
+            auto it = slots_->slot.find(e);
+            if (it != slots_->slot.end()) {
+                llvm::Value* p = b_.CreateConstInBoundsGEP1_64(i8_, consts_, 8 * it->second);
+                llvm::LoadInst* l = b_.CreateAlignedLoad(type(e->type), p, align(e->type));
+                l->setMetadata(llvm::LLVMContext::MD_tbaa, slots_tag_);
+                l->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(ctx_, {}));
+                return l;
+            }
+        }
         switch (e->type) {
         case Type::I32:
             return b_.getInt32(static_cast<std::uint32_t>(e->ival));
@@ -919,6 +947,9 @@ private:
     llvm::Value* arg_ = nullptr;
     llvm::Value* inputs_ = nullptr;
     llvm::Value* outputs_ = nullptr;
+    const ir::ConstantSlots* slots_ = nullptr;
+    llvm::Value* consts_ = nullptr; ///< the slots block argument (with slots_)
+    llvm::MDNode* slots_tag_ = nullptr;
     std::vector<llvm::AllocaInst*> locals_; ///< null for the SSA locals
     std::vector<bool> ssa_local_;
     std::vector<llvm::Value*> ssa_values_;
@@ -945,7 +976,8 @@ struct Generated {
     std::string error;
 };
 
-Generated generate(const ir::Module& m, bool fast_math, const std::string& triple = {}) {
+Generated generate(const ir::Module& m, bool fast_math, const std::string& triple = {},
+                   const ir::ConstantSlots* slots = nullptr) {
     Generated g;
     std::vector<std::string> errors = ir::verify(m);
     if (!errors.empty()) {
@@ -954,7 +986,7 @@ Generated generate(const ir::Module& m, bool fast_math, const std::string& tripl
     }
     g.context = std::make_unique<llvm::LLVMContext>();
     g.module = std::make_unique<llvm::Module>("tutti", *g.context);
-    Emitter(m, *g.context, *g.module, fast_math, triple).module();
+    Emitter(m, *g.context, *g.module, fast_math, triple, slots).module();
     return g;
 }
 
@@ -963,9 +995,10 @@ Generated generate(const ir::Module& m, bool fast_math, const std::string& tripl
 /// Above this many inputs and outputs, no loop vectorization.
 constexpr std::uint32_t max_vectorized_channels = 256;
 
-NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options) {
+NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options,
+                          const ir::ConstantSlots* slots) {
     NativeCode out;
-    Generated g = generate(m, options.fast_math);
+    Generated g = generate(m, options.fast_math, {}, slots);
     if (!g.error.empty()) {
         out.error = std::move(g.error);
         return out;

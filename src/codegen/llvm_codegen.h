@@ -42,6 +42,7 @@
 #include <memory>
 #include <string>
 
+#include "ir/constant_slots.h"
 #include "ir/loop_ir.h"
 #include "jit/jit_engine.h"
 
@@ -59,7 +60,13 @@ struct NativeCode {
 
 /// Verifies `m` (laid out), generates LLVM IR and JIT-compiles it. On failure
 /// `module` is null and `error` says why (verifier messages joined by newlines).
-NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options = {});
+/// With `slots` (ir/constant_slots.h): every real constant is a load from a
+/// block of memory each function takes as an extra, last argument
+/// (init_constants(state, sample_rate, slots), ..., compute(state, count,
+/// inputs, outputs, slots)); NativeCode's pointers then have those types
+/// (jit/slot_factory.h calls them). The results are the same bits.
+NativeCode compile_native(const ir::Module& m, const jit::JitOptions& options = {},
+                          const ir::ConstantSlots* slots = nullptr);
 
 /// Generates LLVM IR for `m` and compiles it for `target` into a relocatable
 /// object file (jit::emit_object), with the options compile_native would use.

@@ -25,8 +25,10 @@
 #include "compiler/sound_url.h"
 #include "frontend/frontend_session.h"
 #include "frontend/lexer/lexer.h"
+#include "ir/constant_slots.h"
 #include "jit/jit_engine.h"
 #include "jit/jit_factory.h"
+#include "jit/slot_factory.h"
 #include "lower/lower.h"
 #include "runtime/factory_info_codec.h"
 #include "runtime/interpreted_factory.h"
@@ -394,7 +396,8 @@ std::uint64_t libraries_digest(const frontend::FrontendSession& fs,
     const diag::FileId program = st.parsed != nullptr ? st.parsed->id : 0;
     for (diag::FileId id : fs.sources().ids()) {
         if (id != program) {
-            h = support::mix64(h ^ support::fast_hash64(fs.sources().text(id)));
+            std::optional<std::uint64_t> known = fs.content_hash(id); // from the library cache
+            h = support::mix64(h ^ (known ? *known : support::fast_hash64(fs.sources().text(id))));
         }
     }
     return h;
@@ -411,8 +414,34 @@ CompileResult finish_tier(TieredJob& job) {
         return result;
     }
     compiler::PipelineState& st = *job.st;
+    st.keep_object = job.options.keep_machine_code;
     if (compiler::run_pipeline(st, result.timings, "backend")) {
         codegen::NativeCode& native = st.native;
+        const bool sounds =
+            std::any_of(st.factory->state_layout.begin(), st.factory->state_layout.end(),
+                        [](const StateField& f) { return f.kind == StateKind::Sound; });
+        if (job.options.keep_machine_code && st.module().foreign.empty() && !sounds &&
+            native.module && !native.module->object().empty()) {
+            MachineCode code;
+            code.info = *st.factory;
+            code.target = jit::host_machine_target();
+            code.object = native.module->object();
+            result.machine_code = std::move(code);
+            // in the order of the info's source_files (the session's ids are not
+            // 1..n when libraries come from the library cache)
+            std::map<std::string, diag::FileId> by_path;
+            for (diag::FileId id : job.fs->sources().ids()) {
+                by_path.emplace(std::string(job.fs->sources().path(id)), id);
+            }
+            for (const std::string& path : result.machine_code->info.source_files) {
+                auto it = by_path.find(path);
+                if (it == by_path.end()) {
+                    result.source_checksums.clear(); // then nothing is stored
+                    break;
+                }
+                result.source_checksums.push_back(checksum64(job.fs->sources().text(it->second)));
+            }
+        }
         jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state,
                                native.compute};
         result.factory = jit::make_jit_factory(std::move(*st.factory), std::move(native.module),
@@ -425,6 +454,59 @@ CompileResult finish_tier(TieredJob& job) {
     job.st.reset(); // frees the session's trees, boxes and signals
     job.fs.reset();
     return result;
+}
+
+/// Past these sizes the backend pass does not optimise (pipeline.cpp): no slot
+/// code for them (its interim version would be slower than the interpreter's wait).
+constexpr std::size_t max_slot_channels = 256;
+constexpr std::size_t max_slot_controls = 512;
+
+/// CompileResult::slot_code and patch_constants for the loop IR `module` of a
+/// tiered compilation, with the interface `info` (copied: the closures outlive
+/// the session).
+void add_constant_slots(CompileResult& result, const compiler::PipelineState& st,
+                        std::shared_ptr<const ir::Module> module, const CompileOptions& options) {
+    if (!module || !module->foreign.empty() || !st.sounds.empty() ||
+        module->num_inputs + module->num_outputs > max_slot_channels ||
+        st.lowered.controls.size() > max_slot_controls) {
+        return;
+    }
+    jit::JitOptions jo;
+    jo.opt_level = options.opt_level;
+    jo.fast_math = options.math == MathMode::Fast;
+    result.slot_code = [module, jo]() -> std::shared_ptr<const ConstantSlotCode> {
+        auto code = std::make_shared<ConstantSlotCode>();
+        code->ir = module;
+        code->slots = ir::constant_slots(*module);
+        codegen::NativeCode native = codegen::compile_native(*module, jo, &code->slots);
+        if (!native.module) {
+            return nullptr;
+        }
+        std::string error;
+        code->init_constants = native.module->function<ConstantSlotCode::InitConstants>(
+            "tutti_init_constants", &error);
+        code->reset_controls = native.module->function<ConstantSlotCode::StateFunction>(
+            "tutti_reset_controls", &error);
+        code->clear_state =
+            native.module->function<ConstantSlotCode::StateFunction>("tutti_clear_state", &error);
+        code->compute = native.module->function<ConstantSlotCode::Compute>("tutti_compute", &error);
+        code->module = std::move(native.module);
+        return code;
+    };
+    auto info = std::make_shared<const FactoryInfo>(*st.factory);
+    result.patch_constants =
+        [module, info](
+            const std::shared_ptr<const ConstantSlotCode>& code) -> std::shared_ptr<const Factory> {
+        if (!code || !code->ir || code->compute == nullptr) {
+            return nullptr;
+        }
+        std::optional<std::vector<double>> values =
+            ir::constants_as_slots(*code->ir, code->slots, *module);
+        if (!values) {
+            return nullptr;
+        }
+        return jit::make_slot_factory(*info, code, ir::slot_block(code->slots, *values));
+    };
 }
 
 /// Runs the pipeline (compiler/pipeline.cpp) and makes the factory of its
@@ -454,6 +536,7 @@ CompileResult compile_session(std::shared_ptr<frontend::FrontendSession> fs,
             result.factory =
                 runtime::make_interpreted_factory(*st.factory, st.shared_module, st.sounds);
             result.interpreter_size = runtime::interpreted_compute_size(*result.factory);
+            add_constant_slots(result, st, st.shared_module, options);
         } else {
             codegen::NativeCode& native = st.native;
             jit::EntryPoints entry{native.init_constants, native.reset_controls, native.clear_state,

@@ -101,13 +101,18 @@ struct CommitEvent {
 enum class Tier {
     Single,      ///< its only code (not tiered)
     Interpreter, ///< tiered: the interpreter, until its LLVM code is ready
-    Llvm,        ///< tiered: the LLVM code that takes over from the interpreter
+    Patched, ///< tiered: an earlier version's slot code with this version's constants, until its
+             ///< LLVM code is ready
+    Llvm,    ///< tiered: the LLVM code that takes over from the interpreter
 };
 
 /// A tiered version's LLVM backend, waiting for the tier thread.
 struct TierJob {
     std::uint64_t generation = 0;
-    std::function<CompileResult()> finish;
+    std::function<CompileResult()> finish; ///< empty: the code plays already
+    /// Then, unless a newer job waits: the version's code with constant slots,
+    /// for patching the next versions (CompileResult::slot_code); may be empty.
+    std::function<std::shared_ptr<const ConstantSlotCode>()> slots;
 };
 
 struct Request {
@@ -233,6 +238,9 @@ struct Engine::Impl {
     // ---- tier thread (tiered start): one job waits at most, the newest
     std::optional<TierJob> tier_job;
     std::thread tier_thread;
+    /// The last slot code the tier thread made (under `mutex`): a new version
+    /// that differs from its loop IR only in real constants plays on it at once
+    std::shared_ptr<const ConstantSlotCode> slot_code;
 
     explicit Impl(const EngineOptions& o)
         : opt(o), sample_bytes(o.double_precision ? 8 : 4),
@@ -483,6 +491,7 @@ struct Engine::Impl {
                 r.sources = factory->source_files();
                 r.prepare_ms = prepare_ms;
                 r.tiered = tier == Tier::Interpreter;
+                r.patched = tier == Tier::Patched;
             }
             if (tier == Tier::Llvm) {
                 // the report keeps the fields of the version's first swap
@@ -667,21 +676,32 @@ struct Engine::Impl {
         if (!cr.next_tier) {
             return prepare(generation, cr.factory, compile_ms, error);
         }
+        // only numbers changed (or nothing that reaches the loop IR): the slot
+        // code of an earlier version with this version's constants, at once
+        if (cr.patch_constants) {
+            std::shared_ptr<const ConstantSlotCode> code;
+            {
+                std::lock_guard<std::mutex> l(mutex);
+                code = slot_code;
+            }
+            std::shared_ptr<const Factory> patched;
+            if (code) {
+                patched = cr.patch_constants(code);
+            }
+            if (patched) {
+                if (!prepare(generation, patched, compile_ms, error, Tier::Patched)) {
+                    return false;
+                }
+                queue_tier(TierJob{generation, std::move(cr.next_tier), {}});
+                return true;
+            }
+        }
         double load = 0;
         if (interpreter_fits(cr.interpreter_size, &load)) {
             if (!prepare(generation, cr.factory, compile_ms, error, Tier::Interpreter)) {
                 return false;
             }
-            {
-                std::lock_guard<std::mutex> l(mutex);
-                if (tier_job) {
-                    SwapReport& old = reports[tier_job->generation];
-                    old.tier_note = "superseded before its LLVM code was compiled";
-                    report_order.push_back(tier_job->generation);
-                }
-                tier_job = TierJob{generation, std::move(cr.next_tier)};
-            }
-            changed.notify_all();
+            queue_tier(TierJob{generation, std::move(cr.next_tier), std::move(cr.slot_code)});
             return true;
         }
         auto t0 = Clock::now();
@@ -706,7 +726,28 @@ struct Engine::Impl {
             record(r);
             return false;
         }
-        return prepare(generation, fin.factory, compile_ms, error);
+        if (!prepare(generation, fin.factory, compile_ms, error)) {
+            return false;
+        }
+        if (cr.slot_code) {
+            queue_tier(TierJob{generation, nullptr, std::move(cr.slot_code)});
+        }
+        return true;
+    }
+
+    /// Gives the tier thread `job` (replacing the one waiting, which a newer
+    /// version supersedes).
+    void queue_tier(TierJob job) {
+        {
+            std::lock_guard<std::mutex> l(mutex);
+            if (tier_job && tier_job->finish) {
+                SwapReport& old = reports[tier_job->generation];
+                old.tier_note = "superseded before its LLVM code was compiled";
+                report_order.push_back(tier_job->generation);
+            }
+            tier_job = std::move(job);
+        }
+        changed.notify_all();
     }
 
     /// The tier thread: compiles the LLVM code of the newest tiered version (at
@@ -727,6 +768,34 @@ struct Engine::Impl {
                 job = std::move(*tier_job);
                 tier_job.reset();
             }
+            if (job.finish) {
+                compile_tier(job);
+            }
+            if (job.slots) {
+                {
+                    std::lock_guard<std::mutex> l(mutex);
+                    if (stopping || tier_job.has_value()) {
+                        continue; // a newer version waits: its code first
+                    }
+                }
+                std::shared_ptr<const ConstantSlotCode> code;
+                try {
+                    code = job.slots();
+                } catch (const std::exception&) {
+                    code = nullptr; // no patching for the versions like this one
+                }
+                job.slots = nullptr;
+                if (code) {
+                    std::lock_guard<std::mutex> l(mutex);
+                    slot_code = std::move(code);
+                }
+            }
+        }
+    }
+
+    /// The tier thread: a version's LLVM code, queued as its second slot.
+    void compile_tier(TierJob& job) {
+        {
             auto t0 = Clock::now();
             CompileResult fin;
             try {
@@ -745,7 +814,7 @@ struct Engine::Impl {
                                      fin.diagnostics.end());
                 report_order.push_back(job.generation);
                 changed.notify_all();
-                continue;
+                return;
             }
             try {
                 prepare(job.generation, fin.factory, ms, nullptr, Tier::Llvm);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "frontend/frontend_session.h"
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -14,6 +17,34 @@ namespace tutti::frontend {
 namespace fs = std::filesystem;
 using ast::Node;
 using ast::NodeKind;
+
+namespace {
+
+/// The stamp of a regular file (nullopt for anything else or an error).
+std::optional<LibraryCache::FileStamp> stamp_of(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return std::nullopt;
+    }
+    auto ns = [](const timespec& t) {
+        return std::uint64_t(t.tv_sec) * 1'000'000'000u + std::uint64_t(t.tv_nsec);
+    };
+    LibraryCache::FileStamp s;
+    s.size = std::uint64_t(st.st_size);
+    s.mtime_ns = ns(st.st_mtim);
+    s.ctime_ns = ns(st.st_ctim);
+    s.inode = std::uint64_t(st.st_ino);
+    s.device = std::uint64_t(st.st_dev);
+    return s;
+}
+
+std::uint64_t wall_clock_ns() {
+    return std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+}
+
+} // namespace
 
 FrontendSession::FrontendSession(FrontendOptions options) : options_(std::move(options)) {
     if (options_.library_cache) {
@@ -54,6 +85,32 @@ const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceR
         by_path_[key] = nullptr;
         return nullptr;
     }
+    // a library the cache holds, unchanged since (its stamp): not read again
+    std::optional<LibraryCache::FileStamp> stamp;
+    std::uint64_t read_at = 0;
+    if (library && generation_) {
+        read_at = wall_clock_ns();
+        stamp = stamp_of(path);
+    }
+    auto use_cached = [&](std::shared_ptr<const LibraryCache::Entry> e) {
+        sources_.add_shared(e->id, e->file);
+        hashes_[e->id] = e->hash;
+        auto cached = std::make_unique<ParsedFile>();
+        cached->id = e->id;
+        cached->path = path;
+        cached->root = e->root;
+        cached->references = &e->references;
+        held_.push_back(std::move(e));
+        files_.push_back(std::move(cached));
+        by_path_[key] = files_.back().get();
+        return files_.back().get();
+    };
+    if (stamp && stamp->size <= options_.max_file_bytes &&
+        sources_.total_bytes() + stamp->size <= options_.max_total_bytes) {
+        if (auto e = options_.library_cache->unchanged(*generation_, key, path.string(), *stamp)) {
+            return use_cached(std::move(e));
+        }
+    }
     auto size = fs::file_size(path, ec);
     if (ec) {
         if (std::error_code ec2; from.begin.file == 0 && !fs::exists(path, ec2)) {
@@ -88,19 +145,11 @@ const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceR
     text.resize(static_cast<std::size_t>(in.gcount()));
     if (library && generation_) {
         const std::uint64_t hash = support::fast_hash64(text);
-        std::shared_ptr<const LibraryCache::Entry> e = options_.library_cache->get(
-            *generation_, key, path.string(), text, hash, options_.parse);
+        std::shared_ptr<const LibraryCache::Entry> e =
+            options_.library_cache->get(*generation_, key, path.string(), text, hash,
+                                        options_.parse, stamp ? &*stamp : nullptr, read_at);
         if (e) {
-            sources_.add_shared(e->id, e->file);
-            auto cached = std::make_unique<ParsedFile>();
-            cached->id = e->id;
-            cached->path = path;
-            cached->root = e->root;
-            cached->references = &e->references;
-            held_.push_back(std::move(e));
-            files_.push_back(std::move(cached));
-            by_path_[key] = files_.back().get();
-            return files_.back().get();
+            return use_cached(std::move(e));
         }
     }
     const ParsedFile* pf = add_and_parse(path.string(), std::move(text), path);
@@ -114,6 +163,10 @@ const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceR
 void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
     std::vector<const ParsedFile*> work{root};
     std::vector<const Node*> stack;
+    // names already resolved and loaded (libraries import each other by the
+    // same names, hundreds of times): no search and no canonical path again.
+    // A component is searched in its own file's folder first: keyed by it too.
+    std::unordered_map<std::string, const ParsedFile*> loaded;
     while (!work.empty()) {
         const ParsedFile* f = work.back();
         work.pop_back();
@@ -134,6 +187,14 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
             if (n->kind == NodeKind::Import || n->kind == NodeKind::Library ||
                 n->kind == NodeKind::Component) {
                 std::string_view name = n->name.str();
+                std::string memo(name);
+                if (n->kind == NodeKind::Component) {
+                    memo = own_dir.string() + '\0' + memo;
+                }
+                if (auto it = loaded.find(memo); it != loaded.end()) {
+                    resolved_[n] = it->second;
+                    continue;
+                }
                 std::optional<fs::path> found =
                     search.find(name, n->kind == NodeKind::Component ? &own_dir : nullptr);
                 if (!found && n->kind != NodeKind::Import) {
@@ -148,6 +209,9 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
                 std::size_t before = files_.size();
                 const ParsedFile* g = load_file(*found, n->range, true);
                 resolved_[n] = g;
+                if (g != nullptr) {
+                    loaded.emplace(std::move(memo), g);
+                }
                 if (g != nullptr && files_.size() > before) {
                     files_.back()->requested = std::string(name);
                     work.push_back(g);

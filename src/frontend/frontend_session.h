@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -102,6 +103,12 @@ public:
     Interner& interner() {
         return *interner_;
     }
+    /// The 64-bit content hash (support::fast_hash64 of its text) of a file the
+    /// session took from the library cache; nullopt for the others.
+    std::optional<std::uint64_t> content_hash(diag::FileId id) const {
+        auto it = hashes_.find(id);
+        return it == hashes_.end() ? std::nullopt : std::optional<std::uint64_t>(it->second);
+    }
     /// How many library files this session took from the library cache.
     std::size_t cached_files() const {
         return held_.size();
@@ -128,6 +135,7 @@ private:
     std::unordered_map<std::string, const ParsedFile*> by_path_;       // canonical path -> file
     std::unordered_map<const ast::Node*, const ParsedFile*> resolved_; // reference -> file
     std::unordered_map<const ast::Node*, std::string> not_found_; // library/component -> searched
+    std::unordered_map<diag::FileId, std::uint64_t> hashes_;      ///< cached files: content hash
     bool total_limit_reported_ = false;
 };
 

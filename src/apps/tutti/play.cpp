@@ -257,6 +257,7 @@ int run_play(const PlayArgs& a) {
         eo.output_tap_frames = std::size_t(eo.sample_rate); // a second, for the page's meters
     }
     Engine engine(eo);
+    const bool first_tiered = static_cast<bool>(first.next_tier);  // not a cached code's
     engine.submit(std::move(first), a.program, nullptr, first_ms); // its report says how long
     std::unique_ptr<midi::MidiInput> midi_input; // after the engine: destroyed before it
     if (a.midi) {
@@ -304,7 +305,7 @@ int run_play(const PlayArgs& a) {
     std::printf(
         "playing %s on %s: %d Hz, %d frames per block, %d in, %d out (compiled in %.1f ms%s)%s\n",
         a.program.c_str(), driver->name(), driver->sample_rate(), driver->block_size(), eo.inputs,
-        eo.outputs, first_ms, tiered ? " for the interpreter; LLVM follows" : "",
+        eo.outputs, first_ms, first_tiered ? " for the interpreter; LLVM follows" : "",
         a.watch ? "; watching for saves" : "");
     if (mover) {
         std::printf("move: 'm' moves it to %s and back over %s (also OSC /tutti/move "
@@ -475,6 +476,11 @@ int run_play(const PlayArgs& a) {
                        tier_announced.insert(r.generation).second) {
                 std::printf("tier %llu: %s\n", static_cast<unsigned long long>(r.generation),
                             r.tier_note.c_str());
+                if (!r.tier_moved) {
+                    for (const auto& d : r.diagnostics) { // why its LLVM code failed
+                        std::fputs(to_text(d).c_str(), stdout);
+                    }
+                }
             }
             if (r.generation == 1) {
                 std::fflush(stdout);
@@ -516,7 +522,9 @@ int run_play(const PlayArgs& a) {
                         buf, sizeof buf, ", compiled->heard %.2f ms%s",
                         std::chrono::duration<double, std::milli>(r.committed_at - r.compiled_at)
                             .count(),
-                        r.tiered ? ", on the interpreter" : "");
+                        r.tiered    ? ", on the interpreter"
+                        : r.patched ? ", constants patched into the running code"
+                                    : "");
                     line += buf;
                 }
                 std::printf("%s\n", line.c_str());

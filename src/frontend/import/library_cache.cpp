@@ -50,21 +50,53 @@ std::shared_ptr<LibraryCache::Generation> LibraryCache::current() {
     return current_;
 }
 
+std::shared_ptr<const LibraryCache::Entry> LibraryCache::unchanged(Generation& g,
+                                                                   const std::string& key,
+                                                                   const std::string& display,
+                                                                   const FileStamp& stamp) {
+    std::lock_guard<std::mutex> l(g.mutex);
+    auto it = g.entries.find(key);
+    if (it != g.entries.end() && it->second->stamp_trusted && it->second->stamp == stamp &&
+        it->second->display == display) {
+        hits_.fetch_add(1, std::memory_order_relaxed);
+        return it->second;
+    }
+    return nullptr;
+}
+
 std::shared_ptr<const LibraryCache::Entry>
 LibraryCache::get(Generation& g, const std::string& key, const std::string& display,
                   const std::string& text, std::uint64_t hash,
-                  const frontend::ParseOptions& options) {
+                  const frontend::ParseOptions& options, const FileStamp* stamp,
+                  std::uint64_t read_at_ns) {
+    auto trusted = [&] {
+        return stamp != nullptr && read_at_ns > stamp->mtime_ns + settled_ns &&
+               read_at_ns > stamp->ctime_ns + settled_ns;
+    };
     std::lock_guard<std::mutex> l(g.mutex);
     auto it = g.entries.find(key);
     if (it != g.entries.end() && it->second->hash == hash && it->second->display == display &&
         it->second->file->text.size() == text.size()) {
         hits_.fetch_add(1, std::memory_order_relaxed);
+        if (stamp != nullptr && (it->second->stamp != *stamp || !it->second->stamp_trusted) &&
+            trusted()) {
+            // the same content under a new stamp (touched, copied back): a copy
+            // of the entry with it, so that the next sessions need not read it
+            auto e = std::make_shared<Entry>(*it->second);
+            e->stamp = *stamp;
+            e->stamp_trusted = true;
+            it->second = e;
+        }
         return it->second;
     }
     misses_.fetch_add(1, std::memory_order_relaxed);
     auto e = std::make_shared<Entry>();
     e->display = display;
     e->hash = hash;
+    if (stamp != nullptr) {
+        e->stamp = *stamp;
+        e->stamp_trusted = trusted();
+    }
     e->id = g.next_id++;
     e->file = diag::SourceManager::make_shared_file(display, text);
     diag::DiagnosticList diags;

@@ -38,10 +38,25 @@ namespace tutti {
 
 class LibraryCache {
 public:
+    /// What stat() says of a file: equal stamps, same file, unless it was
+    /// written again within the file system's timestamp granularity; so a stamp
+    /// is trusted only when the file was older than `settled_ns` when it was
+    /// read (Entry::stamp_trusted), like git's racily clean index entries.
+    struct FileStamp {
+        std::uint64_t size = 0, mtime_ns = 0, ctime_ns = 0, inode = 0, device = 0;
+        bool operator==(const FileStamp&) const = default;
+    };
+    static constexpr std::uint64_t settled_ns = 2'000'000'000;
+
     /// One parsed library file; immutable once published.
     struct Entry {
         std::string display; ///< the path as opened (how diagnostics name it)
         std::uint64_t hash = 0;
+        /// The file's stamp when it was read, and whether a file with this stamp
+        /// may be taken as this content without reading it (it had not changed
+        /// for settled_ns when it was read).
+        FileStamp stamp;
+        bool stamp_trusted = false;
         diag::FileId id = 0; ///< >= SourceManager::shared_base
         std::shared_ptr<const diag::SourceManager::File> file;
         ast::Node* root = nullptr;
@@ -66,9 +81,18 @@ public:
     /// with content `text` (hash `hash`): the cached one when it was parsed from
     /// the same content, else parsed now into `g`; nullptr when it does not parse
     /// without a diagnostic (the session then parses it itself and reports them).
+    /// `stamp` (when given): the file's stamp before it was read, and the wall
+    /// clock then (`read_at_ns`), kept with the entry for unchanged().
     std::shared_ptr<const Entry> get(Generation& g, const std::string& key,
                                      const std::string& display, const std::string& text,
-                                     std::uint64_t hash, const frontend::ParseOptions& options);
+                                     std::uint64_t hash, const frontend::ParseOptions& options,
+                                     const FileStamp* stamp = nullptr,
+                                     std::uint64_t read_at_ns = 0);
+    /// The entry of `key` opened as `display` when its stamp is trusted and
+    /// equal to `stamp` (the file need not be read: its content is the one the
+    /// tree was parsed from); nullptr otherwise.
+    std::shared_ptr<const Entry> unchanged(Generation& g, const std::string& key,
+                                           const std::string& display, const FileStamp& stamp);
 
     std::uint64_t hits() const {
         return hits_.load(std::memory_order_relaxed);

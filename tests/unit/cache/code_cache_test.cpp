@@ -108,6 +108,37 @@ TEST_F(CodeCacheTest, MissThenMemoryHitThenDiskHitInAnotherCache) {
     EXPECT_EQ(tutti_test::render_bits(*d.factory), fresh(freeverb, dbl));
 }
 
+// A tiered compilation (the engine's tiered start) misses, plays on the
+// interpreter, and stores the LLVM code its next tier makes (with a library
+// cache: the session's file ids are not 1..n): the next start of the program
+// loads that code, which gives the samples of a fresh compilation.
+TEST_F(CodeCacheTest, ATieredStartStoresItsLlvmCode) {
+    const auto want = fresh(freeverb);
+    Outcome how{};
+    tutti::CompileOptions tiered;
+    tiered.tiered = true;
+    tiered.library_cache = tutti::make_library_cache();
+    {
+        CodeCache cache(settings());
+        auto r = cache.compile(file(freeverb), tiered, &how);
+        ASSERT_TRUE(r.ok());
+        EXPECT_EQ(how, Outcome::Miss);
+        EXPECT_STREQ(r.factory->implementation(), "interpreter");
+        ASSERT_TRUE(r.next_tier);
+        auto fin = r.next_tier();
+        ASSERT_TRUE(fin.ok());
+        EXPECT_FALSE(fin.machine_code); // kept for the cache only
+        EXPECT_EQ(cache.stats().stored, 1u);
+    }
+    CodeCache other(settings()); // the next process
+    auto r = other.compile(file(freeverb), tiered, &how);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(how, Outcome::DiskHit);
+    EXPECT_FALSE(r.next_tier); // its LLVM code at once
+    EXPECT_STREQ(r.factory->implementation(), "llvm-object");
+    EXPECT_EQ(tutti_test::render_bits(*r.factory), want);
+}
+
 TEST_F(CodeCacheTest, AnEditedLibraryIsAMissATouchIsNot) {
     const std::string lib = write("mine.lib", "gain = 0.5;\n");
     const std::string prog =

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -101,6 +103,129 @@ TEST(TieredCompile, InterpreterFirstThenLlvmWithTheSameLayout) {
     // the continuation runs once
     CompileResult again = first.next_tier();
     EXPECT_FALSE(again.ok());
+}
+
+/// `frames` samples of every output of a new instance of `f` at 44.1 kHz, fed
+/// a deterministic noise on every input, in blocks of 64.
+std::vector<std::vector<float>> render(const Factory& f, int frames) {
+    std::unique_ptr<Instance> inst = f.create_instance();
+    inst->init(44100);
+    const int nin = f.num_inputs(), nout = f.num_outputs();
+    std::vector<std::vector<float>> in(std::size_t(nin),
+                                       std::vector<float>(std::size_t(frames), 0.f));
+    std::vector<std::vector<float>> out(std::size_t(nout),
+                                        std::vector<float>(std::size_t(frames), 0.f));
+    std::uint32_t seed = 12345;
+    for (auto& c : in) {
+        for (float& x : c) {
+            seed = seed * 1664525u + 1013904223u;
+            x = float(int(seed >> 8) - (1 << 23)) / float(1 << 23);
+        }
+    }
+    std::vector<const void*> ip(in.size());
+    std::vector<void*> op(out.size());
+    for (int pos = 0; pos < frames; pos += 64) {
+        const int n = std::min(64, frames - pos);
+        for (std::size_t c = 0; c < in.size(); ++c) {
+            ip[c] = in[c].data() + pos;
+        }
+        for (std::size_t c = 0; c < out.size(); ++c) {
+            op[c] = out[c].data() + pos;
+        }
+        inst->compute(n, ip.data(), op.data());
+    }
+    return out;
+}
+
+void expect_same_samples(const Factory& a, const Factory& b, const std::string& what) {
+    auto x = render(a, 20000);
+    auto y = render(b, 20000);
+    ASSERT_EQ(x.size(), y.size()) << what;
+    for (std::size_t c = 0; c < x.size(); ++c) {
+        for (std::size_t n = 0; n < x[c].size(); ++n) {
+            // bit for bit (NaN-safe): memcmp of the floats
+            ASSERT_EQ(std::memcmp(&x[c][n], &y[c][n], sizeof(float)), 0)
+                << what << ": channel " << c << " frame " << n << ": " << x[c][n] << " vs "
+                << y[c][n];
+        }
+    }
+}
+
+// Constant slots (issue 14): a version's loop IR compiled with its real
+// constants in slots plays exactly as its ordinary LLVM code; a later version
+// that changes only numbers runs on that code with its own constants (no
+// compilation) and plays exactly as itself compiled afresh; a structural
+// change (another filter, another delay length: an integer) is refused.
+TEST(ConstantSlots, PatchedCodePlaysAsAFreshCompile) {
+    const std::string head = "import(\"stdfaust.lib\");\n";
+    const std::string v1 =
+        head + "process = _ : fi.lowpass(2, 1000) * hslider(\"gain\", 0.5, 0, 1, 0.01) : + ~ "
+               "(@(30) : *(0.7)) <: _, os.osc(440) * 0.25;\n";
+    const std::string v2 =
+        head + "process = _ : fi.lowpass(2, 700) * hslider(\"gain\", 0.25, 0, 2, 0.01) : + ~ "
+               "(@(30) : *(0.6)) <: _, os.osc(330) * 0.5;\n";
+    const std::string v3 =
+        head + "process = _ : fi.lowpass(2, 700) * hslider(\"gain\", 0.25, 0, 2, 0.01) : + ~ "
+               "(@(31) : *(0.6)) <: _, os.osc(330) * 0.5;\n";
+    const std::string v4 =
+        head + "process = _ : fi.highpass(2, 700) * hslider(\"gain\", 0.25, 0, 2, 0.01) : + ~ "
+               "(@(30) : *(0.6)) <: _, os.osc(330) * 0.5;\n";
+    CompileOptions tiered;
+    tiered.tiered = true;
+    CompileOptions plain; // LLVM, exact
+    CompileResult t1 = compile_source("v.dsp", v1, tiered);
+    ASSERT_TRUE(t1.ok());
+    ASSERT_TRUE(t1.slot_code && t1.patch_constants);
+    std::shared_ptr<const ConstantSlotCode> code = t1.slot_code();
+    ASSERT_NE(code, nullptr);
+
+    // the slot code with its own constants: the ordinary code's samples
+    CompileResult f1 = compile_source("v.dsp", v1, plain);
+    ASSERT_TRUE(f1.ok());
+    std::shared_ptr<const Factory> p1 = t1.patch_constants(code);
+    ASSERT_NE(p1, nullptr);
+    EXPECT_STREQ(p1->implementation(), "llvm-jit-slots");
+    expect_same_samples(*f1.factory, *p1, "v1 on its slot code");
+
+    // numbers changed: v1's code with v2's constants plays as v2
+    CompileResult t2 = compile_source("v.dsp", v2, tiered);
+    ASSERT_TRUE(t2.ok() && t2.patch_constants);
+    std::shared_ptr<const Factory> p2 = t2.patch_constants(code);
+    ASSERT_NE(p2, nullptr);
+    CompileResult f2 = compile_source("v.dsp", v2, plain);
+    ASSERT_TRUE(f2.ok());
+    EXPECT_EQ(p2->json(), f2.factory->json()); // its own interface (the slider's new range)
+    EXPECT_EQ(p2->state_bytes(), f2.factory->state_bytes());
+    expect_same_samples(*f2.factory, *p2, "v2 patched into v1's code");
+    // and differs from v1 (the patch did something)
+    auto a = render(*p1, 2000);
+    auto b = render(*p2, 2000);
+    EXPECT_NE(a, b);
+
+    // structure changed: refused
+    CompileResult t3 = compile_source("v.dsp", v3, tiered);
+    ASSERT_TRUE(t3.ok() && t3.patch_constants);
+    EXPECT_EQ(t3.patch_constants(code), nullptr) << "a delay length is structure";
+    CompileResult t4 = compile_source("v.dsp", v4, tiered);
+    ASSERT_TRUE(t4.ok() && t4.patch_constants);
+    EXPECT_EQ(t4.patch_constants(code), nullptr) << "another filter";
+}
+
+TEST(ConstantSlots, SlotCodeOfExamplesPlaysExactly) {
+    CompileOptions tiered;
+    tiered.tiered = true;
+    for (const char* p :
+         {"reverb/zitaRev.dsp", "physicalModeling/old/karplus32.dsp", "generator/osc.dsp"}) {
+        CompileResult t = compile_file(examples + p, tiered);
+        ASSERT_TRUE(t.ok() && t.slot_code) << p;
+        std::shared_ptr<const ConstantSlotCode> code = t.slot_code();
+        ASSERT_NE(code, nullptr) << p;
+        std::shared_ptr<const Factory> patched = t.patch_constants(code);
+        ASSERT_NE(patched, nullptr) << p;
+        CompileResult f = compile_file(examples + p);
+        ASSERT_TRUE(f.ok()) << p;
+        expect_same_samples(*f.factory, *patched, p);
+    }
 }
 
 TEST(LibraryCache, LibrariesAreParsedOnceAndReparsedWhenChanged) {

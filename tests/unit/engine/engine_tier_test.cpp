@@ -166,8 +166,78 @@ TEST_F(TierTest, EditsAreClassified) {
     EXPECT_EQ(seen[gens[2]].edit, "structural");
     EXPECT_EQ(seen[gens[3]].edit, "same");
     for (std::uint64_t g : gens) {
-        EXPECT_TRUE(seen[g].tiered) << "version " << g << ": " << seen[g].tier_note;
+        // on the interpreter, or (numbers only, once the slot code of a version
+        // like it is ready) on that code with its constants
+        EXPECT_TRUE(seen[g].tiered || seen[g].patched)
+            << "version " << g << ": " << seen[g].tier_note;
         EXPECT_TRUE(seen[g].committed) << "version " << g;
+    }
+}
+
+// A constant-only edit, once the slot code of the version before is ready
+// (the tier thread makes it after its LLVM code), plays at once on that code
+// with its own constants, every field carried; then its own LLVM code takes
+// over, exactly. (The patched code's samples are the edited program's:
+// tiered_compile_test's ConstantSlots tests.)
+TEST_F(TierTest, ConstantEditsArePatchedIntoTheRunningCode) {
+    auto version = [](int k) {
+        return "import(\"stdfaust.lib\");\nprocess = _ : fi.lowpass(2, " +
+               std::to_string(500 + 10 * k) + ") : + ~ (@(20) : *(0.5" + std::to_string(k) +
+               "));\n";
+    };
+    EngineOptions eo = tiered_options(1, 1);
+    Engine engine(eo);
+    std::vector<double> in(64, 0.0), out(64, 0.0);
+    in[0] = 1;
+    const void* ip[1] = {in.data()};
+    void* op[1] = {out.data()};
+    std::map<std::uint64_t, SwapReport> seen;
+    auto play = [&](int blocks) {
+        for (int b = 0; b < blocks; ++b) {
+            engine.process(64, ip, op);
+        }
+        for (SwapReport& r : engine.take_reports()) {
+            seen[r.generation] = r;
+        }
+    };
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::uint64_t patched = 0;
+    for (int k = 1; patched == 0 && std::chrono::steady_clock::now() < give_up; ++k) {
+        const std::uint64_t g = engine.load_source("edit.dsp", version(k % 10));
+        ASSERT_TRUE(engine.wait_prepared(g));
+        play(2);
+        ASSERT_TRUE(seen[g].committed);
+        if (seen[g].patched) {
+            patched = g;
+            break;
+        }
+        EXPECT_TRUE(seen[g].tiered) << seen[g].tier_note;
+        // its LLVM code, then (on the tier thread) its slot code
+        while (!seen[g].tier_moved && std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            play(1);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ASSERT_NE(patched, 0u) << "no constant edit was ever patched";
+    const SwapReport& r = seen[patched];
+    EXPECT_FALSE(r.tiered);
+    EXPECT_EQ(r.edit, "constants");
+    EXPECT_FALSE(r.crossfade);
+    EXPECT_EQ(r.reset, 0);
+    EXPECT_TRUE(r.migration_checked);
+    for (const std::string& e : r.migration_errors) {
+        ADD_FAILURE() << e;
+    }
+    // then its own LLVM code takes over, every field carried
+    while (!seen[patched].tier_moved && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        play(1);
+    }
+    EXPECT_TRUE(seen[patched].tier_moved) << seen[patched].tier_note;
+    EXPECT_TRUE(seen[patched].tier_exact);
+    for (const std::string& e : seen[patched].migration_errors) {
+        ADD_FAILURE() << e;
     }
 }
 
