@@ -23,8 +23,8 @@
 #include <set>
 #include <thread>
 
-#include "apps/tutti/play_move.h"
 #include "apps/tutti/link_controls.h"
+#include "apps/tutti/play_move.h"
 #include "apps/tutti/swap_report.h"
 #include "cache/code_cache.h"
 #include "control/control_hub.h"
