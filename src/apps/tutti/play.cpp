@@ -247,8 +247,14 @@ int run_play(const PlayArgs& a) {
     if (a.midi) {
         dopt.midi = &forward;
     }
+    if (a.driver == "netjack-slave") { // open() looks for the master for up to 10 s
+        std::fprintf(stderr, "tutti play: netjack-slave: looking for a NetJack master at %s...\n",
+                     a.master.empty() ? "the multicast group 225.3.19.154:19000"
+                                      : a.master.c_str());
+    }
     if (!driver->open(dopt, &error)) {
-        std::cerr << "tutti play: " << a.driver << ": " << error << "\n";
+        const bool named = error.rfind(a.driver + ":", 0) == 0; // the driver named itself
+        std::cerr << "tutti play: " << (named ? "" : a.driver + ": ") << error << "\n";
         return 2;
     }
     eo.sample_rate = driver->sample_rate();
