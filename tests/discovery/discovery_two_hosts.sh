@@ -31,62 +31,10 @@ LLC=/usr/lib/llvm-19/bin/llc
 A=tdA_$$ B=tdB_$$
 IA=10.77.27.1 IB=10.77.27.2
 dir=$(mktemp -d /tmp/tutti_discovery.XXXXXX)
-T0=$(date +%s.%N)
-since() { printf '%.2f' "$(echo "$(date +%s.%N) - $1" | bc)"; }
-fail() {
-    echo "FAIL: $*"
-    for f in "$dir"/*.log "$dir"/*/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done
-    exit 1
-}
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-    ip netns del "$A" 2> /dev/null
-    ip netns del "$B" 2> /dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-ip netns add "$A" && ip netns add "$B" || { echo "SKIP: cannot create network namespaces"; exit 77; }
-ip link add "da$$" type veth peer name "db$$" || fail "veth"
-ip link set "da$$" netns "$A"
-ip link set "db$$" netns "$B"
-ip netns exec "$A" sh -c "ip link set lo up; ip addr add $IA/24 dev da$$; ip link set da$$ up"
-ip netns exec "$B" sh -c "ip link set lo up; ip addr add $IB/24 dev db$$; ip link set db$$ up"
-mkdir -p /run/avahi-daemon # the mount point of each daemon's private one
+VA="da$$" VB="db$$"
+. "$(dirname "$0")/../tools/two_hosts.sh"
+two_hosts_up
 
-# start_bus TAG: a D-Bus "system" bus on $dir/TAG/bus (allow-all policy)
-start_bus() {
-    mkdir -p "$dir/$1/run"
-    cat > "$dir/$1/bus.conf" << CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>system</type><listen>unix:path=$dir/$1/bus</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*" eavesdrop="true"/>
-<allow receive_sender="*"/></policy></busconfig>
-CONF
-    dbus-daemon --config-file="$dir/$1/bus.conf" --nofork --nopidfile > "$dir/$1/dbus.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do [ -S "$dir/$1/bus" ] && return 0; sleep 0.02; done
-    fail "dbus-daemon $1 did not start"
-}
-# start_avahi NS TAG IFACE HOSTNAME: avahi-daemon on that bus, in NS; sets AVAHI_PID
-start_avahi() {
-    printf '[server]\nhost-name=%s\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=lo,%s\nratelimit-interval-usec=1000000\nratelimit-burst=1000\n[wide-area]\nenable-wide-area=no\n[publish]\npublish-workstation=no\npublish-hinfo=no\n' \
-        "$4" "$3" > "$dir/$2/avahi.conf"
-    local started
-    touch "$dir/$2/avahi.log"
-    started=$(grep -c 'Server startup complete' "$dir/$2/avahi.log")
-    ip netns exec "$1" unshare -m sh -c "mount --bind '$dir/$2/run' /run/avahi-daemon && exec env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/$2/bus avahi-daemon --no-drop-root --no-chroot --no-rlimits -f '$dir/$2/avahi.conf'" \
-        >> "$dir/$2/avahi.log" 2>&1 &
-    AVAHI_PID=$!
-    pids+=($AVAHI_PID)
-    for _ in $(seq 200); do
-        [ "$(grep -c 'Server startup complete' "$dir/$2/avahi.log")" -gt "$started" ] && return 0
-        sleep 0.05
-    done
-    fail "avahi-daemon $2 did not start"
-}
 on() { # on A|B CMD...: CMD in that host with its bus (in the foreground: a
     # background job of a function would be a subshell, and killing it would
     # leave CMD running; background jobs below call `ip netns exec` directly)
@@ -97,12 +45,6 @@ on() { # on A|B CMD...: CMD in that host with its bus (in the foreground: a
 }
 BUS_A="DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/a/bus"
 BUS_B="DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/b/bus"
-# wait_for FILE PATTERN [SECONDS]: until a line of FILE matches
-wait_for() {
-    local n=$(( ${3:-5} * 20 ))
-    for _ in $(seq $n); do grep -q -- "$2" "$1" 2> /dev/null && return 0; sleep 0.05; done
-    return 1
-}
 # field JSONFILE NAME KEY: KEY of the server named NAME ("" if not listed)
 field() {
     python3 -c '
@@ -120,9 +62,9 @@ sys.exit(0 if any(s["name"] == sys.argv[2] and s["address"] == sys.argv[3] and s
 
 start_bus a
 start_bus b
-start_avahi "$A" a "da$$" hosta
+start_avahi "$A" a "$VA" hosta
 AV_A=$AVAHI_PID
-start_avahi "$B" b "db$$" hostb
+start_avahi "$B" b "$VB" hostb
 echo "two hosts up (veth, 2 D-Bus buses, 2 avahi-daemons) in $(since "$T0") s"
 
 # 1. advertise in A, discover from B
@@ -152,7 +94,7 @@ listed "$dir/m1.json" tutti-test $IA 27001 || fail "B does not list tutti-test a
 [ "$(field "$dir/m1.json" tutti-test api)" = "/api" ] || fail "api path"
 [ "$(field "$dir/m1.json" tutti-test osc_port)" = 27002 ] || fail "osc port"
 [ "$(field "$dir/m1.json" tutti-test host)" = hosta.local ] || fail "host name"
-[ "$(field "$dir/m1.json" tutti-test interface)" = "db$$" ] || fail "seen on interface db$$"
+[ "$(field "$dir/m1.json" tutti-test interface)" = "$VB" ] || fail "seen on interface $VB"
 listed "$dir/m1.json" local-only 127.0.0.1 27051 && fail "B lists A's loopback-only server"
 [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$dir/m1.json")" = 1 ] || fail "B lists more than tutti-test"
 [ "$(field "$dir/m1.json" tutti-test load)" = 0.25 ] || fail "load is not 0.25"
@@ -211,7 +153,7 @@ ADV4=$!
 pids+=($ADV4)
 wait_for "$dir/adv4.log" "not advertised yet: avahi-daemon is not running" ||
     fail "advertiser 4 did not say that there is no daemon"
-start_avahi "$A" a "da$$" hosta
+start_avahi "$A" a "$VA" hosta
 AV_A=$AVAHI_PID
 for _ in $(seq 160); do
     [ "$(grep -c "advertised 'tutti-test'" "$dir/adv1.log")" -ge 2 ] && break

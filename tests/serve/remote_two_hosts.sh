@@ -31,68 +31,16 @@ IA=10.77.28.1 IB=10.77.28.2
 PORT=7777
 TOKEN=tok$$secret
 dir=$(mktemp -d /tmp/tutti_remote.XXXXXX)
-T0=$(date +%s.%N)
-since() { printf '%.2f' "$(echo "$(date +%s.%N) - $1" | bc)"; }
-fail() {
-    echo "FAIL: $*"
-    for f in "$dir"/*.log "$dir"/*.err "$dir"/*/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done
-    exit 1
-}
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-    ip netns del "$A" 2> /dev/null
-    ip netns del "$B" 2> /dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-ip netns add "$A" && ip netns add "$B" || { echo "SKIP: cannot create network namespaces"; exit 77; }
-ip link add "ra$$" type veth peer name "rb$$" || fail "veth"
-ip link set "ra$$" netns "$A"
-ip link set "rb$$" netns "$B"
-ip netns exec "$A" sh -c "ip link set lo up; ip addr add $IA/24 dev ra$$; ip link set ra$$ up"
-ip netns exec "$B" sh -c "ip link set lo up; ip addr add $IB/24 dev rb$$; ip link set rb$$ up"
-mkdir -p /run/avahi-daemon # the mount point of each daemon's private one
+VA="ra$$" VB="rb$$"
+. "$(dirname "$0")/../tools/two_hosts.sh"
+two_hosts_up
 
-start_bus() {
-    mkdir -p "$dir/$1/run"
-    cat > "$dir/$1/bus.conf" << CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>system</type><listen>unix:path=$dir/$1/bus</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*" eavesdrop="true"/>
-<allow receive_sender="*"/></policy></busconfig>
-CONF
-    dbus-daemon --config-file="$dir/$1/bus.conf" --nofork --nopidfile > "$dir/$1/dbus.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do [ -S "$dir/$1/bus" ] && return 0; sleep 0.02; done
-    fail "dbus-daemon $1 did not start"
-}
-start_avahi() { # NS TAG IFACE HOSTNAME
-    printf '[server]\nhost-name=%s\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=lo,%s\nratelimit-interval-usec=1000000\nratelimit-burst=1000\n[wide-area]\nenable-wide-area=no\n[publish]\npublish-workstation=no\npublish-hinfo=no\n' \
-        "$4" "$3" > "$dir/$2/avahi.conf"
-    touch "$dir/$2/avahi.log"
-    ip netns exec "$1" unshare -m sh -c "mount --bind '$dir/$2/run' /run/avahi-daemon && exec env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/$2/bus avahi-daemon --no-drop-root --no-chroot --no-rlimits -f '$dir/$2/avahi.conf'" \
-        >> "$dir/$2/avahi.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 200); do
-        grep -q 'Server startup complete' "$dir/$2/avahi.log" && return 0
-        sleep 0.05
-    done
-    fail "avahi-daemon $2 did not start"
-}
-wait_for() { # FILE PATTERN [SECONDS]
-    local n=$(( ${3:-5} * 20 ))
-    for _ in $(seq $n); do grep -q -- "$2" "$1" 2> /dev/null && return 0; sleep 0.05; done
-    return 1
-}
 BUS_A="DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/a/bus"
 BUS_B="DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/b/bus"
 start_bus a
 start_bus b
-start_avahi "$A" a "ra$$" hosta
-start_avahi "$B" b "rb$$" hostb
+start_avahi "$A" a "$VA" hosta
+start_avahi "$B" b "$VB" hostb
 echo "two hosts up (veth, 2 D-Bus buses, 2 avahi-daemons) in $(since "$T0") s"
 
 # A: the server, off loopback, with a token
