@@ -28,7 +28,7 @@ cat >"$work/echo.dsp" <<'DSP'
 phase = (+(0.01) : \(x).(x - int(x))) ~ _;
 impulse = 1 - 1';
 echoes = impulse : (+ : @(1999)) ~ *(0.8);
-process = phase * 0.5 + echoes;
+process = (phase * 0.5 + echoes) * hslider("gain", 1, 0, 2, 0.01);
 DSP
 "$tutti" serve --port 28720 --no-advertise >"$work/serve.log" 2>&1 &
 spid=$!
@@ -44,9 +44,28 @@ for _ in $(seq 200); do curl -s -o /dev/null http://127.0.0.1:28720/v1/health &&
 printf m >&3
 wait_for '^moved to 127.0.0.1:28720: state of [0-9]* bytes' 1
 sleep 0.5
+# a control set here while the program is on the server reaches the server's
+# engine (through the link), and is the local value after the move back
+id=$(curl -s http://127.0.0.1:28720/v1/instances |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"][0]["id"])')
+server_gain() {
+    curl -s "http://127.0.0.1:28720/v1/instances/$id/controls?index=0" |
+        python3 -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["value"])'
+}
+[ "$(server_gain)" = "1.00" ] || fail "the server's gain is $(server_gain) before the change"
+set_answer=$(curl -s "http://127.0.0.1:28725/echo/gain?value=0.25")
+case "$set_answer" in "/echo/gain 0.25"*) ;; *) fail "HTTP set answered '$set_answer'" ;; esac
+for _ in $(seq 200); do [ "$(server_gain)" = "0.25" ] && break; sleep 0.025; done
+[ "$(server_gain)" = "0.25" ] || fail "the server's gain is $(server_gain), not 0.25, while moved"
+echo "while moved: set /echo/gain 0.25 here; the server's instance $id has gain $(server_gain)"
 answer=$(curl -s -X POST --data local http://127.0.0.1:28725/tutti/move)
 [ "$answer" = "moving to local" ] || fail "HTTP answered '$answer'"
 wait_for '^moved back from 127.0.0.1:28720: ' 1
+grep -q '^moved back from .*, 1 control change sent there' "$work/log" ||
+    fail "the move back does not say 1 control change was sent"
+local_gain=$(curl -s http://127.0.0.1:28725/echo/gain)
+case "$local_gain" in "/echo/gain 0.25"*) ;; *) fail "after the move back: '$local_gain'" ;; esac
+echo "back home: $local_gain"
 curl -s -X POST --data 127.0.0.1:28720 http://127.0.0.1:28725/tutti/move >/dev/null
 wait_for '^moved to 127.0.0.1:28720: ' 2
 sleep 0.5

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "move/block_link.h"
+#include "move/control_forward.h"
 #include "move/mover.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
@@ -50,6 +51,7 @@ struct PlayMove::Impl {
     std::shared_ptr<const remote::RemoteFactory> factory;
     std::unique_ptr<remote::RemoteInstance> remote;
     std::unique_ptr<move::RemotePath> path;
+    std::uint64_t forwarded = 0; ///< control changes sent to the server this trip
     bool keys = false, tty = false;
     termios saved{};
 
@@ -103,6 +105,24 @@ struct PlayMove::Impl {
         }
     }
 
+    /// The controls set here since the last call, to the server instance.
+    std::vector<std::string> forward_controls() {
+        if (opt.controls == nullptr || !remote) {
+            return {};
+        }
+        std::vector<std::string> lines;
+        for (const move::ControlForward::Change& c : opt.controls->drain()) {
+            try {
+                remote->set_parameter(c.index, c.value);
+                ++forwarded;
+            } catch (const std::exception& x) {
+                lines.push_back(TUTTI_FORMAT("move: control %u not sent to the server: %s",
+                                             unsigned(c.index), x.what()));
+            }
+        }
+        return lines;
+    }
+
     std::vector<std::string> out_to(const std::string& where) {
         std::vector<std::string> lines;
         auto e = remote::parse_endpoint(where);
@@ -139,13 +159,25 @@ struct PlayMove::Impl {
             remote.reset();
             return {std::string("move: ") + x.what()};
         }
+        if (opt.controls != nullptr) {
+            // from the state's frame on, what is set here goes there too (a
+            // change the state holds already is sent again: the same value)
+            opt.controls->drain();
+            opt.controls->arm(true);
+        }
+        forwarded = 0;
         move::MoveResult r = mover.move_out(*remote, *path);
         if (!r.ok) {
+            if (opt.controls != nullptr) {
+                opt.controls->arm(false);
+                opt.controls->drain();
+            }
             path.reset();
             remote.reset();
             return {"move: " + r.error};
         }
         here = where;
+        lines = forward_controls();
         lines.push_back(TUTTI_FORMAT(
             "moved to %s: state of %.0f bytes taken at frame %llu, hand-over "
             "%.1f ms, heard from there at frame %llu (%d frames later: link "
@@ -158,9 +190,25 @@ struct PlayMove::Impl {
     }
 
     std::vector<std::string> back() {
+        std::vector<std::string> lines = forward_controls();
         move::MoveResult r = mover.move_back(*remote);
         if (!r.ok) {
-            return {"move: " + r.error + " (it plays on " + here + ")"};
+            lines.push_back("move: " + r.error + " (it plays on " + here + ")");
+            return lines;
+        }
+        if (opt.controls != nullptr) {
+            // set during the hand-over, after the server's state was read:
+            // the state that came back does not hold them; set them again here
+            opt.controls->arm(false);
+            const std::uint64_t g = engine.playing_generation();
+            for (const move::ControlForward::Change& c : opt.controls->drain()) {
+                ParameterChange pc;
+                pc.generation = g;
+                pc.index = c.index;
+                pc.value = c.value;
+                pc.origin = move::kMoveOrigin;
+                engine.push(pc);
+            }
         }
         const bool home = mover.wait_local(std::chrono::seconds(5));
         path->close();
@@ -169,12 +217,15 @@ struct PlayMove::Impl {
         factory.reset();
         const std::string from = here;
         here = "local";
-        return {TUTTI_FORMAT(
+        lines.push_back(TUTTI_FORMAT(
             "moved back from %s: state of %.0f bytes at input frame %llu, caught up "
-            "%d frames, hand-over %.1f ms, heard here at frame %llu%s",
+            "%d frames, hand-over %.1f ms, heard here at frame %llu, %llu control "
+            "change%s sent there%s",
             from.c_str(), r.state_bytes, static_cast<unsigned long long>(r.state_frame),
             r.catch_up_frames, r.handoff_ms, static_cast<unsigned long long>(r.switch_frame),
-            home ? "" : " (the crossfade did not finish in time)")};
+            static_cast<unsigned long long>(forwarded), forwarded == 1 ? "" : "s",
+            home ? "" : " (the crossfade did not finish in time)"));
+        return lines;
     }
 };
 
@@ -214,7 +265,7 @@ std::vector<std::string> PlayMove::poll() {
         q.swap(impl_->queued);
     }
     if (!q) {
-        return {};
+        return impl_->here != "local" ? impl_->forward_controls() : std::vector<std::string>{};
     }
     std::string where = *q;
     if (where.empty()) {
