@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "move/block_link.h"
+#include "move/control_forward.h"
 #include "move/mover.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
@@ -590,6 +591,71 @@ TEST(Move, RefusedMovesSayWhy) {
     EXPECT_FALSE(r.ok);
     EXPECT_NE(r.error.find("does not fit"), std::string::npos) << r.error;
     EXPECT_EQ(mover.where(), move::Mover::Where::Local);
+}
+
+TEST(MoveControls, AppliedWithoutComputingAndHandedToTheControlThread) {
+    // a moved program's engine is not computed (the mover calls its process()
+    // with 0 frames): the controls set meanwhile land all the same, and the
+    // forwarder hands the armed ones to the control thread, nothing allocated
+    auto f = compile_local("process = _ * hslider(\"gain\", 1, 0, 2, 0.01) * "
+                           "hslider(\"pan\", 0.5, 0, 1, 0.01);\n");
+    ASSERT_TRUE(f);
+    move::ControlForward fwd(4);
+    EngineOptions eo = engine_options(1, 1);
+    eo.change_observer = &fwd;
+    Engine engine(eo);
+    std::string error;
+    const std::uint64_t g = engine.submit(f, "gain.dsp", &error);
+    ASSERT_TRUE(engine.wait_prepared(g)) << error;
+    float in = 0, out = 0;
+    const void* ins[1] = {&in};
+    void* outs[1] = {&out};
+    engine.process(1, ins, outs); // commits
+    ASSERT_EQ(engine.playing_generation(), g);
+    auto push = [&](std::uint32_t index, double value, std::uint32_t origin = 0) {
+        ParameterChange c;
+        c.generation = g;
+        c.index = index;
+        c.value = value;
+        c.origin = origin;
+        ASSERT_TRUE(engine.push(c));
+    };
+    push(0, 0.75); // not armed: applied, not kept
+    engine.process(0, ins, outs);
+    EXPECT_NEAR(engine.playing_ui().values->value(0), 0.75, 1e-6);
+    fwd.arm(true);
+    push(0, 0.5);
+    push(1, 0.25);
+    push(0, 0.3);
+    push(1, 0.9, move::kMoveOrigin); // pushed back by the forwarder: not kept
+    const std::uint64_t frames = engine.frames_processed();
+    tutti_rt_reset();
+    engine.process(0, ins, outs);
+    EXPECT_EQ(tutti_rt_violations(), 0) << tutti_rt_first_violation();
+    EXPECT_EQ(engine.frames_processed(), frames); // nothing computed
+    auto values = engine.playing_ui().values;
+    ASSERT_TRUE(values);
+    const double gain = values->value(0), pan = values->value(1); // floats in the program
+    EXPECT_NEAR(gain, 0.3, 1e-6);
+    EXPECT_NEAR(pan, 0.9, 1e-6);
+    auto changes = fwd.drain(); // the last value of each, in the order of the last change
+    ASSERT_EQ(changes.size(), 2u);
+    EXPECT_EQ(changes[0].index, 1u);
+    EXPECT_DOUBLE_EQ(changes[0].value, 0.25);
+    EXPECT_EQ(changes[1].index, 0u);
+    EXPECT_DOUBLE_EQ(changes[1].value, 0.3);
+    EXPECT_TRUE(fwd.drain().empty());
+    for (int i = 0; i < 6; ++i) { // a full ring counts the rest as dropped
+        push(0, 0.1 * i);
+    }
+    engine.process(0, ins, outs);
+    EXPECT_EQ(fwd.dropped(), 2u);
+    changes = fwd.drain();
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_DOUBLE_EQ(changes[0].value, 0.1 * 3);
+    std::printf("move controls: 2 changes applied with 0 frames computed (gain %.2f, pan %.2f), "
+                "2 kept for the server; a ring of 4 with 6 changes dropped %llu\n",
+                values->value(0), values->value(1), static_cast<unsigned long long>(fwd.dropped()));
 }
 
 } // namespace

@@ -51,7 +51,10 @@ struct PlayMove::Impl {
     std::shared_ptr<const remote::RemoteFactory> factory;
     std::unique_ptr<remote::RemoteInstance> remote;
     std::unique_ptr<move::RemotePath> path;
-    std::uint64_t forwarded = 0; ///< control changes sent to the server this trip
+    std::uint64_t forwarded = 0;      ///< control changes sent to the server this trip
+    std::uint64_t out_generation = 0; ///< the local version playing when it moved out
+    bool edited_away = false;         ///< said once: controls of an edit are not sent
+    std::vector<move::ControlForward::Change> held; ///< those, set again when it comes back
     bool keys = false, tty = false;
     termios saved{};
 
@@ -111,7 +114,19 @@ struct PlayMove::Impl {
             return {};
         }
         std::vector<std::string> lines;
-        for (const move::ControlForward::Change& c : opt.controls->drain()) {
+        std::vector<move::ControlForward::Change> changes = opt.controls->drain();
+        if (engine.playing_generation() != out_generation) {
+            // an edit saved while away took over here: its indices are not the
+            // server's program's (the edit plays from the state that comes back)
+            if (!changes.empty() && !edited_away) {
+                edited_away = true;
+                lines.push_back("move: the program was edited here while on the server: "
+                                "its controls are not sent there (they apply when it comes back)");
+            }
+            held.insert(held.end(), changes.begin(), changes.end());
+            return lines;
+        }
+        for (const move::ControlForward::Change& c : changes) {
             try {
                 remote->set_parameter(c.index, c.value);
                 ++forwarded;
@@ -166,6 +181,9 @@ struct PlayMove::Impl {
             opt.controls->arm(true);
         }
         forwarded = 0;
+        edited_away = false;
+        held.clear();
+        out_generation = engine.playing_generation();
         move::MoveResult r = mover.move_out(*remote, *path);
         if (!r.ok) {
             if (opt.controls != nullptr) {
@@ -199,9 +217,15 @@ struct PlayMove::Impl {
         if (opt.controls != nullptr) {
             // set during the hand-over, after the server's state was read:
             // the state that came back does not hold them; set them again here
+            // (and those of an edit saved while away, held)
             opt.controls->arm(false);
             const std::uint64_t g = engine.playing_generation();
+            std::vector<move::ControlForward::Change> again = std::move(held);
+            held.clear();
             for (const move::ControlForward::Change& c : opt.controls->drain()) {
+                again.push_back(c);
+            }
+            for (const move::ControlForward::Change& c : again) {
                 ParameterChange pc;
                 pc.generation = g;
                 pc.index = c.index;
