@@ -730,7 +730,17 @@ TEST(MoveControls, SetWhileOnTheServerIsHeardThereAndComesBack) {
             }
             if (b == c + 1) { // the control thread: to the server (its next block)
                 for (const auto& ch : fwd.drain()) {
-                    remote->set_parameter(ch.index, ch.value);
+                    // the server answers 503 until its control plane knows the
+                    // version the state made: play retries at its next poll
+                    for (int attempt = 0;; ++attempt) {
+                        try {
+                            remote->set_parameter(ch.index, ch.value);
+                            break;
+                        } catch (const std::exception& x) {
+                            ASSERT_LT(attempt, 200) << x.what();
+                            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                        }
+                    }
                 }
                 on_server = remote->get_parameter(0);
             }

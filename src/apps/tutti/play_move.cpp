@@ -6,6 +6,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 
@@ -55,6 +56,9 @@ struct PlayMove::Impl {
     std::uint64_t out_generation = 0; ///< the local version playing when it moved out
     bool edited_away = false;         ///< said once: controls of an edit are not sent
     std::vector<move::ControlForward::Change> held; ///< those, set again when it comes back
+    /// not taken by the server yet (503 just after the state's commit): again at the next poll
+    std::vector<move::ControlForward::Change> unsent;
+    int unsent_polls = 0;
     bool keys = false, tty = false;
     termios saved{};
 
@@ -126,14 +130,34 @@ struct PlayMove::Impl {
             held.insert(held.end(), changes.begin(), changes.end());
             return lines;
         }
-        for (const move::ControlForward::Change& c : changes) {
+        // the ones the server refused last time first, unless set again since
+        std::vector<move::ControlForward::Change> todo;
+        for (const move::ControlForward::Change& u : unsent) {
+            if (std::none_of(changes.begin(), changes.end(),
+                             [&](const auto& c) { return c.index == u.index; })) {
+                todo.push_back(u);
+            }
+        }
+        todo.insert(todo.end(), changes.begin(), changes.end());
+        unsent.clear();
+        std::string why;
+        for (const move::ControlForward::Change& c : todo) {
             try {
                 remote->set_parameter(c.index, c.value);
                 ++forwarded;
             } catch (const std::exception& x) {
-                lines.push_back(TUTTI_FORMAT("move: control %u not sent to the server: %s",
-                                             unsigned(c.index), x.what()));
+                unsent.push_back(c);
+                why = x.what();
             }
+        }
+        if (unsent.empty()) {
+            unsent_polls = 0;
+        } else if (++unsent_polls >= 50) { // a second of refusals: give up
+            lines.push_back(TUTTI_FORMAT("move: %zu control change%s not sent to the server: %s",
+                                         unsent.size(), unsent.size() == 1 ? "" : "s",
+                                         why.c_str()));
+            unsent.clear();
+            unsent_polls = 0;
         }
         return lines;
     }
@@ -183,6 +207,8 @@ struct PlayMove::Impl {
         forwarded = 0;
         edited_away = false;
         held.clear();
+        unsent.clear();
+        unsent_polls = 0;
         out_generation = engine.playing_generation();
         move::MoveResult r = mover.move_out(*remote, *path);
         if (!r.ok) {
@@ -222,6 +248,8 @@ struct PlayMove::Impl {
             const std::uint64_t g = engine.playing_generation();
             std::vector<move::ControlForward::Change> again = std::move(held);
             held.clear();
+            again.insert(again.end(), unsent.begin(), unsent.end()); // never got there
+            unsent.clear();
             for (const move::ControlForward::Change& c : opt.controls->drain()) {
                 again.push_back(c);
             }
