@@ -92,9 +92,11 @@ pid=
 grep '^moved' "$work/log"
 moves=$(grep -c '^moved' "$work/log")
 
-# the same over the HTTP block link (--move-link http), the control set by OSC
+# the same over the HTTP block link (--move-link http), the control set by OSC;
+# blocks of 1024 frames: a request each, within the server's rate limit (200/s)
 log=$work/log2
-"$tutti" play "$work/echo.dsp" --driver null --watch --move-to 127.0.0.1:28720 --move-link http \
+"$tutti" play "$work/echo.dsp" --driver null --block 1024 --watch --move-to 127.0.0.1:28720 \
+    --move-link http \
     --osc-port 29601 --osc-outport 29602 --osc-errport 29603 --http-port 29605 \
     </dev/null >"$log" 2>&1 &
 pid=$!
@@ -112,7 +114,7 @@ def s(x):
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(
     s("/echo/gain") + s(",f") + struct.pack(">f", 0.5), ("127.0.0.1", 29601))
 PY
-for _ in $(seq 200); do [ "$(server_gain)" = "0.50" ] && break; sleep 0.025; done
+for _ in $(seq 100); do [ "$(server_gain)" = "0.50" ] && break; sleep 0.05; done
 [ "$(server_gain)" = "0.50" ] || fail "http link: the server's gain is $(server_gain), not 0.50, while moved"
 echo "http link, while moved: set /echo/gain 0.5 by OSC here; the server's instance $id has gain $(server_gain)"
 curl -s -X POST --data local http://127.0.0.1:29605/tutti/move >/dev/null
