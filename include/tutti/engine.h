@@ -348,7 +348,9 @@ public:
 
     /// Audio thread. inputs/outputs: options().inputs/outputs arrays of `frames`
     /// (<= max_block) samples, float or double as options().double_precision.
-    /// Outputs are silent until a first version is committed.
+    /// Outputs are silent until a first version is committed. `frames` 0
+    /// computes nothing and applies the changes due (a host that does not
+    /// compute the program for a while, a moved one: its controls still land).
     void process(int frames, const void* const* inputs, void* const* outputs) noexcept;
 
     /// Any non-audio thread. Asks the audio thread to copy the playing

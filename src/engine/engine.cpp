@@ -1104,6 +1104,11 @@ struct Engine::Impl {
             copy_state(frame0);
         }
         take_changes(frame0);
+        if (n == 0) {
+            // no frames (a host that does not compute this program now: a
+            // moved one, docs/move.md): the changes due are applied all the same
+            apply_due(frame0);
+        }
         // the block in slices: at every frame where a change lands, and of at
         // most max_block frames (the size the buffers were made for)
         for (int done = 0; done < n;) {

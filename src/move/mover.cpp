@@ -270,6 +270,9 @@ void Mover::process(int n, const float* const* inputs, float* const* outputs) no
         }
         break;
     case Where::Remote:
+        // not computed here, but its controls still land (and reach the
+        // server through the engine's ChangeObserver: ControlForward)
+        engine_.process(0, in_v, reinterpret_cast<void* const*>(outputs));
         feed_path(n);
         for (int c = 0; c < opt_.outputs; ++c) {
             std::memcpy(outputs[c], rem_ptr_[std::size_t(c)], std::size_t(n) * sizeof(float));

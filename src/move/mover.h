@@ -26,6 +26,10 @@
  * (output discarded; zero frames offline), then crossfades from the path's
  * output to the local one: the latency added on the way out is taken back.
  *
+ * Away, the local engine is still called with zero frames each block: the
+ * controls set on it land (and its ChangeObserver, a ControlForward, hands
+ * them to the control thread for the server instance: docs/move.md).
+ *
  * Threads: process() is the audio thread's (no allocation, lock, wait or
  * log; the RemotePath's process() must be as well); move_out()/move_back() a
  * control thread's, one at a time. Offline (an offline render, a test), the

@@ -2,7 +2,7 @@
 // Moving a running program to a server and back (issue 13, docs/move.md): the
 // state image codec; the engine's state taken at a block boundary and taken in
 // by its migration; GET/PUT .../state and POST .../process on a server
-// in-process (127.0.0.1, ports 28500-28599); and the move, rendered offline,
+// in-process (127.0.0.1, ports 28500-28599, 29610); and the move, rendered offline,
 // compared sample by sample with a render that did not move.
 #include <gtest/gtest.h>
 
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "move/block_link.h"
+#include "move/control_forward.h"
 #include "move/mover.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
@@ -590,6 +591,193 @@ TEST(Move, RefusedMovesSayWhy) {
     EXPECT_FALSE(r.ok);
     EXPECT_NE(r.error.find("does not fit"), std::string::npos) << r.error;
     EXPECT_EQ(mover.where(), move::Mover::Where::Local);
+}
+
+TEST(MoveControls, AppliedWithoutComputingAndHandedToTheControlThread) {
+    // a moved program's engine is not computed (the mover calls its process()
+    // with 0 frames): the controls set meanwhile land all the same, and the
+    // forwarder hands the armed ones to the control thread, nothing allocated
+    auto f = compile_local("process = _ * hslider(\"gain\", 1, 0, 2, 0.01) * "
+                           "hslider(\"pan\", 0.5, 0, 1, 0.01);\n");
+    ASSERT_TRUE(f);
+    move::ControlForward fwd(4);
+    EngineOptions eo = engine_options(1, 1);
+    eo.change_observer = &fwd;
+    Engine engine(eo);
+    std::string error;
+    const std::uint64_t g = engine.submit(f, "gain.dsp", &error);
+    ASSERT_TRUE(engine.wait_prepared(g)) << error;
+    float in = 0, out = 0;
+    const void* ins[1] = {&in};
+    void* outs[1] = {&out};
+    engine.process(1, ins, outs); // commits
+    ASSERT_EQ(engine.playing_generation(), g);
+    auto push = [&](std::uint32_t index, double value, std::uint32_t origin = 0) {
+        ParameterChange c;
+        c.generation = g;
+        c.index = index;
+        c.value = value;
+        c.origin = origin;
+        ASSERT_TRUE(engine.push(c));
+    };
+    push(0, 0.75); // not armed: applied, not kept
+    engine.process(0, ins, outs);
+    EXPECT_NEAR(engine.playing_ui().values->value(0), 0.75, 1e-6);
+    fwd.arm(true);
+    push(0, 0.5);
+    push(1, 0.25);
+    push(0, 0.3);
+    push(1, 0.9, move::kMoveOrigin); // pushed back by the forwarder: not kept
+    const std::uint64_t frames = engine.frames_processed();
+    tutti_rt_reset();
+    engine.process(0, ins, outs);
+    EXPECT_EQ(tutti_rt_violations(), 0) << tutti_rt_first_violation();
+    EXPECT_EQ(engine.frames_processed(), frames); // nothing computed
+    auto values = engine.playing_ui().values;
+    ASSERT_TRUE(values);
+    const double gain = values->value(0), pan = values->value(1); // floats in the program
+    EXPECT_NEAR(gain, 0.3, 1e-6);
+    EXPECT_NEAR(pan, 0.9, 1e-6);
+    auto changes = fwd.drain(); // the last value of each, in the order of the last change
+    ASSERT_EQ(changes.size(), 2u);
+    EXPECT_EQ(changes[0].index, 1u);
+    EXPECT_DOUBLE_EQ(changes[0].value, 0.25);
+    EXPECT_EQ(changes[1].index, 0u);
+    EXPECT_DOUBLE_EQ(changes[1].value, 0.3);
+    EXPECT_TRUE(fwd.drain().empty());
+    for (int i = 0; i < 6; ++i) { // a full ring counts the rest as dropped
+        push(0, 0.1 * i);
+    }
+    engine.process(0, ins, outs);
+    EXPECT_EQ(fwd.dropped(), 2u);
+    changes = fwd.drain();
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_DOUBLE_EQ(changes[0].value, 0.1 * 3);
+    std::printf("move controls: 2 changes applied with 0 frames computed (gain %.2f, pan %.2f), "
+                "2 kept for the server; a ring of 4 with 6 changes dropped %llu\n",
+                gain, pan, static_cast<unsigned long long>(fwd.dropped()));
+}
+
+TEST(MoveControls, SetWhileOnTheServerIsHeardThereAndComesBack) {
+    // a control set in the local engine while the program is on the server
+    // (what tutti play's OSC/HTTP/--set do) goes there through the forwarder:
+    // the output on the server is the unmoved render with the same change,
+    // delayed by the link; back home, the value is the one set
+    const std::string head(moving_program, std::strstr(moving_program, "process"));
+    const std::string program = head +
+                                "gain = hslider(\"gain\", 1, 0, 2, 0.01);\n"
+                                "process = (phase * 0.5 + echoes) * gain, count * 0.0001 * gain;\n";
+    Served s(29610);
+    ASSERT_TRUE(s.started);
+    auto local = compile_local(program.c_str());
+    auto rf = remote_factory(s.endpoint, program.c_str());
+    ASSERT_TRUE(local && rf);
+    const int blocks = 240, k = 40, c = 100, m = 160, latency = 3 * block;
+    // the unmoved render, gain set to 0.25 at the frame the server takes it
+    std::vector<std::vector<float>> unmoved;
+    {
+        Engine e(engine_options(1, 2));
+        std::string error;
+        const std::uint64_t g = e.submit(local, "move.dsp", &error);
+        ASSERT_TRUE(e.wait_prepared(g)) << error;
+        unmoved = render(
+            2, blocks,
+            [&](const float* const* in, float* const* out) {
+                e.process(block, reinterpret_cast<const void* const*>(in),
+                          reinterpret_cast<void* const*>(out));
+            },
+            [&](int b) {
+                if (b == c + 1) {
+                    ParameterChange pc;
+                    pc.generation = g;
+                    pc.index = 0;
+                    pc.value = 0.25;
+                    e.push(pc);
+                }
+            });
+    }
+    move::ControlForward fwd;
+    EngineOptions eo = engine_options(1, 2);
+    eo.change_observer = &fwd;
+    Engine engine(eo);
+    std::string error;
+    const std::uint64_t g = engine.submit(local, "move.dsp", &error);
+    ASSERT_TRUE(engine.wait_prepared(g)) << error;
+    move::MoverOptions mo;
+    mo.inputs = 1;
+    mo.outputs = 2;
+    mo.max_block = block;
+    mo.sample_rate = rate;
+    mo.crossfade_ms = 2;
+    move::Mover mover(engine, mo);
+    auto remote = rf->create_remote_instance(rate, block);
+    move::OfflineLink link(*remote, 1, 2, latency, block);
+    double on_server = -1;
+    auto moved = render(
+        2, blocks, [&](const float* const* in, float* const* o) { mover.process(block, in, o); },
+        [&](int b) {
+            if (b == k) {
+                fwd.arm(true);
+                ASSERT_TRUE(mover.move_out(*remote, link, true).ok);
+            }
+            if (b == c) { // set here (the engine is not computed: it lands all the same)
+                ASSERT_EQ(mover.where(), move::Mover::Where::Remote);
+                ParameterChange pc;
+                pc.generation = engine.playing_generation();
+                pc.index = 0;
+                pc.value = 0.25;
+                engine.push(pc);
+            }
+            if (b == c + 1) { // the control thread: to the server (its next block)
+                for (const auto& ch : fwd.drain()) {
+                    // the server answers 503 until its control plane knows the
+                    // version the state made: play retries at its next poll
+                    for (int attempt = 0;; ++attempt) {
+                        try {
+                            remote->set_parameter(ch.index, ch.value);
+                            break;
+                        } catch (const std::exception& x) {
+                            ASSERT_LT(attempt, 200) << x.what();
+                            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                        }
+                    }
+                }
+                on_server = remote->get_parameter(0);
+            }
+            if (b == m) {
+                fwd.arm(false);
+                ASSERT_TRUE(mover.move_back(*remote, true).ok);
+            }
+        });
+    EXPECT_EQ(link.failures(), 0u) << link.last_error();
+    EXPECT_EQ(mover.where(), move::Mover::Where::Local);
+    const std::size_t fade = std::size_t(std::lround(mo.crossfade_ms * 1e-3 * rate));
+    const std::size_t kf = std::size_t(k) * block, mf = std::size_t(m) * block;
+    const std::size_t r0 = kf + std::size_t(latency) + fade;
+    const double remote_part = max_diff(moved, r0, unmoved, r0 - std::size_t(latency), mf - r0);
+    const std::size_t l0 = mf + fade;
+    const double after = max_diff(moved, l0, unmoved, l0, moved[0].size() - l0);
+    const double local_gain = engine.playing_ui().values->value(0);
+    // the change is heard: against the unmoved render without it, they differ
+    const std::size_t cf = std::size_t(c + 1) * block + std::size_t(latency);
+    double unchanged_peak = 0, changed_peak = 0;
+    for (std::size_t i = cf; i < mf; ++i) {
+        changed_peak = std::max(changed_peak, std::fabs(double(moved[0][i])));
+    }
+    for (std::size_t i = r0; i < std::size_t(c) * block; ++i) {
+        unchanged_peak = std::max(unchanged_peak, std::fabs(double(moved[0][i])));
+    }
+    std::printf("move controls: gain 0.25 set here at block %d while on the server; the server's "
+                "value %g; on the server vs unmoved with the change, delayed by %d frames: max "
+                "|diff| %g (%zu frames); peak before the change %.3f, after %.3f; back home: gain "
+                "%g, vs unmoved %g (%zu frames)\n",
+                c, on_server, latency, remote_part, mf - r0, unchanged_peak, changed_peak,
+                local_gain, after, moved[0].size() - l0);
+    EXPECT_EQ(on_server, 0.25);
+    EXPECT_EQ(remote_part, 0.0);
+    EXPECT_EQ(after, 0.0);
+    EXPECT_NEAR(local_gain, 0.25, 1e-6);
+    EXPECT_LT(changed_peak, 0.5 * unchanged_peak);
 }
 
 } // namespace

@@ -30,6 +30,7 @@
 #include "control/control_hub.h"
 #include "http/server.h"
 #include "midi/midi_input.h"
+#include "move/control_forward.h"
 #include "netjack/netjack_driver.h"
 #include "osc/osc_server.h"
 #include "support/loopback.h"
@@ -233,6 +234,12 @@ int run_play(const PlayArgs& a) {
     eo.compile = co;
     eo.tiered = tiered;
     eo.change_observer = link.get();
+    // --watch: while the program is on a server, its controls are sent there (issue 13)
+    std::unique_ptr<move::ControlForward> move_controls;
+    if (a.watch && !instrument && !link) {
+        move_controls = std::make_unique<move::ControlForward>();
+        eo.change_observer = move_controls.get();
+    }
     // the engine runs at the driver's rate and block: open the driver first;
     // the MIDI input needs the engine, so it is made before the driver opens
     // and fed only once the driver starts
@@ -295,6 +302,7 @@ int run_play(const PlayArgs& a) {
         mo.outputs = eo.outputs;
         mo.sample_rate = eo.sample_rate;
         mo.block = eo.max_block;
+        mo.controls = move_controls.get();
         mover = std::make_unique<PlayMove>(engine, mo);
     }
     if (mover) {

@@ -6,10 +6,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 
 #include "move/block_link.h"
+#include "move/control_forward.h"
 #include "move/mover.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
@@ -50,6 +52,13 @@ struct PlayMove::Impl {
     std::shared_ptr<const remote::RemoteFactory> factory;
     std::unique_ptr<remote::RemoteInstance> remote;
     std::unique_ptr<move::RemotePath> path;
+    std::uint64_t forwarded = 0;      ///< control changes sent to the server this trip
+    std::uint64_t out_generation = 0; ///< the local version playing when it moved out
+    bool edited_away = false;         ///< said once: controls of an edit are not sent
+    std::vector<move::ControlForward::Change> held; ///< those, set again when it comes back
+    /// not taken by the server yet (503 just after the state's commit): again at the next poll
+    std::vector<move::ControlForward::Change> unsent;
+    int unsent_polls = 0;
     bool keys = false, tty = false;
     termios saved{};
 
@@ -103,6 +112,56 @@ struct PlayMove::Impl {
         }
     }
 
+    /// The controls set here since the last call, to the server instance.
+    std::vector<std::string> forward_controls() {
+        if (opt.controls == nullptr || !remote) {
+            return {};
+        }
+        std::vector<std::string> lines;
+        std::vector<move::ControlForward::Change> changes = opt.controls->drain();
+        if (engine.playing_generation() != out_generation) {
+            // an edit saved while away took over here: its indices are not the
+            // server's program's (the edit plays from the state that comes back)
+            if (!changes.empty() && !edited_away) {
+                edited_away = true;
+                lines.push_back("move: the program was edited here while on the server: "
+                                "its controls are not sent there (they apply when it comes back)");
+            }
+            held.insert(held.end(), changes.begin(), changes.end());
+            return lines;
+        }
+        // the ones the server refused last time first, unless set again since
+        std::vector<move::ControlForward::Change> todo;
+        for (const move::ControlForward::Change& u : unsent) {
+            if (std::none_of(changes.begin(), changes.end(),
+                             [&](const auto& c) { return c.index == u.index; })) {
+                todo.push_back(u);
+            }
+        }
+        todo.insert(todo.end(), changes.begin(), changes.end());
+        unsent.clear();
+        std::string why;
+        for (const move::ControlForward::Change& c : todo) {
+            try {
+                remote->set_parameter(c.index, c.value);
+                ++forwarded;
+            } catch (const std::exception& x) {
+                unsent.push_back(c);
+                why = x.what();
+            }
+        }
+        if (unsent.empty()) {
+            unsent_polls = 0;
+        } else if (++unsent_polls >= 50) { // a second of refusals: give up
+            lines.push_back(TUTTI_FORMAT("move: %zu control change%s not sent to the server: %s",
+                                         unsent.size(), unsent.size() == 1 ? "" : "s",
+                                         why.c_str()));
+            unsent.clear();
+            unsent_polls = 0;
+        }
+        return lines;
+    }
+
     std::vector<std::string> out_to(const std::string& where) {
         std::vector<std::string> lines;
         auto e = remote::parse_endpoint(where);
@@ -139,13 +198,30 @@ struct PlayMove::Impl {
             remote.reset();
             return {std::string("move: ") + x.what()};
         }
+        if (opt.controls != nullptr) {
+            // from the state's frame on, what is set here goes there too (a
+            // change the state holds already is sent again: the same value)
+            opt.controls->drain();
+            opt.controls->arm(true);
+        }
+        forwarded = 0;
+        edited_away = false;
+        held.clear();
+        unsent.clear();
+        unsent_polls = 0;
+        out_generation = engine.playing_generation();
         move::MoveResult r = mover.move_out(*remote, *path);
         if (!r.ok) {
+            if (opt.controls != nullptr) {
+                opt.controls->arm(false);
+                opt.controls->drain();
+            }
             path.reset();
             remote.reset();
             return {"move: " + r.error};
         }
         here = where;
+        lines = forward_controls();
         lines.push_back(TUTTI_FORMAT(
             "moved to %s: state of %.0f bytes taken at frame %llu, hand-over "
             "%.1f ms, heard from there at frame %llu (%d frames later: link "
@@ -158,9 +234,33 @@ struct PlayMove::Impl {
     }
 
     std::vector<std::string> back() {
+        std::vector<std::string> lines = forward_controls();
         move::MoveResult r = mover.move_back(*remote);
         if (!r.ok) {
-            return {"move: " + r.error + " (it plays on " + here + ")"};
+            lines.push_back("move: " + r.error + " (it plays on " + here + ")");
+            return lines;
+        }
+        if (opt.controls != nullptr) {
+            // set during the hand-over, after the server's state was read:
+            // the state that came back does not hold them; set them again here
+            // (and those of an edit saved while away, held)
+            opt.controls->arm(false);
+            const std::uint64_t g = engine.playing_generation();
+            std::vector<move::ControlForward::Change> again = std::move(held);
+            held.clear();
+            again.insert(again.end(), unsent.begin(), unsent.end()); // never got there
+            unsent.clear();
+            for (const move::ControlForward::Change& c : opt.controls->drain()) {
+                again.push_back(c);
+            }
+            for (const move::ControlForward::Change& c : again) {
+                ParameterChange pc;
+                pc.generation = g;
+                pc.index = c.index;
+                pc.value = c.value;
+                pc.origin = move::kMoveOrigin;
+                engine.push(pc);
+            }
         }
         const bool home = mover.wait_local(std::chrono::seconds(5));
         path->close();
@@ -169,12 +269,15 @@ struct PlayMove::Impl {
         factory.reset();
         const std::string from = here;
         here = "local";
-        return {TUTTI_FORMAT(
+        lines.push_back(TUTTI_FORMAT(
             "moved back from %s: state of %.0f bytes at input frame %llu, caught up "
-            "%d frames, hand-over %.1f ms, heard here at frame %llu%s",
+            "%d frames, hand-over %.1f ms, heard here at frame %llu, %llu control "
+            "change%s sent there%s",
             from.c_str(), r.state_bytes, static_cast<unsigned long long>(r.state_frame),
             r.catch_up_frames, r.handoff_ms, static_cast<unsigned long long>(r.switch_frame),
-            home ? "" : " (the crossfade did not finish in time)")};
+            static_cast<unsigned long long>(forwarded), forwarded == 1 ? "" : "s",
+            home ? "" : " (the crossfade did not finish in time)"));
+        return lines;
     }
 };
 
@@ -214,7 +317,7 @@ std::vector<std::string> PlayMove::poll() {
         q.swap(impl_->queued);
     }
     if (!q) {
-        return {};
+        return impl_->here != "local" ? impl_->forward_controls() : std::vector<std::string>{};
     }
     std::string where = *q;
     if (where.empty()) {

@@ -18,6 +18,10 @@
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 
+namespace tutti::move {
+class ControlForward;
+}
+
 namespace tutti::app {
 
 struct PlayMoveOptions {
@@ -29,6 +33,10 @@ struct PlayMoveOptions {
     std::string link = "netjack";          ///< netjack or http (--move-link)
     int latency = 2;                       ///< blocks of the link
     int inputs = 0, outputs = 1, sample_rate = 48000, block = 64;
+    /// The engine's ChangeObserver (EngineOptions::change_observer): while the
+    /// program is away, the controls set here are sent to the server instance
+    /// (docs/move.md, "Controls while moved"); null: they are not.
+    move::ControlForward* controls = nullptr;
 };
 
 class PlayMove {
