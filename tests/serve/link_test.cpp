@@ -278,21 +278,37 @@ TEST(RemoteLink, SwapCarriesStateOnTheServerThroughTheLink) {
     }
     const float before = out[63];
     EXPECT_EQ(before, float((50 - 3) * 64)); // the counter, 3 blocks late
-    const std::string report = inst->swap(b.factory);
-    EXPECT_NE(report.find("\"committed\":false"), std::string::npos) << report; // not played yet
-    // the server's engine runs only when blocks come: the swap commits at the next one
-    std::vector<float> seen;
-    for (int k = 0; k < 10; ++k) {
+    // the swap is asked from a control thread while blocks keep flowing (as
+    // an audio thread would send them): the server's engine commits it at a
+    // block boundary and the counter goes on, doubled, from where it was
+    auto swapping = std::async(std::launch::async, [&] { return inst->swap(b.factory); });
+    int n = 50; // blocks computed so far
+    bool single = true, doubled = false, continuous = true;
+    while (swapping.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+           n < 50 + 4000) {
         block();
-        seen.push_back(out[63]);
+        ++n;
+        const float one = float((n - 3) * 64), two = 2 * one;
+        continuous = continuous && (out[63] == one || out[63] == two);
+        if (out[63] == two) {
+            doubled = true;
+        } else if (doubled) {
+            single = false; // back to the old version after the new one played
+        }
     }
-    // continuous: the old version for the blocks in flight, then twice the count
-    bool doubled = false;
-    for (float v : seen) {
-        doubled = doubled || v > float(2 * 50 * 64);
+    const std::string report = swapping.get();
+    EXPECT_NE(report.find("\"carried\":1"), std::string::npos) << report;
+    for (int k = 0; k < 10; ++k) { // blocks in flight: the new version's by now
+        block();
+        ++n;
+        const float one = float((n - 3) * 64), two = 2 * one;
+        continuous = continuous && (out[63] == one || out[63] == two);
+        doubled = doubled || out[63] == two;
     }
-    EXPECT_TRUE(doubled);
-    EXPECT_EQ(seen.back(), float(2 * (60 - 3) * 64)) << report;
+    EXPECT_TRUE(continuous) << report; // every block the old or the new version of one count
+    EXPECT_TRUE(single) << report;     // once doubled, never back
+    EXPECT_TRUE(doubled) << report;
+    EXPECT_EQ(out[63], float(2 * (n - 3) * 64)) << report;
 }
 
 TEST(RemoteLink, AnEngineRunsALinkedRemoteFactory) {
