@@ -370,19 +370,26 @@ MoveResult Mover::move_out(remote::RemoteInstance& remote, RemotePath& path, boo
         r.handoff_ms = ms_since(t0);
         return r;
     }
+    if (!await_switch(r, t0)) {
+        return r;
+    }
+    r.latency_frames = int(r.switch_frame - from);
+    out_latency_ = r.latency_frames;
+    return r;
+}
+
+bool Mover::await_switch(MoveResult& r, Clock::time_point t0) {
     const int c = wait_taken(command_, std::chrono::seconds(2));
     r.handoff_ms = ms_since(t0);
     if (c != 0) {
         command_.store(0);
         r.error = c > 0 ? "the audio thread did not take the switch (is it running?)"
                         : refusal(refused_why_.load());
-        return r;
+        return false;
     }
     r.ok = true;
     r.switch_frame = switch_frame_.load();
-    r.latency_frames = int(r.switch_frame - from);
-    out_latency_ = r.latency_frames;
-    return r;
+    return true;
 }
 
 MoveResult Mover::move_back(remote::RemoteInstance& remote, bool offline) {
@@ -428,16 +435,9 @@ MoveResult Mover::move_back(remote::RemoteInstance& remote, bool offline) {
         r.handoff_ms = ms_since(t0);
         return r;
     }
-    const int c = wait_taken(command_, std::chrono::seconds(2));
-    r.handoff_ms = ms_since(t0);
-    if (c != 0) {
-        command_.store(0);
-        r.error = c > 0 ? "the audio thread did not take the switch (is it running?)"
-                        : refusal(refused_why_.load());
+    if (!await_switch(r, t0)) {
         return r;
     }
-    r.ok = true;
-    r.switch_frame = switch_frame_.load();
     r.catch_up_frames = caught_up_.load();
     r.latency_frames = out_latency_;
     return r;

@@ -203,6 +203,10 @@ private:
     void fade(int n, const float* const* from, const float* const* to, float* const* out,
               std::uint64_t t0) noexcept;
     bool catch_up(std::uint64_t from, std::uint64_t to) noexcept;
+    /// Control thread, after a move's command was given: waits for the audio
+    /// thread to take it; fills r.handoff_ms and r.ok with r.switch_frame,
+    /// or r.error (the command withdrawn).
+    bool await_switch(MoveResult& r, std::chrono::steady_clock::time_point t0);
     void history_read(std::uint64_t from, int n, float* const* into) const noexcept;
 
     Engine& engine_;
