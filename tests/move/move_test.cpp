@@ -24,6 +24,7 @@
 #include "remote/client.h"
 #include "runtime/state_image.h"
 #include "serve/api.h"
+#include "serve/served.h"
 #include "serve/server.h"
 #include "serve/service.h"
 #include "support/rt_interposer.h"
@@ -246,39 +247,27 @@ TEST(EngineState, TakenAtABoundaryAndTakenInByAnotherEngine) {
 
 // ---- the server: GET/PUT .../state, POST .../process ----
 
-struct Served {
-    explicit Served(int port) {
+/// A server on 127.0.0.1:port with one compile worker, and no rate limit
+/// (the HTTP block path makes a request per block).
+struct Served : test::Served {
+    explicit Served(int port) : test::Served(port, one_worker(), unlimited()) {
+    }
+    static serve::ServiceOptions one_worker() {
         serve::ServiceOptions vo;
         vo.jobs = 1;
-        service = std::make_unique<serve::Service>(vo);
+        return vo;
+    }
+    static serve::ServerOptions unlimited() {
         serve::ServerOptions so;
-        so.port = port;
         so.requests_per_second = 100000; // a request per block
         so.request_burst = 100000;
-        server = std::make_unique<serve::Server>(*service, so);
-        std::string error;
-        started = server->start(&error);
-        EXPECT_TRUE(started) << error;
-        endpoint.port = port;
-        endpoint.timeout = std::chrono::milliseconds(60000);
+        return so;
     }
-    ~Served() {
-        server->stop();
-        service.reset();
-        server.reset();
-    }
-    std::unique_ptr<serve::Service> service;
-    std::unique_ptr<serve::Server> server;
-    remote::Endpoint endpoint;
-    bool started = false;
 };
 
 std::shared_ptr<const remote::RemoteFactory> remote_factory(const remote::Endpoint& e,
                                                             const char* text) {
-    std::string error;
-    auto b = remote::expand_source("move.dsp", text, ".", {}, &error);
-    EXPECT_TRUE(b) << error;
-    auto c = remote::RemoteFactory::create(e, *b);
+    auto c = remote::RemoteFactory::create(e, test::bundle_of("move.dsp", text));
     EXPECT_TRUE(c.ok());
     return c.factory;
 }

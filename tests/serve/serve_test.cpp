@@ -25,6 +25,7 @@
 #include "remote/bundle.h"
 #include "remote/client.h"
 #include "serve/api.h"
+#include "serve/served.h"
 #include "serve/server.h"
 #include "serve/service.h"
 #include "tutti/compiler.h"
@@ -226,41 +227,21 @@ TEST(ServeApi, TokenOnEveryRequestWhenRequired) {
 
 // ---- the server in-process ----
 
-/// A server on 127.0.0.1:port with its service.
-struct Served {
-    explicit Served(int port, int jobs = 2, double max_seconds = 20, bool require_token = false) {
+/// A server on 127.0.0.1:port with its service (2 workers, 20 s a compilation
+/// unless told otherwise).
+struct Served : test::Served {
+    explicit Served(int port, int jobs = 2, double max_seconds = 20, bool require_token = false)
+        : test::Served(port, workers(jobs, max_seconds), test::server_options(require_token)) {
+    }
+    static serve::ServiceOptions workers(int jobs, double max_seconds) {
         serve::ServiceOptions vo;
         vo.jobs = jobs;
         vo.max_seconds = max_seconds;
-        service = std::make_unique<serve::Service>(vo);
-        serve::ServerOptions so;
-        so.port = port;
-        so.require_token = require_token;
-        server = std::make_unique<serve::Server>(*service, so);
-        std::string error;
-        started = server->start(&error);
-        EXPECT_TRUE(started) << error;
-        endpoint.port = port;
-        endpoint.token = server->token();
-        endpoint.timeout = std::chrono::milliseconds(60000);
+        return vo;
     }
-    ~Served() {
-        server->stop();
-        service.reset(); // waits for the workers
-        server.reset();
-    }
-    std::unique_ptr<serve::Service> service;
-    std::unique_ptr<serve::Server> server;
-    remote::Endpoint endpoint;
-    bool started = false;
 };
 
-remote::Bundle bundle_of(const std::string& name, const std::string& text) {
-    std::string error;
-    auto b = remote::expand_source(name, text, ".", {}, &error);
-    EXPECT_TRUE(b) << error;
-    return b ? *b : remote::Bundle{};
-}
+using test::bundle_of;
 
 /// Raw bytes to the server; what it answers until it closes (or 5 s).
 std::string raw_exchange(int port, const std::string& bytes, bool close_write = true) {
