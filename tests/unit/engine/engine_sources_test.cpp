@@ -579,7 +579,9 @@ TEST_F(EngineSources, OutputTapReadWhilePlaying) {
     eo.max_block = 64;
     eo.inputs = 0;
     eo.outputs = 2;
-    eo.output_tap_frames = 1024; // ~40 ms at 48 kHz: a 150 ms pause falls behind
+    // ~85 ms at 48 kHz: a reader sleeping 5 ms keeps up even when a loaded
+    // machine wakes it tens of ms late; a 300 ms pause falls behind
+    eo.output_tap_frames = 4096;
     Engine engine(eo);
     ASSERT_NE(engine.submit(f, "counter"), 0u);
     drivers::NullDriver driver;
@@ -595,7 +597,7 @@ TEST_F(EngineSources, OutputTapReadWhilePlaying) {
     std::vector<float> buf(2 * 8192);
     std::uint64_t cursor = 0, seen = 0, gaps = 0, bad = 0;
     double last = -1;
-    auto until = std::chrono::steady_clock::now() + 400ms;
+    auto until = std::chrono::steady_clock::now() + 1000ms;
     int round = 0;
     while (std::chrono::steady_clock::now() < until) {
         std::uint64_t before = cursor;
@@ -614,7 +616,7 @@ TEST_F(EngineSources, OutputTapReadWhilePlaying) {
         }
         seen += n;
         // most rounds at 200 Hz; a few much slower, so the ring wraps under the reader
-        std::this_thread::sleep_for(++round % 10 == 0 ? 150ms : 5ms);
+        std::this_thread::sleep_for(++round % 10 == 0 ? 300ms : 5ms);
     }
     driver.stop();
     EXPECT_EQ(bad, 0u);

@@ -48,7 +48,7 @@ TEST(NetJackControls, CodecRoundTripAndTheSweep) {
     EXPECT_EQ(n, 0);
     EXPECT_EQ(bad, 1);
 
-    // 100 controls, 256-frame cycles at 48 kHz: a sweep within 40 ms.
+    // 100 controls, 256-frame cycles at 48 kHz: a sweep within kRefreshSweepMs (20 ms).
     ControlSender sender;
     sender.prepare(100, 256, 48000);
     const int cycles = (100 + sender.refresh_per_cycle() - 1) / sender.refresh_per_cycle();
