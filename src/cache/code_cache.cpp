@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -394,22 +395,60 @@ CodeCache::CodeCache(CacheSettings settings) : settings_(std::move(settings)) {
 
 CodeCache::~CodeCache() = default;
 
+namespace {
+
+// The disk lookups every process made, shared without a lock held across
+// lookups: two little-endian 64-bit counts (hits, misses) in one 16-byte file,
+// each increment under flock (a few system calls next to a lookup's reads).
+constexpr const char* kCountersFile = "lookups";
+
+bool read_counts(int fd, std::uint64_t counts[2]) {
+    unsigned char b[16] = {};
+    if (::pread(fd, b, sizeof b, 0) != static_cast<ssize_t>(sizeof b)) {
+        return false;
+    }
+    for (int k = 0; k < 2; ++k) {
+        counts[k] = 0;
+        for (int i = 7; i >= 0; --i) {
+            counts[k] = counts[k] << 8 | b[8 * k + i];
+        }
+    }
+    return true;
+}
+
+} // namespace
+
 void CodeCache::count(const char* file) const {
     if (settings_.dir.empty()) {
         return;
     }
-    // one byte appended per event: a counter every process shares without a lock
-    const fs::path path = settings_.dir / file;
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    const int which = std::strcmp(file, "hits") == 0 ? 0 : 1;
+    const fs::path path = settings_.dir / kCountersFile;
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         std::error_code ec;
         fs::create_directories(settings_.dir, ec);
-        fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     }
-    if (fd >= 0) {
-        [[maybe_unused]] ssize_t n = ::write(fd, ".", 1);
-        ::close(fd);
+    if (fd < 0) {
+        return;
     }
+    if (::flock(fd, LOCK_EX) == 0) {
+        std::uint64_t counts[2] = {0, 0};
+        if (!read_counts(fd, counts)) {
+            counts[0] = counts[1] = 0; // new, or not ours: start again
+        }
+        ++counts[which];
+        unsigned char b[16];
+        for (int k = 0; k < 2; ++k) {
+            for (int i = 0; i < 8; ++i) {
+                b[8 * k + i] = static_cast<unsigned char>(counts[k] >> (8 * i));
+            }
+        }
+        [[maybe_unused]] ssize_t n = ::pwrite(fd, b, sizeof b, 0);
+        ::flock(fd, LOCK_UN);
+    }
+    ::close(fd);
 }
 
 std::shared_ptr<const Factory> CodeCache::memory_lookup(const std::string& key) {
@@ -809,13 +848,17 @@ CacheStats CodeCache::stats() const {
             s.bytes += e.file_size(ec);
         }
     }
-    s.disk_hits = fs::file_size(settings_.dir / "hits", ec);
-    if (ec) {
-        s.disk_hits = 0;
-    }
-    s.disk_misses = fs::file_size(settings_.dir / "misses", ec);
-    if (ec) {
-        s.disk_misses = 0;
+    const int fd = ::open((settings_.dir / kCountersFile).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        std::uint64_t counts[2] = {0, 0};
+        if (::flock(fd, LOCK_SH) == 0) {
+            if (read_counts(fd, counts)) {
+                s.disk_hits = counts[0];
+                s.disk_misses = counts[1];
+            }
+            ::flock(fd, LOCK_UN);
+        }
+        ::close(fd);
     }
     return s;
 }
@@ -839,7 +882,7 @@ std::uint64_t CodeCache::clear() {
             }
         }
     }
-    for (const char* f : {"hits", "misses"}) {
+    for (const char* f : {kCountersFile, "hits", "misses"}) { // (one byte per lookup before)
         ::unlink((settings_.dir / f).c_str());
     }
     return bytes;
