@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -48,7 +49,10 @@ struct NetOptions {
     std::string name = "tutti"; ///< slave: the name the master shows (its JACK client)
     int mtu = kDefaultMtu;
     double connect_timeout_s = 10; ///< slave open(): how long to look for a master
-    double peer_timeout_s = 2;     ///< silence after which the peer is gone
+    /// Slave open(): gives up the search when this becomes true (a signal
+    /// handler's flag: Ctrl-C while looking for the master).
+    const std::atomic<bool>* cancel = nullptr;
+    double peer_timeout_s = 2; ///< silence after which the peer is gone
     /// Control values carried each way in the first MIDI port (0: none; the
     /// slave then asks for no MIDI ports). Sent with send_control() from the
     /// callback, received through `control_sink`.

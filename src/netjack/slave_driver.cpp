@@ -136,6 +136,12 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
     }
     int asked = 0, unreachable = 0;
     for (;;) {
+        if (net_.cancel != nullptr && net_.cancel->load(std::memory_order_relaxed)) {
+            *error = "interrupted while looking for a NetJack master at " + endpoint_text(master_) +
+                     " (" + std::to_string(asked) + " requests sent)";
+            socket_.watch_unreachable(false);
+            return false;
+        }
         if (until_stopped ? !running_.load(std::memory_order_acquire) : Clock::now() >= deadline) {
             char seconds[32];
             std::snprintf(seconds, sizeof seconds, "%g", timeout_s);
@@ -172,7 +178,8 @@ bool SlaveDriver::handshake(double timeout_s, bool until_stopped, SessionParams*
                 refused_here = true;
             }
             if (n <= 0) {
-                if (until_stopped && !running_.load(std::memory_order_acquire)) {
+                if ((until_stopped && !running_.load(std::memory_order_acquire)) ||
+                    (net_.cancel != nullptr && net_.cancel->load(std::memory_order_relaxed))) {
                     break;
                 }
                 continue;

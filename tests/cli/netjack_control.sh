@@ -169,6 +169,20 @@ echo "  refused slave: $(grep -o 'no NetJack master answered.*' "$dir/rslave.log
 echo "  master: $(grep -o 'netjack-master: the slave.*' "$dir/rmaster.log" | head -1)"
 echo "  nobody there: $(grep -o 'no NetJack master answered.*' "$dir/nslave.log")"
 
+# Ctrl-C while a slave looks for its master ends the search at once (not after 10 s).
+"$TUTTI" play "$dir/B.dsp" --driver netjack-slave --master 127.0.0.1:25269 --no-osc --no-http \
+    > "$dir/int.log" 2>&1 &
+I=$!
+sleep 1
+kill -INT $I
+t0=$(date +%s%N)
+wait $I && fail "the interrupted slave exited with 0"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -lt 1000 ] || fail "the interrupted slave took $ms ms to stop"
+grep -q "interrupted while looking for a NetJack master at 127.0.0.1:25269" "$dir/int.log" \
+    || fail "the interrupted slave's message"
+echo "  Ctrl-C while looking: stopped in $ms ms: $(grep -o 'interrupted while.*' "$dir/int.log")"
+
 # Refused values.
 "$TUTTI" play "$dir/B.dsp" --driver netjack-slave --link-controls sideways > "$dir/err.log" 2>&1 \
     && fail "--link-controls sideways accepted"

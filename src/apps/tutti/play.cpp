@@ -201,7 +201,8 @@ int run_play(const PlayArgs& a) {
             return 2;
         }
         net.jack_clock = a.clock == "jack";
-        if (link) { // room for controls a later version adds
+        net.cancel = &interrupted; // Ctrl-C ends a slave's search for its master
+        if (link) {                // room for controls a later version adds
             net.controls = static_cast<int>(std::min<std::size_t>(controls + 64, 16384));
             net.control_sink = link.get();
         }
@@ -254,7 +255,9 @@ int run_play(const PlayArgs& a) {
     if (a.midi) {
         dopt.midi = &forward;
     }
-    if (a.driver == "netjack-slave") { // open() looks for the master for up to 10 s
+    if (a.driver == "netjack-slave") {  // open() looks for the master for up to 10 s
+        std::signal(SIGINT, on_signal); // Ctrl-C ends the search (net.cancel)
+        std::signal(SIGTERM, on_signal);
         std::fprintf(stderr, "tutti play: netjack-slave: looking for a NetJack master at %s...\n",
                      a.master.empty() ? "the multicast group 225.3.19.154:19000"
                                       : a.master.c_str());
