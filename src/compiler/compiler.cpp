@@ -664,8 +664,9 @@ CompileResult compile_instrument(const ProgramSource& program, const CompileOpti
 CompileResult compile_instrument(
     const ProgramSource& program, const CompileOptions& options, int voices,
     const std::function<CompileResult(const ProgramSource&, const CompileOptions&)>& compile) {
+    // tiered (issue 14): both compilations tiered; the instrument's next tier
+    // is the same voices and effect on their LLVM code (the same state layout)
     CompileOptions process_options = options;
-    process_options.tiered = false; // a polyphonic factory is made of two compilations
     process_options.entry = "process";
     CompileResult voice = compile(program, process_options);
     if (!voice.ok()) {
@@ -700,6 +701,46 @@ CompileResult compile_instrument(
         d.message = error;
         d.file = program.path_or_name;
         result.diagnostics.push_back(std::move(d));
+        return result;
+    }
+    result.program_text = voice.program_text;
+    result.libraries_digest = voice.libraries_digest;
+    result.edit = voice.edit;
+    if (voice.next_tier || (!no_effect && effect.next_tier)) {
+        // every voice computes every frame (runtime/poly_factory.h)
+        result.interpreter_size = (voice.next_tier ? voice.interpreter_size * std::size_t(n) : 0) +
+                                  (!no_effect && effect.next_tier ? effect.interpreter_size : 0);
+        result.next_tier = [voice_factory = voice.factory, voice_tier = std::move(voice.next_tier),
+                            effect_factory = no_effect ? nullptr : effect.factory,
+                            effect_tier = no_effect ? std::function<CompileResult()>{}
+                                                    : std::move(effect.next_tier),
+                            n, name = program.path_or_name]() {
+            CompileResult next;
+            std::shared_ptr<const Factory> v = voice_factory, e = effect_factory;
+            for (auto [tier, factory] : {std::pair{&voice_tier, &v}, std::pair{&effect_tier, &e}}) {
+                if (!*tier) {
+                    continue; // already LLVM code (a cached one)
+                }
+                CompileResult r = (*tier)();
+                next.diagnostics.insert(next.diagnostics.end(), r.diagnostics.begin(),
+                                        r.diagnostics.end());
+                next.timings.insert(next.timings.end(), r.timings.begin(), r.timings.end());
+                if (!r.ok()) {
+                    return next;
+                }
+                *factory = r.factory;
+            }
+            std::string why;
+            next.factory = runtime::make_poly_factory(v, e, n, &why);
+            if (!next.factory) {
+                Diagnostic d;
+                d.id = "polyphony";
+                d.message = why;
+                d.file = name;
+                next.diagnostics.push_back(std::move(d));
+            }
+            return next;
+        };
     }
     return result;
 }

@@ -162,7 +162,7 @@ int run_play(const PlayArgs& a) {
             return compile_instrument(p, o, voices, one);
         };
     }
-    const bool tiered = a.tiered && co.backend == Backend::Llvm && !instrument;
+    const bool tiered = a.tiered && co.backend == Backend::Llvm;
     CompileOptions first_options = co;
     first_options.tiered = tiered;
     CompileResult first = compiler(ProgramSource{true, a.program, {}}, first_options);

@@ -10,10 +10,12 @@
 //  - a hot swap carries a held note.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "midi/midi_input.h"
 #include "oracle/oracle_support.h"
@@ -286,6 +288,86 @@ TEST_F(Poly, HotSwapCarriesAHeldNote) {
     std::printf("held notes across the swap: peak %.4f, max difference %.3g\n", peak, worst);
     EXPECT_GT(peak, 0.5);
     EXPECT_LT(worst, 1e-9);
+}
+
+// Tiered start of an instrument (issue 14): the voices and the effect play on
+// the interpreter at once and move to their LLVM code while a chord is held;
+// the output is bit for bit the LLVM instrument's played from the start.
+TEST_F(Poly, TieredStartMovesAHeldChordToLlvmExactly) {
+    CompileOptions o;
+    o.double_precision = true;
+    o.tiered = true;
+    CompileResult tiered = compile_instrument(ProgramSource{true, kVoice, {}}, o, 3);
+    ASSERT_TRUE(tiered.ok());
+    ASSERT_TRUE(tiered.next_tier) << "an instrument is tiered";
+    EXPECT_GT(tiered.interpreter_size, 0u);
+    auto llvm = instrument_file(kVoice, 3);
+    ASSERT_TRUE(llvm);
+    const long frames = 16384;
+    std::vector<NoteAt> notes = {{100, NoteEvent::Type::On, 57, 127},
+                                 {300, NoteEvent::Type::On, 64, 80},
+                                 {9000, NoteEvent::Type::Off, 57, 0}};
+    const auto alone = play(llvm, frames, notes);
+
+    EngineOptions eo;
+    eo.sample_rate = 44100;
+    eo.max_block = 64;
+    eo.inputs = 0;
+    eo.outputs = tiered.factory->num_outputs();
+    eo.double_precision = true;
+    eo.check_migrations = true;
+    Engine engine(eo);
+    const std::uint64_t g = engine.submit(std::move(tiered), "poly");
+    ASSERT_NE(g, 0u);
+    for (const NoteAt& n : notes) {
+        ParameterChange c;
+        c.is_note = true;
+        c.note = NoteEvent{n.type, 0, std::uint8_t(n.key), std::uint8_t(n.velocity)};
+        c.frame = n.frame;
+        EXPECT_TRUE(engine.push(c));
+    }
+    std::vector<std::vector<double>> out(std::size_t(eo.outputs), std::vector<double>(64));
+    std::vector<void*> ptrs;
+    for (auto& c : out) {
+        ptrs.push_back(c.data());
+    }
+    std::vector<double> all;
+    SwapReport report;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (long done = 0, blocks = 0; done < frames; done += 64, ++blocks) {
+        if (blocks == 40) { // the chord is held: wait for the LLVM code, the next block takes it
+            while (report.tier_prepare_ms == 0 && report.tier_note.empty() &&
+                   std::chrono::steady_clock::now() < give_up) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                for (SwapReport& r : engine.take_reports()) {
+                    report = r;
+                }
+            }
+        }
+        engine.process(64, nullptr, ptrs.data());
+        all.insert(all.end(), out[0].begin(), out[0].end());
+        for (SwapReport& r : engine.take_reports()) {
+            report = r;
+        }
+    }
+    ASSERT_TRUE(report.tiered) << report.tier_note;
+    ASSERT_TRUE(report.tier_moved) << "the LLVM code never took over: " << report.tier_note;
+    EXPECT_GE(report.tier_frame, 40u * 64) << "blocks played on the interpreter";
+    EXPECT_TRUE(report.tier_exact);
+    for (const std::string& e : report.migration_errors) {
+        ADD_FAILURE() << e;
+    }
+    double peak = 0;
+    long differ = 0;
+    for (long n = 0; n < frames; ++n) {
+        peak = std::max(peak, std::fabs(alone[std::size_t(n)]));
+        differ += all[std::size_t(n)] != alone[std::size_t(n)] ? 1 : 0;
+    }
+    std::printf("tiered instrument: interpreter until frame %llu, then LLVM; %ld of %ld frames "
+                "differ from the LLVM instrument alone (peak %.3f)\n",
+                static_cast<unsigned long long>(report.tier_frame), differ, frames, peak);
+    EXPECT_GT(peak, 0.3) << "the chord is heard";
+    EXPECT_EQ(differ, 0);
 }
 
 } // namespace
