@@ -183,6 +183,9 @@ struct NoteEvent {
 };
 
 class Instance;
+namespace runtime {
+class ConstantsMemo; // runtime/constants_memo.h
+}
 
 /// A compiled program. Made by the compiler (or, later, by a remote server's
 /// client); always held by a std::shared_ptr, which its instances share.
@@ -246,6 +249,11 @@ public:
     /// instance (a polyphonic instance lays its voices out in one block this way).
     /// nullptr when the implementation keeps its state elsewhere (a remote one).
     std::unique_ptr<Instance> create_instance_in(std::byte* state) const;
+    /// What init_constants leaves in its instances' state, computed by the
+    /// first and copied into the next (runtime/constants_memo.h).
+    runtime::ConstantsMemo& constants_memo() const {
+        return *memo_;
+    }
 
 protected:
     explicit Factory(FactoryInfo info);
@@ -257,6 +265,7 @@ protected:
 
 private:
     FactoryInfo info_;
+    std::unique_ptr<runtime::ConstantsMemo> memo_;
 };
 
 /// One running copy of a program: its own state, the factory's code.

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "jit/jit_engine.h"
+#include "runtime/constants_memo.h"
 #include "runtime/factory_info_codec.h"
 #include "support/content_hash.h"
 #include "tutti/version.h"
@@ -100,6 +101,29 @@ bool write_atomically(const fs::path& tmp, const fs::path& to, const std::string
         return false;
     }
     return true;
+}
+
+/// The constants image of a program's code (runtime/constants_memo.h) next
+/// to its object: read into a factory loaded from disk, written when one of
+/// the factory's instances records it.
+fs::path constants_path(const fs::path& dir, const std::string& content_key) {
+    return dir / "objects" / (content_key + ".constants");
+}
+void keep_constants(const fs::path& dir, const Factory& factory) {
+    runtime::ConstantsMemo& memo = factory.constants_memo();
+    if (dir.empty() || !memo.enabled()) {
+        return;
+    }
+    if (auto text =
+            read_file(constants_path(dir, factory.content_key()).string(), max_object_bytes)) {
+        if (auto image = runtime::decode_constants_image(*text)) {
+            memo.adopt(std::move(*image));
+        }
+    }
+    memo.on_record([dir, key = factory.content_key()](const runtime::ConstantsMemo::Image& image) {
+        write_atomically(dir / "tmp", constants_path(dir, key),
+                         runtime::encode_constants_image(image));
+    });
 }
 
 void touch(const fs::path& p) {
@@ -542,6 +566,7 @@ std::shared_ptr<const Factory> CodeCache::disk_lookup(const std::string& key,
     if (!factory) {
         return corrupt(object_path);
     }
+    keep_constants(settings_.dir, *factory);
     if (restamped) {
         write_atomically(settings_.dir / "tmp", manifest_path, encode_manifest(*manifest));
     } else {
@@ -569,6 +594,7 @@ void CodeCache::disk_store(const std::string& key, const std::vector<Dependency>
                           encode_machine_code(code))) {
         return;
     }
+    ::unlink(constants_path(settings_.dir, code.info.content_key).c_str()); // of older code
     Manifest m{code.info.content_key, deps};
     if (!write_atomically(tmp, settings_.dir / "manifests" / key, encode_manifest(m))) {
         return;
@@ -687,6 +713,7 @@ CompileResult CodeCache::compile(const ProgramSource& program, const CompileOpti
                     if (current) {
                         memory_store(key, *current, fin.factory);
                         disk_store(key, *current, *fin.machine_code);
+                        keep_constants(settings_.dir, *fin.factory);
                     }
                 }
                 fin.machine_code.reset();
@@ -712,6 +739,7 @@ CompileResult CodeCache::compile(const ProgramSource& program, const CompileOpti
     if (current) {
         memory_store(*key, *current, r.factory);
         disk_store(*key, *current, *mc.code);
+        keep_constants(settings_.dir, *r.factory);
     }
     r.timings.push_back({"cache-store", ms_since(t1)});
     return r;
@@ -844,7 +872,9 @@ CacheStats CodeCache::stats() const {
             if (!e.is_regular_file(ec)) {
                 continue;
             }
-            (std::strcmp(sub, "objects") == 0 ? s.objects : s.manifests) += 1;
+            if (e.path().extension() != ".constants") { // (a program's tables, next to it)
+                (std::strcmp(sub, "objects") == 0 ? s.objects : s.manifests) += 1;
+            }
             s.bytes += e.file_size(ec);
         }
     }

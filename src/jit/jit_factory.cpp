@@ -40,7 +40,7 @@ public:
                 const runtime::SoundSlots& sounds, std::byte* state)
         : LocalInstance(std::move(self), sounds, state), entry_(entry) {
     }
-    void instance_constants(int sample_rate) override {
+    void compute_constants(int sample_rate) override {
         entry_.init_constants(state(), sample_rate);
     }
     void reset_controls() override {

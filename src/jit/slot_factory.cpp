@@ -39,7 +39,7 @@ public:
                  const std::byte* constants, std::byte* state)
         : LocalInstance(std::move(self), no_sounds, state), code_(code), constants_(constants) {
     }
-    void instance_constants(int sample_rate) override {
+    void compute_constants(int sample_rate) override {
         code_.init_constants(state(), sample_rate, constants_);
     }
     void reset_controls() override {

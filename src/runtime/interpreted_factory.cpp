@@ -43,7 +43,7 @@ public:
                         const SoundSlots& sounds, std::byte* state)
         : LocalInstance(std::move(self), sounds, state), code_(code) {
     }
-    void instance_constants(int sample_rate) override {
+    void compute_constants(int sample_rate) override {
         code_.init_constants(state(), sample_rate);
     }
     void reset_controls() override {

@@ -59,6 +59,13 @@ double LocalInstance::get_parameter(std::size_t index) const {
     return v;
 }
 
+void LocalInstance::instance_constants(int sample_rate) {
+    const bool fresh = !constants_set_;
+    constants_set_ = true;
+    factory().constants_memo().fill(state_, sample_rate, fresh,
+                                    [&] { compute_constants(sample_rate); });
+}
+
 void LocalInstance::read_state(std::span<std::byte> to) const {
     std::memcpy(to.data(), state_, std::min(to.size(), bytes_));
 }

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/constants_memo.h"
 #include "runtime/sound_files.h"
 #include "tutti/runtime.h"
 
@@ -45,7 +46,15 @@ public:
     void read_state(std::span<std::byte> to) const override;
     void write_state(std::span<const std::byte> from) override;
 
+    /// init_constants through the factory's memo (runtime/constants_memo.h).
+    void instance_constants(int sample_rate) final;
+
+protected:
+    /// The implementation's init_constants.
+    virtual void compute_constants(int sample_rate) = 0;
+
 private:
+    bool constants_set_ = false; ///< instance_constants ran once (the state is no longer as made)
     std::byte* state_ = nullptr;
     std::size_t bytes_ = 0;
     bool double_ = false;

@@ -2,6 +2,7 @@
 /** \file The parts of Factory and Instance that every implementation shares. */
 #include "tutti/runtime.h"
 
+#include "runtime/constants_memo.h"
 #include "support/content_hash.h"
 
 namespace tutti {
@@ -97,7 +98,9 @@ std::size_t StateIdentityHash::operator()(const StateIdentity& id) const noexcep
 
 // ---------------------------------------------------------------- Factory
 
-Factory::Factory(FactoryInfo info) : info_(std::move(info)) {
+Factory::Factory(FactoryInfo info)
+    : info_(std::move(info)),
+      memo_(std::make_unique<runtime::ConstantsMemo>(info_.state_layout, info_.state_bytes)) {
 }
 Factory::~Factory() = default;
 
