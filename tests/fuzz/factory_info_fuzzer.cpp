@@ -12,6 +12,9 @@
  * block with its layout, received by tutti serve's PUT .../state and by a
  * program moving back), also wrapped or not; a decoded one has every element
  * of every field read as a migration reads it (rings through their index).
+ * Bit 3: a constants image (runtime/constants_memo.h, kept by the code cache
+ * next to a program's code), wrapped in its magic and checksum or not; what
+ * decodes must encode back to the same bytes.
  */
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +23,7 @@
 #include <string_view>
 
 #include "fuzz_target.h"
+#include "runtime/constants_memo.h"
 #include "runtime/factory_info_codec.h"
 #include "runtime/state_image.h"
 #include "tutti/machine_code.h"
@@ -128,6 +132,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view in(reinterpret_cast<const char*>(data), size);
     const bool code = (data[0] & 2) != 0;
     const std::string_view body = in.substr(1);
+    if ((data[0] & 8) != 0) { // a constants image (runtime/constants_memo.h), from a cache file
+        std::string bytes(body);
+        if ((data[0] & 1) != 0) {
+            bytes = "tutti-constants 1\n" + bytes;
+            put(bytes, tutti::checksum64(bytes), 8);
+        }
+        auto image = tutti::runtime::decode_constants_image(bytes);
+        if (image && tutti::runtime::encode_constants_image(*image) != bytes) {
+            std::abort(); // what decodes encodes back to the same bytes
+        }
+        return 0;
+    }
     if ((data[0] & 4) != 0) {
         if ((data[0] & 1) == 0) {
             check_state(body);
