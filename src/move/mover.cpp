@@ -410,8 +410,21 @@ MoveResult Mover::move_back(remote::RemoteInstance& remote, bool offline) {
         r.error = "the server's engine is behind the frame the state was committed at";
         return r;
     }
-    // the server computed exactly the blocks the path sent since the commit
-    const std::uint64_t from = out_frame_ + (image.frame - remote_base_);
+    // the server computes one block for each block the path sends; the
+    // path's block numbers (the link's cycles) say which one the state was
+    // taken at, and the server's frame count must agree: a block it skipped
+    // (never computed) shows as a difference, one it computed without its
+    // input (lost on the way, concealed) is counted
+    const std::uint64_t computed = image.frame - remote_base_;
+    std::uint64_t fed = 0;
+    if (arm_path_ != nullptr && arm_path_->frames_before(image, &fed)) {
+        r.skipped_frames = std::int64_t(fed) - std::int64_t(computed);
+        r.block_identified = r.skipped_frames == 0;
+        r.concealed_blocks = image.link_concealed;
+    }
+    // the state is as old as the frames the server computed (a skipped
+    // block is not in it): the local engine continues from there
+    const std::uint64_t from = out_frame_ + computed;
     r.remote_frame = image.frame;
     r.state_frame = from;
     r.state_bytes = double(image.bytes.size());

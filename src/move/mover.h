@@ -75,6 +75,13 @@ public:
     /// Control thread, once the mover no longer calls process() (back home).
     virtual void close() {
     }
+    /// Control thread, on the way back: the frames the path had been fed
+    /// (since open()) before the block at which the server took `image`,
+    /// when the path's blocks identify it (the NetJack link's cycle numbers);
+    /// false when they do not (the server's frame count is then relied on).
+    virtual bool frames_before(const StateImage& /*image*/, std::uint64_t* /*frames*/) const {
+        return false;
+    }
 };
 
 /// The network audio link of issue 12 as a path: RemoteInstance::compute over
@@ -101,6 +108,9 @@ public:
     }
     void close() override {
         remote_.disconnect_audio();
+    }
+    bool frames_before(const StateImage& image, std::uint64_t* frames) const override {
+        return remote_.link_frames_before(image, frames);
     }
 
 private:
@@ -160,6 +170,16 @@ struct MoveResult {
     int catch_up_frames = 0;        ///< back: frames the local engine computed to catch up
     double state_bytes = 0;
     double handoff_ms = 0; ///< the control thread's time: snapshot, transfer, commit
+    /// Back: the path identified the block at which the server's state was
+    /// taken (the link's cycle), and it agreed with the server's frame count.
+    bool block_identified = false;
+    /// Back, when identified: the blocks the server computed without all
+    /// their input (lost on the way to it, concealed) since the move out:
+    /// 0 means the state that came back is exactly the unmoved program's.
+    std::uint64_t concealed_blocks = 0;
+    /// Back: frames the path was fed that the server did not compute (its
+    /// slave skipped them: a reconnection); 0 normally.
+    std::int64_t skipped_frames = 0;
 };
 
 class Mover {

@@ -1001,6 +1001,10 @@ void RemoteInstance::connect_audio(const LinkOptions& options) {
     body += ",\"period\":" + std::to_string(link->period);
     body += ",\"controls\":" + std::to_string(link->controls);
     body += ",\"timeout\":" + http::json_number(std::clamp(options.timeout_s, 0.1, 30.0));
+    // a new master counts its cycles from 1, the first compute() block's:
+    // the server's slave computes one block for each from there (a lost one
+    // concealed, never skipped), which moving a program relies on
+    body += ",\"first_cycle\":1";
     body += "}}";
     Response r = client_->call("POST", "/v1/instances/" + id_ + "/start", body);
     if (auto raw = member_raw(members_or_throw(r.body), "link")) {
@@ -1059,6 +1063,13 @@ bool RemoteInstance::audio_connected() const {
 }
 int RemoteInstance::latency_frames() const {
     return link_ ? (link_->latency + 1) * link_->period : 0;
+}
+bool RemoteInstance::link_frames_before(const StateImage& image, std::uint64_t* frames) const {
+    if (!link_ || !image.linked || image.link_cycle == 0) {
+        return false;
+    }
+    *frames = std::uint64_t(image.link_cycle - 1) * std::uint64_t(link_->period);
+    return true;
 }
 int RemoteInstance::link_period() const {
     return link_ ? link_->period : 0;

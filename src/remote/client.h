@@ -283,6 +283,11 @@ public:
     /// (latency + 1) x period (the assembly of a period adds one).
     int latency_frames() const;
     int link_period() const;
+    /// The frames compute() had sent through the link (from its first call
+    /// after connect_audio) before the block at which `image`, read from this
+    /// instance while linked, was taken: the link's cycles identify it. False
+    /// when the image does not say (not taken under this link).
+    bool link_frames_before(const StateImage& image, std::uint64_t* frames) const;
     int link_latency() const; ///< blocks
     std::uint16_t link_port() const;
     /// Blocks sent, answers concealed (lost or late) so far.

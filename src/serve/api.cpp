@@ -216,6 +216,13 @@ Result start_body(std::string_view body, const ApiLimits& limits, Call call) {
             *f.out = int(*x);
         }
     }
+    auto first = int_member(*lm, "first_cycle", 0, 0xFFFFFFFFll);
+    if (auto* e = std::get_if<ApiError>(&first)) {
+        return *e;
+    }
+    if (auto x = std::get<std::optional<std::int64_t>>(first)) {
+        r.first_cycle = *x;
+    }
     auto timeout = number_member(*lm, "timeout", 0.1, 30);
     if (auto* e = std::get_if<ApiError>(&timeout)) {
         return *e;

@@ -105,6 +105,9 @@ struct LinkRequest {
     int period = 0;               ///< 0: whatever the master says; else it must say this
     int controls = 0;             ///< control values carried each way (0..16384)
     double timeout_s = 5;         ///< how long the slave looks for the master (0.1..30)
+    /// The master's number of its first cycle ("first_cycle", 0..2^32-1; < 0:
+    /// not given): the slave conceals a lost first cycle rather than skip it.
+    std::int64_t first_cycle = -1;
 };
 
 struct Call {

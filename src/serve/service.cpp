@@ -27,6 +27,7 @@
 #include "http/json_scan.h"
 #include "http/server.h"
 #include "netjack/netjack_driver.h"
+#include "netjack/slave_driver.h"
 #include "remote/bundle.h"
 #include "runtime/factory_info_codec.h"
 #include "runtime/state_image.h"
@@ -240,6 +241,7 @@ struct InstanceSlot {
     std::unique_ptr<Driver> link;
     std::unique_ptr<LinkSink> sink;
     std::string link_json = "null";
+    std::uint64_t link_frame0 = 0; ///< the engine's frame when the link's slave started
     std::unique_ptr<http::Server> control;
     control::ControlHub* hub = nullptr;
     int program_id = -1;
@@ -916,6 +918,20 @@ Reply Service::Impl::state_call(InstanceSlot& s, const Call& c) {
         StateImage image;
         image.frame = snap->frame;
         image.generation = snap->generation;
+        if (auto* slave = dynamic_cast<netjack::SlaveDriver*>(s.link.get())) {
+            // the link's cycle whose block was next: the slave runs one
+            // callback of a period per cycle, from link_frame0 on
+            const std::uint64_t period = std::uint64_t(std::max(slave->block_size(), 1));
+            const std::uint64_t since = snap->frame - s.link_frame0;
+            std::uint32_t cycle = 0;
+            std::uint64_t concealed = 0;
+            if (snap->frame >= s.link_frame0 && since % period == 0 &&
+                slave->cycle_of(since / period, &cycle, &concealed)) {
+                image.linked = true;
+                image.link_cycle = cycle;
+                image.link_concealed = concealed;
+            }
+        }
         image.layout = snap->factory->info();
         image.bytes = std::move(snap->bytes);
         Reply r;
@@ -1036,6 +1052,7 @@ Reply Service::Impl::start_link(InstanceSlot& s, const Call& c) {
     net.name = "tutti-serve-" + s.id.substr(0, 8);
     net.connect_timeout_s = l.timeout_s;
     net.controls = l.controls;
+    net.first_cycle = l.first_cycle;
     auto sink = l.controls > 0 ? std::make_unique<LinkSink>(*s.engine, l.controls) : nullptr;
     if (sink) {
         sink->generation.store(s.generation, std::memory_order_release);
@@ -1065,6 +1082,7 @@ Reply Service::Impl::start_link(InstanceSlot& s, const Call& c) {
                                     std::to_string(driver->block_size()) + " frames" +
                                     (l.period > 0 ? ", not " + std::to_string(l.period) : ""));
     }
+    s.link_frame0 = s.engine->frames_processed();
     if (!driver->start(s.callback.get(), &error)) {
         return error_reply(500, "link: cannot start: " + error);
     }

@@ -2,7 +2,7 @@
 // Moving a running program to a server and back (issue 13, docs/move.md): the
 // state image codec; the engine's state taken at a block boundary and taken in
 // by its migration; GET/PUT .../state and POST .../process on a server
-// in-process (127.0.0.1, ports 28500-28599, 29610); and the move, rendered offline,
+// in-process (127.0.0.1, ports 28500-28599, 29610, 31000-31499); and the move, rendered offline,
 // compared sample by sample with a render that did not move.
 #include <gtest/gtest.h>
 
@@ -20,6 +20,7 @@
 #include "move/block_link.h"
 #include "move/control_forward.h"
 #include "move/mover.h"
+#include "netjack/protocol.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
 #include "runtime/state_image.h"
@@ -28,6 +29,7 @@
 #include "serve/server.h"
 #include "serve/service.h"
 #include "support/rt_interposer.h"
+#include "tools/udp_relay.h"
 #include "tutti/compiler.h"
 #include "tutti/engine.h"
 
@@ -438,7 +440,8 @@ TEST(Move, ToTheServerAndBackContinuesTheUnmovedRender) {
 void move_while_playing(
     int port, const char* name,
     const std::function<std::unique_ptr<move::RemotePath>(remote::RemoteInstance&)>& make_path,
-    const std::function<bool(const move::RemotePath&)>& ready) {
+    const std::function<bool(const move::RemotePath&)>& ready,
+    move::MoveResult* back_result = nullptr) {
     Served s(port);
     ASSERT_TRUE(s.started);
     auto local = compile_local(moving_program);
@@ -525,8 +528,14 @@ void move_while_playing(
                 static_cast<unsigned long long>(back.state_frame), back.catch_up_frames,
                 back.handoff_ms, s2);
     std::printf("move while playing (%s): max |diff| before %g; on the server vs unmoved delayed "
-                "by %zu frames %g; back vs unmoved %g\n",
-                name, before, lat, remote_part, after);
+                "by %zu frames %g; back vs unmoved %g; the server's state identified by the "
+                "link's cycle: %s, blocks concealed there %llu, skipped %lld frames\n",
+                name, before, lat, remote_part, after, back.block_identified ? "yes" : "no",
+                static_cast<unsigned long long>(back.concealed_blocks),
+                static_cast<long long>(back.skipped_frames));
+    if (back_result != nullptr) {
+        *back_result = back;
+    }
     EXPECT_EQ(before, 0.0);
     EXPECT_EQ(remote_part, 0.0);
     EXPECT_EQ(after, 0.0);
@@ -553,6 +562,50 @@ TEST(Move, WhileAnAudioThreadPlaysThroughTheNetJackLink) {
                            return std::make_unique<move::InstanceLink>(r, lo);
                        },
                        {});
+}
+
+TEST(Move, LostPacketsTowardTheServerKeepTheBlocksInStep) {
+    // the NetJack link through a relay that loses every packet of the first
+    // block the mover sends and of a block in the middle, on the way to the
+    // server: the server's slave conceals them (computes them without their
+    // input) rather than skipping them, so its blocks stay those the mover
+    // sent; the state read on the way back says at which link cycle it was
+    // taken, which agrees with the server's frame count, and how many blocks
+    // were concealed (the program has no input: they change nothing)
+    test::UdpRelay relay;
+    std::atomic<int> lost_cycles{0};
+    relay.drop = [&](const std::uint8_t* data, std::size_t size, bool to_master) {
+        netjack::PacketHeader h;
+        const char* why = nullptr;
+        if (to_master || !netjack::decode_header(data, size, &h, &why)) {
+            return false;
+        }
+        if (h.cycle == 1 || h.cycle == 40) {
+            if (h.sub_cycle == 0) {
+                lost_cycles.fetch_add(1);
+            }
+            return true;
+        }
+        return false;
+    };
+    ASSERT_TRUE(relay.start(31021, 31020, 0, 0));
+    move::MoveResult back;
+    move_while_playing(
+        31010, "netjack, 2 blocks lost toward the server",
+        [](remote::RemoteInstance& r) {
+            remote::LinkOptions lo;
+            lo.latency = 2;
+            lo.listen = "127.0.0.1:31020";
+            lo.master = "127.0.0.1:31021"; // the relay
+            lo.reply_wait_ms = 500;
+            return std::make_unique<move::InstanceLink>(r, lo);
+        },
+        {}, &back);
+    relay.stop();
+    EXPECT_GE(relay.dropped.load(), 2u);
+    EXPECT_TRUE(back.block_identified) << back.skipped_frames;
+    EXPECT_EQ(back.skipped_frames, 0);
+    EXPECT_EQ(back.concealed_blocks, 2u);
 }
 
 TEST(Move, RefusedMovesSayWhy) {
