@@ -15,9 +15,14 @@ ControlForward::ControlForward(std::size_t capacity) {
     ring_ = std::make_unique<Change[]>(cap_);
 }
 
-void ControlForward::applied(std::uint64_t /*frame*/, std::size_t index, double value,
+void ControlForward::applied(std::uint64_t frame, std::size_t index, double value,
                              std::uint32_t origin) noexcept {
     if (origin == kMoveOrigin || !armed_.load(std::memory_order_acquire)) {
+        return;
+    }
+    if (TimedControls* to = route_.load(std::memory_order_acquire);
+        to != nullptr && to->timed_change(frame, std::uint32_t(index), value)) {
+        routed_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     const std::uint64_t h = head_.load(std::memory_order_relaxed);

@@ -30,6 +30,17 @@ namespace tutti::move {
 /// local engine (not forwarded again).
 inline constexpr std::uint32_t kMoveOrigin = 0x4D56; // "MV"
 
+/// Where the changes can go on the audio thread itself, stamped with their
+/// frame (Mover: into the link's sample-accurate controls).
+class TimedControls {
+public:
+    virtual ~TimedControls() = default;
+    /// Audio thread, inside the engine's process()/skip(): a change applied at
+    /// engine frame `frame`; false when it cannot be taken (then it goes to
+    /// the control thread as before).
+    virtual bool timed_change(std::uint64_t frame, std::uint32_t index, double value) noexcept = 0;
+};
+
 class ControlForward final : public ChangeObserver {
 public:
     struct Change {
@@ -58,9 +69,21 @@ public:
     std::uint64_t dropped() const {
         return dropped_.load(std::memory_order_relaxed);
     }
+    /// Control thread: the armed changes go first to `to` (null: none), on
+    /// the audio thread with their frame; what it does not take goes to the
+    /// ring for drain().
+    void route(TimedControls* to) {
+        route_.store(to, std::memory_order_release);
+    }
+    /// Any thread: changes `route` took.
+    std::uint64_t routed() const {
+        return routed_.load(std::memory_order_relaxed);
+    }
 
 private:
     std::atomic<bool> armed_{false};
+    std::atomic<TimedControls*> route_{nullptr};
+    std::atomic<std::uint64_t> routed_{0};
     std::size_t cap_; ///< a power of two
     std::unique_ptr<Change[]> ring_;
     std::atomic<std::uint64_t> head_{0}; ///< written by the audio thread

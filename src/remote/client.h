@@ -126,6 +126,9 @@ struct RemoteCompileOptions {
     bool double_precision = false;
     int opt_level = 2;
     bool fast_math = false; ///< math=fast (CompileOptions::math); exact by default
+    /// >= 0: a polyphonic program of this many voices (0: as many as it
+    /// declares with nvoices), as compile_instrument makes it; < 0: the program.
+    int voices = -1;
 };
 
 /// Machine code compiled by the server (the thin client's way: it compiles
@@ -301,6 +304,12 @@ public:
     using Instance::get_parameter;
     using Instance::set_parameter;
     void set_parameter(std::size_t index, double value) override;
+    /// The audio thread that calls compute(), before the call: control
+    /// `index` set to `value` at frame `offset` of the frames the next
+    /// compute() gives, through the link's controls (sample-accurate on the
+    /// server: the same frame of its block). Without a link, or beyond its
+    /// controls, nothing (false). Allocates, locks and waits for nothing.
+    bool set_parameter_in_block(int offset, std::size_t index, double value) noexcept;
     double get_parameter(std::size_t index) const override;
     std::byte* state() override {
         return nullptr;

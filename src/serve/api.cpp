@@ -264,6 +264,13 @@ Result factory_options(std::string_view query, Call call) {
         }
         call.options.fast_math = *m == "fast";
     }
+    if (auto v = query_value(query, "voices", &bad)) {
+        auto n = parse_int(*v, 0, 256);
+        if (!n) {
+            return error(400, "voices must be 0 (as the program declares) to 256");
+        }
+        call.options.voices = int(*n);
+    }
     if (bad) {
         return error(400, "bad escape in the query");
     }
@@ -443,7 +450,8 @@ const char* to_string(Op op) {
 std::string to_string(const FactoryOptions& o) {
     return std::string("backend=") + (o.interpreter ? "interpreter" : "llvm") +
            "&double=" + (o.double_precision ? "1" : "0") + "&opt=" + std::to_string(o.opt_level) +
-           "&math=" + (o.fast_math ? "fast" : "exact");
+           "&math=" + (o.fast_math ? "fast" : "exact") +
+           (o.voices >= 0 ? "&voices=" + std::to_string(o.voices) : std::string());
 }
 
 namespace {

@@ -88,9 +88,13 @@ struct FactoryOptions {
     bool double_precision = false;
     int opt_level = 2;
     bool fast_math = false; ///< math=fast (CompileOptions::math); exact by default
+    /// voices=N: a polyphonic program of N voices (compile_instrument: 0, as
+    /// it declares with nvoices); < 0 (absent): the program itself.
+    int voices = -1;
     friend bool operator==(const FactoryOptions&, const FactoryOptions&) = default;
 };
-/// "backend=llvm&double=0&opt=2&math=exact": as the query and the listing write them.
+/// "backend=llvm&double=0&opt=2&math=exact" (and "&voices=N" when given): as
+/// the query and the listing write them.
 std::string to_string(const FactoryOptions& options);
 
 /// StartInstance with a body: the instance's audio over a NetJack link.

@@ -590,6 +590,10 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
     co.allow_foreign_code = false;
     co.max_memory_bytes = opt.max_memory_bytes;
     co.max_seconds = opt.max_seconds;
+    if (machine != nullptr && fo.voices >= 0) {
+        return error_reply(400, "machine code carries one program: a client makes the voices of "
+                                "a polyphonic one itself (leave out voices)");
+    }
     if (machine != nullptr) {
         MachineCodeResult mc =
             cache ? cache->compile_machine_code(source, co, machine->target, &outcome)
@@ -621,7 +625,14 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
                                    ",\"diagnostics\":" + to_json(mc.diagnostics) + "}");
     }
     CompileResult r;
-    if (hit) {
+    if (fo.voices >= 0) {
+        // a polyphonic program (as tutti play --voices/--midi makes it): two
+        // compilations, each through the cache when there is one
+        r = compile_instrument(
+            source, co, fo.voices, [&](const ProgramSource& p, const CompileOptions& o) {
+                return cache ? cache->compile(p, o, &outcome) : compile_program(p, o);
+            });
+    } else if (hit) {
         r.factory = hit;
     } else if (cache) {
         r = cache->compile(source, co, &outcome);

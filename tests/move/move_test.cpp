@@ -432,6 +432,133 @@ TEST(Move, ToTheServerAndBackContinuesTheUnmovedRender) {
     }
 }
 
+/// A polyphonic program (declare nvoices): each voice a phase at its key's
+/// frequency through an envelope that follows its gate, and a feedback delay
+/// line of 1000 samples excited by the gate's onset: state per voice that a
+/// reset, a lost voice or a voice moved to another slot shows.
+const char* poly_program = "declare nvoices \"4\";\n"
+                           "freq = hslider(\"freq\", 440, 20, 4000, 1);\n"
+                           "gate = button(\"gate\");\n"
+                           "gain = hslider(\"gain\", 0.5, 0, 1, 0.01);\n"
+                           "phase = (+(freq / 48000) : \\(x).(x - int(x))) ~ _;\n"
+                           "env = gate : *(0.01) : + ~ *(0.99);\n"
+                           "onset = gate - gate' : max(0);\n"
+                           "ring = onset : (+ : @(999)) ~ *(0.9);\n"
+                           "voice = (phase - 0.5) * env * gain + ring * gain;\n"
+                           "process = voice <: _, *(0.5);\n";
+
+TEST(Move, APolyphonicProgramMovesWithItsVoicesAndAllocator) {
+    // voices playing and one releasing when it moves; a key-on after the move
+    // back must steal the voice the allocator says (its dates came back too)
+    Served s(31030);
+    ASSERT_TRUE(s.started);
+    CompileResult lc = compile_instrument(ProgramSource{false, "poly.dsp", poly_program});
+    ASSERT_TRUE(lc.ok());
+    auto local = lc.factory;
+    ASSERT_EQ(local->info().voices, 4);
+    remote::RemoteCompileOptions co;
+    co.voices = 0; // as the program declares
+    auto created =
+        remote::RemoteFactory::create(s.endpoint, test::bundle_of("poly.dsp", poly_program), co);
+    ASSERT_TRUE(created.ok());
+    auto rf = created.factory;
+    EXPECT_EQ(rf->info().voices, 4);
+    EXPECT_EQ(rf->state_bytes(), local->state_bytes());
+    const int blocks = 240, k = 40, m = 160, latency = 3 * block;
+    // notes: 3 keys on, one off before the move; after the move back, 3 more
+    // keys on (4 voices: the last steals by the allocator's dates)
+    auto notes = [](int b, const std::function<void(NoteEvent)>& play) {
+        auto on = [&](int key) { play(NoteEvent{NoteEvent::Type::On, 0, std::uint8_t(key), 100}); };
+        if (b == 5) {
+            on(60);
+            on(64);
+        }
+        if (b == 12) {
+            on(67);
+        }
+        if (b == 30) {
+            play(NoteEvent{NoteEvent::Type::Off, 0, 64, 0});
+        }
+        if (b == 200) {
+            on(72);
+            on(76);
+        }
+        if (b == 210) {
+            on(79);
+        }
+    };
+    auto note_change = [](NoteEvent n) {
+        ParameterChange pc;
+        pc.is_note = true;
+        pc.note = n;
+        return pc;
+    };
+    std::vector<std::vector<float>> unmoved;
+    {
+        Engine e(engine_options(1, 2));
+        std::string error;
+        ASSERT_TRUE(e.wait_prepared(e.submit(local, "poly.dsp", &error))) << error;
+        unmoved = render(
+            2, blocks,
+            [&](const float* const* in, float* const* out) {
+                e.process(block, reinterpret_cast<const void* const*>(in),
+                          reinterpret_cast<void* const*>(out));
+            },
+            [&](int b) { notes(b, [&](NoteEvent n) { e.push(note_change(n)); }); });
+    }
+    Engine engine(engine_options(1, 2));
+    std::string error;
+    ASSERT_TRUE(engine.wait_prepared(engine.submit(local, "poly.dsp", &error))) << error;
+    move::MoverOptions mo;
+    mo.inputs = 1;
+    mo.outputs = 2;
+    mo.max_block = block;
+    mo.sample_rate = rate;
+    mo.crossfade_ms = 2;
+    move::Mover mover(engine, mo);
+    auto remote = rf->create_remote_instance(rate, block);
+    move::OfflineLink link(*remote, 1, 2, latency, block);
+    move::MoveResult out, back;
+    auto moved = render(
+        2, blocks, [&](const float* const* in, float* const* o) { mover.process(block, in, o); },
+        [&](int b) {
+            notes(b, [&](NoteEvent n) { engine.push(note_change(n)); });
+            if (b == k) {
+                out = mover.move_out(*remote, link, true);
+                ASSERT_TRUE(out.ok) << out.error;
+            }
+            if (b == m) {
+                back = mover.move_back(*remote, true);
+                ASSERT_TRUE(back.ok) << back.error;
+            }
+        });
+    ASSERT_TRUE(out.ok && back.ok);
+    EXPECT_EQ(link.failures(), 0u) << link.last_error();
+    const std::size_t fade = std::size_t(std::lround(mo.crossfade_ms * 1e-3 * rate));
+    const std::size_t kf = std::size_t(k) * block, mf = std::size_t(m) * block;
+    const double before = max_diff(moved, 0, unmoved, 0, kf + latency);
+    const std::size_t r0 = kf + std::size_t(latency) + fade;
+    const double remote_part = max_diff(moved, r0, unmoved, r0 - std::size_t(latency), mf - r0);
+    const std::size_t l0 = mf + fade;
+    const double after = max_diff(moved, l0, unmoved, l0, moved[0].size() - l0);
+    const double unshifted = max_diff(moved, r0, unmoved, r0, mf - r0);
+    double peak = 0;
+    for (std::size_t i = r0; i < mf; ++i) {
+        peak = std::max(peak, std::fabs(double(moved[0][i])));
+    }
+    std::printf("move poly: %d voices, state %.0f bytes (voices, their controls and the "
+                "allocator); max |diff| before 0 %g; on the server vs unmoved delayed by %d "
+                "frames %g (peak %.3f); back home vs unmoved %g (%zu frames, with 3 key-ons "
+                "after it, one stealing); not delayed %g\n",
+                local->info().voices, out.state_bytes, before, latency, remote_part, peak, after,
+                moved[0].size() - l0, unshifted);
+    EXPECT_EQ(before, 0.0);
+    EXPECT_EQ(remote_part, 0.0);
+    EXPECT_EQ(after, 0.0);
+    EXPECT_GT(peak, 0.05); // voices sound on the server
+    EXPECT_GT(unshifted, 0.01);
+}
+
 /// The real-time way: an audio thread paced at the block period calls the
 /// mover; this thread moves the program out and back through the path
 /// `make_path` makes. `ready` (may be empty): the audio thread waits until it

@@ -73,6 +73,11 @@ struct PlayMove::Impl {
 
     Impl(Engine& e, PlayMoveOptions o)
         : engine(e), opt(std::move(o)), mover(e, mover_options(opt)) {
+        if (opt.controls != nullptr) {
+            // while away, the changes go through the link at their frame
+            // (NetJack); the rest by the control thread's polls
+            opt.controls->route(&mover);
+        }
         keys = true;
         tty = isatty(0) != 0;
         if (tty && tcgetattr(0, &saved) == 0) {
@@ -86,6 +91,9 @@ struct PlayMove::Impl {
         }
     }
     ~Impl() {
+        if (opt.controls != nullptr) {
+            opt.controls->route(nullptr);
+        }
         if (tty) {
             tcsetattr(0, TCSANOW, &saved);
         }
@@ -178,6 +186,7 @@ struct PlayMove::Impl {
             }
             remote::RemoteCompileOptions co;
             co.interpreter = opt.interpreter;
+            co.voices = opt.voices;
             auto created = remote::RemoteFactory::create(*e, *bundle, co);
             if (!created.ok()) {
                 return {"move: the server cannot compile the program: " +
