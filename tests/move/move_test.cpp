@@ -45,6 +45,13 @@ const char* moving_program = "phase = (+(0.01) : \\(x).(x - int(x))) ~ _;\n"
                              "count = 1 : +~_;\n"
                              "process = phase * 0.5 + echoes, count * 0.0001;\n";
 const char* other_program = "process = _ : (+ : @(100)) ~ *(0.5);\n";
+/// moving_program with a gain (parameter 0) on both outputs.
+const char* gain_program = "phase = (+(0.01) : \\(x).(x - int(x))) ~ _;\n"
+                           "impulse = 1 - 1';\n"
+                           "echoes = impulse : (+ : @(1999)) ~ *(0.8);\n"
+                           "count = 1 : +~_;\n"
+                           "gain = hslider(\"gain\", 1, 0, 2, 0.01);\n"
+                           "process = (phase * 0.5 + echoes) * gain, count * 0.0001 * gain;\n";
 
 constexpr int block = 64;
 constexpr int rate = 48000;
@@ -87,16 +94,38 @@ std::vector<std::vector<float>> render(int outputs, int blocks, Step&& step,
     return out;
 }
 
-std::vector<std::vector<float>> render_engine(const std::shared_ptr<const Factory>& f, int blocks) {
+/// A control change stamped at an engine frame.
+struct Stamped {
+    std::int64_t frame = 0;
+    std::uint32_t index = 0;
+    double value = 0;
+};
+
+std::vector<std::vector<float>> render_engine(const std::shared_ptr<const Factory>& f, int blocks,
+                                              const std::vector<Stamped>& changes = {}) {
     Engine e(engine_options(1, 2));
     std::string error;
     std::uint64_t g = e.submit(f, "move.dsp", &error);
     EXPECT_NE(g, 0u) << error;
     EXPECT_TRUE(e.wait_prepared(g));
-    return render(2, blocks, [&](const float* const* in, float* const* out) {
-        e.process(block, reinterpret_cast<const void* const*>(in),
-                  reinterpret_cast<void* const*>(out));
-    });
+    return render(
+        2, blocks,
+        [&](const float* const* in, float* const* out) {
+            e.process(block, reinterpret_cast<const void* const*>(in),
+                      reinterpret_cast<void* const*>(out));
+        },
+        [&](int b) {
+            for (const Stamped& c : changes) {
+                if (b == 1) { // each lands at its frame
+                    ParameterChange pc;
+                    pc.generation = g;
+                    pc.index = c.index;
+                    pc.value = c.value;
+                    pc.frame = c.frame;
+                    e.push(pc);
+                }
+            }
+        });
 }
 
 double max_diff(const std::vector<std::vector<float>>& a, std::size_t a0,
@@ -568,17 +597,24 @@ void move_while_playing(
     int port, const char* name,
     const std::function<std::unique_ptr<move::RemotePath>(remote::RemoteInstance&)>& make_path,
     const std::function<bool(const move::RemotePath&)>& ready,
-    move::MoveResult* back_result = nullptr) {
+    move::MoveResult* back_result = nullptr, const char* program = moving_program,
+    const std::vector<Stamped>& changes = {}) {
     Served s(port);
     ASSERT_TRUE(s.started);
-    auto local = compile_local(moving_program);
-    auto rf = remote_factory(s.endpoint, moving_program);
+    auto local = compile_local(program);
+    auto rf = remote_factory(s.endpoint, program);
     ASSERT_TRUE(local && rf);
     const int blocks = 480;
-    auto unmoved = render_engine(local, blocks);
-    Engine engine(engine_options(1, 2));
+    auto unmoved = render_engine(local, blocks, changes);
+    // the changes, set here while the program is on the server (stamped at
+    // their frame: they go through the path at it)
+    move::ControlForward fwd;
+    EngineOptions eo = engine_options(1, 2);
+    eo.change_observer = &fwd;
+    Engine engine(eo);
     std::string error;
-    ASSERT_TRUE(engine.wait_prepared(engine.submit(local, "move.dsp", &error)));
+    const std::uint64_t generation = engine.submit(local, "move.dsp", &error);
+    ASSERT_TRUE(engine.wait_prepared(generation));
     move::MoverOptions mo;
     mo.inputs = 1;
     mo.outputs = 2;
@@ -617,7 +653,17 @@ void move_while_playing(
         }
     };
     wait_frames(60 * block);
+    fwd.route(&mover);
+    fwd.arm(true);
     move::MoveResult out = mover.move_out(*remote, *path);
+    for (const Stamped& c : changes) {
+        ParameterChange pc;
+        pc.generation = generation;
+        pc.index = c.index;
+        pc.value = c.value;
+        pc.frame = c.frame;
+        engine.push(pc);
+    }
     wait_frames(300 * block);
     move::MoveResult back;
     bool home = false;
@@ -629,6 +675,9 @@ void move_while_playing(
         home = back.ok && mover.wait_local(std::chrono::seconds(5));
     }
     audio.join();
+    fwd.route(nullptr);
+    EXPECT_TRUE(fwd.drain().empty()); // none went the untimed way
+    const std::uint64_t timed_sent = mover.timed_sent();
     const int path_latency = path->latency_frames();
     path->close();
     ASSERT_TRUE(out.ok) << out.error;
@@ -662,6 +711,11 @@ void move_while_playing(
                 static_cast<long long>(back.skipped_frames));
     if (back_result != nullptr) {
         *back_result = back;
+    }
+    if (!changes.empty()) {
+        std::printf("move while playing (%s): %zu changes set here while away, %llu sent through "
+                    "the link at their frame\n",
+                    name, changes.size(), static_cast<unsigned long long>(timed_sent));
     }
     EXPECT_EQ(before, 0.0);
     EXPECT_EQ(remote_part, 0.0);
@@ -733,6 +787,111 @@ TEST(Move, LostPacketsTowardTheServerKeepTheBlocksInStep) {
     EXPECT_TRUE(back.block_identified) << back.skipped_frames;
     EXPECT_EQ(back.skipped_frames, 0);
     EXPECT_EQ(back.concealed_blocks, 2u);
+}
+
+TEST(MoveControls, StampedWhileOnTheServerLandOnTheirFrameThroughTheNetJackLink) {
+    // gain changes stamped at frames inside blocks, set here while the
+    // program plays on the server: they go through the link's controls at
+    // their frame, so that the output equals the unmoved render with the same
+    // changes, delayed by the latency, sample for sample
+    const std::vector<Stamped> changes = {
+        {200 * block + 37, 0, 0.25},
+        {230 * block + 5, 0, 1.5},
+        {250 * block + 63, 0, 0.6},
+        // just before the move back: after the block the server's state is
+        // taken at (not in it), set again here for the catch-up
+        {298 * block + 10, 0, 0.9},
+        {300 * block + 30, 0, 0.7}};
+    move::MoveResult back;
+    move_while_playing(
+        31040, "netjack, gain changes inside blocks",
+        [](remote::RemoteInstance& r) {
+            remote::LinkOptions lo;
+            lo.latency = 2;
+            lo.listen = "127.0.0.1:31041";
+            lo.reply_wait_ms = 500;
+            return std::make_unique<move::InstanceLink>(r, lo);
+        },
+        {}, &back, gain_program, changes);
+}
+
+TEST(MoveControls, StampedWhileOnTheServerLandOnTheirFrameOffline) {
+    // the same offline (OfflineLink: the block split at the change's frame),
+    // and against the change at the start of its block (what the control
+    // thread's forwarding gave): the frame matters
+    Served s(31050);
+    ASSERT_TRUE(s.started);
+    auto local = compile_local(gain_program);
+    auto rf = remote_factory(s.endpoint, gain_program);
+    ASSERT_TRUE(local && rf);
+    const int blocks = 240, k = 40, m = 160, latency = 3 * block;
+    const std::vector<Stamped> changes = {{100 * block + 37, 0, 0.25}, {130 * block + 1, 0, 1.5}};
+    std::vector<Stamped> at_block_start = changes;
+    for (Stamped& c : at_block_start) {
+        c.frame -= c.frame % block;
+    }
+    auto unmoved = render_engine(local, blocks, changes);
+    auto unmoved_block_start = render_engine(local, blocks, at_block_start);
+    move::ControlForward fwd;
+    EngineOptions eo = engine_options(1, 2);
+    eo.change_observer = &fwd;
+    Engine engine(eo);
+    std::string error;
+    const std::uint64_t g = engine.submit(local, "move.dsp", &error);
+    ASSERT_TRUE(engine.wait_prepared(g)) << error;
+    move::MoverOptions mo;
+    mo.inputs = 1;
+    mo.outputs = 2;
+    mo.max_block = block;
+    mo.sample_rate = rate;
+    mo.crossfade_ms = 2;
+    move::Mover mover(engine, mo);
+    fwd.route(&mover);
+    auto remote = rf->create_remote_instance(rate, block);
+    move::OfflineLink link(*remote, 1, 2, latency, block);
+    auto moved = render(
+        2, blocks, [&](const float* const* in, float* const* o) { mover.process(block, in, o); },
+        [&](int b) {
+            if (b == k) {
+                fwd.arm(true);
+                ASSERT_TRUE(mover.move_out(*remote, link, true).ok);
+                for (const Stamped& c : changes) { // set here, stamped at their frame
+                    ParameterChange pc;
+                    pc.generation = g;
+                    pc.index = c.index;
+                    pc.value = c.value;
+                    pc.frame = c.frame;
+                    engine.push(pc);
+                }
+            }
+            if (b == m) {
+                fwd.arm(false);
+                ASSERT_TRUE(mover.move_back(*remote, true).ok);
+            }
+        });
+    fwd.route(nullptr);
+    EXPECT_EQ(link.failures(), 0u) << link.last_error();
+    EXPECT_EQ(mover.timed_sent(), changes.size());
+    EXPECT_TRUE(fwd.drain().empty());
+    const std::size_t fade = std::size_t(std::lround(mo.crossfade_ms * 1e-3 * rate));
+    const std::size_t kf = std::size_t(k) * block, mf = std::size_t(m) * block;
+    const std::size_t r0 = kf + std::size_t(latency) + fade;
+    const double remote_part = max_diff(moved, r0, unmoved, r0 - std::size_t(latency), mf - r0);
+    const double remote_block_start =
+        max_diff(moved, r0, unmoved_block_start, r0 - std::size_t(latency), mf - r0);
+    const std::size_t l0 = mf + fade;
+    const double after = max_diff(moved, l0, unmoved, l0, moved[0].size() - l0);
+    std::printf("move controls offline: gain 0.25 at frame %lld (block %d + 37), 1.5 at frame %lld "
+                "(block %d + 1), set here while on the server; on the server vs unmoved with them, "
+                "delayed by %d frames: max |diff| %g (%zu frames); vs unmoved with them at their "
+                "block's start %g; back home vs unmoved %g, gain %g\n",
+                static_cast<long long>(changes[0].frame), 100,
+                static_cast<long long>(changes[1].frame), 130, latency, remote_part, mf - r0,
+                remote_block_start, after, engine.playing_ui().values->value(0));
+    EXPECT_EQ(remote_part, 0.0);
+    EXPECT_GT(remote_block_start, 1e-3);
+    EXPECT_EQ(after, 0.0);
+    EXPECT_NEAR(engine.playing_ui().values->value(0), 1.5, 1e-6);
 }
 
 TEST(Move, RefusedMovesSayWhy) {
