@@ -46,6 +46,8 @@ public:
     struct Change {
         std::uint32_t index = 0;
         double value = 0;
+        bool is_note = false; ///< a note (a polyphonic program's) instead of a value
+        NoteEvent note{};
     };
 
     explicit ControlForward(std::size_t capacity = 4096);
@@ -53,6 +55,8 @@ public:
     /// Audio thread (the engine, inside process()).
     void applied(std::uint64_t frame, std::size_t index, double value,
                  std::uint32_t origin) noexcept override;
+    /// Audio thread: a note played (kept as changes are, in order, every one).
+    void noted(std::uint64_t frame, const NoteEvent& note, std::uint32_t origin) noexcept override;
 
     /// Control thread: from now on (true), the changes applied are kept for
     /// drain(); false: no longer (what is queued stays until drained).
@@ -63,7 +67,8 @@ public:
         return armed_.load(std::memory_order_acquire);
     }
     /// Control thread: the changes applied since the last drain, the last
-    /// value of each control only, in the order of their last change.
+    /// value of each control only, in the order of their last change; the
+    /// notes, every one, in their order among them.
     std::vector<Change> drain();
     /// Any thread: changes lost to a full ring.
     std::uint64_t dropped() const {

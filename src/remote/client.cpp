@@ -859,6 +859,16 @@ void RemoteInstance::set_parameter(std::size_t index, double value) {
                       "}");
 }
 
+void RemoteInstance::send_note(const NoteEvent& note) {
+    const char* type = note.type == NoteEvent::Type::On    ? "on"
+                       : note.type == NoteEvent::Type::Off ? "off"
+                                                           : "alloff";
+    client_->call("POST", "/v1/instances/" + id_ + "/note?type=" + type +
+                              "&key=" + std::to_string(note.key) +
+                              "&velocity=" + std::to_string(note.velocity) +
+                              "&channel=" + std::to_string(note.channel));
+}
+
 bool RemoteInstance::set_parameter_in_block(int offset, std::size_t index, double value) noexcept {
     AudioLink* link = active_.load(std::memory_order_acquire);
     if (link == nullptr) {

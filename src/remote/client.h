@@ -310,6 +310,9 @@ public:
     /// server: the same frame of its block). Without a link, or beyond its
     /// controls, nothing (false). Allocates, locks and waits for nothing.
     bool set_parameter_in_block(int offset, std::size_t index, double value) noexcept;
+    /// A note for the server's polyphonic program (POST .../note), landing
+    /// at its engine's next block. A request: a control thread's call.
+    void send_note(const NoteEvent& note);
     double get_parameter(std::size_t index) const override;
     std::byte* state() override {
         return nullptr;

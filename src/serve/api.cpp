@@ -443,6 +443,8 @@ const char* to_string(Op op) {
         return "put-state";
     case Op::ProcessBlock:
         return "process-block";
+    case Op::Note:
+        return "note";
     }
     return "?";
 }
@@ -889,6 +891,42 @@ std::variant<Call, ApiError> parse_call(std::string_view method, std::string_vie
             call.op = Op::ProcessBlock;
             call.frames = int(*v);
             call.payload = body;
+            return call;
+        }
+        if (what == "note") {
+            // a note for a polyphonic program (its voices: runtime/poly_factory.h)
+            if (method != "POST") {
+                return wrong_method("POST");
+            }
+            bool bad = false;
+            const auto type = query_value(query, "type", &bad);
+            if (!type || (*type != "on" && *type != "off" && *type != "alloff")) {
+                return error(400, "type=on|off|alloff is required");
+            }
+            call.note.type = *type == "on"    ? NoteEvent::Type::On
+                             : *type == "off" ? NoteEvent::Type::Off
+                                              : NoteEvent::Type::AllOff;
+            struct Field {
+                const char* name;
+                std::int64_t hi;
+                std::uint8_t* out;
+            };
+            for (Field f :
+                 {Field{"key", 127, &call.note.key}, Field{"velocity", 127, &call.note.velocity},
+                  Field{"channel", 15, &call.note.channel}}) {
+                if (auto t = query_value(query, f.name, &bad)) {
+                    auto v = parse_int(*t, 0, f.hi);
+                    if (!v) {
+                        return error(400,
+                                     std::string(f.name) + " must be 0.." + std::to_string(f.hi));
+                    }
+                    *f.out = std::uint8_t(*v);
+                }
+            }
+            if (bad) {
+                return error(400, "bad escape in the query");
+            }
+            call.op = Op::Note;
             return call;
         }
         if (what == "ws") {

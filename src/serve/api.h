@@ -53,6 +53,8 @@
 #include <variant>
 #include <vector>
 
+#include "tutti/runtime.h"
+
 namespace tutti::serve {
 
 enum class Op {
@@ -79,6 +81,7 @@ enum class Op {
     GetState,     ///< GET /v1/instances/ID/state: its state image (runtime/state_image.h)
     PutState,     ///< PUT /v1/instances/ID/state[?partial=1]: take a state image in
     ProcessBlock, ///< POST /v1/instances/ID/process?frames=N: one block, stopped instances
+    Note,         ///< POST /v1/instances/ID/note?type=on|off|alloff&key=K&velocity=V&channel=C
 };
 const char* to_string(Op op);
 
@@ -133,6 +136,7 @@ struct Call {
     std::string_view payload;
     bool partial = false; ///< PutState: accept a state that does not carry everything
     int frames = 0;       ///< ProcessBlock
+    NoteEvent note{};     ///< Note
 };
 
 /// POST /v1/render: `tutti render`'s options (docs/serve-api.md, "Render"); the

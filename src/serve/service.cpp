@@ -1117,6 +1117,18 @@ Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
     case Op::PutState:
     case Op::ProcessBlock:
         return state_call(s, c);
+    case Op::Note: {
+        if (s.entry->factory->info().voices <= 0) {
+            return error_reply(409, "not a polyphonic program: no voices to play a note on");
+        }
+        ParameterChange p;
+        p.is_note = true;
+        p.note = c.note;
+        if (!s.engine->push(p)) {
+            return error_reply(503, "the instance's queue is full; try again");
+        }
+        return json_reply(200, "{\"note\":true}");
+    }
     case Op::GetInstance:
         return json_reply(200, instance_json(s));
     case Op::StartInstance:
@@ -1441,7 +1453,8 @@ Reply Service::handle(const Call& c) {
     case Op::ResetControls:
     case Op::GetState:
     case Op::PutState:
-    case Op::ProcessBlock: {
+    case Op::ProcessBlock:
+    case Op::Note: {
         std::shared_ptr<InstanceSlot> slot = s.find_instance(c.id);
         if (!slot) {
             return error_reply(404, "no instance " + c.id);

@@ -533,11 +533,25 @@ TEST(Move, APolyphonicProgramMovesWithItsVoicesAndAllocator) {
                 e.process(block, reinterpret_cast<const void* const*>(in),
                           reinterpret_cast<void* const*>(out));
             },
-            [&](int b) { notes(b, [&](NoteEvent n) { e.push(note_change(n)); }); });
+            [&](int b) {
+                notes(b, [&](NoteEvent n) { e.push(note_change(n)); });
+                // played while the program is on the server: there at the
+                // start of the next block (sent by the control thread)
+                if (b == 101) {
+                    e.push(note_change(NoteEvent{NoteEvent::Type::On, 0, 84, 90}));
+                }
+                if (b == 121) {
+                    e.push(note_change(NoteEvent{NoteEvent::Type::Off, 0, 60, 0}));
+                }
+            });
     }
-    Engine engine(engine_options(1, 2));
+    move::ControlForward fwd;
+    EngineOptions eo = engine_options(1, 2);
+    eo.change_observer = &fwd;
+    Engine engine(eo);
     std::string error;
     ASSERT_TRUE(engine.wait_prepared(engine.submit(local, "poly.dsp", &error))) << error;
+    std::size_t notes_sent = 0;
     move::MoverOptions mo;
     mo.inputs = 1;
     mo.outputs = 2;
@@ -552,16 +566,32 @@ TEST(Move, APolyphonicProgramMovesWithItsVoicesAndAllocator) {
         2, blocks, [&](const float* const* in, float* const* o) { mover.process(block, in, o); },
         [&](int b) {
             notes(b, [&](NoteEvent n) { engine.push(note_change(n)); });
+            if (b == 100) { // played here while it is on the server
+                engine.push(note_change(NoteEvent{NoteEvent::Type::On, 0, 84, 90}));
+            }
+            if (b == 120) {
+                engine.push(note_change(NoteEvent{NoteEvent::Type::Off, 0, 60, 0}));
+            }
+            if (b == 101 || b == 121) { // the control thread: to the server
+                for (const auto& c : fwd.drain()) {
+                    ASSERT_TRUE(c.is_note);
+                    remote->send_note(c.note);
+                    ++notes_sent;
+                }
+            }
             if (b == k) {
+                fwd.arm(true);
                 out = mover.move_out(*remote, link, true);
                 ASSERT_TRUE(out.ok) << out.error;
             }
             if (b == m) {
+                fwd.arm(false);
                 back = mover.move_back(*remote, true);
                 ASSERT_TRUE(back.ok) << back.error;
             }
         });
     ASSERT_TRUE(out.ok && back.ok);
+    EXPECT_EQ(notes_sent, 2u);
     EXPECT_EQ(link.failures(), 0u) << link.last_error();
     const std::size_t fade = std::size_t(std::lround(mo.crossfade_ms * 1e-3 * rate));
     const std::size_t kf = std::size_t(k) * block, mf = std::size_t(m) * block;
@@ -577,8 +607,9 @@ TEST(Move, APolyphonicProgramMovesWithItsVoicesAndAllocator) {
     }
     std::printf("move poly: %d voices, state %.0f bytes (voices, their controls and the "
                 "allocator); max |diff| before 0 %g; on the server vs unmoved delayed by %d "
-                "frames %g (peak %.3f); back home vs unmoved %g (%zu frames, with 3 key-ons "
-                "after it, one stealing); not delayed %g\n",
+                "frames %g (peak %.3f; a key-on and a key-off played here while there, sent "
+                "there); back home vs unmoved %g (%zu frames, with 3 key-ons after it, one "
+                "stealing); not delayed %g\n",
                 local->info().voices, out.state_bytes, before, latency, remote_part, peak, after,
                 moved[0].size() - l0, unshifted);
     EXPECT_EQ(before, 0.0);
@@ -586,6 +617,18 @@ TEST(Move, APolyphonicProgramMovesWithItsVoicesAndAllocator) {
     EXPECT_EQ(after, 0.0);
     EXPECT_GT(peak, 0.05); // voices sound on the server
     EXPECT_GT(unshifted, 0.01);
+    // POST .../note: bad notes are 400; a program without voices 409
+    remote::Client client(s.endpoint);
+    const std::string at = "/v1/instances/" + remote->id() + "/note";
+    EXPECT_EQ(client.request("POST", at + "?type=up&key=60").status, 400);
+    EXPECT_EQ(client.request("POST", at + "?type=on&key=128").status, 400);
+    EXPECT_EQ(client.request("POST", at + "?type=on&key=60&channel=16").status, 400);
+    EXPECT_EQ(client.request("GET", at + "?type=on&key=60").status, 405);
+    auto mono = remote_factory(s.endpoint, moving_program)->create_remote_instance(rate, block);
+    remote::Response r =
+        client.request("POST", "/v1/instances/" + mono->id() + "/note?type=on&key=60");
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_NE(r.body.find("not a polyphonic program"), std::string::npos) << r.body;
 }
 
 /// The real-time way: an audio thread paced at the block period calls the
