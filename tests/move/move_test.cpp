@@ -147,6 +147,9 @@ TEST(StateImage, RoundTripAndEveryTruncationIsAnError) {
     StateImage image;
     image.frame = 12345;
     image.generation = 7;
+    image.linked = true; // taken under a NetJack link
+    image.link_cycle = 4000000001u;
+    image.link_concealed = 3;
     image.layout = f->info();
     image.bytes.assign(f->state_bytes(), std::byte{0});
     for (std::size_t i = 0; i < image.bytes.size(); ++i) {
@@ -166,6 +169,9 @@ TEST(StateImage, RoundTripAndEveryTruncationIsAnError) {
     ASSERT_TRUE(d) << error;
     EXPECT_EQ(d->frame, 12345u);
     EXPECT_EQ(d->generation, 7u);
+    EXPECT_TRUE(d->linked);
+    EXPECT_EQ(d->link_cycle, 4000000001u);
+    EXPECT_EQ(d->link_concealed, 3u);
     EXPECT_EQ(d->bytes, image.bytes);
     ASSERT_EQ(d->layout.state_layout.size(), f->state_layout().size());
     for (std::size_t i = 0; i < f->state_layout().size(); ++i) {
