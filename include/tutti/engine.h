@@ -57,6 +57,11 @@ public:
     /// change was pushed with (ParameterChange::origin).
     virtual void applied(std::uint64_t frame, std::size_t index, double value,
                          std::uint32_t origin) noexcept = 0;
+    /// Audio thread, inside process(): a note given to a polyphonic program's
+    /// playing version at engine frame `frame` (ParameterChange::is_note).
+    virtual void noted(std::uint64_t /*frame*/, const NoteEvent& /*note*/,
+                       std::uint32_t /*origin*/) noexcept {
+    }
 };
 
 struct EngineOptions {
@@ -352,6 +357,13 @@ public:
     /// computes nothing and applies the changes due (a host that does not
     /// compute the program for a while, a moved one: its controls still land).
     void process(int frames, const void* const* inputs, void* const* outputs) noexcept;
+    /// Audio thread. Lets `frames` frames pass without computing them (a host
+    /// that plays the program elsewhere for a while, a moved one,
+    /// docs/move.md): the changes due in them are applied at their frames as
+    /// process() would (a ChangeObserver sees each at its frame), and
+    /// frames_processed() advances; the state is not computed and nothing is
+    /// output.
+    void skip(int frames) noexcept;
 
     /// Any non-audio thread. Asks the audio thread to copy the playing
     /// version's state at the start of the next process() call (a block

@@ -989,6 +989,9 @@ struct Engine::Impl {
                 dropped.fetch_add(1, std::memory_order_relaxed);
             } else {
                 current->instance->note(m.note);
+                if (opt.change_observer != nullptr) {
+                    opt.change_observer->noted(frame, m.note, m.origin);
+                }
             }
             return;
         }
@@ -1094,7 +1097,8 @@ struct Engine::Impl {
         }
     }
 
-    void process(int n, const void* const* inputs, void* const* outputs) noexcept {
+    void process(int n, const void* const* inputs, void* const* outputs,
+                 bool compute = true) noexcept {
         rt::AudioSection section;
         engine::ScopedFlushDenormals ftz(opt.flush_denormals);
         const std::uint64_t frame0 = frames.load(std::memory_order_relaxed);
@@ -1119,7 +1123,12 @@ struct Engine::Impl {
                     pending[pending_head].frame - std::int64_t(frame0) - done;
                 len = int(std::min<std::int64_t>(len, until)); // > 0: the due ones were applied
             }
-            process_slice(len, inputs, outputs, std::size_t(done));
+            if (compute) {
+                process_slice(len, inputs, outputs, std::size_t(done));
+            } else {
+                frames.store(frames.load(std::memory_order_relaxed) + std::uint64_t(len),
+                             std::memory_order_relaxed);
+            }
             done += len;
         }
         // the changes still to land to the front (usually none)
@@ -1130,7 +1139,7 @@ struct Engine::Impl {
         }
         pending_head = 0;
         pending_count = left;
-        if (tap) {
+        if (tap && compute) {
             if (opt.double_precision) {
                 tap->write<double>(std::size_t(n), outputs, std::size_t(opt.outputs));
             } else {
@@ -1375,6 +1384,10 @@ void Engine::collect() {
 
 void Engine::process(int frames, const void* const* inputs, void* const* outputs) noexcept {
     impl_->process(frames, inputs, outputs);
+}
+
+void Engine::skip(int frames) noexcept {
+    impl_->process(std::max(frames, 0), nullptr, nullptr, false);
 }
 
 bool Engine::request_state() {

@@ -15,9 +15,14 @@ ControlForward::ControlForward(std::size_t capacity) {
     ring_ = std::make_unique<Change[]>(cap_);
 }
 
-void ControlForward::applied(std::uint64_t /*frame*/, std::size_t index, double value,
+void ControlForward::applied(std::uint64_t frame, std::size_t index, double value,
                              std::uint32_t origin) noexcept {
     if (origin == kMoveOrigin || !armed_.load(std::memory_order_acquire)) {
+        return;
+    }
+    if (TimedControls* to = route_.load(std::memory_order_acquire);
+        to != nullptr && to->timed_change(frame, std::uint32_t(index), value)) {
+        routed_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     const std::uint64_t h = head_.load(std::memory_order_relaxed);
@@ -26,6 +31,23 @@ void ControlForward::applied(std::uint64_t /*frame*/, std::size_t index, double 
         return;
     }
     ring_[h & (cap_ - 1)] = Change{std::uint32_t(index), value};
+    head_.store(h + 1, std::memory_order_release);
+}
+
+void ControlForward::noted(std::uint64_t /*frame*/, const NoteEvent& note,
+                           std::uint32_t origin) noexcept {
+    if (origin == kMoveOrigin || !armed_.load(std::memory_order_acquire)) {
+        return;
+    }
+    const std::uint64_t h = head_.load(std::memory_order_relaxed);
+    if (h - tail_.load(std::memory_order_acquire) >= cap_) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    Change c;
+    c.is_note = true;
+    c.note = note;
+    ring_[h & (cap_ - 1)] = c;
     head_.store(h + 1, std::memory_order_release);
 }
 
@@ -39,6 +61,10 @@ std::vector<ControlForward::Change> ControlForward::drain() {
     std::unordered_map<std::uint32_t, std::size_t> at; // index -> place in out
     for (; t != h; ++t) {
         const Change c = ring_[t & (cap_ - 1)];
+        if (c.is_note) {
+            out.push_back(c); // every note, in order
+            continue;
+        }
         if (auto it = at.find(c.index); it != at.end()) {
             out.erase(out.begin() + std::ptrdiff_t(it->second));
             for (auto& [i, p] : at) {

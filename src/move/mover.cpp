@@ -58,12 +58,55 @@ OfflineLink::OfflineLink(remote::RemoteInstance& remote, int inputs, int outputs
     for (auto& a : answer_) {
         answer_ptr_.push_back(a.data());
     }
+    timed_.reserve(1024);
+}
+
+void OfflineLink::control(int offset, std::uint32_t index, double value) noexcept {
+    if (timed_.size() < timed_.capacity()) {
+        timed_.push_back(Timed{offset, index, value});
+    }
 }
 
 void OfflineLink::process(int frames, const float* const* inputs, float* const* outputs) noexcept {
     try {
-        remote_.process_block(frames, inputs, answer_ptr_.data());
+        // the block in pieces at the frames where controls change, each set
+        // on the server between the pieces (its engine applies it at its
+        // next block: the next piece's first frame)
+        std::stable_sort(timed_.begin(), timed_.end(),
+                         [](const Timed& a, const Timed& b) { return a.offset < b.offset; });
+        std::vector<const float*> in(static_cast<std::size_t>(inputs_));
+        std::vector<float*> out(static_cast<std::size_t>(outputs_));
+        int done = 0;
+        std::size_t next = 0;
+        while (done < frames) {
+            for (; next < timed_.size() && timed_[next].offset <= done; ++next) {
+                // the server answers 503 until its control plane knows the
+                // version a state just made: ask again
+                for (int attempt = 0;; ++attempt) {
+                    try {
+                        remote_.set_parameter(timed_[next].index, timed_[next].value);
+                        break;
+                    } catch (const remote::RemoteError& e) {
+                        if (e.status() != 503 || attempt >= 200) {
+                            throw;
+                        }
+                        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                    }
+                }
+            }
+            const int end = next < timed_.size() ? std::min(frames, timed_[next].offset) : frames;
+            for (int c = 0; c < inputs_; ++c) {
+                in[std::size_t(c)] = inputs[c] + done;
+            }
+            for (int c = 0; c < outputs_; ++c) {
+                out[std::size_t(c)] = answer_ptr_[std::size_t(c)] + done;
+            }
+            remote_.process_block(end - done, in.data(), out.data());
+            done = end;
+        }
+        timed_.clear();
     } catch (const std::exception& e) {
+        timed_.clear();
         ++failures_;
         last_error_ = e.what();
         for (auto& ch : answer_) {
@@ -128,6 +171,8 @@ Mover::Mover(Engine& engine, const MoverOptions& options) : engine_(engine), opt
     for (auto& v : discard_) {
         discard_ptr_.push_back(v.data());
     }
+    timed_.resize(1024);
+    recent_.resize(256);
 }
 
 Mover::~Mover() = default;
@@ -162,8 +207,64 @@ void Mover::history_read(std::uint64_t from, int n, float* const* into) const no
     }
 }
 
+bool Mover::timed_change(std::uint64_t frame, std::uint32_t index, double value) noexcept {
+    if (!routing_.load(std::memory_order_acquire) || timed_n_ >= timed_.size()) {
+        return false;
+    }
+    const std::int64_t f = std::int64_t(frame) + engine_offset_.load(std::memory_order_relaxed);
+    timed_[timed_n_++] = Timed{std::uint64_t(std::max<std::int64_t>(f, 0)), index, value};
+    return true;
+}
+
+void Mover::send_timed(std::uint64_t a, int n) noexcept {
+    // the changes whose input frame the path is fed now, at their frame (a
+    // late one, at the block's first)
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < timed_n_; ++i) {
+        const Timed& t = timed_[i];
+        if (t.frame >= a + std::uint64_t(n)) {
+            timed_[kept++] = t;
+            continue;
+        }
+        path_->control(t.frame <= a ? 0 : int(t.frame - a), t.index, t.value);
+        recent_[recent_n_++ % recent_.size()] = t;
+        timed_sent_.fetch_add(1, std::memory_order_relaxed);
+    }
+    timed_n_ = kept;
+}
+
+void Mover::repush_recent(std::uint64_t from, std::uint64_t engine_from) noexcept {
+    // sent to the server for input frames after the block its state was
+    // taken at, or not sent yet: not in the state that came back; set again
+    // here at their frame (the catch-up computes them), marked so that they
+    // are not forwarded again
+    auto push = [&](const Timed& t) {
+        ParameterChange pc;
+        pc.generation = arm_generation_;
+        pc.index = t.index;
+        pc.value = t.value;
+        pc.frame = std::int64_t(engine_from + (t.frame >= from ? t.frame - from : 0));
+        pc.origin = kMoveOrigin;
+        engine_.push(pc);
+    };
+    const std::uint64_t n = std::min<std::uint64_t>(recent_n_, recent_.size());
+    for (std::uint64_t k = recent_n_ - n; k < recent_n_; ++k) {
+        if (recent_[k % recent_.size()].frame >= from) {
+            push(recent_[k % recent_.size()]);
+        }
+    }
+    for (std::size_t i = 0; i < timed_n_; ++i) {
+        push(timed_[i]);
+    }
+    timed_n_ = 0;
+    recent_n_ = 0;
+}
+
 void Mover::feed_path(int n) noexcept {
     const std::uint64_t t0 = frame_.load(std::memory_order_relaxed);
+    if (timed_n_ > 0) {
+        send_timed(t0 - delay_, n);
+    }
     history_read(t0 - delay_, n, in_w_.data());
     if (path_->realtime()) {
         path_->process(n, in_ptr_.data(), rem_ptr_.data());
@@ -195,6 +296,8 @@ void Mover::fade(int n, const float* const* from, const float* const* to, float*
 bool Mover::catch_up(std::uint64_t from, std::uint64_t to) noexcept {
     const std::uint64_t e0 = engine_.frames_processed();
     engine_offset_.store(std::int64_t(from) - std::int64_t(e0), std::memory_order_release);
+    routing_.store(false, std::memory_order_release);
+    repush_recent(from, e0);
     if (to == from) {
         // nothing to compute: the next block commits the state
         return true;
@@ -225,6 +328,10 @@ void Mover::process(int n, const float* const* inputs, float* const* outputs) no
     }
     const int cmd = command_.load(std::memory_order_acquire);
     Where w = where();
+    if (w == Where::Local && cmd == 0 && !routing_.load(std::memory_order_acquire)) {
+        timed_n_ = 0; // what a move out that did not happen kept
+        recent_n_ = 0;
+    }
     if (cmd == 1) {
         // out: the path is fed from the state's frame on
         const std::uint64_t from = arm_frame_;
@@ -272,7 +379,8 @@ void Mover::process(int n, const float* const* inputs, float* const* outputs) no
     case Where::Remote:
         // not computed here, but its controls still land (and reach the
         // server through the engine's ChangeObserver: ControlForward)
-        engine_.process(0, in_v, reinterpret_cast<void* const*>(outputs));
+        // its frames pass (not computed) so that a change lands on its frame
+        engine_.skip(n);
         feed_path(n);
         for (int c = 0; c < opt_.outputs; ++c) {
             std::memcpy(outputs[c], rem_ptr_[std::size_t(c)], std::size_t(n) * sizeof(float));
@@ -312,6 +420,14 @@ const char* refusal(int why) {
 } // namespace
 
 MoveResult Mover::move_out(remote::RemoteInstance& remote, RemotePath& path, bool offline) {
+    MoveResult r = move_out_(remote, path, offline);
+    if (!r.ok) {
+        routing_.store(false, std::memory_order_release);
+    }
+    return r;
+}
+
+MoveResult Mover::move_out_(remote::RemoteInstance& remote, RemotePath& path, bool offline) {
     MoveResult r;
     const auto t0 = Clock::now();
     if (where() != Where::Local || command_.load() > 0) {
@@ -319,6 +435,9 @@ MoveResult Mover::move_out(remote::RemoteInstance& remote, RemotePath& path, boo
         return r;
     }
     std::string error;
+    // from the state's frame on, the changes applied here go to the path at
+    // their frame (when it carries them so)
+    routing_.store(path.timed_controls(), std::memory_order_release);
     if (!engine_.request_state()) {
         r.error = "a state read is under way";
         return r;
@@ -410,8 +529,21 @@ MoveResult Mover::move_back(remote::RemoteInstance& remote, bool offline) {
         r.error = "the server's engine is behind the frame the state was committed at";
         return r;
     }
-    // the server computed exactly the blocks the path sent since the commit
-    const std::uint64_t from = out_frame_ + (image.frame - remote_base_);
+    // the server computes one block for each block the path sends; the
+    // path's block numbers (the link's cycles) say which one the state was
+    // taken at, and the server's frame count must agree: a block it skipped
+    // (never computed) shows as a difference, one it computed without its
+    // input (lost on the way, concealed) is counted
+    const std::uint64_t computed = image.frame - remote_base_;
+    std::uint64_t fed = 0;
+    if (arm_path_ != nullptr && arm_path_->frames_before(image, &fed)) {
+        r.skipped_frames = std::int64_t(fed) - std::int64_t(computed);
+        r.block_identified = r.skipped_frames == 0;
+        r.concealed_blocks = image.link_concealed;
+    }
+    // the state is as old as the frames the server computed (a skipped
+    // block is not in it): the local engine continues from there
+    const std::uint64_t from = out_frame_ + computed;
     r.remote_frame = image.frame;
     r.state_frame = from;
     r.state_bytes = double(image.bytes.size());
@@ -426,6 +558,7 @@ MoveResult Mover::move_back(remote::RemoteInstance& remote, bool offline) {
         return r;
     }
     arm_frame_ = from;
+    arm_generation_ = g;
     command_.store(2, std::memory_order_release);
     if (offline) {
         r.ok = true;

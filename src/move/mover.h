@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "move/control_forward.h"
 #include "remote/client.h"
 #include "tutti/engine.h"
 
@@ -75,6 +76,23 @@ public:
     /// Control thread, once the mover no longer calls process() (back home).
     virtual void close() {
     }
+    /// Control thread, on the way back: the frames the path had been fed
+    /// (since open()) before the block at which the server took `image`,
+    /// when the path's blocks identify it (the NetJack link's cycle numbers);
+    /// false when they do not (the server's frame count is then relied on).
+    virtual bool frames_before(const StateImage& /*image*/, std::uint64_t* /*frames*/) const {
+        return false;
+    }
+    /// Whether control() carries changes to their frame (sample-accurate).
+    virtual bool timed_controls() const {
+        return false;
+    }
+    /// The mover's audio thread, before the process() call of the block it
+    /// belongs to: control `index` of the server's program set to `value` at
+    /// frame `offset` (0..frames-1) of the block that call sends. Allocates,
+    /// locks and waits for nothing.
+    virtual void control(int /*offset*/, std::uint32_t /*index*/, double /*value*/) noexcept {
+    }
 };
 
 /// The network audio link of issue 12 as a path: RemoteInstance::compute over
@@ -102,6 +120,15 @@ public:
     void close() override {
         remote_.disconnect_audio();
     }
+    bool frames_before(const StateImage& image, std::uint64_t* frames) const override {
+        return remote_.link_frames_before(image, frames);
+    }
+    bool timed_controls() const override {
+        return true;
+    }
+    void control(int offset, std::uint32_t index, double value) noexcept override {
+        remote_.set_parameter_in_block(offset, index, value);
+    }
 
 private:
     remote::RemoteInstance& remote_;
@@ -124,6 +151,12 @@ public:
     bool realtime() const override {
         return false;
     }
+    /// Changes at their frame: the block is split there and the control set
+    /// on the server between the two requests (PUT .../controls).
+    bool timed_controls() const override {
+        return true;
+    }
+    void control(int offset, std::uint32_t index, double value) noexcept override;
     std::uint64_t failures() const {
         return failures_;
     }
@@ -137,6 +170,12 @@ private:
     std::vector<std::vector<float>> answer_, delay_; ///< per output channel
     std::vector<float*> answer_ptr_;
     std::size_t pos_ = 0;
+    struct Timed {
+        int offset = 0;
+        std::uint32_t index = 0;
+        double value = 0;
+    };
+    std::vector<Timed> timed_; ///< this block's changes (capacity made beforehand)
     std::uint64_t failures_ = 0;
     std::string last_error_;
 };
@@ -160,9 +199,19 @@ struct MoveResult {
     int catch_up_frames = 0;        ///< back: frames the local engine computed to catch up
     double state_bytes = 0;
     double handoff_ms = 0; ///< the control thread's time: snapshot, transfer, commit
+    /// Back: the path identified the block at which the server's state was
+    /// taken (the link's cycle), and it agreed with the server's frame count.
+    bool block_identified = false;
+    /// Back, when identified: the blocks the server computed without all
+    /// their input (lost on the way to it, concealed) since the move out:
+    /// 0 means the state that came back is exactly the unmoved program's.
+    std::uint64_t concealed_blocks = 0;
+    /// Back: frames the path was fed that the server did not compute (its
+    /// slave skipped them: a reconnection); 0 normally.
+    std::int64_t skipped_frames = 0;
 };
 
-class Mover {
+class Mover final : public TimedControls {
 public:
     enum class Where : int { Local, Leaving, Remote, Returning };
 
@@ -198,7 +247,19 @@ public:
     /// crossfade back done: the path is no longer called); false on timeout.
     bool wait_local(std::chrono::milliseconds timeout) const;
 
+    /// Audio thread (a ControlForward's route, ControlForward::route): a
+    /// change the local engine applied at engine frame `frame` while the
+    /// program is away (from the move out to the switch back) goes to the path
+    /// with that frame, when the path carries timed controls: it lands on the
+    /// server on the same input frame as here. False otherwise.
+    bool timed_change(std::uint64_t frame, std::uint32_t index, double value) noexcept override;
+    /// Any thread: timed changes sent through the path.
+    std::uint64_t timed_sent() const {
+        return timed_sent_.load(std::memory_order_relaxed);
+    }
+
 private:
+    MoveResult move_out_(remote::RemoteInstance& remote, RemotePath& path, bool offline);
     void feed_path(int n) noexcept;
     void fade(int n, const float* const* from, const float* const* to, float* const* out,
               std::uint64_t t0) noexcept;
@@ -208,6 +269,8 @@ private:
     /// or r.error (the command withdrawn).
     bool await_switch(MoveResult& r, std::chrono::steady_clock::time_point t0);
     void history_read(std::uint64_t from, int n, float* const* into) const noexcept;
+    void send_timed(std::uint64_t a, int n) noexcept;
+    void repush_recent(std::uint64_t from, std::uint64_t engine_from) noexcept;
 
     Engine& engine_;
     MoverOptions opt_;
@@ -229,6 +292,21 @@ private:
     std::atomic<std::uint64_t> frame_{0};
     /// input frame = local engine frame + offset (changes when it resumes)
     std::atomic<std::int64_t> engine_offset_{0};
+
+    // timed controls while away (audio thread): waiting for the path's feed
+    // to reach their input frame, and the last ones sent (set again locally
+    // on the way back when the server's state was taken before them)
+    struct Timed {
+        std::uint64_t frame = 0; ///< input frame
+        std::uint32_t index = 0;
+        double value = 0;
+    };
+    std::vector<Timed> timed_, recent_;
+    std::size_t timed_n_ = 0;
+    std::uint64_t recent_n_ = 0; ///< ring: recent_[i % size]
+    std::atomic<bool> routing_{false};
+    std::atomic<std::uint64_t> timed_sent_{0};
+    std::uint64_t arm_generation_ = 0; ///< back: the version the server's state made here
 
     // control -> audio: 1 out, 2 back; the audio thread sets 0 (taken) or -1 (refused)
     std::atomic<int> command_{0};

@@ -67,6 +67,12 @@ struct NetOptions {
     /// Master: how long a cycle waits for a reply that is not complete
     /// (ns; < 0: half a period), then conceals it.
     std::int64_t reply_wait_ns = -1;
+    /// Slave: the master's number of its first cycle of the session (< 0:
+    /// unknown). When known, the first session's cycles run in order from it:
+    /// a first cycle lost on the way is concealed, not skipped, so that the
+    /// slave's engine computes one block for every cycle the master sent
+    /// (what moving a program relies on, docs/move.md).
+    std::int64_t first_cycle = -1;
 };
 
 /// Parses a --format value: float, int16, opus or opus:KBPS (kbit/s per

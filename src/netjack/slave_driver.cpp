@@ -267,8 +267,40 @@ std::string SlaveDriver::peer() const {
     return peer_;
 }
 
+bool SlaveDriver::cycle_of(std::uint64_t index, std::uint32_t* cycle,
+                           std::uint64_t* concealed_before) const {
+    const CycleEntry& e = cycle_log_[index % kCycleLog];
+    if (e.tag.load(std::memory_order_acquire) != index + 1) {
+        return false;
+    }
+    const std::uint64_t c = e.cycle.load(std::memory_order_relaxed);
+    const std::uint64_t k = e.concealed.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (e.tag.load(std::memory_order_relaxed) != index + 1) {
+        return false; // overwritten meanwhile
+    }
+    *cycle = std::uint32_t(c);
+    *concealed_before = k;
+    return true;
+}
+
 void SlaveDriver::process(AudioCallback* callback, std::uint32_t cycle) noexcept {
+    {
+        // which cycle this callback runs (the entry written before it runs)
+        const std::uint64_t index = callbacks_.load(std::memory_order_relaxed);
+        CycleEntry& e = cycle_log_[index % kCycleLog];
+        e.tag.store(0, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        e.cycle.store(cycle, std::memory_order_relaxed);
+        e.concealed.store(concealed_, std::memory_order_relaxed);
+        e.tag.store(index + 1, std::memory_order_release);
+    }
+    const LinkCounters& counts = link_.counters();
+    const std::uint64_t before = counts.cycles_concealed.load(std::memory_order_relaxed);
     const float* const* rx = link_.take(cycle);
+    if (counts.cycles_concealed.load(std::memory_order_relaxed) != before) {
+        ++concealed_;
+    }
     if (net_.control_sink) {
         const ControlChange* changes = nullptr;
         if (const int n = link_.taken_controls(&changes); n > 0) {
@@ -294,6 +326,8 @@ void SlaveDriver::run(AudioCallback* callback) noexcept {
     std::uint32_t next = 0;        // the next cycle to run
     std::uint32_t newest_done = 0; // the newest complete cycle seen
     bool any_done = false;
+    bool first_session = net_.first_cycle >= 0; // its first cycle is known
+    concealed_ = 0;
     auto last_packet = Clock::now();
     const auto peer_timeout = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(net_.peer_timeout_s));
@@ -316,6 +350,15 @@ void SlaveDriver::run(AudioCallback* callback) noexcept {
                 const std::int32_t ahead = cycle_diff(cycle, next);
                 if (!have_next || ahead > kMaxLatency + 2 || ahead < -(kMaxLatency + 2)) {
                     next = cycle; // first cycle, or the master restarted its count
+                    if (first_session && !have_next) {
+                        // from the master's first cycle: those lost before are concealed
+                        const auto first = static_cast<std::uint32_t>(net_.first_cycle);
+                        const std::int32_t late = cycle_diff(cycle, first);
+                        if (late > 0 && late <= kMaxLatency + 2) {
+                            next = first;
+                        }
+                    }
+                    first_session = false;
                     have_next = true;
                     any_done = false;
                 }

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -86,6 +87,12 @@ public:
     }
     /// Any thread: why the network thread stopped for good (empty while it runs).
     std::string failure() const;
+    /// What callback `index` (0: the first since start()) ran: the master's
+    /// cycle number, and how many of the cycles run before it were concealed
+    /// (incomplete or missing: computed without all their input). False when
+    /// that callback has not run yet or is too long ago (the last 4096 are
+    /// kept). Any thread; the callback's entry is written before it runs.
+    bool cycle_of(std::uint64_t index, std::uint32_t* cycle, std::uint64_t* concealed_before) const;
     /// Any thread: handshakes completed (1 after open, +1 per reconnection).
     std::uint64_t connections() const {
         return connections_.load(std::memory_order_relaxed);
@@ -115,6 +122,13 @@ private:
     std::atomic<std::uint64_t> callbacks_{0};
     std::atomic<std::uint64_t> connections_{0};
     std::atomic<bool> connected_{false};
+    /// callback index -> cycle (cycle_of): a tag (index + 1) written last
+    struct CycleEntry {
+        std::atomic<std::uint64_t> tag{0}, cycle{0}, concealed{0};
+    };
+    static constexpr std::size_t kCycleLog = 4096;
+    std::unique_ptr<CycleEntry[]> cycle_log_ = std::make_unique<CycleEntry[]>(kCycleLog);
+    std::uint64_t concealed_ = 0;   ///< network thread: cycles concealed since start()
     mutable std::mutex info_mutex_; ///< info_, peer_ (written by the handshakes)
     SessionParams info_;
     std::string peer_;

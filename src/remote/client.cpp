@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
@@ -257,7 +258,8 @@ std::string options_query(const RemoteCompileOptions& options) {
     return std::string("backend=") + (options.interpreter ? "interpreter" : "llvm") +
            "&double=" + (options.double_precision ? "1" : "0") +
            "&opt=" + std::to_string(options.opt_level) +
-           "&math=" + (options.fast_math ? "fast" : "exact");
+           "&math=" + (options.fast_math ? "fast" : "exact") +
+           (options.voices >= 0 ? "&voices=" + std::to_string(options.voices) : std::string());
 }
 
 } // namespace
@@ -580,6 +582,52 @@ struct RemoteInstance::AudioLink {
         return true;
     }
 
+    /// Changes at a frame of a link block not assembled yet (set_at).
+    struct Later {
+        std::uint64_t frame = 0; ///< link frame (frames compute() was given before it)
+        std::uint32_t index = 0;
+        float value = 0;
+    };
+    std::array<Later, 256> later{};
+    std::size_t later_n = 0;
+    std::uint64_t assembled = 0; ///< frames compute() was given (pos is its rest)
+
+    /// The audio thread, before compute(): `index` set at frame `offset` of
+    /// the frames the next compute() gives.
+    bool set_at(int offset, std::size_t index, double value) noexcept {
+        if (index >= controls) {
+            return false;
+        }
+        values[index].store(value, std::memory_order_relaxed);
+        const std::uint64_t at = assembled + std::uint64_t(std::max(offset, 0));
+        const std::uint64_t block_start = assembled - std::uint64_t(pos);
+        if (at < block_start + std::uint64_t(period)) {
+            processor.send_control(std::uint32_t(at - block_start), std::uint32_t(index),
+                                   float(value));
+            return true;
+        }
+        if (later_n == later.size()) {
+            return false;
+        }
+        later[later_n++] = Later{at, std::uint32_t(index), float(value)};
+        return true;
+    }
+
+    /// A new link block begins at link frame `start`: the changes set for it.
+    void send_later(std::uint64_t start) noexcept {
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < later_n; ++i) {
+            const Later& l = later[i];
+            if (l.frame < start + std::uint64_t(period)) {
+                processor.send_control(std::uint32_t(l.frame >= start ? l.frame - start : 0),
+                                       l.index, l.value);
+            } else {
+                later[kept++] = l;
+            }
+        }
+        later_n = kept;
+    }
+
     void compute(int frames, const float* const* in, float* const* out) noexcept {
         audio_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
         Change c;
@@ -606,10 +654,14 @@ struct RemoteInstance::AudioLink {
             }
             pos += n;
             done += n;
+            assembled += std::uint64_t(n);
             if (pos == period) {
                 processor.process(in_ptrs.data(), out_ptrs.data());
                 blocks.fetch_add(1, std::memory_order_relaxed);
                 pos = 0;
+                if (later_n > 0) {
+                    send_later(assembled);
+                }
             }
         }
     }
@@ -807,6 +859,29 @@ void RemoteInstance::set_parameter(std::size_t index, double value) {
                       "}");
 }
 
+void RemoteInstance::send_note(const NoteEvent& note) {
+    const char* type = note.type == NoteEvent::Type::On    ? "on"
+                       : note.type == NoteEvent::Type::Off ? "off"
+                                                           : "alloff";
+    client_->call("POST", "/v1/instances/" + id_ + "/note?type=" + type +
+                              "&key=" + std::to_string(note.key) +
+                              "&velocity=" + std::to_string(note.velocity) +
+                              "&channel=" + std::to_string(note.channel));
+}
+
+bool RemoteInstance::set_parameter_in_block(int offset, std::size_t index, double value) noexcept {
+    AudioLink* link = active_.load(std::memory_order_acquire);
+    if (link == nullptr) {
+        return false;
+    }
+    const auto& ps = current_->parameters();
+    if (index < ps.size()) {
+        const Parameter& p = ps[index];
+        value = std::clamp(value, std::min(p.min, p.max), std::max(p.min, p.max));
+    }
+    return link->set_at(offset, index, value);
+}
+
 double RemoteInstance::get_parameter(std::size_t index) const {
     if (AudioLink* link = active_.load(std::memory_order_acquire)) {
         if (index < link->controls) {
@@ -1001,6 +1076,10 @@ void RemoteInstance::connect_audio(const LinkOptions& options) {
     body += ",\"period\":" + std::to_string(link->period);
     body += ",\"controls\":" + std::to_string(link->controls);
     body += ",\"timeout\":" + http::json_number(std::clamp(options.timeout_s, 0.1, 30.0));
+    // a new master counts its cycles from 1, the first compute() block's:
+    // the server's slave computes one block for each from there (a lost one
+    // concealed, never skipped), which moving a program relies on
+    body += ",\"first_cycle\":1";
     body += "}}";
     Response r = client_->call("POST", "/v1/instances/" + id_ + "/start", body);
     if (auto raw = member_raw(members_or_throw(r.body), "link")) {
@@ -1059,6 +1138,13 @@ bool RemoteInstance::audio_connected() const {
 }
 int RemoteInstance::latency_frames() const {
     return link_ ? (link_->latency + 1) * link_->period : 0;
+}
+bool RemoteInstance::link_frames_before(const StateImage& image, std::uint64_t* frames) const {
+    if (!link_ || !image.linked || image.link_cycle == 0) {
+        return false;
+    }
+    *frames = std::uint64_t(image.link_cycle - 1) * std::uint64_t(link_->period);
+    return true;
 }
 int RemoteInstance::link_period() const {
     return link_ ? link_->period : 0;

@@ -126,6 +126,9 @@ struct RemoteCompileOptions {
     bool double_precision = false;
     int opt_level = 2;
     bool fast_math = false; ///< math=fast (CompileOptions::math); exact by default
+    /// >= 0: a polyphonic program of this many voices (0: as many as it
+    /// declares with nvoices), as compile_instrument makes it; < 0: the program.
+    int voices = -1;
 };
 
 /// Machine code compiled by the server (the thin client's way: it compiles
@@ -283,6 +286,11 @@ public:
     /// (latency + 1) x period (the assembly of a period adds one).
     int latency_frames() const;
     int link_period() const;
+    /// The frames compute() had sent through the link (from its first call
+    /// after connect_audio) before the block at which `image`, read from this
+    /// instance while linked, was taken: the link's cycles identify it. False
+    /// when the image does not say (not taken under this link).
+    bool link_frames_before(const StateImage& image, std::uint64_t* frames) const;
     int link_latency() const; ///< blocks
     std::uint16_t link_port() const;
     /// Blocks sent, answers concealed (lost or late) so far.
@@ -296,6 +304,15 @@ public:
     using Instance::get_parameter;
     using Instance::set_parameter;
     void set_parameter(std::size_t index, double value) override;
+    /// The audio thread that calls compute(), before the call: control
+    /// `index` set to `value` at frame `offset` of the frames the next
+    /// compute() gives, through the link's controls (sample-accurate on the
+    /// server: the same frame of its block). Without a link, or beyond its
+    /// controls, nothing (false). Allocates, locks and waits for nothing.
+    bool set_parameter_in_block(int offset, std::size_t index, double value) noexcept;
+    /// A note for the server's polyphonic program (POST .../note), landing
+    /// at its engine's next block. A request: a control thread's call.
+    void send_note(const NoteEvent& note);
     double get_parameter(std::size_t index) const override;
     std::byte* state() override {
         return nullptr;

@@ -566,6 +566,9 @@ std::string encode_state_image(const StateImage& image) {
     Writer w;
     w.u64(image.frame);
     w.u64(image.generation);
+    w.u64(image.linked ? 1 : 0);
+    w.u64(image.link_cycle);
+    w.u64(image.link_concealed);
     w.text(encode_factory_info(state_layout_of(image.layout)));
     w.text(std::string_view(reinterpret_cast<const char*>(image.bytes.data()), image.bytes.size()));
     return seal(state_magic, state_image_format_version, w.bytes());
@@ -580,6 +583,15 @@ std::optional<StateImage> decode_state_image(std::string_view bytes, std::string
     StateImage image;
     image.frame = r.u64("frame");
     image.generation = r.u64("generation");
+    const std::uint64_t flags = r.u64("link flags");
+    const std::uint64_t cycle = r.u64("link cycle");
+    image.link_concealed = r.u64("cycles concealed");
+    if (!r.failed() && (flags > 1 || cycle > 0xFFFFFFFFu)) {
+        r.fail("link flags " + std::to_string(flags) + " or cycle " + std::to_string(cycle) +
+               " out of range");
+    }
+    image.linked = flags == 1;
+    image.link_cycle = std::uint32_t(cycle);
     const std::string info = r.text("layout");
     const std::uint32_t n = r.u32("state bytes");
     if (!r.failed() && n != r.left()) {

@@ -10,7 +10,8 @@
  *
  * Binary form (the conventions of factory_info_codec.h): magic "TSI\x01", u32
  * format version, u64 payload length, the payload, u64 checksum64 of it. The
- * payload: u64 frame, u64 generation, the layout as an encoded FactoryInfo (its
+ * payload: u64 frame, u64 generation, u64 link flags (bit 0: linked), u64 link
+ * cycle, u64 cycles concealed (format 2), the layout as an encoded FactoryInfo (its
  * JSON, UI walk, metadata and source files left out), the state bytes. The
  * decoder checks everything the codec checks, and what copying the state by
  * its layout relies on: the bytes are exactly state_bytes long, every field
@@ -36,11 +37,19 @@ struct StateImage {
     /// before that frame was computed (0 when unknown).
     std::uint64_t frame = 0;
     std::uint64_t generation = 0; ///< the version it was taken from (0: unknown)
+    /// Taken by an engine that a network audio link drives (docs/move.md, the
+    /// way back): the link's cycle number (the master's) whose block was the
+    /// next to compute, and how many of the cycles computed since the link
+    /// began were concealed (computed without all their input: packets lost
+    /// on the way to it). Unset for any other engine.
+    bool linked = false;
+    std::uint32_t link_cycle = 0;
+    std::uint64_t link_concealed = 0;
     FactoryInfo layout;           ///< state_layout, state_bytes, parameters, name, precision
     std::vector<std::byte> bytes; ///< layout.state_bytes bytes
 };
 
-inline constexpr std::uint32_t state_image_format_version = 1;
+inline constexpr std::uint32_t state_image_format_version = 2;
 /// The largest state block a decoder accepts (a zita reverb is ~0.4 MB).
 inline constexpr std::size_t max_state_image_bytes = std::size_t(256) << 20;
 

@@ -216,6 +216,13 @@ Result start_body(std::string_view body, const ApiLimits& limits, Call call) {
             *f.out = int(*x);
         }
     }
+    auto first = int_member(*lm, "first_cycle", 0, 0xFFFFFFFFll);
+    if (auto* e = std::get_if<ApiError>(&first)) {
+        return *e;
+    }
+    if (auto x = std::get<std::optional<std::int64_t>>(first)) {
+        r.first_cycle = *x;
+    }
     auto timeout = number_member(*lm, "timeout", 0.1, 30);
     if (auto* e = std::get_if<ApiError>(&timeout)) {
         return *e;
@@ -256,6 +263,13 @@ Result factory_options(std::string_view query, Call call) {
             return error(400, "math must be exact or fast");
         }
         call.options.fast_math = *m == "fast";
+    }
+    if (auto v = query_value(query, "voices", &bad)) {
+        auto n = parse_int(*v, 0, 256);
+        if (!n) {
+            return error(400, "voices must be 0 (as the program declares) to 256");
+        }
+        call.options.voices = int(*n);
     }
     if (bad) {
         return error(400, "bad escape in the query");
@@ -429,6 +443,8 @@ const char* to_string(Op op) {
         return "put-state";
     case Op::ProcessBlock:
         return "process-block";
+    case Op::Note:
+        return "note";
     }
     return "?";
 }
@@ -436,7 +452,8 @@ const char* to_string(Op op) {
 std::string to_string(const FactoryOptions& o) {
     return std::string("backend=") + (o.interpreter ? "interpreter" : "llvm") +
            "&double=" + (o.double_precision ? "1" : "0") + "&opt=" + std::to_string(o.opt_level) +
-           "&math=" + (o.fast_math ? "fast" : "exact");
+           "&math=" + (o.fast_math ? "fast" : "exact") +
+           (o.voices >= 0 ? "&voices=" + std::to_string(o.voices) : std::string());
 }
 
 namespace {
@@ -874,6 +891,42 @@ std::variant<Call, ApiError> parse_call(std::string_view method, std::string_vie
             call.op = Op::ProcessBlock;
             call.frames = int(*v);
             call.payload = body;
+            return call;
+        }
+        if (what == "note") {
+            // a note for a polyphonic program (its voices: runtime/poly_factory.h)
+            if (method != "POST") {
+                return wrong_method("POST");
+            }
+            bool bad = false;
+            const auto type = query_value(query, "type", &bad);
+            if (!type || (*type != "on" && *type != "off" && *type != "alloff")) {
+                return error(400, "type=on|off|alloff is required");
+            }
+            call.note.type = *type == "on"    ? NoteEvent::Type::On
+                             : *type == "off" ? NoteEvent::Type::Off
+                                              : NoteEvent::Type::AllOff;
+            struct Field {
+                const char* name;
+                std::int64_t hi;
+                std::uint8_t* out;
+            };
+            for (Field f :
+                 {Field{"key", 127, &call.note.key}, Field{"velocity", 127, &call.note.velocity},
+                  Field{"channel", 15, &call.note.channel}}) {
+                if (auto t = query_value(query, f.name, &bad)) {
+                    auto v = parse_int(*t, 0, f.hi);
+                    if (!v) {
+                        return error(400,
+                                     std::string(f.name) + " must be 0.." + std::to_string(f.hi));
+                    }
+                    *f.out = std::uint8_t(*v);
+                }
+            }
+            if (bad) {
+                return error(400, "bad escape in the query");
+            }
+            call.op = Op::Note;
             return call;
         }
         if (what == "ws") {

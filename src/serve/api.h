@@ -53,6 +53,8 @@
 #include <variant>
 #include <vector>
 
+#include "tutti/runtime.h"
+
 namespace tutti::serve {
 
 enum class Op {
@@ -79,6 +81,7 @@ enum class Op {
     GetState,     ///< GET /v1/instances/ID/state: its state image (runtime/state_image.h)
     PutState,     ///< PUT /v1/instances/ID/state[?partial=1]: take a state image in
     ProcessBlock, ///< POST /v1/instances/ID/process?frames=N: one block, stopped instances
+    Note,         ///< POST /v1/instances/ID/note?type=on|off|alloff&key=K&velocity=V&channel=C
 };
 const char* to_string(Op op);
 
@@ -88,9 +91,13 @@ struct FactoryOptions {
     bool double_precision = false;
     int opt_level = 2;
     bool fast_math = false; ///< math=fast (CompileOptions::math); exact by default
+    /// voices=N: a polyphonic program of N voices (compile_instrument: 0, as
+    /// it declares with nvoices); < 0 (absent): the program itself.
+    int voices = -1;
     friend bool operator==(const FactoryOptions&, const FactoryOptions&) = default;
 };
-/// "backend=llvm&double=0&opt=2&math=exact": as the query and the listing write them.
+/// "backend=llvm&double=0&opt=2&math=exact" (and "&voices=N" when given): as
+/// the query and the listing write them.
 std::string to_string(const FactoryOptions& options);
 
 /// StartInstance with a body: the instance's audio over a NetJack link.
@@ -105,6 +112,9 @@ struct LinkRequest {
     int period = 0;               ///< 0: whatever the master says; else it must say this
     int controls = 0;             ///< control values carried each way (0..16384)
     double timeout_s = 5;         ///< how long the slave looks for the master (0.1..30)
+    /// The master's number of its first cycle ("first_cycle", 0..2^32-1; < 0:
+    /// not given): the slave conceals a lost first cycle rather than skip it.
+    std::int64_t first_cycle = -1;
 };
 
 struct Call {
@@ -126,6 +136,7 @@ struct Call {
     std::string_view payload;
     bool partial = false; ///< PutState: accept a state that does not carry everything
     int frames = 0;       ///< ProcessBlock
+    NoteEvent note{};     ///< Note
 };
 
 /// POST /v1/render: `tutti render`'s options (docs/serve-api.md, "Render"); the

@@ -27,6 +27,7 @@
 #include "http/json_scan.h"
 #include "http/server.h"
 #include "netjack/netjack_driver.h"
+#include "netjack/slave_driver.h"
 #include "remote/bundle.h"
 #include "runtime/factory_info_codec.h"
 #include "runtime/state_image.h"
@@ -240,6 +241,7 @@ struct InstanceSlot {
     std::unique_ptr<Driver> link;
     std::unique_ptr<LinkSink> sink;
     std::string link_json = "null";
+    std::uint64_t link_frame0 = 0; ///< the engine's frame when the link's slave started
     std::unique_ptr<http::Server> control;
     control::ControlHub* hub = nullptr;
     int program_id = -1;
@@ -588,6 +590,10 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
     co.allow_foreign_code = false;
     co.max_memory_bytes = opt.max_memory_bytes;
     co.max_seconds = opt.max_seconds;
+    if (machine != nullptr && fo.voices >= 0) {
+        return error_reply(400, "machine code carries one program: a client makes the voices of "
+                                "a polyphonic one itself (leave out voices)");
+    }
     if (machine != nullptr) {
         MachineCodeResult mc =
             cache ? cache->compile_machine_code(source, co, machine->target, &outcome)
@@ -619,7 +625,14 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
                                    ",\"diagnostics\":" + to_json(mc.diagnostics) + "}");
     }
     CompileResult r;
-    if (hit) {
+    if (fo.voices >= 0) {
+        // a polyphonic program (as tutti play --voices/--midi makes it): two
+        // compilations, each through the cache when there is one
+        r = compile_instrument(
+            source, co, fo.voices, [&](const ProgramSource& p, const CompileOptions& o) {
+                return cache ? cache->compile(p, o, &outcome) : compile_program(p, o);
+            });
+    } else if (hit) {
         r.factory = hit;
     } else if (cache) {
         r = cache->compile(source, co, &outcome);
@@ -916,6 +929,20 @@ Reply Service::Impl::state_call(InstanceSlot& s, const Call& c) {
         StateImage image;
         image.frame = snap->frame;
         image.generation = snap->generation;
+        if (auto* slave = dynamic_cast<netjack::SlaveDriver*>(s.link.get())) {
+            // the link's cycle whose block was next: the slave runs one
+            // callback of a period per cycle, from link_frame0 on
+            const std::uint64_t period = std::uint64_t(std::max(slave->block_size(), 1));
+            const std::uint64_t since = snap->frame - s.link_frame0;
+            std::uint32_t cycle = 0;
+            std::uint64_t concealed = 0;
+            if (snap->frame >= s.link_frame0 && since % period == 0 &&
+                slave->cycle_of(since / period, &cycle, &concealed)) {
+                image.linked = true;
+                image.link_cycle = cycle;
+                image.link_concealed = concealed;
+            }
+        }
         image.layout = snap->factory->info();
         image.bytes = std::move(snap->bytes);
         Reply r;
@@ -1036,6 +1063,7 @@ Reply Service::Impl::start_link(InstanceSlot& s, const Call& c) {
     net.name = "tutti-serve-" + s.id.substr(0, 8);
     net.connect_timeout_s = l.timeout_s;
     net.controls = l.controls;
+    net.first_cycle = l.first_cycle;
     auto sink = l.controls > 0 ? std::make_unique<LinkSink>(*s.engine, l.controls) : nullptr;
     if (sink) {
         sink->generation.store(s.generation, std::memory_order_release);
@@ -1065,6 +1093,7 @@ Reply Service::Impl::start_link(InstanceSlot& s, const Call& c) {
                                     std::to_string(driver->block_size()) + " frames" +
                                     (l.period > 0 ? ", not " + std::to_string(l.period) : ""));
     }
+    s.link_frame0 = s.engine->frames_processed();
     if (!driver->start(s.callback.get(), &error)) {
         return error_reply(500, "link: cannot start: " + error);
     }
@@ -1088,6 +1117,18 @@ Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
     case Op::PutState:
     case Op::ProcessBlock:
         return state_call(s, c);
+    case Op::Note: {
+        if (s.entry->factory->info().voices <= 0) {
+            return error_reply(409, "not a polyphonic program: no voices to play a note on");
+        }
+        ParameterChange p;
+        p.is_note = true;
+        p.note = c.note;
+        if (!s.engine->push(p)) {
+            return error_reply(503, "the instance's queue is full; try again");
+        }
+        return json_reply(200, "{\"note\":true}");
+    }
     case Op::GetInstance:
         return json_reply(200, instance_json(s));
     case Op::StartInstance:
@@ -1412,7 +1453,8 @@ Reply Service::handle(const Call& c) {
     case Op::ResetControls:
     case Op::GetState:
     case Op::PutState:
-    case Op::ProcessBlock: {
+    case Op::ProcessBlock:
+    case Op::Note: {
         std::shared_ptr<InstanceSlot> slot = s.find_instance(c.id);
         if (!slot) {
             return error_reply(404, "no instance " + c.id);

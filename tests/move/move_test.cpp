@@ -2,7 +2,7 @@
 // Moving a running program to a server and back (issue 13, docs/move.md): the
 // state image codec; the engine's state taken at a block boundary and taken in
 // by its migration; GET/PUT .../state and POST .../process on a server
-// in-process (127.0.0.1, ports 28500-28599, 29610); and the move, rendered offline,
+// in-process (127.0.0.1, ports 28500-28599, 29610, 31000-31499); and the move, rendered offline,
 // compared sample by sample with a render that did not move.
 #include <gtest/gtest.h>
 
@@ -20,6 +20,7 @@
 #include "move/block_link.h"
 #include "move/control_forward.h"
 #include "move/mover.h"
+#include "netjack/protocol.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
 #include "runtime/state_image.h"
@@ -28,6 +29,7 @@
 #include "serve/server.h"
 #include "serve/service.h"
 #include "support/rt_interposer.h"
+#include "tools/udp_relay.h"
 #include "tutti/compiler.h"
 #include "tutti/engine.h"
 
@@ -43,6 +45,13 @@ const char* moving_program = "phase = (+(0.01) : \\(x).(x - int(x))) ~ _;\n"
                              "count = 1 : +~_;\n"
                              "process = phase * 0.5 + echoes, count * 0.0001;\n";
 const char* other_program = "process = _ : (+ : @(100)) ~ *(0.5);\n";
+/// moving_program with a gain (parameter 0) on both outputs.
+const char* gain_program = "phase = (+(0.01) : \\(x).(x - int(x))) ~ _;\n"
+                           "impulse = 1 - 1';\n"
+                           "echoes = impulse : (+ : @(1999)) ~ *(0.8);\n"
+                           "count = 1 : +~_;\n"
+                           "gain = hslider(\"gain\", 1, 0, 2, 0.01);\n"
+                           "process = (phase * 0.5 + echoes) * gain, count * 0.0001 * gain;\n";
 
 constexpr int block = 64;
 constexpr int rate = 48000;
@@ -85,16 +94,38 @@ std::vector<std::vector<float>> render(int outputs, int blocks, Step&& step,
     return out;
 }
 
-std::vector<std::vector<float>> render_engine(const std::shared_ptr<const Factory>& f, int blocks) {
+/// A control change stamped at an engine frame.
+struct Stamped {
+    std::int64_t frame = 0;
+    std::uint32_t index = 0;
+    double value = 0;
+};
+
+std::vector<std::vector<float>> render_engine(const std::shared_ptr<const Factory>& f, int blocks,
+                                              const std::vector<Stamped>& changes = {}) {
     Engine e(engine_options(1, 2));
     std::string error;
     std::uint64_t g = e.submit(f, "move.dsp", &error);
     EXPECT_NE(g, 0u) << error;
     EXPECT_TRUE(e.wait_prepared(g));
-    return render(2, blocks, [&](const float* const* in, float* const* out) {
-        e.process(block, reinterpret_cast<const void* const*>(in),
-                  reinterpret_cast<void* const*>(out));
-    });
+    return render(
+        2, blocks,
+        [&](const float* const* in, float* const* out) {
+            e.process(block, reinterpret_cast<const void* const*>(in),
+                      reinterpret_cast<void* const*>(out));
+        },
+        [&](int b) {
+            for (const Stamped& c : changes) {
+                if (b == 1) { // each lands at its frame
+                    ParameterChange pc;
+                    pc.generation = g;
+                    pc.index = c.index;
+                    pc.value = c.value;
+                    pc.frame = c.frame;
+                    e.push(pc);
+                }
+            }
+        });
 }
 
 double max_diff(const std::vector<std::vector<float>>& a, std::size_t a0,
@@ -116,6 +147,9 @@ TEST(StateImage, RoundTripAndEveryTruncationIsAnError) {
     StateImage image;
     image.frame = 12345;
     image.generation = 7;
+    image.linked = true; // taken under a NetJack link
+    image.link_cycle = 4000000001u;
+    image.link_concealed = 3;
     image.layout = f->info();
     image.bytes.assign(f->state_bytes(), std::byte{0});
     for (std::size_t i = 0; i < image.bytes.size(); ++i) {
@@ -135,6 +169,9 @@ TEST(StateImage, RoundTripAndEveryTruncationIsAnError) {
     ASSERT_TRUE(d) << error;
     EXPECT_EQ(d->frame, 12345u);
     EXPECT_EQ(d->generation, 7u);
+    EXPECT_TRUE(d->linked);
+    EXPECT_EQ(d->link_cycle, 4000000001u);
+    EXPECT_EQ(d->link_concealed, 3u);
     EXPECT_EQ(d->bytes, image.bytes);
     ASSERT_EQ(d->layout.state_layout.size(), f->state_layout().size());
     for (std::size_t i = 0; i < f->state_layout().size(); ++i) {
@@ -430,6 +467,176 @@ TEST(Move, ToTheServerAndBackContinuesTheUnmovedRender) {
     }
 }
 
+/// A polyphonic program (declare nvoices): each voice a phase at its key's
+/// frequency through an envelope that follows its gate, and a feedback delay
+/// line of 1000 samples excited by the gate's onset: state per voice that a
+/// reset, a lost voice or a voice moved to another slot shows.
+const char* poly_program = "declare nvoices \"4\";\n"
+                           "freq = hslider(\"freq\", 440, 20, 4000, 1);\n"
+                           "gate = button(\"gate\");\n"
+                           "gain = hslider(\"gain\", 0.5, 0, 1, 0.01);\n"
+                           "phase = (+(freq / 48000) : \\(x).(x - int(x))) ~ _;\n"
+                           "env = gate : *(0.01) : + ~ *(0.99);\n"
+                           "onset = gate - gate' : max(0);\n"
+                           "ring = onset : (+ : @(999)) ~ *(0.9);\n"
+                           "voice = (phase - 0.5) * env * gain + ring * gain;\n"
+                           "process = voice <: _, *(0.5);\n";
+
+TEST(Move, APolyphonicProgramMovesWithItsVoicesAndAllocator) {
+    // voices playing and one releasing when it moves; a key-on after the move
+    // back must steal the voice the allocator says (its dates came back too)
+    Served s(31030);
+    ASSERT_TRUE(s.started);
+    CompileResult lc = compile_instrument(ProgramSource{false, "poly.dsp", poly_program});
+    ASSERT_TRUE(lc.ok());
+    auto local = lc.factory;
+    ASSERT_EQ(local->info().voices, 4);
+    remote::RemoteCompileOptions co;
+    co.voices = 0; // as the program declares
+    auto created =
+        remote::RemoteFactory::create(s.endpoint, test::bundle_of("poly.dsp", poly_program), co);
+    ASSERT_TRUE(created.ok());
+    auto rf = created.factory;
+    EXPECT_EQ(rf->info().voices, 4);
+    EXPECT_EQ(rf->state_bytes(), local->state_bytes());
+    const int blocks = 240, k = 40, m = 160, latency = 3 * block;
+    // notes: 3 keys on, one off before the move; after the move back, 3 more
+    // keys on (4 voices: the last steals by the allocator's dates)
+    auto notes = [](int b, const std::function<void(NoteEvent)>& play) {
+        auto on = [&](int key) { play(NoteEvent{NoteEvent::Type::On, 0, std::uint8_t(key), 100}); };
+        if (b == 5) {
+            on(60);
+            on(64);
+        }
+        if (b == 12) {
+            on(67);
+        }
+        if (b == 30) {
+            play(NoteEvent{NoteEvent::Type::Off, 0, 64, 0});
+        }
+        if (b == 200) {
+            on(72);
+            on(76);
+        }
+        if (b == 210) {
+            on(79);
+        }
+    };
+    auto note_change = [](NoteEvent n) {
+        ParameterChange pc;
+        pc.is_note = true;
+        pc.note = n;
+        return pc;
+    };
+    std::vector<std::vector<float>> unmoved;
+    {
+        Engine e(engine_options(1, 2));
+        std::string error;
+        ASSERT_TRUE(e.wait_prepared(e.submit(local, "poly.dsp", &error))) << error;
+        unmoved = render(
+            2, blocks,
+            [&](const float* const* in, float* const* out) {
+                e.process(block, reinterpret_cast<const void* const*>(in),
+                          reinterpret_cast<void* const*>(out));
+            },
+            [&](int b) {
+                notes(b, [&](NoteEvent n) { e.push(note_change(n)); });
+                // played while the program is on the server: there at the
+                // start of the next block (sent by the control thread)
+                if (b == 101) {
+                    e.push(note_change(NoteEvent{NoteEvent::Type::On, 0, 84, 90}));
+                }
+                if (b == 121) {
+                    e.push(note_change(NoteEvent{NoteEvent::Type::Off, 0, 60, 0}));
+                }
+            });
+    }
+    move::ControlForward fwd;
+    EngineOptions eo = engine_options(1, 2);
+    eo.change_observer = &fwd;
+    Engine engine(eo);
+    std::string error;
+    ASSERT_TRUE(engine.wait_prepared(engine.submit(local, "poly.dsp", &error))) << error;
+    std::size_t notes_sent = 0;
+    move::MoverOptions mo;
+    mo.inputs = 1;
+    mo.outputs = 2;
+    mo.max_block = block;
+    mo.sample_rate = rate;
+    mo.crossfade_ms = 2;
+    move::Mover mover(engine, mo);
+    auto remote = rf->create_remote_instance(rate, block);
+    move::OfflineLink link(*remote, 1, 2, latency, block);
+    move::MoveResult out, back;
+    auto moved = render(
+        2, blocks, [&](const float* const* in, float* const* o) { mover.process(block, in, o); },
+        [&](int b) {
+            notes(b, [&](NoteEvent n) { engine.push(note_change(n)); });
+            if (b == 100) { // played here while it is on the server
+                engine.push(note_change(NoteEvent{NoteEvent::Type::On, 0, 84, 90}));
+            }
+            if (b == 120) {
+                engine.push(note_change(NoteEvent{NoteEvent::Type::Off, 0, 60, 0}));
+            }
+            if (b == 101 || b == 121) { // the control thread: to the server
+                for (const auto& c : fwd.drain()) {
+                    ASSERT_TRUE(c.is_note);
+                    remote->send_note(c.note);
+                    ++notes_sent;
+                }
+            }
+            if (b == k) {
+                fwd.arm(true);
+                out = mover.move_out(*remote, link, true);
+                ASSERT_TRUE(out.ok) << out.error;
+            }
+            if (b == m) {
+                fwd.arm(false);
+                back = mover.move_back(*remote, true);
+                ASSERT_TRUE(back.ok) << back.error;
+            }
+        });
+    ASSERT_TRUE(out.ok && back.ok);
+    EXPECT_EQ(notes_sent, 2u);
+    EXPECT_EQ(link.failures(), 0u) << link.last_error();
+    const std::size_t fade = std::size_t(std::lround(mo.crossfade_ms * 1e-3 * rate));
+    const std::size_t kf = std::size_t(k) * block, mf = std::size_t(m) * block;
+    const double before = max_diff(moved, 0, unmoved, 0, kf + latency);
+    const std::size_t r0 = kf + std::size_t(latency) + fade;
+    const double remote_part = max_diff(moved, r0, unmoved, r0 - std::size_t(latency), mf - r0);
+    const std::size_t l0 = mf + fade;
+    const double after = max_diff(moved, l0, unmoved, l0, moved[0].size() - l0);
+    const double unshifted = max_diff(moved, r0, unmoved, r0, mf - r0);
+    double peak = 0;
+    for (std::size_t i = r0; i < mf; ++i) {
+        peak = std::max(peak, std::fabs(double(moved[0][i])));
+    }
+    std::printf("move poly: %d voices, state %.0f bytes (voices, their controls and the "
+                "allocator); max |diff| before 0 %g; on the server vs unmoved delayed by %d "
+                "frames %g (peak %.3f; a key-on and a key-off played here while there, sent "
+                "there); back home vs unmoved %g (%zu frames, with 3 key-ons after it, one "
+                "stealing); not delayed %g\n",
+                local->info().voices, out.state_bytes, before, latency, remote_part, peak, after,
+                moved[0].size() - l0, unshifted);
+    EXPECT_EQ(before, 0.0);
+    EXPECT_EQ(remote_part, 0.0);
+    EXPECT_EQ(after, 0.0);
+    EXPECT_GT(peak, 0.05); // voices sound on the server
+    EXPECT_GT(unshifted, 0.01);
+    // POST .../note: bad notes are 400; a program without voices 409
+    remote::Client client(s.endpoint);
+    const std::string at = "/v1/instances/" + remote->id() + "/note";
+    EXPECT_EQ(client.request("POST", at + "?type=up&key=60").status, 400);
+    EXPECT_EQ(client.request("POST", at + "?type=on&key=128").status, 400);
+    EXPECT_EQ(client.request("POST", at + "?type=on&key=60&channel=16").status, 400);
+    EXPECT_EQ(client.request("GET", at + "?type=on&key=60").status, 405);
+    auto mono = remote_factory(s.endpoint, moving_program)->create_remote_instance(rate, block);
+    remote::Response r =
+        client.request("POST", "/v1/instances/" + mono->id() + "/note?type=on&key=60");
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_NE(r.body.find("not a polyphonic program"), std::string::npos) << r.body;
+}
+
 /// The real-time way: an audio thread paced at the block period calls the
 /// mover; this thread moves the program out and back through the path
 /// `make_path` makes. `ready` (may be empty): the audio thread waits until it
@@ -438,17 +645,25 @@ TEST(Move, ToTheServerAndBackContinuesTheUnmovedRender) {
 void move_while_playing(
     int port, const char* name,
     const std::function<std::unique_ptr<move::RemotePath>(remote::RemoteInstance&)>& make_path,
-    const std::function<bool(const move::RemotePath&)>& ready) {
+    const std::function<bool(const move::RemotePath&)>& ready,
+    move::MoveResult* back_result = nullptr, const char* program = moving_program,
+    const std::vector<Stamped>& changes = {}) {
     Served s(port);
     ASSERT_TRUE(s.started);
-    auto local = compile_local(moving_program);
-    auto rf = remote_factory(s.endpoint, moving_program);
+    auto local = compile_local(program);
+    auto rf = remote_factory(s.endpoint, program);
     ASSERT_TRUE(local && rf);
     const int blocks = 480;
-    auto unmoved = render_engine(local, blocks);
-    Engine engine(engine_options(1, 2));
+    auto unmoved = render_engine(local, blocks, changes);
+    // the changes, set here while the program is on the server (stamped at
+    // their frame: they go through the path at it)
+    move::ControlForward fwd;
+    EngineOptions eo = engine_options(1, 2);
+    eo.change_observer = &fwd;
+    Engine engine(eo);
     std::string error;
-    ASSERT_TRUE(engine.wait_prepared(engine.submit(local, "move.dsp", &error)));
+    const std::uint64_t generation = engine.submit(local, "move.dsp", &error);
+    ASSERT_TRUE(engine.wait_prepared(generation));
     move::MoverOptions mo;
     mo.inputs = 1;
     mo.outputs = 2;
@@ -487,7 +702,17 @@ void move_while_playing(
         }
     };
     wait_frames(60 * block);
+    fwd.route(&mover);
+    fwd.arm(true);
     move::MoveResult out = mover.move_out(*remote, *path);
+    for (const Stamped& c : changes) {
+        ParameterChange pc;
+        pc.generation = generation;
+        pc.index = c.index;
+        pc.value = c.value;
+        pc.frame = c.frame;
+        engine.push(pc);
+    }
     wait_frames(300 * block);
     move::MoveResult back;
     bool home = false;
@@ -499,6 +724,9 @@ void move_while_playing(
         home = back.ok && mover.wait_local(std::chrono::seconds(5));
     }
     audio.join();
+    fwd.route(nullptr);
+    EXPECT_TRUE(fwd.drain().empty()); // none went the untimed way
+    const std::uint64_t timed_sent = mover.timed_sent();
     const int path_latency = path->latency_frames();
     path->close();
     ASSERT_TRUE(out.ok) << out.error;
@@ -525,8 +753,19 @@ void move_while_playing(
                 static_cast<unsigned long long>(back.state_frame), back.catch_up_frames,
                 back.handoff_ms, s2);
     std::printf("move while playing (%s): max |diff| before %g; on the server vs unmoved delayed "
-                "by %zu frames %g; back vs unmoved %g\n",
-                name, before, lat, remote_part, after);
+                "by %zu frames %g; back vs unmoved %g; the server's state identified by the "
+                "link's cycle: %s, blocks concealed there %llu, skipped %lld frames\n",
+                name, before, lat, remote_part, after, back.block_identified ? "yes" : "no",
+                static_cast<unsigned long long>(back.concealed_blocks),
+                static_cast<long long>(back.skipped_frames));
+    if (back_result != nullptr) {
+        *back_result = back;
+    }
+    if (!changes.empty()) {
+        std::printf("move while playing (%s): %zu changes set here while away, %llu sent through "
+                    "the link at their frame\n",
+                    name, changes.size(), static_cast<unsigned long long>(timed_sent));
+    }
     EXPECT_EQ(before, 0.0);
     EXPECT_EQ(remote_part, 0.0);
     EXPECT_EQ(after, 0.0);
@@ -553,6 +792,155 @@ TEST(Move, WhileAnAudioThreadPlaysThroughTheNetJackLink) {
                            return std::make_unique<move::InstanceLink>(r, lo);
                        },
                        {});
+}
+
+TEST(Move, LostPacketsTowardTheServerKeepTheBlocksInStep) {
+    // the NetJack link through a relay that loses every packet of the first
+    // block the mover sends and of a block in the middle, on the way to the
+    // server: the server's slave conceals them (computes them without their
+    // input) rather than skipping them, so its blocks stay those the mover
+    // sent; the state read on the way back says at which link cycle it was
+    // taken, which agrees with the server's frame count, and how many blocks
+    // were concealed (the program has no input: they change nothing)
+    test::UdpRelay relay;
+    std::atomic<int> lost_cycles{0};
+    relay.drop = [&](const std::uint8_t* data, std::size_t size, bool to_master) {
+        netjack::PacketHeader h;
+        const char* why = nullptr;
+        if (to_master || !netjack::decode_header(data, size, &h, &why)) {
+            return false;
+        }
+        if (h.cycle == 1 || h.cycle == 40) {
+            if (h.sub_cycle == 0) {
+                lost_cycles.fetch_add(1);
+            }
+            return true;
+        }
+        return false;
+    };
+    ASSERT_TRUE(relay.start(31021, 31020, 0, 0));
+    move::MoveResult back;
+    move_while_playing(
+        31010, "netjack, 2 blocks lost toward the server",
+        [](remote::RemoteInstance& r) {
+            remote::LinkOptions lo;
+            lo.latency = 2;
+            lo.listen = "127.0.0.1:31020";
+            lo.master = "127.0.0.1:31021"; // the relay
+            lo.reply_wait_ms = 500;
+            return std::make_unique<move::InstanceLink>(r, lo);
+        },
+        {}, &back);
+    relay.stop();
+    EXPECT_GE(relay.dropped.load(), 2u);
+    EXPECT_TRUE(back.block_identified) << back.skipped_frames;
+    EXPECT_EQ(back.skipped_frames, 0);
+    EXPECT_EQ(back.concealed_blocks, 2u);
+}
+
+TEST(MoveControls, StampedWhileOnTheServerLandOnTheirFrameThroughTheNetJackLink) {
+    // gain changes stamped at frames inside blocks, set here while the
+    // program plays on the server: they go through the link's controls at
+    // their frame, so that the output equals the unmoved render with the same
+    // changes, delayed by the latency, sample for sample
+    const std::vector<Stamped> changes = {
+        {200 * block + 37, 0, 0.25},
+        {230 * block + 5, 0, 1.5},
+        {250 * block + 63, 0, 0.6},
+        // just before the move back: after the block the server's state is
+        // taken at (not in it), set again here for the catch-up
+        {298 * block + 10, 0, 0.9},
+        {300 * block + 30, 0, 0.7}};
+    move::MoveResult back;
+    move_while_playing(
+        31040, "netjack, gain changes inside blocks",
+        [](remote::RemoteInstance& r) {
+            remote::LinkOptions lo;
+            lo.latency = 2;
+            lo.listen = "127.0.0.1:31041";
+            lo.reply_wait_ms = 500;
+            return std::make_unique<move::InstanceLink>(r, lo);
+        },
+        {}, &back, gain_program, changes);
+}
+
+TEST(MoveControls, StampedWhileOnTheServerLandOnTheirFrameOffline) {
+    // the same offline (OfflineLink: the block split at the change's frame),
+    // and against the change at the start of its block (what the control
+    // thread's forwarding gave): the frame matters
+    Served s(31050);
+    ASSERT_TRUE(s.started);
+    auto local = compile_local(gain_program);
+    auto rf = remote_factory(s.endpoint, gain_program);
+    ASSERT_TRUE(local && rf);
+    const int blocks = 240, k = 40, m = 160, latency = 3 * block;
+    const std::vector<Stamped> changes = {{100 * block + 37, 0, 0.25}, {130 * block + 1, 0, 1.5}};
+    std::vector<Stamped> at_block_start = changes;
+    for (Stamped& c : at_block_start) {
+        c.frame -= c.frame % block;
+    }
+    auto unmoved = render_engine(local, blocks, changes);
+    auto unmoved_block_start = render_engine(local, blocks, at_block_start);
+    move::ControlForward fwd;
+    EngineOptions eo = engine_options(1, 2);
+    eo.change_observer = &fwd;
+    Engine engine(eo);
+    std::string error;
+    const std::uint64_t g = engine.submit(local, "move.dsp", &error);
+    ASSERT_TRUE(engine.wait_prepared(g)) << error;
+    move::MoverOptions mo;
+    mo.inputs = 1;
+    mo.outputs = 2;
+    mo.max_block = block;
+    mo.sample_rate = rate;
+    mo.crossfade_ms = 2;
+    move::Mover mover(engine, mo);
+    fwd.route(&mover);
+    auto remote = rf->create_remote_instance(rate, block);
+    move::OfflineLink link(*remote, 1, 2, latency, block);
+    auto moved = render(
+        2, blocks, [&](const float* const* in, float* const* o) { mover.process(block, in, o); },
+        [&](int b) {
+            if (b == k) {
+                fwd.arm(true);
+                ASSERT_TRUE(mover.move_out(*remote, link, true).ok);
+                for (const Stamped& c : changes) { // set here, stamped at their frame
+                    ParameterChange pc;
+                    pc.generation = g;
+                    pc.index = c.index;
+                    pc.value = c.value;
+                    pc.frame = c.frame;
+                    engine.push(pc);
+                }
+            }
+            if (b == m) {
+                fwd.arm(false);
+                ASSERT_TRUE(mover.move_back(*remote, true).ok);
+            }
+        });
+    fwd.route(nullptr);
+    EXPECT_EQ(link.failures(), 0u) << link.last_error();
+    EXPECT_EQ(mover.timed_sent(), changes.size());
+    EXPECT_TRUE(fwd.drain().empty());
+    const std::size_t fade = std::size_t(std::lround(mo.crossfade_ms * 1e-3 * rate));
+    const std::size_t kf = std::size_t(k) * block, mf = std::size_t(m) * block;
+    const std::size_t r0 = kf + std::size_t(latency) + fade;
+    const double remote_part = max_diff(moved, r0, unmoved, r0 - std::size_t(latency), mf - r0);
+    const double remote_block_start =
+        max_diff(moved, r0, unmoved_block_start, r0 - std::size_t(latency), mf - r0);
+    const std::size_t l0 = mf + fade;
+    const double after = max_diff(moved, l0, unmoved, l0, moved[0].size() - l0);
+    std::printf("move controls offline: gain 0.25 at frame %lld (block %d + 37), 1.5 at frame %lld "
+                "(block %d + 1), set here while on the server; on the server vs unmoved with them, "
+                "delayed by %d frames: max |diff| %g (%zu frames); vs unmoved with them at their "
+                "block's start %g; back home vs unmoved %g, gain %g\n",
+                static_cast<long long>(changes[0].frame), 100,
+                static_cast<long long>(changes[1].frame), 130, latency, remote_part, mf - r0,
+                remote_block_start, after, engine.playing_ui().values->value(0));
+    EXPECT_EQ(remote_part, 0.0);
+    EXPECT_GT(remote_block_start, 1e-3);
+    EXPECT_EQ(after, 0.0);
+    EXPECT_NEAR(engine.playing_ui().values->value(0), 1.5, 1e-6);
 }
 
 TEST(Move, RefusedMovesSayWhy) {

@@ -8,7 +8,8 @@
  * NetJack's master answers from a new socket (its session's): the relay
  * sends the slave's SLAVE_AVAILABLE to the master's listening port and
  * everything else to the last address the master spoke from. One slave at a
- * time. Header-only; a thread of its own; stop() (or the destructor) joins it.
+ * time. A `drop` predicate loses chosen datagrams. Header-only; a thread of its own; stop() (or the
+ * destructor) joins it.
  */
 #pragma once
 
@@ -24,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <queue>
 #include <random>
 #include <thread>
@@ -78,7 +80,10 @@ public:
             }
         }
     }
-    std::atomic<std::uint64_t> forwarded{0}, overtaken{0};
+    std::atomic<std::uint64_t> forwarded{0}, overtaken{0}, dropped{0};
+    /// Set before start(): datagrams for which it answers true are dropped
+    /// (not forwarded): a loss on the way (to_master: from the slave).
+    std::function<bool(const std::uint8_t* data, std::size_t size, bool to_master)> drop;
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -132,6 +137,10 @@ private:
                     have_slave_ = true;
                 } else {
                     master_session_ = from;
+                }
+                if (drop && drop(buffer.data(), std::size_t(n), i == 0)) {
+                    dropped.fetch_add(1, std::memory_order_relaxed);
+                    continue;
                 }
                 Item item;
                 item.due = Clock::now() + std::chrono::microseconds(delay_us_ + jitter(random_));

@@ -292,7 +292,7 @@ int run_play(const PlayArgs& a) {
     AudioCallback* callback = &engine_callback;
     // --watch: the program can move to a compile server and back (issue 13)
     std::unique_ptr<PlayMove> mover;
-    if (a.watch && !instrument && !link) { // a NetJack link's controls wrap the engine itself
+    if (a.watch && !link) { // a NetJack link's controls wrap the engine itself
         PlayMoveOptions mo;
         mo.program = a.program;
         mo.include_dirs = a.include_dirs;
@@ -306,6 +306,7 @@ int run_play(const PlayArgs& a) {
         mo.sample_rate = eo.sample_rate;
         mo.block = eo.max_block;
         mo.controls = move_controls.get();
+        mo.voices = instrument ? a.voices : -1; // the server makes the same voices
         mover = std::make_unique<PlayMove>(engine, mo);
     }
     if (mover) {

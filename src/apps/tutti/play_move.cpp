@@ -55,6 +55,7 @@ struct PlayMove::Impl {
     std::uint64_t forwarded = 0;      ///< control changes sent to the server this trip
     std::uint64_t out_generation = 0; ///< the local version playing when it moved out
     bool edited_away = false;         ///< said once: controls of an edit are not sent
+    std::uint64_t timed_at_out = 0;   ///< mover.timed_sent() when it moved out
     std::vector<move::ControlForward::Change> held; ///< those, set again when it comes back
     /// not taken by the server yet (503 just after the state's commit): again at the next poll
     std::vector<move::ControlForward::Change> unsent;
@@ -73,6 +74,11 @@ struct PlayMove::Impl {
 
     Impl(Engine& e, PlayMoveOptions o)
         : engine(e), opt(std::move(o)), mover(e, mover_options(opt)) {
+        if (opt.controls != nullptr) {
+            // while away, the changes go through the link at their frame
+            // (NetJack); the rest by the control thread's polls
+            opt.controls->route(&mover);
+        }
         keys = true;
         tty = isatty(0) != 0;
         if (tty && tcgetattr(0, &saved) == 0) {
@@ -86,6 +92,9 @@ struct PlayMove::Impl {
         }
     }
     ~Impl() {
+        if (opt.controls != nullptr) {
+            opt.controls->route(nullptr);
+        }
         if (tty) {
             tcsetattr(0, TCSANOW, &saved);
         }
@@ -133,8 +142,9 @@ struct PlayMove::Impl {
         // the ones the server refused last time first, unless set again since
         std::vector<move::ControlForward::Change> todo;
         for (const move::ControlForward::Change& u : unsent) {
-            if (std::none_of(changes.begin(), changes.end(),
-                             [&](const auto& c) { return c.index == u.index; })) {
+            if (u.is_note || std::none_of(changes.begin(), changes.end(), [&](const auto& c) {
+                    return !c.is_note && c.index == u.index;
+                })) {
                 todo.push_back(u);
             }
         }
@@ -143,7 +153,11 @@ struct PlayMove::Impl {
         std::string why;
         for (const move::ControlForward::Change& c : todo) {
             try {
-                remote->set_parameter(c.index, c.value);
+                if (c.is_note) {
+                    remote->send_note(c.note); // at the server engine's next block
+                } else {
+                    remote->set_parameter(c.index, c.value);
+                }
                 ++forwarded;
             } catch (const std::exception& x) {
                 unsent.push_back(c);
@@ -178,6 +192,7 @@ struct PlayMove::Impl {
             }
             remote::RemoteCompileOptions co;
             co.interpreter = opt.interpreter;
+            co.voices = opt.voices;
             auto created = remote::RemoteFactory::create(*e, *bundle, co);
             if (!created.ok()) {
                 return {"move: the server cannot compile the program: " +
@@ -205,6 +220,7 @@ struct PlayMove::Impl {
             opt.controls->arm(true);
         }
         forwarded = 0;
+        timed_at_out = mover.timed_sent();
         edited_away = false;
         held.clear();
         unsent.clear();
@@ -230,6 +246,11 @@ struct PlayMove::Impl {
             r.handoff_ms, static_cast<unsigned long long>(r.switch_frame), r.latency_frames,
             path->latency_frames(), r.latency_frames - path->latency_frames(),
             move::MoverOptions{}.crossfade_ms));
+        if (opt.voices >= 0) {
+            lines.push_back("move: its voices went with it; the notes played here while it is "
+                            "there are sent there (by request: within play's 20 ms poll, not "
+                            "at their frame)");
+        }
         return lines;
     }
 
@@ -258,6 +279,8 @@ struct PlayMove::Impl {
                 pc.generation = g;
                 pc.index = c.index;
                 pc.value = c.value;
+                pc.is_note = c.is_note;
+                pc.note = c.note;
                 pc.origin = move::kMoveOrigin;
                 engine.push(pc);
             }
@@ -269,13 +292,25 @@ struct PlayMove::Impl {
         factory.reset();
         const std::string from = here;
         here = "local";
+        const std::uint64_t timed = mover.timed_sent() - timed_at_out;
+        std::string lost;
+        if (r.block_identified && r.concealed_blocks > 0) {
+            lost = TUTTI_FORMAT(", %llu block%s lost on the way there (computed there without "
+                                "their input)",
+                                static_cast<unsigned long long>(r.concealed_blocks),
+                                r.concealed_blocks == 1 ? "" : "s");
+        } else if (r.skipped_frames != 0) {
+            lost = TUTTI_FORMAT(", the server skipped %lld frames (a reconnection)",
+                                static_cast<long long>(r.skipped_frames));
+        }
         lines.push_back(TUTTI_FORMAT(
             "moved back from %s: state of %.0f bytes at input frame %llu, caught up "
             "%d frames, hand-over %.1f ms, heard here at frame %llu, %llu control "
-            "change%s sent there%s",
+            "change%s sent there (%llu at their frame)%s%s",
             from.c_str(), r.state_bytes, static_cast<unsigned long long>(r.state_frame),
             r.catch_up_frames, r.handoff_ms, static_cast<unsigned long long>(r.switch_frame),
-            static_cast<unsigned long long>(forwarded), forwarded == 1 ? "" : "s",
+            static_cast<unsigned long long>(forwarded + timed), forwarded + timed == 1 ? "" : "s",
+            static_cast<unsigned long long>(timed), lost.c_str(),
             home ? "" : " (the crossfade did not finish in time)"));
         return lines;
     }

@@ -37,6 +37,9 @@ struct PlayMoveOptions {
     /// program is away, the controls set here are sent to the server instance
     /// (docs/move.md, "Controls while moved"); null: they are not.
     move::ControlForward* controls = nullptr;
+    /// A polyphonic program (--midi/--voices): the server compiles it with
+    /// these voices (0: as it declares); < 0: not polyphonic.
+    int voices = -1;
 };
 
 class PlayMove {
