@@ -32,9 +32,9 @@ spid=$!
 for _ in $(seq 100); do grep -q "tutti serve: http" serve.out && break; sleep 0.1; done
 list() { curl -s "http://127.0.0.1:$port/v1/instances"; }
 count() { list | grep -o '"id":"[0-9a-f]*"' | wc -l; }
-"$tutti" play tone.dsp --on 127.0.0.1:$port --driver null > a.out 2>&1 &
+"$tutti" play tone.dsp --on 127.0.0.1:$port --driver null --no-osc --no-http > a.out 2>&1 &
 apid=$!
-"$tutti" play tone.dsp --on 127.0.0.1:$port --driver null > b.out 2>&1 &
+"$tutti" play tone.dsp --on 127.0.0.1:$port --driver null --no-osc --no-http > b.out 2>&1 &
 bpid=$!
 for _ in $(seq 300); do
     grep -q "the server joined" a.out && grep -q "the server joined" b.out && break
