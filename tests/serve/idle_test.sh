@@ -27,7 +27,7 @@ export TUTTI_CACHE_DIR=$dir/local-cache
 cat > tone.dsp << 'DSP'
 process = os.osc(440) * hslider("gain", 0.1, 0, 1, 0.01) with { os = library("oscillators.lib"); };
 DSP
-"$tutti" serve --port $port --no-advertise --instance-idle 1 --cache-dir "$dir/cache" > serve.out 2>&1 &
+"$tutti" serve --port $port --no-advertise --instance-idle 2 --cache-dir "$dir/cache" > serve.out 2>&1 &
 spid=$!
 for _ in $(seq 100); do grep -q "tutti serve: http" serve.out && break; sleep 0.1; done
 list() { curl -s "http://127.0.0.1:$port/v1/instances"; }
@@ -47,21 +47,21 @@ orphan=$(curl -s -X POST -d "{\"factory\":\"$key\"}" "http://127.0.0.1:$port/v1/
 [ ${#orphan} = 32 ] || fail "no instance made by curl"
 kill -KILL $apid; wait $apid 2> /dev/null; apid=
 t0=$(date +%s.%N)
-for _ in $(seq 160); do [ "$(count)" = 1 ] && break; sleep 0.05; done
+for _ in $(seq 300); do [ "$(count)" = 1 ] && break; sleep 0.05; done
 t1=$(date +%s.%N)
 [ "$(count)" = 1 ] || fail "after SIGKILL: $(list)"
 grep -q "expired" serve.out || fail "no line for the expired instances"
 list | grep -q "\"link\":{" || fail "the live client's instance went: $(list)"
 list | grep -q "$orphan" && fail "curl's instance stayed"
-# the live client is idle (no request but its lease and link): three more timeouts
-sleep 3
-[ "$(count)" = 1 ] || fail "the live client's instance went after 3 s more: $(list)"
+# the live client is idle (no request but its lease and link): two more timeouts
+sleep 4
+[ "$(count)" = 1 ] || fail "the live client's instance went after 4 s more: $(list)"
 kill -0 $bpid || fail "the live client stopped"
 grep -q "stopped answering" b.out && fail "the live client lost its server"
 kill -INT $bpid; wait $bpid; rc=$?; bpid=
 [ $rc = 0 ] || fail "the live client exited with $rc"
 [ "$(count)" = 0 ] || fail "the live client did not delete its instance: $(list)"
 grep "expired" serve.out
-printf "idle: the killed client's instance expired %.1f s after SIGKILL (idle timeout 1 s, link peer timeout 2 s); the live idle client's stayed 3 s more\n" \
+printf "idle: the killed client's instance expired %.1f s after SIGKILL (idle timeout 2 s, link peer timeout 2 s); the live idle client's stayed 4 s more\n" \
     "$(echo "$t1 - $t0" | bc)"
 echo PASS
