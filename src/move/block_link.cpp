@@ -107,40 +107,53 @@ void BlockLink::process(int frames, const float* const* inputs, float* const* ou
 }
 
 void BlockLink::run() {
-    std::vector<const float*> ins(static_cast<std::size_t>(inputs_));
-    std::vector<float*> outs(static_cast<std::size_t>(outputs_));
-    std::vector<float> scratch(std::size_t(outputs_) * std::size_t(block_));
     const std::size_t n = std::size_t(block_);
+    const std::size_t in_len = std::size_t(inputs_) * n, out_len = std::size_t(outputs_) * n;
+    const std::size_t max_batch = std::min<std::size_t>(in_slots_.size(), kMaxBatch);
+    std::vector<float> in_batch(max_batch * in_len), out_batch(max_batch * out_len);
+    std::vector<std::uint32_t> taken;
+    taken.reserve(max_batch);
+    auto last = std::chrono::steady_clock::now() - kMinInterval;
     while (!stopping_.load(std::memory_order_acquire)) {
         std::uint32_t in = 0;
         if (!to_net_.pop(in)) {
             std::this_thread::sleep_for(std::chrono::microseconds(100));
             continue;
         }
-        Slot& s = in_slots_[in];
-        std::uint32_t out = 0;
-        const bool have_out = out_free_.pop(out);
-        float* dst = have_out ? out_slots_[out].samples.data() : scratch.data();
-        for (int c = 0; c < inputs_; ++c) {
-            ins[std::size_t(c)] = s.samples.data() + std::size_t(c) * n;
+        // at most one request per kMinInterval; every block queued meanwhile goes with it
+        std::this_thread::sleep_until(last + kMinInterval);
+        last = std::chrono::steady_clock::now();
+        taken.clear();
+        taken.push_back(in);
+        while (taken.size() < max_batch && to_net_.pop(in)) {
+            taken.push_back(in);
         }
-        for (int c = 0; c < outputs_; ++c) {
-            outs[std::size_t(c)] = dst + std::size_t(c) * n;
+        const std::size_t k = taken.size();
+        for (std::size_t i = 0; i < k; ++i) {
+            const std::vector<float>& from = in_slots_[taken[i]].samples;
+            std::copy(from.begin(), from.end(), in_batch.begin() + std::ptrdiff_t(i * in_len));
         }
         try {
-            remote_.process_block(block_, ins.data(), outs.data());
+            remote_.process_blocks(block_, int(k), in_batch.data(), out_batch.data());
         } catch (const std::exception& e) {
             failures_.fetch_add(1, std::memory_order_relaxed);
             last_error_ = e.what();
-            std::fill(dst, dst + std::size_t(outputs_) * n, 0.0f);
+            std::fill(out_batch.begin(), out_batch.begin() + std::ptrdiff_t(k * out_len), 0.0f);
         }
-        const std::uint64_t seq = s.seq;
-        in_free_.push(in);
-        if (have_out) {
-            out_slots_[out].seq = seq;
-            to_audio_.push(out);
+        requests_.fetch_add(1, std::memory_order_relaxed);
+        for (std::size_t i = 0; i < k; ++i) {
+            const std::uint64_t seq = in_slots_[taken[i]].seq;
+            in_free_.push(taken[i]);
+            std::uint32_t out = 0;
+            if (out_free_.pop(out)) {
+                std::copy(out_batch.begin() + std::ptrdiff_t(i * out_len),
+                          out_batch.begin() + std::ptrdiff_t((i + 1) * out_len),
+                          out_slots_[out].samples.begin());
+                out_slots_[out].seq = seq;
+                to_audio_.push(out);
+            }
+            answered_.store(seq + 1, std::memory_order_release);
         }
-        answered_.store(seq + 1, std::memory_order_release);
     }
 }
 

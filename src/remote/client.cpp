@@ -15,6 +15,7 @@
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -562,6 +563,32 @@ struct RemoteInstance::AudioLink {
     std::size_t prime_next = 0; ///< the controls sent once the server joined
     std::atomic<std::thread::id> audio_thread{};
     std::atomic<std::uint64_t> blocks{0};
+    /// Which controls are the program's bargraphs (outputs): the server sends
+    /// their values back through the link; other indices it sends are ignored.
+    std::unique_ptr<std::atomic<bool>[]> bargraph;
+    std::atomic<std::uint64_t> meters_received{0};
+
+    void mark_bargraphs(const std::vector<Parameter>& ps) {
+        for (std::size_t i = 0; i < controls; ++i) {
+            const bool b = i < ps.size() && (ps[i].kind == Parameter::Kind::VBargraph ||
+                                             ps[i].kind == Parameter::Kind::HBargraph);
+            bargraph[i].store(b, std::memory_order_relaxed);
+        }
+    }
+    /// The processor's thread (compute()'s): what the server sent back.
+    struct Meters final : netjack::ControlSink {
+        AudioLink* link = nullptr;
+        void controls(const netjack::ControlChange* changes, int count) noexcept override {
+            for (int i = 0; i < count; ++i) {
+                const netjack::ControlChange& c = changes[i];
+                if (c.index < link->controls &&
+                    link->bargraph[c.index].load(std::memory_order_relaxed)) {
+                    link->values[c.index].store(c.value, std::memory_order_relaxed);
+                    link->meters_received.fetch_add(1, std::memory_order_relaxed);
+                }
+            }
+        }
+    } meters;
 
     bool on_audio_thread() const {
         return audio_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
@@ -667,6 +694,52 @@ struct RemoteInstance::AudioLink {
     }
 };
 
+/// A thread that renews a server instance's lease: GET /v1/instances/ID every
+/// third of its idle timeout, on a connection of its own (so that it never
+/// waits behind the instance's other requests); errors are ignored (a server
+/// that went away took the instance with it).
+struct RemoteInstance::Lease {
+    Lease(Endpoint endpoint, std::string id, double idle_s)
+        : target_("/v1/instances/" + std::move(id)) {
+        period_ = std::chrono::milliseconds(std::max<std::int64_t>(20, std::int64_t(idle_s * 333)));
+        endpoint.timeout = std::chrono::milliseconds(
+            std::clamp<std::int64_t>(std::int64_t(idle_s * 500), 200, 5000));
+        client_ = std::make_unique<Client>(std::move(endpoint));
+        thread_ = std::thread([this] { run(); });
+    }
+    ~Lease() {
+        {
+            std::lock_guard lock(m_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+
+private:
+    void run() {
+        std::unique_lock lock(m_);
+        while (!wake_.wait_for(lock, period_, [this] { return stop_; })) {
+            lock.unlock();
+            try {
+                client_->request("GET", target_);
+            } catch (const RemoteError&) {
+                // unreachable now: the next renewal tries again
+            }
+            lock.lock();
+        }
+    }
+    std::string target_;
+    std::chrono::milliseconds period_{20000};
+    std::unique_ptr<Client> client_;
+    std::mutex m_;
+    std::condition_variable wake_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
 RemoteInstance::RemoteInstance(std::shared_ptr<const RemoteFactory> factory, int sample_rate,
                                int block)
     : Instance(factory), factory_(factory), current_(factory), client_(factory->client_),
@@ -687,12 +760,21 @@ void RemoteInstance::create_on_server() {
                              "\",\"sample_rate\":" + std::to_string(sample_rate_) +
                              ",\"block\":" + std::to_string(block_) + "}";
     Response r = client_->call("POST", "/v1/instances", body);
-    id_ = string_member(members_or_throw(r.body), "id");
+    auto ms = members_or_throw(r.body);
+    id_ = string_member(ms, "id");
     running_ = false;
     dirty_ = false;
+    idle_timeout_s_ = 0;
+    if (auto raw = member_raw(ms, "idle_timeout")) { // a server that expires idle instances
+        idle_timeout_s_ = std::max(0.0, http::json_number_value(*raw).value_or(0));
+    }
+    if (idle_timeout_s_ > 0) {
+        lease_ = std::make_unique<Lease>(client_->endpoint(), id_, idle_timeout_s_);
+    }
 }
 
 void RemoteInstance::delete_on_server() noexcept {
+    lease_.reset();
     if (id_.empty()) {
         return;
     }
@@ -724,6 +806,7 @@ std::string RemoteInstance::swap(const std::shared_ptr<const RemoteFactory>& fac
                                "{\"factory\":\"" + factory->content_key() + "\"}");
     current_ = factory;
     if (link_) {
+        link_->mark_bargraphs(factory->parameters());
         refresh_values(); // the new version's controls, as the server carried them
     }
     auto ms = members_or_throw(r.body);
@@ -766,6 +849,15 @@ RemoteMachineCode compile_machine_code(const Endpoint& server, const Bundle& bun
 }
 
 double RemoteInstance::value(std::string_view path) {
+    if (AudioLink* link = active_.load(std::memory_order_acquire)) {
+        // linked: what was set here, and the bargraphs as the link brings them
+        const auto& ps = current_->parameters();
+        for (std::size_t i = 0; i < ps.size() && i < link->controls; ++i) {
+            if (ps[i].named(path)) {
+                return link->values[i].load(std::memory_order_relaxed);
+            }
+        }
+    }
     const std::string escaped = url_escape(path);
     Response r = client_->call("GET", "/v1/instances/" + id_ + "/controls?path=" + escaped);
     return number_member(members_or_throw(r.body), "value");
@@ -968,6 +1060,24 @@ void RemoteInstance::process_block(int frames, const float* const* inputs, float
     }
 }
 
+void RemoteInstance::process_blocks(int frames, int blocks, const float* inputs, float* outputs) {
+    const std::size_t nin = std::size_t(std::max(current_->num_inputs(), 1));
+    const std::size_t nout = std::size_t(std::max(current_->num_outputs(), 1));
+    const std::size_t n = std::size_t(frames) * std::size_t(blocks);
+    const std::string_view body(reinterpret_cast<const char*>(inputs), n * nin * sizeof(float));
+    Response r =
+        client_->call("POST",
+                      "/v1/instances/" + id_ + "/process?frames=" + std::to_string(frames) +
+                          "&blocks=" + std::to_string(blocks),
+                      body, "application/octet-stream");
+    if (r.body.size() != n * nout * sizeof(float)) {
+        throw RemoteError(0, "the server's blocks have " + std::to_string(r.body.size()) +
+                                 " bytes, not " + std::to_string(n * nout * sizeof(float)));
+    }
+    dirty_ = true;
+    std::memcpy(outputs, r.body.data(), r.body.size());
+}
+
 // ---------------------------------------------------------------- the audio link
 
 namespace {
@@ -1019,6 +1129,8 @@ void RemoteInstance::connect_audio(const LinkOptions& options) {
     for (std::size_t i = 0; i < link->controls; ++i) {
         link->values[i].store(i < nparams ? current_->parameters()[i].init : 0.0);
     }
+    link->bargraph = std::make_unique<std::atomic<bool>[]>(link->controls);
+    link->mark_bargraphs(current_->parameters());
     // where we listen: this machine's address on the connection to the server
     std::string address, port_text;
     if (const std::size_t colon = options.listen.rfind(':'); colon != std::string::npos) {
@@ -1054,6 +1166,8 @@ void RemoteInstance::connect_audio(const LinkOptions& options) {
     po.period = link->period;
     po.sample_rate = sample_rate_;
     po.controls = int(link->controls);
+    link->meters.link = link.get();
+    po.control_sink = &link->meters; // the bargraphs, back from the server
     po.reply_wait_ms = options.reply_wait_ms;
     std::string error;
     if (!link->processor.open(po, &error)) {
@@ -1157,6 +1271,9 @@ std::uint16_t RemoteInstance::link_port() const {
 }
 std::uint64_t RemoteInstance::link_blocks() const {
     return link_ ? link_->blocks.load(std::memory_order_relaxed) : 0;
+}
+std::uint64_t RemoteInstance::link_meters_received() const {
+    return link_ ? link_->meters_received.load(std::memory_order_relaxed) : 0;
 }
 std::uint64_t RemoteInstance::link_concealed() const {
     return link_ ? link_->processor.counters().cycles_concealed.load(std::memory_order_relaxed) : 0;

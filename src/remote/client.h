@@ -238,6 +238,11 @@ public:
     const std::string& id() const {
         return id_;
     }
+    /// The server's idle timeout of the instance in seconds (0: none); while
+    /// this object holds the instance, a thread renews it every third of that.
+    double idle_timeout() const {
+        return idle_timeout_s_;
+    }
     /// The sample rate of the server's engine.
     int sample_rate() const {
         return sample_rate_;
@@ -252,6 +257,9 @@ public:
     std::string swap(const std::shared_ptr<const RemoteFactory>& factory);
     std::shared_ptr<const RemoteFactory> current_factory() const;
     /// The value of the control with this address (or index) on the server.
+    /// Linked (connect_audio): read here, no request: the value set here, or
+    /// for a bargraph the server's value, which the link brings back (about
+    /// every 10 ms, the link's latency later).
     double value(std::string_view path);
 
     void instance_constants(int sample_rate) override;
@@ -296,6 +304,8 @@ public:
     /// Blocks sent, answers concealed (lost or late) so far.
     std::uint64_t link_blocks() const;
     std::uint64_t link_concealed() const;
+    /// Bargraph values the server sent back through the link.
+    std::uint64_t link_meters_received() const;
     /// The server's description of the link (JSON), as start answered it.
     const std::string& link_json() const;
     std::uint64_t refused_blocks() const {
@@ -340,6 +350,11 @@ public:
     /// the server's engine of a stopped instance (POST .../process), one
     /// request. inputs/outputs: the engine's channels (at least one each).
     void process_block(int frames, const float* const* inputs, float* const* outputs);
+    /// The same for `blocks` blocks of `frames` in one request (each computed
+    /// at its own block boundary): `inputs` holds blocks x inputs x frames
+    /// floats (block after block, channel after channel), `outputs` receives
+    /// blocks x outputs x frames.
+    void process_blocks(int frames, int blocks, const float* inputs, float* outputs);
 
     RemoteInstance(std::shared_ptr<const RemoteFactory> factory, int sample_rate, int block);
 
@@ -351,12 +366,17 @@ private:
     std::shared_ptr<Client> client_;
     std::string id_;
     int sample_rate_ = 48000, block_ = 64;
+    double idle_timeout_s_ = 0;
     bool running_ = false;
     bool dirty_ = false; ///< started since it was made (clear() then cannot be a no-op)
     std::unique_ptr<RemoteTransport> transport_;
     std::atomic<std::uint64_t> refused_{0};
     struct AudioLink;
     std::unique_ptr<AudioLink> link_;
+    /// Renews the server instance's lease (its idle timeout, docs/serve-api.md)
+    /// from a thread of its own while this object holds it.
+    struct Lease;
+    std::unique_ptr<Lease> lease_;
     std::atomic<AudioLink*> active_{nullptr};
     bool auto_link_ = false; ///< made through the Factory interface of a linked factory
     void refresh_values();

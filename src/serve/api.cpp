@@ -884,12 +884,18 @@ std::variant<Call, ApiError> parse_call(std::string_view method, std::string_vie
             if (!v || bad) {
                 return error(400, "frames=N is required, 1 to " + std::to_string(limits.max_block));
             }
+            auto k = query_value(query, "blocks", &bad);
+            auto kv = k ? parse_int(*k, 1, 256) : std::optional<std::int64_t>(1);
+            if (!kv || bad) {
+                return error(400, "blocks=K is 1 to 256");
+            }
             if (body.size() > limits.max_bundle) {
                 return error(413, "the block is larger than " + std::to_string(limits.max_bundle) +
                                       " bytes");
             }
             call.op = Op::ProcessBlock;
             call.frames = int(*v);
+            call.blocks = int(*kv);
             call.payload = body;
             return call;
         }

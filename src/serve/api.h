@@ -38,8 +38,9 @@
  *                                               render options (parse_render_body)
  *   GET    /v1/instances/ID/state              its state with layout and identities (binary)
  *   PUT    /v1/instances/ID/state[?partial=1]  takes a state in (the engine's migration)
- *   POST   /v1/instances/ID/process?frames=N   computes one block of a stopped instance
- *                                               (f32 samples, channel after channel)
+ *   POST   /v1/instances/ID/process?frames=N[&blocks=K]  computes K (1..256) blocks of
+ *                                               a stopped instance (f32 samples, block
+ *                                               after block, channel after channel)
  * Compile options in the query of POST /v1/factories, /v1/machine_code and
  * /v1/render: backend=llvm|interpreter, double=0|1, opt=0..3, math=exact|fast,
  * name=NAME (the program's file name is the bundle's first).
@@ -137,6 +138,7 @@ struct Call {
     bool partial = false; ///< PutState: accept a state that does not carry everything
     int frames = 0;       ///< ProcessBlock
     NoteEvent note{};     ///< Note
+    int blocks = 1;       ///< ProcessBlock: blocks of `frames` in one request (1..256)
 };
 
 /// POST /v1/render: `tutti render`'s options (docs/serve-api.md, "Render"); the

@@ -2,8 +2,12 @@
 // tutti serve's HTTP server (server.h) on Boost.Beast.
 #include "serve/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -68,22 +72,26 @@ struct Server::Impl {
     }
     void accept();
     /// Whether a request from `peer` may go through now (its bucket has a token).
-    bool take_token(const std::string& peer);
+    bool take_token(const std::string& peer) {
+        return take_token(peer, opt.requests_per_second, opt.request_burst);
+    }
+    /// The same with the bucket `key` refilled at `rate`, up to `burst`.
+    bool take_token(const std::string& key, double rate, double burst);
 };
 
-bool Server::Impl::take_token(const std::string& peer) {
+bool Server::Impl::take_token(const std::string& key, double rate, double burst) {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(buckets_mutex);
     if (buckets.size() > 4096) {
         buckets.clear(); // bounded: forget every peer rather than grow
     }
-    auto [it, fresh] = buckets.try_emplace(peer);
+    auto [it, fresh] = buckets.try_emplace(key);
     Bucket& b = it->second;
     if (fresh) {
-        b.tokens = opt.request_burst;
+        b.tokens = burst;
     } else {
         const double dt = std::chrono::duration<double>(now - b.at).count();
-        b.tokens = std::min(opt.request_burst, b.tokens + dt * opt.requests_per_second);
+        b.tokens = std::min(burst, b.tokens + dt * rate);
     }
     b.at = now;
     if (b.tokens < 1) {
@@ -97,6 +105,45 @@ namespace {
 
 std::string_view sv(beast::string_view s) {
     return {s.data(), s.size()};
+}
+
+/// Two connected TCP sockets on 127.0.0.1 (the plain side of a TLS session's
+/// WebSocket, handed to the instance's control server); false on failure.
+bool loopback_pair(int* ours, int* theirs) {
+    const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l < 0) {
+        return false;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int c = -1, d = -1;
+    if (::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(l, 1) == 0 &&
+        ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+        c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (c >= 0 && ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+            sockaddr_in peer{}, mine{};
+            socklen_t pl = sizeof peer, ml = sizeof mine;
+            d = ::accept4(l, reinterpret_cast<sockaddr*>(&peer), &pl, SOCK_CLOEXEC);
+            // the connection accepted must be ours (nobody else's on that port)
+            if (d >= 0 && (::getsockname(c, reinterpret_cast<sockaddr*>(&mine), &ml) != 0 ||
+                           mine.sin_port != peer.sin_port)) {
+                ::close(d);
+                d = -1;
+            }
+        }
+    }
+    ::close(l);
+    if (d < 0) {
+        if (c >= 0) {
+            ::close(c);
+        }
+        return false;
+    }
+    *ours = c;
+    *theirs = d;
+    return true;
 }
 
 /// A connection, plain (Stream: beast::tcp_stream) or TLS (beast::ssl_stream
@@ -203,17 +250,25 @@ private:
         bhttp::request<bhttp::string_body>& req = parser_->get();
         const unsigned version = req.version();
         const bool keep_alive = req.keep_alive();
-        if (!s_.take_token(peer_)) {
-            s_.limited.fetch_add(1);
-            return respond(Reply{429, "application/json", error_json("too many requests")}, version,
-                           keep_alive);
-        }
         ApiAccess access;
         access.token_required = s_.token_required;
         access.token = s_.token;
         access.given_header = sv(req[bhttp::field::authorization]);
         std::variant<Call, ApiError> parsed = parse_call(sv(req.method_string()), sv(req.target()),
                                                          req.body(), access, s_.opt.limits);
+        // an authenticated block request takes from its instance's bucket,
+        // every other request (a refused one too) from its peer's
+        const Call* block = std::get_if<Call>(&parsed);
+        const bool allowed =
+            block != nullptr && block->op == Op::ProcessBlock
+                ? s_.take_token("process " + peer_ + " " + block->id,
+                                s_.opt.block_requests_per_second, s_.opt.block_request_burst)
+                : s_.take_token(peer_);
+        if (!allowed) {
+            s_.limited.fetch_add(1);
+            return respond(Reply{429, "application/json", error_json("too many requests")}, version,
+                           keep_alive);
+        }
         if (auto* e = std::get_if<ApiError>(&parsed)) {
             return respond(Reply{e->status, "application/json", error_json(e->message)}, version,
                            keep_alive);
@@ -313,13 +368,6 @@ private:
     /// Hands the connection to the instance's control server (src/http), which
     /// answers the upgrade and runs the WebSocket of docs/control-protocol.md.
     void to_instance(const Call& call, bhttp::request<bhttp::string_body>& req, unsigned version) {
-        if constexpr (is_tls) {
-            // the instances' control servers speak plain HTTP: their socket cannot
-            // be handed over from a TLS session
-            return respond(Reply{501, "application/json",
-                                 error_json("the instance WebSocket is not served over TLS yet")},
-                           version, false);
-        }
         if (!websocket::is_upgrade(req)) {
             return respond(
                 Reply{400, "application/json", error_json("this is a WebSocket: send an Upgrade")},
@@ -334,6 +382,35 @@ private:
         req.target(query.empty() ? "/ws" : "/ws?" + query);
         std::ostringstream out;
         out << req;
+        if constexpr (is_tls) {
+            // the control server speaks plain HTTP: it gets one end of a loopback
+            // connection, and this session relays between the other end and
+            // the TLS stream (decrypting what comes in, encrypting what goes out)
+            int ours = -1, theirs = -1;
+            if (!loopback_pair(&ours, &theirs)) {
+                return respond(
+                    Reply{500, "application/json", error_json("cannot relay the WebSocket")},
+                    version, false);
+            }
+            if (!s_.service.adopt_socket(call.id, theirs, out.str())) {
+                ::close(ours);
+                ::close(theirs);
+                return respond(Reply{404, "application/json", error_json("no instance " + call.id)},
+                               version, false);
+            }
+            beast::error_code ec;
+            plain_.emplace(stream_.get_executor());
+            plain_->assign(tcp::v4(), ours, ec);
+            if (ec) {
+                ::close(ours);
+                return shut();
+            }
+            tcp().expires_never();
+            // what the client sent after its request (nothing, usually) goes first
+            relay_up_bytes(buffer_.size());
+            relay_down();
+            return;
+        }
         tcp().expires_never();
         beast::error_code ec;
         tcp::socket socket = tcp().release_socket();
@@ -350,6 +427,64 @@ private:
             [[maybe_unused]] ssize_t n = ::write(fd, answer.data(), answer.size());
             ::close(fd);
         }
+    }
+
+    // The relay of a TLS session's WebSocket (to_instance): client -> control
+    // server through buffer_, control server -> client through down_; one read
+    // and one write at a time each way (the ssl stream allows both at once).
+    void relay_up_bytes(std::size_t n) {
+        if (n == 0) {
+            return relay_up();
+        }
+        net::async_write(*plain_, buffer_.data(),
+                         [self = shared_from_this()](beast::error_code ec, std::size_t used) {
+                             self->buffer_.consume(used);
+                             if (ec) {
+                                 return self->relay_end();
+                             }
+                             self->relay_up();
+                         });
+    }
+    void relay_up() {
+        stream_.async_read_some(
+            net::buffer(up_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                if (ec && n == 0) {
+                    return self->relay_end();
+                }
+                net::async_write(*self->plain_, net::buffer(self->up_.data(), n),
+                                 [self](beast::error_code e, std::size_t) {
+                                     if (e) {
+                                         return self->relay_end();
+                                     }
+                                     self->relay_up();
+                                 });
+            });
+    }
+    void relay_down() {
+        plain_->async_read_some(
+            net::buffer(down_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                if (ec && n == 0) {
+                    return self->relay_end();
+                }
+                net::async_write(self->stream_, net::buffer(self->down_.data(), n),
+                                 [self](beast::error_code e, std::size_t) {
+                                     if (e) {
+                                         return self->relay_end();
+                                     }
+                                     self->relay_down();
+                                 });
+            });
+    }
+    void relay_end() {
+        if (relay_ended_) {
+            return;
+        }
+        relay_ended_ = true;
+        beast::error_code ec;
+        plain_->shutdown(tcp::socket::shutdown_both, ec);
+        plain_->close(ec);
+        tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+        tcp().close();
     }
 
     void respond(const Reply& r, unsigned version, bool keep_alive) {
@@ -393,6 +528,10 @@ private:
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     std::shared_ptr<void> response_;
+    // a TLS session's WebSocket relay (to_instance)
+    std::optional<tcp::socket> plain_;
+    std::array<char, 16384> up_{}, down_{};
+    bool relay_ended_ = false;
 };
 
 } // namespace

@@ -9,9 +9,11 @@
  * every request needs the token (printed once by tutti serve). Bounded: the
  * header and body sizes (a bundle's body and every other), the time to read a
  * request, the connections at once (beyond: closed at once), and the requests
- * of each peer address (a token bucket: beyond, 429). TLS (OpenSSL through
+ * of each peer address (a token bucket: beyond, 429; the block requests of an
+ * instance have their own). TLS (OpenSSL through
  * Beast's ssl_stream, TLS 1.2 and later) with ServerOptions::tls_cert/tls_key;
- * the instances' WebSocket is then refused (501: their control servers are plain).
+ * the instances' WebSocket then goes through the session, which relays between
+ * the TLS stream and a loopback connection to the instance's control server.
  */
 #pragma once
 
@@ -36,6 +38,12 @@ struct ServerOptions {
     std::chrono::milliseconds request_timeout{30000};
     double requests_per_second = 200; ///< per peer address, sustained
     double request_burst = 400;       ///< per peer address, at once
+    /// POST /v1/instances/ID/process (an authenticated real-time path: the
+    /// move's HTTP block link) has a bucket of its own per instance and peer
+    /// instead of the peer's: a block path at small blocks would exhaust the
+    /// general one (750 blocks a second at 64 frames).
+    double block_requests_per_second = 2000;
+    double block_request_burst = 2000;
     /// The token; empty: a new random one when the server is not on loopback.
     std::string token;
     /// Ask for the token on loopback too (a machine shared with other users).

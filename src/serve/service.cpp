@@ -53,6 +53,13 @@ std::int64_t now_ms() {
         .count();
 }
 
+/// The steady clock in ms (instances' activity).
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 std::uint64_t fnv1a(std::string_view a, std::string_view b) {
     std::uint64_t h = 1469598103934665603ull;
     for (std::string_view s : {a, std::string_view("\0", 1), b}) {
@@ -229,6 +236,57 @@ private:
     std::size_t count_;
 };
 
+/// The bargraphs of the playing version, for an instance's link (MeterFeed):
+/// their indices and the engine's live values.
+struct MeterFeed {
+    std::shared_ptr<const ControlValues> values;
+    std::vector<std::uint32_t> bargraphs;
+    std::uint64_t generation = 0;
+};
+
+/// The callback of an instance's netjack-slave driver: the engine's block,
+/// then the playing version's bargraphs sent back through the link's control
+/// channel (each at most every `every` cycles, when it changed, and once in a
+/// while anyway), so that the client reads its meters without a request.
+/// The feed is handed over by the control side through an atomic pointer;
+/// the audio thread allocates, locks and waits for nothing.
+class LinkCallback final : public AudioCallback {
+public:
+    LinkCallback(Engine& engine, netjack::SlaveDriver* driver, std::size_t controls, int every)
+        : engine_(engine), driver_(driver), controls_(controls), every_(std::max(every, 1)),
+          last_(std::make_unique<float[]>(std::max<std::size_t>(controls, 1))) {
+    }
+    void process(int frames, const float* const* inputs, float* const* outputs) noexcept override {
+        engine_.process(frames, reinterpret_cast<const void* const*>(inputs),
+                        reinterpret_cast<void* const*>(outputs));
+        const MeterFeed* f = feed.load(std::memory_order_acquire);
+        if (f == nullptr || driver_ == nullptr || ++cycle_ % std::uint64_t(every_) != 0) {
+            return;
+        }
+        const bool all = cycle_ % (std::uint64_t(every_) * 16) == 0; // a repeat now and then
+        for (std::uint32_t i : f->bargraphs) {
+            if (i >= controls_ || i >= f->values->size()) {
+                continue;
+            }
+            const float v = float(f->values->value(i));
+            if (all || v != last_[i]) {
+                if (driver_->send_control(0, i, v)) {
+                    last_[i] = v;
+                }
+            }
+        }
+    }
+    std::atomic<const MeterFeed*> feed{nullptr};
+
+private:
+    Engine& engine_;
+    netjack::SlaveDriver* driver_;
+    std::size_t controls_;
+    int every_;
+    std::unique_ptr<float[]> last_;
+    std::uint64_t cycle_ = 0;
+};
+
 struct InstanceSlot {
     std::string id;
     std::mutex m;
@@ -240,14 +298,56 @@ struct InstanceSlot {
     /// instead of `driver`, its control sink, and its description (JSON).
     std::unique_ptr<Driver> link;
     std::unique_ptr<LinkSink> sink;
+    std::unique_ptr<LinkCallback> link_callback;
+    /// The feeds handed to link_callback: the current one last; older ones are
+    /// freed once the driver ran two more callbacks (the audio thread let go).
+    std::vector<std::pair<std::unique_ptr<MeterFeed>, std::uint64_t>> feeds;
     std::string link_json = "null";
     std::uint64_t link_frame0 = 0; ///< the engine's frame when the link's slave started
+    /// Control side: the link's bargraph feed follows the playing version.
+    void refresh_meters() {
+        if (!link || !link_callback) {
+            return;
+        }
+        VersionUi ui = engine->playing_ui();
+        if (!ui.values) {
+            ui = engine->submitted_ui(); // not played yet: the version about to play
+        }
+        const MeterFeed* now = link_callback->feed.load(std::memory_order_acquire);
+        if (!ui.values || !ui.factory || (now != nullptr && now->generation == ui.generation)) {
+            return;
+        }
+        auto f = std::make_unique<MeterFeed>();
+        f->values = ui.values;
+        f->generation = ui.generation;
+        const auto& ps = ui.factory->parameters();
+        for (std::size_t i = 0; i < ps.size(); ++i) {
+            if (ps[i].kind == Parameter::Kind::VBargraph ||
+                ps[i].kind == Parameter::Kind::HBargraph) {
+                f->bargraphs.push_back(std::uint32_t(i));
+            }
+        }
+        link_callback->feed.store(f.get(), std::memory_order_release);
+        const std::uint64_t at = link->callbacks();
+        if (!feeds.empty()) {
+            feeds.back().second = at; // retired now
+        }
+        feeds.emplace_back(std::move(f), 0);
+        for (auto it = feeds.begin(); it + 1 < feeds.end();) {
+            it = at >= it->second + 2 ? feeds.erase(it) : it + 1;
+        }
+    }
     std::unique_ptr<http::Server> control;
     control::ControlHub* hub = nullptr;
     int program_id = -1;
     bool running = false;
     int sample_rate = 48000, block = 64;
     std::int64_t created = 0;
+    /// Steady ms of its last activity (a request, a WebSocket, its link's master).
+    std::atomic<std::int64_t> last_active{steady_ms()};
+    void touch() {
+        last_active.store(steady_ms(), std::memory_order_relaxed);
+    }
     /// What the API last set, per parameter of the submitted version, and the
     /// engine frame then: a read before the engine played that frame gives it.
     std::uint64_t generation = 0;
@@ -270,6 +370,8 @@ struct InstanceSlot {
             driver->stop();
         }
         link.reset();
+        link_callback.reset();
+        feeds.clear();
         control.reset();
         driver.reset();
         engine.reset();
@@ -305,8 +407,12 @@ struct Service::Impl {
     std::deque<Job> queue;
     std::condition_variable wake;
     bool stopping = false;
-    std::size_t running = 0, compiled = 0, failed = 0, reused = 0;
+    std::size_t running = 0, compiled = 0, failed = 0, reused = 0, expired = 0;
     std::vector<std::thread> workers;
+    /// Deletes the instances idle for ServiceOptions::instance_idle_s.
+    std::thread reaper;
+    std::condition_variable reaper_wake;
+    void reap();
 
     explicit Impl(ServiceOptions o)
         : opt(std::move(o)), hub([&] {
@@ -439,6 +545,7 @@ std::string Service::Impl::instance_json(const InstanceSlot& s) const {
     out += ",\"created\":" + std::to_string(s.created);
     out += ",\"ws\":" + json_quote("/v1/instances/" + s.id + "/ws");
     out += ",\"link\":" + s.link_json;
+    out += ",\"idle_timeout\":" + json_number(std::max(opt.instance_idle_s, 0.0));
     out += "}";
     return out;
 }
@@ -982,6 +1089,9 @@ Reply Service::Impl::state_call(InstanceSlot& s, const Call& c) {
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
+        if (report.committed) {
+            s.refresh_meters();
+        }
         VersionUi ui = s.engine->playing_ui();
         if (report.committed && ui.generation == g && ui.values) {
             for (std::size_t i = 0; i < s.set_values.size() && i < ui.values->size(); ++i) {
@@ -998,27 +1108,34 @@ Reply Service::Impl::state_call(InstanceSlot& s, const Call& c) {
         }
         const EngineOptions& eo = s.engine->options();
         const std::size_t n = std::size_t(c.frames);
-        const std::size_t need = n * std::size_t(eo.inputs) * sizeof(float);
+        const std::size_t k = std::size_t(std::max(c.blocks, 1));
+        const std::size_t per_block = n * std::size_t(eo.inputs) * sizeof(float);
+        const std::size_t need = per_block * k;
         if (c.payload.size() != need) {
             return error_reply(400, "the body holds " + std::to_string(c.payload.size()) +
-                                        " bytes; " + std::to_string(c.frames) + " frames of " +
+                                        " bytes; " + std::to_string(k) + " block(s) of " +
+                                        std::to_string(c.frames) + " frames of " +
                                         std::to_string(eo.inputs) + " input channel(s) are " +
                                         std::to_string(need) +
-                                        " (f32, little-endian, channel after channel)");
+                                        " (f32, little-endian, block after block, channel after "
+                                        "channel)");
         }
-        std::vector<float> in(n * std::size_t(eo.inputs)), out(n * std::size_t(eo.outputs));
-        if (need > 0) {
-            std::memcpy(in.data(), c.payload.data(), need);
-        }
+        std::vector<float> in(n * std::size_t(eo.inputs)), out(n * std::size_t(eo.outputs) * k);
         std::vector<const void*> ins(std::size_t(eo.inputs));
         std::vector<void*> outs(std::size_t(eo.outputs));
         for (std::size_t i = 0; i < ins.size(); ++i) {
             ins[i] = in.data() + i * n;
         }
-        for (std::size_t i = 0; i < outs.size(); ++i) {
-            outs[i] = out.data() + i * n;
+        // block after block, each at its own boundary (as a driver's blocks)
+        for (std::size_t b = 0; b < k; ++b) {
+            if (per_block > 0) {
+                std::memcpy(in.data(), c.payload.data() + b * per_block, per_block);
+            }
+            for (std::size_t i = 0; i < outs.size(); ++i) {
+                outs[i] = out.data() + (b * outs.size() + i) * n;
+            }
+            s.engine->process(c.frames, ins.data(), outs.data());
         }
-        s.engine->process(c.frames, ins.data(), outs.data());
         Reply r;
         r.content_type = "application/octet-stream";
         r.body.assign(reinterpret_cast<const char*>(out.data()), out.size() * sizeof(float));
@@ -1053,6 +1170,8 @@ Reply Service::Impl::start_link(InstanceSlot& s, const Call& c) {
         s.link->stop();
         s.link.reset();
         s.sink.reset();
+        s.link_callback.reset();
+        s.feeds.clear();
         s.link_json = "null";
     } else if (s.running) {
         s.driver->stop();
@@ -1094,12 +1213,19 @@ Reply Service::Impl::start_link(InstanceSlot& s, const Call& c) {
                                     (l.period > 0 ? ", not " + std::to_string(l.period) : ""));
     }
     s.link_frame0 = s.engine->frames_processed();
-    if (!driver->start(s.callback.get(), &error)) {
+    // the bargraphs go back about every 10 ms
+    const int every = std::max(1, int(s.sample_rate / 100 / std::max(driver->block_size(), 1)));
+    auto callback =
+        std::make_unique<LinkCallback>(*s.engine, dynamic_cast<netjack::SlaveDriver*>(driver.get()),
+                                       std::size_t(l.controls), every);
+    if (!driver->start(callback.get(), &error)) {
         return error_reply(500, "link: cannot start: " + error);
     }
     s.sink = std::move(sink);
     s.link = std::move(driver);
+    s.link_callback = std::move(callback);
     s.running = true;
+    s.refresh_meters();
     s.link_json = "{\"master\":" + json_quote(address) +
                   ",\"latency\":" + std::to_string(l.latency) +
                   ",\"format\":" + json_quote(l.format) +
@@ -1147,6 +1273,8 @@ Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
             s.link->stop(); // the link ends with it
             s.link.reset();
             s.sink.reset();
+            s.link_callback.reset();
+            s.feeds.clear();
             s.link_json = "null";
         } else if (s.running) {
             s.driver->stop();
@@ -1195,6 +1323,7 @@ Reply Service::Impl::instance_call(InstanceSlot& s, const Call& c) {
             }
         }
         if (report.committed) {
+            s.refresh_meters(); // the link's bargraphs: the new version's
             // what the new version plays with: its controls as carried
             VersionUi ui = s.engine->playing_ui();
             if (ui.generation == g && ui.values) {
@@ -1283,6 +1412,74 @@ Service::Service(ServiceOptions options) : impl_(std::make_unique<Impl>(std::mov
     for (int i = 0; i < jobs; ++i) {
         impl_->workers.emplace_back([this] { impl_->work(); });
     }
+    if (impl_->opt.instance_idle_s > 0) {
+        impl_->reaper = std::thread([this] { impl_->reap(); });
+    }
+}
+
+void Service::Impl::reap() {
+    const auto idle_ms = std::int64_t(opt.instance_idle_s * 1000);
+    // a few looks per timeout, at most one a second
+    const auto step = std::chrono::milliseconds(std::clamp<std::int64_t>(idle_ms / 4, 20, 1000));
+    std::unique_lock lock(m);
+    while (!stopping) {
+        reaper_wake.wait_for(lock, step);
+        if (stopping) {
+            break;
+        }
+        std::vector<std::shared_ptr<InstanceSlot>> all;
+        for (const auto& [id, slot] : instances) {
+            all.push_back(slot);
+        }
+        lock.unlock();
+        const std::int64_t now = steady_ms();
+        std::vector<std::shared_ptr<InstanceSlot>> gone;
+        for (const std::shared_ptr<InstanceSlot>& slot : all) {
+            // activity besides requests: an open WebSocket, the link's master there
+            // (read without the slot's lock, which a link's start holds: the
+            // driver and server pointers change only under it, and a slot
+            // being started is touched when its call ends)
+            std::unique_lock sl(slot->m, std::try_to_lock);
+            if (sl.owns_lock()) {
+                if (slot->control && slot->control->stats().ws_clients > 0) {
+                    slot->touch();
+                }
+                if (auto* link = dynamic_cast<netjack::SlaveDriver*>(slot->link.get());
+                    link != nullptr && link->connected()) {
+                    slot->touch();
+                }
+                slot->refresh_meters(); // a version committed after its call's wait
+            } else {
+                slot->touch(); // a call in progress
+            }
+            if (now - slot->last_active.load(std::memory_order_relaxed) > idle_ms) {
+                gone.push_back(slot);
+            }
+        }
+        lock.lock();
+        for (const std::shared_ptr<InstanceSlot>& slot : gone) {
+            auto it = instances.find(slot->id);
+            if (it != instances.end() && it->second == slot) {
+                instances.erase(it);
+                ++expired;
+            }
+        }
+        lock.unlock();
+        for (std::shared_ptr<InstanceSlot>& slot : gone) {
+            if (opt.notice) {
+                const double idle_s = double(now - slot->last_active.load()) / 1000.0;
+                char line[256];
+                std::snprintf(line, sizeof line,
+                              "instance %s (%s) expired: no request%s for %.1f s; deleted",
+                              slot->id.c_str(), slot->entry->name.c_str(),
+                              slot->link ? ", WebSocket or link master" : " or WebSocket", idle_s);
+                opt.notice(line);
+            }
+            std::lock_guard sl(slot->m); // a call that found it before it went ends first
+        }
+        gone.clear(); // the slots' engines and drivers stop here, without the service's lock
+        lock.lock();
+    }
 }
 
 Service::~Service() {
@@ -1291,8 +1488,12 @@ Service::~Service() {
         impl_->stopping = true;
     }
     impl_->wake.notify_all();
+    impl_->reaper_wake.notify_all();
     for (std::thread& t : impl_->workers) {
         t.join();
+    }
+    if (impl_->reaper.joinable()) {
+        impl_->reaper.join();
     }
     for (Impl::Job& j : impl_->queue) {
         j.done(error_reply(503, "the server is stopping"));
@@ -1358,6 +1559,7 @@ bool Service::adopt_socket(const std::string& id, int native_socket, std::string
     if (!s) {
         return false;
     }
+    s->touch();
     std::lock_guard lock(s->m);
     s->control->adopt(native_socket, std::move(request));
     return true;
@@ -1459,7 +1661,10 @@ Reply Service::handle(const Call& c) {
         if (!slot) {
             return error_reply(404, "no instance " + c.id);
         }
-        return s.instance_call(*slot, c);
+        slot->touch(); // its lease renewed
+        Reply r = s.instance_call(*slot, c);
+        slot->touch(); // a call that waited (a link's start) counts from its end
+        return r;
     }
     case Op::CreateFactory:
     case Op::CreateMachineCode:
@@ -1480,6 +1685,7 @@ Service::Stats Service::stats() const {
     st.compiled = impl_->compiled;
     st.failed = impl_->failed;
     st.reused = impl_->reused;
+    st.expired = impl_->expired;
     return st;
 }
 

@@ -76,6 +76,14 @@ struct ServiceOptions {
     /// (TUTTI_CACHE_DIR, ~/.cache/tutti/code); TUTTI_CACHE=0 turns it off too.
     bool use_cache = false;
     std::string cache_dir;
+    /// Instances expire after this many seconds without activity (<= 0:
+    /// never): a request on the instance (any /v1/instances/ID... call; a
+    /// client that holds one renews it with GET /v1/instances/ID), an open
+    /// WebSocket on it, or its audio link's master connected. An orphaned
+    /// instance (its client died) is stopped and deleted.
+    double instance_idle_s = 60;
+    /// Called (on the reaper's thread) with a line for each expired instance.
+    std::function<void(const std::string&)> notice;
 };
 
 struct Reply {
@@ -116,6 +124,7 @@ public:
     struct Stats {
         std::size_t factories = 0, instances = 0, queued = 0, running = 0;
         std::size_t compiled = 0, failed = 0, reused = 0;
+        std::size_t expired = 0; ///< instances deleted for idleness
     };
     Stats stats() const;
     const ServiceOptions& options() const;

@@ -309,6 +309,61 @@ TEST(RemoteLink, SwapCarriesStateOnTheServerThroughTheLink) {
     EXPECT_EQ(out[63], float(2 * (n - lag) * 64)) << report;
 }
 
+// Bargraphs come back through the link (ports 30530, UDP 30531): the server
+// sends the playing version's bargraph values in the link's control channel,
+// so value() and get_parameter() read a remote meter here, without a request.
+TEST(RemoteLink, BargraphsComeBackThroughTheLink) {
+    Served s(30530);
+    ASSERT_TRUE(s.started);
+    const char* metered = "g = hslider(\"gain\", 0.5, 0, 1, 0.01);\n"
+                          "process = _ * g : hbargraph(\"level\", 0, 2);\n";
+    auto created = remote::RemoteFactory::create(s.endpoint, bundle_of("meter.dsp", metered));
+    ASSERT_TRUE(created.ok());
+    auto inst = created.factory->create_remote_instance(48000, 64);
+    remote::LinkOptions lo;
+    lo.latency = 2;
+    lo.listen = "127.0.0.1:30531";
+    lo.reply_wait_ms = 2000;
+    inst->connect_audio(lo);
+    std::vector<float> in(64, 1.0f), out(64);
+    auto run = [&](int blocks) {
+        for (int b = 0; b < blocks; ++b) {
+            const float* ip[] = {in.data()};
+            float* op[] = {out.data()};
+            inst->compute(64, reinterpret_cast<const void* const*>(ip),
+                          reinterpret_cast<void* const*>(op));
+        }
+    };
+    const auto& ps = created.factory->parameters();
+    std::size_t level = 0;
+    while (level < ps.size() && !ps[level].named("level")) {
+        ++level;
+    }
+    ASSERT_LT(level, ps.size());
+    // until the server joined and its blocks come back
+    for (int i = 0; i < 2000 && out[63] != 0.5f; ++i) {
+        run(1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(out[63], 0.5f);
+    run(50);
+    const std::size_t before = s.server->stats().requests;
+    EXPECT_FLOAT_EQ(float(inst->value("/meter/level")), 0.5f);
+    EXPECT_TRUE(inst->set_parameter("gain", 0.75)); // through the link, no request
+    run(50);
+    EXPECT_FLOAT_EQ(float(inst->value("level")), 0.75f);
+    EXPECT_FLOAT_EQ(float(inst->get_parameter(level)), 0.75f);
+    EXPECT_FLOAT_EQ(out[63], 0.75f);
+    EXPECT_EQ(s.server->stats().requests, before); // read here: no request
+    std::printf("bargraphs through the link: level %g here after gain 0.75 was set, %llu values "
+                "received over %llu blocks, %zu requests meanwhile\n",
+                inst->value("level"), (unsigned long long)inst->link_meters_received(),
+                (unsigned long long)inst->link_blocks(), s.server->stats().requests - before);
+    EXPECT_GT(inst->link_meters_received(), 0u);
+    EXPECT_LT(inst->link_meters_received(), inst->link_blocks()); // throttled
+    inst->disconnect_audio();
+}
+
 TEST(RemoteLink, AnEngineRunsALinkedRemoteFactory) {
     Served s(28004);
     ASSERT_TRUE(s.started);

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "net/ws_client.h"
@@ -481,6 +482,71 @@ TEST(ServeServer, ControlWebSocketPerInstance) {
                    "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                    "Sec-WebSocket-Version: 13\r\n\r\n");
     EXPECT_EQ(answer.rfind("HTTP/1.1 404", 0), 0u) << answer;
+}
+
+// Orphaned instances expire (ServiceOptions::instance_idle_s; port 30510): an
+// instance nobody asks about (its client died) is deleted after the idle
+// timeout; a RemoteInstance that holds one renews its lease (and stays while
+// idle), and an open WebSocket keeps one too.
+TEST(ServeServer, IdleInstancesExpireWhileHeldOnesStay) {
+    serve::ServiceOptions vo = Served::workers(2, 20);
+    vo.instance_idle_s = 1.0;
+    std::vector<std::string> notices;
+    std::mutex notices_m;
+    vo.notice = [&](const std::string& line) {
+        std::lock_guard lock(notices_m);
+        notices.push_back(line);
+    };
+    test::Served s(30510, vo);
+    ASSERT_TRUE(s.started);
+    auto created = remote::RemoteFactory::create(s.endpoint, bundle_of("tone.dsp", gain_program));
+    ASSERT_TRUE(created.ok());
+    auto held = created.factory->create_remote_instance(48000, 64);
+    EXPECT_DOUBLE_EQ(held->idle_timeout(), 1.0);
+    held->start();
+    // an orphan: made by a request, then nobody asks about it (its client died)
+    remote::Client client(s.endpoint);
+    const std::string orphan = remote::Client(s.endpoint)
+                                   .call("POST", "/v1/instances",
+                                         "{\"factory\":\"" + created.factory->content_key() + "\"}")
+                                   .body.substr(7, 32);
+    // one with an open WebSocket (a control page) and no request
+    const std::string watched =
+        remote::Client(s.endpoint)
+            .call("POST", "/v1/instances",
+                  "{\"factory\":\"" + created.factory->content_key() + "\"}")
+            .body.substr(7, 32);
+    tutti::testing::WsClient ws;
+    std::string error;
+    ASSERT_TRUE(ws.connect("127.0.0.1", 30510, "/v1/instances/" + watched + "/ws", &error))
+        << error;
+    auto listed = [&](const std::string& id) {
+        return client.call("GET", "/v1/instances").body.find(id) != std::string::npos;
+    };
+    EXPECT_TRUE(listed(orphan));
+    const auto t0 = Clock::now();
+    EXPECT_TRUE(eventually([&] { return !listed(orphan); }));
+    const double gone_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("the orphan expired after %.2f s (idle timeout 1 s)\n", gone_s);
+    EXPECT_GE(gone_s, 0.8);
+    // three timeouts later the held one and the watched one are still there
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+    EXPECT_TRUE(listed(held->id()));
+    EXPECT_TRUE(listed(watched));
+    EXPECT_TRUE(held->set_parameter("gain", 0.25)); // and usable
+    EXPECT_EQ(s.service->stats().expired, 1u);
+    {
+        std::lock_guard lock(notices_m);
+        ASSERT_EQ(notices.size(), 1u);
+        EXPECT_NE(notices[0].find("instance " + orphan + " (tone) expired"), std::string::npos)
+            << notices[0];
+    }
+    // the socket closed: it expires too; the held one is deleted by its holder
+    ws.close();
+    EXPECT_TRUE(eventually([&] { return !listed(watched); }));
+    const std::string id = held->id();
+    held.reset();
+    EXPECT_EQ(client.request("GET", "/v1/instances/" + id).status, 404);
 }
 
 TEST(ServeServer, BadInputIsAnsweredAndTheServerGoesOn) {

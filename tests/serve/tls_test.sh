@@ -74,6 +74,24 @@ cp "$src/tests/serve/render_fx.dsp" .
 "$tutti" render render_fx.dsp -o remote.txt --input noise --frames 3000 --set-at 500:gain=0.8 \
     --on "https://127.0.0.1:$port" --tls-ca server.pem || fail "render --on over TLS"
 cmp local.txt remote.txt || fail "render over TLS differs from the local one"
+# the instance's control WebSocket over TLS (wss://), with a client nobody here
+# wrote: Node's own WebSocket (undici)
+if node --experimental-websocket -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2> /dev/null; then
+    key=$(grep -o '"key":"[0-9a-f]*"' f.json | cut -d'"' -f4)
+    id=$(curl -sf --cacert server.pem -X POST -d "{\"factory\":\"$key\"}" \
+        "https://127.0.0.1:$port/v1/instances" | cut -d'"' -f4)
+    [ ${#id} = 32 ] || fail "no instance over TLS"
+    curl -sf --cacert server.pem -X POST "https://127.0.0.1:$port/v1/instances/$id/start" > /dev/null \
+        || fail "start over TLS"
+    NODE_EXTRA_CA_CERTS=server.pem node --experimental-websocket --no-warnings \
+        "$src/tests/serve/tls_ws_client.mjs" "https://127.0.0.1:$port" "$id" > ws.out 2>&1 \
+        || fail "wss: $(cat ws.out)"
+    cat ws.out
+    ws=", the instance WebSocket over wss:// (Node's WebSocket)"
+else
+    echo "(no Node with a WebSocket: the wss:// check is skipped)"
+    ws=
+fi
 # plain HTTP to the TLS port: a plain 400 that says so
 code=$(curl -s -o plain.json -w '%{http_code}' "http://127.0.0.1:$port/v1/health")
 [ "$code" = 400 ] && grep -q "speaks https" plain.json || fail "plain HTTP: $code $(cat plain.json)"
@@ -103,4 +121,4 @@ grep -q "warning: no TLS off loopback: the token and the programs travel in clea
 curl -sf -H "Authorization: Bearer sesame" "http://10.77.0.1:$port/v1/health" > /dev/null \
     || fail "plain HTTP off loopback still works"
 stop
-echo "tls: curl and tutti (factories, render --on) over https; plain HTTP, untrusted CAs refused; the warning"
+echo "tls: curl and tutti (factories, render --on) over https$ws; plain HTTP, untrusted CAs refused; the warning"

@@ -295,6 +295,11 @@ int main(int argc, char** argv) {
     serve->add_option("--max-body-mb", sa.max_body_mb, "Largest bundle accepted")
         ->capture_default_str();
     serve->add_option("--seconds", sa.seconds, "Stop after this long");
+    serve
+        ->add_option("--instance-idle", sa.instance_idle,
+                     "Seconds after which an instance without a request, WebSocket or link "
+                     "master is deleted (its client died; 0: never)")
+        ->capture_default_str();
     serve->add_flag("!--no-advertise", sa.advertise,
                     "Do not announce the server with DNS-SD (tutti machines; docs/discovery.md)");
     serve->add_option(

@@ -8,6 +8,16 @@
  * --watch compiles every save on the server and swaps it in there, state
  * carried (RemoteInstance::swap), one line per swap.
  *
+ * Control, as a local `tutti play`: a local Engine plays a stand-in of the
+ * remote program (RemoteVersion: its UI, its compute() and parameters handed to
+ * the one RemoteInstance), so the control hub, the OSC and HTTP/WebSocket
+ * servers and --set work unchanged: a change lands in the engine, which hands
+ * it to the instance at its frame (through the link), and the bargraphs the
+ * link brings back are the engine's control values (OSC and HTTP reads, the
+ * page's meters), without a request. After a swap on the server, a stand-in of
+ * the new version is submitted to the engine (no crossfade: the audio is the
+ * server's, which swapped with its state).
+ *
  * A server that goes away: the link goes silent (compute() plays silence: no
  * last good program here, the program ran there), one error line says so, and
  * the driver plays on until --seconds or a signal; a swap that cannot reach the
@@ -26,9 +36,16 @@
 #include <thread>
 
 #include "apps/tutti/play.h"
+#include "control/control_hub.h"
+#include "http/server.h"
+#include "osc/osc_server.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
+#include "support/loopback.h"
 #include "tutti/driver.h"
+#include "tutti/engine.h"
+#include "tutti/engine_callback.h"
+#include "web/control_banner.h"
 
 namespace tutti::app {
 
@@ -40,18 +57,75 @@ extern "C" void on_remote_signal(int) {
     stop_remote.store(true);
 }
 
-class RemoteCallback final : public AudioCallback {
+/// A version of the remote program for the local engine: the server's UI
+/// (its FactoryInfo without a state block here), whose instance hands
+/// compute() and the parameters to the linked RemoteInstance. init() touches
+/// nothing on the server (the program runs there with its own values).
+class RemoteVersion final : public Factory {
 public:
-    explicit RemoteCallback(remote::RemoteInstance& instance) : instance_(instance) {
+    RemoteVersion(FactoryInfo info, remote::RemoteInstance& instance)
+        : Factory(strip(std::move(info))), instance_(instance) {
     }
-    void process(int frames, const float* const* inputs, float* const* outputs) noexcept override {
-        instance_.compute(frames, reinterpret_cast<const void* const*>(inputs),
-                          reinterpret_cast<void* const*>(outputs));
+    const char* implementation() const override {
+        return "remote-link";
+    }
+
+protected:
+    std::unique_ptr<Instance> make_instance(std::shared_ptr<const Factory> self) const override;
+
+private:
+    static FactoryInfo strip(FactoryInfo info) {
+        info.state_layout.clear(); // the state is the server's
+        info.state_bytes = 0;
+        return info;
+    }
+    remote::RemoteInstance& instance_;
+};
+
+class RemoteVersionInstance final : public Instance {
+public:
+    RemoteVersionInstance(std::shared_ptr<const Factory> f, remote::RemoteInstance& instance)
+        : Instance(std::move(f)), instance_(instance) {
+    }
+    void instance_constants(int) override {
+    }
+    void reset_controls() override {
+    }
+    void clear() override {
+    }
+    void compute(int frames, const void* const* inputs, void* const* outputs) override {
+        instance_.compute(frames, inputs, outputs);
+    }
+    void set_parameter(std::size_t index, double value) override {
+        instance_.set_parameter(index, value); // through the link (no request)
+    }
+    double get_parameter(std::size_t index) const override {
+        return instance_.get_parameter(index); // bargraphs: as the link brings them
+    }
+    std::byte* state() override {
+        return nullptr;
+    }
+    const std::byte* state() const override {
+        return nullptr;
+    }
+    void read_state(std::span<std::byte>) const override {
+    }
+    void write_state(std::span<const std::byte>) override {
     }
 
 private:
     remote::RemoteInstance& instance_;
 };
+
+std::unique_ptr<Instance> RemoteVersion::make_instance(std::shared_ptr<const Factory> self) const {
+    return std::make_unique<RemoteVersionInstance>(std::move(self), instance_);
+}
+
+/// The address the control servers bind: --listen's, without its port.
+std::string control_host(const std::string& listen) {
+    std::string host = listen.substr(0, listen.rfind(':'));
+    return host.empty() ? "127.0.0.1" : host;
+}
 
 /// Whether the file changed since `*seen` (its modification time).
 bool changed(const std::string& path, std::filesystem::file_time_type* seen) {
@@ -132,7 +206,34 @@ int run_play_remote(const PlayArgs& a) {
                 return 2;
             }
         }
-        RemoteCallback callback(*inst);
+        // the local engine that the control sources address (see the file comment)
+        EngineOptions eo;
+        eo.sample_rate = driver->sample_rate();
+        eo.max_block = driver->block_size();
+        eo.inputs = dopt.inputs;
+        eo.outputs = dopt.outputs;
+        eo.crossfade_ms = 0; // one version computes a block: the link sees each frame once
+        if (a.http) {
+            eo.output_tap_frames = std::size_t(eo.sample_rate); // the page's meters
+        }
+        auto engine_owner = std::make_unique<Engine>(eo); // goes before the instance
+        Engine& engine = *engine_owner;
+        auto version = std::make_shared<const RemoteVersion>(c.factory->info(), *inst);
+        const std::uint64_t g1 = engine.submit(version, a.program, &error);
+        if (g1 == 0 || !engine.wait_prepared(g1)) {
+            std::cerr << "tutti play: the engine refused the program: " << error << "\n";
+            return 2;
+        }
+        for (const std::string& kv : a.sets) {
+            const std::size_t eq = kv.rfind('=');
+            if (eq == std::string::npos ||
+                control::set_by_path(engine, kv.substr(0, eq), std::atof(kv.c_str() + eq + 1)) ==
+                    0) {
+                std::cerr << "tutti play: --set " << kv << ": no such control\n";
+                return 2;
+            }
+        }
+        EngineCallback callback(engine);
         if (!driver->start(&callback, &error)) {
             std::cerr << "tutti play: " << a.driver << ": " << error << "\n";
             return 2;
@@ -144,6 +245,54 @@ int run_play_remote(const PlayArgs& a) {
                     driver->sample_rate(), dopt.inputs, dopt.outputs,
                     a.watch ? "; watching for saves" : "");
         std::printf("link: %s\n", inst->link_json().c_str());
+        // control from other processes, as a local tutti play: the hub, OSC, HTTP
+        const std::string listen = control_host(a.listen);
+        control::ControlHub::Options hub_options;
+        hub_options.token = a.token;
+        control::ControlHub hub(hub_options);
+        const int program_id =
+            hub.add_program(engine, std::filesystem::path(a.program).stem().string());
+        std::unique_ptr<osc::Server> osc_server;
+        if (a.osc) {
+            osc::ServerOptions oo;
+            oo.listen = listen;
+            oo.port = a.osc_port;
+            oo.outport = a.osc_outport;
+            oo.errport = a.osc_errport;
+            oo.desthost = a.desthost;
+            oo.xmit = a.xmit;
+            oo.xmitfilter = a.xmitfilter;
+            oo.bundle = a.bundle;
+            osc_server = std::make_unique<osc::Server>(hub, oo);
+            if (!osc_server->start(&error)) {
+                std::cerr << "tutti play: OSC: " << error << "\n";
+                return 2;
+            }
+            std::printf("OSC: %s (replies on %d, errors on %d)\n%s\n", osc_server->url().c_str(),
+                        osc_server->outport(), osc_server->errport(), osc_server->infos().c_str());
+        }
+        if (!is_loopback_host(listen)) {
+            std::printf("control token (writes from off loopback need it): %s\n",
+                        hub.token().c_str());
+        }
+        web::ControlBanner banner;
+        std::unique_ptr<http::Server> http_server;
+        if (a.http) {
+            http::ServerOptions so;
+            so.listen = listen;
+            so.port = a.http_port;
+            so.token = hub.token();
+            http_server = std::make_unique<http::Server>(hub, program_id, engine, so);
+            if (!http_server->start(&error)) {
+                std::cerr << "tutti play: http: " << error << "\n";
+                return 2;
+            }
+            banner.http = web::page_url(listen, http_server->port(), "");
+            banner.page_url = web::page_url(listen, http_server->port(),
+                                            is_loopback_host(listen) ? "" : so.token);
+            http_server->set_page_url(banner.page_url);
+        }
+        web::print_control_banner(std::cout, banner);
         std::fflush(stdout);
         std::signal(SIGINT, on_remote_signal);
         std::signal(SIGTERM, on_remote_signal);
@@ -193,6 +342,9 @@ int run_play_remote(const PlayArgs& a) {
                         continue;
                     }
                     const std::string report = inst->swap(e.factory);
+                    // the engine's stand-in follows: the new version's UI
+                    engine.submit(std::make_shared<const RemoteVersion>(e.factory->info(), *inst),
+                                  a.program, nullptr);
                     std::printf("swap %d on the server in %.1f ms (compile %.1f ms): %s\n", ++swaps,
                                 std::chrono::duration<double, std::milli>(
                                     std::chrono::steady_clock::now() - t1)
@@ -204,6 +356,12 @@ int run_play_remote(const PlayArgs& a) {
                 std::fflush(stdout);
             }
         }
+        if (http_server) {
+            http_server->stop();
+        }
+        if (osc_server) {
+            osc_server->stop();
+        }
         driver->stop();
         std::printf("stopped: %llu callbacks, %llu blocks through the link, %llu concealed%s\n",
                     static_cast<unsigned long long>(driver->callbacks()),
@@ -211,7 +369,11 @@ int run_play_remote(const PlayArgs& a) {
                     static_cast<unsigned long long>(inst->link_concealed()),
                     lost ? ", the server went away" : "");
         std::fflush(stdout);
-        inst.reset(); // deletes the server's instance (5 s at most when it is gone)
+        http_server.reset();
+        osc_server.reset();
+        hub.remove_program(program_id);
+        engine_owner.reset(); // its versions hand their calls to the instance
+        inst.reset();         // deletes the server's instance (5 s at most when it is gone)
     } catch (const remote::RemoteError& e) {
         std::cerr << "tutti play: --on " << where << ": " << e.what() << "\n";
         return 1;

@@ -54,6 +54,11 @@ int run_serve(const ServeArgs& a) {
     vo.render = render_for_server; // POST /v1/render: tutti render's code
     vo.use_cache = a.cache;
     vo.cache_dir = a.cache_dir;
+    vo.instance_idle_s = a.instance_idle;
+    vo.notice = [](const std::string& line) {
+        std::printf("tutti serve: %s\n", line.c_str());
+        std::fflush(stdout);
+    };
     serve::Service service(vo);
     serve::Server server(service, so);
     std::string error;

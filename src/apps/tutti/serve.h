@@ -17,10 +17,11 @@ struct ServeArgs {
     double max_seconds = 30;     ///< per compilation
     double max_memory_mb = 1024; ///< per compilation (growth of the process)
     std::size_t max_body_mb = 32;
-    double seconds = -1;           ///< stop after this long (default: until SIGINT/SIGTERM)
-    bool advertise = true;         ///< announce _tutti._tcp with DNS-SD (--no-advertise: not)
-    bool cache = true;             ///< the compiled-code cache (--no-cache: not)
-    std::string cache_dir;         ///< --cache-dir (default: the user's, ~/.cache/tutti/code)
+    double seconds = -1;       ///< stop after this long (default: until SIGINT/SIGTERM)
+    double instance_idle = 60; ///< --instance-idle: an instance without activity expires (0: never)
+    bool advertise = true;     ///< announce _tutti._tcp with DNS-SD (--no-advertise: not)
+    bool cache = true;         ///< the compiled-code cache (--no-cache: not)
+    std::string cache_dir;     ///< --cache-dir (default: the user's, ~/.cache/tutti/code)
     std::string tls_cert, tls_key; ///< --tls-cert, --tls-key: https
 };
 int run_serve(const ServeArgs& args);
