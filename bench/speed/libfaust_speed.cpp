@@ -5,7 +5,8 @@
  * bench/speed/run.sh. Compile time: source text to an initialised instance,
  * best of the runs (each factory deleted, so libfaust's factory cache never
  * answers); run time through the same harness as tutti (bench_harness.h).
- * Usage: bench_speed_libfaust PROGRAM.dsp COMPILE_RUNS SECONDS PASSES CHECK_OUT
+ * Usage: bench_speed_libfaust PROGRAM.dsp COMPILE_RUNS SECONDS PASSES CHECK_OUT (PASSES
+ * "serve": SECONDS of CPU per pass, each asked on stdin: bench_harness.h serve)
  */
 #include <faust/dsp/llvm-dsp.h>
 #include <faust/gui/UI.h>
@@ -53,17 +54,29 @@ int main(int argc, char** argv) {
     if (instance == nullptr) {
         return 1;
     }
+    // BENCH_LIBFAUST_IR=FILE: libfaust's LLVM IR of the factory, for comparing code
+    if (const char* ir = std::getenv("BENCH_LIBFAUST_IR"); ir != nullptr && *ir != 0) {
+        std::ofstream(ir) << writeDSPFactoryToIR(factory);
+    }
     tutti::bench::Dsp d = tutti::bench::adapt(instance);
     tutti::bench::Setup s;
     s.seconds = std::atof(argv[3]);
     s.passes = std::atoi(argv[4]);
-    tutti::bench::Result r = tutti::bench::run(d, s);
-    if (!tutti::bench::write_check(argv[5], r)) {
-        std::cerr << "cannot write " << argv[5] << "\n";
-        return 2;
+    bool written = true;
+    auto report = [&](const tutti::bench::Result& r) {
+        written = tutti::bench::write_check(argv[5], r);
+        if (!written) {
+            std::cerr << "cannot write " << argv[5] << "\n";
+            return;
+        }
+        tutti::bench::print_json(path, "libfaust-llvm", "fast", compile, r.ns_per_frame);
+    };
+    if (std::string(argv[4]) == "serve") { // SECONDS: CPU seconds per pass
+        tutti::bench::serve(d, s, s.seconds, report);
+    } else {
+        report(tutti::bench::run(d, s));
     }
-    tutti::bench::print_json(path, "libfaust-llvm", "fast", compile, r.ns_per_frame);
     delete instance;
     deleteDSPFactory(factory);
-    return 0;
+    return written ? 0 : 2;
 }

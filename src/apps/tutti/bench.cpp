@@ -121,14 +121,22 @@ int run_bench(const BenchArgs& a) {
     bench::Setup s;
     s.seconds = a.seconds;
     s.passes = a.passes;
-    bench::Result r = bench::run(d, s);
-    if (!a.check_out.empty() && !bench::write_check(a.check_out, r)) {
-        std::cerr << "tutti bench: cannot write '" << a.check_out << "'\n";
-        return 2;
+    const std::string math_name = a.backend == "interp" ? "exact" : a.math;
+    bool written = true;
+    auto report = [&](const bench::Result& r) {
+        written = a.check_out.empty() || bench::write_check(a.check_out, r);
+        if (!written) {
+            std::cerr << "tutti bench: cannot write '" << a.check_out << "'\n";
+            return;
+        }
+        bench::print_json(a.program, a.backend, math_name, compile, r.ns_per_frame);
+    };
+    if (a.serve) {
+        bench::serve(d, s, a.seconds, report); // ns_per_frame of the JSON line: 0
+    } else {
+        report(bench::run(d, s));
     }
-    bench::print_json(a.program, a.backend, a.backend == "interp" ? "exact" : a.math, compile,
-                      r.ns_per_frame);
-    return 0;
+    return written ? 0 : 2;
 }
 
 } // namespace tutti::app

@@ -18,6 +18,7 @@ struct BenchArgs {
     int passes = 3;                ///< timed passes; the best counts
     bool no_library_cache = false; ///< each compilation parses the libraries again
     bool timings = false;          ///< print the best CPU time of each pass on stderr
+    bool serve = false;            ///< passes asked on stdin (bench_harness.h serve); seconds: CPU
     std::string check_out;         ///< where to write the recorded output (bench_harness.h), if set
 };
 

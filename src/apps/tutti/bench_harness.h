@@ -14,7 +14,9 @@
  * instance are recorded (the output the runner compares across contenders),
  * then the instance goes on for the timed passes: CPU time of this thread
  * (clock_gettime(CLOCK_THREAD_CPUTIME_ID): time other processes take from a
- * shared machine is not counted), the best pass, per frame.
+ * shared machine is not counted), per frame: the best of `passes` (run), or
+ * each pass the speed runner asks for on stdin (serve), which interleaves the
+ * contenders and takes the median.
  */
 #pragma once
 
@@ -94,53 +96,106 @@ inline void apply_controls(std::vector<Control>& controls, long k) {
     }
 }
 
-inline Result run(Dsp& d, const Setup& s) {
-    set_ftz_daz();
-    constexpr int noise_frames = 48000;
-    std::vector<std::vector<float>> noise(std::size_t(std::max(d.inputs, 0)));
-    std::uint32_t seed = 12345;
-    for (auto& ch : noise) {
-        ch.resize(noise_frames + std::size_t(s.block));
-        for (float& x : ch) {
-            seed = seed * 1664525u + 1013904223u;
-            x = float(std::int32_t(seed)) * (0.5f / 2147483648.0f);
+/// One contender's run: the noise, the output buffers and the block counter,
+/// kept between the recorded blocks and the timed passes (and, serving, between
+/// the passes the runner asks for).
+class Runner {
+public:
+    Runner(Dsp& d, const Setup& s) : d_(d), s_(s) {
+        set_ftz_daz();
+        noise_.resize(std::size_t(std::max(d.inputs, 0)));
+        std::uint32_t seed = 12345;
+        for (auto& ch : noise_) {
+            ch.resize(noise_frames + std::size_t(s.block));
+            for (float& x : ch) {
+                seed = seed * 1664525u + 1013904223u;
+                x = float(std::int32_t(seed)) * (0.5f / 2147483648.0f);
+            }
+        }
+        out_.assign(std::size_t(std::max(d.outputs, 0)), std::vector<float>(std::size_t(s.block)));
+        in_ptr_.resize(noise_.size());
+        out_ptr_.resize(out_.size());
+        for (std::size_t c = 0; c < out_.size(); ++c) {
+            out_ptr_[c] = out_[c].data();
         }
     }
-    std::vector<std::vector<float>> out(std::size_t(std::max(d.outputs, 0)),
-                                        std::vector<float>(std::size_t(s.block)));
-    std::vector<float*> in_ptr(noise.size()), out_ptr(out.size());
-    for (std::size_t c = 0; c < out.size(); ++c) {
-        out_ptr[c] = out[c].data();
-    }
-    long k = 0;
-    auto block = [&] {
-        std::size_t at = std::size_t((k * s.block) % noise_frames);
-        for (std::size_t c = 0; c < noise.size(); ++c) {
-            in_ptr[c] = noise[c].data() + at;
+    /// The first check_blocks blocks from the fresh instance, recorded (they
+    /// also warm it up); returns their CPU time per block, in ns.
+    double record(Result& r) {
+        r.check.assign(out_.size(), {});
+        double t0 = thread_cpu_ns();
+        for (int b = 0; b < s_.check_blocks; ++b) {
+            block();
+            for (std::size_t c = 0; c < out_.size(); ++c) {
+                r.check[c].insert(r.check[c].end(), out_[c].begin(), out_[c].end());
+            }
         }
-        apply_controls(d.controls, k);
-        d.compute(s.block, in_ptr.data(), out_ptr.data());
-        ++k;
-    };
-    Result r;
-    r.check.resize(out.size());
-    for (int b = 0; b < s.check_blocks; ++b) {
-        block();
-        for (std::size_t c = 0; c < out.size(); ++c) {
-            r.check[c].insert(r.check[c].end(), out[c].begin(), out[c].end());
-        }
+        return (thread_cpu_ns() - t0) / double(std::max(1, s_.check_blocks));
     }
-    long blocks = std::max(1L, long(s.seconds * 48000.0 / s.block));
-    r.ns_per_frame = 1e300;
-    for (int p = 0; p < s.passes; ++p) {
+    /// One timed pass of `blocks` blocks: CPU time of this thread per frame.
+    double pass(long blocks) {
         double t0 = thread_cpu_ns();
         for (long b = 0; b < blocks; ++b) {
             block();
         }
-        double ns = (thread_cpu_ns() - t0) / double(blocks * s.block);
-        r.ns_per_frame = std::min(r.ns_per_frame, ns);
+        return (thread_cpu_ns() - t0) / double(blocks * s_.block);
+    }
+
+private:
+    static constexpr int noise_frames = 48000;
+    void block() {
+        std::size_t at = std::size_t((k_ * s_.block) % noise_frames);
+        for (std::size_t c = 0; c < noise_.size(); ++c) {
+            in_ptr_[c] = noise_[c].data() + at;
+        }
+        apply_controls(d_.controls, k_);
+        d_.compute(s_.block, in_ptr_.data(), out_ptr_.data());
+        ++k_;
+    }
+    Dsp& d_;
+    Setup s_;
+    std::vector<std::vector<float>> noise_, out_;
+    std::vector<float*> in_ptr_, out_ptr_;
+    long k_ = 0;
+};
+
+inline Result run(Dsp& d, const Setup& s) {
+    Runner runner(d, s);
+    Result r;
+    runner.record(r);
+    long blocks = std::max(1L, long(s.seconds * 48000.0 / s.block));
+    r.ns_per_frame = 1e300;
+    for (int p = 0; p < s.passes; ++p) {
+        r.ns_per_frame = std::min(r.ns_per_frame, runner.pass(blocks));
     }
     return r;
+}
+
+/// The runner's side of an interleaved measurement (bench/speed/run.sh): the
+/// check blocks are recorded and handed to `ready` (which writes them and
+/// prints the contender's JSON line), then every line "pass" on stdin runs one
+/// timed pass of about `cpu_seconds` of CPU time (a whole number of 32-block
+/// control cycles, at least one, from the recorded blocks' speed) and prints
+/// its ns per frame on a line of its own; end of input ends it. The runner
+/// asks each contender in turn, so that every contender's passes are spread
+/// over the same stretch of time and share its noise.
+template <class F> void serve(Dsp& d, const Setup& s, double cpu_seconds, const F& ready) {
+    Runner runner(d, s);
+    Result r;
+    double ns_per_block = std::max(1.0, runner.record(r));
+    constexpr long cycle = 32; // blocks: the slider pattern repeats every 32
+    long blocks =
+        std::max(1L, long(cpu_seconds * 1e9 / ns_per_block / double(cycle) + 0.5)) * cycle;
+    ready(r);
+    std::fflush(stdout);
+    char line[64];
+    while (std::fgets(line, sizeof line, stdin) != nullptr) {
+        if (std::string(line).rfind("pass", 0) != 0) {
+            continue;
+        }
+        std::printf("%.3f\n", runner.pass(blocks));
+        std::fflush(stdout);
+    }
 }
 
 /// The recorded output as raw binary: channels, frames (int32), then each

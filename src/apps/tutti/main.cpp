@@ -265,6 +265,9 @@ int main(int argc, char** argv) {
                      "running engine)");
     benchc->add_flag("--timings", ba.timings,
                      "Print the best CPU time of each pass of the pipeline on stderr");
+    benchc->add_flag("--serve", ba.serve,
+                     "Time one pass of about --seconds of CPU time per line 'pass' read on stdin, "
+                     "printing its ns per frame (bench/speed/run.sh interleaves contenders so)");
     benchc->add_option("--check-out", ba.check_out,
                        "Write the first 200 blocks of output to FILE (for bench/speed/run.sh)");
 

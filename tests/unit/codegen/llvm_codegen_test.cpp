@@ -171,6 +171,63 @@ TEST(Codegen, NestedLoopsIfsAndFrameLoopInsideIf) {
               sc.inputs[0][10] * -2.0 + 21.0); // frame 9: t[4*2 + 1] = 2*10 + 1
 }
 
+// A frame loop selecting on a control the loop does not write (a bypass
+// switch read through FtoI) is emitted twice, one copy per value of the
+// switch; every block, in both math modes, computes what the interpreter does
+// (exact: bit for bit), the switch moving between blocks.
+TEST(Codegen, FrameLoopVersionedOnAControlMatchesTheInterpreter) {
+    Module m;
+    m.real = Type::F32;
+    m.num_inputs = 1;
+    m.num_outputs = 2;
+    Builder b(m);
+    std::uint32_t bypass = b.add_field("fCheckbox0", Type::F32, 1, FieldKind::Control);
+    std::uint32_t rec = b.add_field("fRec0", Type::F32, 2, FieldKind::Recursion);
+    // fRec0[0] = 0.5 * fRec0[1] + in; gain = expf(0.25 * fRec0[0]);
+    // out0 = (i32)bypass != 0 ? in : fRec0[0] * gain; out1 = (i32)bypass ? 0 : gain;
+    // fRec0[1] = fRec0[0]
+    const Expr* on = b.binary(Op::Ne, b.unary(Op::FtoI, b.field(bypass)), b.i32(0));
+    const Expr* r0 = b.field(rec, b.i32(0));
+    const Expr* gain = b.call("expf", Type::F32, {b.binary(Op::Mul, b.real(0.25), r0)});
+    m.compute.body.push_back(b.frame_loop({
+        b.set_field(
+            rec, b.i32(0),
+            b.binary(Op::Add, b.binary(Op::Mul, b.real(0.5), b.field(rec, b.i32(1))), b.input(0))),
+        b.set_output(0, b.select(on, b.input(0), b.binary(Op::Mul, r0, gain))),
+        b.set_output(1, b.select(b.unary(Op::FtoI, b.field(bypass)), b.real(0), gain)),
+        b.set_field(rec, b.i32(1), r0),
+    }));
+    layout(m);
+    EXPECT_NE(codegen::emit_llvm_text(m).find("frames.on"), std::string::npos);
+    Interpreter interp(m);
+    ASSERT_TRUE(interp.ok()) << interp.errors()[0];
+    Scenario sc;
+    sc.blocks = varying_blocks(3000);
+    int frames = 0;
+    for (int k : sc.blocks) {
+        frames += k;
+    }
+    sc.inputs = random_inputs(1, frames, 5, false);
+    for (std::size_t k = 0; k < sc.blocks.size(); ++k) {
+        sc.controls.push_back(k % 3 == 0 ? 0.0 : k % 3 == 1 ? 1.0 : 0.75); // 0.75: (i32) 0
+    }
+    Rendering expected = render(interpreter_executor(interp, m), m.real, 1, 2, sc);
+    NativeCode code = compile_native(m);
+    ASSERT_TRUE(code.module) << code.error;
+    EXPECT_EQ(compare(expected, render(native_executor(code, m), m.real, 1, 2, sc)), "");
+    jit::JitOptions fast;
+    fast.fast_math = true;
+    NativeCode fast_code = compile_native(m, fast);
+    ASSERT_TRUE(fast_code.module) << fast_code.error;
+    Rendering actual = render(native_executor(fast_code, m), m.real, 1, 2, sc);
+    for (std::size_t i = 0; i < expected.frames(); ++i) {
+        for (std::size_t c = 0; c < 2; ++c) {
+            double e = expected.sample(c, i);
+            ASSERT_NEAR(actual.sample(c, i), e, 1e-4 * (1 + std::fabs(e))) << c << " " << i;
+        }
+    }
+}
+
 TEST(Codegen, FtoIEdgeCasesGiveIntMin) {
     Module m;
     m.real = Type::F64;
