@@ -29,7 +29,6 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
-#include <shared_mutex>
 #include <vector>
 
 #include "jit/balance_sums.h"
@@ -53,81 +52,6 @@ void initialize_llvm() {
         llvm::cl::ParseCommandLineOptions(2, args, "tutti JIT\n", &llvm::errs(),
                                           "TUTTI_LLVM_OPTIONS");
     });
-}
-
-/// The instruction selector's scheduler ("pre-RA-sched") for modules with a
-/// huge basic block. The target's default list scheduler builds a dependence
-/// graph over each block before it orders it; on a frame loop of thousands of
-/// instructions that graph is most of instruction selection (graphicEqLab:
-/// 0.11 s of llc's 0.27 s), and the order it picks raises register pressure, so
-/// that the register allocator works twice as long (0.08 s against 0.04 s) and
-/// the code runs slower (graphicEqLab 780 -> 620 ns per frame, filterBank
-/// 330 -> 250, fdnRev 1120 -> 1075; the same outputs, bit for bit: only the order
-/// of independent instructions changes). "linearize" keeps the order of the
-/// IR, which the code generator emits in the order of the signal graph. On
-/// smaller loops the default scheduler's order is worth its time (frenchBell
-/// in fast mode: 67 ns per frame with it, 110 with linearize), hence the size
-/// threshold, measured after optimisation: instructions in the largest block of
-/// an optimised function (exact/fast: karplus32 and zitaRev below 490,
-/// frenchBell 505/500, filterBank 1032/944, graphicEqLab 2379/2028, fdnRev
-/// 3920/3575). The unoptimised set-up functions (optnone) do not count: fast
-/// instruction selection makes their code without a scheduler.
-constexpr std::size_t linearize_block_instructions = 750;
-
-bool has_huge_block(const llvm::Module& m) {
-    for (const llvm::Function& f : m) {
-        if (f.hasFnAttribute(llvm::Attribute::OptimizeNone)) {
-            continue; // fast instruction selection, no scheduler
-        }
-        for (const llvm::BasicBlock& b : f) {
-            if (b.size() > linearize_block_instructions) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-/// LLVM reads the scheduler from a process-wide option at each function it
-/// selects instructions for: a compilation that needs "linearize" sets it, makes
-/// its machine code and sets "default" back, alone (exclusive lock); the others
-/// make theirs together under the shared lock, and see "default".
-std::shared_mutex& scheduler_mutex() {
-    static std::shared_mutex m;
-    return m;
-}
-
-void set_instruction_scheduler(llvm::StringRef name) {
-    llvm::StringMap<llvm::cl::Option*>& options = llvm::cl::getRegisteredOptions();
-    auto it = options.find("pre-RA-sched");
-    if (it != options.end()) {
-        it->second->addOccurrence(0, "pre-RA-sched", name);
-    }
-}
-
-/// Runs `emit` (which makes machine code) under the scheduler a module asks
-/// for: "linearize" when it `has_huge_block`, else the target's default.
-template <typename Emit> auto with_scheduler(bool huge, Emit&& emit) {
-    if (!huge) {
-        std::shared_lock lock(scheduler_mutex());
-        return emit();
-    }
-    std::unique_lock lock(scheduler_mutex());
-    set_instruction_scheduler("linearize");
-    auto result = emit();
-    set_instruction_scheduler("default");
-    return result;
-}
-
-/// The name of a function the module defines (a look-up of it makes the
-/// machine code of the whole module); empty when it defines none.
-std::string defined_function(const llvm::Module& m) {
-    for (const llvm::Function& f : m) {
-        if (!f.isDeclaration() && f.hasExternalLinkage()) {
-            return f.getName().str();
-        }
-    }
-    return {};
 }
 
 /// Every target LLVM was built with, for objects made for another machine.
@@ -311,19 +235,9 @@ CompileResult compile_module(std::unique_ptr<llvm::LLVMContext> context,
                 return buffer;
             });
     }
-    const bool huge = has_huge_block(*module);
-    const std::string first = defined_function(*module);
     if (auto err = (*jit)->addIRModule(
             llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
         return fail("cannot add the module to the JIT: " + llvm::toString(std::move(err)));
-    }
-    // The machine code is made here, at the first look-up (the module is one
-    // unit: one symbol makes all of it), under the scheduler its size asks for.
-    if (!first.empty()) {
-        auto made = with_scheduler(huge, [&] { return (*jit)->lookup(first); });
-        if (!made) {
-            return fail("cannot make the machine code: " + llvm::toString(made.takeError()));
-        }
     }
     result.module = std::make_unique<CompiledModule>(std::move(*jit), std::move(object));
     return result;
@@ -378,7 +292,7 @@ ObjectResult emit_object(std::unique_ptr<llvm::LLVMContext> context,
     if ((*tm)->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
         return fail("the target " + to_string(target) + " cannot emit object files");
     }
-    with_scheduler(has_huge_block(*module), [&] { return pm.run(*module); });
+    pm.run(*module);
     module.reset();
     context.reset();
     result.object.assign(buffer.begin(), buffer.end());
