@@ -567,6 +567,7 @@ frontend::FrontendOptions frontend_options(const CompileOptions& options) {
     frontend::FrontendOptions fo;
     fo.include_dirs = options.include_dirs;
     fo.library_cache = options.library_cache;
+    fo.lazy_libraries = true;
     return fo;
 }
 
@@ -609,6 +610,7 @@ MachineCodeResult compile_machine_code(const ProgramSource& program, const Compi
     o.backend = Backend::Llvm;
     frontend::FrontendOptions fo;
     fo.include_dirs = o.include_dirs;
+    fo.lazy_libraries = true;
     frontend::FrontendSession fs(fo);
     const MachineTarget host = jit::host_machine_target();
     compiler::PipelineState st(fs, program.path_or_name,

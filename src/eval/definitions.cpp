@@ -14,7 +14,17 @@ using ast::Node;
 using ast::NodeKind;
 
 const frontend::ParsedFile* Evaluator::resolve(const Node* reference) {
-    const frontend::ParsedFile* f = session_.resolved(reference);
+    const std::size_t known = session_.files().size();
+    const frontend::ParsedFile* f = session_.resolved(reference); // may parse it now
+    if (session_.files().size() > known) {
+        // a library read at its first use (FrontendOptions::lazy_libraries)
+        for (std::size_t i = known; i < session_.files().size(); ++i) {
+            files_by_id_[session_.files()[i]->id] = session_.files()[i].get();
+        }
+        if (session_.diagnostics().has_errors()) {
+            throw EvalError{}; // it does not parse: its diagnostics are the session's
+        }
+    }
     if (f == nullptr) {
         std::string searched = session_.not_found_in(reference);
         if (!searched.empty() && !is_library_file(reference->range.begin.file)) {

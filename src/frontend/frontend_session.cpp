@@ -157,16 +157,51 @@ const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceR
     return pf;
 }
 
+/// One import/library/component reference of a file in `own_dir`: searched,
+/// loaded (once: loaded_) and recorded in resolved_ or not_found_; a file
+/// parsed for the first time goes on `work` (its own references to follow).
+const ParsedFile* FrontendSession::resolve_reference(const Node* n, const fs::path& own_dir,
+                                                     std::vector<const ParsedFile*>& work) {
+    std::string_view name = n->name.str();
+    std::string memo(name);
+    if (n->kind == NodeKind::Component) {
+        memo = own_dir.string() + '\0' + memo;
+    }
+    if (auto it = loaded_.find(memo); it != loaded_.end()) {
+        resolved_[n] = it->second;
+        return it->second;
+    }
+    std::optional<fs::path> found =
+        search_->find(name, n->kind == NodeKind::Component ? &own_dir : nullptr);
+    if (!found && n->kind != NodeKind::Import) {
+        not_found_[n] = search_->describe(); // an error only if the evaluator needs it
+        return nullptr;
+    }
+    if (!found) {
+        diags_.add(diag::diags::file_not_found(n->range, name));
+        diags_.add(diag::diags::searched_in(n->range, search_->describe()));
+        return nullptr;
+    }
+    std::size_t before = files_.size();
+    const ParsedFile* g = load_file(*found, n->range, true);
+    resolved_[n] = g;
+    if (g != nullptr) {
+        loaded_.emplace(std::move(memo), g);
+    }
+    if (g != nullptr && files_.size() > before) {
+        files_.back()->requested = std::string(name);
+        work.push_back(g);
+    }
+    return g;
+}
+
 /// Work list over the files reached from `root`: each AST is walked with an
 /// explicit stack (trees can be deep), and every import/library/component
-/// reference is resolved and parsed once.
-void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
+/// reference is resolved and parsed once (with lazy_libraries, library and
+/// component references are only noted, for resolve_deferred).
+void FrontendSession::follow(const ParsedFile* root) {
     std::vector<const ParsedFile*> work{root};
     std::vector<const Node*> stack;
-    // names already resolved and loaded (libraries import each other by the
-    // same names, hundreds of times): no search and no canonical path again.
-    // A component is searched in its own file's folder first: keyed by it too.
-    std::unordered_map<std::string, const ParsedFile*> loaded;
     while (!work.empty()) {
         const ParsedFile* f = work.back();
         work.pop_back();
@@ -186,35 +221,10 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
             }
             if (n->kind == NodeKind::Import || n->kind == NodeKind::Library ||
                 n->kind == NodeKind::Component) {
-                std::string_view name = n->name.str();
-                std::string memo(name);
-                if (n->kind == NodeKind::Component) {
-                    memo = own_dir.string() + '\0' + memo;
-                }
-                if (auto it = loaded.find(memo); it != loaded.end()) {
-                    resolved_[n] = it->second;
-                    continue;
-                }
-                std::optional<fs::path> found =
-                    search.find(name, n->kind == NodeKind::Component ? &own_dir : nullptr);
-                if (!found && n->kind != NodeKind::Import) {
-                    not_found_[n] = search.describe(); // an error only if the evaluator needs it
-                    continue;
-                }
-                if (!found) {
-                    diags_.add(diag::diags::file_not_found(n->range, name));
-                    diags_.add(diag::diags::searched_in(n->range, search.describe()));
-                    continue;
-                }
-                std::size_t before = files_.size();
-                const ParsedFile* g = load_file(*found, n->range, true);
-                resolved_[n] = g;
-                if (g != nullptr) {
-                    loaded.emplace(std::move(memo), g);
-                }
-                if (g != nullptr && files_.size() > before) {
-                    files_.back()->requested = std::string(name);
-                    work.push_back(g);
+                if (options_.lazy_libraries && n->kind != NodeKind::Import) {
+                    deferred_.emplace(n, own_dir);
+                } else {
+                    resolve_reference(n, own_dir, work);
                 }
                 continue;
             }
@@ -225,16 +235,28 @@ void FrontendSession::follow(const ParsedFile* root, const SearchPath& search) {
     }
 }
 
+const ParsedFile* FrontendSession::resolve_deferred(const Node* reference) {
+    auto it = deferred_.find(reference);
+    fs::path own_dir = std::move(it->second);
+    deferred_.erase(it);
+    std::vector<const ParsedFile*> work;
+    const ParsedFile* f = resolve_reference(reference, own_dir, work);
+    for (const ParsedFile* g : work) {
+        follow(g);
+    }
+    return f;
+}
+
 const ParsedFile* FrontendSession::parse_program(const fs::path& file) {
     const ParsedFile* pf = load_file(file, {}, false);
     if (pf == nullptr || !options_.follow_imports) {
         return pf;
     }
-    SearchPath search =
+    search_ =
         SearchPath::make(file.parent_path(), options_.include_dirs,
                          options_.use_environment ? std::getenv("TUTTI_LIBRARY_PATH") : nullptr,
                          options_.use_installed_libraries);
-    follow(pf, search);
+    follow(pf);
     return pf;
 }
 
@@ -249,11 +271,11 @@ const ParsedFile* FrontendSession::parse_program_text(std::string name, std::str
     if (!options_.follow_imports) {
         return pf;
     }
-    SearchPath search =
+    search_ =
         SearchPath::make(dir, options_.include_dirs,
                          options_.use_environment ? std::getenv("TUTTI_LIBRARY_PATH") : nullptr,
                          options_.use_installed_libraries);
-    follow(pf, search);
+    follow(pf);
     return pf;
 }
 

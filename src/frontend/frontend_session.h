@@ -38,6 +38,15 @@ struct FrontendOptions {
     std::size_t max_file_bytes = 16u << 20;
     std::size_t max_total_bytes = 256u << 20;
     std::size_t max_files = 4096;
+    /// `library("x.lib")` and `component("x.dsp")` files are read and parsed
+    /// when the evaluator first needs one of their definitions (resolved()),
+    /// not with the program: a program that imports stdfaust.lib uses a few of
+    /// the 33 libraries it names (osc: 1.7 MB of library text parsed before,
+    /// the files it uses after). Like the reference, which reads a library when
+    /// it evaluates it: an unused library that does not parse is no error.
+    /// `import` files are always parsed with the file that imports them. Off:
+    /// the whole closure at once (bundles for a remote server need every file).
+    bool lazy_libraries = false;
     /// Library files parsed once for all the sessions that share the cache
     /// (frontend/import/library_cache.h); the program file is always parsed.
     std::shared_ptr<LibraryCache> library_cache{};
@@ -72,9 +81,14 @@ public:
 
     /// The file an `import`, `library` or `component` node of a parsed file refers
     /// to, as resolved by the search path; nullptr when it was not found.
-    const ParsedFile* resolved(const ast::Node* reference) const {
+    /// With lazy_libraries, the first call for a library or component reads
+    /// and parses its file (and the files that file imports).
+    const ParsedFile* resolved(const ast::Node* reference) {
         auto it = resolved_.find(reference);
-        return it == resolved_.end() ? nullptr : it->second;
+        if (it != resolved_.end()) {
+            return it->second;
+        }
+        return deferred_.count(reference) > 0 ? resolve_deferred(reference) : nullptr;
     }
     /// For a `library` or `component` whose file was not found: where it was
     /// searched (empty otherwise). Like the reference, a library is only needed
@@ -119,7 +133,10 @@ private:
                                     std::filesystem::path path);
     const ParsedFile* load_file(const std::filesystem::path& path, diag::SourceRange from,
                                 bool library);
-    void follow(const ParsedFile* root, const SearchPath& search);
+    void follow(const ParsedFile* root);
+    const ParsedFile* resolve_reference(const ast::Node* n, const std::filesystem::path& own_dir,
+                                        std::vector<const ParsedFile*>& work);
+    const ParsedFile* resolve_deferred(const ast::Node* reference);
 
     FrontendOptions options_;
     diag::SourceManager sources_;
@@ -136,6 +153,14 @@ private:
     std::unordered_map<const ast::Node*, const ParsedFile*> resolved_; // reference -> file
     std::unordered_map<const ast::Node*, std::string> not_found_; // library/component -> searched
     std::unordered_map<diag::FileId, std::uint64_t> hashes_;      ///< cached files: content hash
+    std::optional<SearchPath> search_;                            ///< the program's
+    /// Names already resolved and loaded (libraries import each other by the
+    /// same names, hundreds of times): no search and no canonical path again.
+    /// A component is searched in its own file's folder first: keyed by it too.
+    std::unordered_map<std::string, const ParsedFile*> loaded_;
+    /// lazy_libraries: library/component references not resolved yet -> the
+    /// folder of the file they are in
+    std::unordered_map<const ast::Node*, std::filesystem::path> deferred_;
     bool total_limit_reported_ = false;
 };
 

@@ -21,13 +21,10 @@ public:
     /// (diagnostics, destructors, the allocator); a quarter of the stack when
     /// that is less.
     explicit StackLimit(std::size_t margin = std::size_t(256) << 10) {
-        pthread_attr_t attr;
-        if (pthread_getattr_np(pthread_self(), &attr) != 0) {
-            return;
-        }
-        void* addr = nullptr;
-        std::size_t size = 0;
-        if (pthread_attr_getstack(&attr, &addr, &size) == 0 && addr != nullptr && size > 0) {
+        const Stack& stack = this_thread_stack();
+        void* addr = stack.addr;
+        std::size_t size = stack.size;
+        if (addr != nullptr && size > 0) {
             if (size < 4 * margin) {
                 margin = size / 4; // a small stack: keep a quarter of it
             }
@@ -35,7 +32,6 @@ public:
             limit_ = reinterpret_cast<std::uintptr_t>(addr) + margin;
             top_ = reinterpret_cast<std::uintptr_t>(addr) + size;
         }
-        pthread_attr_destroy(&attr);
     }
 
     /// True when the caller's frame is within the margin of the stack's end.
@@ -51,6 +47,29 @@ public:
     }
 
 private:
+    struct Stack {
+        void* addr = nullptr;
+        std::size_t size = 0;
+    };
+    /// The calling thread's stack, asked once per thread: on the main thread
+    /// glibc finds it by reading /proc/self/maps (hundreds of lines with
+    /// libLLVM's), ~0.3 ms at each of the passes that make a StackLimit.
+    static const Stack& this_thread_stack() {
+        thread_local const Stack stack = [] {
+            Stack s;
+            pthread_attr_t attr;
+            if (pthread_getattr_np(pthread_self(), &attr) != 0) {
+                return s;
+            }
+            if (pthread_attr_getstack(&attr, &s.addr, &s.size) != 0) {
+                s = Stack{};
+            }
+            pthread_attr_destroy(&attr);
+            return s;
+        }();
+        return stack;
+    }
+
     std::uintptr_t limit_ = 0;
     std::uintptr_t top_ = 0;
 };

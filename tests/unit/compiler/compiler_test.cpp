@@ -4,13 +4,17 @@
 // definition (the example programs are compared with the reference compiler by
 // scripts/conformance.sh and the conformance test).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "tutti/compiler.h"
@@ -466,3 +470,37 @@ TEST(Compiler, TheStateLayoutIsTyped) {
 }
 
 } // namespace
+
+// A library is read when the program first uses one of its definitions, as the
+// reference does: `faust` accepts a program that names a library which does
+// not parse but never uses it (exit 0), and rejects it once it uses it (exit 1).
+TEST(Compiler, ALibraryIsParsedWhenItIsUsed) {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::temp_directory_path() / ("tutti-lazy-lib-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    auto write = [&](const char* name, const char* text) { std::ofstream(dir / name) << text; };
+    write("bad.lib", "broken = +  ;;; (\n");
+    write("good.lib", "two = 2;\n");
+    write("unused.dsp",
+          "b = library(\"bad.lib\");\ng = library(\"good.lib\");\nprocess = g.two;\n");
+    write("used.dsp", "b = library(\"bad.lib\");\nprocess = b.x;\n");
+    CompileOptions o;
+    o.backend = Backend::Interpreter;
+    auto unused = tutti::compile_file((dir / "unused.dsp").string(), o);
+    EXPECT_TRUE(unused.ok()) << first_error(unused);
+    if (unused.ok()) {
+        const auto& files = unused.factory->source_files();
+        EXPECT_TRUE(std::none_of(files.begin(), files.end(), [](const std::string& f) {
+            return f.find("bad.lib") != std::string::npos;
+        }));
+        EXPECT_TRUE(std::any_of(files.begin(), files.end(), [](const std::string& f) {
+            return f.find("good.lib") != std::string::npos;
+        }));
+    }
+    auto used = tutti::compile_file((dir / "used.dsp").string(), o);
+    EXPECT_FALSE(used.ok());
+    ASSERT_FALSE(used.diagnostics.empty());
+    EXPECT_NE(tutti::to_text(used.diagnostics[0]).find("bad.lib:1:"), std::string::npos)
+        << first_error(used);
+    fs::remove_all(dir);
+}
