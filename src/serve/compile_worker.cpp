@@ -261,6 +261,11 @@ void Children::kill_all() {
     }
 }
 
+bool Children::stopping() const {
+    std::lock_guard lock(m_);
+    return stopping_;
+}
+
 std::size_t Children::running() const {
     std::lock_guard lock(m_);
     return pids_.size();
@@ -406,7 +411,11 @@ WorkerResult run_compile_worker(const std::vector<std::string>& command, WorkerA
     const std::string limit = fixed(args.memory_mb, 1) + " MiB";
     const std::string used = std::to_string(w.peak_rss_kb / 1024) + " MiB";
     const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    if (timed_out || sig == SIGXCPU) {
+    if (sig == SIGKILL && children.stopping()) {
+        w.stopped = true;
+        w.diagnostics.push_back(
+            ended("server_stopping", "the server stopped during the compilation", display_name));
+    } else if (timed_out || sig == SIGXCPU) {
         w.diagnostics.push_back(ended(
             "compile_time_limit",
             "the compilation takes longer than its limit (the limit is " + fixed(args.seconds, 3) +

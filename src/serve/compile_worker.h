@@ -61,6 +61,7 @@ public:
     /// SIGKILL to every child; later add()s fail.
     void kill_all();
     std::size_t running() const;
+    bool stopping() const;
 
 private:
     mutable std::mutex m_;
@@ -81,6 +82,7 @@ struct WorkerResult {
     std::vector<Diagnostic> diagnostics;
     std::vector<std::uint64_t> source_checksums;
     std::string refused, error;
+    bool stopped = false; ///< killed because the server stops (Died)
     long peak_rss_kb = 0; ///< the child's (wait4's ru_maxrss)
     double spawn_ms = 0, total_ms = 0;
 };

@@ -609,6 +609,9 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
             } else {
                 WorkerResult w =
                     compile_in_child(program, fo, machine->target, bundle->files[0].name);
+                if (w.stopped) {
+                    return error_reply(503, "the server is stopping");
+                }
                 compiled_here = w.status == WorkerResult::Status::SpawnFailed;
                 mc.code = std::move(w.code);
                 mc.diagnostics = std::move(w.diagnostics);
@@ -656,6 +659,9 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
         compiled_here = false;
     } else if (!compiled_here) {
         WorkerResult w = compile_in_child(program, fo, std::nullopt, bundle->files[0].name);
+        if (w.stopped) {
+            return error_reply(503, "the server is stopping");
+        }
         r.diagnostics = std::move(w.diagnostics);
         if (w.status == WorkerResult::Status::Ok) {
             std::string why;
