@@ -3,8 +3,9 @@
 // pure functions; then the server in-process on 127.0.0.1 (ports 26100-26199)
 // driven by the client library (RemoteFactory, RemoteInstance,
 // list_factories) and by raw sockets for bad input; a killed server process;
-// and the load test: 8 clients compiling different programs at once while a
-// ninth sends one that runs out of the time limit.
+// and the load tests: 8 clients compiling different programs at once while a
+// ninth sends one that runs out of the time limit (in the server's process) or
+// out of memory (each compilation in a compiler process, ports 30010-30029).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -771,6 +772,65 @@ TEST(ServeChild, MemoryLimitEndsOneCompilationWhileAnotherCompiles) {
     EXPECT_LT(st.child_peak_rss_kb, 1024L * 1024L); // bounded: far below what it asks for
     int status = 0;
     EXPECT_EQ(::waitpid(-1, &status, WNOHANG), -1); // no child left, no zombie
+}
+
+TEST(ServeLoad, EightClientsAndOneThatExhaustsMemoryEachInACompilerProcess) {
+    // 3 workers, 512 MiB per compilation: the bad program asks for far more
+    test::Served s(30020, in_children(3, 512, 30));
+    ASSERT_TRUE(s.started);
+    struct Outcome {
+        bool ok = false;
+        std::string diagnostic;
+        double ms = 0;
+    };
+    auto compile = [&](const std::string& name, const std::string& text) {
+        const auto t0 = Clock::now();
+        Outcome o;
+        try {
+            auto r = remote::RemoteFactory::create(s.endpoint, bundle_of(name, text));
+            o.ok = r.ok();
+            if (!r.ok() && !r.diagnostics.empty()) {
+                o.diagnostic = r.diagnostics[0].id;
+            }
+        } catch (const remote::RemoteError& e) {
+            o.diagnostic = e.what();
+        }
+        o.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        return o;
+    };
+    auto bad = std::async(std::launch::async, [&] { return compile("hog.dsp", memory_hog()); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::vector<std::future<Outcome>> good;
+    for (int k = 0; k < 8; ++k) {
+        good.push_back(std::async(std::launch::async, [&, k] {
+            return compile("p" + std::to_string(k) + ".dsp",
+                           "import(\"stdfaust.lib\");\nprocess = os.osc(" +
+                               std::to_string(200 + 10 * k) +
+                               ") * hslider(\"gain\", 0.5, 0, 1, 0.01);\n");
+        }));
+    }
+    for (int k = 0; k < 8; ++k) {
+        Outcome o = good[std::size_t(k)].get();
+        std::printf("client %d: %s in %.0f ms\n", k, o.ok ? "compiled" : o.diagnostic.c_str(),
+                    o.ms);
+        EXPECT_TRUE(o.ok) << "client " << k << ": " << o.diagnostic;
+    }
+    Outcome b = bad.get();
+    std::printf("bad client: %s after %.0f ms\n", b.diagnostic.c_str(), b.ms);
+    EXPECT_FALSE(b.ok);
+    EXPECT_EQ(b.diagnostic, "compile_memory_limit");
+    const serve::Service::Stats st = s.service->stats();
+    EXPECT_EQ(st.compiled, 8u);
+    EXPECT_EQ(st.failed, 1u);
+    EXPECT_EQ(st.children, 0u);
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    std::printf("peak RSS: the test process (server and clients) %.0f MiB, the largest compiler "
+                "process %.0f MiB\n",
+                double(ru.ru_maxrss) / 1024.0, double(st.child_peak_rss_kb) / 1024.0);
+    // the program's memory was its compiler process's, not the server's
+    EXPECT_LT(ru.ru_maxrss, 400L * 1024L);
+    EXPECT_LT(st.child_peak_rss_kb, 1536L * 1024L);
 }
 
 TEST(ServeChild, StoppingTheServerEndsItsCompilerProcesses) {
