@@ -757,6 +757,7 @@ TEST(ServeChild, MemoryLimitEndsOneCompilationWhileAnotherCompiles) {
     ASSERT_FALSE(b.diagnostics.empty());
     EXPECT_EQ(b.diagnostics[0].id, "compile_memory_limit") << to_text(b.diagnostics[0]);
     EXPECT_EQ(b.diagnostics[0].file, "hog.dsp");
+    EXPECT_GT(b.diagnostics[0].line, 1u); // the place being expanded, not the program's start
     EXPECT_NE(b.diagnostics[0].message.find("256.0 MiB"), std::string::npos)
         << b.diagnostics[0].message;
     // the server goes on: one more compilation, and its children are reaped
