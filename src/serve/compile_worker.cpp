@@ -385,11 +385,16 @@ WorkerResult run_compile_worker(const std::vector<std::string>& command, WorkerA
         }
     }
     ::close(fds[0]);
+    // out of the set once it has ended but before it is reaped (its pid cannot
+    // be another process's yet when kill_all() sends its SIGKILL)
+    siginfo_t info{};
+    while (::waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    children.remove(pid);
     int status = 0;
     rusage ru{};
     while (::wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
     }
-    children.remove(pid);
     w.peak_rss_kb = ru.ru_maxrss;
     w.total_ms = ms_since(t0);
     if (!timed_out && !too_big && decode_answer(out, w)) {
