@@ -72,7 +72,7 @@ bench: build
 bench-tiered: build
 	bash bench/tiered/tiered.sh $(BUILD) 7
 
-# tutti serve under load (issue 13): 8 clients compiling at once and one out of time.
+# tutti serve under load (issue 13): 8 clients compiling at once and one out of memory.
 .PHONY: bench-serve
 bench-serve: build
 	bash bench/serve/serve_load.sh $(BUILD)

@@ -775,35 +775,41 @@ std::shared_ptr<const Factory> CodeCache::lookup(const ProgramSource& program,
     return nullptr;
 }
 
-MachineCodeResult CodeCache::compile_machine_code(const ProgramSource& program,
-                                                  const CompileOptions& options,
-                                                  const std::optional<MachineTarget>& target,
-                                                  Outcome* outcome) {
+std::optional<std::string> CodeCache::machine_code_key(const ProgramSource& program,
+                                                       const CompileOptions& options,
+                                                       const std::optional<MachineTarget>& target) {
+    if (!settings_.enabled || settings_.dir.empty() || !options.dump_after.empty() ||
+        options.dump) {
+        return std::nullopt;
+    }
+    CompileOptions llvm = options;
+    llvm.backend = Backend::Llvm; // machine code is always LLVM's
+    auto k = request_key(program, llvm);
+    if (!k) {
+        return std::nullopt;
+    }
+    support::Hash128 h;
+    h.text("machine-code");
+    h.text(*k);
+    h.text(target ? target->triple : "host");
+    h.text(target ? target->cpu : "");
+    h.text(target ? target->features : "");
+    return h.hex();
+}
+
+std::optional<MachineCode>
+CodeCache::lookup_machine_code(const ProgramSource& program, const CompileOptions& options,
+                               const std::optional<MachineTarget>& target, Outcome* outcome) {
     auto say = [&](Outcome o) {
         if (outcome != nullptr) {
             *outcome = o;
         }
     };
-    std::optional<std::string> key;
-    if (settings_.enabled && !settings_.dir.empty() && options.dump_after.empty() &&
-        !options.dump) {
-        CompileOptions llvm = options;
-        llvm.backend = Backend::Llvm; // machine code is always LLVM's
-        if (auto k = request_key(program, llvm)) {
-            support::Hash128 h;
-            h.text("machine-code");
-            h.text(*k);
-            h.text(target ? target->triple : "host");
-            h.text(target ? target->cpu : "");
-            h.text(target ? target->features : "");
-            key = h.hex();
-        }
-    }
+    std::optional<std::string> key = machine_code_key(program, options, target);
     if (!key) {
         say(settings_.enabled ? Outcome::Uncacheable : Outcome::Disabled);
-        return tutti::compile_machine_code(program, options, target);
+        return std::nullopt;
     }
-    const auto t0 = Clock::now();
     const fs::path manifest_path = settings_.dir / "manifests" / *key;
     if (auto text = read_file(manifest_path.string(), max_manifest_bytes)) {
         auto manifest = decode_manifest(*text);
@@ -824,11 +830,8 @@ MachineCodeResult CodeCache::compile_machine_code(const ProgramSource& program,
                     }
                     touch(object_path);
                     count("hits");
-                    MachineCodeResult r;
-                    r.code = std::move(code);
-                    r.timings.push_back({"cache", ms_since(t0)});
                     say(Outcome::DiskHit);
-                    return r;
+                    return code;
                 }
                 ::unlink(object_path.c_str());
                 std::lock_guard lock(mutex_);
@@ -842,14 +845,60 @@ MachineCodeResult CodeCache::compile_machine_code(const ProgramSource& program,
         ++counters_.misses;
     }
     count("misses");
+    return std::nullopt;
+}
+
+void CodeCache::store_machine_code(const ProgramSource& program, const CompileOptions& options,
+                                   const std::optional<MachineTarget>& target,
+                                   const MachineCode& code,
+                                   const std::vector<std::uint64_t>& source_checksums) {
+    std::optional<std::string> key = machine_code_key(program, options, target);
+    if (!key) {
+        return;
+    }
+    if (auto current = dependencies_of(code.info, program, source_checksums)) {
+        disk_store(*key, *current, code);
+    }
+}
+
+void CodeCache::store(const ProgramSource& program, const CompileOptions& options,
+                      const MachineCode& code, const std::vector<std::uint64_t>& source_checksums,
+                      std::shared_ptr<const Factory> factory) {
+    if (!settings_.enabled || !cacheable_request(options) || options.tiered) {
+        return;
+    }
+    std::optional<std::string> key = request_key(program, options);
+    if (!key) {
+        return;
+    }
+    if (auto current = dependencies_of(code.info, program, source_checksums)) {
+        memory_store(*key, *current, std::move(factory));
+        disk_store(*key, *current, code);
+    }
+}
+
+MachineCodeResult CodeCache::compile_machine_code(const ProgramSource& program,
+                                                  const CompileOptions& options,
+                                                  const std::optional<MachineTarget>& target,
+                                                  Outcome* outcome) {
+    const auto t0 = Clock::now();
+    Outcome how = Outcome::Miss;
+    std::optional<MachineCode> hit = lookup_machine_code(program, options, target, &how);
+    if (outcome != nullptr) {
+        *outcome = how;
+    }
+    if (hit) {
+        MachineCodeResult r;
+        r.code = std::move(hit);
+        r.timings.push_back({"cache", ms_since(t0)});
+        return r;
+    }
     MachineCodeResult mc = tutti::compile_machine_code(program, options, target);
-    if (!mc.code || !mc.diagnostics.empty()) {
+    if (how != Outcome::Miss || !mc.code || !mc.diagnostics.empty()) {
         return mc;
     }
     const auto t1 = Clock::now();
-    if (auto current = dependencies_of(mc.code->info, program, mc.source_checksums)) {
-        disk_store(*key, *current, *mc.code);
-    }
+    store_machine_code(program, options, target, *mc.code, mc.source_checksums);
     mc.timings.push_back({"cache-store", ms_since(t1)});
     return mc;
 }

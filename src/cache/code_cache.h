@@ -42,6 +42,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -105,6 +106,24 @@ public:
                                            const std::optional<MachineTarget>& target,
                                            Outcome* outcome = nullptr);
 
+    /// compile_machine_code in two halves, for a compile server that compiles
+    /// in another process (serve/compile_worker.h): the lookup alone (nullopt
+    /// on a miss, nothing compiled), and the store of code compiled elsewhere
+    /// from `program` with `options` (its source_checksums: MachineCodeResult's).
+    std::optional<MachineCode> lookup_machine_code(const ProgramSource& program,
+                                                   const CompileOptions& options,
+                                                   const std::optional<MachineTarget>& target,
+                                                   Outcome* outcome = nullptr);
+    void store_machine_code(const ProgramSource& program, const CompileOptions& options,
+                            const std::optional<MachineTarget>& target, const MachineCode& code,
+                            const std::vector<std::uint64_t>& source_checksums);
+    /// What compile() stores on a miss, for code compiled elsewhere (for this
+    /// CPU) and `factory` loaded from it: a later compile() or lookup() of
+    /// `program` with `options` is a hit. Nothing for an uncacheable request.
+    void store(const ProgramSource& program, const CompileOptions& options, const MachineCode& code,
+               const std::vector<std::uint64_t>& source_checksums,
+               std::shared_ptr<const Factory> factory);
+
     CacheStats stats() const;
     /// Removes every file of the cache folder (and the memory entries); the
     /// bytes removed.
@@ -121,6 +140,9 @@ public:
     };
 
 private:
+    std::optional<std::string> machine_code_key(const ProgramSource& program,
+                                                const CompileOptions& options,
+                                                const std::optional<MachineTarget>& target);
     struct MemoryEntry {
         std::vector<Dependency> deps;
         std::shared_ptr<const Factory> factory;

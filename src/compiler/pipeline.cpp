@@ -424,7 +424,11 @@ bool run_pipeline(PipelineState& st, std::vector<PassTiming>& timings, std::stri
         st.fs.diagnostics().add(st.budget.diagnostic(e));
     } catch (const std::bad_alloc&) {
         // not a bug of the compiler: the machine had no more memory to give
-        st.fs.diagnostics().add(diag::diags::out_of_memory(st.program_start));
+        // at the place last expanded (a compile server's compiler process
+        // bounded by RLIMIT_AS ends here when one large allocation passes it)
+        const diag::SourceRange where = st.budget.last_place();
+        st.fs.diagnostics().add(
+            diag::diags::out_of_memory(where.begin.file != 0 ? where : st.program_start));
     } catch (const std::exception& e) {
         st.fs.diagnostics().add(diag::diags::internal_error(st.program_start, e.what()));
     }

@@ -31,6 +31,7 @@
 #include "remote/bundle.h"
 #include "runtime/factory_info_codec.h"
 #include "runtime/state_image.h"
+#include "serve/compile_worker.h"
 #include "support/content_hash.h"
 #include "tutti/compiler.h"
 #include "tutti/driver.h"
@@ -413,6 +414,13 @@ struct Service::Impl {
     std::thread reaper;
     std::condition_variable reaper_wake;
     void reap();
+    /// Compilations in child processes (ServiceOptions::compile_worker).
+    Children children;
+    std::size_t spawned = 0, died = 0;
+    long child_peak_kb = 0;
+    WorkerResult compile_in_child(const fs::path& program, const FactoryOptions& fo,
+                                  const std::optional<MachineTarget>& target,
+                                  const std::string& name);
 
     explicit Impl(ServiceOptions o)
         : opt(std::move(o)), hub([&] {
@@ -701,10 +709,36 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
         return error_reply(400, "machine code carries one program: a client makes the voices of "
                                 "a polyphonic one itself (leave out voices)");
     }
+    const bool in_child = !opt.compile_worker.empty();
     if (machine != nullptr) {
-        MachineCodeResult mc =
-            cache ? cache->compile_machine_code(source, co, machine->target, &outcome)
-                  : tutti::compile_machine_code(source, co, machine->target);
+        MachineCodeResult mc;
+        bool compiled_here = !in_child;
+        if (in_child) {
+            std::optional<MachineCode> code =
+                cache ? cache->lookup_machine_code(source, co, machine->target, &outcome)
+                      : std::nullopt;
+            if (code) {
+                mc.code = std::move(code);
+            } else {
+                WorkerResult w =
+                    compile_in_child(program, fo, machine->target, bundle->files[0].name);
+                if (w.stopped) {
+                    return error_reply(503, "the server is stopping");
+                }
+                compiled_here = w.status == WorkerResult::Status::SpawnFailed;
+                mc.code = std::move(w.code);
+                mc.diagnostics = std::move(w.diagnostics);
+                mc.refused = std::move(w.refused);
+                if (cache && mc.code && mc.diagnostics.empty()) {
+                    cache->store_machine_code(source, co, machine->target, *mc.code,
+                                              w.source_checksums);
+                }
+            }
+        }
+        if (compiled_here) {
+            mc = cache ? cache->compile_machine_code(source, co, machine->target, &outcome)
+                       : tutti::compile_machine_code(source, co, machine->target);
+        }
         if (mc.ok()) {
             std::lock_guard lock(m);
             ++compiled;
@@ -732,19 +766,46 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
                                    ",\"diagnostics\":" + to_json(mc.diagnostics) + "}");
     }
     CompileResult r;
+    bool compiled_here = !in_child || fo.interpreter; // machine code is LLVM's
     if (fo.voices >= 0) {
         // a polyphonic program (as tutti play --voices/--midi makes it): two
-        // compilations, each through the cache when there is one
+        // compilations, each through the cache when there is one (in this
+        // process: a compiler process returns one program's machine code)
         r = compile_instrument(
             source, co, fo.voices, [&](const ProgramSource& p, const CompileOptions& o) {
                 return cache ? cache->compile(p, o, &outcome) : compile_program(p, o);
             });
+        compiled_here = false;
     } else if (hit) {
         r.factory = hit;
-    } else if (cache) {
-        r = cache->compile(source, co, &outcome);
-    } else {
-        r = compile_file(program.string(), co);
+        compiled_here = false;
+    } else if (!compiled_here) {
+        WorkerResult w = compile_in_child(program, fo, std::nullopt, bundle->files[0].name);
+        if (w.stopped) {
+            return error_reply(503, "the server is stopping");
+        }
+        r.diagnostics = std::move(w.diagnostics);
+        if (w.status == WorkerResult::Status::Ok) {
+            std::string why;
+            r.factory = load_machine_code(*w.code, &why);
+            if (!r.factory) {
+                Diagnostic d;
+                d.id = "internal_error";
+                d.severity = Severity::Internal;
+                d.message = why;
+                d.file = bundle->files[0].name;
+                r.diagnostics.push_back(std::move(d));
+            } else if (cache && r.diagnostics.empty()) {
+                cache->store(source, co, *w.code, w.source_checksums, r.factory);
+            }
+        } else if (w.status == WorkerResult::Status::Refused ||
+                   w.status == WorkerResult::Status::SpawnFailed) {
+            r.diagnostics.clear(); // sound files, or no child: in this process
+            compiled_here = true;
+        }
+    }
+    if (compiled_here) {
+        r = cache ? cache->compile(source, co, &outcome) : compile_file(program.string(), co);
     }
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -810,6 +871,33 @@ Reply Service::Impl::compile_now(const std::string& text, const FactoryOptions& 
     factories[entry->key] = entry;
     by_digest[digest] = entry->key;
     return json_reply(201, with_cache(factory_json(*entry, true), cache_name(outcome), t0));
+}
+
+WorkerResult Service::Impl::compile_in_child(const fs::path& program, const FactoryOptions& fo,
+                                             const std::optional<MachineTarget>& target,
+                                             const std::string& name) {
+    WorkerArgs a;
+    a.program = program.string();
+    a.double_precision = fo.double_precision;
+    a.opt_level = fo.opt_level;
+    a.fast_math = fo.fast_math;
+    a.memory_mb = double(opt.max_memory_bytes) / double(1 << 20);
+    a.seconds = opt.max_seconds;
+    if (target) {
+        a.triple = target->triple;
+        a.cpu = target->cpu;
+        a.features = target->features;
+    }
+    WorkerResult w = run_compile_worker(opt.compile_worker, a, children, name);
+    std::lock_guard lock(m);
+    if (w.status == WorkerResult::Status::SpawnFailed) {
+        std::fprintf(stderr, "tutti serve: %s; compiling in this process\n", w.error.c_str());
+        return w;
+    }
+    ++spawned;
+    died += w.status == WorkerResult::Status::Died ? 1 : 0;
+    child_peak_kb = std::max(child_peak_kb, w.peak_rss_kb);
+    return w;
 }
 
 void Service::Impl::work() {
@@ -1489,6 +1577,7 @@ Service::~Service() {
     }
     impl_->wake.notify_all();
     impl_->reaper_wake.notify_all();
+    impl_->children.kill_all(); // their workers reap them and answer
     for (std::thread& t : impl_->workers) {
         t.join();
     }
@@ -1571,11 +1660,18 @@ Reply Service::handle(const Call& c) {
     case Op::Health: {
         Stats st = stats();
         return json_reply(
-            200, std::string("{\"server\":\"tutti\",\"version\":\"") + TUTTI_VERSION_STRING +
-                     "\",\"jobs\":" + std::to_string(s.workers.size()) + ",\"queued\":" +
-                     std::to_string(st.queued) + ",\"compiling\":" + std::to_string(st.running) +
-                     ",\"factories\":" + std::to_string(st.factories) + ",\"instances\":" +
-                     std::to_string(st.instances) + ",\"cache\":" + s.cache_json() + "}");
+            200,
+            std::string("{\"server\":\"tutti\",\"version\":\"") + TUTTI_VERSION_STRING +
+                "\",\"jobs\":" + std::to_string(s.workers.size()) + ",\"queued\":" +
+                std::to_string(st.queued) + ",\"compiling\":" + std::to_string(st.running) +
+                ",\"factories\":" + std::to_string(st.factories) +
+                ",\"instances\":" + std::to_string(st.instances) + ",\"cache\":" + s.cache_json() +
+                ",\"compile_in\":" + (s.opt.compile_worker.empty() ? "\"process\"" : "\"child\"") +
+                ",\"children\":{\"running\":" + std::to_string(st.children) + ",\"spawned\":" +
+                std::to_string(st.spawned) + ",\"died\":" + std::to_string(st.died) +
+                ",\"peak_rss_mb\":" + json_number(double(st.child_peak_rss_kb) / 1024.0) +
+                "},\"memory_limit_mb\":" +
+                json_number(double(s.opt.max_memory_bytes) / double(1 << 20)) + "}");
     }
     case Op::ListFactories: {
         std::lock_guard lock(s.m);
@@ -1686,6 +1782,10 @@ Service::Stats Service::stats() const {
     st.failed = impl_->failed;
     st.reused = impl_->reused;
     st.expired = impl_->expired;
+    st.children = impl_->children.running();
+    st.spawned = impl_->spawned;
+    st.died = impl_->died;
+    st.child_peak_rss_kb = impl_->child_peak_kb;
     return st;
 }
 

@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "serve/api.h"
 #include "tutti/runtime.h"
@@ -60,11 +61,14 @@ struct RenderResult {
 using RenderFunction = std::function<RenderResult(const RenderJob&)>;
 
 struct ServiceOptions {
-    int jobs = 2;                                ///< compile workers
-    std::size_t max_queued = 64;                 ///< compilations waiting for a worker
-    std::uint64_t max_memory_bytes = 1ull << 30; ///< per compilation (process RSS growth)
-    double max_seconds = 30;                     ///< per compilation, wall clock
-    std::size_t max_file_bytes = 4u << 20;       ///< one file of a bundle
+    int jobs = 2;                ///< compile workers
+    std::size_t max_queued = 64; ///< compilations waiting for a worker
+    /// Per compilation: with compile_worker, the child's resident-set growth
+    /// (located diagnostic) and its address space (start + this + 256 MiB, hard);
+    /// in this process, the process's RSS growth (shared by the compilations).
+    std::uint64_t max_memory_bytes = 1ull << 30;
+    double max_seconds = 30;               ///< per compilation, wall clock
+    std::size_t max_file_bytes = 4u << 20; ///< one file of a bundle
     std::size_t max_factories = 256, max_instances = 32;
     std::string listen = "127.0.0.1"; ///< for the instances' control servers
     std::string token;                ///< idem (writes from off loopback)
@@ -84,6 +88,10 @@ struct ServiceOptions {
     double instance_idle_s = 60;
     /// Called (on the reaper's thread) with a line for each expired instance.
     std::function<void(const std::string&)> notice;
+    /// Compile each program the cache does not answer in a child process
+    /// (compile_worker.h; the interpreter backend aside): the command, e.g.
+    /// {"/usr/bin/tutti", "compile-worker"}. Empty: in this process.
+    std::vector<std::string> compile_worker;
 };
 
 struct Reply {
@@ -125,6 +133,10 @@ public:
         std::size_t factories = 0, instances = 0, queued = 0, running = 0;
         std::size_t compiled = 0, failed = 0, reused = 0;
         std::size_t expired = 0; ///< instances deleted for idleness
+        std::size_t children = 0;   ///< compiler processes running
+        std::size_t spawned = 0;    ///< compiler processes started
+        std::size_t died = 0;       ///< ... that ended without an answer (a limit, a crash)
+        long child_peak_rss_kb = 0; ///< the largest peak resident set of one
     };
     Stats stats() const;
     const ServiceOptions& options() const;

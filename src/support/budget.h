@@ -68,6 +68,11 @@ public:
     std::uint64_t max_bytes() const {
         return max_bytes_;
     }
+    /// The last place a check was at (empty before any): where an allocation
+    /// that failed (std::bad_alloc) was most likely being made.
+    diag::SourceRange last_place() const {
+        return last_;
+    }
     double max_seconds() const {
         return max_seconds_;
     }

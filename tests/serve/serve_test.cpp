@@ -3,8 +3,9 @@
 // pure functions; then the server in-process on 127.0.0.1 (ports 26100-26199)
 // driven by the client library (RemoteFactory, RemoteInstance,
 // list_factories) and by raw sockets for bad input; a killed server process;
-// and the load test: 8 clients compiling different programs at once while a
-// ninth sends one that runs out of the time limit.
+// and the load tests: 8 clients compiling different programs at once while a
+// ninth sends one that runs out of the time limit (in the server's process) or
+// out of memory (each compilation in a compiler process, ports 30010-30029).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -769,6 +770,150 @@ TEST(ServeLoad, EightClientsAndOneThatExhaustsTheLimits) {
     auto st = s.service->stats();
     EXPECT_EQ(st.compiled, 8u);
     EXPECT_EQ(st.failed, 1u);
+}
+
+// ---- compilations in child processes (serve/compile_worker.h) ----
+
+/// A program whose compilation takes memory fast: 2^26 outputs, doubled from
+/// one definition to the next (the 26th's signal list alone is 512 MiB).
+std::string memory_hog() {
+    std::string text = "b0 = _;\n";
+    for (int i = 1; i <= 26; ++i) {
+        text += "b" + std::to_string(i) + " = b" + std::to_string(i - 1) + ", b" +
+                std::to_string(i - 1) + ";\n";
+    }
+    return text + "process = 1 <: b26;\n";
+}
+
+serve::ServiceOptions in_children(int jobs, double memory_mb, double max_seconds) {
+    serve::ServiceOptions vo;
+    vo.jobs = jobs;
+    vo.max_seconds = max_seconds;
+    vo.max_memory_bytes = std::uint64_t(memory_mb * double(1 << 20));
+    vo.compile_worker = {tutti_binary(), "compile-worker"};
+    return vo;
+}
+
+TEST(ServeChild, MemoryLimitEndsOneCompilationWhileAnotherCompiles) {
+    test::Served s(30010, in_children(2, 256, 30));
+    ASSERT_TRUE(s.started);
+    auto bad = std::async(std::launch::async, [&] {
+        return remote::RemoteFactory::create(s.endpoint, bundle_of("hog.dsp", memory_hog()));
+    });
+    // at the same time: a factory and machine code for a thin client, each
+    // from a compiler process of its own
+    const char* program = "import(\"stdfaust.lib\");\n"
+                          "process = os.osc(440) * hslider(\"gain\", 0.5, 0, 1, 0.01) : "
+                          "fi.lowpass(2, 2000);\n";
+    auto made = remote::RemoteFactory::create(s.endpoint, bundle_of("tone.dsp", gain_program));
+    ASSERT_TRUE(made.ok()) << (made.diagnostics.empty() ? "" : to_text(made.diagnostics[0]));
+    EXPECT_EQ(made.factory->parameters().size(), 1u);
+    remote::RemoteMachineCode m = remote::compile_machine_code(
+        s.endpoint, bundle_of("thin.dsp", program), host_machine_target());
+    ASSERT_TRUE(m.ok()) << (m.diagnostics.empty() ? m.refused : to_text(m.diagnostics[0]));
+    std::string error;
+    std::shared_ptr<const Factory> thin = load_machine_code(*m.code, &error);
+    ASSERT_TRUE(thin) << error;
+    CompileResult local = compile_source("thin.dsp", program);
+    ASSERT_TRUE(local.ok());
+    EXPECT_EQ(render(*thin, 1024), render(*local.factory, 1024));
+
+    auto b = bad.get();
+    ASSERT_FALSE(b.ok());
+    ASSERT_FALSE(b.diagnostics.empty());
+    EXPECT_EQ(b.diagnostics[0].id, "compile_memory_limit") << to_text(b.diagnostics[0]);
+    EXPECT_EQ(b.diagnostics[0].file, "hog.dsp");
+    EXPECT_GT(b.diagnostics[0].line, 1u); // the place being expanded, not the program's start
+    EXPECT_NE(b.diagnostics[0].message.find("256.0 MiB"), std::string::npos)
+        << b.diagnostics[0].message;
+    // the server goes on: one more compilation, and its children are reaped
+    auto after =
+        remote::RemoteFactory::create(s.endpoint, bundle_of("after.dsp", "process = _ * 0.5;\n"));
+    EXPECT_TRUE(after.ok());
+    const serve::Service::Stats st = s.service->stats();
+    EXPECT_EQ(st.spawned, 4u);
+    EXPECT_EQ(st.children, 0u);
+    EXPECT_EQ(st.failed, 1u);
+    std::printf("compiler processes: %zu, the largest %.0f MiB (limit 256 MiB + the margin)\n",
+                st.spawned, double(st.child_peak_rss_kb) / 1024.0);
+    EXPECT_LT(st.child_peak_rss_kb, 1024L * 1024L); // bounded: far below what it asks for
+    int status = 0;
+    EXPECT_EQ(::waitpid(-1, &status, WNOHANG), -1); // no child left, no zombie
+}
+
+TEST(ServeLoad, EightClientsAndOneThatExhaustsMemoryEachInACompilerProcess) {
+    // 3 workers, 512 MiB per compilation: the bad program asks for far more
+    test::Served s(30020, in_children(3, 512, 30));
+    ASSERT_TRUE(s.started);
+    struct Outcome {
+        bool ok = false;
+        std::string diagnostic;
+        double ms = 0;
+    };
+    auto compile = [&](const std::string& name, const std::string& text) {
+        const auto t0 = Clock::now();
+        Outcome o;
+        try {
+            auto r = remote::RemoteFactory::create(s.endpoint, bundle_of(name, text));
+            o.ok = r.ok();
+            if (!r.ok() && !r.diagnostics.empty()) {
+                o.diagnostic = r.diagnostics[0].id;
+            }
+        } catch (const remote::RemoteError& e) {
+            o.diagnostic = e.what();
+        }
+        o.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        return o;
+    };
+    auto bad = std::async(std::launch::async, [&] { return compile("hog.dsp", memory_hog()); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::vector<std::future<Outcome>> good;
+    for (int k = 0; k < 8; ++k) {
+        good.push_back(std::async(std::launch::async, [&, k] {
+            return compile("p" + std::to_string(k) + ".dsp",
+                           "import(\"stdfaust.lib\");\nprocess = os.osc(" +
+                               std::to_string(200 + 10 * k) +
+                               ") * hslider(\"gain\", 0.5, 0, 1, 0.01);\n");
+        }));
+    }
+    for (int k = 0; k < 8; ++k) {
+        Outcome o = good[std::size_t(k)].get();
+        std::printf("client %d: %s in %.0f ms\n", k, o.ok ? "compiled" : o.diagnostic.c_str(),
+                    o.ms);
+        EXPECT_TRUE(o.ok) << "client " << k << ": " << o.diagnostic;
+    }
+    Outcome b = bad.get();
+    std::printf("bad client: %s after %.0f ms\n", b.diagnostic.c_str(), b.ms);
+    EXPECT_FALSE(b.ok);
+    EXPECT_EQ(b.diagnostic, "compile_memory_limit");
+    const serve::Service::Stats st = s.service->stats();
+    EXPECT_EQ(st.compiled, 8u);
+    EXPECT_EQ(st.failed, 1u);
+    EXPECT_EQ(st.children, 0u);
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    std::printf("peak RSS: the test process (server and clients) %.0f MiB, the largest compiler "
+                "process %.0f MiB\n",
+                double(ru.ru_maxrss) / 1024.0, double(st.child_peak_rss_kb) / 1024.0);
+    // the program's memory was its compiler process's, not the server's
+    EXPECT_LT(ru.ru_maxrss, 400L * 1024L);
+    EXPECT_LT(st.child_peak_rss_kb, 1536L * 1024L);
+}
+
+TEST(ServeChild, StoppingTheServerEndsItsCompilerProcesses) {
+    auto service = std::make_unique<serve::Service>(in_children(1, 8192, 120));
+    std::promise<serve::Reply> answer;
+    service->compile(remote::encode_bundle(bundle_of("hog.dsp", memory_hog())), {},
+                     [&](serve::Reply r) { answer.set_value(std::move(r)); });
+    ASSERT_TRUE(eventually([&] { return service->stats().children == 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // compiling
+    const auto t0 = Clock::now();
+    service.reset(); // kills the child, whose worker answers and ends
+    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));
+    serve::Reply r = answer.get_future().get();
+    EXPECT_EQ(r.status, 503) << r.body; // the server is stopping
+    int status = 0;
+    EXPECT_EQ(::waitpid(-1, &status, WNOHANG), -1); // reaped
 }
 
 } // namespace

@@ -15,6 +15,7 @@
 #include "apps/tutti/serve.h"
 #include "frontend/ast/ast_printer.h"
 #include "frontend/frontend_session.h"
+#include "serve/compile_worker.h"
 #include "tutti/diagnostics.h"
 #include "tutti/version.h"
 
@@ -293,8 +294,13 @@ int main(int argc, char** argv) {
     serve->add_option("--token", sa.token, "The token (default: a random one, printed once)");
     serve->add_option("--max-seconds", sa.max_seconds, "Time limit of one compilation")
         ->capture_default_str();
-    serve->add_option("--max-memory-mb", sa.max_memory_mb, "Memory limit of one compilation")
+    serve
+        ->add_option("--compile-memory,--max-memory-mb", sa.max_memory_mb,
+                     "Memory limit of one compilation in MiB (its compiler process's)")
         ->capture_default_str();
+    serve->add_flag("--compile-in-process", sa.compile_in_process,
+                    "Compile in the server's process, not one process per compilation (the "
+                    "memory limit is then on the server's growth)");
     serve->add_option("--max-body-mb", sa.max_body_mb, "Largest bundle accepted")
         ->capture_default_str();
     serve->add_option("--seconds", sa.seconds, "Stop after this long");
@@ -311,6 +317,21 @@ int main(int argc, char** argv) {
     serve->add_flag("!--no-cache", sa.cache, "Compile without the compiled-code cache");
     serve->add_option("--tls-cert", sa.tls_cert, "Serve https: the certificate chain (PEM)");
     serve->add_option("--tls-key", sa.tls_key, "Serve https: the private key (PEM)");
+    // tutti serve's compiler process (hidden): one compilation, the machine
+    // code on stdout (src/serve/compile_worker.h)
+    tutti::serve::WorkerArgs wa;
+    CLI::App* worker = app.add_subcommand("compile-worker", "One compilation for tutti serve");
+    worker->group(""); // hidden
+    worker->add_option("program", wa.program, "Faust program (.dsp)")->required();
+    worker->add_option("--opt", wa.opt_level, "LLVM optimisation level");
+    worker->add_flag("--double", wa.double_precision, "Double precision");
+    worker->add_flag("--fast-math", wa.fast_math, "math=fast");
+    worker->add_option("--memory-mb", wa.memory_mb, "Memory limit (MiB)");
+    worker->add_option("--seconds", wa.seconds, "Time limit");
+    worker->add_option("--triple", wa.triple, "Target triple (default: this machine)");
+    worker->add_option("--cpu", wa.cpu, "Target CPU");
+    worker->add_option("--features", wa.features, "Target CPU features");
+    worker->add_option("--parent", wa.parent, "The server's pid");
     std::string factories_server, factories_token;
     bool factories_json = false;
     CLI::App* factories =
@@ -387,6 +408,9 @@ int main(int argc, char** argv) {
         }
         if (serve->parsed()) {
             return tutti::app::run_serve(sa);
+        }
+        if (worker->parsed()) {
+            return tutti::serve::compile_worker_main(wa);
         }
         if (factories->parsed()) {
             return tutti::app::run_factories(factories_server, factories_token, factories_json,

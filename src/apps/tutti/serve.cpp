@@ -16,6 +16,7 @@
 #include "jit/jit_engine.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
+#include "serve/compile_worker.h"
 #include "serve/server.h"
 #include "serve/service.h"
 #include "support/loopback.h"
@@ -59,6 +60,17 @@ int run_serve(const ServeArgs& a) {
         std::printf("tutti serve: %s\n", line.c_str());
         std::fflush(stdout);
     };
+    // each compilation in a process of its own (this executable's hidden
+    // compile-worker), bounded by the memory limit (src/serve/compile_worker.h)
+    if (!a.compile_in_process) {
+        std::string self = serve::self_executable();
+        if (!self.empty()) {
+            vo.compile_worker = {self, "compile-worker"};
+        } else {
+            std::fprintf(stderr, "tutti serve: cannot find this executable (/proc/self/exe): "
+                                 "compiling in this process\n");
+        }
+    }
     serve::Service service(vo);
     serve::Server server(service, so);
     std::string error;
@@ -67,9 +79,10 @@ int run_serve(const ServeArgs& a) {
         return 2;
     }
     std::printf("tutti serve: %s://%s:%d/v1 (%d compile workers, %.0f s and %.0f MiB per "
-                "compilation)\n",
+                "compilation, %s)\n",
                 tls ? "https" : "http", a.listen.c_str(), server.port(), a.jobs, a.max_seconds,
-                a.max_memory_mb);
+                a.max_memory_mb,
+                vo.compile_worker.empty() ? "in this process" : "each in a process of its own");
     if (off_loopback) {
         std::printf("token (every request needs it: Authorization: Bearer TOKEN): %s\n",
                     server.token().c_str());
@@ -107,8 +120,10 @@ int run_serve(const ServeArgs& a) {
     advertiser.reset();
     server.stop();
     const serve::Service::Stats st = service.stats();
-    std::printf("tutti serve: stopped (%zu compiled, %zu failed, %zu reused; %zu requests)\n",
-                st.compiled, st.failed, st.reused, server.stats().requests);
+    std::printf("tutti serve: stopped (%zu compiled, %zu failed, %zu reused; %zu requests; "
+                "%zu compiler processes, %zu ended by a limit or a crash, the largest %.0f MiB)\n",
+                st.compiled, st.failed, st.reused, server.stats().requests, st.spawned, st.died,
+                double(st.child_peak_rss_kb) / 1024.0);
     return 0;
 }
 

@@ -13,9 +13,10 @@ struct ServeArgs {
     int port = 7777;
     std::string listen = "127.0.0.1";
     int jobs = 2;
-    std::string token;           ///< off loopback; empty: a random one, printed once
-    double max_seconds = 30;     ///< per compilation
-    double max_memory_mb = 1024; ///< per compilation (growth of the process)
+    std::string token;               ///< off loopback; empty: a random one, printed once
+    double max_seconds = 30;         ///< per compilation
+    double max_memory_mb = 1024;     ///< per compilation (its compiler process's)
+    bool compile_in_process = false; ///< --compile-in-process: no compiler processes
     std::size_t max_body_mb = 32;
     double seconds = -1;       ///< stop after this long (default: until SIGINT/SIGTERM)
     double instance_idle = 60; ///< --instance-idle: an instance without activity expires (0: never)
