@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "boxes/box_digest.h"
 
-#include <unordered_map>
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -12,18 +13,21 @@ namespace tutti::boxes {
 using support::Hash128;
 
 std::string digest(const Box* root) {
-    std::unordered_map<const Box*, std::pair<std::uint64_t, std::uint64_t>> done;
+    // by the boxes' dense ids (Box::id, one BoxContext): vectors, not a hash map (issue 14)
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> value;
+    std::vector<std::uint8_t> known;
+    auto is_done = [&](const Box* b) { return b->id < known.size() && known[b->id] != 0; };
     std::vector<std::pair<const Box*, bool>> stack{{root, false}};
     while (!stack.empty()) {
         auto [b, expanded] = stack.back();
         stack.pop_back();
-        if (b == nullptr || done.count(b)) {
+        if (b == nullptr || is_done(b)) {
             continue;
         }
         if (!expanded) {
             stack.emplace_back(b, true);
             for (const Box* k : b->kids) {
-                if (k != nullptr && !done.count(k)) {
+                if (k != nullptr && !is_done(k)) {
                     stack.emplace_back(k, false);
                 }
             }
@@ -53,11 +57,17 @@ std::string digest(const Box* root) {
         }
         h.word(b->kids.size());
         for (const Box* k : b->kids) {
-            h.pair(k != nullptr ? done[k] : std::pair<std::uint64_t, std::uint64_t>{0, 0});
+            h.pair(k != nullptr ? value[k->id] : std::pair<std::uint64_t, std::uint64_t>{0, 0});
         }
-        done[b] = h.value();
+        if (b->id >= known.size()) {
+            const std::size_t n = std::max<std::size_t>(std::size_t(b->id) + 1, 2 * known.size());
+            known.resize(n, 0);
+            value.resize(n);
+        }
+        known[b->id] = 1;
+        value[b->id] = h.value();
     }
-    auto d = done[root];
+    auto d = root != nullptr ? value[root->id] : std::pair<std::uint64_t, std::uint64_t>{0, 0};
     return support::hex64(d.first) + support::hex64(d.second);
 }
 

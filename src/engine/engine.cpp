@@ -25,6 +25,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <new>
 #include <numbers>
 #include <set>
 #include <thread>
@@ -52,8 +53,105 @@ double ms_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+/// State blocks of freed versions, kept for the next ones (issue 14): a new
+/// version of a big program (a reverb's delay lines, a megabyte) gets memory
+/// the process has touched already, so that neither its preparation nor the
+/// audio thread's first block of it faults in fresh pages (a constant-only
+/// edit of zitaRev spent 0.45 ms of its 0.6 ms preparation there). Blocks are
+/// zeroed when given back (off the path of the next swap); never used by the
+/// audio thread.
+class StatePool {
+public:
+    struct Block {
+        std::byte* data = nullptr;
+        std::size_t bytes = 0;
+    };
+    /// Smaller states are cheap to allocate: not pooled.
+    static constexpr std::size_t min_bytes = 64 * 1024;
+    static constexpr std::size_t max_blocks = 4;
+    static constexpr std::size_t max_total = std::size_t(64) << 20;
+
+    StatePool() = default;
+    StatePool(const StatePool&) = delete;
+    StatePool& operator=(const StatePool&) = delete;
+    ~StatePool() {
+        for (Block& b : blocks_) {
+            free(b);
+        }
+    }
+
+    /// A zeroed, 64-byte aligned block of at least `bytes` (a kept one when one
+    /// fits without wasting more than its size again).
+    Block take(std::size_t bytes) {
+        {
+            std::lock_guard<std::mutex> l(mutex_);
+            std::size_t best = blocks_.size();
+            for (std::size_t i = 0; i < blocks_.size(); ++i) {
+                if (blocks_[i].bytes >= bytes && blocks_[i].bytes <= 2 * bytes &&
+                    (best == blocks_.size() || blocks_[i].bytes < blocks_[best].bytes)) {
+                    best = i;
+                }
+            }
+            if (best < blocks_.size()) {
+                Block b = blocks_[best];
+                blocks_.erase(blocks_.begin() + std::ptrdiff_t(best));
+                total_ -= b.bytes;
+                return b;
+            }
+        }
+        Block b;
+        b.bytes = bytes;
+        b.data = static_cast<std::byte*>(::operator new(bytes, std::align_val_t(64)));
+        std::memset(b.data, 0, bytes);
+        return b;
+    }
+
+    /// Keeps `b` (zeroed now) for a later take(), or frees it when the pool is full.
+    void give(Block b) {
+        if (b.data == nullptr) {
+            return;
+        }
+        std::memset(b.data, 0, b.bytes);
+        std::lock_guard<std::mutex> l(mutex_);
+        if (blocks_.size() >= max_blocks || total_ + b.bytes > max_total) {
+            // the oldest goes: the newest is the likeliest to fit the next version
+            if (blocks_.empty() || b.bytes > max_total) {
+                free(b);
+                return;
+            }
+            total_ -= blocks_.front().bytes;
+            free(blocks_.front());
+            blocks_.erase(blocks_.begin());
+        }
+        total_ += b.bytes;
+        blocks_.push_back(b);
+    }
+
+private:
+    static void free(Block& b) {
+        ::operator delete(b.data, std::align_val_t(64));
+        b.data = nullptr;
+    }
+
+    std::mutex mutex_;
+    std::vector<Block> blocks_;
+    std::size_t total_ = 0;
+};
+
 /// A program version, from preparation to being freed.
 struct Slot {
+    Slot() = default;
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    ~Slot() {
+        instance.reset(); // before the state block it runs in goes back
+        if (pool != nullptr) {
+            pool->give(state_block);
+        }
+    }
+    /// The instance's state block when it came from the engine's pool.
+    StatePool* pool = nullptr;
+    StatePool::Block state_block;
     std::uint64_t generation = 0;
     std::uint64_t previous = 0; ///< generation the plan migrates from (0: none)
     std::shared_ptr<const Factory> factory;
@@ -157,6 +255,8 @@ bool plan_covers_state(const Factory& to, const engine::MigrationPlan& plan) {
 
 struct Engine::Impl {
     EngineOptions opt;
+    /// Before every slot (a slot gives its state block back when freed).
+    StatePool state_pool;
     std::size_t sample_bytes;
 
     // ---- audio thread only
@@ -238,6 +338,13 @@ struct Engine::Impl {
     // ---- tier thread (tiered start): one job waits at most, the newest
     std::optional<TierJob> tier_job;
     std::thread tier_thread;
+    bool tier_busy = false; ///< the tier thread compiles a version's LLVM code (under `mutex`)
+    /// The slot thread: a version's code with constant slots (TierJob::slots),
+    /// made after its LLVM code, on a thread of its own so that it never delays
+    /// the next version's LLVM code (a zitaRev's slot code takes as long as
+    /// its LLVM code); one job waits at most, the newest
+    std::optional<TierJob> slot_job;
+    std::thread slot_thread;
     /// The last slot code the tier thread made (under `mutex`): a new version
     /// that differs from its loop IR only in real constants plays on it at once
     std::shared_ptr<const ConstantSlotCode> slot_code;
@@ -264,6 +371,7 @@ struct Engine::Impl {
         worker = std::thread([this] { work(); });
         service = std::thread([this] { serve(); });
         tier_thread = std::thread([this] { tier_work(); });
+        slot_thread = std::thread([this] { slot_work(); });
     }
 
     ~Impl() {
@@ -280,7 +388,9 @@ struct Engine::Impl {
         changed.notify_all();
         worker.join();
         tier_thread.join();
+        slot_thread.join();
         tier_job.reset();
+        slot_job.reset();
         // the audio thread is gone: everything left is ours to free
         Slot* s = nullptr;
         while (incoming.pop(s)) {
@@ -410,7 +520,19 @@ struct Engine::Impl {
         auto slot = std::make_unique<Slot>();
         slot->generation = generation;
         slot->factory = factory;
-        slot->instance = factory->create_instance();
+        if (factory->state_bytes() >= StatePool::min_bytes) {
+            StatePool::Block block = state_pool.take(factory->state_bytes());
+            slot->instance = factory->create_instance_in(block.data);
+            if (slot->instance) {
+                slot->pool = &state_pool;
+                slot->state_block = block;
+            } else {
+                state_pool.give(block); // the implementation keeps its state elsewhere
+            }
+        }
+        if (!slot->instance) {
+            slot->instance = factory->create_instance();
+        }
         // init() but for clear(), which waits for the plan: needless when it carries everything
         slot->instance->instance_constants(opt.sample_rate);
         slot->instance->reset_controls();
@@ -752,7 +874,8 @@ struct Engine::Impl {
 
     /// The tier thread: compiles the LLVM code of the newest tiered version (at
     /// a lower priority than the worker and the audio thread: the interpreter
-    /// already plays it) and queues it as that version's second slot.
+    /// already plays it) and queues it as that version's second slot; then
+    /// hands its slot code to the slot thread.
     void tier_work() {
 #if defined(__linux__)
         setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
@@ -767,28 +890,75 @@ struct Engine::Impl {
                 }
                 job = std::move(*tier_job);
                 tier_job.reset();
+                tier_busy = job.finish != nullptr;
             }
             if (job.finish) {
+                await_first_block(job.generation);
                 compile_tier(job);
             }
-            if (job.slots) {
-                {
-                    std::lock_guard<std::mutex> l(mutex);
-                    if (stopping || tier_job.has_value()) {
-                        continue; // a newer version waits: its code first
-                    }
+            {
+                std::lock_guard<std::mutex> l(mutex);
+                tier_busy = false;
+                if (job.slots) {
+                    slot_job = std::move(job); // replaces an older one not yet started
                 }
-                std::shared_ptr<const ConstantSlotCode> code;
-                try {
-                    code = job.slots();
-                } catch (const std::exception&) {
-                    code = nullptr; // no patching for the versions like this one
+            }
+            changed.notify_all();
+        }
+    }
+
+    /// The tier thread, before compiling version `generation`'s LLVM code: waits
+    /// (a few blocks at most) until the audio thread began playing it, so that
+    /// the compilation does not compete with that first block for the CPU.
+    void await_first_block(std::uint64_t generation) {
+        const double block_ms = 1e3 * double(opt.max_block) / std::max(1, opt.sample_rate);
+        const auto give_up =
+            Clock::now() +
+            std::chrono::microseconds(std::int64_t(std::min(50.0, 2.0 + 3.0 * block_ms) * 1e3));
+        while (playing.load(std::memory_order_acquire) < generation && Clock::now() < give_up) {
+            {
+                std::lock_guard<std::mutex> l(mutex);
+                if (stopping || tier_job.has_value()) {
+                    return; // a newer version waits: no reason to wait for this one
                 }
-                job.slots = nullptr;
-                if (code) {
-                    std::lock_guard<std::mutex> l(mutex);
-                    slot_code = std::move(code);
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(250));
+        }
+    }
+
+    /// The slot thread: the newest version's code with constant slots, for
+    /// patching the next versions; at the tier thread's priority (the next
+    /// constant edit waits for it), started only while no version's LLVM code
+    /// waits or compiles (they come first; one that comes later compiles
+    /// alongside instead of after it).
+    void slot_work() {
+#if defined(__linux__)
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
+#endif
+        for (;;) {
+            TierJob job;
+            {
+                std::unique_lock<std::mutex> l(mutex);
+                changed.wait(l, [&] {
+                    return stopping ||
+                           (slot_job.has_value() && !tier_busy && !tier_job.has_value());
+                });
+                if (stopping) {
+                    return;
                 }
+                job = std::move(*slot_job);
+                slot_job.reset();
+            }
+            std::shared_ptr<const ConstantSlotCode> code;
+            try {
+                code = job.slots();
+            } catch (const std::exception&) {
+                code = nullptr; // no patching for the versions like this one
+            }
+            job.slots = nullptr;
+            if (code) {
+                std::lock_guard<std::mutex> l(mutex);
+                slot_code = std::move(code);
             }
         }
     }

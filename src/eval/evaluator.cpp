@@ -430,25 +430,15 @@ void Evaluator::record_metadata(const frontend::ParsedFile* file, Symbol functio
         }
         metadata_file_order_.push_back(file->id);
         // Faust records them as it parses: those inside an `environment { }`
-        // count too, wherever it is, in source order.
-        std::vector<const Node*> todo(file->root->children().rbegin(),
-                                      file->root->children().rend());
-        while (!todo.empty()) {
-            const Node* st = todo.back();
-            todo.pop_back();
-            if (st == nullptr) {
-                continue;
-            }
-            if (st->kind == NodeKind::Declare) {
-                if (st->count == 0) {
-                    add((file == &main_ ? std::string() : prefix) + std::string(st->name.str()),
-                        std::string(st->text.str()));
-                }
-                continue;
-            }
-            for (std::uint32_t k = st->count; k-- > 0;) {
-                todo.push_back(st->kids[k]);
-            }
+        // count too, wherever it is, in source order (a cached library's list
+        // was made once, when it was parsed: issue 14).
+        std::vector<const Node*> walked;
+        if (file->declares == nullptr) {
+            walked = frontend::file_declares_of(file->root);
+        }
+        for (const Node* st : file->declares != nullptr ? *file->declares : walked) {
+            add((file == &main_ ? std::string() : prefix) + std::string(st->name.str()),
+                std::string(st->text.str()));
         }
         return;
     }

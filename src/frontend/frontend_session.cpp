@@ -100,6 +100,7 @@ const ParsedFile* FrontendSession::load_file(const fs::path& path, diag::SourceR
         cached->path = path;
         cached->root = e->root;
         cached->references = &e->references;
+        cached->declares = &e->declares;
         held_.push_back(std::move(e));
         files_.push_back(std::move(cached));
         by_path_[key] = files_.back().get();

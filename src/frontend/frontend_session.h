@@ -62,6 +62,9 @@ struct ParsedFile {
     /// A file taken from the library cache: its import/library/component nodes
     /// (the session follows them without walking the tree); nullptr otherwise.
     const std::vector<const ast::Node*>* references = nullptr;
+    /// A file taken from the library cache: its file-level declare nodes
+    /// (file_declares_of); nullptr otherwise.
+    const std::vector<const ast::Node*>* declares = nullptr;
 };
 
 class FrontendSession {

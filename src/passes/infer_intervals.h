@@ -8,10 +8,11 @@
  */
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <span>
-#include <unordered_map>
+#include <vector>
 
 #include "signals/signal.h"
 
@@ -28,18 +29,22 @@ struct Interval {
     }
 };
 
+/// The intervals of the signals of one SignalContext, by their dense ids (a
+/// vector, not a hash map: issue 14); a signal never set has Interval{}.
 class IntervalTable {
 public:
     Interval of(const sig::Signal* s) const {
-        auto it = table_.find(s);
-        return it == table_.end() ? Interval{} : it->second;
+        return s->id < table_.size() ? table_[s->id] : Interval{};
     }
     void set(const sig::Signal* s, Interval i) {
-        table_[s] = i;
+        if (s->id >= table_.size()) {
+            table_.resize(std::max<std::size_t>(std::size_t(s->id) + 1, 2 * table_.size()));
+        }
+        table_[s->id] = i;
     }
 
 private:
-    std::unordered_map<const sig::Signal*, Interval> table_;
+    std::vector<Interval> table_;
 };
 
 IntervalTable infer_intervals(std::span<const sig::Signal* const> roots);

@@ -10,8 +10,9 @@
  */
 #pragma once
 
+#include <algorithm>
 #include <span>
-#include <unordered_map>
+#include <vector>
 
 #include "signals/signal.h"
 
@@ -25,18 +26,22 @@ struct SigType {
     Variability var = Variability::Konst;
 };
 
+/// The types of the signals of one SignalContext, by their dense ids (a vector,
+/// not a hash map: issue 14); a signal never set has SigType{}.
 class TypeTable {
 public:
     SigType of(const sig::Signal* s) const {
-        auto it = types_.find(s);
-        return it == types_.end() ? SigType{} : it->second;
+        return s->id < types_.size() ? types_[s->id] : SigType{};
     }
     void set(const sig::Signal* s, SigType t) {
-        types_[s] = t;
+        if (s->id >= types_.size()) {
+            types_.resize(std::max<std::size_t>(std::size_t(s->id) + 1, 2 * types_.size()));
+        }
+        types_[s->id] = t;
     }
 
 private:
-    std::unordered_map<const sig::Signal*, SigType> types_;
+    std::vector<SigType> types_;
 };
 
 /// Types of every signal reachable from `roots` (recursion bodies and table

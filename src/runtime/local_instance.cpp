@@ -23,7 +23,6 @@ LocalInstance::LocalInstance(std::shared_ptr<const Factory> factory, const Sound
                              std::byte* state)
     : Instance(factory), state_(state), bytes_(std::max<std::size_t>(factory->state_bytes(), 16)),
       double_(factory->double_precision()), owned_(false) {
-    std::memset(state_, 0, bytes_);
     for (const auto& [offset, sound] : sounds) {
         const ir::SoundData* p = &sound->data;
         // NOLINTNEXTLINE(bugprone-sizeof-expression): the field holds the pointer itself

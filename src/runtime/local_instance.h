@@ -27,7 +27,9 @@ class LocalInstance : public Instance {
 public:
     /// `sounds` must outlive the instance (its factory keeps them).
     LocalInstance(std::shared_ptr<const Factory> factory, const SoundSlots& sounds);
-    /// In a block the caller owns (Factory::create_instance_in), not freed here.
+    /// In a block the caller owns (Factory::create_instance_in), not freed here;
+    /// zeroed by the caller, as create_instance_in() requires (a megabyte of
+    /// delay lines is not cleared twice on the way to a swap).
     LocalInstance(std::shared_ptr<const Factory> factory, const SoundSlots& sounds,
                   std::byte* state);
     ~LocalInstance() override;

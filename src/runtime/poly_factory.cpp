@@ -527,7 +527,9 @@ void set_error(std::string* error, std::string message) {
 }
 
 bool places_instances(const Factory& f) {
-    void* block = ::operator new(std::max<std::size_t>(f.state_bytes(), 16), std::align_val_t(64));
+    const std::size_t bytes = std::max<std::size_t>(f.state_bytes(), 16);
+    void* block = ::operator new(bytes, std::align_val_t(64));
+    std::memset(block, 0, bytes); // create_instance_in() wants it zeroed
     bool ok = f.create_instance_in(static_cast<std::byte*>(block)) != nullptr;
     ::operator delete(block, std::align_val_t(64));
     return ok;

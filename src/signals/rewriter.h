@@ -17,8 +17,9 @@
  */
 #pragma once
 
+#include <algorithm>
 #include <span>
-#include <unordered_map>
+#include <stdexcept>
 #include <vector>
 
 #include "signals/post_order.h"
@@ -37,12 +38,12 @@ public:
     std::vector<const Signal*> run(std::span<const Signal* const> roots, Visit&& visit) {
         for (const Signal* s : post_order(roots)) {
             const Signal* r = visit(s);
-            done_[s] = r;
+            set(s, r);
         }
         std::vector<const Signal*> out;
         out.reserve(roots.size());
         for (const Signal* r : roots) {
-            out.push_back(done_.at(r));
+            out.push_back(at(r));
         }
         return out;
     }
@@ -52,7 +53,7 @@ public:
         bool changed = false;
         kids_.clear();
         for (const Signal* k : s->kids) {
-            kids_.push_back(done_.at(k));
+            kids_.push_back(at(k));
             changed = changed || kids_.back() != k;
         }
         return changed ? sc_.make_like(s, kids_) : s;
@@ -60,12 +61,29 @@ public:
 
     /// The rewritten form of a node already visited.
     const Signal* rewritten(const Signal* s) const {
-        return done_.at(s);
+        return at(s);
     }
 
 private:
+    const Signal* at(const Signal* s) const {
+        if (s->id >= done_.size() || done_[s->id] == nullptr) {
+            throw std::out_of_range("Rewriter: a signal not visited yet");
+        }
+        return done_[s->id];
+    }
+    void set(const Signal* s, const Signal* r) {
+        if (s->id >= done_.size()) {
+            done_.resize(
+                std::max<std::size_t>({std::size_t(s->id) + 1, 2 * done_.size(), sc_.size()}),
+                nullptr);
+        }
+        done_[s->id] = r;
+    }
+
     SignalContext& sc_;
-    std::unordered_map<const Signal*, const Signal*> done_;
+    /// The rewritten form of each visited node, by its dense id (a vector, not a
+    /// hash map: issue 14)
+    std::vector<const Signal*> done_;
     std::vector<const Signal*> kids_; ///< scratch, reused across nodes
 };
 

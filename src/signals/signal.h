@@ -111,15 +111,14 @@ public:
     }
     void set_origin(const Signal* s, diag::SourceRange r) {
         if (r.begin.file != 0) {
-            origins_.try_emplace(s, r);
+            set_first(origins_, s, r);
             if (r.begin.file == program_file_) {
-                program_origins_.try_emplace(s, r);
+                set_first(program_origins_, s, r);
             }
         }
     }
     diag::SourceRange origin(const Signal* s) const {
-        auto it = origins_.find(s);
-        return it == origins_.end() ? diag::SourceRange{} : it->second;
+        return s->id < origins_.size() ? origins_[s->id] : diag::SourceRange{};
     }
     /// Gives every signal below `roots` without an origin in the program's file the
     /// one of the nearest signal above it that has one (the user's line that pulled
@@ -127,8 +126,7 @@ public:
     void inherit_program_origins(std::span<const Signal* const> roots);
     /// The innermost origin in the program's own file.
     diag::SourceRange program_origin(const Signal* s) const {
-        auto it = program_origins_.find(s);
-        return it == program_origins_.end() ? diag::SourceRange{} : it->second;
+        return s->id < program_origins_.size() ? program_origins_[s->id] : diag::SourceRange{};
     }
     std::size_t size() const {
         return all_.size();
@@ -138,10 +136,13 @@ public:
     /// the two at different times, which decides where it orders them in a
     /// product (passes/normalize.cpp).
     void mark_explicit_delay(const Signal* s) {
-        explicit_delays_.insert(s);
+        if (s->id >= explicit_delays_.size()) {
+            explicit_delays_.resize(std::size_t(s->id) + 1 + explicit_delays_.size(), 0);
+        }
+        explicit_delays_[s->id] = 1;
     }
     bool is_explicit_delay(const Signal* s) const {
-        return explicit_delays_.count(s) != 0;
+        return s->id < explicit_delays_.size() && explicit_delays_[s->id] != 0;
     }
     Interner& interner() {
         return interner_;
@@ -161,9 +162,22 @@ private:
     std::unordered_set<const Signal*, Hash, Eq> table_;
     std::vector<const Signal*> all_;
     std::int32_t next_group_ = 0;
-    std::unordered_map<const Signal*, diag::SourceRange> origins_;
-    std::unordered_map<const Signal*, diag::SourceRange> program_origins_;
-    std::unordered_set<const Signal*> explicit_delays_;
+    /// Sets `r` as `s`'s range in `by_id` unless it has one (begin.file != 0).
+    static void set_first(std::vector<diag::SourceRange>& by_id, const Signal* s,
+                          diag::SourceRange r) {
+        if (s->id >= by_id.size()) {
+            by_id.resize(std::size_t(s->id) + 1 + by_id.size());
+        }
+        if (by_id[s->id].begin.file == 0) {
+            by_id[s->id] = r;
+        }
+    }
+
+    // by the signals' dense ids (vectors, not hash maps: issue 14); a range
+    // with begin.file 0 is none
+    std::vector<diag::SourceRange> origins_;
+    std::vector<diag::SourceRange> program_origins_;
+    std::vector<std::uint8_t> explicit_delays_;
     diag::FileId program_file_ = 0;
 };
 

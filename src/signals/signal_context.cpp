@@ -187,7 +187,7 @@ const Signal* SignalContext::make_like(const Signal* s, std::span<const Signal* 
 }
 
 void SignalContext::inherit_program_origins(std::span<const Signal* const> roots) {
-    std::unordered_set<const Signal*> seen;
+    std::vector<std::uint8_t> seen(all_.size(), 0);
     std::vector<std::pair<const Signal*, diag::SourceRange>> stack;
     for (std::size_t i = roots.size(); i-- > 0;) {
         stack.emplace_back(roots[i], diag::SourceRange{});
@@ -195,12 +195,15 @@ void SignalContext::inherit_program_origins(std::span<const Signal* const> roots
     while (!stack.empty()) {
         auto [s, above] = stack.back();
         stack.pop_back();
-        if (!seen.insert(s).second) {
+        if (s->id < seen.size() && seen[s->id] != 0) {
             continue;
+        }
+        if (s->id < seen.size()) {
+            seen[s->id] = 1;
         }
         diag::SourceRange own = program_origin(s);
         if (own.begin.file == 0 && above.begin.file != 0) {
-            program_origins_.emplace(s, above);
+            set_first(program_origins_, s, above);
             own = above;
         }
         for (std::size_t i = s->kids.size(); i-- > 0;) {

@@ -103,7 +103,9 @@ public:
             ssize_t n = read(fd_, buf, sizeof buf);
             for (ssize_t off = 0; off < n;) {
                 auto* ev = reinterpret_cast<inotify_event*>(buf + off);
-                if (ev->len > 0) {
+                // a save is complete at its close or rename (a file made anew is
+                // written after IN_CREATE: not yet a save)
+                if (ev->len > 0 && (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0) {
                     for (const auto& [wd, dir] : dirs_) {
                         if (wd == ev->wd && files_.count(dir + "/" + ev->name) > 0) {
                             hit = true;
@@ -113,7 +115,7 @@ public:
                 off += ssize_t(sizeof(inotify_event) + ev->len);
             }
             if (hit) {
-                timeout = 2; // gather the rest of the burst
+                timeout = 0; // the rest of the burst, if already queued (no wait: issue 14)
             }
         }
     }

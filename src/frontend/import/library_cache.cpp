@@ -36,6 +36,31 @@ std::vector<const ast::Node*> references_of(const ast::Node* root) {
 
 } // namespace
 
+std::vector<const ast::Node*> frontend::file_declares_of(const ast::Node* root) {
+    std::vector<const ast::Node*> out;
+    std::vector<const ast::Node*> todo;
+    if (root != nullptr) {
+        todo.assign(root->children().rbegin(), root->children().rend());
+    }
+    while (!todo.empty()) {
+        const ast::Node* st = todo.back();
+        todo.pop_back();
+        if (st == nullptr) {
+            continue;
+        }
+        if (st->kind == ast::NodeKind::Declare) {
+            if (st->count == 0) {
+                out.push_back(st);
+            }
+            continue;
+        }
+        for (std::uint32_t k = st->count; k-- > 0;) {
+            todo.push_back(st->kids[k]);
+        }
+    }
+    return out;
+}
+
 std::shared_ptr<LibraryCache::Generation> LibraryCache::current() {
     std::lock_guard<std::mutex> l(mutex_);
     bool stale = false;
@@ -110,6 +135,7 @@ LibraryCache::get(Generation& g, const std::string& key, const std::string& disp
         return nullptr; // the session parses it and reports what it says
     }
     e->references = references_of(e->root);
+    e->declares = frontend::file_declares_of(e->root);
     std::shared_ptr<const Entry> published = e;
     g.entries[key] = published;
     return published;

@@ -62,6 +62,9 @@ public:
         ast::Node* root = nullptr;
         /// Its import, library and component nodes, in the order a walk of the tree meets them.
         std::vector<const ast::Node*> references;
+        /// Its file-level declare nodes (`declare name "text";`, those inside an
+        /// environment too), in the order a walk of the tree meets them.
+        std::vector<const ast::Node*> declares;
     };
 
     struct Generation {
@@ -108,4 +111,11 @@ private:
     std::atomic<std::uint64_t> hits_{0}, misses_{0};
 };
 
+namespace frontend {
+
+/// The file-level declare nodes of a parsed file (`declare name "text";`, those
+/// inside an environment too), in source order: its metadata.
+std::vector<const ast::Node*> file_declares_of(const ast::Node* root);
+
+} // namespace frontend
 } // namespace tutti
