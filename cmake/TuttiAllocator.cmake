@@ -6,8 +6,15 @@
 # libc: tutti_fast_allocator(TARGET) does that for the executables that compile
 # in a running process (tutti, the benchmarks of it). Not for libraries (a host
 # that dlopens one must keep its own malloc) nor for sanitizer builds (their
-# own allocator). -DTUTTI_MIMALLOC=OFF keeps glibc's malloc.
-option(TUTTI_MIMALLOC "Link the tutti executable with mimalloc when it is installed" ON)
+# own allocator).
+# Off by default: Debian 12's libmimalloc (2.0.9, built as C) aborts the process
+# in operator new when memory runs out instead of throwing std::bad_alloc (its
+# new-handler lookup binds inside the library), so a compilation that exhausts
+# its memory (a compile server's child under RLIMIT_AS, or a runaway edit in
+# tutti play) would kill the process instead of becoming a diagnostic
+# (ServeChild.MemoryLimitEndsOneCompilationWhileAnotherCompiles shows it).
+# -DTUTTI_MIMALLOC=ON links it where that is acceptable.
+option(TUTTI_MIMALLOC "Link the tutti executable with mimalloc when it is installed" OFF)
 set(_tutti_sanitized OFF)
 if(CMAKE_CXX_FLAGS MATCHES "-fsanitize" OR CMAKE_EXE_LINKER_FLAGS MATCHES "-fsanitize")
     set(_tutti_sanitized ON)

@@ -37,8 +37,6 @@ packages=(
     # TLS of tutti serve and its client (Boost.Beast's ssl_stream over OpenSSL 3,
     # Apache-2.0) and the openssl CLI that makes the tests' certificates
     libssl-dev openssl
-    # mimalloc (MIT): the tutti executable's malloc (cmake/TuttiAllocator.cmake, issue 14)
-    libmimalloc-dev
 )
 # node and npm lint and test the page (web/); only when the machine has no node
 # (an image may bring its own, newer node)
