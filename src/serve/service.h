@@ -132,7 +132,7 @@ public:
     struct Stats {
         std::size_t factories = 0, instances = 0, queued = 0, running = 0;
         std::size_t compiled = 0, failed = 0, reused = 0;
-        std::size_t expired = 0; ///< instances deleted for idleness
+        std::size_t expired = 0;    ///< instances deleted for idleness
         std::size_t children = 0;   ///< compiler processes running
         std::size_t spawned = 0;    ///< compiler processes started
         std::size_t died = 0;       ///< ... that ended without an answer (a limit, a crash)

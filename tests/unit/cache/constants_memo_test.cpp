@@ -78,7 +78,8 @@ TEST(ConstantsMemo, CopiedStateEqualsComputedState) {
 }
 
 TEST(ConstantsMemo, NoTablesNoMemo) {
-    auto r = tutti::compile_source("plain.dsp", "process = + ~ *(0.5) : *(hslider(\"g\", 1, 0, 2, 0.1));");
+    auto r = tutti::compile_source("plain.dsp",
+                                   "process = + ~ *(0.5) : *(hslider(\"g\", 1, 0, 2, 0.1));");
     ASSERT_TRUE(r.ok());
     EXPECT_FALSE(r.factory->constants_memo().enabled());
     state_after_init(*r.factory, 48000);
