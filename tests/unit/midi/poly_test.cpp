@@ -50,6 +50,17 @@ struct NoteAt {
     int velocity;
 };
 
+/// Queues every note at its frame.
+void push_notes(Engine& engine, const std::vector<NoteAt>& notes) {
+    for (const NoteAt& n : notes) {
+        ParameterChange c;
+        c.is_note = true;
+        c.note = NoteEvent{n.type, 0, std::uint8_t(n.key), std::uint8_t(n.velocity)};
+        c.frame = n.frame;
+        EXPECT_TRUE(engine.push(c));
+    }
+}
+
 /// Renders `frames` frames of channel 0 (double precision, 44.1 kHz, blocks of 64).
 std::vector<double> play(std::shared_ptr<const Factory> f, long frames,
                          const std::vector<NoteAt>& notes, long swap_frame = -1,
@@ -63,13 +74,7 @@ std::vector<double> play(std::shared_ptr<const Factory> f, long frames,
     eo.double_precision = true;
     Engine engine(eo);
     engine.submit(f, "poly");
-    for (const NoteAt& n : notes) {
-        ParameterChange c;
-        c.is_note = true;
-        c.note = NoteEvent{n.type, 0, std::uint8_t(n.key), std::uint8_t(n.velocity)};
-        c.frame = n.frame;
-        EXPECT_TRUE(engine.push(c));
-    }
+    push_notes(engine, notes);
     std::vector<std::vector<double>> out(std::size_t(eo.outputs), std::vector<double>(64));
     std::vector<void*> ptrs;
     ptrs.reserve(out.size());
@@ -319,13 +324,7 @@ TEST_F(Poly, TieredStartMovesAHeldChordToLlvmExactly) {
     Engine engine(eo);
     const std::uint64_t g = engine.submit(std::move(tiered), "poly");
     ASSERT_NE(g, 0u);
-    for (const NoteAt& n : notes) {
-        ParameterChange c;
-        c.is_note = true;
-        c.note = NoteEvent{n.type, 0, std::uint8_t(n.key), std::uint8_t(n.velocity)};
-        c.frame = n.frame;
-        EXPECT_TRUE(engine.push(c));
-    }
+    push_notes(engine, notes);
     std::vector<std::vector<double>> out(std::size_t(eo.outputs), std::vector<double>(64));
     std::vector<void*> ptrs;
     for (auto& c : out) {
