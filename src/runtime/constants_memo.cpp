@@ -3,8 +3,6 @@
 
 #include <cstring>
 
-#include "runtime/factory_info_codec.h"
-
 namespace tutti::runtime {
 
 namespace {
@@ -101,80 +99,6 @@ bool ConstantsMemo::adopt(Image image) {
 void ConstantsMemo::on_record(std::function<void(const Image&)> callback) {
     std::lock_guard lock(mutex_);
     on_record_ = std::move(callback);
-}
-
-namespace {
-
-constexpr std::string_view kImageMagic = "tutti-constants 1\n";
-
-void put32(std::string& s, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) {
-        s.push_back(static_cast<char>(v >> (8 * i)));
-    }
-}
-void put64(std::string& s, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) {
-        s.push_back(static_cast<char>(v >> (8 * i)));
-    }
-}
-bool get(std::string_view& s, std::uint64_t* v, int bytes) {
-    if (s.size() < std::size_t(bytes)) {
-        return false;
-    }
-    *v = 0;
-    for (int i = bytes - 1; i >= 0; --i) {
-        *v = *v << 8 | static_cast<unsigned char>(s[std::size_t(i)]);
-    }
-    s.remove_prefix(std::size_t(bytes));
-    return true;
-}
-
-} // namespace
-
-std::string encode_constants_image(const ConstantsMemo::Image& image) {
-    std::string s(kImageMagic);
-    put32(s, std::uint32_t(image.sample_rate));
-    put32(s, std::uint32_t(image.ranges.size()));
-    for (const auto& [offset, bytes] : image.ranges) {
-        put32(s, offset);
-        put32(s, bytes);
-    }
-    put64(s, image.bytes.size());
-    s.append(reinterpret_cast<const char*>(image.bytes.data()), image.bytes.size());
-    put64(s, checksum64(s));
-    return s;
-}
-
-std::optional<ConstantsMemo::Image> decode_constants_image(std::string_view bytes) {
-    if (bytes.size() < kImageMagic.size() + 8 ||
-        bytes.substr(0, kImageMagic.size()) != kImageMagic) {
-        return std::nullopt;
-    }
-    std::string_view sum = bytes.substr(bytes.size() - 8);
-    std::uint64_t expected = 0;
-    if (!get(sum, &expected, 8) || checksum64(bytes.substr(0, bytes.size() - 8)) != expected) {
-        return std::nullopt;
-    }
-    std::string_view s = bytes.substr(kImageMagic.size(), bytes.size() - 8 - kImageMagic.size());
-    ConstantsMemo::Image image;
-    std::uint64_t rate = 0, n = 0, size = 0;
-    if (!get(s, &rate, 4) || !get(s, &n, 4) || rate == 0 || rate > 1000000 || n > s.size() / 8) {
-        return std::nullopt;
-    }
-    image.sample_rate = int(rate);
-    for (std::uint64_t k = 0; k < n; ++k) {
-        std::uint64_t offset = 0, length = 0;
-        if (!get(s, &offset, 4) || !get(s, &length, 4)) {
-            return std::nullopt;
-        }
-        image.ranges.emplace_back(std::uint32_t(offset), std::uint32_t(length));
-    }
-    if (!get(s, &size, 8) || size != s.size()) {
-        return std::nullopt;
-    }
-    const auto* p = reinterpret_cast<const std::byte*>(s.data());
-    image.bytes.assign(p, p + s.size());
-    return image;
 }
 
 } // namespace tutti::runtime

@@ -77,8 +77,10 @@ private:
     std::function<void(const Image&)> on_record_;
 };
 
-/// The image as bytes (a magic line, the rate, the ranges, the bytes and a
-/// 64-bit checksum), and back: nullopt for anything damaged or not one.
+/// The image as bytes, in the sealed container of factory_info_codec.h (magic
+/// "TCI\x01", version, length, payload, checksum; payload: u32 rate, u32 count,
+/// the ranges as u32 offset and length, u64 size, the bytes), and back:
+/// nullopt for anything damaged or not one (defined in factory_info_codec.cpp).
 std::string encode_constants_image(const ConstantsMemo::Image& image);
 std::optional<ConstantsMemo::Image> decode_constants_image(std::string_view bytes);
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/constants_memo.h"
 #include "runtime/state_image.h"
 #include "tutti/machine_code.h"
 
@@ -19,6 +20,8 @@ namespace {
 constexpr char magic[4] = {'T', 'F', 'I', '\x01'};
 constexpr char code_magic[4] = {'T', 'M', 'C', '\x01'};
 constexpr char state_magic[4] = {'T', 'S', 'I', '\x01'};
+constexpr char constants_magic[4] = {'T', 'C', 'I', '\x01'};
+constexpr std::uint32_t constants_format_version = 1;
 constexpr std::uint32_t code_format_version = 1;
 constexpr std::size_t header_bytes = 4 + 4 + 8;
 constexpr std::size_t trailer_bytes = 8;
@@ -635,5 +638,51 @@ std::optional<StateImage> decode_state_image(std::string_view bytes, std::string
     }
     return image;
 }
+
+// ------------------------------------------------------------------ constants images
+
+namespace runtime {
+
+std::string encode_constants_image(const ConstantsMemo::Image& image) {
+    Writer w;
+    w.u32(std::uint32_t(image.sample_rate));
+    w.count(image.ranges.size());
+    for (const auto& [offset, bytes] : image.ranges) {
+        w.u32(offset);
+        w.u32(bytes);
+    }
+    w.u64(image.bytes.size());
+    w.bytes().append(reinterpret_cast<const char*>(image.bytes.data()), image.bytes.size());
+    return seal(constants_magic, constants_format_version, w.bytes());
+}
+
+std::optional<ConstantsMemo::Image> decode_constants_image(std::string_view bytes) {
+    auto body =
+        unseal(bytes, constants_magic, constants_format_version, "constants image", nullptr);
+    if (!body) {
+        return std::nullopt;
+    }
+    Reader r(*body, header_bytes, "constants image");
+    ConstantsMemo::Image image;
+    const std::uint32_t rate = r.u32("sample rate");
+    const std::uint32_t n = r.u32("ranges");
+    if (r.failed() || rate == 0 || rate > 1000000 || n > r.left() / 8) {
+        return std::nullopt;
+    }
+    image.sample_rate = int(rate);
+    for (std::uint32_t k = 0; k < n; ++k) {
+        const std::uint32_t offset = r.u32("offset");
+        image.ranges.emplace_back(offset, r.u32("length"));
+    }
+    const std::uint64_t size = r.u64("bytes");
+    if (r.failed() || size != r.left()) {
+        return std::nullopt;
+    }
+    const auto* p = reinterpret_cast<const std::byte*>(body->data() + (body->size() - size));
+    image.bytes.assign(p, p + size);
+    return image;
+}
+
+} // namespace runtime
 
 } // namespace tutti

@@ -13,7 +13,7 @@
  * program moving back), also wrapped or not; a decoded one has every element
  * of every field read as a migration reads it (rings through their index).
  * Bit 3: a constants image (runtime/constants_memo.h, kept by the code cache
- * next to a program's code), wrapped in its magic and checksum or not; what
+ * next to a program's code), wrapped in its container or not; what
  * decodes must encode back to the same bytes.
  */
 #include <cstddef>
@@ -135,8 +135,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if ((data[0] & 8) != 0) { // a constants image (runtime/constants_memo.h), from a cache file
         std::string bytes(body);
         if ((data[0] & 1) != 0) {
-            bytes = "tutti-constants 1\n" + bytes;
-            put(bytes, tutti::checksum64(bytes), 8);
+            bytes = std::string("TCI\x01", 4);
+            put(bytes, 1, 4);
+            put(bytes, body.size(), 8);
+            bytes.append(body);
+            put(bytes, tutti::checksum64(body), 8);
         }
         auto image = tutti::runtime::decode_constants_image(bytes);
         if (image && tutti::runtime::encode_constants_image(*image) != bytes) {
