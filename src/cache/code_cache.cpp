@@ -109,13 +109,16 @@ bool write_atomically(const fs::path& tmp, const fs::path& to, const std::string
 fs::path constants_path(const fs::path& dir, const std::string& content_key) {
     return dir / "objects" / (content_key + ".constants");
 }
-void keep_constants(const fs::path& dir, const Factory& factory) {
+/// `loaded`: the factory comes from disk, where its image may be (a fresh
+/// compilation's was removed with its older code by disk_store()).
+void keep_constants(const fs::path& dir, const Factory& factory, bool loaded) {
     runtime::ConstantsMemo& memo = factory.constants_memo();
     if (dir.empty() || !memo.enabled()) {
         return;
     }
-    if (auto text =
-            read_file(constants_path(dir, factory.content_key()).string(), max_object_bytes)) {
+    if (auto text = loaded ? read_file(constants_path(dir, factory.content_key()).string(),
+                                       max_object_bytes)
+                           : std::nullopt) {
         if (auto image = runtime::decode_constants_image(*text)) {
             memo.adopt(std::move(*image));
         }
@@ -566,7 +569,7 @@ std::shared_ptr<const Factory> CodeCache::disk_lookup(const std::string& key,
     if (!factory) {
         return corrupt(object_path);
     }
-    keep_constants(settings_.dir, *factory);
+    keep_constants(settings_.dir, *factory, true);
     if (restamped) {
         write_atomically(settings_.dir / "tmp", manifest_path, encode_manifest(*manifest));
     } else {
@@ -604,6 +607,13 @@ void CodeCache::disk_store(const std::string& key, const std::vector<Dependency>
         ++counters_.stored;
     }
     evict();
+}
+
+void CodeCache::keep(const std::string& key, const std::vector<Dependency>& deps,
+                     std::shared_ptr<const Factory> factory, const MachineCode& code) {
+    keep_constants(settings_.dir, *factory, false);
+    memory_store(key, deps, std::move(factory));
+    disk_store(key, deps, code);
 }
 
 void CodeCache::evict() {
@@ -711,9 +721,7 @@ CompileResult CodeCache::compile(const ProgramSource& program, const CompileOpti
                     auto current =
                         dependencies_of(fin.factory->info(), program, fin.source_checksums);
                     if (current) {
-                        memory_store(key, *current, fin.factory);
-                        disk_store(key, *current, *fin.machine_code);
-                        keep_constants(settings_.dir, *fin.factory);
+                        keep(key, *current, fin.factory, *fin.machine_code);
                     }
                 }
                 fin.machine_code.reset();
@@ -737,9 +745,7 @@ CompileResult CodeCache::compile(const ProgramSource& program, const CompileOpti
     const auto t1 = Clock::now();
     auto current = dependencies_of(r.factory->info(), program, mc.source_checksums);
     if (current) {
-        memory_store(*key, *current, r.factory);
-        disk_store(*key, *current, *mc.code);
-        keep_constants(settings_.dir, *r.factory);
+        keep(*key, *current, r.factory, *mc.code);
     }
     r.timings.push_back({"cache-store", ms_since(t1)});
     return r;
@@ -872,8 +878,7 @@ void CodeCache::store(const ProgramSource& program, const CompileOptions& option
         return;
     }
     if (auto current = dependencies_of(code.info, program, source_checksums)) {
-        memory_store(*key, *current, std::move(factory));
-        disk_store(*key, *current, code);
+        keep(*key, *current, std::move(factory), code);
     }
 }
 

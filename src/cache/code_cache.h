@@ -156,6 +156,10 @@ private:
                                                std::vector<Dependency>& deps);
     void disk_store(const std::string& key, const std::vector<Dependency>& deps,
                     const MachineCode& code);
+    /// A compilation's factory and code, in memory and on disk; the
+    /// factory's constants image is written next to the code when recorded.
+    void keep(const std::string& key, const std::vector<Dependency>& deps,
+              std::shared_ptr<const Factory> factory, const MachineCode& code);
     void evict();
     void count(const char* file) const;
 
