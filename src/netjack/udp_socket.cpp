@@ -78,11 +78,14 @@ void UdpSocket::close() {
 }
 
 bool UdpSocket::bind(const sockaddr_in& address, std::string* error) {
-    int on = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     sockaddr_in local = address;
     const bool group = is_multicast(address);
     if (group) {
+        // several listeners share a multicast group's port; a unicast port is
+        // this socket's alone (with SO_REUSEADDR a second process could bind
+        // it too and take its datagrams)
+        int on = 1;
+        setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
         local.sin_addr.s_addr = htonl(INADDR_ANY);
     }
     if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {

@@ -39,8 +39,9 @@ public:
     int fd() const {
         return fd_;
     }
-    /// Binds to `address` (SO_REUSEADDR). For a multicast address: binds the
-    /// port on every interface and joins the group.
+    /// Binds to `address`, a unicast port exclusively. For a multicast
+    /// address: binds the port on every interface, shared (SO_REUSEADDR),
+    /// and joins the group.
     bool bind(const sockaddr_in& address, std::string* error);
     /// Fixes the peer: send() goes there and only its datagrams arrive.
     bool connect(const sockaddr_in& peer, std::string* error);

@@ -1080,30 +1080,6 @@ void RemoteInstance::process_blocks(int frames, int blocks, const float* inputs,
 
 // ---------------------------------------------------------------- the audio link
 
-namespace {
-
-/// A UDP port nobody has bound on `address`, from `first` on (0: none).
-std::uint16_t free_udp_port(const std::string& address, int first) {
-    for (int port = first; port < first + 400 && port <= 65535; ++port) {
-        const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-        if (fd < 0) {
-            return 0;
-        }
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(std::uint16_t(port));
-        ::inet_pton(AF_INET, address.c_str(), &a.sin_addr);
-        const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        ::close(fd);
-        if (ok) {
-            return std::uint16_t(port);
-        }
-    }
-    return 0;
-}
-
-} // namespace
-
 LinkOptions RemoteInstance::link_options_copy() const {
     return link_ ? link_->options : LinkOptions{};
 }
@@ -1151,16 +1127,8 @@ void RemoteInstance::connect_audio(const LinkOptions& options) {
                              "to the server is '" +
                                  address + "' (give LinkOptions::listen)");
     }
-    int port = port_text.empty() ? 0 : std::atoi(port_text.c_str());
-    if (port == 0) {
-        port = free_udp_port(address, 19100);
-        if (port == 0) {
-            throw RemoteError(0, "no free UDP port for the audio link on " + address);
-        }
-    }
-    link->port = std::uint16_t(port);
+    const int asked = port_text.empty() ? 0 : std::atoi(port_text.c_str());
     netjack::RemoteProcessor::Options po;
-    po.listen = address + ":" + std::to_string(port);
     po.sends = link->sends;
     po.returns = link->returns;
     po.period = link->period;
@@ -1169,10 +1137,26 @@ void RemoteInstance::connect_audio(const LinkOptions& options) {
     link->meters.link = link.get();
     po.control_sink = &link->meters; // the bargraphs, back from the server
     po.reply_wait_ms = options.reply_wait_ms;
+    // the port asked for, or the first of 19100..19499 this process can bind
+    // (opening is the test: another process binding between a probe and the
+    // open would share nothing, the port is bound exclusively)
     std::string error;
-    if (!link->processor.open(po, &error)) {
-        throw RemoteError(0, "the audio link cannot listen on " + po.listen + ": " + error);
+    const int first = asked != 0 ? asked : 19100;
+    const int last = asked != 0 ? asked : 19499;
+    int port = first;
+    for (;; ++port) {
+        po.listen = address + ":" + std::to_string(port);
+        if (link->processor.open(po, &error)) {
+            break;
+        }
+        if (port >= last) {
+            throw RemoteError(0, asked != 0 ? "the audio link cannot listen on " + po.listen +
+                                                  ": " + error
+                                            : "no free UDP port for the audio link on " +
+                                                  address + " (19100-19499): " + error);
+        }
     }
+    link->port = std::uint16_t(port);
     const std::size_t frames = std::size_t(link->period);
     link->in_storage.assign(std::size_t(std::max(link->sends, 1)) * frames, 0.0f);
     link->out_storage.assign(std::size_t(std::max(link->returns, 1)) * frames, 0.0f);
