@@ -1150,10 +1150,10 @@ void RemoteInstance::connect_audio(const LinkOptions& options) {
             break;
         }
         if (port >= last) {
-            throw RemoteError(0, asked != 0 ? "the audio link cannot listen on " + po.listen +
-                                                  ": " + error
-                                            : "no free UDP port for the audio link on " +
-                                                  address + " (19100-19499): " + error);
+            throw RemoteError(0, asked != 0
+                                     ? "the audio link cannot listen on " + po.listen + ": " + error
+                                     : "no free UDP port for the audio link on " + address +
+                                           " (19100-19499): " + error);
         }
     }
     link->port = std::uint16_t(port);
