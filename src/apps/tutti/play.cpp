@@ -23,6 +23,7 @@
 #include <set>
 #include <thread>
 
+#include "apps/tutti/control_servers.h"
 #include "apps/tutti/link_controls.h"
 #include "apps/tutti/play_move.h"
 #include "apps/tutti/swap_report.h"
@@ -33,11 +34,9 @@
 #include "move/control_forward.h"
 #include "netjack/netjack_driver.h"
 #include "osc/osc_server.h"
-#include "support/loopback.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
-#include "web/control_banner.h"
 
 namespace tutti::app {
 
@@ -282,13 +281,8 @@ int run_play(const PlayArgs& a) {
         midi_input = std::make_unique<midi::MidiInput>(engine);
         forward.to.store(midi_input.get(), std::memory_order_release);
     }
-    for (const std::string& kv : a.sets) {
-        std::size_t eq = kv.rfind('=');
-        if (eq == std::string::npos ||
-            control::set_by_path(engine, kv.substr(0, eq), std::atof(kv.c_str() + eq + 1)) == 0) {
-            std::cerr << "tutti play: --set " << kv << ": no such control\n";
-            return 2;
-        }
+    if (!apply_sets(a.sets, engine)) {
+        return 2;
     }
     EngineCallback engine_callback(engine);
     AudioCallback* callback = &engine_callback;
@@ -367,63 +361,16 @@ int run_play(const PlayArgs& a) {
                            false});
         });
     }
-    std::unique_ptr<osc::Server> osc_server;
-    if (a.osc) {
-        osc::ServerOptions oo;
-        oo.listen = listen;
-        oo.port = a.osc_port;
-        oo.outport = a.osc_outport;
-        oo.errport = a.osc_errport;
-        oo.desthost = a.desthost;
-        oo.xmit = a.xmit;
-        oo.xmitfilter = a.xmitfilter;
-        oo.bundle = a.bundle;
-        if (mover) {
-            oo.command = [m = mover.get()](std::string_view name,
-                                           const std::vector<std::string>& args) {
-                return m->command(name, args);
-            };
-        }
-        osc_server = std::make_unique<osc::Server>(hub, oo);
-        if (!osc_server->start(&error)) {
-            std::cerr << "tutti play: OSC: " << error << "\n";
-            return 2;
-        }
-        std::printf("OSC: %s (replies on %d, errors on %d)\n%s\n", osc_server->url().c_str(),
-                    osc_server->outport(), osc_server->errport(), osc_server->infos().c_str());
+    ControlCommand command;
+    if (mover) {
+        command = [m = mover.get()](std::string_view name, const std::vector<std::string>& args) {
+            return m->command(name, args);
+        };
     }
-    if (!is_loopback_host(listen)) {
-        std::printf("control token (writes from off loopback need it): %s\n", hub.token().c_str());
+    ControlServers servers;
+    if (!servers.start(a, listen, hub, program_id, engine, command)) {
+        return 2;
     }
-    std::fflush(stdout);
-
-    // The control URLs and the QR code of the page: each control server fills in
-    // its part once it listens (issue 11 section 5).
-    web::ControlBanner banner;
-    std::unique_ptr<http::Server> http_server;
-    if (a.http) {
-        http::ServerOptions so;
-        so.listen = listen;
-        so.port = a.http_port;
-        so.token = hub.token(); // the one token of every control source
-        if (mover) {
-            so.command = [m = mover.get()](std::string_view name,
-                                           const std::vector<std::string>& args) {
-                return m->command(name, args);
-            };
-        }
-        http_server = std::make_unique<http::Server>(hub, program_id, engine, so);
-        if (!http_server->start(&error)) {
-            std::cerr << "tutti play: http: " << error << "\n";
-            return 2;
-        }
-        banner.http = web::page_url(listen, http_server->port(), "");
-        banner.page_url =
-            web::page_url(listen, http_server->port(), is_loopback_host(listen) ? "" : so.token);
-        http_server->set_page_url(banner.page_url);
-    }
-    web::print_control_banner(std::cout, banner);
-    std::fflush(stdout);
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
@@ -473,8 +420,8 @@ int run_play(const PlayArgs& a) {
             break;
         }
         for (const SwapReport& r : engine.take_reports()) {
-            if (http_server) {
-                http_server->publish_swap(r);
+            if (servers.http) {
+                servers.http->publish_swap(r);
             }
             if (r.committed && r.generation == 1 && announced.insert(1).second) {
                 // the first sound, on the steady clock (CLOCK_MONOTONIC: comparable
@@ -571,11 +518,11 @@ int run_play(const PlayArgs& a) {
             }
         }
     }
-    if (http_server) {
-        http_server->stop();
+    if (servers.http) {
+        servers.http->stop();
     }
-    if (osc_server) {
-        osc_server->stop();
+    if (servers.osc) {
+        servers.osc->stop();
     }
     driver->stop();
     if (midi_input) {

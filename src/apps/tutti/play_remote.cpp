@@ -35,17 +35,16 @@
 #include <iostream>
 #include <thread>
 
+#include "apps/tutti/control_servers.h"
 #include "apps/tutti/play.h"
 #include "control/control_hub.h"
 #include "http/server.h"
 #include "osc/osc_server.h"
 #include "remote/bundle.h"
 #include "remote/client.h"
-#include "support/loopback.h"
 #include "tutti/driver.h"
 #include "tutti/engine.h"
 #include "tutti/engine_callback.h"
-#include "web/control_banner.h"
 
 namespace tutti::app {
 
@@ -224,14 +223,8 @@ int run_play_remote(const PlayArgs& a) {
             std::cerr << "tutti play: the engine refused the program: " << error << "\n";
             return 2;
         }
-        for (const std::string& kv : a.sets) {
-            const std::size_t eq = kv.rfind('=');
-            if (eq == std::string::npos ||
-                control::set_by_path(engine, kv.substr(0, eq), std::atof(kv.c_str() + eq + 1)) ==
-                    0) {
-                std::cerr << "tutti play: --set " << kv << ": no such control\n";
-                return 2;
-            }
+        if (!apply_sets(a.sets, engine)) {
+            return 2;
         }
         EngineCallback callback(engine);
         if (!driver->start(&callback, &error)) {
@@ -252,48 +245,10 @@ int run_play_remote(const PlayArgs& a) {
         control::ControlHub hub(hub_options);
         const int program_id =
             hub.add_program(engine, std::filesystem::path(a.program).stem().string());
-        std::unique_ptr<osc::Server> osc_server;
-        if (a.osc) {
-            osc::ServerOptions oo;
-            oo.listen = listen;
-            oo.port = a.osc_port;
-            oo.outport = a.osc_outport;
-            oo.errport = a.osc_errport;
-            oo.desthost = a.desthost;
-            oo.xmit = a.xmit;
-            oo.xmitfilter = a.xmitfilter;
-            oo.bundle = a.bundle;
-            osc_server = std::make_unique<osc::Server>(hub, oo);
-            if (!osc_server->start(&error)) {
-                std::cerr << "tutti play: OSC: " << error << "\n";
-                return 2;
-            }
-            std::printf("OSC: %s (replies on %d, errors on %d)\n%s\n", osc_server->url().c_str(),
-                        osc_server->outport(), osc_server->errport(), osc_server->infos().c_str());
+        ControlServers servers;
+        if (!servers.start(a, listen, hub, program_id, engine, {})) {
+            return 2;
         }
-        if (!is_loopback_host(listen)) {
-            std::printf("control token (writes from off loopback need it): %s\n",
-                        hub.token().c_str());
-        }
-        web::ControlBanner banner;
-        std::unique_ptr<http::Server> http_server;
-        if (a.http) {
-            http::ServerOptions so;
-            so.listen = listen;
-            so.port = a.http_port;
-            so.token = hub.token();
-            http_server = std::make_unique<http::Server>(hub, program_id, engine, so);
-            if (!http_server->start(&error)) {
-                std::cerr << "tutti play: http: " << error << "\n";
-                return 2;
-            }
-            banner.http = web::page_url(listen, http_server->port(), "");
-            banner.page_url = web::page_url(listen, http_server->port(),
-                                            is_loopback_host(listen) ? "" : so.token);
-            http_server->set_page_url(banner.page_url);
-        }
-        web::print_control_banner(std::cout, banner);
-        std::fflush(stdout);
         std::signal(SIGINT, on_remote_signal);
         std::signal(SIGTERM, on_remote_signal);
         std::filesystem::file_time_type seen{};
@@ -356,11 +311,11 @@ int run_play_remote(const PlayArgs& a) {
                 std::fflush(stdout);
             }
         }
-        if (http_server) {
-            http_server->stop();
+        if (servers.http) {
+            servers.http->stop();
         }
-        if (osc_server) {
-            osc_server->stop();
+        if (servers.osc) {
+            servers.osc->stop();
         }
         driver->stop();
         std::printf("stopped: %llu callbacks, %llu blocks through the link, %llu concealed%s\n",
@@ -369,8 +324,8 @@ int run_play_remote(const PlayArgs& a) {
                     static_cast<unsigned long long>(inst->link_concealed()),
                     lost ? ", the server went away" : "");
         std::fflush(stdout);
-        http_server.reset();
-        osc_server.reset();
+        servers.http.reset();
+        servers.osc.reset();
         hub.remove_program(program_id);
         engine_owner.reset(); // its versions hand their calls to the instance
         inst.reset();         // deletes the server's instance (5 s at most when it is gone)
