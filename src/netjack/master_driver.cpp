@@ -232,6 +232,10 @@ void MasterDriver::listen() noexcept {
             refuse("CELT is not implemented here (float, int16 or Opus)");
             continue;
         }
+        if (!net_.accept_slave.empty() && p.name != net_.accept_slave) {
+            refuse("this master waits for the slave '" + net_.accept_slave + "'");
+            continue;
+        }
         if (recent) {
             continue;
         }

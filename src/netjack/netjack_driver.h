@@ -47,6 +47,10 @@ struct NetOptions {
     Encoder encoder = Encoder::Float;
     int kbps = 0;
     std::string name = "tutti"; ///< slave: the name the master shows (its JACK client)
+    /// Master: serve only the slave of this name (empty: any). A remote
+    /// instance's link waits for its server's slave: another slave that finds
+    /// the port (one left by a process that had it before) is refused.
+    std::string accept_slave;
     int mtu = kDefaultMtu;
     double connect_timeout_s = 10; ///< slave open(): how long to look for a master
     /// Slave open(): gives up the search when this becomes true (a signal

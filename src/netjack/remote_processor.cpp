@@ -47,6 +47,7 @@ bool RemoteProcessor::open(const Options& o, std::string* error) {
     NetOptions net;
     net.address = o.listen;
     net.caller_clock = true;
+    net.accept_slave = o.slave_name;
     net.controls = o.controls;
     net.control_sink = o.control_sink;
     if (o.reply_wait_ms >= 0) {
@@ -96,6 +97,10 @@ bool RemoteProcessor::send_control(std::uint32_t frame, std::uint32_t index, flo
 
 const LinkCounters& RemoteProcessor::counters() const {
     return master_->counters();
+}
+
+std::string remote_slave_name(const std::string& instance_id) {
+    return "tutti-serve-" + instance_id.substr(0, 16);
 }
 
 } // namespace tutti::netjack

@@ -51,6 +51,7 @@ public:
         int controls = 0; ///< control values carried each way
         ControlSink* control_sink = nullptr;
         double reply_wait_ms = -1; ///< < 0: half a period
+        std::string slave_name;    ///< the only slave served (empty: any)
     };
     RemoteProcessor();
     ~RemoteProcessor();
@@ -78,5 +79,10 @@ private:
     std::unique_ptr<Bridge> bridge_;
     std::unique_ptr<MasterDriver> master_;
 };
+
+/// The name under which a compute server's slave joins the link of its
+/// instance `instance_id` (tutti serve), and the one slave its client's
+/// RemoteProcessor serves (Options::slave_name).
+std::string remote_slave_name(const std::string& instance_id);
 
 } // namespace tutti::netjack

@@ -1137,6 +1137,7 @@ void RemoteInstance::connect_audio(const LinkOptions& options) {
     link->meters.link = link.get();
     po.control_sink = &link->meters; // the bargraphs, back from the server
     po.reply_wait_ms = options.reply_wait_ms;
+    po.slave_name = netjack::remote_slave_name(id_);
     // the port asked for, or the first of 19100..19499 this process can bind
     // (opening is the test: another process binding between a probe and the
     // open would share nothing, the port is bound exclusively)

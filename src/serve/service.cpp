@@ -27,6 +27,7 @@
 #include "http/json_scan.h"
 #include "http/server.h"
 #include "netjack/netjack_driver.h"
+#include "netjack/remote_processor.h"
 #include "netjack/slave_driver.h"
 #include "remote/bundle.h"
 #include "runtime/factory_info_codec.h"
@@ -1267,7 +1268,7 @@ Reply Service::Impl::start_link(InstanceSlot& s, const Call& c) {
     s.running = false;
     net.address = address;
     net.latency = l.latency;
-    net.name = "tutti-serve-" + s.id.substr(0, 8);
+    net.name = netjack::remote_slave_name(s.id);
     net.connect_timeout_s = l.timeout_s;
     net.controls = l.controls;
     net.first_cycle = l.first_cycle;
