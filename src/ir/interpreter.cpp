@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "ir/interpreter_fuse.h"
 #include "ir/interpreter_program.h"
 #include "ir/interpreter_translate.h"
 #include "ir/ir_verifier.h"
@@ -78,6 +79,7 @@ Interpreter::Interpreter(const Module& m) : m_(m), errors_(verify(m)) {
     for (int i = 0; i < 4; ++i) {
         programs_[i] = std::make_unique<Program>();
         translate(m, *fns[i], *programs_[i]);
+        fuse(*programs_[i]);
         registers_ = std::max(registers_, programs_[i]->registers);
     }
     scratch_.resize(registers_);
@@ -471,6 +473,82 @@ do_FillD:
     for (std::int32_t i = RD.i; i < RA.i; ++i) {
         at<double>(state, ip->k.u)[i] = RB.d;
     }
+    NEXT();
+// Superinstructions (ir/interpreter_fuse.h): a field read fused with its user.
+do_FieldAddI:
+    RD.i = wrap_add(*at<std::int32_t>(state, ip->k.u), RB.i);
+    NEXT();
+do_FieldAddF:
+    RD.f = *at<float>(state, ip->k.u) + RB.f;
+    NEXT();
+do_FieldAddD:
+    RD.d = *at<double>(state, ip->k.u) + RB.d;
+    NEXT();
+do_AddFieldI:
+    RD.i = wrap_add(RA.i, *at<std::int32_t>(state, ip->k.u));
+    NEXT();
+do_AddFieldF:
+    RD.f = RA.f + *at<float>(state, ip->k.u);
+    NEXT();
+do_AddFieldD:
+    RD.d = RA.d + *at<double>(state, ip->k.u);
+    NEXT();
+do_FieldSubI:
+    RD.i = wrap_sub(*at<std::int32_t>(state, ip->k.u), RB.i);
+    NEXT();
+do_FieldSubF:
+    RD.f = *at<float>(state, ip->k.u) - RB.f;
+    NEXT();
+do_FieldSubD:
+    RD.d = *at<double>(state, ip->k.u) - RB.d;
+    NEXT();
+do_SubFieldI:
+    RD.i = wrap_sub(RA.i, *at<std::int32_t>(state, ip->k.u));
+    NEXT();
+do_SubFieldF:
+    RD.f = RA.f - *at<float>(state, ip->k.u);
+    NEXT();
+do_SubFieldD:
+    RD.d = RA.d - *at<double>(state, ip->k.u);
+    NEXT();
+do_FieldMulI:
+    RD.i = wrap_mul(*at<std::int32_t>(state, ip->k.u), RB.i);
+    NEXT();
+do_FieldMulF:
+    RD.f = *at<float>(state, ip->k.u) * RB.f;
+    NEXT();
+do_FieldMulD:
+    RD.d = *at<double>(state, ip->k.u) * RB.d;
+    NEXT();
+do_MulFieldI:
+    RD.i = wrap_mul(RA.i, *at<std::int32_t>(state, ip->k.u));
+    NEXT();
+do_MulFieldF:
+    RD.f = RA.f * *at<float>(state, ip->k.u);
+    NEXT();
+do_MulFieldD:
+    RD.d = RA.d * *at<double>(state, ip->k.u);
+    NEXT();
+do_FieldDivI:
+    RD.i = safe_div(*at<std::int32_t>(state, ip->k.u), RB.i);
+    NEXT();
+do_FieldDivF:
+    RD.f = *at<float>(state, ip->k.u) / RB.f;
+    NEXT();
+do_FieldDivD:
+    RD.d = *at<double>(state, ip->k.u) / RB.d;
+    NEXT();
+do_DivFieldI:
+    RD.i = safe_div(RA.i, *at<std::int32_t>(state, ip->k.u));
+    NEXT();
+do_DivFieldF:
+    RD.f = RA.f / *at<float>(state, ip->k.u);
+    NEXT();
+do_DivFieldD:
+    RD.d = RA.d / *at<double>(state, ip->k.u);
+    NEXT();
+do_FieldAnd:
+    RD.i = *at<std::int32_t>(state, ip->k.u) & RB.i;
     NEXT();
 do_LoopTest:
     ip = !(RA.i < RB.i) ? code + ip->k.u : ip + 1;

@@ -22,7 +22,9 @@ namespace tutti::ir::vm {
 // clang-format off
 #define TUTTI_VM_TYPED(X)                                                                          \
     X(Const) X(Load) X(LoadAt) X(Store) X(StoreAt) X(Copy) X(Neg) X(Add) X(Sub) X(Mul) X(Div) X(Rem)        \
-        X(Min) X(Max) X(Lt) X(Le) X(Gt) X(Ge) X(Eq) X(Ne) X(Fill)
+        X(Min) X(Max) X(Lt) X(Le) X(Gt) X(Ge) X(Eq) X(Ne) X(Fill)                                 \
+        X(FieldAdd) X(AddField) X(FieldSub) X(SubField)                                            \
+        X(FieldMul) X(MulField) X(FieldDiv) X(DivField)
 
 // The other instructions; the comments say what they do (d, a, b, c: registers
 // unless said otherwise; k: the immediate).
@@ -30,6 +32,7 @@ namespace tutti::ir::vm {
     X(InputF) X(InputD) X(OutputF) X(OutputD)                                                      \
     X(FtoIF) X(FtoID) X(ItoFF) X(ItoFD) X(FExt) X(FTrunc)                                          \
     X(And) X(Or) X(Xor) X(Shl) X(Shr)                                                              \
+    X(FieldAnd)    /* d.i = field(k.u).i & b.i */                                                  \
     X(Move)        /* d = a */                                                                     \
     X(Select)      /* d = a.i != 0 ? b : c */                                                      \
     X(CallF_F) X(CallF_FF) X(CallF_FI) X(CallI_F)                                                  \
@@ -65,6 +68,8 @@ inline Code typed(Code base_i, Type t) {
 /// Const: d = k. Load, Store, Copy: the field at byte offset k.u (Copy: from byte offset c).
 /// LoadAt, StoreAt: element a (load) or b (store) of the array at k.u.
 /// Fill: elements d..a-1 of the array at k.u = b.
+/// FieldAdd...FieldDiv: d = field(k.u) op b; AddField...DivField: d = a op field(k.u), where
+/// field(k.u) is the field at byte offset k.u (a Load fused with its user, ir/interpreter_fuse.h).
 struct Instr {
     Code code = Code::Halt;
     std::uint32_t d = 0, a = 0, b = 0, c = 0;
@@ -88,6 +93,9 @@ namespace tutti::ir {
 struct Interpreter::Program {
     std::vector<vm::Instr> code;
     std::uint32_t registers = vm::kFixedRegs; ///< registers this program uses
+    /// The first temporary: a register from here on holds an operand of one
+    /// instruction, read once by the instruction that uses it.
+    std::uint32_t temp_base = vm::kFixedRegs;
     /// The values of registers kFixedRegs.. (the program's constants), set before each run;
     /// the registers after them (locals, loops, temporaries) start at zero.
     std::vector<Value> constants;

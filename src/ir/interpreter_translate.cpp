@@ -31,6 +31,7 @@ public:
         next_fixed_ = first_local_ + static_cast<std::uint32_t>(f_.locals.size());
         temp_base_ = next_fixed_ + 2 * count_loops(f_.body);
         p_.registers = temp_base_;
+        p_.temp_base = temp_base_;
         block(f_.body);
         emit({Code::Halt});
     }

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <thread>
+#include <vector>
 
 #include "allocation_counter.h"
 #include "dsp_patterns.h"
@@ -171,6 +172,79 @@ TEST(Interpreter, NestedLoopsAndIfs) {
     for (int a = 0; a < 3; ++a) {
         for (int c = 0; c < 4; ++c) {
             EXPECT_EQ(state[4 * a + c], a > c ? a * 10 + c : -(a + c)) << a << "," << c;
+        }
+    }
+}
+
+// A field read inside an arithmetic operation is fused with it (ir/interpreter_fuse.h):
+// the field may be either operand, in each type, and the order of the operands stays.
+TEST(Interpreter, FieldOperandsOfArithmetic) {
+    for (Type t : {Type::I32, Type::F32, Type::F64}) {
+        auto m = std::make_unique<Module>();
+        m->real = t == Type::I32 ? Type::F64 : t;
+        Builder b(*m);
+        std::uint32_t x = b.add_field("x", t, 2, FieldKind::Other);
+        std::uint32_t y = b.add_field("y", t, 1, FieldKind::Other);
+        std::uint32_t out = b.add_field("out", t, 10, FieldKind::Other);
+        std::uint32_t l = Builder::add_local(m->init_constants, "l", t);
+        const Op ops[] = {Op::Add, Op::Sub, Op::Mul, Op::Div, t == Type::I32 ? Op::And : Op::Add};
+        // l = y; out[2k] = x[1] op l; out[2k + 1] = l op x[1]
+        m->init_constants.body.push_back(b.set_local(l, b.field(y)));
+        for (int k = 0; k < 5; ++k) {
+            m->init_constants.body.push_back(b.set_field(
+                out, b.i32(2 * k), b.binary(ops[k], b.field(x, b.i32(1)), b.local(l, t))));
+            m->init_constants.body.push_back(b.set_field(
+                out, b.i32(2 * k + 1), b.binary(ops[k], b.local(l, t), b.field(x, b.i32(1)))));
+        }
+        layout(*m);
+        Interpreter interp(*m);
+        ASSERT_TRUE(interp.ok()) << interp.errors()[0];
+        std::vector<char> state(m->state_bytes + 16, 0);
+        auto put = [&](std::uint32_t field, int i, double v) {
+            char* at = state.data() + m->fields[field].offset + i * type_size(t);
+            if (t == Type::I32) {
+                std::int32_t w = static_cast<std::int32_t>(v);
+                std::memcpy(at, &w, 4);
+            } else if (t == Type::F32) {
+                float w = static_cast<float>(v);
+                std::memcpy(at, &w, 4);
+            } else {
+                std::memcpy(at, &v, 8);
+            }
+        };
+        auto get = [&](int i) {
+            const char* at = state.data() + m->fields[out].offset + i * type_size(t);
+            if (t == Type::I32) {
+                std::int32_t w = 0;
+                std::memcpy(&w, at, 4);
+                return double(w);
+            }
+            if (t == Type::F32) {
+                float w = 0;
+                std::memcpy(&w, at, 4);
+                return double(w);
+            }
+            double w = 0;
+            std::memcpy(&w, at, 8);
+            return w;
+        };
+        put(x, 1, 7);
+        put(y, 0, 3);
+        interp.init_constants(state.data(), 48000);
+        const double real_quotient = t == Type::F32 ? double(7.0f / 3.0f) : 7.0 / 3.0;
+        const double real_inverse = t == Type::F32 ? double(3.0f / 7.0f) : 3.0 / 7.0;
+        const double expected[10] = {10,
+                                     10,
+                                     4,
+                                     -4,
+                                     21,
+                                     21,
+                                     t == Type::I32 ? 2 : real_quotient,
+                                     t == Type::I32 ? 0 : real_inverse,
+                                     t == Type::I32 ? 3.0 : 10.0,
+                                     t == Type::I32 ? 3.0 : 10.0};
+        for (int i = 0; i < 10; ++i) {
+            EXPECT_EQ(get(i), expected[i]) << type_name(t) << " " << i;
         }
     }
 }
