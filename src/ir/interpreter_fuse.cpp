@@ -55,9 +55,23 @@ Code fused(Code load, Code user, bool as_a) {
 void fuse(Interpreter::Program& p) {
     std::vector<Instr>& code = p.code;
     std::vector<bool> target(code.size() + 1, false);
+    // reads of each register, over-counted: a, b and c of every instruction (unused
+    // ones are 0 or a channel), d of a Fill
+    std::vector<std::uint32_t> reads(p.registers, 0);
+    auto count = [&](std::uint32_t r) {
+        if (r < reads.size()) {
+            ++reads[r];
+        }
+    };
     for (const Instr& in : code) {
         if (is_jump(in.code)) {
             target[in.k.u] = true;
+        }
+        count(in.a);
+        count(in.b);
+        count(in.c);
+        if (in_family(in.code, Code::FillI)) {
+            count(in.d);
         }
     }
     // new_index[i]: where instruction i (or the fused pair it starts) ends up
@@ -67,10 +81,12 @@ void fuse(Interpreter::Program& p) {
     for (std::size_t i = 0; i < code.size(); ++i) {
         new_index[i] = static_cast<std::uint32_t>(out.size());
         const Instr& load = code[i];
-        if (in_family(load.code, Code::LoadI) && load.d >= p.temp_base && i + 1 < code.size() &&
+        // a temporary is read by one instruction only (the one that follows, if it
+        // reads it); a local may be read once in the whole function
+        const bool read_once = load.d >= p.temp_base || reads[load.d] == 1;
+        if (in_family(load.code, Code::LoadI) && read_once && i + 1 < code.size() &&
             !target[i + 1]) {
             const Instr& user = code[i + 1];
-            // a temporary is read by one instruction only: the user, if it reads it
             const bool as_a = user.a == load.d, as_b = user.b == load.d;
             if (as_a != as_b) {
                 if (Code c = fused(load.code, user.code, as_a); c != Code::Halt) {
