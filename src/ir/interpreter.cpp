@@ -547,6 +547,42 @@ do_DivFieldF:
 do_DivFieldD:
     RD.d = RA.d / *at<double>(state, ip->k.u);
     NEXT();
+do_FieldAddFieldI:
+    RD.i = wrap_add(*at<std::int32_t>(state, ip->k.u), *at<std::int32_t>(state, ip->c));
+    NEXT();
+do_FieldAddFieldF:
+    RD.f = *at<float>(state, ip->k.u) + *at<float>(state, ip->c);
+    NEXT();
+do_FieldAddFieldD:
+    RD.d = *at<double>(state, ip->k.u) + *at<double>(state, ip->c);
+    NEXT();
+do_FieldSubFieldI:
+    RD.i = wrap_sub(*at<std::int32_t>(state, ip->k.u), *at<std::int32_t>(state, ip->c));
+    NEXT();
+do_FieldSubFieldF:
+    RD.f = *at<float>(state, ip->k.u) - *at<float>(state, ip->c);
+    NEXT();
+do_FieldSubFieldD:
+    RD.d = *at<double>(state, ip->k.u) - *at<double>(state, ip->c);
+    NEXT();
+do_FieldMulFieldI:
+    RD.i = wrap_mul(*at<std::int32_t>(state, ip->k.u), *at<std::int32_t>(state, ip->c));
+    NEXT();
+do_FieldMulFieldF:
+    RD.f = *at<float>(state, ip->k.u) * *at<float>(state, ip->c);
+    NEXT();
+do_FieldMulFieldD:
+    RD.d = *at<double>(state, ip->k.u) * *at<double>(state, ip->c);
+    NEXT();
+do_FieldDivFieldI:
+    RD.i = safe_div(*at<std::int32_t>(state, ip->k.u), *at<std::int32_t>(state, ip->c));
+    NEXT();
+do_FieldDivFieldF:
+    RD.f = *at<float>(state, ip->k.u) / *at<float>(state, ip->c);
+    NEXT();
+do_FieldDivFieldD:
+    RD.d = *at<double>(state, ip->k.u) / *at<double>(state, ip->c);
+    NEXT();
 do_FieldAnd:
     RD.i = *at<std::int32_t>(state, ip->k.u) & RB.i;
     NEXT();

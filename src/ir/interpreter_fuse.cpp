@@ -50,13 +50,71 @@ Code fused(Code load, Code user, bool as_a) {
     return Code::Halt;
 }
 
+/// `user` with a field operand of the same type read by `load` instead of the
+/// register operand it has (FieldOp: b, OpField: a): FieldOpField, both
+/// operands fields; Code::Halt if `user` is neither.
+Code both_fields(Code load, Code user) {
+    const int t = variant(load, Code::LoadI);
+    struct Family {
+        Code field_op, op_field, field_op_field;
+    };
+    static constexpr Family families[] = {
+        {Code::FieldAddI, Code::AddFieldI, Code::FieldAddFieldI},
+        {Code::FieldSubI, Code::SubFieldI, Code::FieldSubFieldI},
+        {Code::FieldMulI, Code::MulFieldI, Code::FieldMulFieldI},
+        {Code::FieldDivI, Code::DivFieldI, Code::FieldDivFieldI},
+    };
+    for (const Family& f : families) {
+        if ((in_family(user, f.field_op) && variant(user, f.field_op) == t) ||
+            (in_family(user, f.op_field) && variant(user, f.op_field) == t)) {
+            return static_cast<Code>(static_cast<int>(f.field_op_field) + t);
+        }
+    }
+    return Code::Halt;
+}
+
+/// Fuses `load` (a Load whose value is read once, by `user` if at all) with `user`.
+bool fuse_pair(const Instr& load, const Instr& user, Instr* out) {
+    const bool as_a = user.a == load.d, as_b = user.b == load.d;
+    if (as_a == as_b) {
+        return false;
+    }
+    if (Code c = fused(load.code, user.code, as_a); c != Code::Halt) {
+        *out = user;
+        out->code = c;
+        out->k.u = load.k.u;
+        if (c == Code::FieldAnd && as_b) {
+            out->b = user.a;
+        }
+        // the operand that became a field reads no register any more
+        (as_a || c == Code::FieldAnd ? out->a : out->b) = kArgReg;
+        return true;
+    }
+    if (Code c = both_fields(load.code, user.code); c != Code::Halt) {
+        // FieldOp: field(k.u) op b, b loaded; OpField: a op field(k.u), a loaded
+        const bool field_op =
+            in_family(user.code, Code::FieldAddI) || in_family(user.code, Code::FieldSubI) ||
+            in_family(user.code, Code::FieldMulI) || in_family(user.code, Code::FieldDivI);
+        if (field_op != as_b) {
+            return false; // the loaded value is not the register operand
+        }
+        *out = user;
+        out->code = c;
+        out->k.u = field_op ? user.k.u : load.k.u; // a's field
+        out->c = field_op ? load.k.u : user.k.u;   // b's field
+        out->a = out->b = kArgReg;
+        return true;
+    }
+    return false;
+}
+
 } // namespace
 
 void fuse(Interpreter::Program& p) {
     std::vector<Instr>& code = p.code;
     std::vector<bool> target(code.size() + 1, false);
     // reads of each register, over-counted: a, b and c of every instruction (unused
-    // ones are 0 or a channel), d of a Fill
+    // ones are 0, an offset or a channel), d of a Fill
     std::vector<std::uint32_t> reads(p.registers, 0);
     auto count = [&](std::uint32_t r) {
         if (r < reads.size()) {
@@ -74,36 +132,29 @@ void fuse(Interpreter::Program& p) {
             count(in.d);
         }
     }
-    // new_index[i]: where instruction i (or the fused pair it starts) ends up
-    std::vector<std::uint32_t> new_index(code.size() + 1, 0);
+    // A temporary is read by one instruction only (the next one that reads its
+    // register); a local may be read once in the whole function.
+    auto read_once = [&](const Instr& in) {
+        return in_family(in.code, Code::LoadI) && (in.d >= p.temp_base || reads[in.d] == 1);
+    };
+    // The output is a stack: each instruction is pushed, then fused with the one
+    // before it while a rule applies (a Load, then its user); never into an
+    // instruction that a jump reaches.
+    std::vector<std::uint32_t> new_index(code.size() + 1, 0); ///< jump targets
     std::vector<Instr> out;
+    std::vector<bool> out_target; ///< out[k] starts at a jump target
     out.reserve(code.size());
     for (std::size_t i = 0; i < code.size(); ++i) {
         new_index[i] = static_cast<std::uint32_t>(out.size());
-        const Instr& load = code[i];
-        // a temporary is read by one instruction only (the one that follows, if it
-        // reads it); a local may be read once in the whole function
-        const bool read_once = load.d >= p.temp_base || reads[load.d] == 1;
-        if (in_family(load.code, Code::LoadI) && read_once && i + 1 < code.size() &&
-            !target[i + 1]) {
-            const Instr& user = code[i + 1];
-            const bool as_a = user.a == load.d, as_b = user.b == load.d;
-            if (as_a != as_b) {
-                if (Code c = fused(load.code, user.code, as_a); c != Code::Halt) {
-                    Instr in = user;
-                    in.code = c;
-                    in.k.u = load.k.u;
-                    if (c == Code::FieldAnd && as_b) {
-                        in.b = user.a;
-                    }
-                    out.push_back(in);
-                    new_index[i + 1] = new_index[i];
-                    ++i;
-                    continue;
-                }
-            }
+        out.push_back(code[i]);
+        out_target.push_back(target[i]);
+        Instr merged;
+        while (out.size() >= 2 && !out_target.back() && read_once(out[out.size() - 2]) &&
+               fuse_pair(out[out.size() - 2], out.back(), &merged)) {
+            out.pop_back();
+            out_target.pop_back();
+            out.back() = merged;
         }
-        out.push_back(load);
     }
     new_index[code.size()] = static_cast<std::uint32_t>(out.size());
     for (Instr& in : out) {

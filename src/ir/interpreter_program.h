@@ -24,7 +24,8 @@ namespace tutti::ir::vm {
     X(Const) X(Load) X(LoadAt) X(Store) X(StoreAt) X(Copy) X(Neg) X(Add) X(Sub) X(Mul) X(Div) X(Rem)        \
         X(Min) X(Max) X(Lt) X(Le) X(Gt) X(Ge) X(Eq) X(Ne) X(Fill)                                 \
         X(FieldAdd) X(AddField) X(FieldSub) X(SubField)                                            \
-        X(FieldMul) X(MulField) X(FieldDiv) X(DivField)
+        X(FieldMul) X(MulField) X(FieldDiv) X(DivField)                                            \
+        X(FieldAddField) X(FieldSubField) X(FieldMulField) X(FieldDivField)
 
 // The other instructions; the comments say what they do (d, a, b, c: registers
 // unless said otherwise; k: the immediate).
@@ -69,7 +70,8 @@ inline Code typed(Code base_i, Type t) {
 /// LoadAt, StoreAt: element a (load) or b (store) of the array at k.u.
 /// Fill: elements d..a-1 of the array at k.u = b.
 /// FieldAdd...FieldDiv: d = field(k.u) op b; AddField...DivField: d = a op field(k.u), where
-/// field(k.u) is the field at byte offset k.u (a Load fused with its user, ir/interpreter_fuse.h).
+/// field(k.u) is the field at byte offset k.u (a Load fused with its user, ir/interpreter_fuse.h);
+/// FieldAddField...FieldDivField: d = field(k.u) op field(c).
 struct Instr {
     Code code = Code::Halt;
     std::uint32_t d = 0, a = 0, b = 0, c = 0;

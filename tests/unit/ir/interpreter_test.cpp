@@ -177,7 +177,8 @@ TEST(Interpreter, NestedLoopsAndIfs) {
 }
 
 // A field read inside an arithmetic operation is fused with it (ir/interpreter_fuse.h):
-// the field may be either operand, in each type, and the order of the operands stays.
+// the field may be either operand, or both, or come through a local read once, in
+// each type, and the order of the operands stays.
 TEST(Interpreter, FieldOperandsOfArithmetic) {
     for (Type t : {Type::I32, Type::F32, Type::F64}) {
         auto m = std::make_unique<Module>();
@@ -185,66 +186,83 @@ TEST(Interpreter, FieldOperandsOfArithmetic) {
         Builder b(*m);
         std::uint32_t x = b.add_field("x", t, 2, FieldKind::Other);
         std::uint32_t y = b.add_field("y", t, 1, FieldKind::Other);
-        std::uint32_t out = b.add_field("out", t, 10, FieldKind::Other);
-        std::uint32_t l = Builder::add_local(m->init_constants, "l", t);
+        std::uint32_t out = b.add_field("out", t, 30, FieldKind::Other);
+        Function& f = m->init_constants;
+        std::uint32_t l = Builder::add_local(f, "l", t);
         const Op ops[] = {Op::Add, Op::Sub, Op::Mul, Op::Div, t == Type::I32 ? Op::And : Op::Add};
-        // l = y; out[2k] = x[1] op l; out[2k + 1] = l op x[1]
-        m->init_constants.body.push_back(b.set_local(l, b.field(y)));
+        auto x1 = [&] { return b.field(x, b.i32(1)); };
+        auto set = [&](int i, const Expr* v) { f.body.push_back(b.set_field(out, b.i32(i), v)); };
+        // l = y (read many times); x[1] = 7, y = 3
+        f.body.push_back(b.set_local(l, b.field(y)));
         for (int k = 0; k < 5; ++k) {
-            m->init_constants.body.push_back(b.set_field(
-                out, b.i32(2 * k), b.binary(ops[k], b.field(x, b.i32(1)), b.local(l, t))));
-            m->init_constants.body.push_back(b.set_field(
-                out, b.i32(2 * k + 1), b.binary(ops[k], b.local(l, t), b.field(x, b.i32(1)))));
+            const Op op = ops[k];
+            set(6 * k, b.binary(op, x1(), b.local(l, t)));
+            set(6 * k + 1, b.binary(op, b.local(l, t), x1()));
+            set(6 * k + 2, b.binary(op, x1(), b.field(y)));
+            set(6 * k + 3, b.binary(op, b.field(y), x1()));
+            std::uint32_t once = Builder::add_local(f, "once_a", t);
+            f.body.push_back(b.set_local(once, x1()));
+            set(6 * k + 4, b.binary(op, b.local(once, t), b.local(l, t)));
+            once = Builder::add_local(f, "once_b", t);
+            f.body.push_back(b.set_local(once, x1()));
+            set(6 * k + 5, b.binary(op, b.local(l, t), b.local(once, t)));
         }
         layout(*m);
         Interpreter interp(*m);
         ASSERT_TRUE(interp.ok()) << interp.errors()[0];
         std::vector<char> state(m->state_bytes + 16, 0);
-        auto put = [&](std::uint32_t field, int i, double v) {
-            char* at = state.data() + m->fields[field].offset + i * type_size(t);
-            if (t == Type::I32) {
-                std::int32_t w = static_cast<std::int32_t>(v);
-                std::memcpy(at, &w, 4);
-            } else if (t == Type::F32) {
-                float w = static_cast<float>(v);
-                std::memcpy(at, &w, 4);
-            } else {
-                std::memcpy(at, &v, 8);
-            }
+        char* base = state.data();
+        auto at = [&](std::uint32_t field, int i) {
+            return base + m->fields[field].offset + i * type_size(t);
         };
-        auto get = [&](int i) {
-            const char* at = state.data() + m->fields[out].offset + i * type_size(t);
-            if (t == Type::I32) {
-                std::int32_t w = 0;
-                std::memcpy(&w, at, 4);
-                return double(w);
+        if (t == Type::I32) {
+            std::int32_t seven = 7, three = 3;
+            std::memcpy(at(x, 1), &seven, 4);
+            std::memcpy(at(y, 0), &three, 4);
+        } else if (t == Type::F32) {
+            float seven = 7, three = 3;
+            std::memcpy(at(x, 1), &seven, 4);
+            std::memcpy(at(y, 0), &three, 4);
+        } else {
+            double seven = 7, three = 3;
+            std::memcpy(at(x, 1), &seven, 8);
+            std::memcpy(at(y, 0), &three, 8);
+        }
+        interp.init_constants(base, 48000);
+        for (int k = 0; k < 5; ++k) {
+            for (int j = 0; j < 6; ++j) {
+                const bool seven_first = j % 2 == 0;
+                double got = 0, want = 0;
+                if (t == Type::I32) {
+                    std::int32_t v = 0, p = seven_first ? 7 : 3, q = seven_first ? 3 : 7;
+                    std::memcpy(&v, at(out, 6 * k + j), 4);
+                    got = v;
+                    want = k == 0   ? p + q
+                           : k == 1 ? p - q
+                           : k == 2 ? p * q
+                           : k == 3 ? p / q
+                                    : p & q;
+                } else if (t == Type::F32) {
+                    float v = 0, p = seven_first ? 7.f : 3.f, q = seven_first ? 3.f : 7.f;
+                    std::memcpy(&v, at(out, 6 * k + j), 4);
+                    got = double(v);
+                    want = double(k == 0   ? p + q
+                                  : k == 1 ? p - q
+                                  : k == 2 ? p * q
+                                  : k == 3 ? p / q
+                                           : p + q);
+                } else {
+                    double v = 0, p = seven_first ? 7 : 3, q = seven_first ? 3 : 7;
+                    std::memcpy(&v, at(out, 6 * k + j), 8);
+                    got = v;
+                    want = k == 0   ? p + q
+                           : k == 1 ? p - q
+                           : k == 2 ? p * q
+                           : k == 3 ? p / q
+                                    : p + q;
+                }
+                EXPECT_EQ(got, want) << type_name(t) << " op " << k << " case " << j;
             }
-            if (t == Type::F32) {
-                float w = 0;
-                std::memcpy(&w, at, 4);
-                return double(w);
-            }
-            double w = 0;
-            std::memcpy(&w, at, 8);
-            return w;
-        };
-        put(x, 1, 7);
-        put(y, 0, 3);
-        interp.init_constants(state.data(), 48000);
-        const double real_quotient = t == Type::F32 ? double(7.0f / 3.0f) : 7.0 / 3.0;
-        const double real_inverse = t == Type::F32 ? double(3.0f / 7.0f) : 3.0 / 7.0;
-        const double expected[10] = {10,
-                                     10,
-                                     4,
-                                     -4,
-                                     21,
-                                     21,
-                                     t == Type::I32 ? 2 : real_quotient,
-                                     t == Type::I32 ? 0 : real_inverse,
-                                     t == Type::I32 ? 3.0 : 10.0,
-                                     t == Type::I32 ? 3.0 : 10.0};
-        for (int i = 0; i < 10; ++i) {
-            EXPECT_EQ(get(i), expected[i]) << type_name(t) << " " << i;
         }
     }
 }
