@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /** \file
- * The register program the interpreter runs (internal to ir/interpreter.cpp and
- * ir/interpreter_translate.cpp): its instruction set and one translated function.
+ * The register program the interpreter runs (internal to ir/interpreter.cpp,
+ * ir/interpreter_translate.cpp and ir/interpreter_fuse.cpp): its instruction set
+ * and one translated function.
  *
  * Registers are numbered: r0 = the argument (sample rate or count), r1 = the
  * frame variable, then the program's constants (loaded before the first
