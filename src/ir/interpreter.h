@@ -4,7 +4,8 @@
  * as plainly as C++ allows, against which the LLVM code is tested bit for bit.
  *
  * The constructor verifies the module (ir/ir_verifier.h) and translates each
- * function into a flat register program (one instruction per IR node, jumps for
+ * function into a flat register program (ir/interpreter_translate.h: about one
+ * instruction per IR operation, constants in registers, jumps for
  * For/FrameLoop/If), so running it never recurses, never allocates (after the
  * first call) and never calls anything but the libm functions of
  * ir/math_functions.h, through their real addresses.
@@ -61,7 +62,7 @@ public:
     /// Buffers hold `count` samples of m.real each.
     void compute(void* state, int count, const void* const* inputs, void* const* outputs) const;
 
-    struct Program; ///< one translated function (interpreter.cpp)
+    struct Program; ///< one translated function (ir/interpreter_program.h)
     union Value {
         std::int32_t i;
         float f;

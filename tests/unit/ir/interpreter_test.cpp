@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <thread>
+#include <vector>
 
 #include "allocation_counter.h"
 #include "dsp_patterns.h"
@@ -171,6 +172,97 @@ TEST(Interpreter, NestedLoopsAndIfs) {
     for (int a = 0; a < 3; ++a) {
         for (int c = 0; c < 4; ++c) {
             EXPECT_EQ(state[4 * a + c], a > c ? a * 10 + c : -(a + c)) << a << "," << c;
+        }
+    }
+}
+
+// A field read inside an arithmetic operation is fused with it (ir/interpreter_fuse.h):
+// the field may be either operand, or both, or come through a local read once, in
+// each type, and the order of the operands stays.
+TEST(Interpreter, FieldOperandsOfArithmetic) {
+    for (Type t : {Type::I32, Type::F32, Type::F64}) {
+        auto m = std::make_unique<Module>();
+        m->real = t == Type::I32 ? Type::F64 : t;
+        Builder b(*m);
+        std::uint32_t x = b.add_field("x", t, 2, FieldKind::Other);
+        std::uint32_t y = b.add_field("y", t, 1, FieldKind::Other);
+        std::uint32_t out = b.add_field("out", t, 30, FieldKind::Other);
+        Function& f = m->init_constants;
+        std::uint32_t l = Builder::add_local(f, "l", t);
+        const Op ops[] = {Op::Add, Op::Sub, Op::Mul, Op::Div, t == Type::I32 ? Op::And : Op::Add};
+        auto x1 = [&] { return b.field(x, b.i32(1)); };
+        auto set = [&](int i, const Expr* v) { f.body.push_back(b.set_field(out, b.i32(i), v)); };
+        // l = y (read many times); x[1] = 7, y = 3
+        f.body.push_back(b.set_local(l, b.field(y)));
+        for (int k = 0; k < 5; ++k) {
+            const Op op = ops[k];
+            set(6 * k, b.binary(op, x1(), b.local(l, t)));
+            set(6 * k + 1, b.binary(op, b.local(l, t), x1()));
+            set(6 * k + 2, b.binary(op, x1(), b.field(y)));
+            set(6 * k + 3, b.binary(op, b.field(y), x1()));
+            std::uint32_t once = Builder::add_local(f, "once_a", t);
+            f.body.push_back(b.set_local(once, x1()));
+            set(6 * k + 4, b.binary(op, b.local(once, t), b.local(l, t)));
+            once = Builder::add_local(f, "once_b", t);
+            f.body.push_back(b.set_local(once, x1()));
+            set(6 * k + 5, b.binary(op, b.local(l, t), b.local(once, t)));
+        }
+        layout(*m);
+        Interpreter interp(*m);
+        ASSERT_TRUE(interp.ok()) << interp.errors()[0];
+        std::vector<char> state(m->state_bytes + 16, 0);
+        char* base = state.data();
+        auto at = [&](std::uint32_t field, int i) {
+            return base + m->fields[field].offset + i * type_size(t);
+        };
+        if (t == Type::I32) {
+            std::int32_t seven = 7, three = 3;
+            std::memcpy(at(x, 1), &seven, 4);
+            std::memcpy(at(y, 0), &three, 4);
+        } else if (t == Type::F32) {
+            float seven = 7, three = 3;
+            std::memcpy(at(x, 1), &seven, 4);
+            std::memcpy(at(y, 0), &three, 4);
+        } else {
+            double seven = 7, three = 3;
+            std::memcpy(at(x, 1), &seven, 8);
+            std::memcpy(at(y, 0), &three, 8);
+        }
+        interp.init_constants(base, 48000);
+        for (int k = 0; k < 5; ++k) {
+            for (int j = 0; j < 6; ++j) {
+                const bool seven_first = j % 2 == 0;
+                double got = 0, want = 0;
+                if (t == Type::I32) {
+                    std::int32_t v = 0, p = seven_first ? 7 : 3, q = seven_first ? 3 : 7;
+                    std::memcpy(&v, at(out, 6 * k + j), 4);
+                    got = v;
+                    want = k == 0   ? p + q
+                           : k == 1 ? p - q
+                           : k == 2 ? p * q
+                           : k == 3 ? p / q
+                                    : p & q;
+                } else if (t == Type::F32) {
+                    float v = 0, p = seven_first ? 7.f : 3.f, q = seven_first ? 3.f : 7.f;
+                    std::memcpy(&v, at(out, 6 * k + j), 4);
+                    got = double(v);
+                    want = double(k == 0   ? p + q
+                                  : k == 1 ? p - q
+                                  : k == 2 ? p * q
+                                  : k == 3 ? p / q
+                                           : p + q);
+                } else {
+                    double v = 0, p = seven_first ? 7 : 3, q = seven_first ? 3 : 7;
+                    std::memcpy(&v, at(out, 6 * k + j), 8);
+                    got = v;
+                    want = k == 0   ? p + q
+                           : k == 1 ? p - q
+                           : k == 2 ? p * q
+                           : k == 3 ? p / q
+                                    : p + q;
+                }
+                EXPECT_EQ(got, want) << type_name(t) << " op " << k << " case " << j;
+            }
         }
     }
 }
