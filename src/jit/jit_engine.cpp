@@ -11,6 +11,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ObjectTransformLayer.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/Constants.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
@@ -28,6 +29,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
+#include <iterator>
 #include <mutex>
 #include <vector>
 
@@ -153,6 +156,68 @@ void optimise(llvm::Module& m, llvm::TargetMachine* tm, int opt_level, bool vect
     }
 }
 
+/// Instruction selection works on one basic block at a time, and its cost
+/// grows faster than the block: on a frame loop of thousands of instructions
+/// (graphicEqLab, fdnRev, filterBank) building and ordering the scheduling
+/// graph of the one block was most of it (graphicEqLab: 0.09 s of the 0.13 s
+/// of isel, of 0.29 s in llc). Cut into parts of `part_instructions`, each part
+/// is selected on its own (graphicEqLab: isel 0.14 -> 0.05 s; the register
+/// allocator, which now sees values that cross parts, 0.08 -> 0.10 s; its
+/// compile 385-420 -> 325 ms of CPU in bench/speed/run.sh). The parts run in
+/// the order of the block, one falling through into the next: the same
+/// operations in the same order, so the same results bit for bit; only the
+/// schedulers' freedom to move work across a cut is gone (graphicEqLab runs
+/// faster for it, fdnRev and filterBank the same). Done after optimisation, so
+/// the optimiser still sees one block. Measured after optimisation, blocks of
+/// at most `huge_block_instructions` stay whole (karplus32, zitaRev,
+/// frenchBell: below 510; filterBank 1032, graphicEqLab 2379, fdnRev 3920 in
+/// exact mode).
+///
+/// Not used instead: the instruction selector's "linearize" scheduler (which
+/// builds no graph, commit 1b859ed). It keeps no physical register
+/// dependencies (LLVM's ScheduleDAGLinearize says so: "may not work for
+/// targets with phyreg dependency"): on x86 it may place an instruction that
+/// clobbers EFLAGS (an integer sub/and of a delay-line index, a call's stack
+/// adjustment) between a compare and the SETcc/Jcc that reads its flags.
+/// SAM/virtualAnalog (double) so read stale flags from frame 4097 on; llc
+/// -pre-RA-sched=linearize -verify-machineinstrs on its optimised IR reports
+/// "Using an undefined physical register" ($eflags at a SETCCr and a JCC_1),
+/// the default, source, list-burr, list-hybrid, list-ilp and fast schedulers
+/// none.
+constexpr std::size_t huge_block_instructions = 750;
+constexpr std::size_t part_instructions = 500;
+
+void split_huge_blocks(llvm::Module& m) {
+    for (llvm::Function& f : m) {
+        if (f.isDeclaration() || f.hasFnAttribute(llvm::Attribute::OptimizeNone)) {
+            continue; // fast instruction selection, block by block anyway
+        }
+        std::vector<llvm::BasicBlock*> huge;
+        for (llvm::BasicBlock& b : f) {
+            // the entry block keeps its allocas static: never cut
+            if (&b != &f.getEntryBlock() && b.size() > huge_block_instructions) {
+                huge.push_back(&b);
+            }
+        }
+        for (llvm::BasicBlock* b : huge) {
+            // the last part takes the rest: between 1 and 1.5 parts
+            // (phis stay at the head of the first part)
+            while (std::distance(b->getFirstNonPHIIt(), b->end()) >
+                   std::ptrdiff_t(part_instructions + part_instructions / 2)) {
+                auto cut = b->getFirstNonPHIIt();
+                for (std::size_t i = 0; i < part_instructions; ++i) {
+                    ++cut;
+                }
+                b = b->splitBasicBlock(cut, b->getName() + ".part");
+                // A block whose address is taken is not merged into its single
+                // predecessor by CodeGenPrepare (which would undo the cut); the
+                // address is never used, nothing jumps there but the fall-through.
+                llvm::BlockAddress::get(b);
+            }
+        }
+    }
+}
+
 } // namespace
 
 CompiledModule::CompiledModule(std::unique_ptr<llvm::orc::LLJIT> jit,
@@ -224,6 +289,7 @@ CompileResult compile_module(std::unique_ptr<llvm::LLVMContext> context,
     module->setDataLayout((*jit)->getDataLayout());
     module->setTargetTriple((*tm)->getTargetTriple().str());
     optimise(*module, tm->get(), options.opt_level, options.vectorize_loops, options.fast_math);
+    split_huge_blocks(*module);
     std::shared_ptr<std::string> object;
     if (options.keep_object) {
         // the object file IRCompileLayer made, on its way to the linker
@@ -286,6 +352,7 @@ ObjectResult emit_object(std::unique_ptr<llvm::LLVMContext> context,
     module->setDataLayout((*tm)->createDataLayout());
     module->setTargetTriple(triple.str());
     optimise(*module, tm->get(), options.opt_level, options.vectorize_loops, options.fast_math);
+    split_huge_blocks(*module);
     llvm::SmallVector<char, 0> buffer;
     llvm::raw_svector_ostream os(buffer);
     llvm::legacy::PassManager pm;
