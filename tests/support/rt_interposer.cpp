@@ -311,7 +311,18 @@ long syscall(long number, ...) {
             check("futex_wait");
         }
     }
-    static auto real = next<long (*)(long, ...)>("syscall");
+    // Not a guarded static like the others: libstdc++ waits for a guard that
+    // another thread is initialising through syscall(SYS_futex), so two
+    // threads' first calls here recursed into this guard until the stack ran
+    // out (EditBehaviour crashed at start, ~1 run in 100 under load). A
+    // constant-initialised atomic needs no guard; racing lookups agree.
+    using Syscall = long (*)(long, ...);
+    static std::atomic<Syscall> cached{nullptr};
+    Syscall real = cached.load(std::memory_order_acquire);
+    if (real == nullptr) {
+        real = next<Syscall>("syscall");
+        cached.store(real, std::memory_order_release);
+    }
     return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
