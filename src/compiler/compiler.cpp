@@ -361,10 +361,15 @@ bool describe_interface(PipelineState& st) {
         impl->state_layout.push_back(std::move(sf));
     }
     // the digest of the expanded program, not its printed tree (which grows with
-    // the number of paths through shared boxes: 2.4 GB for a user's smoother)
-    impl->content_key = content_key_of(boxes::digest(prog.process), options,
-                                       st.object_target ? to_string(*st.object_target)
-                                                        : jit::host_cpu_description());
+    // the number of paths through shared boxes: 2.4 GB for a user's smoother),
+    // and of its interface: the name, file name and declarations are not in the
+    // process, and two files with one process (bela/FMSynth2 and FMSynth2_FX)
+    // are two factories whose controls have different addresses
+    support::Hash128 interface;
+    interface.bytes(impl->json);
+    impl->content_key = content_key_of(
+        boxes::digest(prog.process) + "|ui=" + interface.hex(), options,
+        st.object_target ? to_string(*st.object_target) : jit::host_cpu_description());
     for (diag::FileId id : fs.sources().ids()) {
         impl->source_files.push_back(fs.sources().path(id));
     }

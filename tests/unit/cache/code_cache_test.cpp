@@ -108,6 +108,44 @@ TEST_F(CodeCacheTest, MissThenMemoryHitThenDiskHitInAnotherCache) {
     EXPECT_EQ(tutti_test::render_bits(*d.factory), fresh(freeverb, dbl));
 }
 
+// Two files with one process (bela/FMSynth2 and bela/FMSynth2_FX differ in
+// comments and spaces only) are two factories: each named after its file, its
+// controls at its own addresses, in memory and from disk. The cache gave the
+// second the first's factory (its JSON, its addresses) when the content key
+// was the process's digest alone; so does a program whose declarations change.
+TEST_F(CodeCacheTest, OneProcessInTwoFilesIsTwoFactories) {
+    const std::string body = "process = os.osc(hslider(\"freq\", 440, 20, 2000, 1)) * 0.1\n"
+                             "with { os = library(\"oscillators.lib\"); };\n";
+    const std::string a = write("first.dsp", body);
+    const std::string b = write("second.dsp", "// the same\n" + body);
+    const std::string c = write("third.dsp", "declare author \"someone\";\n" + body);
+    Outcome how{};
+    CodeCache cache(settings());
+    auto ra = cache.compile(file(a), {}, &how);
+    ASSERT_TRUE(ra.ok());
+    EXPECT_EQ(how, Outcome::Miss);
+    auto rb = cache.compile(file(b), {}, &how);
+    ASSERT_TRUE(rb.ok());
+    EXPECT_EQ(how, Outcome::Miss);
+    EXPECT_NE(ra.factory->content_key(), rb.factory->content_key());
+    EXPECT_EQ(ra.factory->name(), "first");
+    EXPECT_EQ(rb.factory->name(), "second");
+    ASSERT_EQ(rb.factory->parameters().size(), 1u);
+    EXPECT_TRUE(rb.factory->parameters()[0].named("/second/freq"));
+    EXPECT_FALSE(rb.factory->parameters()[0].named("/first/freq"));
+    auto rc = cache.compile(file(c), {}, &how);
+    ASSERT_TRUE(rc.ok());
+    EXPECT_NE(rc.factory->content_key(), ra.factory->content_key());
+    EXPECT_NE(rc.factory->json().find("someone"), std::string::npos);
+    EXPECT_EQ(ra.factory->json().find("someone"), std::string::npos);
+    CodeCache other(settings()); // from disk
+    auto db = other.compile(file(b), {}, &how);
+    ASSERT_TRUE(db.ok());
+    EXPECT_EQ(how, Outcome::DiskHit);
+    EXPECT_EQ(db.factory->name(), "second");
+    EXPECT_EQ(db.factory->json(), rb.factory->json());
+}
+
 // A tiered compilation (the engine's tiered start) misses, plays on the
 // interpreter, and stores the LLVM code its next tier makes (with a library
 // cache: the session's file ids are not 1..n): the next start of the program
