@@ -308,7 +308,13 @@ TEST(Compiler, ContentKey) {
                                     {false, Backend::Interpreter, {}, 2});
     ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok() && r4.ok());
     EXPECT_EQ(r1.factory->content_key().size(), 32u);
-    EXPECT_EQ(r1.factory->content_key(), r2.factory->content_key());
+    // the text may differ (spaces, comments); the name is the interface's: another
+    // file name is another factory (its controls' addresses differ)
+    EXPECT_NE(r1.factory->content_key(), r2.factory->content_key());
+    auto r5 = tutti::compile_source("k.dsp", "process = +~*(0.5); // same program",
+                                    {false, Backend::Interpreter, {}, 2});
+    ASSERT_TRUE(r5.ok());
+    EXPECT_EQ(r1.factory->content_key(), r5.factory->content_key());
     EXPECT_NE(r1.factory->content_key(), r3.factory->content_key());
     EXPECT_NE(r1.factory->content_key(), r4.factory->content_key());
 }
