@@ -85,7 +85,7 @@ trap 'rm -rf "$tmp"' EXIT
 field() { sed -n "s/.*\"$1\": \\([-0-9.e+]*\\).*/\\1/p" <<< "$2"; }
 # start DIR NAME COMMAND...: the contender NAME in serve mode, its stdin and
 # stdout through two FIFOs (in_fd, out_fd), its JSON line in json[NAME].
-declare -A in_fd out_fd pid json
+declare -A in_fd out_fd pid json cbest
 start() {
     local dir=$1 c=$2
     shift 2
@@ -133,7 +133,7 @@ pin=()
 if [ -n "${PIN:-}" ]; then
     pin=(taskset -c "$PIN")
 fi
-echo "speed runner ($mode): ${#programs[@]} programs, compile best of $compile_runs," \
+echo "speed runner ($mode): ${#programs[@]} programs, compile best of $compile_runs runs and $compile_runs interleaved rounds," \
     "run: median of $rounds interleaved rounds of $seconds s (CPU) passes," \
     "${PIN:+pinned to CPU $PIN}${PIN:-not pinned}; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),$(grep -m1 'cpu MHz' \
@@ -146,7 +146,7 @@ for p in "${programs[@]}"; do
     w=$tmp/$name
     mkdir -p "$w"
     checks=""
-    json=()
+    json=() cbest=()
     # faust -lang cpp + g++ -O3 (compile time: CPU time of both, best of the runs)
     gxx_ms=""
     if [ $compile_only -eq 0 ]; then
@@ -184,6 +184,31 @@ for p in "${programs[@]}"; do
             { failed=1; stop_all; continue; }
         contenders+=(o3 ofast)
     fi
+    # compile time, interleaved as the run time is: each compiling contender
+    # compiles the program again once per round (a fresh factory and instance in
+    # its warm process), the order rotated; its figure is the best of these and
+    # of its first runs (measured one contender after the other, minutes apart
+    # from the anchors' on a machine whose speed drifts)
+    comp=()
+    for c in "${contenders[@]}"; do
+        case $c in exact | fast | interp | libfaust)
+            comp+=("$c")
+            cbest[$c]=$(field compile_ms "${json[$c]}")
+            ;;
+        esac
+    done
+    for ((round = 0; round < compile_runs; round++)); do
+        for ((i = 0; i < ${#comp[@]}; i++)); do
+            c=${comp[$(((i + round) % ${#comp[@]}))]}
+            echo compile >&"${in_fd[$c]}"
+            if ! read -r -t 600 -u "${out_fd[$c]}" ms; then
+                echo "run.sh: $name: $c stopped answering" >&2
+                failed=1
+                break 2
+            fi
+            cbest[$c]=$(awk -v a="$ms" -v b="${cbest[$c]}" 'BEGIN { print (a + 0 > 0 && a + 0 < b + 0 ? a : b) }')
+        done
+    done
     # the rounds: each contender in turn, the order rotated every round
     n=${#contenders[@]}
     for ((round = 0; round < rounds; round++)); do
@@ -202,9 +227,9 @@ for p in "${programs[@]}"; do
     stop_all
     r_exact=${json[exact]} r_fast=${json[fast]} r_interp=${json[interp]} r_lf=${json[libfaust]:-}
     if [ $compile_only -eq 1 ]; then
-        lf_c=$(field compile_ms "$r_lf")
-        printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\n' "$name" "$(field compile_ms "$r_exact")" \
-            "$(field compile_ms "$r_fast")" "$(field compile_ms "$r_interp")" "${lf_c:--}" >> "$results"
+        lf_c=${cbest[libfaust]:-}
+        printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\n' "$name" "${cbest[exact]}" \
+            "${cbest[fast]}" "${cbest[interp]}" "${lf_c:--}" >> "$results"
         echo "  done: $name" >&2
         continue
     fi
@@ -243,10 +268,10 @@ for p in "${programs[@]}"; do
             failed=1
         fi
     done
-    lf_c=$(field compile_ms "$r_lf")
+    lf_c=${cbest[libfaust]:-}
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" \
-        "$(field compile_ms "$r_exact")" "$(field compile_ms "$r_fast")" \
-        "$(field compile_ms "$r_interp")" "${lf_c:--}" "$gxx_ms" \
+        "${cbest[exact]}" "${cbest[fast]}" \
+        "${cbest[interp]}" "${lf_c:--}" "$gxx_ms" \
         "$(stat_of "$w/exact.ns" median)" "$(stat_of "$w/fast.ns" median)" \
         "$(stat_of "$w/interp.ns" median)" "$(stat_of "$w/libfaust.ns" median)" \
         "$(stat_of "$w/o3.ns" median)" "$(stat_of "$w/ofast.ns" median)" >> "$results"

@@ -179,7 +179,12 @@ inline Result run(Dsp& d, const Setup& s) {
 /// its ns per frame on a line of its own; end of input ends it. The runner
 /// asks each contender in turn, so that every contender's passes are spread
 /// over the same stretch of time and share its noise.
-template <class F> void serve(Dsp& d, const Setup& s, double cpu_seconds, const F& ready) {
+/// Also answers "compile" with the CPU ms of one more compilation to a ready
+/// instance (`compile_once`, discarded after), so that the runner can interleave
+/// the contenders' compile times as it does their run times (-1: not given).
+template <class F>
+void serve(Dsp& d, const Setup& s, double cpu_seconds, const F& ready,
+           const std::function<double()>& compile_once = {}) {
     Runner runner(d, s);
     Result r;
     double ns_per_block = std::max(1.0, runner.record(r));
@@ -190,6 +195,11 @@ template <class F> void serve(Dsp& d, const Setup& s, double cpu_seconds, const 
     std::fflush(stdout);
     char line[64];
     while (std::fgets(line, sizeof line, stdin) != nullptr) {
+        if (std::string(line).rfind("compile", 0) == 0) {
+            std::printf("%.3f\n", compile_once ? compile_once() : -1.0);
+            std::fflush(stdout);
+            continue;
+        }
         if (std::string(line).rfind("pass", 0) != 0) {
             continue;
         }
