@@ -33,24 +33,28 @@ int main(int argc, char** argv) {
         dir = ".";
     }
     const char* args[] = {"-I", dir.c_str()};
-    llvm_dsp_factory* factory = nullptr;
-    dsp* instance = nullptr;
-    tutti::bench::CompileTime compile = tutti::bench::time_compile(std::atoi(argv[2]), [&] {
-        delete instance;
-        instance = nullptr;
-        if (factory != nullptr) {
-            deleteDSPFactory(factory);
+    // one compilation to a ready instance with the `n` arguments of `list` (what is in the
+    // two pointers first deleted)
+    auto compile_into = [&](llvm_dsp_factory*& f, dsp*& i, int n, const char** list) {
+        delete i;
+        i = nullptr;
+        if (f != nullptr) {
+            deleteDSPFactory(f);
         }
         std::string error;
-        factory = createDSPFactoryFromString("bench", text.str(), 2, args, "", error, -1);
-        if (factory == nullptr) {
+        f = createDSPFactoryFromString("bench", text.str(), n, list, "", error, -1);
+        if (f == nullptr) {
             std::cerr << "libfaust: " << error << "\n";
             return false;
         }
-        instance = factory->createDSPInstance();
-        instance->init(48000);
+        i = f->createDSPInstance();
+        i->init(48000);
         return true;
-    });
+    };
+    llvm_dsp_factory* factory = nullptr;
+    dsp* instance = nullptr;
+    tutti::bench::CompileTime compile = tutti::bench::time_compile(
+        std::atoi(argv[2]), [&] { return compile_into(factory, instance, 2, args); });
     if (instance == nullptr) {
         return 1;
     }
@@ -82,16 +86,7 @@ int main(int argc, char** argv) {
             llvm_dsp_factory* f = nullptr;
             dsp* i = nullptr;
             const double ms =
-                tutti::bench::time_compile(1, [&] {
-                    std::string error;
-                    f = createDSPFactoryFromString("bench", text.str(), 4, more, "", error, -1);
-                    if (f == nullptr) {
-                        return false;
-                    }
-                    i = f->createDSPInstance();
-                    i->init(48000);
-                    return true;
-                }).cpu_ms;
+                tutti::bench::time_compile(1, [&] { return compile_into(f, i, 4, more); }).cpu_ms;
             delete i;
             if (f != nullptr) {
                 deleteDSPFactory(f);

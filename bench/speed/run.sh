@@ -109,6 +109,17 @@ start() {
         return 1
     fi
 }
+# ask CONTENDER WORD: sends WORD ("pass" or "compile") to a started contender and
+# reads its answer into $answer; says so (and its stderr) when it stopped answering.
+ask() {
+    local c=$1
+    echo "$2" >&"${in_fd[$c]}"
+    if ! read -r -t 600 -u "${out_fd[$c]}" answer; then
+        echo "run.sh: $name: $c stopped answering" >&2
+        cat "$w/$c.err" >&2
+        return 1
+    fi
+}
 # stop_all: ends every started contender (end of its input) and waits for it.
 stop_all() {
     local c
@@ -200,13 +211,8 @@ for p in "${programs[@]}"; do
     for ((round = 0; round < compile_runs; round++)); do
         for ((i = 0; i < ${#comp[@]}; i++)); do
             c=${comp[$(((i + round) % ${#comp[@]}))]}
-            echo compile >&"${in_fd[$c]}"
-            if ! read -r -t 600 -u "${out_fd[$c]}" ms; then
-                echo "run.sh: $name: $c stopped answering" >&2
-                failed=1
-                break 2
-            fi
-            cbest[$c]=$(awk -v a="$ms" -v b="${cbest[$c]}" 'BEGIN { print (a + 0 > 0 && a + 0 < b + 0 ? a : b) }')
+            ask "$c" compile || { failed=1; break 2; }
+            cbest[$c]=$(awk -v a="$answer" -v b="${cbest[$c]}" 'BEGIN { print (a + 0 > 0 && a + 0 < b + 0 ? a : b) }')
         done
     done
     # the rounds: each contender in turn, the order rotated every round
@@ -214,18 +220,11 @@ for p in "${programs[@]}"; do
     for ((round = 0; round < rounds; round++)); do
         for ((i = 0; i < n; i++)); do
             c=${contenders[$(((i + round) % n))]}
-            echo pass >&"${in_fd[$c]}"
-            if ! read -r -t 600 -u "${out_fd[$c]}" ns; then
-                echo "run.sh: $name: $c stopped answering" >&2
-                cat "$w/$c.err" >&2
-                failed=1
-                break 2
-            fi
-            echo "$ns" >> "$w/$c.ns"
+            ask "$c" pass || { failed=1; break 2; }
+            echo "$answer" >> "$w/$c.ns"
         done
     done
     stop_all
-    r_exact=${json[exact]} r_fast=${json[fast]} r_interp=${json[interp]} r_lf=${json[libfaust]:-}
     if [ $compile_only -eq 1 ]; then
         lf_c=${cbest[libfaust]:-}
         printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\n' "$name" "${cbest[exact]}" \
