@@ -872,14 +872,20 @@ struct Engine::Impl {
         changed.notify_all();
     }
 
+    /// The calling thread runs below the worker and the audio thread (nice 5):
+    /// the tier and slot threads' compilations.
+    static void background_priority() {
+#if defined(__linux__)
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
+#endif
+    }
+
     /// The tier thread: compiles the LLVM code of the newest tiered version (at
     /// a lower priority than the worker and the audio thread: the interpreter
     /// already plays it) and queues it as that version's second slot; then
     /// hands its slot code to the slot thread.
     void tier_work() {
-#if defined(__linux__)
-        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
-#endif
+        background_priority();
         for (;;) {
             TierJob job;
             {
@@ -932,9 +938,7 @@ struct Engine::Impl {
     /// waits or compiles (they come first; one that comes later compiles
     /// alongside instead of after it).
     void slot_work() {
-#if defined(__linux__)
-        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
-#endif
+        background_priority();
         for (;;) {
             TierJob job;
             {
