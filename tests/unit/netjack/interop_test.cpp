@@ -25,6 +25,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -367,7 +368,10 @@ TEST_F(NetJackInterop, TuttiSlaveInt16ReachesNetmanager) {
 void master_round_trip(int latency, int period, int port, bool sync, bool retry = true) {
     NetOptions net;
     net.address = "127.0.0.1:" + std::to_string(port);
-    MasterDriver master(net);
+    // Held by pointer: a retry binds the same port, after this one is closed
+    // (a unicast port is bound exclusively).
+    auto held = std::make_unique<MasterDriver>(net);
+    MasterDriver& master = *held;
     DriverOptions options;
     options.sample_rate = kRate;
     options.block_size = period;
@@ -423,6 +427,7 @@ void master_round_trip(int latency, int period, int port, bool sync, bool retry 
     if (retry && a.mismatched > 0 && disturbed > 0) {
         std::printf("netjack interop: %llu cycles missing or late on the way: once more\n",
                     static_cast<unsigned long long>(disturbed));
+        held.reset();
         master_round_trip(latency, period, port, sync, false);
         return;
     }
@@ -606,7 +611,9 @@ TEST(NetJackInteropMaster, OpusPeriodLibopusCannotTakeIsRefused) {
     net.encoder = Encoder::Opus;
     net.kbps = 128;
     net.connect_timeout_s = 1;
-    MasterDriver master(NetOptions{"127.0.0.1:25003"});
+    NetOptions master_net; // the master's defaults: it is the slave that asks for Opus
+    master_net.address = net.address;
+    MasterDriver master(master_net);
     DriverOptions options;
     options.block_size = 256;
     std::string error;
