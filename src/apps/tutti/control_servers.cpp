@@ -27,6 +27,15 @@ bool apply_sets(const std::vector<std::string>& sets, Engine& engine) {
 
 ControlServers::~ControlServers() = default;
 
+void ControlServers::stop() {
+    if (http) {
+        http->stop();
+    }
+    if (osc) {
+        osc->stop();
+    }
+}
+
 bool ControlServers::start(const PlayArgs& a, const std::string& listen, control::ControlHub& hub,
                            int program_id, Engine& engine, const ControlCommand& command) {
     std::string error;

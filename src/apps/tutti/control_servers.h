@@ -50,6 +50,8 @@ struct ControlServers {
     /// banner; false (and prints why, as `tutti play: ...`) when one cannot.
     bool start(const PlayArgs& a, const std::string& listen, control::ControlHub& hub,
                int program_id, Engine& engine, const ControlCommand& command);
+    /// Stops HTTP/WebSocket, then OSC (those started); they take no request after.
+    void stop();
 };
 
 } // namespace tutti::app

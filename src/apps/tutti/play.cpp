@@ -518,12 +518,7 @@ int run_play(const PlayArgs& a) {
             }
         }
     }
-    if (servers.http) {
-        servers.http->stop();
-    }
-    if (servers.osc) {
-        servers.osc->stop();
-    }
+    servers.stop();
     driver->stop();
     if (midi_input) {
         std::printf("midi: %llu messages, %llu changes and notes\n",

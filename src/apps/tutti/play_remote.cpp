@@ -311,12 +311,7 @@ int run_play_remote(const PlayArgs& a) {
                 std::fflush(stdout);
             }
         }
-        if (servers.http) {
-            servers.http->stop();
-        }
-        if (servers.osc) {
-            servers.osc->stop();
-        }
+        servers.stop();
         driver->stop();
         std::printf("stopped: %llu callbacks, %llu blocks through the link, %llu concealed%s\n",
                     static_cast<unsigned long long>(driver->callbacks()),
