@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "allocation_counter.h"
@@ -176,6 +177,17 @@ TEST(Interpreter, NestedLoopsAndIfs) {
     }
 }
 
+/// Calls `f` with a zero of the C++ type of `t` (I32, F32 or F64).
+template <class F> void with_type(Type t, const F& f) {
+    if (t == Type::I32) {
+        f(std::int32_t{0});
+    } else if (t == Type::F32) {
+        f(0.0f);
+    } else {
+        f(0.0);
+    }
+}
+
 // A field read inside an arithmetic operation is fused with it (ir/interpreter_fuse.h):
 // the field may be either operand, or both, or come through a local read once, in
 // each type, and the order of the operands stays.
@@ -215,55 +227,33 @@ TEST(Interpreter, FieldOperandsOfArithmetic) {
         auto at = [&](std::uint32_t field, int i) {
             return base + m->fields[field].offset + i * type_size(t);
         };
-        if (t == Type::I32) {
-            std::int32_t seven = 7, three = 3;
-            std::memcpy(at(x, 1), &seven, 4);
-            std::memcpy(at(y, 0), &three, 4);
-        } else if (t == Type::F32) {
-            float seven = 7, three = 3;
-            std::memcpy(at(x, 1), &seven, 4);
-            std::memcpy(at(y, 0), &three, 4);
-        } else {
-            double seven = 7, three = 3;
-            std::memcpy(at(x, 1), &seven, 8);
-            std::memcpy(at(y, 0), &three, 8);
-        }
+        with_type(t, [&](auto zero) {
+            const decltype(zero) seven = 7, three = 3;
+            std::memcpy(at(x, 1), &seven, sizeof seven);
+            std::memcpy(at(y, 0), &three, sizeof three);
+        });
         interp.init_constants(base, 48000);
-        for (int k = 0; k < 5; ++k) {
-            for (int j = 0; j < 6; ++j) {
-                const bool seven_first = j % 2 == 0;
-                double got = 0, want = 0;
-                if (t == Type::I32) {
-                    std::int32_t v = 0, p = seven_first ? 7 : 3, q = seven_first ? 3 : 7;
-                    std::memcpy(&v, at(out, 6 * k + j), 4);
-                    got = v;
-                    want = k == 0   ? p + q
-                           : k == 1 ? p - q
-                           : k == 2 ? p * q
-                           : k == 3 ? p / q
-                                    : p & q;
-                } else if (t == Type::F32) {
-                    float v = 0, p = seven_first ? 7.f : 3.f, q = seven_first ? 3.f : 7.f;
-                    std::memcpy(&v, at(out, 6 * k + j), 4);
-                    got = double(v);
-                    want = double(k == 0   ? p + q
-                                  : k == 1 ? p - q
-                                  : k == 2 ? p * q
-                                  : k == 3 ? p / q
-                                           : p + q);
-                } else {
-                    double v = 0, p = seven_first ? 7 : 3, q = seven_first ? 3 : 7;
-                    std::memcpy(&v, at(out, 6 * k + j), 8);
-                    got = v;
-                    want = k == 0   ? p + q
-                           : k == 1 ? p - q
-                           : k == 2 ? p * q
-                           : k == 3 ? p / q
-                                    : p + q;
+        with_type(t, [&](auto zero) {
+            using V = decltype(zero);
+            for (int k = 0; k < 5; ++k) {
+                for (int j = 0; j < 6; ++j) {
+                    const bool seven_first = j % 2 == 0;
+                    const V p = seven_first ? 7 : 3, q = seven_first ? 3 : 7;
+                    V got = 0;
+                    std::memcpy(&got, at(out, 6 * k + j), sizeof got);
+                    V last = p + q; // the fifth op: And for i32, Add otherwise
+                    if constexpr (std::is_integral_v<V>) {
+                        last = p & q;
+                    }
+                    const V want = k == 0   ? p + q
+                                   : k == 1 ? p - q
+                                   : k == 2 ? p * q
+                                   : k == 3 ? p / q
+                                            : last;
+                    EXPECT_EQ(got, want) << type_name(t) << " op " << k << " case " << j;
                 }
-                EXPECT_EQ(got, want) << type_name(t) << " op " << k << " case " << j;
             }
-        }
+        });
     }
 }
 
