@@ -13,10 +13,10 @@ set -u
 TUTTI=$1
 dir=$(mktemp -d)
 fail() { echo "FAIL: $*"; cat "$dir"/*.log 2>/dev/null | grep -v XRun | tail -40; exit 1; }
+. "$(dirname "$0")/../tools/processes.sh"
 pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do stop_process "$p" "pid $p"; done
     rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -25,18 +25,20 @@ printf 'process = _,_;\n' > "$dir/echo.dsp"
 # 1. tutti slave -> jackd + netmanager
 M=nj-cli-m-$$
 jackd -n "$M" -d dummy -r 48000 -p 256 > "$dir/master.log" 2>&1 & pids+=($!)
-jack_wait -s "$M" -w -t 5 > /dev/null 2>&1 || fail "jackd $M did not start"
-jack_load -s "$M" -i "-a 127.0.0.1 -p 24041" netmanager > /dev/null || fail "jack_load netmanager"
+timeout 10 jack_wait -s "$M" -w -t 5 > /dev/null 2>&1 || fail "jackd $M did not start"
+timeout 10 jack_load -s "$M" -i "-a 127.0.0.1 -p 24041" netmanager > /dev/null || fail "jack_load netmanager"
 "$TUTTI" play "$dir/echo.dsp" --driver netjack-slave --master 127.0.0.1:24041 --name clislave \
     --latency 3 --seconds 2 > "$dir/slave.log" 2>&1 & S=$!
+pids+=($S)
 # (polled gently: a jack_lsp client that comes and goes while netmanager
 # registers the slave's client made jackd 1.9.21 fail that registration once)
 ok=0
 for _ in $(seq 25); do
     sleep 0.2
-    jack_lsp -s "$M" 2> /dev/null | grep -q '^clislave:from_slave_2$' && { ok=1; break; }
+    timeout 5 jack_lsp -s "$M" 2> /dev/null | grep -q '^clislave:from_slave_2$' && { ok=1; break; }
 done
 [ $ok = 1 ] || fail "the slave's ports did not appear in the master"
+ends_within $S 30 || fail "tutti play (slave, --seconds 2) still running after 30 s"
 wait $S || fail "tutti play (slave) exited with $?"
 grep -q "playing .*echo.dsp on netjack-slave: 48000 Hz, 256 frames per block, 2 in, 2 out" "$dir/slave.log" \
     || fail "slave banner"
@@ -46,12 +48,13 @@ grep -q "^netjack: float, master -> slave 2 channels, slave -> master 2, latency
     || fail "slave's link report"
 echo "slave: $calls cycles in 2 s at 48000/256"
 grep "^netjack:" "$dir/slave.log"
-jack_unload netmanager "$M" > /dev/null
-kill "${pids[0]}"; wait "${pids[0]}"
+timeout 10 jack_unload netmanager "$M" > /dev/null || echo "note: jack_unload netmanager: exit $?"
+stop_process "${pids[0]}" "jackd $M"
 
 # 2. tutti master <- jackd -S -d net
 "$TUTTI" play "$dir/echo.dsp" --driver netjack-master --listen 127.0.0.1:24042 --period 128 \
     --sample-rate 44100 --seconds 3 > "$dir/tmaster.log" 2>&1 & T=$!
+pids+=($T)
 sleep 0.3
 N=nj-cli-s-$$
 jackd -S -n "$N" -d net -a 127.0.0.1 -p 24042 -C 2 -P 2 -l 2 -n clijackd > "$dir/jslave.log" 2>&1 & J=$!
@@ -63,7 +66,7 @@ for _ in $(seq 100); do
 done
 [ $ok = 1 ] || fail "jackd -d net did not get the master's period"
 grep -q "Sample rate : 44100 frames per second" "$dir/jslave.log" || fail "the master's rate"
-[ "$(jack_bufsize -s "$N" 2> /dev/null | head -1)" = 128 ] || true
+ends_within $T 30 || fail "tutti play (master, --seconds 3) still running after 30 s"
 wait $T || fail "tutti play (master) exited with $?"
 grep -q "playing .*echo.dsp on netjack-master: 44100 Hz, 128 frames per block, 2 in, 2 out" "$dir/tmaster.log" \
     || fail "master banner"
@@ -75,9 +78,11 @@ grep "^netjack:" "$dir/tmaster.log"
 # 3. Opus between two tutti (period 240: one libopus takes at 48 kHz)
 "$TUTTI" play "$dir/echo.dsp" --driver netjack-master --listen 127.0.0.1:25041 --period 240 \
     --seconds 3 > "$dir/omaster.log" 2>&1 & T=$!
+pids+=($T)
 sleep 0.3
-"$TUTTI" play "$dir/echo.dsp" --driver netjack-slave --master 127.0.0.1:25041 --format opus:96 \
-    --seconds 2 > "$dir/oslave.log" 2>&1 || fail "tutti play (opus slave) exited with $?"
+timeout 30 "$TUTTI" play "$dir/echo.dsp" --driver netjack-slave --master 127.0.0.1:25041 --format opus:96 \
+    --seconds 2 > "$dir/oslave.log" 2>&1 || fail "tutti play (opus slave) exited with $? (124: still running after 30 s)"
+ends_within $T 30 || fail "tutti play (opus master, --seconds 3) still running after 30 s"
 wait $T || fail "tutti play (opus master) exited with $?"
 grep -q "^netjack: opus 96 kbit/s, master -> slave 2 channels, slave -> master 2, latency 2 cycles = 480 frames" "$dir/oslave.log" \
     || fail "opus slave's link report"

@@ -13,11 +13,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 server=tutti-midi-$$
 work=$(mktemp -d)
 jackd_pid= play_pid= seq_pid= rec_pid=
-stop() { # pid: SIGTERM, wait
-    [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true
-}
+. "$here/../tools/processes.sh"
 cleanup() {
-    stop "$seq_pid"; stop "$rec_pid"; stop "$play_pid"; stop "$jackd_pid"
+    stop_process "$seq_pid" jack_midiseq
+    stop_process "$rec_pid" jack_rec
+    stop_process "$play_pid" "tutti play"
+    stop_process "$jackd_pid" jackd
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -58,7 +59,7 @@ seq_port=$(jack_lsp | grep '^seq:' | head -1)
 jack_connect "$seq_port" tutti:midi_in || fail "cannot connect $seq_port to tutti:midi_in"
 wait "$rec_pid" || true
 rec_pid=
-stop "$seq_pid"; seq_pid=
+stop_process "$seq_pid" jack_midiseq; seq_pid=
 kill -INT "$play_pid"; wait "$play_pid" || true; play_pid=
 [ -s "$work/out.wav" ] || fail "jack_rec wrote nothing"
 python3 "$here/analyse.py" "$work/out.wav" || fail "analysis"
